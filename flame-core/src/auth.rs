@@ -1,0 +1,300 @@
+//! Who may do what: the [`Session`] a tenant operation runs as, the [`Role`]s of a company,
+//! and [`authorize`], the one function that decides.
+//!
+//! # Permission table
+//!
+//! "own" means records whose owner (contacts, activities) or assignee (deals) is the
+//! session's user; a Member who creates a record must make it their own.
+//!
+//! | resource                        | action              | Viewer | Member | Manager | Admin | Owner |
+//! |---------------------------------|---------------------|:------:|:------:|:-------:|:-----:|:-----:|
+//! | contacts, deals, activities     | read                | yes    | yes    | yes     | yes   | yes   |
+//! | contacts, deals, activities     | create/update/delete| no     | own    | yes     | yes   | yes   |
+//! | pipelines and stages, sources   | read                | yes    | yes    | yes     | yes   | yes   |
+//! | pipelines and stages, sources   | create/update/delete| no     | no     | no      | yes   | yes   |
+//! | members (users and roles)       | read                | yes    | yes    | yes     | yes   | yes   |
+//! | members (users and roles)       | create/update/delete| no     | no     | no      | yes   | yes   |
+//! | integrations                    | any                 | no     | no     | no      | yes   | yes   |
+//! | billing (subscription)          | read                | yes    | yes    | yes     | yes   | yes   |
+//! | billing (subscription)          | create/update/delete| no     | no     | no      | no    | yes   |
+//! | the company itself              | read                | yes    | yes    | yes     | yes   | yes   |
+//! | the company itself              | update              | no     | no     | no      | yes   | yes   |
+//! | the company itself              | delete              | no     | no     | no      | no    | yes   |
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{FlameError, Result};
+use crate::id::{CompanyId, UserId};
+
+/// A member's role in one company. The same user may hold different roles in different
+/// companies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including billing and deleting the company.
+    Owner,
+    /// Everything but billing and company deletion: users, pipelines, sources, integrations.
+    Admin,
+    /// Reads and edits every record of the company.
+    Manager,
+    /// Reads everything; creates and edits records assigned to them.
+    Member,
+    /// Reads only.
+    Viewer,
+}
+
+impl Role {
+    /// Every role, from the most to the least powerful.
+    pub const ALL: [Role; 5] =
+        [Role::Owner, Role::Admin, Role::Manager, Role::Member, Role::Viewer];
+
+    /// The stored and displayed name (`"owner"`, `"admin"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Member => "member",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Whether this role grants at least what `other` grants.
+    pub const fn at_least(self, other: Role) -> bool {
+        self.rank() >= other.rank()
+    }
+
+    const fn rank(self) -> u8 {
+        match self {
+            Role::Owner => 4,
+            Role::Admin => 3,
+            Role::Manager => 2,
+            Role::Member => 1,
+            Role::Viewer => 0,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = FlameError;
+    fn from_str(s: &str) -> Result<Self> {
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            FlameError::validation("role", "must be owner, admin, manager, member or viewer")
+        })
+    }
+}
+
+/// The authenticated principal of a tenant operation: which user, in which company, with
+/// which role, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The user acting.
+    pub user_id: UserId,
+    /// The company (tenant) the user acts in.
+    pub company_id: CompanyId,
+    /// The user's role in that company.
+    pub role: Role,
+    /// When the session stops being valid.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+impl Session {
+    /// Fails with `Unauthenticated` once the session has expired.
+    pub fn ensure_valid(&self, now: OffsetDateTime) -> Result<()> {
+        if now >= self.expires_at {
+            return Err(FlameError::unauthenticated("the session has expired"));
+        }
+        Ok(())
+    }
+
+    /// Whether `user` is the session's own user.
+    pub fn is_self(&self, user: Option<UserId>) -> bool {
+        user == Some(self.user_id)
+    }
+}
+
+/// What a session wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Read or list.
+    Read,
+    /// Create a new record.
+    Create,
+    /// Change an existing record.
+    Update,
+    /// Delete a record.
+    Delete,
+}
+
+impl Action {
+    const fn verb(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+/// What the action is on. Records that can be assigned carry their owner, so that the
+/// policy can tell a Member's own records from the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// A contact, with its owner.
+    Contact {
+        /// The user the contact is assigned to.
+        owner: Option<UserId>,
+    },
+    /// A deal, with its assignee.
+    Deal {
+        /// The user the deal is assigned to.
+        assignee: Option<UserId>,
+    },
+    /// An activity, with its author.
+    Activity {
+        /// The user who owns the activity.
+        owner: Option<UserId>,
+    },
+    /// A pipeline or one of its stages.
+    Pipeline,
+    /// A lead source.
+    Source,
+    /// The company's members: users and their roles.
+    Member,
+    /// An integration (messaging, accounting, advertising, webhook).
+    Integration,
+    /// The company's subscription and billing.
+    Billing,
+    /// The company itself.
+    Company,
+}
+
+impl Resource {
+    const fn noun(self) -> &'static str {
+        match self {
+            Resource::Contact { .. } => "contact",
+            Resource::Deal { .. } => "deal",
+            Resource::Activity { .. } => "activity",
+            Resource::Pipeline => "pipeline",
+            Resource::Source => "source",
+            Resource::Member => "member",
+            Resource::Integration => "integration",
+            Resource::Billing => "billing",
+            Resource::Company => "company",
+        }
+    }
+}
+
+/// Decides whether `session` may perform `action` on `resource` — the permission table of
+/// this module, in code. Refusals are `Forbidden` naming the action.
+pub fn authorize(session: &Session, action: Action, resource: Resource) -> Result<()> {
+    if allows(session, action, resource) {
+        Ok(())
+    } else {
+        Err(FlameError::forbidden(format!("{} {}", action.verb(), resource.noun())))
+    }
+}
+
+fn allows(session: &Session, action: Action, resource: Resource) -> bool {
+    use Action::*;
+    let role = session.role;
+    match (resource, action) {
+        (Resource::Integration, _) => role.at_least(Role::Admin),
+        (_, Read) => true,
+        (
+            Resource::Contact { owner: holder }
+            | Resource::Deal { assignee: holder }
+            | Resource::Activity { owner: holder },
+            _,
+        ) => role.at_least(Role::Manager) || (role == Role::Member && session.is_self(holder)),
+        (Resource::Pipeline | Resource::Source | Resource::Member, _) => role.at_least(Role::Admin),
+        (Resource::Billing, _) => role == Role::Owner,
+        (Resource::Company, Delete) => role == Role::Owner,
+        (Resource::Company, _) => role.at_least(Role::Admin),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(role: Role) -> Session {
+        Session {
+            user_id: UserId::new(),
+            company_id: CompanyId::new(),
+            role,
+            expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
+        }
+    }
+
+    #[test]
+    fn viewer_reads_only() {
+        let s = session(Role::Viewer);
+        let own = Resource::Deal { assignee: Some(s.user_id) };
+        assert!(authorize(&s, Action::Read, own).is_ok());
+        for action in [Action::Create, Action::Update, Action::Delete] {
+            assert_eq!(
+                authorize(&s, action, own),
+                Err(FlameError::forbidden(format!("{} deal", action.verb())))
+            );
+        }
+    }
+
+    #[test]
+    fn member_edits_only_own_records() {
+        let s = session(Role::Member);
+        let own = Resource::Contact { owner: Some(s.user_id) };
+        let other = Resource::Contact { owner: Some(UserId::new()) };
+        assert!(authorize(&s, Action::Update, own).is_ok());
+        assert!(authorize(&s, Action::Update, other).is_err());
+        assert!(authorize(&s, Action::Create, Resource::Contact { owner: None }).is_err());
+        assert!(authorize(&s, Action::Create, Resource::Pipeline).is_err());
+    }
+
+    #[test]
+    fn only_owner_manages_billing_and_deletes_the_company() {
+        for role in Role::ALL {
+            let s = session(role);
+            assert_eq!(
+                authorize(&s, Action::Update, Resource::Billing).is_ok(),
+                role == Role::Owner
+            );
+            assert_eq!(
+                authorize(&s, Action::Delete, Resource::Company).is_ok(),
+                role == Role::Owner
+            );
+            assert_eq!(
+                authorize(&s, Action::Create, Resource::Integration).is_ok(),
+                role.at_least(Role::Admin)
+            );
+        }
+    }
+
+    #[test]
+    fn expired_session_is_unauthenticated() {
+        let mut s = session(Role::Owner);
+        s.expires_at = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+        assert!(matches!(
+            s.ensure_valid(OffsetDateTime::now_utc()),
+            Err(FlameError::Unauthenticated { .. })
+        ));
+    }
+
+    #[test]
+    fn roles_parse_case_insensitively() {
+        assert_eq!("Admin".parse::<Role>(), Ok(Role::Admin));
+        assert!(matches!("boss".parse::<Role>(), Err(FlameError::Validation { .. })));
+    }
+}

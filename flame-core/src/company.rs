@@ -1,0 +1,130 @@
+//! The tenant ([`Company`]), the people who log in ([`User`]) and what ties them
+//! ([`Membership`], with a [`Role`]).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::auth::Role;
+use crate::email::Email;
+use crate::error::Result;
+use crate::id::{CompanyId, UserId};
+use crate::text;
+
+/// A company: the tenant that owns contacts, deals, pipelines and everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Company {
+    /// Its id.
+    pub id: CompanyId,
+    /// Its display name.
+    pub name: String,
+    /// When it signed up.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Optimistic-concurrency version: pass it back to update.
+    pub version: i64,
+}
+
+/// A person who can act in one or more companies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Their id.
+    pub id: UserId,
+    /// Their normalized email, unique across Flame.
+    pub email: Email,
+    /// Their display name.
+    pub name: String,
+    /// Inactive users cannot act.
+    pub active: bool,
+    /// When they were created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When they last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+/// A user's place in a company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The company.
+    pub company_id: CompanyId,
+    /// The user.
+    pub user_id: UserId,
+    /// What the user may do there.
+    pub role: Role,
+    /// When the user joined.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+/// A member as a screen lists them: the user and their role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// The user.
+    pub user: User,
+    /// Their membership in the company.
+    pub membership: Membership,
+}
+
+/// A company signing up with its first owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUp {
+    /// The company's name.
+    pub company_name: String,
+    /// The owner's email; an existing user with this email becomes the owner.
+    pub owner_email: String,
+    /// The owner's display name.
+    pub owner_name: String,
+}
+
+/// A new user, added to a company with a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewMember {
+    /// Their email; an existing user with this email joins the company instead.
+    pub email: String,
+    /// Their display name.
+    pub name: String,
+    /// Their role in the company.
+    pub role: Role,
+}
+
+/// Validated sign-up input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidSignUp {
+    /// The company's name.
+    pub company_name: String,
+    /// The owner's email.
+    pub owner_email: Email,
+    /// The owner's name.
+    pub owner_name: String,
+}
+
+impl SignUp {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<ValidSignUp> {
+        Ok(ValidSignUp {
+            company_name: text::required("company_name", &self.company_name, text::NAME_MAX)?,
+            owner_email: Email::parse(&self.owner_email).map_err(|e| e.at("owner_email"))?,
+            owner_name: text::required("owner_name", &self.owner_name, text::NAME_MAX)?,
+        })
+    }
+}
+
+impl NewMember {
+    /// Checks every field, returning the normalized email and name.
+    pub fn validate(&self) -> Result<(Email, String)> {
+        Ok((Email::parse(&self.email)?, text::required("name", &self.name, text::NAME_MAX)?))
+    }
+}
+
+/// Validates a company name.
+pub fn company_name(name: &str) -> Result<String> {
+    text::required("name", name, text::NAME_MAX)
+}

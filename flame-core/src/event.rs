@@ -1,0 +1,233 @@
+//! Domain events: what happened, emitted by operations and written to the outbox in the
+//! same transaction as the change, so that webhooks and other consumers never miss one and
+//! never see one for a change that did not commit.
+//!
+//! Events carry ids and the facts of the change, never secrets; personal data stays in the
+//! records they point to.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::activity::ActivityKind;
+use crate::auth::Role;
+use crate::id::{
+    ActivityId, CompanyId, ContactId, DealId, EventId, PipelineId, SourceId, StageId, UserId,
+};
+use crate::money::Money;
+
+/// Something that happened in a company.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Unique id, for consumers to deduplicate.
+    pub id: EventId,
+    /// The company it happened in.
+    pub company_id: CompanyId,
+    /// The user who caused it, if any.
+    pub actor_id: Option<UserId>,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// What happened.
+    pub payload: EventPayload,
+}
+
+impl Event {
+    /// A new event with a fresh id.
+    pub fn new(
+        company_id: CompanyId,
+        actor_id: Option<UserId>,
+        occurred_at: OffsetDateTime,
+        payload: EventPayload,
+    ) -> Self {
+        Self { id: EventId::new(), company_id, actor_id, occurred_at, payload }
+    }
+}
+
+/// What happened, with the facts of the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+#[non_exhaustive]
+pub enum EventPayload {
+    /// A company signed up.
+    #[serde(rename = "company.created")]
+    CompanyCreated {
+        /// The company.
+        company_id: CompanyId,
+        /// Its owner.
+        owner_id: UserId,
+    },
+    /// A user joined the company.
+    #[serde(rename = "member.added")]
+    MemberAdded {
+        /// The user.
+        user_id: UserId,
+        /// Their role.
+        role: Role,
+    },
+    /// A contact was created.
+    #[serde(rename = "contact.created")]
+    ContactCreated {
+        /// The contact.
+        contact_id: ContactId,
+    },
+    /// A contact was changed.
+    #[serde(rename = "contact.updated")]
+    ContactUpdated {
+        /// The contact.
+        contact_id: ContactId,
+    },
+    /// A contact was deleted.
+    #[serde(rename = "contact.deleted")]
+    ContactDeleted {
+        /// The contact.
+        contact_id: ContactId,
+    },
+    /// A deal was created.
+    #[serde(rename = "deal.created")]
+    DealCreated {
+        /// The deal.
+        deal_id: DealId,
+        /// Its pipeline.
+        pipeline_id: PipelineId,
+        /// Its first stage.
+        stage_id: StageId,
+        /// Its value.
+        value: Money,
+    },
+    /// A deal's fields changed (not its stage).
+    #[serde(rename = "deal.updated")]
+    DealUpdated {
+        /// The deal.
+        deal_id: DealId,
+    },
+    /// A deal moved from one stage to another.
+    #[serde(rename = "deal.stage_changed")]
+    DealStageChanged {
+        /// The deal.
+        deal_id: DealId,
+        /// The stage it left.
+        from_stage_id: StageId,
+        /// The stage it entered.
+        to_stage_id: StageId,
+    },
+    /// A deal was won.
+    #[serde(rename = "deal.won")]
+    DealWon {
+        /// The deal.
+        deal_id: DealId,
+        /// Its value.
+        value: Money,
+    },
+    /// A deal was lost.
+    #[serde(rename = "deal.lost")]
+    DealLost {
+        /// The deal.
+        deal_id: DealId,
+        /// Why.
+        reason: String,
+    },
+    /// A won or lost deal was reopened.
+    #[serde(rename = "deal.reopened")]
+    DealReopened {
+        /// The deal.
+        deal_id: DealId,
+    },
+    /// A deal was deleted.
+    #[serde(rename = "deal.deleted")]
+    DealDeleted {
+        /// The deal.
+        deal_id: DealId,
+    },
+    /// An activity was recorded.
+    #[serde(rename = "activity.created")]
+    ActivityCreated {
+        /// The activity.
+        activity_id: ActivityId,
+        /// Its kind.
+        kind: ActivityKind,
+        /// The contact it is about.
+        contact_id: Option<ContactId>,
+        /// The deal it is about.
+        deal_id: Option<DealId>,
+    },
+    /// A task was marked done.
+    #[serde(rename = "activity.completed")]
+    ActivityCompleted {
+        /// The task.
+        activity_id: ActivityId,
+    },
+    /// A pipeline was created.
+    #[serde(rename = "pipeline.created")]
+    PipelineCreated {
+        /// The pipeline.
+        pipeline_id: PipelineId,
+    },
+    /// A source was created.
+    #[serde(rename = "source.created")]
+    SourceCreated {
+        /// The source.
+        source_id: SourceId,
+    },
+}
+
+impl EventPayload {
+    /// The event type as consumers see it (`"deal.won"`), the tag of the JSON form.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::CompanyCreated { .. } => "company.created",
+            Self::MemberAdded { .. } => "member.added",
+            Self::ContactCreated { .. } => "contact.created",
+            Self::ContactUpdated { .. } => "contact.updated",
+            Self::ContactDeleted { .. } => "contact.deleted",
+            Self::DealCreated { .. } => "deal.created",
+            Self::DealUpdated { .. } => "deal.updated",
+            Self::DealStageChanged { .. } => "deal.stage_changed",
+            Self::DealWon { .. } => "deal.won",
+            Self::DealLost { .. } => "deal.lost",
+            Self::DealReopened { .. } => "deal.reopened",
+            Self::DealDeleted { .. } => "deal.deleted",
+            Self::ActivityCreated { .. } => "activity.created",
+            Self::ActivityCompleted { .. } => "activity.completed",
+            Self::PipelineCreated { .. } => "pipeline.created",
+            Self::SourceCreated { .. } => "source.created",
+        }
+    }
+
+    /// The record the event is about, as (kind, id): consumers order events per record.
+    pub fn aggregate(&self) -> (&'static str, Uuid) {
+        match self {
+            Self::CompanyCreated { company_id, .. } => ("company", company_id.as_uuid()),
+            Self::MemberAdded { user_id, .. } => ("user", user_id.as_uuid()),
+            Self::ContactCreated { contact_id }
+            | Self::ContactUpdated { contact_id }
+            | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),
+            Self::DealCreated { deal_id, .. }
+            | Self::DealUpdated { deal_id }
+            | Self::DealStageChanged { deal_id, .. }
+            | Self::DealWon { deal_id, .. }
+            | Self::DealLost { deal_id, .. }
+            | Self::DealReopened { deal_id }
+            | Self::DealDeleted { deal_id } => ("deal", deal_id.as_uuid()),
+            Self::ActivityCreated { activity_id, .. } | Self::ActivityCompleted { activity_id } => {
+                ("activity", activity_id.as_uuid())
+            }
+            Self::PipelineCreated { pipeline_id } => ("pipeline", pipeline_id.as_uuid()),
+            Self::SourceCreated { source_id } => ("source", source_id.as_uuid()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_tag_is_the_event_type() {
+        let p = EventPayload::DealReopened { deal_id: DealId::new() };
+        let json = serde_json::to_value(&p).expect("json");
+        assert_eq!(json["type"], p.event_type());
+        let back: EventPayload = serde_json::from_value(json).expect("round trip");
+        assert_eq!(back, p);
+    }
+}

@@ -1,0 +1,36 @@
+//! # flame-core
+//!
+//! The pure domain of Flame, an embeddable CRM engine: typed ids, validated values
+//! ([`Email`], [`Phone`], [`Money`]), the entities (companies, users, plans, contacts,
+//! pipelines, deals, sources, activities), the state rules that govern them, the
+//! authorization policy ([`auth`]), domain events ([`event`]) and the one public error type
+//! ([`FlameError`]).
+//!
+//! Nothing here performs I/O: `flame-db` stores what this crate decides, and the bindings
+//! expose it. A business rule lives here once.
+
+pub mod activity;
+pub mod auth;
+pub mod billing;
+pub mod clock;
+pub mod company;
+pub mod contact;
+pub mod crypto;
+pub mod deal;
+pub mod email;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod money;
+pub mod page;
+pub mod phone;
+pub mod pipeline;
+pub mod source;
+pub mod text;
+
+pub use auth::{Action, Resource, Role, Session};
+pub use email::Email;
+pub use error::{FlameError, Result};
+pub use id::*;
+pub use money::{Currency, Money};
+pub use phone::Phone;

@@ -1,0 +1,505 @@
+//! Companies, users and memberships: sign-up, sessions for members, the member list and
+//! the company record.
+
+use time::OffsetDateTime;
+
+use flame_core::auth::{self, Action, Resource, Role};
+use flame_core::billing::Subscription;
+use flame_core::company::{Company, Member, Membership, NewMember, SignUp, User, company_name};
+use flame_core::event::EventPayload;
+use flame_core::page::{Page, PageRequest};
+use flame_core::pipeline::default_pipeline;
+use flame_core::source::DEFAULT_SOURCES;
+use flame_core::{CompanyId, Email, FlameError, Result, UserId, clock};
+
+use crate::sql::{Executor, Row, Statement, Tx, args};
+use crate::{Flame, Session, billing, outbox, pipeline, source};
+
+/// What [`Flame::sign_up`] created.
+#[derive(Debug, Clone)]
+pub struct SignedUp {
+    /// The new company.
+    pub company: Company,
+    /// Its owner (an existing user if the email was known).
+    pub owner: User,
+    /// A session of the owner in the new company.
+    pub session: Session,
+}
+
+pub(crate) fn company_from_row(row: &Row) -> Result<Company> {
+    Ok(Company {
+        id: row.id("id")?,
+        name: row.get("name")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        version: row.int("version")?,
+    })
+}
+
+pub(crate) fn user_from_row(row: &Row) -> Result<User> {
+    Ok(User {
+        id: row.id("id")?,
+        email: row.parse("email")?,
+        name: row.get("name")?,
+        active: row.get("active")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        version: row.int("version")?,
+    })
+}
+
+fn member_from_row(row: &Row) -> Result<Member> {
+    let user = user_from_row(row)?;
+    let membership = Membership {
+        company_id: row.id("company_id")?,
+        user_id: user.id,
+        role: row.parse("role")?,
+        created_at: row.time("joined_at")?,
+        version: row.int("membership_version")?,
+    };
+    Ok(Member { user, membership })
+}
+
+const MEMBER_COLUMNS: &str =
+    "SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version,
+        m.company_id, m.role, m.created_at AS joined_at, m.version AS membership_version
+     FROM memberships m JOIN users u ON u.id = m.user_id";
+
+/// Finds the user with `email`, or creates them, inside `tx`.
+async fn find_or_create_user(
+    tx: &mut Tx,
+    email: &Email,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<User> {
+    let found = tx
+        .fetch_optional(
+            "SELECT id, email, name, active, created_at, updated_at, version FROM users WHERE email = $1",
+            args![email.as_str()],
+        )
+        .await?;
+    if let Some(row) = found {
+        return user_from_row(&row);
+    }
+    let user = User {
+        id: UserId::new(),
+        email: email.clone(),
+        name: name.to_owned(),
+        active: true,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    tx.execute(
+        "INSERT INTO users (id, email, name, active, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        args![user.id.as_uuid(), user.email.as_str(), user.name.clone(), true, now, now, 1_i64],
+    )
+    .await?;
+    Ok(user)
+}
+
+async fn insert_membership(
+    tx: &mut Tx,
+    company: CompanyId,
+    user: UserId,
+    role: Role,
+    now: OffsetDateTime,
+) -> Result<Membership> {
+    tx.execute(
+        "INSERT INTO memberships (company_id, user_id, role, created_at, version) VALUES ($1, $2, $3, $4, 1)",
+        args![company.as_uuid(), user.as_uuid(), role.as_str(), now],
+    )
+    .await?;
+    Ok(Membership { company_id: company, user_id: user, role, created_at: now, version: 1 })
+}
+
+impl Flame {
+    /// Signs a company up, in one transaction: the company, its owner (created, or an
+    /// existing user with that email), the default pipeline (New → Qualified → Proposal →
+    /// Won / Lost), the default lead sources and a trial subscription on the default plan.
+    /// Returns them with a session of the owner.
+    ///
+    /// This is a trusted host call: the host decides who may sign up.
+    pub async fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
+        let valid = input.validate()?;
+        let now = clock::now();
+        let company = Company {
+            id: CompanyId::new(),
+            name: valid.company_name,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = self.pool().begin().await?;
+        let plan = billing::default_plan(&mut tx).await?;
+        let owner =
+            find_or_create_user(&mut tx, &valid.owner_email, &valid.owner_name, now).await?;
+        if !owner.active {
+            return Err(FlameError::validation("owner_email", "belongs to a deactivated user"));
+        }
+        tx.execute(
+            "INSERT INTO companies (id, name, created_at, updated_at, version) VALUES ($1, $2, $3, $4, 1)",
+            args![company.id.as_uuid(), company.name.clone(), now, now],
+        )
+        .await?;
+        insert_membership(&mut tx, company.id, owner.id, Role::Owner, now).await?;
+        let (pipeline, stages) = default_pipeline().build(company.id, 0, true, now)?;
+        pipeline::insert(&mut tx, &pipeline, &stages).await?;
+        for name in DEFAULT_SOURCES {
+            source::insert(&mut tx, &flame_core::source::Source::create(company.id, name, now)?)
+                .await?;
+        }
+        billing::insert_subscription(&mut tx, &Subscription::start_trial(company.id, &plan, now))
+            .await?;
+        outbox::record(
+            &mut tx,
+            company.id,
+            Some(owner.id),
+            now,
+            vec![
+                EventPayload::CompanyCreated { company_id: company.id, owner_id: owner.id },
+                EventPayload::MemberAdded { user_id: owner.id, role: Role::Owner },
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        let session = self.session_for(owner.id, company.id, Role::Owner, now);
+        Ok(SignedUp { company, owner, session })
+    }
+
+    fn session_for(
+        &self,
+        user_id: UserId,
+        company_id: CompanyId,
+        role: Role,
+        now: OffsetDateTime,
+    ) -> Session {
+        let ttl = time::Duration::try_from(self.inner.options.session_ttl)
+            .unwrap_or(time::Duration::HOUR);
+        Session::new(
+            self.clone(),
+            auth::Session { user_id, company_id, role, expires_at: now + ttl },
+        )
+    }
+
+    async fn role_of(&self, user_id: UserId, company_id: CompanyId) -> Result<Role> {
+        let row = self
+            .pool()
+            .exec()
+            .fetch_optional(
+                "SELECT m.role, u.active FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.company_id = $1 AND m.user_id = $2",
+                args![company_id.as_uuid(), user_id.as_uuid()],
+            )
+            .await?;
+        match row {
+            Some(row) if row.get::<bool>("active")? => row.parse("role"),
+            Some(_) => Err(FlameError::unauthenticated("the user is deactivated")),
+            None => Err(FlameError::unauthenticated("no such member of that company")),
+        }
+    }
+
+    /// A session for an existing, active member of a company, with the role stored for
+    /// them. A trusted host call, for hosts that authenticate users themselves. Anyone who
+    /// is not an active member gets `Unauthenticated`.
+    pub async fn session(&self, user_id: UserId, company_id: CompanyId) -> Result<Session> {
+        let role = self.role_of(user_id, company_id).await?;
+        Ok(self.session_for(user_id, company_id, role, clock::now()))
+    }
+
+    /// Resumes a session a host kept (for instance across a restart): it must not have
+    /// expired, and its user must still be an active member with the same role; anything
+    /// else is `Unauthenticated`.
+    pub async fn resume(&self, principal: auth::Session) -> Result<Session> {
+        principal.ensure_valid(clock::now())?;
+        let role = self.role_of(principal.user_id, principal.company_id).await?;
+        if role != principal.role {
+            return Err(FlameError::unauthenticated(
+                "the member's role has changed; sign in again",
+            ));
+        }
+        Ok(Session::new(self.clone(), principal))
+    }
+}
+
+/// The members of the session's company.
+#[derive(Debug, Clone)]
+pub struct Members {
+    session: Session,
+}
+
+impl Members {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    /// Adds a user to the company with a role, creating the user if the email is new.
+    /// Only an owner may add another owner.
+    pub async fn add(&self, input: NewMember) -> Result<Member> {
+        let now = self.session.authorize(Action::Create, Resource::Member)?;
+        let (email, name) = input.validate()?;
+        if input.role == Role::Owner && self.session.role() != Role::Owner {
+            return Err(FlameError::forbidden("grant the owner role"));
+        }
+        let company = self.session.company_id();
+        let mut tx = self.session.flame().pool().begin().await?;
+        let user = find_or_create_user(&mut tx, &email, &name, now).await?;
+        let existing = tx
+            .fetch_optional(
+                "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
+                args![company.as_uuid(), user.id.as_uuid()],
+            )
+            .await?;
+        if existing.is_some() {
+            return Err(FlameError::conflict(
+                "member",
+                "the user is already a member of this company",
+            ));
+        }
+        let membership = insert_membership(&mut tx, company, user.id, input.role, now).await?;
+        outbox::record(
+            &mut tx,
+            company,
+            Some(self.session.user_id()),
+            now,
+            vec![EventPayload::MemberAdded { user_id: user.id, role: input.role }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Member { user, membership })
+    }
+
+    /// One member.
+    pub async fn get(&self, user_id: UserId) -> Result<Member> {
+        self.session.authorize(Action::Read, Resource::Member)?;
+        let mut q = Statement::new(MEMBER_COLUMNS, vec![]);
+        let company = q.bind(self.session.tenant());
+        let user = q.bind(user_id.as_uuid());
+        q.push(&format!(" WHERE m.company_id = {company} AND m.user_id = {user}"));
+        let (sql, args) = q.build();
+        let row = self.session.flame().pool().exec().fetch_optional(sql, args).await?;
+        row.as_ref()
+            .map(member_from_row)
+            .transpose()?
+            .ok_or_else(|| FlameError::not_found("member"))
+    }
+
+    /// The members, ordered by user id (the order the users were created in).
+    pub async fn list(&self, page: PageRequest) -> Result<Page<Member>> {
+        self.session.authorize(Action::Read, Resource::Member)?;
+        let limit = page.limit()?;
+        let mut q = Statement::new(MEMBER_COLUMNS, vec![]);
+        let company = q.bind(self.session.tenant());
+        q.push(&format!(" WHERE m.company_id = {company}"));
+        if let Some(after) = page.cursor_uuid()? {
+            let p = q.bind(after);
+            q.push(&format!(" AND u.id > {p}"));
+        }
+        let p = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY u.id LIMIT {p}"));
+        let (sql, args) = q.build();
+        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
+        let members = rows.iter().map(member_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(members, limit, |m: &Member| m.user.id.as_uuid()))
+    }
+
+    /// Changes a member's role. Only an owner grants or takes the owner role, and the last
+    /// owner cannot be demoted.
+    pub async fn change_role(
+        &self,
+        user_id: UserId,
+        role: Role,
+        version: i64,
+    ) -> Result<Membership> {
+        self.session.authorize(Action::Update, Resource::Member)?;
+        let company = self.session.company_id();
+        let mut tx = self.session.flame().pool().begin().await?;
+        let current = self.membership_in(&mut tx, user_id).await?;
+        if (role == Role::Owner || current.role == Role::Owner)
+            && self.session.role() != Role::Owner
+        {
+            return Err(FlameError::forbidden("grant or revoke the owner role"));
+        }
+        if current.version != version {
+            return Err(FlameError::stale("member"));
+        }
+        if current.role == Role::Owner && role != Role::Owner {
+            ensure_not_last_owner(&mut tx, company).await?;
+        }
+        let changed = tx
+            .execute(
+                "UPDATE memberships SET role = $1, version = version + 1
+                 WHERE company_id = $2 AND user_id = $3 AND version = $4",
+                args![role.as_str(), company.as_uuid(), user_id.as_uuid(), version],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::stale("member"));
+        }
+        tx.commit().await?;
+        Ok(Membership { role, version: version + 1, ..current })
+    }
+
+    /// Removes a member from the company (the user stays, and keeps other memberships).
+    /// Their contacts, deals and activities become unassigned. The last owner cannot leave.
+    pub async fn remove(&self, user_id: UserId) -> Result<()> {
+        self.session.authorize(Action::Delete, Resource::Member)?;
+        let company = self.session.company_id();
+        let mut tx = self.session.flame().pool().begin().await?;
+        let current = self.membership_in(&mut tx, user_id).await?;
+        if current.role == Role::Owner {
+            if self.session.role() != Role::Owner {
+                return Err(FlameError::forbidden("remove an owner"));
+            }
+            ensure_not_last_owner(&mut tx, company).await?;
+        }
+        let c = company.as_uuid();
+        let u = user_id.as_uuid();
+        tx.execute(
+            "UPDATE contacts SET owner_id = NULL WHERE company_id = $1 AND owner_id = $2",
+            args![c, u],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE deals SET assignee_id = NULL WHERE company_id = $1 AND assignee_id = $2",
+            args![c, u],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE activities SET owner_id = NULL WHERE company_id = $1 AND owner_id = $2",
+            args![c, u],
+        )
+        .await?;
+        tx.execute("DELETE FROM memberships WHERE company_id = $1 AND user_id = $2", args![c, u])
+            .await?;
+        tx.commit().await
+    }
+
+    async fn membership_in(&self, tx: &mut Tx, user_id: UserId) -> Result<Membership> {
+        let row = tx
+            .fetch_optional(
+                "SELECT company_id, user_id, role, created_at, version FROM memberships
+                 WHERE company_id = $1 AND user_id = $2",
+                args![self.session.tenant(), user_id.as_uuid()],
+            )
+            .await?
+            .ok_or_else(|| FlameError::not_found("member"))?;
+        Ok(Membership {
+            company_id: row.id("company_id")?,
+            user_id: row.id("user_id")?,
+            role: row.parse("role")?,
+            created_at: row.time("created_at")?,
+            version: row.int("version")?,
+        })
+    }
+}
+
+async fn ensure_not_last_owner(tx: &mut Tx, company: CompanyId) -> Result<()> {
+    let owners = tx
+        .fetch_one(
+            "SELECT COUNT(*) AS n FROM memberships WHERE company_id = $1 AND role = 'owner'",
+            args![company.as_uuid()],
+        )
+        .await?
+        .int("n")?;
+    if owners <= 1 {
+        return Err(FlameError::conflict("member", "a company keeps at least one owner"));
+    }
+    Ok(())
+}
+
+/// The session's company.
+#[derive(Debug, Clone)]
+pub struct Companies {
+    session: Session,
+}
+
+impl Companies {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    /// The company record.
+    pub async fn get(&self) -> Result<Company> {
+        self.session.authorize(Action::Read, Resource::Company)?;
+        let row = self
+            .session
+            .flame()
+            .pool()
+            .exec()
+            .fetch_optional(
+                "SELECT id, name, created_at, updated_at, version FROM companies WHERE id = $1",
+                args![self.session.tenant()],
+            )
+            .await?;
+        row.as_ref()
+            .map(company_from_row)
+            .transpose()?
+            .ok_or_else(|| FlameError::not_found("company"))
+    }
+
+    /// Renames the company.
+    pub async fn rename(&self, name: &str, version: i64) -> Result<Company> {
+        let now = self.session.authorize(Action::Update, Resource::Company)?;
+        let name = company_name(name)?;
+        let mut tx = self.session.flame().pool().begin().await?;
+        let changed = tx
+            .execute(
+                "UPDATE companies SET name = $1, updated_at = $2, version = version + 1
+                 WHERE id = $3 AND version = $4",
+                args![name, now, self.session.tenant(), version],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(self.missing_or_stale(&mut tx).await);
+        }
+        tx.commit().await?;
+        self.get().await
+    }
+
+    /// Deletes the company and everything it owns. Owners only; the session is useless
+    /// afterwards.
+    pub async fn delete(&self, version: i64) -> Result<()> {
+        self.session.authorize(Action::Delete, Resource::Company)?;
+        let mut tx = self.session.flame().pool().begin().await?;
+        let c = self.session.tenant();
+        let current = tx
+            .fetch_optional("SELECT version FROM companies WHERE id = $1", args![c])
+            .await?
+            .ok_or_else(|| FlameError::not_found("company"))?;
+        if current.int("version")? != version {
+            return Err(FlameError::stale("company"));
+        }
+        // Children first: composite foreign keys between tenant tables do not cascade.
+        for table in [
+            "activities",
+            "deals",
+            "contacts",
+            "stages",
+            "pipelines",
+            "sources",
+            "outbox",
+            "subscriptions",
+            "memberships",
+        ] {
+            tx.execute(format!("DELETE FROM {table} WHERE company_id = $1"), args![c]).await?;
+        }
+        tx.execute("DELETE FROM companies WHERE id = $1", args![c]).await?;
+        tx.commit().await
+    }
+
+    async fn missing_or_stale(&self, tx: &mut Tx) -> FlameError {
+        match tx
+            .fetch_optional(
+                "SELECT version FROM companies WHERE id = $1",
+                args![self.session.tenant()],
+            )
+            .await
+        {
+            Ok(Some(_)) => FlameError::stale("company"),
+            Ok(None) => FlameError::not_found("company"),
+            Err(e) => e,
+        }
+    }
+}

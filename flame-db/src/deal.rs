@@ -1,0 +1,350 @@
+//! Deals, and their movement through pipelines.
+
+use time::OffsetDateTime;
+
+use flame_core::auth::{Action, Resource};
+use flame_core::deal::{Deal, DealFilter, DealPatch, NewDeal};
+use flame_core::event::EventPayload;
+use flame_core::money::{Currency, Money};
+use flame_core::page::{Page, PageRequest};
+use flame_core::pipeline::{Stage, StageKind, first_of_kind};
+use flame_core::{DealId, FlameError, Result, StageId};
+
+use crate::contact::ensure_member;
+use crate::sql::{Executor, Row, Statement, Tx, args};
+use crate::{Session, contact, outbox, pipeline, source};
+
+const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
+        source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version
+     FROM deals";
+
+fn deal_from_row(row: &Row) -> Result<Deal> {
+    let currency: Currency = row.parse("currency")?;
+    Ok(Deal {
+        id: row.id("id")?,
+        company_id: row.id("company_id")?,
+        title: row.get("title")?,
+        value: Money::from_minor(row.int("amount_minor")?, currency)
+            .map_err(|_| crate::sql::corrupt("amount_minor"))?,
+        contact_id: row.opt_id("contact_id")?,
+        pipeline_id: row.id("pipeline_id")?,
+        stage_id: row.id("stage_id")?,
+        source_id: row.opt_id("source_id")?,
+        assignee_id: row.opt_id("assignee_id")?,
+        status: row.parse("status")?,
+        expected_close: row.get("expected_close")?,
+        lost_reason: row.get("lost_reason")?,
+        closed_at: row.opt_time("closed_at")?,
+        created_at: row.time("created_at")?,
+        updated_at: row.time("updated_at")?,
+        version: row.int("version")?,
+    })
+}
+
+/// The company's deals.
+#[derive(Debug, Clone)]
+pub struct Deals {
+    session: Session,
+}
+
+impl Deals {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    fn tenant(&self) -> uuid::Uuid {
+        self.session.tenant()
+    }
+
+    /// Creates a deal in `input.pipeline_id` (or the default pipeline), in `input.stage_id`
+    /// (or its first open stage), assigned to `input.assignee_id` (or the session's user).
+    pub async fn create(&self, input: NewDeal) -> Result<Deal> {
+        let assignee = input.assignee_id.unwrap_or(self.session.user_id());
+        let now =
+            self.session.authorize(Action::Create, Resource::Deal { assignee: Some(assignee) })?;
+        let mut tx = self.session.flame().pool().begin().await?;
+        let pipeline =
+            pipeline::find(&mut tx, &self.session, input.pipeline_id).await?.ok_or_else(|| {
+                FlameError::validation("pipeline_id", "is not a pipeline of this company")
+            })?;
+        let stages = pipeline::stages_of(&mut tx, &self.session, pipeline.id).await?;
+        let (deal, event) = Deal::create(
+            self.session.company_id(),
+            &input,
+            pipeline.id,
+            &stages,
+            self.session.user_id(),
+            now,
+        )?;
+        self.check_references(&mut tx, &deal).await?;
+        tx.execute(
+            "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
+                                source_id, assignee_id, status, expected_close, lost_reason, closed_at,
+                                created_at, updated_at, version)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            args![
+                deal.company_id.as_uuid(),
+                deal.id.as_uuid(),
+                deal.title.clone(),
+                deal.value.amount_minor(),
+                deal.value.currency().code(),
+                deal.contact_id.map(|c| c.as_uuid()),
+                deal.pipeline_id.as_uuid(),
+                deal.stage_id.as_uuid(),
+                deal.source_id.map(|s| s.as_uuid()),
+                deal.assignee_id.map(|a| a.as_uuid()),
+                deal.status.as_str(),
+                deal.expected_close,
+                deal.lost_reason.clone(),
+                deal.closed_at,
+                now,
+                now,
+                deal.version,
+            ],
+        )
+        .await?;
+        self.emit(&mut tx, now, vec![event]).await?;
+        tx.commit().await?;
+        Ok(deal)
+    }
+
+    /// Checks that the contact, source and assignee the deal points to are the company's.
+    async fn check_references(&self, tx: &mut Tx, deal: &Deal) -> Result<()> {
+        if let Some(c) = deal.contact_id {
+            contact::ensure_exists(tx, &self.session, c, "contact_id").await?;
+        }
+        if let Some(s) = deal.source_id {
+            source::ensure_exists(tx, &self.session, s, "source_id").await?;
+        }
+        if let Some(a) = deal.assignee_id {
+            ensure_member(tx, &self.session, a, "assignee_id").await?;
+        }
+        Ok(())
+    }
+
+    async fn emit(
+        &self,
+        tx: &mut Tx,
+        now: OffsetDateTime,
+        events: Vec<EventPayload>,
+    ) -> Result<()> {
+        outbox::record(tx, self.session.company_id(), Some(self.session.user_id()), now, events)
+            .await
+    }
+
+    async fn fetch(&self, exec: &mut impl Executor, id: DealId) -> Result<Deal> {
+        let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
+        let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
+        row.as_ref().map(deal_from_row).transpose()?.ok_or_else(|| FlameError::not_found("deal"))
+    }
+
+    /// One deal.
+    pub async fn get(&self, id: DealId) -> Result<Deal> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        self.fetch(&mut self.session.flame().pool().exec(), id).await
+    }
+
+    /// Reads the deal for a change: it must exist in the company, the session may update it,
+    /// and `version` must be current.
+    async fn for_update(
+        &self,
+        tx: &mut Tx,
+        id: DealId,
+        version: i64,
+    ) -> Result<(Deal, OffsetDateTime)> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        let current = self.fetch(tx, id).await?;
+        let now = self
+            .session
+            .authorize(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
+        if current.version != version {
+            return Err(FlameError::stale("deal"));
+        }
+        Ok((current, now))
+    }
+
+    async fn save(&self, tx: &mut Tx, next: &Deal, version: i64) -> Result<()> {
+        let changed = tx
+            .execute(
+                "UPDATE deals SET title = $1, amount_minor = $2, currency = $3, contact_id = $4, stage_id = $5,
+                        source_id = $6, assignee_id = $7, status = $8, expected_close = $9, lost_reason = $10,
+                        closed_at = $11, updated_at = $12, version = $13
+                 WHERE company_id = $14 AND id = $15 AND version = $16",
+                args![
+                    next.title.clone(),
+                    next.value.amount_minor(),
+                    next.value.currency().code(),
+                    next.contact_id.map(|c| c.as_uuid()),
+                    next.stage_id.as_uuid(),
+                    next.source_id.map(|s| s.as_uuid()),
+                    next.assignee_id.map(|a| a.as_uuid()),
+                    next.status.as_str(),
+                    next.expected_close,
+                    next.lost_reason.clone(),
+                    next.closed_at,
+                    next.updated_at,
+                    next.version,
+                    self.tenant(),
+                    next.id.as_uuid(),
+                    version,
+                ],
+            )
+            .await?;
+        if changed == 0 { Err(FlameError::stale("deal")) } else { Ok(()) }
+    }
+
+    /// Applies `patch` to the deal read at `version`.
+    pub async fn update(&self, id: DealId, version: i64, patch: DealPatch) -> Result<Deal> {
+        let mut tx = self.session.flame().pool().begin().await?;
+        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        if let Some(assignee) = patch.assignee_id {
+            self.session.authorize(Action::Update, Resource::Deal { assignee: Some(assignee) })?;
+        }
+        let next = current.patched(&patch, now)?;
+        self.check_references(&mut tx, &next).await?;
+        self.save(&mut tx, &next, version).await?;
+        self.emit(&mut tx, now, vec![EventPayload::DealUpdated { deal_id: id }]).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Deletes the deal read at `version`, with the activities about it alone; activities
+    /// that are also about a contact stay on the contact.
+    pub async fn delete(&self, id: DealId, version: i64) -> Result<()> {
+        let mut tx = self.session.flame().pool().begin().await?;
+        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        self.session.authorize(Action::Delete, Resource::Deal { assignee: current.assignee_id })?;
+        let (c, i) = (self.tenant(), id.as_uuid());
+        tx.execute(
+            "DELETE FROM activities WHERE company_id = $1 AND deal_id = $2 AND contact_id IS NULL",
+            args![c, i],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE activities SET deal_id = NULL WHERE company_id = $1 AND deal_id = $2",
+            args![c, i],
+        )
+        .await?;
+        let changed = tx
+            .execute(
+                "DELETE FROM deals WHERE company_id = $1 AND id = $2 AND version = $3",
+                args![c, i, version],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::stale("deal"));
+        }
+        self.emit(&mut tx, now, vec![EventPayload::DealDeleted { deal_id: id }]).await?;
+        tx.commit().await
+    }
+
+    async fn stage_for(&self, tx: &mut Tx, id: StageId) -> Result<Stage> {
+        pipeline::find_stage(tx, &self.session, id)
+            .await?
+            .ok_or_else(|| FlameError::validation("stage_id", "is not a stage of this company"))
+    }
+
+    async fn stage_of_kind(&self, tx: &mut Tx, deal: &Deal, kind: StageKind) -> Result<Stage> {
+        let stages = pipeline::stages_of(tx, &self.session, deal.pipeline_id).await?;
+        first_of_kind(&stages, kind).cloned().ok_or_else(|| {
+            FlameError::conflict("pipeline", format!("the deal's pipeline has no {kind} stage"))
+        })
+    }
+
+    async fn transition(&self, id: DealId, version: i64, step: Step) -> Result<Deal> {
+        let mut tx = self.session.flame().pool().begin().await?;
+        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        let (next, events) = step.apply(self, &mut tx, &current, now).await?;
+        if events.is_empty() {
+            return Ok(current);
+        }
+        self.save(&mut tx, &next, version).await?;
+        self.emit(&mut tx, now, events).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Moves an open deal to another stage of its pipeline. A won stage wins it; a lost
+    /// stage needs a reason, so use [`Deals::lose`]. A closed deal must be reopened first.
+    pub async fn move_to_stage(&self, id: DealId, stage_id: StageId, version: i64) -> Result<Deal> {
+        self.transition(id, version, Step::Move(stage_id, None)).await
+    }
+
+    /// Wins an open deal: moves it to its pipeline's won stage.
+    pub async fn win(&self, id: DealId, version: i64) -> Result<Deal> {
+        self.transition(id, version, Step::Kind(StageKind::Won, None)).await
+    }
+
+    /// Loses an open deal, with the reason: moves it to its pipeline's lost stage.
+    pub async fn lose(&self, id: DealId, reason: &str, version: i64) -> Result<Deal> {
+        self.transition(id, version, Step::Kind(StageKind::Lost, Some(reason.to_owned()))).await
+    }
+
+    /// Moves an open deal to a lost stage of its pipeline, with the reason.
+    pub async fn lose_in_stage(
+        &self,
+        id: DealId,
+        stage_id: StageId,
+        reason: &str,
+        version: i64,
+    ) -> Result<Deal> {
+        self.transition(id, version, Step::Move(stage_id, Some(reason.to_owned()))).await
+    }
+
+    /// Reopens a won or lost deal into an open stage of its pipeline.
+    pub async fn reopen(&self, id: DealId, stage_id: StageId, version: i64) -> Result<Deal> {
+        self.transition(id, version, Step::Reopen(stage_id)).await
+    }
+
+    /// Deals matching `filter`, newest first, a page at a time.
+    pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<Page<Deal>> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        let limit = page.limit()?;
+        let mut q = Statement::new(COLUMNS, vec![]);
+        let company = q.bind(self.tenant());
+        q.push(&format!(" WHERE company_id = {company}"));
+        q.and("pipeline_id", "=", filter.pipeline_id.map(|v| v.as_uuid()))
+            .and("stage_id", "=", filter.stage_id.map(|v| v.as_uuid()))
+            .and("status", "=", filter.status.map(|s| s.as_str().to_owned()))
+            .and("assignee_id", "=", filter.assignee_id.map(|v| v.as_uuid()))
+            .and("source_id", "=", filter.source_id.map(|v| v.as_uuid()))
+            .and("contact_id", "=", filter.contact_id.map(|v| v.as_uuid()))
+            .page(page.cursor_uuid()?, limit, true);
+        let (sql, args) = q.build();
+        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
+        let deals = rows.iter().map(deal_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
+    }
+}
+
+/// A stage transition, resolved inside the transaction.
+enum Step {
+    Move(StageId, Option<String>),
+    Kind(StageKind, Option<String>),
+    Reopen(StageId),
+}
+
+impl Step {
+    async fn apply(
+        self,
+        deals: &Deals,
+        tx: &mut Tx,
+        deal: &Deal,
+        now: OffsetDateTime,
+    ) -> Result<(Deal, Vec<EventPayload>)> {
+        match self {
+            Step::Move(stage, reason) => {
+                let target = deals.stage_for(tx, stage).await?;
+                deal.move_to(&target, reason.as_deref(), now)
+            }
+            Step::Kind(kind, reason) => {
+                let target = deals.stage_of_kind(tx, deal, kind).await?;
+                deal.move_to(&target, reason.as_deref(), now)
+            }
+            Step::Reopen(stage) => {
+                let target = deals.stage_for(tx, stage).await?;
+                deal.reopen(&target, now)
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The [`Flame`] handle: an opened store, migrated and verified.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use flame_core::crypto::EncryptionKey;
+use flame_core::{FlameError, Result};
+
+use crate::error::storage_error;
+use crate::schema::{self, SchemaStatus};
+use crate::sql::{Backend, Pool};
+
+/// What to do with the schema when the store opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaMode {
+    /// Apply pending migrations, then verify (the default).
+    #[default]
+    Migrate,
+    /// Only verify: fail if a migration is pending or anything is missing. For hosts whose
+    /// operator applies migrations ahead of a deploy.
+    VerifyOnly,
+}
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Migrate, or only verify.
+    pub schema: SchemaMode,
+    /// The most connections the pool opens (1 for `sqlite::memory:`, whatever is asked).
+    pub max_connections: u32,
+    /// How long to wait for a connection, or for SQLite's write lock.
+    pub busy_timeout: Duration,
+    /// How long a session made by [`Flame::session`] stays valid.
+    pub session_ttl: Duration,
+    /// The key that encrypts integration credentials; `None` leaves encryption unconfigured.
+    pub encryption_key: Option<EncryptionKey>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            schema: SchemaMode::Migrate,
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(10),
+            session_ttl: Duration::from_secs(12 * 60 * 60),
+            encryption_key: None,
+        }
+    }
+}
+
+impl OpenOptions {
+    /// Options that only verify the schema.
+    pub fn verify_only() -> Self {
+        Self { schema: SchemaMode::VerifyOnly, ..Self::default() }
+    }
+}
+
+/// An opened Flame store. Cheap to clone (an `Arc` inside) and shared across tasks and
+/// threads; every clone uses the same connection pool.
+#[derive(Clone)]
+pub struct Flame {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) options: OpenOptions,
+    pub(crate) schema: SchemaStatus,
+}
+
+impl std::fmt::Debug for Flame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Flame")
+            .field("backend", &self.backend())
+            .field("schema_version", &self.inner.schema.version)
+            .field("encryption", &self.inner.options.encryption_key.is_some())
+            .finish()
+    }
+}
+
+impl Flame {
+    /// Opens the store at `url`, applies pending migrations (unless
+    /// [`SchemaMode::VerifyOnly`]) and verifies the live schema.
+    ///
+    /// `url` is `sqlite://path/to/file.db` (created if missing; WAL, foreign keys on),
+    /// `sqlite::memory:` (a private in-memory database), or `postgres://user@host/db`.
+    pub async fn open(url: &str, options: OpenOptions) -> Result<Flame> {
+        let pool = connect(url, &options).await?;
+        if options.schema == SchemaMode::Migrate {
+            schema::migrate(&pool).await?;
+        }
+        let schema = match schema::verify(&pool).await {
+            Ok(status) => status,
+            Err(e) => {
+                pool.close().await;
+                return Err(e);
+            }
+        };
+        Ok(Flame { inner: Arc::new(Inner { pool, options, schema }) })
+    }
+
+    /// Which engine the store runs on.
+    pub fn backend(&self) -> Backend {
+        self.inner.pool.backend()
+    }
+
+    /// The schema version found when the store opened.
+    pub fn schema_version(&self) -> i64 {
+        self.inner.schema.version
+    }
+
+    /// Closes every connection; later calls fail with `Storage`.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+}
+
+async fn connect(url: &str, options: &OpenOptions) -> Result<Pool> {
+    let url = url.trim();
+    let bad_url =
+        || FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…");
+    if url.starts_with("sqlite:") {
+        let memory =
+            url == "sqlite::memory:" || url.contains(":memory:") || url.contains("mode=memory");
+        let connect = SqliteConnectOptions::from_str(url)
+            .map_err(|_| bad_url())?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout);
+        let connect = if memory {
+            connect
+        } else {
+            connect.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal)
+        };
+        // A private in-memory database lives in one connection: keep exactly one, forever.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { options.max_connections.max(1) })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+            .acquire_timeout(options.busy_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(_) | sqlx::Error::Io(_) => {
+                    tracing::warn!(error = %e, "could not open the SQLite database");
+                    FlameError::storage("could not open the SQLite database file")
+                }
+                other => storage_error(other),
+            })?;
+        Ok(Pool::Sqlite(pool))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let connect = PgConnectOptions::from_str(url).map_err(|_| bad_url())?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.busy_timeout)
+            .connect_with(connect)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "could not connect to PostgreSQL");
+                FlameError::storage("could not connect to the PostgreSQL server")
+            })?;
+        Ok(Pool::Postgres(pool))
+    } else {
+        Err(bad_url())
+    }
+}

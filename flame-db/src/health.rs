@@ -1,0 +1,94 @@
+//! The health report a host shows on its status page.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use flame_core::Result;
+
+use crate::sql::{Executor, args};
+use crate::{Flame, schema};
+
+/// Row counts of the main tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Users.
+    pub users: u64,
+    /// Companies.
+    pub companies: u64,
+    /// Subscriptions.
+    pub subscriptions: u64,
+    /// Contacts.
+    pub contacts: u64,
+    /// Deals.
+    pub deals: u64,
+}
+
+/// The state of a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    /// `"sqlite"` or `"postgres"`.
+    pub backend: &'static str,
+    /// Whether the database answered.
+    pub reachable: bool,
+    /// How long a trivial query took, there and back.
+    pub round_trip: Duration,
+    /// The newest migration applied (`None` when unreachable).
+    pub schema_version: Option<i64>,
+    /// The version this build expects.
+    pub expected_schema_version: i64,
+    /// Whether the two match.
+    pub schema_matches: bool,
+    /// Whether an encryption key for integration credentials is configured.
+    pub encryption_configured: bool,
+    /// Row counts (`None` when unreachable).
+    pub counts: Option<Counts>,
+}
+
+impl Flame {
+    /// Reports backend, reachability, round-trip time, schema version, encryption and row
+    /// counts. Never fails: an unreachable database is reported as such.
+    pub async fn health(&self) -> Health {
+        let started = Instant::now();
+        let ping = self.pool().exec().fetch_one("SELECT 1 AS one", args![]).await;
+        let round_trip = started.elapsed();
+        let reachable = ping.is_ok();
+        let schema_version =
+            if reachable { schema::current_version(self.pool()).await.ok() } else { None };
+        let counts = if reachable { self.counts().await.ok() } else { None };
+        let expected = schema::expected_version();
+        Health {
+            backend: self.backend().as_str(),
+            reachable,
+            round_trip,
+            schema_version,
+            expected_schema_version: expected,
+            schema_matches: schema_version == Some(expected),
+            encryption_configured: self.inner.options.encryption_key.is_some(),
+            counts,
+        }
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let row = self
+            .pool()
+            .exec()
+            .fetch_one(
+                "SELECT (SELECT COUNT(*) FROM users) AS users,
+                        (SELECT COUNT(*) FROM companies) AS companies,
+                        (SELECT COUNT(*) FROM subscriptions) AS subscriptions,
+                        (SELECT COUNT(*) FROM contacts) AS contacts,
+                        (SELECT COUNT(*) FROM deals) AS deals",
+                args![],
+            )
+            .await?;
+        let n = |col: &str| -> Result<u64> { Ok(u64::try_from(row.int(col)?).unwrap_or(0)) };
+        Ok(Counts {
+            users: n("users")?,
+            companies: n("companies")?,
+            subscriptions: n("subscriptions")?,
+            contacts: n("contacts")?,
+            deals: n("deals")?,
+        })
+    }
+}

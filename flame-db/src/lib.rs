@@ -1,0 +1,58 @@
+//! # flame-db
+//!
+//! Storage for Flame over sqlx: the [`Flame`] handle (SQLite or PostgreSQL), embedded
+//! migrations and schema verification ([`schema`]), the [`health`](Flame::health) report,
+//! one repository per aggregate reached through a [`Session`], and the transactional outbox.
+//!
+//! ```no_run
+//! # async fn demo() -> flame_core::Result<()> {
+//! use flame_db::{Flame, OpenOptions};
+//! use flame_core::company::SignUp;
+//! use flame_core::contact::NewContact;
+//!
+//! let flame = Flame::open("sqlite://crm.db", OpenOptions::default()).await?;
+//! let signed = flame
+//!     .sign_up(SignUp {
+//!         company_name: "Acme".into(),
+//!         owner_email: "owner@acme.test".into(),
+//!         owner_name: "Olga Owner".into(),
+//!     })
+//!     .await?;
+//! let contact = signed
+//!     .session
+//!     .contacts()
+//!     .create(NewContact { first_name: "Ada".into(), ..NewContact::default() })
+//!     .await?;
+//! # let _ = contact; Ok(()) }
+//! ```
+
+mod activity;
+mod billing;
+mod company;
+mod contact;
+mod deal;
+mod error;
+mod flame;
+mod health;
+mod outbox;
+mod pipeline;
+pub mod schema;
+mod session;
+mod source;
+mod sql;
+
+pub use activity::Activities;
+pub use billing::{Billing, Plans};
+pub use company::{Companies, Members, SignedUp};
+pub use contact::Contacts;
+pub use deal::Deals;
+pub use flame::{Flame, OpenOptions, SchemaMode};
+pub use health::{Counts, Health};
+pub use outbox::Events;
+pub use pipeline::Pipelines;
+pub use session::Session;
+pub use source::Sources;
+pub use sql::Backend;
+
+/// The domain crate, re-exported so that hosts need one dependency.
+pub use flame_core as core;

@@ -1,0 +1,387 @@
+//! The schema: embedded migrations per backend, applying them, and verifying that the live
+//! database is what this build expects.
+//!
+//! Migrations are plain SQL files in `migrations/sqlite` and `migrations/postgres`, numbered,
+//! embedded in the binary and recorded with a SHA-256 checksum in `flame_migrations`. They are
+//! forward-only. At open, Flame refuses a database that carries a migration it does not know
+//! (a newer Flame migrated it) or whose recorded checksum differs from the embedded file (the
+//! file was edited after it was applied); it then checks that every table and column the
+//! code uses exists, naming the first one missing.
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use flame_core::{FlameError, Result};
+
+use crate::sql::{Backend, Executor, Pool, args};
+
+/// One embedded migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Its number; applied in ascending order.
+    pub version: i64,
+    /// Its name (the file name without number and extension).
+    pub name: &'static str,
+    /// The SQL for SQLite.
+    pub sqlite: &'static str,
+    /// The SQL for PostgreSQL.
+    pub postgres: &'static str,
+}
+
+impl Migration {
+    /// The SQL of this migration for `backend`.
+    pub fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+
+    /// The SHA-256 checksum of the SQL for `backend`, in hex.
+    pub fn checksum(&self, backend: Backend) -> String {
+        hex::encode(Sha256::digest(self.sql(backend).as_bytes()))
+    }
+}
+
+macro_rules! migration {
+    ($version:literal, $file:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file, "_", $name, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $file, "_", $name, ".sql")),
+        }
+    };
+}
+
+/// Every migration this build knows, in order. Add a new one at the end; never edit one
+/// that has shipped.
+pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001", "foundation")];
+
+/// The schema version this build expects: the number of its newest migration.
+pub fn expected_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Every table the code reads or writes, with every column it uses.
+pub const EXPECTED: &[(&str, &[&str])] = &[
+    ("companies", &["id", "name", "created_at", "updated_at", "version"]),
+    ("users", &["id", "email", "name", "active", "created_at", "updated_at", "version"]),
+    ("memberships", &["company_id", "user_id", "role", "created_at", "version"]),
+    (
+        "plans",
+        &[
+            "id",
+            "code",
+            "name",
+            "price_minor",
+            "currency",
+            "billing_interval",
+            "trial_days",
+            "limit_seats",
+            "limit_contacts",
+            "limit_deals",
+            "limit_pipelines",
+            "limit_integrations",
+            "public",
+            "is_default",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "subscriptions",
+        &[
+            "company_id",
+            "id",
+            "plan_id",
+            "status",
+            "trial_ends_at",
+            "current_period_start",
+            "current_period_end",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "contacts",
+        &[
+            "company_id",
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "organization",
+            "owner_id",
+            "search_name",
+            "last_name_key",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "pipelines",
+        &[
+            "company_id",
+            "id",
+            "name",
+            "name_key",
+            "position",
+            "is_default",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "stages",
+        &["company_id", "id", "pipeline_id", "name", "position", "kind", "probability", "version"],
+    ),
+    ("sources", &["company_id", "id", "name", "name_key", "created_at", "updated_at", "version"]),
+    (
+        "deals",
+        &[
+            "company_id",
+            "id",
+            "title",
+            "amount_minor",
+            "currency",
+            "contact_id",
+            "pipeline_id",
+            "stage_id",
+            "source_id",
+            "assignee_id",
+            "status",
+            "expected_close",
+            "lost_reason",
+            "closed_at",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "activities",
+        &[
+            "company_id",
+            "id",
+            "kind",
+            "subject",
+            "body",
+            "contact_id",
+            "deal_id",
+            "owner_id",
+            "due_at",
+            "done_at",
+            "occurred_at",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    (
+        "outbox",
+        &[
+            "company_id",
+            "id",
+            "event_type",
+            "aggregate_type",
+            "aggregate_id",
+            "actor_id",
+            "payload",
+            "occurred_at",
+            "published_at",
+        ],
+    ),
+];
+
+const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (
+    version INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at TEXT NOT NULL)";
+
+const LEDGER_POSTGRES: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (
+    version bigint NOT NULL PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL)";
+
+/// A migration recorded in the database.
+struct Applied {
+    version: i64,
+    checksum: String,
+}
+
+async fn ledger_exists(exec: &mut impl Executor) -> Result<bool> {
+    let sql = match exec.backend() {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'flame_migrations'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'flame_migrations'"
+        }
+    };
+    Ok(exec.fetch_one(sql, args![]).await?.int("n")? > 0)
+}
+
+async fn applied(exec: &mut impl Executor) -> Result<Vec<Applied>> {
+    if !ledger_exists(exec).await? {
+        return Ok(Vec::new());
+    }
+    exec.fetch_all("SELECT version, checksum FROM flame_migrations ORDER BY version", args![])
+        .await?
+        .iter()
+        .map(|r| Ok(Applied { version: r.int("version")?, checksum: r.get("checksum")? }))
+        .collect()
+}
+
+/// Compares what the database records with what this build embeds. Returns the migrations
+/// still to apply.
+fn pending(backend: Backend, applied: &[Applied]) -> Result<Vec<&'static Migration>> {
+    for a in applied {
+        let Some(known) = MIGRATIONS.iter().find(|m| m.version == a.version) else {
+            return Err(FlameError::schema(format!(
+                "the database carries migration {} which this build of Flame does not know \
+                 (it was migrated by a newer Flame); refusing to open it",
+                a.version
+            )));
+        };
+        if known.checksum(backend) != a.checksum {
+            return Err(FlameError::schema(format!(
+                "migration {} ({}) was changed after it was applied: its checksum differs",
+                known.version, known.name
+            )));
+        }
+    }
+    Ok(MIGRATIONS.iter().filter(|m| !applied.iter().any(|a| a.version == m.version)).collect())
+}
+
+/// Applies every pending migration, each in its own transaction, and returns how many.
+/// Concurrent openers on PostgreSQL wait for each other on an advisory lock; on SQLite the
+/// write lock of `BEGIN IMMEDIATE` does the same.
+pub(crate) async fn migrate(pool: &Pool) -> Result<usize> {
+    let backend = pool.backend();
+    let mut count = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        if backend == Backend::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock(7260531)", args![]).await?;
+        }
+        let ledger = match backend {
+            Backend::Sqlite => LEDGER_SQLITE,
+            Backend::Postgres => LEDGER_POSTGRES,
+        };
+        tx.execute(ledger, args![]).await?;
+        let done = applied(&mut tx).await?;
+        let Some(next) = pending(backend, &done)?.first().copied() else {
+            tx.commit().await?;
+            return Ok(count);
+        };
+        tx.execute_script(next.sql(backend)).await.map_err(|e| {
+            FlameError::schema(format!("migration {} ({}) failed: {e}", next.version, next.name))
+        })?;
+        tx.execute(
+            "INSERT INTO flame_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+            args![next.version, next.name, next.checksum(backend), OffsetDateTime::now_utc()],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version = next.version, name = next.name, "applied migration");
+        count += 1;
+    }
+}
+
+/// What the schema check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// The newest migration applied to the database (0 for an empty database).
+    pub version: i64,
+    /// The version this build expects.
+    pub expected: i64,
+}
+
+impl SchemaStatus {
+    /// Whether the database is exactly at the version this build expects.
+    pub fn matches(&self) -> bool {
+        self.version == self.expected
+    }
+}
+
+/// Verifies the live schema: every migration known and unchanged, none missing, and every
+/// expected table and column present.
+pub(crate) async fn verify(pool: &Pool) -> Result<SchemaStatus> {
+    let backend = pool.backend();
+    let mut exec = pool.exec();
+    let done = applied(&mut exec).await?;
+    let missing = pending(backend, &done)?;
+    if let Some(first) = missing.first() {
+        return Err(FlameError::schema(format!(
+            "migration {} ({}) has not been applied; open without verify-only to apply it",
+            first.version, first.name
+        )));
+    }
+    for (table, columns) in EXPECTED {
+        let present = live_columns(&mut exec, table).await?;
+        if present.is_empty() {
+            return Err(FlameError::schema(format!("table {table} is missing")));
+        }
+        if let Some(col) = columns.iter().find(|c| !present.iter().any(|p| p == *c)) {
+            return Err(FlameError::schema(format!("column {table}.{col} is missing")));
+        }
+    }
+    let version = done.last().map_or(0, |a| a.version);
+    Ok(SchemaStatus { version, expected: expected_version() })
+}
+
+/// The schema version recorded in the database.
+pub(crate) async fn current_version(pool: &Pool) -> Result<i64> {
+    Ok(applied(&mut pool.exec()).await?.last().map_or(0, |a| a.version))
+}
+
+async fn live_columns(exec: &mut impl Executor, table: &str) -> Result<Vec<String>> {
+    let rows = match exec.backend() {
+        Backend::Sqlite => {
+            exec.fetch_all("SELECT name FROM pragma_table_info($1)", args![table]).await?
+        }
+        Backend::Postgres => {
+            exec.fetch_all(
+                "SELECT column_name AS name FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1",
+                args![table],
+            )
+            .await?
+        }
+    };
+    rows.iter().map(|r| r.get::<String>("name")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        for backend in ["sqlite", "postgres"] {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/");
+            let mut files: Vec<String> = std::fs::read_dir(format!("{dir}{backend}"))
+                .expect("migrations dir")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect();
+            files.sort();
+            let embedded: Vec<String> =
+                MIGRATIONS.iter().map(|m| format!("{:04}_{}.sql", m.version, m.name)).collect();
+            assert_eq!(files, embedded, "{backend} migrations on disk and in MIGRATIONS differ");
+        }
+    }
+
+    #[test]
+    fn versions_ascend() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
+}
