@@ -1,1 +1,166 @@
-//! Shared test support.
+//! Shared support for Flame's integration tests: every test runs against SQLite (a fresh
+//! file in a temporary directory) and against PostgreSQL (a fresh database on the server
+//! that `scripts/test` starts and names in `FLAME_TEST_POSTGRES_URL`).
+//!
+//! Without that variable the PostgreSQL half fails with a message saying how to run it;
+//! set `FLAME_TEST_POSTGRES=skip` to run the SQLite half alone on purpose.
+
+use flame_core::company::SignUp;
+use flame_db::{Flame, OpenOptions, SignedUp};
+use sqlx::Connection;
+
+/// One backend under test.
+pub struct TestDb {
+    /// `"sqlite"` or `"postgres"`, for assertion messages.
+    pub name: &'static str,
+    /// The URL the store was opened with.
+    pub url: String,
+    /// The store.
+    pub flame: Flame,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A fresh SQLite database, then a fresh PostgreSQL database.
+    pub async fn each() -> Vec<TestDb> {
+        let mut dbs = vec![Self::sqlite().await];
+        if let Some(pg) = Self::postgres().await {
+            dbs.push(pg);
+        }
+        dbs
+    }
+
+    /// A fresh SQLite file.
+    pub async fn sqlite() -> TestDb {
+        let (url, dir) = Self::sqlite_url();
+        let flame = Flame::open(&url, OpenOptions::default()).await.expect("open sqlite");
+        TestDb { name: "sqlite", url, flame, _dir: Some(dir) }
+    }
+
+    /// The URL of a fresh SQLite file (not yet opened), and the directory holding it.
+    pub fn sqlite_url() -> (String, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("flame.db").display());
+        (url, dir)
+    }
+
+    /// A fresh PostgreSQL database, or `None` when explicitly skipped.
+    pub async fn postgres() -> Option<TestDb> {
+        let url = Self::postgres_url().await?;
+        let flame = Flame::open(&url, OpenOptions::default()).await.expect("open postgres");
+        Some(TestDb { name: "postgres", url, flame, _dir: None })
+    }
+
+    /// The URL of a fresh, empty PostgreSQL database, or `None` when explicitly skipped.
+    pub async fn postgres_url() -> Option<String> {
+        let admin = match std::env::var("FLAME_TEST_POSTGRES_URL") {
+            Ok(url) => url,
+            Err(_) if std::env::var("FLAME_TEST_POSTGRES").as_deref() == Ok("skip") => return None,
+            Err(_) => panic!(
+                "FLAME_TEST_POSTGRES_URL is not set: run the tests with scripts/test, which starts \
+                 PostgreSQL, or set FLAME_TEST_POSTGRES=skip to test SQLite alone"
+            ),
+        };
+        let name = format!("flame_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        conn.close().await.ok();
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+        Some(format!("{base}/{name}"))
+    }
+}
+
+/// Signs up a company named `name` with owner `owner@<name>.test`.
+pub async fn company(flame: &Flame, name: &str) -> SignedUp {
+    flame
+        .sign_up(SignUp {
+            company_name: name.into(),
+            owner_email: format!("owner@{}.test", name.to_lowercase().replace(' ', "-")),
+            owner_name: format!("{name} Owner"),
+        })
+        .await
+        .expect("sign up")
+}
+
+/// Asserts that `result` is a `Validation` error naming `field`.
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(result: flame_core::Result<T>, field: &str) {
+    match result {
+        Err(flame_core::FlameError::Validation { field: f, .. }) if f == field => {}
+        other => panic!("expected a Validation error on {field}, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` is a `NotFound` error.
+#[track_caller]
+pub fn assert_not_found<T: std::fmt::Debug>(result: flame_core::Result<T>) {
+    assert!(
+        matches!(result, Err(flame_core::FlameError::NotFound { .. })),
+        "expected NotFound, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is a `Forbidden` error.
+#[track_caller]
+pub fn assert_forbidden<T: std::fmt::Debug>(result: flame_core::Result<T>) {
+    assert!(
+        matches!(result, Err(flame_core::FlameError::Forbidden { .. })),
+        "expected Forbidden, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is a `Conflict` error.
+#[track_caller]
+pub fn assert_conflict<T: std::fmt::Debug>(result: flame_core::Result<T>) {
+    assert!(
+        matches!(result, Err(flame_core::FlameError::Conflict { .. })),
+        "expected Conflict, got {result:?}"
+    );
+}
+
+/// Runs `sql` directly on the database at `url`, bypassing Flame (to damage a schema on
+/// purpose).
+pub async fn exec_raw(url: &str, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect sqlite");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("raw sql");
+        conn.close().await.ok();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect postgres");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect("raw sql");
+        conn.close().await.ok();
+    }
+}
+
+/// Counts the rows of `table` directly, bypassing Flame (to prove nothing was written).
+pub async fn count_rows(url: &str, table: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect sqlite");
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count");
+        conn.close().await.ok();
+        n
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect postgres");
+        let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut conn).await.expect("count");
+        conn.close().await.ok();
+        n
+    }
+}
+
+/// Row counts of every table a write might touch, to compare before and after a refused
+/// write.
+pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "companies", "users", "memberships", "subscriptions", "contacts", "pipelines", "stages",
+        "sources", "deals", "activities", "outbox",
+    ] {
+        out.push((table, count_rows(url, table).await));
+    }
+    out
+}
