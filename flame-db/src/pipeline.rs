@@ -163,7 +163,7 @@ impl Pipelines {
         let mut tx = self.session.flame().pool().begin().await?;
         let row = tx
             .fetch_one(
-                "SELECT COUNT(*) AS n, COALESCE(MAX(position) + 1, 0) AS next FROM pipelines WHERE company_id = $1",
+                "SELECT COUNT(*) AS n, CAST(COALESCE(MAX(position) + 1, 0) AS BIGINT) AS next FROM pipelines WHERE company_id = $1",
                 args![self.session.tenant()],
             )
             .await?;

@@ -252,40 +252,44 @@ pub(crate) trait Executor: Send {
     fn backend(&self) -> Backend;
 
     /// Runs a statement; returns the number of rows it changed.
-    async fn execute(&mut self, sql: impl Into<Sql> + Send, args: Vec<Arg>) -> Result<u64> {
+    fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, u64> {
         let sql = sql.into();
-        run!(self.target(), sql, args, execute, affected)
+        Box::pin(async move { run!(self.target(), sql, args, execute, affected) })
     }
 
     /// Fetches every row.
-    async fn fetch_all(&mut self, sql: impl Into<Sql> + Send, args: Vec<Arg>) -> Result<Vec<Row>> {
+    fn fetch_all(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, Vec<Row>> {
         let sql = sql.into();
-        run!(self.target(), sql, args, fetch_all, wrap_all)
+        Box::pin(async move { run!(self.target(), sql, args, fetch_all, wrap_all) })
     }
 
     /// Fetches at most one row.
-    async fn fetch_optional(
+    fn fetch_optional(
         &mut self,
-        sql: impl Into<Sql> + Send,
+        sql: impl Into<Sql>,
         args: Vec<Arg>,
-    ) -> Result<Option<Row>> {
+    ) -> BoxFuture<'_, Option<Row>> {
         let sql = sql.into();
-        run!(self.target(), sql, args, fetch_optional, Option::map)
+        Box::pin(async move { run!(self.target(), sql, args, fetch_optional, Option::map) })
     }
 
     /// Fetches exactly one row.
-    async fn fetch_one(&mut self, sql: impl Into<Sql> + Send, args: Vec<Arg>) -> Result<Row> {
+    fn fetch_one(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, Row> {
         let sql = sql.into();
-        run!(self.target(), sql, args, fetch_one, wrap_one)
+        Box::pin(async move { run!(self.target(), sql, args, fetch_one, wrap_one) })
     }
 }
 
-/// A pool runs each statement in its own implicit transaction.
-pub(crate) struct PoolExec<'a>(pub(crate) &'a Pool);
+/// The future of a statement: boxed, so that it is `Send` for every caller, whatever the
+/// type of the SQL text it was given.
+pub(crate) type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
-impl Executor for PoolExec<'_> {
+/// A pool runs each statement in its own implicit transaction.
+pub(crate) struct PoolExec(Pool);
+
+impl Executor for PoolExec {
     fn target(&mut self) -> Target<'_> {
-        match self.0 {
+        match &self.0 {
             Pool::Sqlite(p) => Target::SqlitePool(p),
             Pool::Postgres(p) => Target::PgPool(p),
         }
@@ -319,18 +323,21 @@ impl Pool {
     }
 
     /// Runs statements without an explicit transaction.
-    pub(crate) fn exec(&self) -> PoolExec<'_> {
-        PoolExec(self)
+    pub(crate) fn exec(&self) -> PoolExec {
+        PoolExec(self.clone())
     }
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so that concurrent writers queue instead of failing midway.
-    pub(crate) async fn begin(&self) -> Result<Tx> {
-        match self {
-            Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
-            Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+    pub(crate) fn begin(&self) -> impl Future<Output = Result<Tx>> + Send + 'static {
+        let pool = self.clone();
+        async move {
+            match pool {
+                Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
+                Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+            }
+            .map_err(storage_error)
         }
-        .map_err(storage_error)
     }
 
     pub(crate) async fn close(&self) {

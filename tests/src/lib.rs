@@ -62,7 +62,8 @@ impl TestDb {
             ),
         };
         let name = format!("flame_test_{}", uuid::Uuid::now_v7().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
+        let mut conn =
+            sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
@@ -157,8 +158,17 @@ pub async fn count_rows(url: &str, table: &str) -> i64 {
 pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
     for table in [
-        "companies", "users", "memberships", "subscriptions", "contacts", "pipelines", "stages",
-        "sources", "deals", "activities", "outbox",
+        "companies",
+        "users",
+        "memberships",
+        "subscriptions",
+        "contacts",
+        "pipelines",
+        "stages",
+        "sources",
+        "deals",
+        "activities",
+        "outbox",
     ] {
         out.push((table, count_rows(url, table).await));
     }

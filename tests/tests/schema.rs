@@ -27,7 +27,8 @@ async fn migrations_apply_once_and_reopen_cleanly() {
         assert_eq!(flame.schema_version(), flame_db::schema::expected_version());
         company(&flame, "Acme").await;
         flame.close().await;
-        let again = Flame::open(&url, OpenOptions::verify_only()).await.expect("verify-only reopens");
+        let again =
+            Flame::open(&url, OpenOptions::verify_only()).await.expect("verify-only reopens");
         let health = again.health().await;
         assert!(health.reachable && health.schema_matches, "{url}: {health:?}");
         assert_eq!(health.counts.map(|c| c.companies), Some(1));
@@ -109,7 +110,8 @@ async fn unusable_urls_are_validation_errors() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_storage_error() {
-    let options = OpenOptions { busy_timeout: std::time::Duration::from_secs(2), ..OpenOptions::default() };
+    let options =
+        OpenOptions { busy_timeout: std::time::Duration::from_secs(2), ..OpenOptions::default() };
     let result = Flame::open("postgres://nobody@127.0.0.1:1/none", options).await;
     assert!(matches!(result, Err(FlameError::Storage { .. })), "{result:?}");
 }
