@@ -69,7 +69,7 @@ async fn activities_notes_tasks_and_due_lists() {
         let on_contact = ActivityFilter { contact_id: Some(c.id), ..ActivityFilter::default() };
         assert_eq!(
             s.activities().list(on_contact, PageRequest::default()).await.expect("list").items,
-            [note.clone()]
+            std::slice::from_ref(&note)
         );
 
         let edited = s
