@@ -7,7 +7,7 @@ use flame_core::page::{Page, PageRequest};
 use flame_core::{ActivityId, DealId, FlameError, Result};
 
 use crate::contact::{ensure_exists as ensure_contact, ensure_member};
-use crate::sql::{Executor, Row, Statement, Tx, args};
+use crate::sql::{Executor, Row, Statement, Tx, args, found};
 use crate::{Session, outbox};
 
 const COLUMNS: &str =
@@ -94,10 +94,7 @@ impl Activities {
     async fn fetch(&self, exec: &mut impl Executor, id: ActivityId) -> Result<Activity> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.session.tenant(), id.as_uuid()]).await?;
-        row.as_ref()
-            .map(activity_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("activity"))
+        found(row, activity_from_row, "activity")
     }
 
     /// One activity.

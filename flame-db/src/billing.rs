@@ -5,7 +5,7 @@ use flame_core::billing::{NewPlan, Plan, PlanLimits, Subscription};
 use flame_core::money::{Currency, Money};
 use flame_core::{FlameError, PlanId, Result, clock};
 
-use crate::sql::{Executor, Row, Tx, args};
+use crate::sql::{Executor, Row, Tx, args, found};
 use crate::{Flame, Session};
 
 const PLAN_COLUMNS: &str =
@@ -125,7 +125,7 @@ impl Plans {
     pub async fn get(&self, id: PlanId) -> Result<Plan> {
         let sql = format!("{PLAN_COLUMNS} WHERE id = $1");
         let row = self.flame.pool().exec().fetch_optional(sql, args![id.as_uuid()]).await?;
-        row.as_ref().map(plan_from_row).transpose()?.ok_or_else(|| FlameError::not_found("plan"))
+        found(row, plan_from_row, "plan")
     }
 
     /// Adds a plan to the catalog; its code must be new.
@@ -217,10 +217,7 @@ impl Billing {
                 args![self.session.tenant()],
             )
             .await?;
-        row.as_ref()
-            .map(subscription_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("subscription"))
+        found(row, subscription_from_row, "subscription")
     }
 
     /// The plan the company is subscribed to.

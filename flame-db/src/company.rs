@@ -12,7 +12,7 @@ use flame_core::pipeline::default_pipeline;
 use flame_core::source::DEFAULT_SOURCES;
 use flame_core::{CompanyId, Email, FlameError, Result, UserId, clock};
 
-use crate::sql::{Executor, Row, Statement, Tx, args};
+use crate::sql::{Executor, Row, Statement, Tx, args, found};
 use crate::{Flame, Session, billing, outbox, pipeline, source};
 
 /// What [`Flame::sign_up`] created.
@@ -279,10 +279,7 @@ impl Members {
         q.push(&format!(" WHERE m.company_id = {company} AND m.user_id = {user}"));
         let (sql, args) = q.build();
         let row = self.session.flame().pool().exec().fetch_optional(sql, args).await?;
-        row.as_ref()
-            .map(member_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("member"))
+        found(row, member_from_row, "member")
     }
 
     /// The members, ordered by user id (the order the users were created in).
@@ -433,10 +430,7 @@ impl Companies {
                 args![self.session.tenant()],
             )
             .await?;
-        row.as_ref()
-            .map(company_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("company"))
+        found(row, company_from_row, "company")
     }
 
     /// Renames the company.

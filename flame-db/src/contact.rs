@@ -6,7 +6,7 @@ use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
 use flame_core::{ContactId, FlameError, Result, UserId, phone};
 
-use crate::sql::{Executor, Row, Statement, Tx, args, prefix_op, prefix_pattern};
+use crate::sql::{Executor, Row, Statement, Tx, args, found, prefix_op, prefix_pattern};
 use crate::{Session, outbox};
 
 const COLUMNS: &str =
@@ -132,10 +132,7 @@ impl Contacts {
     async fn fetch(&self, exec: &mut impl Executor, id: ContactId) -> Result<Contact> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        row.as_ref()
-            .map(contact_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("contact"))
+        found(row, contact_from_row, "contact")
     }
 
     /// One contact.

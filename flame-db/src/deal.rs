@@ -11,7 +11,7 @@ use flame_core::pipeline::{Stage, StageKind, first_of_kind};
 use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
-use crate::sql::{Executor, Row, Statement, Tx, args};
+use crate::sql::{Executor, Row, Statement, Tx, args, found};
 use crate::{Session, contact, outbox, pipeline, source};
 
 const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
@@ -135,7 +135,7 @@ impl Deals {
     async fn fetch(&self, exec: &mut impl Executor, id: DealId) -> Result<Deal> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        row.as_ref().map(deal_from_row).transpose()?.ok_or_else(|| FlameError::not_found("deal"))
+        found(row, deal_from_row, "deal")
     }
 
     /// One deal.

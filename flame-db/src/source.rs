@@ -5,7 +5,7 @@ use flame_core::event::EventPayload;
 use flame_core::source::Source;
 use flame_core::{FlameError, Result, SourceId};
 
-use crate::sql::{Executor, Row, Tx, args};
+use crate::sql::{Executor, Row, Tx, args, found};
 use crate::{Session, outbox};
 
 fn source_from_row(row: &Row) -> Result<Source> {
@@ -102,10 +102,7 @@ impl Sources {
     async fn fetch(&self, exec: &mut impl Executor, id: SourceId) -> Result<Source> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.session.tenant(), id.as_uuid()]).await?;
-        row.as_ref()
-            .map(source_from_row)
-            .transpose()?
-            .ok_or_else(|| FlameError::not_found("source"))
+        found(row, source_from_row, "source")
     }
 
     /// Every source of the company, by name.

@@ -431,6 +431,18 @@ impl Row {
     }
 }
 
+/// Decodes the row a lookup found, or answers `NotFound` for `entity`.
+pub(crate) fn found<T>(
+    row: Option<Row>,
+    decode: impl Fn(&Row) -> Result<T>,
+    entity: &str,
+) -> Result<T> {
+    match row {
+        Some(row) => decode(&row),
+        None => Err(FlameError::not_found(entity)),
+    }
+}
+
 pub(crate) fn corrupt(col: &str) -> FlameError {
     FlameError::storage(format!("the stored value of column {col} is corrupt"))
 }
