@@ -1,0 +1,283 @@
+package dev.flame
+
+import java.nio.file.Path
+import java.time.Instant
+import java.util.UUID
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+
+/**
+ * The whole flow of the quickstart, through the generated Kotlin bindings, on an SQLite file:
+ * sign-up, members, contacts, deals moved/won/lost, typed errors, health, and the other
+ * aggregates (sources, activities, company, billing, plans, events).
+ */
+class FlameTest {
+    @TempDir
+    lateinit var dir: Path
+
+    private suspend fun openStore(): Flame = Flame.open("sqlite://${dir.resolve("crm.db")}")
+
+    private suspend fun signUp(flame: Flame, company: String, email: String): SignedUp =
+        flame.signUp(SignUp(companyName = company, ownerEmail = email, ownerName = "Olga Owner"))
+
+    @Test
+    fun quickstartFlow() = runBlocking {
+        val flame = openStore()
+        assertEquals("sqlite", flame.backend())
+
+        val signed = signUp(flame, "Acme Robotics", "olga@acme.test")
+        val owner = signed.session
+        assertEquals("Acme Robotics", signed.company.name)
+        assertEquals("olga@acme.test", signed.owner.email)
+        assertEquals(Role.OWNER, owner.role())
+        assertEquals(signed.company.id, owner.companyId())
+
+        val manager = owner.members().add(NewMember("max@acme.test", "Max Manager", Role.MANAGER))
+        assertEquals(Role.MANAGER, manager.membership.role)
+
+        val contacts = owner.contacts()
+        val ada = contacts.create(
+            NewContact(
+                firstName = "Ada",
+                lastName = "Lovelace",
+                email = "Ada@Analytical.Engines",
+                phone = "+44 20 7946 0958",
+                organization = "Analytical Engines Ltd",
+            ),
+        )
+        assertEquals("ada@analytical.engines", ada.email)
+        assertEquals("+442079460958", ada.phone)
+        val ivan = contacts.create(
+            NewContact(
+                firstName = "Ivan",
+                lastName = "Petrov",
+                phone = "8 (912) 345-67-89",
+                phoneRegion = "RU",
+                ownerId = manager.user.id,
+            ),
+        )
+        assertEquals("+79123456789", ivan.phone)
+        assertEquals(manager.user.id, ivan.ownerId)
+        assertEquals(ada.id, contacts.get(ada.id).id)
+        assertEquals(2, contacts.list().items.size)
+        assertEquals(listOf(ada.id), contacts.list(ContactFilter(namePrefix = "ad")).items.map { it.id })
+
+        val renamed = contacts.update(ada.id, ada.version, ContactPatch(organization = "Babbage & Co"))
+        assertEquals("Babbage & Co", renamed.organization)
+        assertEquals(ada.version + 1, renamed.version)
+        // The old version is stale now.
+        val stale = assertThrows<FlameException.Conflict> {
+            runBlocking { contacts.update(ada.id, ada.version, ContactPatch(firstName = "X")) }
+        }
+        assertEquals("contact", stale.entity)
+
+        val pipelines = owner.pipelines()
+        val pipeline = pipelines.defaultPipeline()
+        assertTrue(pipeline.isDefault)
+        val stages = pipelines.stages(pipeline.id)
+        assertEquals(
+            listOf("New", "Qualified", "Proposal", "Won", "Lost"),
+            stages.map { it.name },
+        )
+        fun stage(name: String) = stages.first { it.name == name }.id
+        assertEquals(StageKind.WON, stages.first { it.name == "Won" }.kind)
+
+        val deals = owner.deals()
+        var robot = deals.create(
+            NewDeal("Twelve welding robots", 1_250_000_00L, "USD", contactId = ada.id, expectedClose = "2027-03-31"),
+        )
+        assertEquals(Money(1_250_000_00L, "USD"), robot.value)
+        assertEquals(DealStatus.OPEN, robot.status)
+        assertEquals(stage("New"), robot.stageId)
+        assertEquals("2027-03-31", robot.expectedClose)
+        var arm = deals.create(
+            NewDeal("Painting arm", 480_000_00L, "rub", contactId = ivan.id, assigneeId = manager.user.id),
+        )
+        assertEquals("RUB", arm.value.currency)
+        var pilot = deals.create(NewDeal("Pilot installation", 75_000_00L, "USD", contactId = ada.id))
+
+        robot = deals.moveToStage(robot.id, stage("Qualified"), robot.version)
+        robot = deals.moveToStage(robot.id, stage("Proposal"), robot.version)
+        robot = deals.win(robot.id, robot.version)
+        assertEquals(DealStatus.WON, robot.status)
+        assertNotNull(robot.closedAt)
+        arm = deals.moveToStage(arm.id, stage("Qualified"), arm.version)
+        arm = deals.lose(arm.id, "Chose a local integrator", arm.version)
+        assertEquals(DealStatus.LOST, arm.status)
+        assertEquals("Chose a local integrator", arm.lostReason)
+        pilot = deals.moveToStage(pilot.id, stage("Proposal"), pilot.version)
+        assertEquals(DealStatus.OPEN, pilot.status)
+
+        // A won deal does not move without being reopened.
+        val refused = assertThrows<FlameException.InvalidTransition> {
+            runBlocking { deals.moveToStage(robot.id, stage("New"), robot.version) }
+        }
+        assertEquals("deal", refused.entity)
+        val reopened = deals.reopen(arm.id, stage("Proposal"), arm.version)
+        assertEquals(DealStatus.OPEN, reopened.status)
+        assertNull(reopened.lostReason)
+
+        assertEquals(listOf(robot.id), deals.list(DealFilter(status = DealStatus.WON)).items.map { it.id })
+        assertEquals(3, deals.list().items.size)
+        val page = deals.list(page = PageRequest(limit = 2u))
+        assertEquals(2, page.items.size)
+        val rest = deals.list(page = PageRequest(limit = 2u, cursor = page.nextCursor))
+        assertEquals(1, rest.items.size)
+        assertNull(rest.nextCursor)
+
+        val summary = pipelines.summary(pipeline.id)
+        val proposal = summary.first { it.stage.name == "Proposal" }
+        assertEquals(2uL, proposal.dealCount)
+        assertTrue(proposal.totals.contains(Money(75_000_00L, "USD")))
+        assertTrue(proposal.totals.contains(Money(480_000_00L, "RUB")))
+
+        val health = flame.health()
+        assertEquals("sqlite", health.backend)
+        assertTrue(health.reachable)
+        assertTrue(health.schemaMatches)
+        assertEquals(health.expectedSchemaVersion, health.schemaVersion)
+        assertFalse(health.encryptionConfigured)
+        val counts = health.counts!!
+        assertEquals(2uL, counts.users)
+        assertEquals(1uL, counts.companies)
+        assertEquals(2uL, counts.contacts)
+        assertEquals(3uL, counts.deals)
+        flame.closeStore()
+    }
+
+    @Test
+    fun errorsArriveTyped() = runBlocking {
+        val flame = openStore()
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val globex = signUp(flame, "Globex", "hank@globex.test")
+
+        // No membership: Unauthenticated, never a session.
+        val stranger = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.session(UUID.randomUUID().toString(), acme.company.id) }
+        }
+        assertTrue(stranger.reason.isNotEmpty())
+        // A member gets a session with their stored role.
+        val again = flame.session(acme.owner.id, acme.company.id)
+        assertEquals(Role.OWNER, again.role())
+
+        // A bad email: Validation naming the field.
+        val bad = assertThrows<FlameException.Validation> {
+            runBlocking { acme.session.contacts().create(NewContact(firstName = "Bob", email = "not-an-email")) }
+        }
+        assertEquals("email", bad.field)
+        assertTrue(bad.message!!.contains("email"))
+
+        // Another company's contact is NotFound, like one that does not exist.
+        val theirs = globex.session.contacts().create(NewContact(firstName = "Hank"))
+        val hidden = assertThrows<FlameException.NotFound> {
+            runBlocking { acme.session.contacts().get(theirs.id) }
+        }
+        assertEquals("contact", hidden.entity)
+        assertThrows<FlameException.NotFound> {
+            runBlocking { acme.session.contacts().get(UUID.randomUUID().toString()) }
+        }
+        // A malformed id is a Validation of the argument.
+        val malformed = assertThrows<FlameException.Validation> {
+            runBlocking { acme.session.deals().get("nope") }
+        }
+        assertEquals("id", malformed.field)
+        // An unknown currency.
+        val currency = assertThrows<FlameException.Validation> {
+            runBlocking { acme.session.deals().create(NewDeal("X", 1L, "XYZ")) }
+        }
+        assertTrue(currency.field.contains("currency"), currency.field)
+
+        // A viewer may read but not write.
+        val viewer = acme.session.members().add(NewMember("vic@acme.test", "Vic Viewer", Role.VIEWER))
+        val viewerSession = flame.session(viewer.user.id, acme.company.id)
+        assertEquals(0, viewerSession.contacts().list().items.size)
+        assertThrows<FlameException.Forbidden> {
+            runBlocking { viewerSession.contacts().create(NewContact(firstName = "Nope")) }
+        }
+
+        // A kept principal resumes; one whose role changed does not.
+        val principal = viewerSession.principal()
+        assertEquals(Role.VIEWER, principal.role)
+        assertTrue(principal.expiresAt.isAfter(Instant.now()))
+        assertEquals(viewer.user.id, flame.resume(principal).userId())
+        val member = acme.session.members().get(viewer.user.id)
+        acme.session.members().changeRole(viewer.user.id, Role.MEMBER, member.membership.version)
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.resume(principal) } }
+
+        // A URL of an unknown engine is a Validation of `url`.
+        val url = assertThrows<FlameException.Validation> { runBlocking { Flame.open("mysql://x") } }
+        assertEquals("url", url.field)
+        flame.closeStore()
+    }
+
+    @Test
+    fun otherAggregates() = runBlocking {
+        val flame = openStore()
+        val signed = signUp(flame, "Acme", "olga@acme.test")
+        val session = signed.session
+
+        // Sources: the defaults plus one of ours.
+        val sources = session.sources()
+        val before = sources.list()
+        assertTrue(before.isNotEmpty())
+        val fair = sources.create("Trade fair")
+        assertEquals(before.size + 1, sources.list().size)
+        val renamed = sources.rename(fair.id, "Hannover Messe", fair.version)
+        assertEquals("Hannover Messe", renamed.name)
+
+        // Activities: a note and a task, completed.
+        val ada = session.contacts().create(NewContact(firstName = "Ada"))
+        val deal = session.deals().create(NewDeal("Robots", 100L, "EUR", contactId = ada.id, sourceId = fair.id))
+        assertEquals(fair.id, deal.sourceId)
+        val activities = session.activities()
+        val note = activities.create(NewActivity(ActivityKind.NOTE, "Met at the fair", contactId = ada.id))
+        assertEquals(ActivityKind.NOTE, note.kind)
+        val task = activities.create(
+            NewActivity(
+                ActivityKind.TASK,
+                "Send the quote",
+                subject = "Quote",
+                dealId = deal.id,
+                dueAt = Instant.now().plusSeconds(3600),
+            ),
+        )
+        assertNull(task.doneAt)
+        val done = activities.complete(task.id, task.version)
+        assertNotNull(done.doneAt)
+        assertEquals(2, activities.list(ActivityFilter()).items.size)
+        assertEquals(listOf(task.id), activities.list(ActivityFilter(dealId = deal.id)).items.map { it.id })
+
+        // Members, company, billing, plans.
+        assertEquals(1, session.members().list().items.size)
+        val company = session.company().get()
+        assertEquals("Acme", company.name)
+        assertEquals("Acme Inc.", session.company().rename("Acme Inc.", company.version).name)
+        val subscription = session.billing().subscription()
+        assertEquals(SubscriptionStatus.TRIALING, subscription.status)
+        assertNotNull(subscription.trialEndsAt)
+        val plan = session.billing().plan()
+        assertEquals(subscription.planId, plan.id)
+        assertTrue(flame.plans().list().any { it.id == plan.id && it.isDefault })
+
+        // Events: the outbox saw the sign-up, the contact and the deal.
+        val types = session.events().list().items.map { it.eventType }
+        assertTrue(types.containsAll(listOf("company.created", "contact.created", "deal.created")), types.toString())
+        val created = session.events().list().items.first { it.eventType == "deal.created" }
+        assertTrue(created.payloadJson.contains(deal.id), created.payloadJson)
+
+        // A second pipeline with stages of our own.
+        val made = session.pipelines().create(
+            NewPipeline("Renewals", listOf(NewStage("Due", StageKind.OPEN), NewStage("Renewed", StageKind.WON), NewStage("Churned", StageKind.LOST))),
+        )
+        assertEquals(3, made.stages.size)
+        assertEquals(2, session.pipelines().list().size)
+        flame.closeStore()
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import XCTest
+
+@testable import FlameKit
+
+/// The quickstart flow through the generated Swift bindings, on an SQLite file in a temporary
+/// directory: sign-up, members, contacts, deals moved/won/lost, typed errors, health, and the
+/// other aggregates (sources, activities, company, billing, plans, events).
+final class FlameKitTests: XCTestCase {
+    private var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flame-swift-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    private func openStore() async throws -> Flame {
+        try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("crm.db").path)")
+    }
+
+    private func signUp(_ flame: Flame, _ company: String, _ email: String) async throws -> SignedUp {
+        try await flame.signUp(
+            input: SignUp(companyName: company, ownerEmail: email, ownerName: "Olga Owner"))
+    }
+
+    /// Runs `body`, expecting it to throw a `FlameError`, and returns that error.
+    private func flameError<T>(_ body: () async throws -> T, line: UInt = #line) async -> FlameError? {
+        do {
+            _ = try await body()
+            XCTFail("expected a FlameError", line: line)
+        } catch let error as FlameError {
+            return error
+        } catch {
+            XCTFail("expected a FlameError, got \(error)", line: line)
+        }
+        return nil
+    }
+
+    func testQuickstartFlow() async throws {
+        let flame = try await openStore()
+        XCTAssertEqual(flame.backend(), "sqlite")
+
+        let signed = try await signUp(flame, "Acme Robotics", "olga@acme.test")
+        let owner = signed.session
+        XCTAssertEqual(signed.company.name, "Acme Robotics")
+        XCTAssertEqual(signed.owner.email, "olga@acme.test")
+        XCTAssertEqual(owner.role(), .owner)
+
+        let manager = try await owner.members().add(
+            input: NewMember(email: "max@acme.test", name: "Max Manager", role: .manager))
+        XCTAssertEqual(manager.membership.role, .manager)
+
+        let contacts = owner.contacts()
+        let ada = try await contacts.create(
+            input: NewContact(
+                firstName: "Ada", lastName: "Lovelace", email: "Ada@Analytical.Engines",
+                phone: "+44 20 7946 0958", organization: "Analytical Engines Ltd"))
+        XCTAssertEqual(ada.email, "ada@analytical.engines")
+        XCTAssertEqual(ada.phone, "+442079460958")
+        let ivan = try await contacts.create(
+            input: NewContact(
+                firstName: "Ivan", lastName: "Petrov", phone: "8 (912) 345-67-89",
+                phoneRegion: "RU", ownerId: manager.user.id))
+        XCTAssertEqual(ivan.phone, "+79123456789")
+        let listed = try await contacts.list()
+        XCTAssertEqual(listed.items.count, 2)
+
+        let updated = try await contacts.update(
+            id: ada.id, version: ada.version, patch: ContactPatch(organization: "Babbage & Co"))
+        XCTAssertEqual(updated.organization, "Babbage & Co")
+        let stale = await flameError {
+            try await contacts.update(id: ada.id, version: ada.version, patch: ContactPatch(firstName: "X"))
+        }
+        guard case .Conflict(let entity, _) = stale else { return XCTFail("\(String(describing: stale))") }
+        XCTAssertEqual(entity, "contact")
+
+        let pipelines = owner.pipelines()
+        let pipeline = try await pipelines.defaultPipeline()
+        let stages = try await pipelines.stages(id: pipeline.id)
+        XCTAssertEqual(stages.map(\.name), ["New", "Qualified", "Proposal", "Won", "Lost"])
+        func stage(_ name: String) -> String { stages.first { $0.name == name }!.id }
+
+        let deals = owner.deals()
+        var robot = try await deals.create(
+            input: NewDeal(
+                title: "Twelve welding robots", amountMinor: 1_250_000_00, currency: "USD",
+                contactId: ada.id, expectedClose: "2027-03-31"))
+        XCTAssertEqual(robot.value, Money(amountMinor: 1_250_000_00, currency: "USD"))
+        XCTAssertEqual(robot.status, .open)
+        XCTAssertEqual(robot.expectedClose, "2027-03-31")
+        var arm = try await deals.create(
+            input: NewDeal(
+                title: "Painting arm", amountMinor: 480_000_00, currency: "RUB", contactId: ivan.id,
+                assigneeId: manager.user.id))
+        var pilot = try await deals.create(
+            input: NewDeal(title: "Pilot installation", amountMinor: 75_000_00, currency: "USD", contactId: ada.id))
+
+        robot = try await deals.moveToStage(id: robot.id, stageId: stage("Qualified"), version: robot.version)
+        robot = try await deals.moveToStage(id: robot.id, stageId: stage("Proposal"), version: robot.version)
+        robot = try await deals.win(id: robot.id, version: robot.version)
+        XCTAssertEqual(robot.status, .won)
+        XCTAssertNotNil(robot.closedAt)
+        arm = try await deals.moveToStage(id: arm.id, stageId: stage("Qualified"), version: arm.version)
+        arm = try await deals.lose(id: arm.id, reason: "Chose a local integrator", version: arm.version)
+        XCTAssertEqual(arm.status, .lost)
+        XCTAssertEqual(arm.lostReason, "Chose a local integrator")
+        pilot = try await deals.moveToStage(id: pilot.id, stageId: stage("Proposal"), version: pilot.version)
+        XCTAssertEqual(pilot.status, .open)
+
+        let refused = await flameError {
+            try await deals.moveToStage(id: robot.id, stageId: stage("New"), version: robot.version)
+        }
+        guard case .InvalidTransition(let what, _, _, _) = refused else {
+            return XCTFail("\(String(describing: refused))")
+        }
+        XCTAssertEqual(what, "deal")
+
+        let won = try await deals.list(filter: DealFilter(status: .won))
+        XCTAssertEqual(won.items.map(\.id), [robot.id])
+        let firstPage = try await deals.list(page: PageRequest(limit: 2))
+        XCTAssertEqual(firstPage.items.count, 2)
+        let rest = try await deals.list(page: PageRequest(limit: 2, cursor: firstPage.nextCursor))
+        XCTAssertEqual(rest.items.count, 1)
+        XCTAssertNil(rest.nextCursor)
+
+        let summary = try await pipelines.summary(id: pipeline.id)
+        let proposal = summary.first { $0.stage.name == "Proposal" }!
+        XCTAssertEqual(proposal.dealCount, 1)
+        XCTAssertEqual(proposal.totals, [Money(amountMinor: 75_000_00, currency: "USD")])
+
+        let health = await flame.health()
+        XCTAssertEqual(health.backend, "sqlite")
+        XCTAssertTrue(health.reachable)
+        XCTAssertTrue(health.schemaMatches)
+        XCTAssertEqual(health.schemaVersion, health.expectedSchemaVersion)
+        XCTAssertFalse(health.encryptionConfigured)
+        XCTAssertEqual(health.counts?.users, 2)
+        XCTAssertEqual(health.counts?.companies, 1)
+        XCTAssertEqual(health.counts?.contacts, 2)
+        XCTAssertEqual(health.counts?.deals, 3)
+        await flame.closeStore()
+    }
+
+    func testErrorsArriveTyped() async throws {
+        let flame = try await openStore()
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let globex = try await signUp(flame, "Globex", "hank@globex.test")
+
+        let stranger = await flameError {
+            try await flame.session(userId: UUID().uuidString.lowercased(), companyId: acme.company.id)
+        }
+        guard case .Unauthenticated(let reason) = stranger else {
+            return XCTFail("\(String(describing: stranger))")
+        }
+        XCTAssertFalse(reason.isEmpty)
+        let again = try await flame.session(userId: acme.owner.id, companyId: acme.company.id)
+        XCTAssertEqual(again.role(), .owner)
+
+        let bad = await flameError {
+            try await acme.session.contacts().create(input: NewContact(firstName: "Bob", email: "not-an-email"))
+        }
+        guard case .Validation(let field, _) = bad else { return XCTFail("\(String(describing: bad))") }
+        XCTAssertEqual(field, "email")
+
+        let theirs = try await globex.session.contacts().create(input: NewContact(firstName: "Hank"))
+        let hidden = await flameError { try await acme.session.contacts().get(id: theirs.id) }
+        XCTAssertEqual(hidden, .NotFound(entity: "contact"))
+
+        let malformed = await flameError { try await acme.session.deals().get(id: "nope") }
+        guard case .Validation(let idField, _) = malformed else {
+            return XCTFail("\(String(describing: malformed))")
+        }
+        XCTAssertEqual(idField, "id")
+
+        let viewer = try await acme.session.members().add(
+            input: NewMember(email: "vic@acme.test", name: "Vic Viewer", role: .viewer))
+        let viewerSession = try await flame.session(userId: viewer.user.id, companyId: acme.company.id)
+        let forbidden = await flameError {
+            try await viewerSession.contacts().create(input: NewContact(firstName: "Nope"))
+        }
+        guard case .Forbidden = forbidden else { return XCTFail("\(String(describing: forbidden))") }
+
+        let principal = viewerSession.principal()
+        XCTAssertEqual(principal.role, .viewer)
+        XCTAssertGreaterThan(principal.expiresAt, Date())
+        let resumed = try await flame.resume(principal: principal)
+        XCTAssertEqual(resumed.userId(), viewer.user.id)
+
+        let url = await flameError { try await Flame.open(url: "mysql://x") }
+        XCTAssertEqual(url, .Validation(field: "url", reason: "must be sqlite://PATH, sqlite::memory: or postgres://…"))
+        await flame.closeStore()
+    }
+
+    func testOtherAggregates() async throws {
+        let flame = try await openStore()
+        let signed = try await signUp(flame, "Acme", "olga@acme.test")
+        let session = signed.session
+
+        let sources = session.sources()
+        let before = try await sources.list()
+        XCTAssertFalse(before.isEmpty)
+        let fair = try await sources.create(name: "Trade fair")
+        let after = try await sources.list()
+        XCTAssertEqual(after.count, before.count + 1)
+
+        let ada = try await session.contacts().create(input: NewContact(firstName: "Ada"))
+        let deal = try await session.deals().create(
+            input: NewDeal(title: "Robots", amountMinor: 100, currency: "EUR", contactId: ada.id, sourceId: fair.id))
+        XCTAssertEqual(deal.sourceId, fair.id)
+        let activities = session.activities()
+        let note = try await activities.create(input: NewActivity(kind: .note, body: "Met at the fair", contactId: ada.id))
+        XCTAssertEqual(note.kind, .note)
+        let task = try await activities.create(
+            input: NewActivity(
+                kind: .task, body: "Send the quote", subject: "Quote", dealId: deal.id,
+                dueAt: Date().addingTimeInterval(3600)))
+        XCTAssertNil(task.doneAt)
+        let done = try await activities.complete(id: task.id, version: task.version)
+        XCTAssertNotNil(done.doneAt)
+        let all = try await activities.list()
+        XCTAssertEqual(all.items.count, 2)
+
+        let company = try await session.company().get()
+        XCTAssertEqual(company.name, "Acme")
+        let subscription = try await session.billing().subscription()
+        XCTAssertEqual(subscription.status, .trialing)
+        let plan = try await session.billing().plan()
+        XCTAssertEqual(plan.id, subscription.planId)
+        let plans = try await flame.plans().list()
+        XCTAssertTrue(plans.contains { $0.id == plan.id && $0.isDefault })
+
+        let events = try await session.events().list()
+        let types = Set(events.items.map(\.eventType))
+        XCTAssertTrue(types.isSuperset(of: ["company.created", "contact.created", "deal.created"]), "\(types)")
+        await flame.closeStore()
+    }
+}

@@ -1,0 +1,20 @@
+//! # flame-ffi
+//!
+//! The uniffi surface of Flame for Kotlin and Swift: a thin adapter over `flame-db`. The
+//! object graph mirrors the Rust one — `Flame.open(…)`, `flame.signUp(…)`,
+//! `session.deals().moveToStage(id, stageId, version)` — and every method converts its
+//! arguments, calls the Rust method of the same name and converts the answer. No business
+//! rule lives here.
+//!
+//! Async Rust methods are exported as async (Kotlin `suspend`, Swift `async`) on a tokio
+//! runtime. Every failure is a [`FlameError`].
+
+mod error;
+mod objects;
+mod types;
+
+pub use error::FlameError;
+pub use objects::*;
+pub use types::*;
+
+uniffi::setup_scaffolding!();
