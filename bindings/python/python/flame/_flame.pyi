@@ -1,0 +1,1081 @@
+"""Type stubs of ``flame._flame``, the Rust extension module behind the ``flame`` package."""
+
+import builtins
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Generic, Iterator, Optional, TypeVar, final
+from uuid import UUID
+
+from ._types import (
+    ActivityKind,
+    Amount,
+    Backend,
+    BillingInterval,
+    DealStatus,
+    Role,
+    StageKind,
+    SubscriptionStatus,
+)
+
+_T = TypeVar("_T")
+
+__version__: str
+
+# --- Errors -----------------------------------------------------------------------------
+
+class FlameError(Exception):
+    """Base class of every error Flame raises."""
+
+    kind: str
+    """The stable variant name ("Validation", "NotFound", ...)."""
+
+class ValidationError(FlameError):
+    """An input was malformed or out of bounds."""
+
+    field: str
+    """The input field that was rejected ("email", "amount", ...)."""
+    reason: str
+    """Why it was rejected (never repeating the value)."""
+
+class NotFoundError(FlameError):
+    """The record does not exist, or belongs to another company."""
+
+    entity: str
+    """The kind of record looked up ("contact", "deal", ...)."""
+
+class UnauthenticatedError(FlameError):
+    """No valid session: expired, or the user is not an active member."""
+
+    reason: str
+    """Why the caller is not authenticated."""
+
+class ForbiddenError(FlameError):
+    """The session's role does not allow the action."""
+
+    action: str
+    """The action that was refused ("create contact")."""
+
+class ConflictError(FlameError):
+    """The write lost a race or contradicts stored state (stale version, duplicate)."""
+
+    entity: str
+    """The kind of record the conflict is about."""
+    reason: str
+    """What conflicted."""
+
+class InvalidTransitionError(FlameError):
+    """A state machine refused the transition."""
+
+    entity: str
+    """The kind of record."""
+    from_state: str
+    """Its current state."""
+    to_state: str
+    """The state that was asked for."""
+    reason: str
+    """Why the transition is refused."""
+
+class PlanLimitExceededError(FlameError):
+    """The company's plan does not allow more of something."""
+
+    limit: str
+    """Which limit ("contacts", "seats", ...)."""
+    allowed: int
+    """What the plan allows."""
+    used: int
+    """What is already in use."""
+
+class SchemaError(FlameError):
+    """The database schema is not what this build of Flame expects."""
+
+    reason: str
+    """What is wrong, naming the table, column or migration."""
+
+class StorageError(FlameError):
+    """The database could not do what was asked (unreachable, busy, closed)."""
+
+    reason: str
+    """What failed."""
+
+class CryptoError(FlameError):
+    """Encryption or decryption of a stored secret failed."""
+
+    reason: str
+    """What failed."""
+
+# --- Records ----------------------------------------------------------------------------
+
+@final
+class Money:
+    """An amount of money: an exact ``Decimal`` amount and an ISO 4217 currency code."""
+
+    def __init__(self, amount: Amount, currency: str) -> None:
+        """``amount`` as Decimal, int or str (never float), not negative, with at most the
+        currency's number of decimal places."""
+    @property
+    def amount(self) -> Decimal:
+        """The amount, with the currency's number of decimal places."""
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 code ("USD")."""
+    @property
+    def amount_minor(self) -> int:
+        """The amount in minor units (cents)."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"amount": Decimal, "currency": str}``."""
+    def __hash__(self) -> int: ...
+
+@final
+class Contact:
+    """A person the company is in touch with."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def first_name(self) -> str:
+        """First (or only) name."""
+    @property
+    def last_name(self) -> Optional[str]:
+        """Last name."""
+    @property
+    def email(self) -> Optional[str]:
+        """Normalized (lowercase) email."""
+    @property
+    def phone(self) -> Optional[str]:
+        """Phone in E.164."""
+    @property
+    def organization(self) -> Optional[str]:
+        """The organization the person works for."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member responsible for the contact."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update or delete."""
+    @property
+    def full_name(self) -> str:
+        """"First Last", or the first name alone."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Deal:
+    """A deal: a potential sale moving through a pipeline."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def title(self) -> str:
+        """Its title."""
+    @property
+    def value(self) -> Money:
+        """Its value."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it is with."""
+    @property
+    def pipeline_id(self) -> UUID:
+        """The pipeline it moves through."""
+    @property
+    def stage_id(self) -> UUID:
+        """The stage it is in."""
+    @property
+    def source_id(self) -> Optional[UUID]:
+        """Where the lead came from."""
+    @property
+    def assignee_id(self) -> Optional[UUID]:
+        """The member responsible for it."""
+    @property
+    def status(self) -> DealStatus:
+        """Open, won or lost: follows the stage's kind."""
+    @property
+    def expected_close(self) -> Optional[date]:
+        """When it is expected to close."""
+    @property
+    def lost_reason(self) -> Optional[str]:
+        """Why it was lost."""
+    @property
+    def closed_at(self) -> Optional[datetime]:
+        """When it was won or lost (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (``value`` as a dict too)."""
+
+@final
+class Pipeline:
+    """A sales pipeline of a company."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, unique in the company."""
+    @property
+    def position(self) -> int:
+        """Where it is listed among the company's pipelines."""
+    @property
+    def is_default(self) -> bool:
+        """Whether new deals go to it when no pipeline is named."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Stage:
+    """A stage of a pipeline."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def pipeline_id(self) -> UUID:
+        """The pipeline it belongs to."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def position(self) -> int:
+        """Its place in the pipeline, from 0."""
+    @property
+    def kind(self) -> StageKind:
+        """Open, won or lost."""
+    @property
+    def probability(self) -> int:
+        """The chance, in percent, that a deal here is won."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class NewStage:
+    """A stage to create, for ``Pipelines.create``."""
+
+    def __init__(self, name: str, kind: StageKind, probability: Optional[int] = None) -> None:
+        """A stage named ``name`` of ``kind``; ``probability`` defaults by kind."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def kind(self) -> StageKind:
+        """Open, won or lost."""
+    @property
+    def probability(self) -> Optional[int]:
+        """Win probability in percent, or ``None`` for the kind's default."""
+    def to_dict(self) -> dict[str, Any]:
+        """The value as a dict of its fields."""
+
+@final
+class StageSummary:
+    """The count and value of the deals in one stage."""
+
+    @property
+    def stage(self) -> Stage:
+        """The stage."""
+    @property
+    def deal_count(self) -> int:
+        """How many deals are in it."""
+    @property
+    def totals(self) -> builtins.list[Money]:
+        """Their total value, one ``Money`` per currency."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Source:
+    """A lead source of a company."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, unique in the company."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Activity:
+    """A note, task, call or message about a contact or a deal."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def kind(self) -> ActivityKind:
+        """Note, task, call or message."""
+    @property
+    def subject(self) -> Optional[str]:
+        """A short subject line."""
+    @property
+    def body(self) -> str:
+        """The text."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it is about."""
+    @property
+    def deal_id(self) -> Optional[UUID]:
+        """The deal it is about."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member who owns it."""
+    @property
+    def due_at(self) -> Optional[datetime]:
+        """For tasks: when it is due (UTC)."""
+    @property
+    def done_at(self) -> Optional[datetime]:
+        """For tasks: when it was done (UTC)."""
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    @property
+    def is_done(self) -> bool:
+        """Whether this is a task that is done."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Company:
+    """A company: the tenant."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def name(self) -> str:
+        """Its display name."""
+    @property
+    def created_at(self) -> datetime:
+        """When it signed up (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class User:
+    """A person who can act in one or more companies."""
+
+    @property
+    def id(self) -> UUID:
+        """Their id."""
+    @property
+    def email(self) -> str:
+        """Their normalized email."""
+    @property
+    def name(self) -> str:
+        """Their display name."""
+    @property
+    def active(self) -> bool:
+        """Inactive users cannot act."""
+    @property
+    def created_at(self) -> datetime:
+        """When they were created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When they last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Membership:
+    """A user's place in a company."""
+
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def user_id(self) -> UUID:
+        """The user."""
+    @property
+    def role(self) -> Role:
+        """What the user may do there."""
+    @property
+    def created_at(self) -> datetime:
+        """When the user joined (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version, for ``Members.change_role``."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Member:
+    """A member of a company: the user and their membership."""
+
+    @property
+    def user(self) -> User:
+        """The user."""
+    @property
+    def membership(self) -> Membership:
+        """Their membership (role)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (nested dicts)."""
+
+@final
+class PlanLimits:
+    """What a plan allows; ``None`` means unlimited."""
+
+    def __init__(
+        self,
+        *,
+        seats: Optional[int] = None,
+        contacts: Optional[int] = None,
+        deals: Optional[int] = None,
+        pipelines: Optional[int] = None,
+        integrations: Optional[int] = None,
+    ) -> None:
+        """Limits; every one left out is unlimited."""
+    @property
+    def seats(self) -> Optional[int]:
+        """Members of the company."""
+    @property
+    def contacts(self) -> Optional[int]:
+        """Contacts."""
+    @property
+    def deals(self) -> Optional[int]:
+        """Deals."""
+    @property
+    def pipelines(self) -> Optional[int]:
+        """Pipelines."""
+    @property
+    def integrations(self) -> Optional[int]:
+        """Integrations."""
+    def to_dict(self) -> dict[str, Any]:
+        """The value as a dict of its fields."""
+
+@final
+class Plan:
+    """A plan of the catalog."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def code(self) -> str:
+        """Its stable code."""
+    @property
+    def name(self) -> str:
+        """Its display name."""
+    @property
+    def price(self) -> Money:
+        """The price per interval."""
+    @property
+    def interval(self) -> BillingInterval:
+        """Month or year."""
+    @property
+    def trial_days(self) -> int:
+        """Trial length in days."""
+    @property
+    def limits(self) -> PlanLimits:
+        """What it allows."""
+    @property
+    def public(self) -> bool:
+        """Shown on the public plans page."""
+    @property
+    def is_default(self) -> bool:
+        """The plan new companies start their trial on."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Subscription:
+    """A company's subscription to a plan."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def plan_id(self) -> UUID:
+        """The plan."""
+    @property
+    def status(self) -> SubscriptionStatus:
+        """Where it is in its lifecycle."""
+    @property
+    def trial_ends_at(self) -> Optional[datetime]:
+        """When the trial ends (UTC)."""
+    @property
+    def current_period_start(self) -> datetime:
+        """Start of the current billing period (UTC)."""
+    @property
+    def current_period_end(self) -> datetime:
+        """End of the current billing period (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Event:
+    """A domain event of a company, as written to the outbox."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company it happened in."""
+    @property
+    def actor_id(self) -> Optional[UUID]:
+        """The user who caused it."""
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened (UTC)."""
+    @property
+    def event_type(self) -> str:
+        """The event type ("deal.won")."""
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The facts of the change, in the JSON form consumers receive."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Counts:
+    """Row counts of the main tables."""
+
+    @property
+    def users(self) -> int:
+        """Users."""
+    @property
+    def companies(self) -> int:
+        """Companies."""
+    @property
+    def subscriptions(self) -> int:
+        """Subscriptions."""
+    @property
+    def contacts(self) -> int:
+        """Contacts."""
+    @property
+    def deals(self) -> int:
+        """Deals."""
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as a dict."""
+
+@final
+class Health:
+    """The state of a store."""
+
+    @property
+    def backend(self) -> Backend:
+        """"sqlite" or "postgres"."""
+    @property
+    def reachable(self) -> bool:
+        """Whether the database answered."""
+    @property
+    def round_trip(self) -> timedelta:
+        """How long a trivial query took, there and back."""
+    @property
+    def schema_version(self) -> Optional[int]:
+        """The newest migration applied (``None`` when unreachable)."""
+    @property
+    def expected_schema_version(self) -> int:
+        """The version this build expects."""
+    @property
+    def schema_matches(self) -> bool:
+        """Whether the two match."""
+    @property
+    def encryption_configured(self) -> bool:
+        """Whether an encryption key is configured."""
+    @property
+    def counts(self) -> Optional[Counts]:
+        """Row counts (``None`` when unreachable)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a dict."""
+
+@final
+class Principal:
+    """Who acts, in which company, with which role, until when."""
+
+    def __init__(self, user_id: UUID, company_id: UUID, role: Role, expires_at: datetime) -> None:
+        """A principal as a host stored it; ``expires_at`` must be timezone-aware."""
+    @property
+    def user_id(self) -> UUID:
+        """The user acting."""
+    @property
+    def company_id(self) -> UUID:
+        """The company acted in."""
+    @property
+    def role(self) -> Role:
+        """The user's role there."""
+    @property
+    def expires_at(self) -> datetime:
+        """When the session stops being valid (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The principal as a dict."""
+
+@final
+class Page(Generic[_T]):
+    """One page of a list."""
+
+    @property
+    def items(self) -> builtins.list[_T]:
+        """The items, in the list's order."""
+    @property
+    def next_cursor(self) -> Optional[str]:
+        """Pass as ``cursor=`` for the next page; ``None`` on the last page."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_T]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """``{"items": [dict, ...], "next_cursor": str | None}``."""
+
+# --- Handles ----------------------------------------------------------------------------
+
+def open(
+    url: str,
+    *,
+    verify_only: bool = False,
+    max_connections: Optional[int] = None,
+    busy_timeout: Optional[timedelta] = None,
+    session_ttl: Optional[timedelta] = None,
+) -> Flame:
+    """Opens ``sqlite://PATH``, ``sqlite::memory:`` or ``postgres://...``, migrates (unless
+    ``verify_only``) and verifies the schema."""
+
+@final
+class Flame:
+    """An opened store; thread-safe. A context manager that closes it."""
+
+    def sign_up(self, company_name: str, owner_email: str, owner_name: str) -> SignedUp:
+        """Signs a company up with its first owner."""
+    def session(self, user_id: UUID, company_id: UUID) -> Session:
+        """A session for an active member of a company."""
+    def resume(self, principal: Principal) -> Session:
+        """Resumes a session a host kept."""
+    def health(self) -> Health:
+        """The health report; never raises for an unreachable database."""
+    @property
+    def plans(self) -> Plans:
+        """The plan catalog."""
+    @property
+    def backend(self) -> Backend:
+        """"sqlite" or "postgres"."""
+    @property
+    def schema_version(self) -> int:
+        """The schema version found when the store opened."""
+    def close(self) -> None:
+        """Closes every connection; later calls raise ``StorageError``."""
+    def __enter__(self) -> Flame: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class SignedUp:
+    """What ``Flame.sign_up`` returns."""
+
+    @property
+    def company(self) -> Company:
+        """The new company."""
+    @property
+    def owner(self) -> User:
+        """Its owner."""
+    @property
+    def session(self) -> Session:
+        """The owner's session."""
+
+@final
+class Session:
+    """An authenticated user acting in one company; thread-safe."""
+
+    @property
+    def user_id(self) -> UUID:
+        """The acting user's id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company's id."""
+    @property
+    def role(self) -> Role:
+        """The user's role in the company."""
+    @property
+    def expires_at(self) -> datetime:
+        """When the session expires (UTC)."""
+    @property
+    def principal(self) -> Principal:
+        """Keep it to ``Flame.resume`` the session later."""
+    @property
+    def contacts(self) -> Contacts:
+        """Contacts of the company."""
+    @property
+    def deals(self) -> Deals:
+        """Deals of the company."""
+    @property
+    def pipelines(self) -> Pipelines:
+        """Pipelines and their stages."""
+    @property
+    def sources(self) -> Sources:
+        """Lead sources."""
+    @property
+    def activities(self) -> Activities:
+        """Notes, tasks, calls, messages."""
+    @property
+    def members(self) -> Members:
+        """Members: users and their roles."""
+    @property
+    def company(self) -> Companies:
+        """The company itself."""
+    @property
+    def billing(self) -> Billing:
+        """The company's subscription."""
+    @property
+    def events(self) -> Events:
+        """The company's domain events."""
+
+@final
+class Plans:
+    """The plan catalog."""
+
+    def list(self) -> builtins.list[Plan]:
+        """Every plan, public ones first, then by price."""
+    def list_public(self) -> builtins.list[Plan]:
+        """The public plans, by price."""
+    def get(self, id: UUID) -> Plan:
+        """One plan."""
+    def create(
+        self,
+        code: str,
+        name: str,
+        price: Amount,
+        currency: str,
+        *,
+        interval: BillingInterval = "month",
+        trial_days: int = 0,
+        limits: Optional[PlanLimits] = None,
+        public: bool = True,
+    ) -> Plan:
+        """Adds a plan to the catalog."""
+    def set_default(self, id: UUID) -> Plan:
+        """Makes a plan the default for new companies."""
+
+@final
+class Contacts:
+    """Contacts of the company."""
+
+    def create(
+        self,
+        first_name: str,
+        *,
+        last_name: Optional[str] = None,
+        email: Optional[str] = None,
+        phone: Optional[str] = None,
+        phone_region: Optional[str] = None,
+        organization: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> Contact:
+        """Creates a contact."""
+    def get(self, id: UUID) -> Contact:
+        """One contact."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        first_name: Optional[str] = None,
+        last_name: Optional[str] = None,
+        email: Optional[str] = None,
+        phone: Optional[str] = None,
+        phone_region: Optional[str] = None,
+        organization: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> Contact:
+        """Changes the contact read at ``version`` (``""`` clears an optional field)."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the contact read at ``version``."""
+    def list(
+        self,
+        *,
+        name_prefix: Optional[str] = None,
+        email_prefix: Optional[str] = None,
+        phone_prefix: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Contact]:
+        """Contacts matching every given filter, a page at a time."""
+
+@final
+class Deals:
+    """Deals of the company."""
+
+    def create(
+        self,
+        title: str,
+        amount: Amount,
+        currency: str,
+        *,
+        contact_id: Optional[UUID] = None,
+        pipeline_id: Optional[UUID] = None,
+        stage_id: Optional[UUID] = None,
+        source_id: Optional[UUID] = None,
+        assignee_id: Optional[UUID] = None,
+        expected_close: Optional[date] = None,
+    ) -> Deal:
+        """Creates a deal worth ``amount`` of ``currency``."""
+    def get(self, id: UUID) -> Deal:
+        """One deal."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        title: Optional[str] = None,
+        amount: Optional[Amount] = None,
+        currency: Optional[str] = None,
+        contact_id: Optional[UUID] = None,
+        source_id: Optional[UUID] = None,
+        assignee_id: Optional[UUID] = None,
+        expected_close: Optional[date] = None,
+    ) -> Deal:
+        """Changes the fields of the deal read at ``version``."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the deal read at ``version``."""
+    def move_to_stage(self, id: UUID, stage_id: UUID, version: int) -> Deal:
+        """Moves an open deal to a stage of its pipeline."""
+    def win(self, id: UUID, version: int) -> Deal:
+        """Wins the deal."""
+    def lose(self, id: UUID, reason: str, version: int) -> Deal:
+        """Loses the deal, with the reason."""
+    def lose_in_stage(self, id: UUID, stage_id: UUID, reason: str, version: int) -> Deal:
+        """Loses the deal into a given lost stage."""
+    def reopen(self, id: UUID, stage_id: UUID, version: int) -> Deal:
+        """Reopens a won or lost deal into an open stage."""
+    def list(
+        self,
+        *,
+        pipeline_id: Optional[UUID] = None,
+        stage_id: Optional[UUID] = None,
+        status: Optional[DealStatus] = None,
+        assignee_id: Optional[UUID] = None,
+        source_id: Optional[UUID] = None,
+        contact_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Deal]:
+        """Deals matching every given filter, newest first."""
+
+@final
+class Pipelines:
+    """Pipelines and their stages."""
+
+    def create(self, name: str, stages: builtins.list[NewStage]) -> tuple[Pipeline, builtins.list[Stage]]:
+        """Creates a pipeline with its stages, in order."""
+    def get(self, id: UUID) -> Pipeline:
+        """One pipeline."""
+    def default(self) -> Pipeline:
+        """The company's default pipeline."""
+    def list(self) -> builtins.list[Pipeline]:
+        """Every pipeline, in order."""
+    def stages(self, id: UUID) -> builtins.list[Stage]:
+        """The stages of a pipeline, in order."""
+    def stage(self, id: UUID) -> Stage:
+        """One stage."""
+    def rename(self, id: UUID, name: str, version: int) -> Pipeline:
+        """Renames the pipeline read at ``version``."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the pipeline read at ``version``."""
+    def add_stage(
+        self, pipeline_id: UUID, name: str, kind: StageKind, probability: Optional[int] = None
+    ) -> Stage:
+        """Adds a stage at the end of a pipeline."""
+    def update_stage(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        name: Optional[str] = None,
+        probability: Optional[int] = None,
+    ) -> Stage:
+        """Renames a stage or changes its probability."""
+    def remove_stage(self, id: UUID, version: int) -> None:
+        """Removes the stage read at ``version``."""
+    def summary(self, id: UUID) -> builtins.list[StageSummary]:
+        """Deal count and totals per stage."""
+
+@final
+class Sources:
+    """Lead sources."""
+
+    def create(self, name: str) -> Source:
+        """Creates a source."""
+    def get(self, id: UUID) -> Source:
+        """One source."""
+    def list(self) -> builtins.list[Source]:
+        """Every source."""
+    def rename(self, id: UUID, name: str, version: int) -> Source:
+        """Renames the source read at ``version``."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the source read at ``version``."""
+
+@final
+class Activities:
+    """Notes, tasks, calls and messages."""
+
+    def create(
+        self,
+        kind: ActivityKind,
+        body: str,
+        *,
+        subject: Optional[str] = None,
+        contact_id: Optional[UUID] = None,
+        deal_id: Optional[UUID] = None,
+        due_at: Optional[datetime] = None,
+        occurred_at: Optional[datetime] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> Activity:
+        """Records an activity about a contact, a deal or both."""
+    def get(self, id: UUID) -> Activity:
+        """One activity."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        subject: Optional[str] = None,
+        body: Optional[str] = None,
+        due_at: Optional[datetime] = None,
+    ) -> Activity:
+        """Changes the activity read at ``version``."""
+    def complete(self, id: UUID, version: int) -> Activity:
+        """Marks the task read at ``version`` done."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the activity read at ``version``."""
+    def list(
+        self,
+        *,
+        contact_id: Optional[UUID] = None,
+        deal_id: Optional[UUID] = None,
+        kind: Optional[ActivityKind] = None,
+        due_before: Optional[datetime] = None,
+        owner_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Activity]:
+        """Activities matching every given filter."""
+
+@final
+class Members:
+    """Members of the company."""
+
+    def add(self, email: str, name: str, role: Role) -> Member:
+        """Adds a user to the company with a role."""
+    def get(self, user_id: UUID) -> Member:
+        """One member."""
+    def list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[Member]:
+        """The members, a page at a time."""
+    def change_role(self, user_id: UUID, role: Role, version: int) -> Membership:
+        """Changes a member's role (``version`` of the membership)."""
+    def remove(self, user_id: UUID) -> None:
+        """Removes a member from the company."""
+
+@final
+class Companies:
+    """The company itself."""
+
+    def get(self) -> Company:
+        """The session's company."""
+    def rename(self, name: str, version: int) -> Company:
+        """Renames the company read at ``version``."""
+    def delete(self, version: int) -> None:
+        """Deletes the company with everything it owns."""
+
+@final
+class Billing:
+    """The company's subscription."""
+
+    def subscription(self) -> Subscription:
+        """The company's subscription."""
+    def plan(self) -> Plan:
+        """The plan the company is subscribed to."""
+
+@final
+class Events:
+    """The company's domain events."""
+
+    def list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[Event]:
+        """Events in the order they were recorded, oldest first."""

@@ -1,0 +1,1067 @@
+//! The handles: `Flame` (an opened store), `Session` (an authenticated user in one company)
+//! and one object per aggregate (`session.contacts`, `session.deals`, ...). Each method is a
+//! conversion and a call of the matching `flame-db` method.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+use flame_core::activity::{ActivityFilter, ActivityKind, ActivityPatch, NewActivity};
+use flame_core::billing::{BillingInterval, NewPlan};
+use flame_core::company::{NewMember, SignUp};
+use flame_core::contact::{ContactFilter, ContactPatch, NewContact};
+use flame_core::deal::{DealFilter, DealPatch, DealStatus, NewDeal};
+use flame_core::pipeline::{NewPipeline, NewStage as RNewStage, StageKind, StagePatch};
+use flame_core::{
+    ActivityId, CompanyId, ContactId, DealId, PipelineId, PlanId, Role, SourceId, StageId, UserId,
+};
+use flame_db::{OpenOptions, SchemaMode};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::convert::{amount_text, page, parse, parse_opt};
+use crate::errors::to_py_err;
+use crate::records::{
+    Activity, Company, Contact, Deal, Event, Health, Member, Membership, NewStage, Page, Pipeline,
+    Plan, PlanLimits, Principal, Source, Stage, StageSummary, Subscription, User,
+};
+use crate::runtime::{run, run_infallible};
+
+/// Wraps each item of a Rust page into its Python record class.
+fn page_of<T, P>(
+    py: Python<'_>,
+    rust: flame_core::page::Page<T>,
+    wrap: fn(T) -> P,
+) -> PyResult<Page>
+where
+    P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
+{
+    Page::from_rust(py, rust, |item| Ok(Py::new(py, wrap(item))?.into_any()))
+}
+
+/// Opens the store at `url` — `sqlite://path/to/file.db` (created if missing),
+/// `sqlite::memory:` or `postgres://user@host/db` — applies pending migrations (unless
+/// `verify_only`) and verifies the schema.
+#[pyfunction]
+#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None))]
+pub(crate) fn open(
+    py: Python<'_>,
+    url: &str,
+    verify_only: bool,
+    max_connections: Option<u32>,
+    busy_timeout: Option<Duration>,
+    session_ttl: Option<Duration>,
+) -> PyResult<Flame> {
+    let defaults = OpenOptions::default();
+    let options = OpenOptions {
+        schema: if verify_only { SchemaMode::VerifyOnly } else { SchemaMode::Migrate },
+        max_connections: max_connections.unwrap_or(defaults.max_connections),
+        busy_timeout: busy_timeout.unwrap_or(defaults.busy_timeout),
+        session_ttl: session_ttl.unwrap_or(defaults.session_ttl),
+        encryption_key: None,
+    };
+    let url = url.to_owned();
+    let inner = run(py, async move { flame_db::Flame::open(&url, options).await })?;
+    Ok(Flame { inner })
+}
+
+/// An opened Flame store. Thread-safe: share one across threads; every call releases the
+/// GIL while Rust works. Use it as a context manager to close it.
+#[pyclass(frozen, module = "flame", name = "Flame")]
+pub(crate) struct Flame {
+    inner: flame_db::Flame,
+}
+
+#[pymethods]
+impl Flame {
+    /// Signs a company up with its first owner (its default plan, pipeline and sources
+    /// included) and returns the company, the owner and the owner's session.
+    fn sign_up(
+        &self,
+        py: Python<'_>,
+        company_name: String,
+        owner_email: String,
+        owner_name: String,
+    ) -> PyResult<SignedUp> {
+        let flame = self.inner.clone();
+        let input = SignUp { company_name, owner_email, owner_name };
+        let signed = run(py, async move { flame.sign_up(input).await })?;
+        Ok(SignedUp {
+            company: Py::new(py, Company(signed.company))?,
+            owner: Py::new(py, User(signed.owner))?,
+            session: Py::new(py, Session { inner: signed.session })?,
+        })
+    }
+
+    /// A session for an existing, active member of a company (a trusted host call);
+    /// anyone else gets `UnauthenticatedError`.
+    fn session(&self, py: Python<'_>, user_id: Uuid, company_id: Uuid) -> PyResult<Session> {
+        let flame = self.inner.clone();
+        let inner = run(py, async move {
+            flame.session(UserId::from_uuid(user_id), CompanyId::from_uuid(company_id)).await
+        })?;
+        Ok(Session { inner })
+    }
+
+    /// Resumes a session a host kept (`session.principal`): it must not have expired and its
+    /// user must still be an active member with the same role.
+    fn resume(&self, py: Python<'_>, principal: PyRef<'_, Principal>) -> PyResult<Session> {
+        let flame = self.inner.clone();
+        let principal = principal.0.clone();
+        let inner = run(py, async move { flame.resume(principal).await })?;
+        Ok(Session { inner })
+    }
+
+    /// Backend, reachability, round trip, schema version, encryption and row counts. Never
+    /// raises for an unreachable database: it reports it.
+    fn health(&self, py: Python<'_>) -> PyResult<Health> {
+        let flame = self.inner.clone();
+        Ok(Health(run_infallible(py, async move { flame.health().await })?))
+    }
+
+    /// The plan catalog.
+    #[getter]
+    fn plans(&self) -> Plans {
+        Plans { flame: self.inner.clone() }
+    }
+
+    /// "sqlite" or "postgres".
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.inner.backend().as_str()
+    }
+
+    /// The schema version found when the store opened.
+    #[getter]
+    fn schema_version(&self) -> i64 {
+        self.inner.schema_version()
+    }
+
+    /// Closes every connection; later calls raise `StorageError`.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let flame = self.inner.clone();
+        run_infallible(py, async move { flame.close().await })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Flame(backend='{}', schema_version={})",
+            self.inner.backend().as_str(),
+            self.inner.schema_version()
+        )
+    }
+}
+
+/// What `Flame.sign_up` returns: the new `company`, its `owner` and the owner's `session`.
+#[pyclass(frozen, module = "flame", name = "SignedUp")]
+pub(crate) struct SignedUp {
+    company: Py<Company>,
+    owner: Py<User>,
+    session: Py<Session>,
+}
+
+#[pymethods]
+impl SignedUp {
+    /// The new company.
+    #[getter]
+    fn company(&self, py: Python<'_>) -> Py<Company> {
+        self.company.clone_ref(py)
+    }
+
+    /// Its owner.
+    #[getter]
+    fn owner(&self, py: Python<'_>) -> Py<User> {
+        self.owner.clone_ref(py)
+    }
+
+    /// The owner's session.
+    #[getter]
+    fn session(&self, py: Python<'_>) -> Py<Session> {
+        self.session.clone_ref(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "SignedUp(company={}, owner={})",
+            self.company.bind(py).repr()?,
+            self.owner.bind(py).repr()?
+        ))
+    }
+}
+
+/// An authenticated user acting in one company. Every operation is checked against the
+/// session's role and scoped to its company. Thread-safe.
+#[pyclass(frozen, module = "flame", name = "Session")]
+pub(crate) struct Session {
+    inner: flame_db::Session,
+}
+
+#[pymethods]
+impl Session {
+    /// The acting user's id.
+    #[getter]
+    fn user_id(&self) -> Uuid {
+        self.inner.user_id().as_uuid()
+    }
+
+    /// The company's id.
+    #[getter]
+    fn company_id(&self) -> Uuid {
+        self.inner.company_id().as_uuid()
+    }
+
+    /// The user's role in the company.
+    #[getter]
+    fn role(&self) -> &'static str {
+        self.inner.role().as_str()
+    }
+
+    /// When the session expires (UTC).
+    #[getter]
+    fn expires_at(&self) -> time::UtcDateTime {
+        self.inner.expires_at().to_utc()
+    }
+
+    /// Who, where, which role, until when: keep it to `Flame.resume` the session later.
+    #[getter]
+    fn principal(&self) -> Principal {
+        Principal(self.inner.principal().clone())
+    }
+
+    /// Contacts of the company.
+    #[getter]
+    fn contacts(&self) -> Contacts {
+        Contacts { session: self.inner.clone() }
+    }
+
+    /// Deals of the company.
+    #[getter]
+    fn deals(&self) -> Deals {
+        Deals { session: self.inner.clone() }
+    }
+
+    /// Pipelines and their stages.
+    #[getter]
+    fn pipelines(&self) -> Pipelines {
+        Pipelines { session: self.inner.clone() }
+    }
+
+    /// Lead sources.
+    #[getter]
+    fn sources(&self) -> Sources {
+        Sources { session: self.inner.clone() }
+    }
+
+    /// Activities: notes, tasks, calls, messages.
+    #[getter]
+    fn activities(&self) -> Activities {
+        Activities { session: self.inner.clone() }
+    }
+
+    /// Members of the company: users and their roles.
+    #[getter]
+    fn members(&self) -> Members {
+        Members { session: self.inner.clone() }
+    }
+
+    /// The company itself.
+    #[getter]
+    fn company(&self) -> Companies {
+        Companies { session: self.inner.clone() }
+    }
+
+    /// The company's subscription.
+    #[getter]
+    fn billing(&self) -> Billing {
+        Billing { session: self.inner.clone() }
+    }
+
+    /// The company's domain events, as written to the outbox.
+    #[getter]
+    fn events(&self) -> Events {
+        Events { session: self.inner.clone() }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Session(user_id=UUID('{}'), company_id=UUID('{}'), role='{}')",
+            self.inner.user_id(),
+            self.inner.company_id(),
+            self.inner.role().as_str()
+        )
+    }
+}
+
+/// The plan catalog (`flame.plans`).
+#[pyclass(frozen, module = "flame", name = "Plans")]
+pub(crate) struct Plans {
+    flame: flame_db::Flame,
+}
+
+#[pymethods]
+impl Plans {
+    /// Every plan, public ones first, then by price.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<Plan>> {
+        let plans = self.flame.plans();
+        Ok(run(py, async move { plans.list().await })?.into_iter().map(Plan).collect())
+    }
+
+    /// The public plans, by price.
+    fn list_public(&self, py: Python<'_>) -> PyResult<Vec<Plan>> {
+        let plans = self.flame.plans();
+        Ok(run(py, async move { plans.list_public().await })?.into_iter().map(Plan).collect())
+    }
+
+    /// One plan.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Plan> {
+        let plans = self.flame.plans();
+        run(py, async move { plans.get(PlanId::from_uuid(id)).await }).map(Plan)
+    }
+
+    /// Adds a plan to the catalog (an operator call); `price` is a `Decimal`, `int` or `str`
+    /// in `currency`, `interval` "month" or "year".
+    #[pyo3(signature = (code, name, price, currency, *, interval="month", trial_days=0, limits=None, public=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        code: String,
+        name: String,
+        price: &Bound<'_, PyAny>,
+        currency: &str,
+        interval: &str,
+        trial_days: u32,
+        limits: Option<PyRef<'_, PlanLimits>>,
+        public: bool,
+    ) -> PyResult<Plan> {
+        let price = flame_core::Money::parse(&amount_text("price", price)?, currency)
+            .map_err(|e| to_py_err(py, rename_amount(e, "price")))?;
+        let input = NewPlan {
+            code,
+            name,
+            price_minor: price.amount_minor(),
+            currency: price.currency().code().to_owned(),
+            interval: parse::<BillingInterval>(py, interval)?,
+            trial_days,
+            limits: limits.map(|l| l.0).unwrap_or_default(),
+            public,
+        };
+        let plans = self.flame.plans();
+        run(py, async move { plans.create(input).await }).map(Plan)
+    }
+
+    /// Makes a plan the one new companies start their trial on.
+    fn set_default(&self, py: Python<'_>, id: Uuid) -> PyResult<Plan> {
+        let plans = self.flame.plans();
+        run(py, async move { plans.set_default(PlanId::from_uuid(id)).await }).map(Plan)
+    }
+}
+
+/// `Money::parse` names its amount `"amount"`; an argument called otherwise keeps its name.
+fn rename_amount(e: flame_core::FlameError, field: &str) -> flame_core::FlameError {
+    match &e {
+        flame_core::FlameError::Validation { field: f, .. } if f == "amount" => e.at(field),
+        _ => e,
+    }
+}
+
+/// Contacts of the company (`session.contacts`).
+#[pyclass(frozen, module = "flame", name = "Contacts")]
+pub(crate) struct Contacts {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Contacts {
+    /// Creates a contact. Blank optional text counts as absent; `phone_region` (ISO 3166,
+    /// "US") helps parse phones written without a country code; `owner_id` defaults to the
+    /// session's user.
+    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        first_name: String,
+        last_name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        organization: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Contact> {
+        let input = NewContact {
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.contacts();
+        run(py, async move { api.create(input).await }).map(Contact)
+    }
+
+    /// One contact; another company's id raises `NotFoundError`.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.get(ContactId::from_uuid(id)).await }).map(Contact)
+    }
+
+    /// Changes the contact read at `version`: `None` keeps a field, `""` clears an optional
+    /// one. A stale version raises `ConflictError`.
+    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        organization: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Contact> {
+        let patch = ContactPatch {
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.contacts();
+        run(py, async move { api.update(ContactId::from_uuid(id), version, patch).await })
+            .map(Contact)
+    }
+
+    /// Deletes the contact read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.contacts();
+        run(py, async move { api.delete(ContactId::from_uuid(id), version).await })
+    }
+
+    /// Contacts matching every given filter, a page at a time (`limit` defaults to 50).
+    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        name_prefix: Option<String>,
+        email_prefix: Option<String>,
+        phone_prefix: Option<String>,
+        owner_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = ContactFilter {
+            name_prefix,
+            email_prefix,
+            phone_prefix,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.contacts();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Contact)
+    }
+}
+
+/// Deals of the company (`session.deals`).
+#[pyclass(frozen, module = "flame", name = "Deals")]
+pub(crate) struct Deals {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Deals {
+    /// Creates a deal worth `amount` (a `Decimal`, `int` or `str`, never a float) of
+    /// `currency`. It goes to the default pipeline's first open stage unless `pipeline_id` /
+    /// `stage_id` say otherwise; `assignee_id` defaults to the session's user.
+    #[pyo3(signature = (title, amount, currency, *, contact_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        title: String,
+        amount: &Bound<'_, PyAny>,
+        currency: &str,
+        contact_id: Option<Uuid>,
+        pipeline_id: Option<Uuid>,
+        stage_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        assignee_id: Option<Uuid>,
+        expected_close: Option<Date>,
+    ) -> PyResult<Deal> {
+        let value = flame_core::Money::parse(&amount_text("amount", amount)?, currency)
+            .map_err(|e| to_py_err(py, e))?;
+        let input = NewDeal {
+            title,
+            amount_minor: value.amount_minor(),
+            currency: value.currency().code().to_owned(),
+            contact_id: contact_id.map(ContactId::from_uuid),
+            pipeline_id: pipeline_id.map(PipelineId::from_uuid),
+            stage_id: stage_id.map(StageId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            expected_close,
+        };
+        let api = self.session.deals();
+        run(py, async move { api.create(input).await }).map(Deal)
+    }
+
+    /// One deal.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.get(DealId::from_uuid(id)).await }).map(Deal)
+    }
+
+    /// Changes the fields of the deal read at `version` (its stage changes through
+    /// `move_to_stage`, `win`, `lose`, `reopen`). `amount` is read in `currency`, or in the
+    /// deal's current currency when `currency` is not given.
+    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        title: Option<String>,
+        amount: Option<&Bound<'_, PyAny>>,
+        currency: Option<String>,
+        contact_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        assignee_id: Option<Uuid>,
+        expected_close: Option<Date>,
+    ) -> PyResult<Deal> {
+        let id = DealId::from_uuid(id);
+        let api = self.session.deals();
+        let amount_minor = match amount {
+            None => None,
+            Some(amount) => {
+                let text = amount_text("amount", amount)?;
+                // The decimal places of an amount depend on its currency: without a new one,
+                // the amount is read in the deal's current currency.
+                let in_currency = match &currency {
+                    Some(code) => code.clone(),
+                    None => {
+                        let api = api.clone();
+                        run(py, async move { api.get(id).await })?
+                            .value
+                            .currency()
+                            .code()
+                            .to_owned()
+                    }
+                };
+                let money =
+                    flame_core::Money::parse(&text, &in_currency).map_err(|e| to_py_err(py, e))?;
+                Some(money.amount_minor())
+            }
+        };
+        let patch = DealPatch {
+            title,
+            amount_minor,
+            currency,
+            contact_id: contact_id.map(ContactId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            expected_close,
+        };
+        run(py, async move { api.update(id, version, patch).await }).map(Deal)
+    }
+
+    /// Deletes the deal read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.deals();
+        run(py, async move { api.delete(DealId::from_uuid(id), version).await })
+    }
+
+    /// Moves an open deal to a stage of its pipeline (a won stage wins it; a lost stage
+    /// needs `lose_in_stage`). A closed deal raises `InvalidTransitionError`.
+    fn move_to_stage(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        stage_id: Uuid,
+        version: i64,
+    ) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.move_to_stage(DealId::from_uuid(id), StageId::from_uuid(stage_id), version).await
+        })
+        .map(Deal)
+    }
+
+    /// Wins the deal: moves it to its pipeline's won stage.
+    fn win(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.win(DealId::from_uuid(id), version).await }).map(Deal)
+    }
+
+    /// Loses the deal, with the reason: moves it to its pipeline's lost stage.
+    fn lose(&self, py: Python<'_>, id: Uuid, reason: String, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.lose(DealId::from_uuid(id), &reason, version).await }).map(Deal)
+    }
+
+    /// Loses the deal into a given lost stage of its pipeline, with the reason.
+    fn lose_in_stage(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        stage_id: Uuid,
+        reason: String,
+        version: i64,
+    ) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.lose_in_stage(DealId::from_uuid(id), StageId::from_uuid(stage_id), &reason, version)
+                .await
+        })
+        .map(Deal)
+    }
+
+    /// Reopens a won or lost deal into an open stage of its pipeline.
+    fn reopen(&self, py: Python<'_>, id: Uuid, stage_id: Uuid, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.reopen(DealId::from_uuid(id), StageId::from_uuid(stage_id), version).await
+        })
+        .map(Deal)
+    }
+
+    /// Deals matching every given filter, newest first, a page at a time; `status` is
+    /// "open", "won" or "lost".
+    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        pipeline_id: Option<Uuid>,
+        stage_id: Option<Uuid>,
+        status: Option<&str>,
+        assignee_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        contact_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = DealFilter {
+            pipeline_id: pipeline_id.map(PipelineId::from_uuid),
+            stage_id: stage_id.map(StageId::from_uuid),
+            status: parse_opt::<DealStatus>(py, status)?,
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            contact_id: contact_id.map(ContactId::from_uuid),
+        };
+        let api = self.session.deals();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Deal)
+    }
+}
+
+/// Pipelines and their stages (`session.pipelines`).
+#[pyclass(frozen, module = "flame", name = "Pipelines")]
+pub(crate) struct Pipelines {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Pipelines {
+    /// Creates a pipeline with its stages, in order (at least one open, one won and one lost
+    /// stage). Returns the pipeline and its stages.
+    fn create(
+        &self,
+        py: Python<'_>,
+        name: String,
+        stages: Vec<PyRef<'_, NewStage>>,
+    ) -> PyResult<(Pipeline, Vec<Stage>)> {
+        let input = NewPipeline { name, stages: stages.iter().map(|s| s.0.clone()).collect() };
+        let api = self.session.pipelines();
+        let (pipeline, stages) = run(py, async move { api.create(input).await })?;
+        Ok((Pipeline(pipeline), stages.into_iter().map(Stage).collect()))
+    }
+
+    /// One pipeline.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Pipeline> {
+        let api = self.session.pipelines();
+        run(py, async move { api.get(PipelineId::from_uuid(id)).await }).map(Pipeline)
+    }
+
+    /// The company's default pipeline.
+    fn default(&self, py: Python<'_>) -> PyResult<Pipeline> {
+        let api = self.session.pipelines();
+        run(py, async move { api.default_pipeline().await }).map(Pipeline)
+    }
+
+    /// Every pipeline of the company, in order.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<Pipeline>> {
+        let api = self.session.pipelines();
+        Ok(run(py, async move { api.list().await })?.into_iter().map(Pipeline).collect())
+    }
+
+    /// The stages of a pipeline, in order.
+    fn stages(&self, py: Python<'_>, id: Uuid) -> PyResult<Vec<Stage>> {
+        let api = self.session.pipelines();
+        Ok(run(py, async move { api.stages(PipelineId::from_uuid(id)).await })?
+            .into_iter()
+            .map(Stage)
+            .collect())
+    }
+
+    /// One stage.
+    fn stage(&self, py: Python<'_>, id: Uuid) -> PyResult<Stage> {
+        let api = self.session.pipelines();
+        run(py, async move { api.stage(StageId::from_uuid(id)).await }).map(Stage)
+    }
+
+    /// Renames the pipeline read at `version`.
+    fn rename(&self, py: Python<'_>, id: Uuid, name: String, version: i64) -> PyResult<Pipeline> {
+        let api = self.session.pipelines();
+        run(py, async move { api.rename(PipelineId::from_uuid(id), &name, version).await })
+            .map(Pipeline)
+    }
+
+    /// Deletes the pipeline read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.pipelines();
+        run(py, async move { api.delete(PipelineId::from_uuid(id), version).await })
+    }
+
+    /// Adds a stage at the end of a pipeline; `kind` is "open", "won" or "lost".
+    #[pyo3(signature = (pipeline_id, name, kind, probability=None))]
+    fn add_stage(
+        &self,
+        py: Python<'_>,
+        pipeline_id: Uuid,
+        name: String,
+        kind: &str,
+        probability: Option<u8>,
+    ) -> PyResult<Stage> {
+        let input = RNewStage { name, kind: parse::<StageKind>(py, kind)?, probability };
+        let api = self.session.pipelines();
+        run(py, async move { api.add_stage(PipelineId::from_uuid(pipeline_id), input).await })
+            .map(Stage)
+    }
+
+    /// Renames the stage read at `version` or changes its probability.
+    #[pyo3(signature = (id, version, *, name=None, probability=None))]
+    fn update_stage(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        name: Option<String>,
+        probability: Option<u8>,
+    ) -> PyResult<Stage> {
+        let patch = StagePatch { name, probability };
+        let api = self.session.pipelines();
+        run(py, async move { api.update_stage(StageId::from_uuid(id), patch, version).await })
+            .map(Stage)
+    }
+
+    /// Removes the stage read at `version`.
+    fn remove_stage(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.pipelines();
+        run(py, async move { api.remove_stage(StageId::from_uuid(id), version).await })
+    }
+
+    /// For each stage of the pipeline, the number of deals in it and their total value per
+    /// currency.
+    fn summary(&self, py: Python<'_>, id: Uuid) -> PyResult<Vec<StageSummary>> {
+        let api = self.session.pipelines();
+        Ok(run(py, async move { api.summary(PipelineId::from_uuid(id)).await })?
+            .into_iter()
+            .map(StageSummary)
+            .collect())
+    }
+}
+
+/// Lead sources (`session.sources`).
+#[pyclass(frozen, module = "flame", name = "Sources")]
+pub(crate) struct Sources {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Sources {
+    /// Creates a source; its name must be new in the company.
+    fn create(&self, py: Python<'_>, name: String) -> PyResult<Source> {
+        let api = self.session.sources();
+        run(py, async move { api.create(&name).await }).map(Source)
+    }
+
+    /// One source.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Source> {
+        let api = self.session.sources();
+        run(py, async move { api.get(SourceId::from_uuid(id)).await }).map(Source)
+    }
+
+    /// Every source of the company.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<Source>> {
+        let api = self.session.sources();
+        Ok(run(py, async move { api.list().await })?.into_iter().map(Source).collect())
+    }
+
+    /// Renames the source read at `version`.
+    fn rename(&self, py: Python<'_>, id: Uuid, name: String, version: i64) -> PyResult<Source> {
+        let api = self.session.sources();
+        run(py, async move { api.rename(SourceId::from_uuid(id), &name, version).await })
+            .map(Source)
+    }
+
+    /// Deletes the source read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.sources();
+        run(py, async move { api.delete(SourceId::from_uuid(id), version).await })
+    }
+}
+
+/// Activities: notes, tasks, calls and messages (`session.activities`).
+#[pyclass(frozen, module = "flame", name = "Activities")]
+pub(crate) struct Activities {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Activities {
+    /// Records an activity about a contact, a deal or both. `kind` is "note", "task",
+    /// "call", "message_in" or "message_out"; only tasks take `due_at`. Times must be
+    /// timezone-aware.
+    #[pyo3(signature = (kind, body, *, subject=None, contact_id=None, deal_id=None, due_at=None, occurred_at=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        kind: &str,
+        body: String,
+        subject: Option<String>,
+        contact_id: Option<Uuid>,
+        deal_id: Option<Uuid>,
+        due_at: Option<OffsetDateTime>,
+        occurred_at: Option<OffsetDateTime>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Activity> {
+        let input = NewActivity {
+            kind: parse::<ActivityKind>(py, kind)?,
+            subject,
+            body,
+            contact_id: contact_id.map(ContactId::from_uuid),
+            deal_id: deal_id.map(DealId::from_uuid),
+            due_at,
+            occurred_at,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.activities();
+        run(py, async move { api.create(input).await }).map(Activity)
+    }
+
+    /// One activity.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Activity> {
+        let api = self.session.activities();
+        run(py, async move { api.get(ActivityId::from_uuid(id)).await }).map(Activity)
+    }
+
+    /// Changes the activity read at `version` (`subject=""` clears the subject).
+    #[pyo3(signature = (id, version, *, subject=None, body=None, due_at=None))]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        subject: Option<String>,
+        body: Option<String>,
+        due_at: Option<OffsetDateTime>,
+    ) -> PyResult<Activity> {
+        let patch = ActivityPatch { subject, body, due_at };
+        let api = self.session.activities();
+        run(py, async move { api.update(ActivityId::from_uuid(id), version, patch).await })
+            .map(Activity)
+    }
+
+    /// Marks the task read at `version` done.
+    fn complete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<Activity> {
+        let api = self.session.activities();
+        run(py, async move { api.complete(ActivityId::from_uuid(id), version).await }).map(Activity)
+    }
+
+    /// Deletes the activity read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.activities();
+        run(py, async move { api.delete(ActivityId::from_uuid(id), version).await })
+    }
+
+    /// Activities matching every given filter, a page at a time. `due_before` lists open
+    /// tasks due at or before that (timezone-aware) time.
+    #[pyo3(signature = (*, contact_id=None, deal_id=None, kind=None, due_before=None, owner_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        contact_id: Option<Uuid>,
+        deal_id: Option<Uuid>,
+        kind: Option<&str>,
+        due_before: Option<OffsetDateTime>,
+        owner_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = ActivityFilter {
+            contact_id: contact_id.map(ContactId::from_uuid),
+            deal_id: deal_id.map(DealId::from_uuid),
+            kind: parse_opt::<ActivityKind>(py, kind)?,
+            due_before,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.activities();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Activity)
+    }
+}
+
+/// Members of the company (`session.members`).
+#[pyclass(frozen, module = "flame", name = "Members")]
+pub(crate) struct Members {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Members {
+    /// Adds a user to the company with a role ("owner", "admin", "manager", "member",
+    /// "viewer"), creating the user if the email is new.
+    fn add(&self, py: Python<'_>, email: String, name: String, role: &str) -> PyResult<Member> {
+        let input = NewMember { email, name, role: parse::<Role>(py, role)? };
+        let api = self.session.members();
+        run(py, async move { api.add(input).await }).map(Member)
+    }
+
+    /// One member.
+    fn get(&self, py: Python<'_>, user_id: Uuid) -> PyResult<Member> {
+        let api = self.session.members();
+        run(py, async move { api.get(UserId::from_uuid(user_id)).await }).map(Member)
+    }
+
+    /// The members, a page at a time.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn list(&self, py: Python<'_>, limit: Option<u32>, cursor: Option<String>) -> PyResult<Page> {
+        let api = self.session.members();
+        let rust = run(py, async move { api.list(page(limit, cursor)).await })?;
+        page_of(py, rust, Member)
+    }
+
+    /// Changes a member's role; `version` is their membership's version.
+    fn change_role(
+        &self,
+        py: Python<'_>,
+        user_id: Uuid,
+        role: &str,
+        version: i64,
+    ) -> PyResult<Membership> {
+        let role = parse::<Role>(py, role)?;
+        let api = self.session.members();
+        run(py, async move { api.change_role(UserId::from_uuid(user_id), role, version).await })
+            .map(Membership)
+    }
+
+    /// Removes a member from the company.
+    fn remove(&self, py: Python<'_>, user_id: Uuid) -> PyResult<()> {
+        let api = self.session.members();
+        run(py, async move { api.remove(UserId::from_uuid(user_id)).await })
+    }
+}
+
+/// The company itself (`session.company`).
+#[pyclass(frozen, module = "flame", name = "Companies")]
+pub(crate) struct Companies {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Companies {
+    /// The session's company.
+    fn get(&self, py: Python<'_>) -> PyResult<Company> {
+        let api = self.session.company();
+        run(py, async move { api.get().await }).map(Company)
+    }
+
+    /// Renames the company read at `version`.
+    fn rename(&self, py: Python<'_>, name: String, version: i64) -> PyResult<Company> {
+        let api = self.session.company();
+        run(py, async move { api.rename(&name, version).await }).map(Company)
+    }
+
+    /// Deletes the company read at `version`, with everything it owns (owners only).
+    fn delete(&self, py: Python<'_>, version: i64) -> PyResult<()> {
+        let api = self.session.company();
+        run(py, async move { api.delete(version).await })
+    }
+}
+
+/// The company's subscription (`session.billing`).
+#[pyclass(frozen, module = "flame", name = "Billing")]
+pub(crate) struct Billing {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Billing {
+    /// The company's subscription.
+    fn subscription(&self, py: Python<'_>) -> PyResult<Subscription> {
+        let api = self.session.billing();
+        run(py, async move { api.subscription().await }).map(Subscription)
+    }
+
+    /// The plan the company is subscribed to.
+    fn plan(&self, py: Python<'_>) -> PyResult<Plan> {
+        let api = self.session.billing();
+        run(py, async move { api.plan().await }).map(Plan)
+    }
+}
+
+/// The company's domain events (`session.events`).
+#[pyclass(frozen, module = "flame", name = "Events")]
+pub(crate) struct Events {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Events {
+    /// Events in the order they were recorded, oldest first, a page at a time.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn list(&self, py: Python<'_>, limit: Option<u32>, cursor: Option<String>) -> PyResult<Page> {
+        let api = self.session.events();
+        let rust = run(py, async move { api.list(page(limit, cursor)).await })?;
+        page_of(py, rust, Event)
+    }
+}
+
+/// Adds the handle classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Flame>()?;
+    m.add_class::<SignedUp>()?;
+    m.add_class::<Session>()?;
+    m.add_class::<Plans>()?;
+    m.add_class::<Contacts>()?;
+    m.add_class::<Deals>()?;
+    m.add_class::<Pipelines>()?;
+    m.add_class::<Sources>()?;
+    m.add_class::<Activities>()?;
+    m.add_class::<Members>()?;
+    m.add_class::<Companies>()?;
+    m.add_class::<Billing>()?;
+    m.add_class::<Events>()?;
+    Ok(())
+}

@@ -1,0 +1,670 @@
+//! The records Flame returns (and the few value objects it takes), as frozen Python classes
+//! with typed read-only attributes, `__eq__`, a readable `__repr__` and `to_dict()`.
+//!
+//! Ids are `uuid.UUID`, times timezone-aware UTC `datetime`s, dates `datetime.date`, money a
+//! [`Money`] with a `decimal.Decimal` amount, enumerations their stored names as `str`.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use flame_core::activity::Activity as RActivity;
+use flame_core::billing::{
+    Plan as RPlan, PlanLimits as RPlanLimits, Subscription as RSubscription,
+};
+use flame_core::company::{
+    Company as RCompany, Member as RMember, Membership as RMembership, User as RUser,
+};
+use flame_core::contact::Contact as RContact;
+use flame_core::deal::{Deal as RDeal, StageSummary as RStageSummary};
+use flame_core::event::Event as REvent;
+use flame_core::pipeline::{NewStage as RNewStage, Pipeline as RPipeline, Stage as RStage};
+use flame_core::source::Source as RSource;
+use flame_core::{CompanyId, Role, UserId};
+
+use crate::convert::{amount_text, decimal, dict, parse, repr, to_py};
+use crate::errors::to_py_err;
+
+/// Declares a frozen record class over a Rust value: one getter per field, `to_dict` and
+/// `__repr__` over the same fields, and optional extra methods.
+macro_rules! record {
+    (
+        $(#[$doc:meta])*
+        $py_ty:ident = $name:literal ($rust:ty) |$r:ident, $py:ident| {
+            $( $(#[$fdoc:meta])* $field:ident => $body:expr; )*
+        }
+        $( extra { $($extra:tt)* } )?
+    ) => {
+        $(#[$doc])*
+        #[pyclass(frozen, eq, module = "flame", name = $name)]
+        #[derive(Clone, PartialEq)]
+        pub(crate) struct $py_ty(pub(crate) $rust);
+
+        #[pymethods]
+        impl $py_ty {
+            $(
+                $(#[$fdoc])*
+                #[getter]
+                fn $field<'py>(&self, $py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    let $r = &self.0;
+                    to_py($py, $body)
+                }
+            )*
+
+            /// The record as a dict of its fields (nested records become dicts too).
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                dict(py, vec![$((stringify!($field), self.$field(py)?)),*])
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                repr($name, &[$((stringify!($field), self.$field(py)?)),*])
+            }
+
+            $($($extra)*)?
+        }
+    };
+}
+
+/// A timestamp as a timezone-aware UTC `datetime`.
+fn utc(t: time::OffsetDateTime) -> time::UtcDateTime {
+    t.to_utc()
+}
+
+/// An amount of money: a `decimal.Decimal` amount and an ISO 4217 currency code. Never a
+/// float.
+#[pyclass(frozen, eq, hash, module = "flame", name = "Money")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Money(pub(crate) flame_core::Money);
+
+#[pymethods]
+impl Money {
+    /// `Money(amount, currency)`: `amount` is a `Decimal`, `int` or `str` with at most as many
+    /// decimal places as the currency has; it must not be negative.
+    #[new]
+    fn new(py: Python<'_>, amount: &Bound<'_, PyAny>, currency: &str) -> PyResult<Self> {
+        let text = amount_text("amount", amount)?;
+        flame_core::Money::parse(&text, currency).map(Money).map_err(|e| to_py_err(py, e))
+    }
+
+    /// The amount, exact, with the currency's number of decimal places.
+    #[getter]
+    fn amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        decimal(py, &self.0.to_decimal_string())
+    }
+
+    /// The ISO 4217 currency code (`"USD"`).
+    #[getter]
+    fn currency(&self) -> &'static str {
+        self.0.currency().code()
+    }
+
+    /// The amount in the currency's minor units (cents).
+    #[getter]
+    fn amount_minor(&self) -> i64 {
+        self.0.amount_minor()
+    }
+
+    /// `{"amount": Decimal, "currency": str}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("amount", self.amount(py)?)?;
+        d.set_item("currency", self.currency())?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Money(Decimal('{}'), '{}')", self.0.to_decimal_string(), self.currency())
+    }
+
+    fn __str__(&self) -> String {
+        self.0.to_string()
+    }
+}
+
+record! {
+    /// A person the company is in touch with.
+    Contact = "Contact" (RContact) |c, py| {
+        /// Its id.
+        id => c.id.as_uuid();
+        /// The company that owns it.
+        company_id => c.company_id.as_uuid();
+        /// First (or only) name.
+        first_name => c.first_name.clone();
+        /// Last name.
+        last_name => c.last_name.clone();
+        /// Normalized (lowercase) email.
+        email => c.email.as_ref().map(|e| e.as_str().to_owned());
+        /// Phone in E.164.
+        phone => c.phone.as_ref().map(|p| p.as_str().to_owned());
+        /// The organization the person works for.
+        organization => c.organization.clone();
+        /// The member responsible for the contact.
+        owner_id => c.owner_id.map(|id| id.as_uuid());
+        /// When it was created (UTC).
+        created_at => utc(c.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(c.updated_at);
+        /// Optimistic-concurrency version: pass it back to update or delete.
+        version => c.version;
+    }
+    extra {
+        /// "First Last", or the first name alone.
+        #[getter]
+        fn full_name(&self) -> String {
+            self.0.full_name()
+        }
+    }
+}
+
+record! {
+    /// A deal: a potential sale moving through a pipeline.
+    Deal = "Deal" (RDeal) |d, py| {
+        /// Its id.
+        id => d.id.as_uuid();
+        /// The company that owns it.
+        company_id => d.company_id.as_uuid();
+        /// Its title.
+        title => d.title.clone();
+        /// Its value.
+        value => Money(d.value);
+        /// The contact it is with.
+        contact_id => d.contact_id.map(|id| id.as_uuid());
+        /// The pipeline it moves through.
+        pipeline_id => d.pipeline_id.as_uuid();
+        /// The stage it is in.
+        stage_id => d.stage_id.as_uuid();
+        /// Where the lead came from.
+        source_id => d.source_id.map(|id| id.as_uuid());
+        /// The member responsible for it.
+        assignee_id => d.assignee_id.map(|id| id.as_uuid());
+        /// "open", "won" or "lost": follows the stage's kind.
+        status => d.status.as_str();
+        /// When it is expected to close.
+        expected_close => d.expected_close;
+        /// Why it was lost (set exactly when the deal is lost).
+        lost_reason => d.lost_reason.clone();
+        /// When it was won or lost (UTC).
+        closed_at => d.closed_at.map(utc);
+        /// When it was created (UTC).
+        created_at => utc(d.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(d.updated_at);
+        /// Optimistic-concurrency version: pass it back to change the deal.
+        version => d.version;
+    }
+}
+
+record! {
+    /// A sales pipeline of a company.
+    Pipeline = "Pipeline" (RPipeline) |p, py| {
+        /// Its id.
+        id => p.id.as_uuid();
+        /// The company that owns it.
+        company_id => p.company_id.as_uuid();
+        /// Its name, unique in the company.
+        name => p.name.clone();
+        /// Where it is listed among the company's pipelines.
+        position => p.position;
+        /// Whether new deals go to it when no pipeline is named.
+        is_default => p.is_default;
+        /// When it was created (UTC).
+        created_at => utc(p.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(p.updated_at);
+        /// Optimistic-concurrency version.
+        version => p.version;
+    }
+}
+
+record! {
+    /// A stage of a pipeline.
+    Stage = "Stage" (RStage) |s, py| {
+        /// Its id.
+        id => s.id.as_uuid();
+        /// The company that owns it.
+        company_id => s.company_id.as_uuid();
+        /// The pipeline it belongs to.
+        pipeline_id => s.pipeline_id.as_uuid();
+        /// Its name.
+        name => s.name.clone();
+        /// Its place in the pipeline, from 0.
+        position => s.position;
+        /// "open", "won" or "lost".
+        kind => s.kind.as_str();
+        /// The chance, in percent, that a deal in this stage is won.
+        probability => s.probability;
+        /// Optimistic-concurrency version.
+        version => s.version;
+    }
+}
+
+record! {
+    /// A stage to create: `NewStage(name, kind, probability=None)`.
+    NewStage = "NewStage" (RNewStage) |s, py| {
+        /// Its name.
+        name => s.name.clone();
+        /// "open", "won" or "lost".
+        kind => s.kind.as_str();
+        /// Win probability in percent; `None` takes the kind's default.
+        probability => s.probability;
+    }
+    extra {
+        /// A stage named `name` of `kind` ("open", "won" or "lost").
+        #[new]
+        #[pyo3(signature = (name, kind, probability=None))]
+        fn new(py: Python<'_>, name: String, kind: &str, probability: Option<u8>) -> PyResult<Self> {
+            Ok(NewStage(RNewStage { name, kind: parse(py, kind)?, probability }))
+        }
+    }
+}
+
+record! {
+    /// The count and value of the deals in one stage, for a pipeline summary.
+    StageSummary = "StageSummary" (RStageSummary) |s, py| {
+        /// The stage.
+        stage => Stage(s.stage.clone());
+        /// How many deals are in it.
+        deal_count => s.deal_count;
+        /// Their total value, one `Money` per currency.
+        totals => s.totals.iter().copied().map(Money).collect::<Vec<_>>();
+    }
+}
+
+record! {
+    /// A lead source of a company.
+    Source = "Source" (RSource) |s, py| {
+        /// Its id.
+        id => s.id.as_uuid();
+        /// The company that owns it.
+        company_id => s.company_id.as_uuid();
+        /// Its name, unique in the company.
+        name => s.name.clone();
+        /// When it was created (UTC).
+        created_at => utc(s.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(s.updated_at);
+        /// Optimistic-concurrency version.
+        version => s.version;
+    }
+}
+
+record! {
+    /// A note, task, call or message about a contact or a deal.
+    Activity = "Activity" (RActivity) |a, py| {
+        /// Its id.
+        id => a.id.as_uuid();
+        /// The company that owns it.
+        company_id => a.company_id.as_uuid();
+        /// "note", "task", "call", "message_in" or "message_out".
+        kind => a.kind.as_str();
+        /// A short subject line.
+        subject => a.subject.clone();
+        /// The text.
+        body => a.body.clone();
+        /// The contact it is about.
+        contact_id => a.contact_id.map(|id| id.as_uuid());
+        /// The deal it is about.
+        deal_id => a.deal_id.map(|id| id.as_uuid());
+        /// The member who owns it.
+        owner_id => a.owner_id.map(|id| id.as_uuid());
+        /// For tasks: when it is due (UTC).
+        due_at => a.due_at.map(utc);
+        /// For tasks: when it was done (UTC).
+        done_at => a.done_at.map(utc);
+        /// When it happened (UTC).
+        occurred_at => utc(a.occurred_at);
+        /// When it was created (UTC).
+        created_at => utc(a.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(a.updated_at);
+        /// Optimistic-concurrency version.
+        version => a.version;
+    }
+    extra {
+        /// Whether this is a task that is done.
+        #[getter]
+        fn is_done(&self) -> bool {
+            self.0.is_done()
+        }
+    }
+}
+
+record! {
+    /// A company: the tenant that owns everything else.
+    Company = "Company" (RCompany) |c, py| {
+        /// Its id.
+        id => c.id.as_uuid();
+        /// Its display name.
+        name => c.name.clone();
+        /// When it signed up (UTC).
+        created_at => utc(c.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(c.updated_at);
+        /// Optimistic-concurrency version.
+        version => c.version;
+    }
+}
+
+record! {
+    /// A person who can act in one or more companies.
+    User = "User" (RUser) |u, py| {
+        /// Their id.
+        id => u.id.as_uuid();
+        /// Their normalized email, unique across Flame.
+        email => u.email.as_str().to_owned();
+        /// Their display name.
+        name => u.name.clone();
+        /// Inactive users cannot act.
+        active => u.active;
+        /// When they were created (UTC).
+        created_at => utc(u.created_at);
+        /// When they last changed (UTC).
+        updated_at => utc(u.updated_at);
+        /// Optimistic-concurrency version.
+        version => u.version;
+    }
+}
+
+record! {
+    /// A user's place in a company: their role.
+    Membership = "Membership" (RMembership) |m, py| {
+        /// The company.
+        company_id => m.company_id.as_uuid();
+        /// The user.
+        user_id => m.user_id.as_uuid();
+        /// "owner", "admin", "manager", "member" or "viewer".
+        role => m.role.as_str();
+        /// When the user joined (UTC).
+        created_at => utc(m.created_at);
+        /// Optimistic-concurrency version: pass it to `members.change_role`.
+        version => m.version;
+    }
+}
+
+record! {
+    /// A member of a company: the user and their membership.
+    Member = "Member" (RMember) |m, py| {
+        /// The user.
+        user => User(m.user.clone());
+        /// Their membership (role) in the company.
+        membership => Membership(m.membership.clone());
+    }
+}
+
+record! {
+    /// What a plan allows; `None` means unlimited.
+    PlanLimits = "PlanLimits" (RPlanLimits) |l, py| {
+        /// Members of the company.
+        seats => l.seats;
+        /// Contacts.
+        contacts => l.contacts;
+        /// Deals.
+        deals => l.deals;
+        /// Pipelines.
+        pipelines => l.pipelines;
+        /// Integrations of all kinds.
+        integrations => l.integrations;
+    }
+    extra {
+        /// Limits; every one left out (or `None`) is unlimited.
+        #[new]
+        #[pyo3(signature = (*, seats=None, contacts=None, deals=None, pipelines=None, integrations=None))]
+        fn new(
+            seats: Option<u32>,
+            contacts: Option<u32>,
+            deals: Option<u32>,
+            pipelines: Option<u32>,
+            integrations: Option<u32>,
+        ) -> Self {
+            PlanLimits(RPlanLimits { seats, contacts, deals, pipelines, integrations })
+        }
+    }
+}
+
+record! {
+    /// A plan of the catalog.
+    Plan = "Plan" (RPlan) |p, py| {
+        /// Its id.
+        id => p.id.as_uuid();
+        /// Its stable code (`"starter"`).
+        code => p.code.clone();
+        /// Its display name.
+        name => p.name.clone();
+        /// The price per interval.
+        price => Money(p.price);
+        /// "month" or "year".
+        interval => p.interval.as_str();
+        /// How long a new subscription is on trial, in days.
+        trial_days => p.trial_days;
+        /// What it allows.
+        limits => PlanLimits(p.limits);
+        /// Shown on the public plans page.
+        public => p.public;
+        /// The plan new companies start their trial on.
+        is_default => p.is_default;
+        /// Optimistic-concurrency version.
+        version => p.version;
+    }
+}
+
+record! {
+    /// A company's subscription to a plan.
+    Subscription = "Subscription" (RSubscription) |s, py| {
+        /// Its id.
+        id => s.id.as_uuid();
+        /// The company.
+        company_id => s.company_id.as_uuid();
+        /// The plan.
+        plan_id => s.plan_id.as_uuid();
+        /// "trialing", "active", "past_due", "canceled" or "expired".
+        status => s.status.as_str();
+        /// When the trial ends, for trialing subscriptions (UTC).
+        trial_ends_at => s.trial_ends_at.map(utc);
+        /// Start of the current billing period (UTC).
+        current_period_start => utc(s.current_period_start);
+        /// End of the current billing period (UTC).
+        current_period_end => utc(s.current_period_end);
+        /// When it was created (UTC).
+        created_at => utc(s.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(s.updated_at);
+        /// Optimistic-concurrency version.
+        version => s.version;
+    }
+}
+
+record! {
+    /// A domain event of a company, as written to the outbox.
+    Event = "Event" (REvent) |e, py| {
+        /// Its id, for consumers to deduplicate.
+        id => e.id.as_uuid();
+        /// The company it happened in.
+        company_id => e.company_id.as_uuid();
+        /// The user who caused it.
+        actor_id => e.actor_id.map(|id| id.as_uuid());
+        /// When it happened (UTC).
+        occurred_at => utc(e.occurred_at);
+        /// The event type (`"deal.won"`).
+        event_type => e.payload.event_type();
+        /// The facts of the change, as the JSON form consumers receive (with its `"type"`).
+        payload => json(py, &e.payload)?;
+    }
+}
+
+/// A serializable value as plain Python data (through its JSON form).
+fn json<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let text = serde_json::to_string(value)
+        .map_err(|e| PyTypeError::new_err(format!("could not serialize: {e}")))?;
+    py.import("json")?.getattr("loads")?.call1((text,))
+}
+
+record! {
+    /// Row counts of the main tables.
+    Counts = "Counts" (flame_db::Counts) |c, py| {
+        /// Users.
+        users => c.users;
+        /// Companies.
+        companies => c.companies;
+        /// Subscriptions.
+        subscriptions => c.subscriptions;
+        /// Contacts.
+        contacts => c.contacts;
+        /// Deals.
+        deals => c.deals;
+    }
+}
+
+record! {
+    /// The state of a store, as `Flame.health()` reports it.
+    Health = "Health" (flame_db::Health) |h, py| {
+        /// "sqlite" or "postgres".
+        backend => h.backend;
+        /// Whether the database answered.
+        reachable => h.reachable;
+        /// How long a trivial query took, there and back.
+        round_trip => h.round_trip;
+        /// The newest migration applied (`None` when unreachable).
+        schema_version => h.schema_version;
+        /// The version this build expects.
+        expected_schema_version => h.expected_schema_version;
+        /// Whether the two match.
+        schema_matches => h.schema_matches;
+        /// Whether an encryption key for integration credentials is configured.
+        encryption_configured => h.encryption_configured;
+        /// Row counts (`None` when unreachable).
+        counts => h.counts.map(Counts);
+    }
+}
+
+record! {
+    /// Who acts, in which company, with which role, until when: what a host keeps to
+    /// `Flame.resume` a session later.
+    Principal = "Principal" (flame_core::Session) |s, py| {
+        /// The user acting.
+        user_id => s.user_id.as_uuid();
+        /// The company acted in.
+        company_id => s.company_id.as_uuid();
+        /// The user's role there.
+        role => s.role.as_str();
+        /// When the session stops being valid (UTC).
+        expires_at => utc(s.expires_at);
+    }
+    extra {
+        /// A principal as a host stored it; `expires_at` must be timezone-aware.
+        #[new]
+        fn new(
+            py: Python<'_>,
+            user_id: uuid::Uuid,
+            company_id: uuid::Uuid,
+            role: &str,
+            expires_at: time::OffsetDateTime,
+        ) -> PyResult<Self> {
+            Ok(Principal(flame_core::Session {
+                user_id: UserId::from_uuid(user_id),
+                company_id: CompanyId::from_uuid(company_id),
+                role: parse::<Role>(py, role)?,
+                expires_at,
+            }))
+        }
+    }
+}
+
+/// One page of a list: `items` and the `next_cursor` to pass as `cursor=` for the next page
+/// (`None` on the last page). Iterable, with `len()`.
+#[pyclass(frozen, generic, module = "flame", name = "Page")]
+pub(crate) struct Page {
+    items: Vec<Py<PyAny>>,
+    next_cursor: Option<String>,
+}
+
+impl Page {
+    /// A page of records converted with `wrap`.
+    pub(crate) fn from_rust<T, W>(
+        py: Python<'_>,
+        page: flame_core::page::Page<T>,
+        wrap: W,
+    ) -> PyResult<Self>
+    where
+        W: Fn(T) -> PyResult<Py<PyAny>>,
+    {
+        let _ = py;
+        let items = page.items.into_iter().map(wrap).collect::<PyResult<Vec<_>>>()?;
+        Ok(Page { items, next_cursor: page.next_cursor })
+    }
+}
+
+#[pymethods]
+impl Page {
+    /// The items, in the list's order.
+    #[getter]
+    fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(py, self.items.iter().map(|i| i.bind(py)))
+    }
+
+    /// The cursor of the next page, or `None` on the last page.
+    #[getter]
+    fn next_cursor(&self) -> Option<String> {
+        self.next_cursor.clone()
+    }
+
+    fn __len__(&self) -> usize {
+        self.items.len()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(self.items(py)?.try_iter()?.into_any())
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<Page>() else { return Ok(false) };
+        let other = other.get();
+        Ok(self.next_cursor == other.next_cursor && self.items(py)?.eq(other.items(py)?)?)
+    }
+
+    /// `{"items": [dict, ...], "next_cursor": str | None}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(
+            py,
+            vec![
+                ("items", self.items(py)?.into_any()),
+                ("next_cursor", to_py(py, self.next_cursor.clone())?),
+            ],
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "Page",
+            &[
+                ("items", self.items(py)?.into_any()),
+                ("next_cursor", to_py(py, self.next_cursor.clone())?),
+            ],
+        )
+    }
+}
+
+/// Adds the record classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Money>()?;
+    m.add_class::<Contact>()?;
+    m.add_class::<Deal>()?;
+    m.add_class::<Pipeline>()?;
+    m.add_class::<Stage>()?;
+    m.add_class::<NewStage>()?;
+    m.add_class::<StageSummary>()?;
+    m.add_class::<Source>()?;
+    m.add_class::<Activity>()?;
+    m.add_class::<Company>()?;
+    m.add_class::<User>()?;
+    m.add_class::<Membership>()?;
+    m.add_class::<Member>()?;
+    m.add_class::<PlanLimits>()?;
+    m.add_class::<Plan>()?;
+    m.add_class::<Subscription>()?;
+    m.add_class::<Event>()?;
+    m.add_class::<Counts>()?;
+    m.add_class::<Health>()?;
+    m.add_class::<Principal>()?;
+    m.add_class::<Page>()?;
+    Ok(())
+}

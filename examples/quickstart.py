@@ -1,0 +1,104 @@
+"""Flame in five minutes, from Python: sign a company up, add people, contacts and deals,
+move the deals through the pipeline, win one, lose one, then print the health report and a
+pipeline summary. The same tour as examples/quickstart.rs.
+
+    python examples/quickstart.py                       # SQLite file in a temp dir
+    python examples/quickstart.py postgres://.../db     # PostgreSQL
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import flame
+
+
+def main(argv: list[str]) -> int:
+    """Runs the tour against the store at argv[1] (a temporary SQLite file by default)."""
+    if len(argv) > 1:
+        url = argv[1]
+    else:
+        path = Path(tempfile.gettempdir()) / f"flame-quickstart-{os.getpid()}.db"
+        url = f"sqlite://{path}"
+    print(f"Opening {url.rsplit('@', 1)[-1]}")
+    pid = os.getpid()
+
+    with flame.open(url) as store:
+        signed = store.sign_up("Acme Robotics", f"olga+{pid}@acme.test", "Olga Owner")
+        owner = signed.session
+        print(f"Signed up {signed.company.name} (owner {signed.owner.email})")
+
+        manager = owner.members.add(f"max+{pid}@acme.test", "Max Manager", "manager")
+        print(f"Added {manager.user.name} as {manager.membership.role}")
+
+        ada = owner.contacts.create(
+            "Ada",
+            last_name="Lovelace",
+            email="Ada@Analytical.Engines",
+            phone="+44 20 7946 0958",
+            organization="Analytical Engines Ltd",
+        )
+        ivan = owner.contacts.create(
+            "Ivan",
+            last_name="Petrov",
+            phone="8 (912) 345-67-89",
+            phone_region="RU",
+            owner_id=manager.user.id,
+        )
+        print(f"Contacts: {ada.full_name} <{ada.email}>, {ivan.full_name} {ivan.phone}")
+
+        pipeline = owner.pipelines.default()
+        stages = {s.name: s.id for s in owner.pipelines.stages(pipeline.id)}
+
+        deals = owner.deals
+        robot = deals.create(
+            "Twelve welding robots", Decimal("1250000.00"), "USD", contact_id=ada.id
+        )
+        arm = deals.create(
+            "Painting arm", Decimal("480000"), "RUB", contact_id=ivan.id, assignee_id=manager.user.id
+        )
+        pilot = deals.create("Pilot installation", "75000", "USD", contact_id=ada.id)
+
+        robot = deals.move_to_stage(robot.id, stages["Qualified"], robot.version)
+        robot = deals.move_to_stage(robot.id, stages["Proposal"], robot.version)
+        robot = deals.win(robot.id, robot.version)
+        arm = deals.move_to_stage(arm.id, stages["Qualified"], arm.version)
+        arm = deals.lose(arm.id, "Chose a local integrator", arm.version)
+        pilot = deals.move_to_stage(pilot.id, stages["Proposal"], pilot.version)
+        print(f"Won: {robot.title} ({robot.value})")
+        print(f"Lost: {arm.title} — {arm.lost_reason or ''}")
+        print(f"Open: {pilot.title} ({pilot.value})")
+
+        health = store.health()
+        print("\nHealth")
+        print(f"  backend            {health.backend}")
+        print(f"  reachable          {health.reachable}")
+        print(f"  round trip         {health.round_trip.total_seconds() * 1000:.3f} ms")
+        print(
+            f"  schema             {health.schema_version} (expected "
+            f"{health.expected_schema_version}, matches: {health.schema_matches})"
+        )
+        print(f"  encryption         {health.encryption_configured}")
+        if health.counts is not None:
+            c = health.counts
+            print(
+                f"  rows               {c.users} users, {c.companies} companies, "
+                f"{c.subscriptions} subscriptions, {c.contacts} contacts, {c.deals} deals"
+            )
+
+        print(f"\nPipeline {pipeline.name}")
+        for row in owner.pipelines.summary(pipeline.id):
+            totals = " + ".join(str(m) for m in row.totals) or "-"
+            print(f"  {row.stage.name:<10} {row.deal_count:>3} deal(s)  {totals}")
+
+        events = owner.events.list(limit=100)
+        print(f"\n{len(events.items)} events written to the outbox")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
