@@ -10,8 +10,10 @@
 pub type Result<T, E = FlameError> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in Flame, as a host sees it.
+///
+/// Deliberately exhaustive: every binding maps each variant to its own exception type, so a
+/// new variant must be a compile error in each of them, never a silent fallback.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum FlameError {
     /// An input was malformed or out of bounds. `field` names it (`"email"`, `"value.currency"`),
     /// `reason` says what was wrong without repeating the value.

@@ -140,8 +140,6 @@ pub(crate) fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
             (StorageError::new_err(message), vec![("reason", Text(reason))])
         }
         Error::Crypto { reason } => (CryptoError::new_err(message), vec![("reason", Text(reason))]),
-        // FlameError is non-exhaustive: a variant added later still reaches Python, as the base.
-        _ => (FlameError::new_err(message), Vec::new()),
     };
     let value = err.value(py);
     let set = |name: &str, attr: Bound<'_, PyAny>| {
