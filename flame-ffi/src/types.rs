@@ -59,21 +59,12 @@ parsers! {
     activity_id, opt_activity_id => fc::ActivityId;
 }
 
-const DATE: &[time::format_description::FormatItem<'static>] =
-    time::macros::format_description!("[year]-[month]-[day]");
-
 fn date_text(d: time::Date) -> String {
-    d.format(DATE).unwrap_or_else(|_| d.to_string())
+    fc::clock::format_date(d)
 }
 
 fn opt_date(field: &str, text: Option<String>) -> Result<Option<time::Date>> {
-    text.map(|t| {
-        time::Date::parse(t.trim(), DATE).map_err(|_| FlameError::Validation {
-            field: field.to_owned(),
-            reason: "is not a date (YYYY-MM-DD)".to_owned(),
-        })
-    })
-    .transpose()
+    text.map(|t| fc::clock::parse_date(field, &t).map_err(FlameError::from)).transpose()
 }
 
 /// Two-way conversion between a uniffi enum and flame-core's enum of the same name.
