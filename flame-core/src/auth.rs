@@ -20,6 +20,15 @@
 //! | the company itself              | read                | yes    | yes    | yes     | yes   | yes   |
 //! | the company itself              | update              | no     | no     | no      | yes   | yes   |
 //! | the company itself              | delete              | no     | no     | no      | no    | yes   |
+//! | own API tokens                  | any                 | yes    | yes    | yes     | yes   | yes   |
+//! | own account (password, log out) | any                 | yes    | yes    | yes     | yes   | yes   |
+//!
+//! Three rules sit above the table:
+//! - a session made from a **read-only API token** may only read;
+//! - a session made from an **API token** cannot manage the account or API tokens (a leaked
+//!   token must not be able to mint more tokens or change the password);
+//! - the **platform** (every user and company, across tenants) is open only to users the host
+//!   marked as platform administrators; no company role grants it.
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,8 +36,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::billing::SubscriptionStatus;
 use crate::error::{FlameError, Result};
-use crate::id::{CompanyId, UserId};
+use crate::id::{ApiTokenId, CompanyId, SessionId, UserId};
 
 /// A member's role in one company. The same user may hold different roles in different
 /// companies.
@@ -94,8 +104,55 @@ impl FromStr for Role {
     }
 }
 
+/// What an API token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Reads only, whatever the user's role.
+    ReadOnly,
+    /// Whatever the user's role allows.
+    ReadWrite,
+}
+
+impl Scope {
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Scope::ReadOnly => "read_only",
+            Scope::ReadWrite => "read_write",
+        }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Scope {
+    type Err = FlameError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "read_only" => Ok(Scope::ReadOnly),
+            "read_write" => Ok(Scope::ReadWrite),
+            _ => Err(FlameError::validation("scope", "must be read_only or read_write")),
+        }
+    }
+}
+
+/// How a session was authenticated: the stored row that must stay valid for it to act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Credential {
+    /// A login session (password login, accepted invitation or trusted host call).
+    Session(SessionId),
+    /// An API token.
+    ApiToken(ApiTokenId),
+}
+
 /// The authenticated principal of a tenant operation: which user, in which company, with
-/// which role, until when.
+/// which role and scope, until when, through which credential.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// The user acting.
@@ -104,9 +161,33 @@ pub struct Session {
     pub company_id: CompanyId,
     /// The user's role in that company.
     pub role: Role,
+    /// Read-only for read-only API tokens, read-write otherwise.
+    pub scope: Scope,
+    /// Whether the user is a platform administrator (set by the host).
+    pub platform_admin: bool,
+    /// The stored session or token this principal stands on.
+    pub credential: Credential,
     /// When the session stops being valid.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+}
+
+/// What the store says about a principal now: read again before every write, and before
+/// reads once the cached answer is older than the store's re-check interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The user's current role in the company, `None` if no longer a member.
+    pub role: Option<Role>,
+    /// Whether the user is active.
+    pub user_active: bool,
+    /// Whether the user is a platform administrator.
+    pub platform_admin: bool,
+    /// Whether the session or token was revoked.
+    pub revoked: bool,
+    /// When the session or token expires (`None`: an API token without expiry).
+    pub expires_at: Option<OffsetDateTime>,
+    /// The company's subscription status as of now, if it has one.
+    pub subscription: Option<SubscriptionStatus>,
 }
 
 impl Session {
@@ -116,6 +197,43 @@ impl Session {
             return Err(FlameError::unauthenticated("the session has expired"));
         }
         Ok(())
+    }
+
+    /// The principal as the store now stands: revoked, expired, deactivated or removed
+    /// principals are `Unauthenticated`; a changed role or admin flag is adopted at once.
+    pub fn refreshed(&self, standing: &Standing, now: OffsetDateTime) -> Result<Session> {
+        let what = match self.credential {
+            Credential::Session(_) => "session",
+            Credential::ApiToken(_) => "API token",
+        };
+        if standing.revoked {
+            return Err(FlameError::unauthenticated(format!("the {what} was revoked")));
+        }
+        if !standing.user_active {
+            return Err(FlameError::unauthenticated("the user is deactivated"));
+        }
+        let Some(role) = standing.role else {
+            return Err(FlameError::unauthenticated(
+                "the user is no longer a member of the company",
+            ));
+        };
+        let expires_at = standing.expires_at.map_or(self.expires_at, |e| e.min(self.expires_at));
+        if now >= expires_at {
+            return Err(FlameError::unauthenticated(format!("the {what} has expired")));
+        }
+        Ok(Session { role, platform_admin: standing.platform_admin, expires_at, ..self.clone() })
+    }
+
+    /// Fails with `ReadOnly` unless the company's subscription allows writes.
+    pub fn ensure_writable(standing: &Standing) -> Result<()> {
+        match standing.subscription {
+            Some(status) if !status.allows_writes() => Err(FlameError::ReadOnly {
+                reason: format!(
+                    "the company's subscription is {status}; reactivate it to make changes"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Whether `user` is the session's own user.
@@ -179,6 +297,15 @@ pub enum Resource {
     Billing,
     /// The company itself.
     Company,
+    /// API tokens, with the user they belong to.
+    ApiToken {
+        /// The user the token acts as.
+        owner: UserId,
+    },
+    /// The session user's own account: password, log out everywhere.
+    Account,
+    /// Every user and company of the store (platform administration).
+    Platform,
 }
 
 impl Resource {
@@ -193,6 +320,9 @@ impl Resource {
             Resource::Integration => "integration",
             Resource::Billing => "billing",
             Resource::Company => "company",
+            Resource::ApiToken { .. } => "API token",
+            Resource::Account => "account",
+            Resource::Platform => "platform",
         }
     }
 }
@@ -200,17 +330,25 @@ impl Resource {
 /// Decides whether `session` may perform `action` on `resource` — the permission table of
 /// this module, in code. Refusals are `Forbidden` naming the action.
 pub fn authorize(session: &Session, action: Action, resource: Resource) -> Result<()> {
-    if allows(session, action, resource) {
-        Ok(())
-    } else {
-        Err(FlameError::forbidden(format!("{} {}", action.verb(), resource.noun())))
+    let what = format!("{} {}", action.verb(), resource.noun());
+    if session.scope == Scope::ReadOnly && action != Action::Read {
+        return Err(FlameError::forbidden(format!("{what} with a read-only API token")));
     }
+    if matches!(session.credential, Credential::ApiToken(_))
+        && matches!(resource, Resource::ApiToken { .. } | Resource::Account)
+    {
+        return Err(FlameError::forbidden(format!("{what} with an API token")));
+    }
+    if allows(session, action, resource) { Ok(()) } else { Err(FlameError::forbidden(what)) }
 }
 
 fn allows(session: &Session, action: Action, resource: Resource) -> bool {
     use Action::*;
     let role = session.role;
     match (resource, action) {
+        (Resource::Platform, _) => session.platform_admin,
+        (Resource::Account, _) => true,
+        (Resource::ApiToken { owner }, _) => owner == session.user_id,
         (Resource::Integration, _) => role.at_least(Role::Admin),
         (_, Read) => true,
         (
@@ -235,8 +373,74 @@ mod tests {
             user_id: UserId::new(),
             company_id: CompanyId::new(),
             role,
+            scope: Scope::ReadWrite,
+            platform_admin: false,
+            credential: Credential::Session(SessionId::new()),
             expires_at: OffsetDateTime::now_utc() + time::Duration::hours(1),
         }
+    }
+
+    fn standing(role: Option<Role>) -> Standing {
+        Standing {
+            role,
+            user_active: true,
+            platform_admin: false,
+            revoked: false,
+            expires_at: None,
+            subscription: Some(SubscriptionStatus::Active),
+        }
+    }
+
+    #[test]
+    fn read_only_tokens_only_read_and_tokens_cannot_mint_tokens() {
+        let mut s = session(Role::Owner);
+        s.credential = Credential::ApiToken(ApiTokenId::new());
+        assert!(authorize(&s, Action::Create, Resource::Contact { owner: None }).is_ok());
+        assert!(authorize(&s, Action::Create, Resource::ApiToken { owner: s.user_id }).is_err());
+        assert!(authorize(&s, Action::Update, Resource::Account).is_err());
+        s.scope = Scope::ReadOnly;
+        assert_eq!(
+            authorize(&s, Action::Update, Resource::Deal { assignee: None }),
+            Err(FlameError::forbidden("update deal with a read-only API token"))
+        );
+        assert!(authorize(&s, Action::Read, Resource::Deal { assignee: None }).is_ok());
+    }
+
+    #[test]
+    fn only_platform_admins_reach_the_platform() {
+        let mut s = session(Role::Owner);
+        assert!(authorize(&s, Action::Read, Resource::Platform).is_err());
+        s.platform_admin = true;
+        s.role = Role::Viewer;
+        assert!(authorize(&s, Action::Update, Resource::Platform).is_ok());
+    }
+
+    #[test]
+    fn standing_revokes_demotes_and_locks() {
+        let now = OffsetDateTime::now_utc();
+        let s = session(Role::Admin);
+        let demoted = s.refreshed(&standing(Some(Role::Viewer)), now).expect("still a member");
+        assert_eq!(demoted.role, Role::Viewer);
+        for (bad, reason) in [
+            (Standing { revoked: true, ..standing(Some(Role::Admin)) }, "the session was revoked"),
+            (
+                Standing { user_active: false, ..standing(Some(Role::Admin)) },
+                "the user is deactivated",
+            ),
+            (standing(None), "the user is no longer a member of the company"),
+            (
+                Standing { expires_at: Some(now), ..standing(Some(Role::Admin)) },
+                "the session has expired",
+            ),
+        ] {
+            assert_eq!(s.refreshed(&bad, now), Err(FlameError::unauthenticated(reason)));
+        }
+        let canceled = Standing {
+            subscription: Some(SubscriptionStatus::Canceled),
+            ..standing(Some(Role::Admin))
+        };
+        assert!(matches!(Session::ensure_writable(&canceled), Err(FlameError::ReadOnly { .. })));
+        assert!(Session::ensure_writable(&standing(Some(Role::Admin))).is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{FlameError, Result};
-use crate::id::{CompanyId, PlanId, SubscriptionId};
+use crate::id::{CompanyId, PaymentId, PlanId, SubscriptionId};
 use crate::money::{Currency, Money};
 use crate::text;
 
@@ -56,6 +56,113 @@ pub struct PlanLimits {
     pub pipelines: Option<u32>,
     /// Integrations of all kinds.
     pub integrations: Option<u32>,
+}
+
+/// One of the things a plan limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    /// Members of the company.
+    Seats,
+    /// Contacts.
+    Contacts,
+    /// Deals.
+    Deals,
+    /// Pipelines.
+    Pipelines,
+    /// Integrations.
+    Integrations,
+}
+
+impl Limit {
+    /// Every limit.
+    pub const ALL: [Limit; 5] =
+        [Limit::Seats, Limit::Contacts, Limit::Deals, Limit::Pipelines, Limit::Integrations];
+
+    /// The name used in errors and storage (`"contacts"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Limit::Seats => "seats",
+            Limit::Contacts => "contacts",
+            Limit::Deals => "deals",
+            Limit::Pipelines => "pipelines",
+            Limit::Integrations => "integrations",
+        }
+    }
+}
+
+impl PlanLimits {
+    /// What the plan allows of `limit` (`None`: unlimited).
+    pub const fn of(&self, limit: Limit) -> Option<u32> {
+        match limit {
+            Limit::Seats => self.seats,
+            Limit::Contacts => self.contacts,
+            Limit::Deals => self.deals,
+            Limit::Pipelines => self.pipelines,
+            Limit::Integrations => self.integrations,
+        }
+    }
+
+    /// Whether adding `adding` to the `used` of `limit` stays within the plan;
+    /// `PlanLimitExceeded` (with what is in use before the write) otherwise.
+    pub fn check(&self, limit: Limit, used: u64, adding: u64) -> Result<()> {
+        match self.of(limit) {
+            Some(allowed) if used.saturating_add(adding) > u64::from(allowed) => {
+                Err(FlameError::PlanLimitExceeded {
+                    limit: limit.as_str().into(),
+                    allowed: u64::from(allowed),
+                    used,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a company using `usage` fits in these limits; the first limit it exceeds is
+    /// named, with what is in use (a downgrade is refused until usage comes down).
+    pub fn admits(&self, usage: &Usage) -> Result<()> {
+        for limit in Limit::ALL {
+            if let Some(allowed) = self.of(limit) {
+                let used = usage.of(limit);
+                if used > u64::from(allowed) {
+                    return Err(FlameError::PlanLimitExceeded {
+                        limit: limit.as_str().into(),
+                        allowed: u64::from(allowed),
+                        used,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a company uses of each limited thing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Members.
+    pub seats: u64,
+    /// Contacts.
+    pub contacts: u64,
+    /// Deals.
+    pub deals: u64,
+    /// Pipelines.
+    pub pipelines: u64,
+    /// Integrations.
+    pub integrations: u64,
+}
+
+impl Usage {
+    /// The use of `limit`.
+    pub const fn of(&self, limit: Limit) -> u64 {
+        match limit {
+            Limit::Seats => self.seats,
+            Limit::Contacts => self.contacts,
+            Limit::Deals => self.deals,
+            Limit::Pipelines => self.pipelines,
+            Limit::Integrations => self.integrations,
+        }
+    }
 }
 
 /// A plan of the catalog.
@@ -169,6 +276,15 @@ impl SubscriptionStatus {
         }
     }
 
+    /// The status as of `now` of a subscription stored with this status and trial end: a
+    /// trial whose end has passed is expired, whether or not a sweep has stored that yet.
+    pub fn at(self, trial_ends_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
+        match (self, trial_ends_at) {
+            (Self::Trialing, Some(end)) if now >= end => Self::Expired,
+            (status, _) => status,
+        }
+    }
+
     /// Whether the company may write while its subscription is in this status.
     pub const fn allows_writes(self) -> bool {
         matches!(self, Self::Trialing | Self::Active | Self::PastDue)
@@ -254,6 +370,67 @@ impl Subscription {
         }
     }
 
+    /// The status as of `now`: a trial whose end has passed without a payment is expired,
+    /// whether or not a sweep has stored that yet.
+    pub fn status_at(&self, now: OffsetDateTime) -> SubscriptionStatus {
+        self.status.at(self.trial_ends_at, now)
+    }
+
+    /// The subscription after a successful payment for the period `[period_start,
+    /// period_end)`: active, trial over. Renews an active subscription, settles a past-due one
+    /// and reactivates a canceled or expired one.
+    pub fn paid(
+        &self,
+        period_start: OffsetDateTime,
+        period_end: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Self> {
+        if period_end <= period_start {
+            return Err(FlameError::validation("period_end", "must be after period_start"));
+        }
+        if period_end <= now {
+            return Err(FlameError::validation("period_end", "must be in the future"));
+        }
+        let mut next = if self.status == SubscriptionStatus::Active {
+            Self { updated_at: now, version: self.version + 1, ..self.clone() }
+        } else {
+            self.transition(SubscriptionStatus::Active, now)?
+        };
+        next.trial_ends_at = None;
+        next.current_period_start = clock_floor(period_start);
+        next.current_period_end = clock_floor(period_end);
+        Ok(next)
+    }
+
+    /// The subscription after a failed payment: an active one falls past due, a trial that
+    /// could not convert expires, a past-due one stays past due.
+    pub fn payment_failed(&self, now: OffsetDateTime) -> Result<Self> {
+        match self.status_at(now) {
+            SubscriptionStatus::PastDue => {
+                Ok(Self { updated_at: now, version: self.version + 1, ..self.clone() })
+            }
+            SubscriptionStatus::Trialing => self.transition(SubscriptionStatus::Expired, now),
+            _ => self.transition(SubscriptionStatus::PastDue, now),
+        }
+    }
+
+    /// Moves the subscription to another plan: allowed while the company can write, and only if
+    /// what it uses fits in the new plan's limits (a downgrade below current usage is refused,
+    /// naming the limit).
+    pub fn change_plan(&self, plan: &Plan, usage: &Usage, now: OffsetDateTime) -> Result<Self> {
+        let status = self.status_at(now);
+        if !status.allows_writes() {
+            return Err(FlameError::ReadOnly {
+                reason: format!("the company's subscription is {status}; reactivate it first"),
+            });
+        }
+        if plan.id == self.plan_id {
+            return Err(FlameError::conflict("subscription", "already on this plan"));
+        }
+        plan.limits.admits(usage)?;
+        Ok(Self { plan_id: plan.id, updated_at: now, version: self.version + 1, ..self.clone() })
+    }
+
     /// Moves the subscription to `to` if its lifecycle allows it.
     pub fn transition(&self, to: SubscriptionStatus, now: OffsetDateTime) -> Result<Self> {
         if !self.status.can_become(to) {
@@ -268,9 +445,208 @@ impl Subscription {
     }
 }
 
+fn clock_floor(t: OffsetDateTime) -> OffsetDateTime {
+    crate::clock::normalize(t)
+}
+
+/// Whether a payment went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentOutcome {
+    /// The provider collected the money.
+    Succeeded,
+    /// The provider could not collect it.
+    Failed,
+}
+
+impl PaymentOutcome {
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PaymentOutcome::Succeeded => "succeeded",
+            PaymentOutcome::Failed => "failed",
+        }
+    }
+}
+
+impl FromStr for PaymentOutcome {
+    type Err = FlameError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "succeeded" => Ok(Self::Succeeded),
+            "failed" => Ok(Self::Failed),
+            _ => Err(FlameError::validation("outcome", "must be succeeded or failed")),
+        }
+    }
+}
+
+/// What the host's payment provider reports, to record against a company's subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPayment {
+    /// The provider's id for the charge; recording the same id twice changes nothing.
+    pub provider_ref: String,
+    /// Succeeded or failed.
+    pub outcome: PaymentOutcome,
+    /// The amount in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// For a successful payment, the end of the period it pays for (it starts now, or at the
+    /// end of the current paid period if that is later).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub period_end: Option<OffsetDateTime>,
+    /// For a failure, the provider's reason (no card data).
+    pub failure_reason: Option<String>,
+}
+
+/// A payment recorded for a subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Its id.
+    pub id: PaymentId,
+    /// The company.
+    pub company_id: CompanyId,
+    /// The subscription it was for.
+    pub subscription_id: SubscriptionId,
+    /// The provider's id for the charge.
+    pub provider_ref: String,
+    /// Succeeded or failed.
+    pub outcome: PaymentOutcome,
+    /// The amount.
+    pub amount: Money,
+    /// The period end it paid up to, for successful payments.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub period_end: Option<OffsetDateTime>,
+    /// The provider's reason, for failures.
+    pub failure_reason: Option<String>,
+    /// When it was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+impl NewPayment {
+    /// Checks every field and builds the payment for `subscription`.
+    pub fn validate(&self, subscription: &Subscription, now: OffsetDateTime) -> Result<Payment> {
+        let provider_ref = text::required("provider_ref", &self.provider_ref, text::NAME_MAX)?;
+        let currency = Currency::parse(&self.currency)?;
+        let amount =
+            Money::from_minor(self.amount_minor, currency).map_err(|e| e.at("amount_minor"))?;
+        let failure_reason =
+            text::optional("failure_reason", self.failure_reason.as_deref(), text::REASON_MAX)?;
+        match self.outcome {
+            PaymentOutcome::Succeeded if self.period_end.is_none() => {
+                return Err(FlameError::validation(
+                    "period_end",
+                    "is required for a successful payment",
+                ));
+            }
+            PaymentOutcome::Failed if self.period_end.is_some() => {
+                return Err(FlameError::validation(
+                    "period_end",
+                    "is only for successful payments",
+                ));
+            }
+            _ => {}
+        }
+        Ok(Payment {
+            id: PaymentId::new(),
+            company_id: subscription.company_id,
+            subscription_id: subscription.id,
+            provider_ref,
+            outcome: self.outcome,
+            amount,
+            period_end: self.period_end.map(clock_floor),
+            failure_reason,
+            recorded_at: now,
+        })
+    }
+}
+
+impl Payment {
+    /// The subscription after this payment.
+    pub fn apply(&self, subscription: &Subscription, now: OffsetDateTime) -> Result<Subscription> {
+        match (self.outcome, self.period_end) {
+            (PaymentOutcome::Succeeded, Some(end)) => {
+                let start = if subscription.status == SubscriptionStatus::Active {
+                    subscription.current_period_end.min(end)
+                } else {
+                    now
+                };
+                subscription.paid(start, end, now)
+            }
+            _ => subscription.payment_failed(now),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(limits: PlanLimits) -> Plan {
+        NewPlan {
+            code: "pro".into(),
+            name: "Pro".into(),
+            price_minor: 990,
+            currency: "USD".into(),
+            interval: BillingInterval::Month,
+            trial_days: 14,
+            limits,
+            public: true,
+        }
+        .validate()
+        .expect("valid plan")
+    }
+
+    #[test]
+    fn trials_lapse_into_expiry_and_payments_revive() {
+        let now = crate::clock::now();
+        let trial = Subscription::start_trial(CompanyId::new(), &plan(PlanLimits::default()), now);
+        assert_eq!(trial.status_at(now), SubscriptionStatus::Trialing);
+        let later = now + Duration::days(15);
+        assert_eq!(trial.status_at(later), SubscriptionStatus::Expired);
+        let paid = trial.paid(later, later + Duration::days(30), later).expect("converts");
+        assert_eq!(paid.status, SubscriptionStatus::Active);
+        assert_eq!(paid.trial_ends_at, None);
+        let failed = paid.payment_failed(later).expect("falls past due");
+        assert_eq!(failed.status, SubscriptionStatus::PastDue);
+        let canceled = failed.transition(SubscriptionStatus::Canceled, later).expect("cancels");
+        assert!(!canceled.status.allows_writes());
+        assert!(matches!(
+            canceled.payment_failed(later),
+            Err(FlameError::InvalidTransition { .. })
+        ));
+        let revived = canceled.paid(later, later + Duration::days(30), later).expect("revives");
+        assert!(revived.status.allows_writes());
+        assert!(paid.paid(later, later, later).is_err(), "empty period");
+    }
+
+    #[test]
+    fn downgrades_are_refused_while_usage_exceeds_the_new_limits() {
+        let now = crate::clock::now();
+        let current =
+            Subscription::start_trial(CompanyId::new(), &plan(PlanLimits::default()), now);
+        let small =
+            plan(PlanLimits { contacts: Some(10), seats: Some(2), ..PlanLimits::default() });
+        let usage = Usage { seats: 2, contacts: 11, ..Usage::default() };
+        assert_eq!(
+            current.change_plan(&small, &usage, now),
+            Err(FlameError::PlanLimitExceeded { limit: "contacts".into(), allowed: 10, used: 11 })
+        );
+        let fits = Usage { contacts: 10, ..usage };
+        assert_eq!(current.change_plan(&small, &fits, now).expect("fits").plan_id, small.id);
+    }
+
+    #[test]
+    fn limits_check_the_use_after_the_write() {
+        let limits = PlanLimits { deals: Some(2), ..PlanLimits::default() };
+        assert!(limits.check(Limit::Deals, 1, 1).is_ok());
+        assert_eq!(
+            limits.check(Limit::Deals, 2, 1),
+            Err(FlameError::PlanLimitExceeded { limit: "deals".into(), allowed: 2, used: 2 })
+        );
+        assert!(limits.check(Limit::Contacts, 1_000_000, 5).is_ok(), "unlimited");
+    }
 
     #[test]
     fn lifecycle() {

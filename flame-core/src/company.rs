@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{CompanyId, UserId};
+use crate::password::Password;
 use crate::text;
 
 /// A company: the tenant that owns contacts, deals, pipelines and everything else.
@@ -74,7 +75,7 @@ pub struct Member {
 }
 
 /// A company signing up with its first owner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignUp {
     /// The company's name.
     pub company_name: String,
@@ -82,6 +83,21 @@ pub struct SignUp {
     pub owner_email: String,
     /// The owner's display name.
     pub owner_name: String,
+    /// A password for the owner, checked against the policy; `None` for hosts that
+    /// authenticate users themselves. An existing user keeps the password they have.
+    #[serde(skip_serializing, default)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("company_name", &self.company_name)
+            .field("owner_email", &self.owner_email)
+            .field("owner_name", &self.owner_name)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 /// A new user, added to a company with a role.
@@ -96,7 +112,7 @@ pub struct NewMember {
 }
 
 /// Validated sign-up input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ValidSignUp {
     /// The company's name.
     pub company_name: String,
@@ -104,15 +120,24 @@ pub struct ValidSignUp {
     pub owner_email: Email,
     /// The owner's name.
     pub owner_name: String,
+    /// The owner's password, if one was given.
+    pub password: Option<Password>,
 }
 
 impl SignUp {
     /// Checks every field.
     pub fn validate(&self) -> Result<ValidSignUp> {
+        let owner_email = Email::parse(&self.owner_email).map_err(|e| e.at("owner_email"))?;
+        let password = self
+            .password
+            .as_deref()
+            .map(|p| Password::new("password", p, Some(&owner_email)))
+            .transpose()?;
         Ok(ValidSignUp {
             company_name: text::required("company_name", &self.company_name, text::NAME_MAX)?,
-            owner_email: Email::parse(&self.owner_email).map_err(|e| e.at("owner_email"))?,
+            owner_email,
             owner_name: text::required("owner_name", &self.owner_name, text::NAME_MAX)?,
+            password,
         })
     }
 }

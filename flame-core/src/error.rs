@@ -73,6 +73,13 @@ pub enum FlameError {
         /// What is already in use.
         used: u64,
     },
+    /// The company is read-only: its subscription is canceled or expired. Reads still work;
+    /// writes resume once the subscription is reactivated.
+    #[error("read-only: {reason}")]
+    ReadOnly {
+        /// Why the company cannot be changed now.
+        reason: String,
+    },
     /// The database schema is not what this build of Flame expects: a table or column is
     /// missing, a migration is unknown to this build or was changed after it was applied.
     #[error("schema: {reason}")]
@@ -155,6 +162,7 @@ impl FlameError {
             Self::Conflict { .. } => "Conflict",
             Self::InvalidTransition { .. } => "InvalidTransition",
             Self::PlanLimitExceeded { .. } => "PlanLimitExceeded",
+            Self::ReadOnly { .. } => "ReadOnly",
             Self::Schema { .. } => "Schema",
             Self::Storage { .. } => "Storage",
             Self::Crypto { .. } => "Crypto",

@@ -65,6 +65,22 @@ pub enum EventPayload {
         /// Their role.
         role: Role,
     },
+    /// A member's role changed.
+    #[serde(rename = "member.role_changed")]
+    MemberRoleChanged {
+        /// The user.
+        user_id: UserId,
+        /// Their role before.
+        from: Role,
+        /// Their role now.
+        to: Role,
+    },
+    /// A user left the company or was removed from it.
+    #[serde(rename = "member.removed")]
+    MemberRemoved {
+        /// The user.
+        user_id: UserId,
+    },
     /// A contact was created.
     #[serde(rename = "contact.created")]
     ContactCreated {
@@ -177,6 +193,8 @@ impl EventPayload {
         match self {
             Self::CompanyCreated { .. } => "company.created",
             Self::MemberAdded { .. } => "member.added",
+            Self::MemberRoleChanged { .. } => "member.role_changed",
+            Self::MemberRemoved { .. } => "member.removed",
             Self::ContactCreated { .. } => "contact.created",
             Self::ContactUpdated { .. } => "contact.updated",
             Self::ContactDeleted { .. } => "contact.deleted",
@@ -198,7 +216,9 @@ impl EventPayload {
     pub fn aggregate(&self) -> (&'static str, Uuid) {
         match self {
             Self::CompanyCreated { company_id, .. } => ("company", company_id.as_uuid()),
-            Self::MemberAdded { user_id, .. } => ("user", user_id.as_uuid()),
+            Self::MemberAdded { user_id, .. }
+            | Self::MemberRoleChanged { user_id, .. }
+            | Self::MemberRemoved { user_id } => ("user", user_id.as_uuid()),
             Self::ContactCreated { contact_id }
             | Self::ContactUpdated { contact_id }
             | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),

@@ -105,6 +105,14 @@ typed_id! {
     ActivityId => "activity",
     /// Identifies a domain [`Event`](crate::event::Event) in the outbox.
     EventId => "event",
+    /// Identifies a stored login session ([`Credential::Session`](crate::auth::Credential)).
+    SessionId => "session",
+    /// Identifies an [`ApiToken`](crate::account::ApiToken).
+    ApiTokenId => "api token",
+    /// Identifies an [`Invitation`](crate::account::Invitation).
+    InvitationId => "invitation",
+    /// Identifies a [`Payment`](crate::billing::Payment) recorded for a subscription.
+    PaymentId => "payment",
 }
 
 #[cfg(test)]

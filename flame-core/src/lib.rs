@@ -9,6 +9,7 @@
 //! Nothing here performs I/O: `flame-db` stores what this crate decides, and the bindings
 //! expose it. A business rule lives here once.
 
+pub mod account;
 pub mod activity;
 pub mod auth;
 pub mod billing;
@@ -23,12 +24,14 @@ pub mod event;
 pub mod id;
 pub mod money;
 pub mod page;
+pub mod password;
 pub mod phone;
 pub mod pipeline;
 pub mod source;
 pub mod text;
+pub mod token;
 
-pub use auth::{Action, Resource, Role, Session};
+pub use auth::{Action, Credential, Resource, Role, Scope, Session};
 pub use email::Email;
 pub use error::{FlameError, Result};
 pub use id::*;

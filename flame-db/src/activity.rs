@@ -59,11 +59,12 @@ impl Activities {
     /// Records an activity about a contact, a deal or both.
     pub async fn create(&self, input: NewActivity) -> Result<Activity> {
         let owner = input.owner_id.unwrap_or(self.session.user_id());
-        let now =
-            self.session.authorize(Action::Create, Resource::Activity { owner: Some(owner) })?;
+        let resource = Resource::Activity { owner: Some(owner) };
+        let now = self.session.authorize(Action::Create, resource).await?;
         let activity =
             Activity::create(self.session.company_id(), &input, self.session.user_id(), now)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, resource)?;
         if let Some(contact) = activity.contact_id {
             ensure_contact(&mut tx, &self.session, contact, "contact_id").await?;
         }
@@ -99,7 +100,7 @@ impl Activities {
 
     /// One activity.
     pub async fn get(&self, id: ActivityId) -> Result<Activity> {
-        self.session.authorize(Action::Read, Resource::Activity { owner: None })?;
+        self.session.authorize(Action::Read, Resource::Activity { owner: None }).await?;
         self.fetch(&mut self.session.flame().pool().exec(), id).await
     }
 
@@ -110,9 +111,9 @@ impl Activities {
         version: i64,
         action: Action,
     ) -> Result<(Activity, time::OffsetDateTime)> {
-        self.session.authorize(Action::Read, Resource::Activity { owner: None })?;
+        self.session.permit(Action::Read, Resource::Activity { owner: None })?;
         let current = self.fetch(tx, id).await?;
-        let now = self.session.authorize(action, Resource::Activity { owner: current.owner_id })?;
+        let now = self.session.permit(action, Resource::Activity { owner: current.owner_id })?;
         if current.version != version {
             return Err(FlameError::stale("activity"));
         }
@@ -147,7 +148,7 @@ impl Activities {
         version: i64,
         patch: ActivityPatch,
     ) -> Result<Activity> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         let (current, now) = self.for_change(&mut tx, id, version, Action::Update).await?;
         let next = current.patched(&patch, now)?;
         self.save(&mut tx, &next, version).await?;
@@ -157,7 +158,7 @@ impl Activities {
 
     /// Marks the task read at `version` done.
     pub async fn complete(&self, id: ActivityId, version: i64) -> Result<Activity> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         let (current, now) = self.for_change(&mut tx, id, version, Action::Update).await?;
         let next = current.completed(now)?;
         self.save(&mut tx, &next, version).await?;
@@ -175,7 +176,7 @@ impl Activities {
 
     /// Deletes the activity read at `version`.
     pub async fn delete(&self, id: ActivityId, version: i64) -> Result<()> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         self.for_change(&mut tx, id, version, Action::Delete).await?;
         let changed = tx
             .execute(
@@ -192,7 +193,7 @@ impl Activities {
     /// Activities matching `filter`, newest first, a page at a time; with `due_before`, only
     /// the open tasks due by then.
     pub async fn list(&self, filter: ActivityFilter, page: PageRequest) -> Result<Page<Activity>> {
-        self.session.authorize(Action::Read, Resource::Activity { owner: None })?;
+        self.session.authorize(Action::Read, Resource::Activity { owner: None }).await?;
         let limit = page.limit()?;
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.session.tenant());

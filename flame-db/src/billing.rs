@@ -1,12 +1,16 @@
 //! The plan catalog (host-level) and each company's subscription.
 
+use time::OffsetDateTime;
+
 use flame_core::auth::{Action, Resource};
-use flame_core::billing::{NewPlan, Plan, PlanLimits, Subscription};
+use flame_core::billing::{
+    NewPayment, NewPlan, Payment, Plan, PlanLimits, Subscription, SubscriptionStatus, Usage,
+};
 use flame_core::money::{Currency, Money};
-use flame_core::{FlameError, PlanId, Result, clock};
+use flame_core::{CompanyId, FlameError, PlanId, Result, clock};
 
 use crate::sql::{Executor, Row, Tx, args, found};
-use crate::{Flame, Session};
+use crate::{Flame, Session, usage};
 
 const PLAN_COLUMNS: &str =
     "SELECT id, code, name, price_minor, currency, billing_interval, trial_days,
@@ -19,7 +23,17 @@ fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
         .transpose()
 }
 
-fn plan_from_row(row: &Row) -> Result<Plan> {
+pub(crate) fn limits_from_row(row: &Row) -> Result<PlanLimits> {
+    Ok(PlanLimits {
+        seats: limit(row, "limit_seats")?,
+        contacts: limit(row, "limit_contacts")?,
+        deals: limit(row, "limit_deals")?,
+        pipelines: limit(row, "limit_pipelines")?,
+        integrations: limit(row, "limit_integrations")?,
+    })
+}
+
+pub(crate) fn plan_from_row(row: &Row) -> Result<Plan> {
     let currency: Currency = row.parse("currency")?;
     Ok(Plan {
         id: row.id("id")?,
@@ -30,20 +44,20 @@ fn plan_from_row(row: &Row) -> Result<Plan> {
         interval: row.parse("billing_interval")?,
         trial_days: u32::try_from(row.int32("trial_days")?)
             .map_err(|_| crate::sql::corrupt("trial_days"))?,
-        limits: PlanLimits {
-            seats: limit(row, "limit_seats")?,
-            contacts: limit(row, "limit_contacts")?,
-            deals: limit(row, "limit_deals")?,
-            pipelines: limit(row, "limit_pipelines")?,
-            integrations: limit(row, "limit_integrations")?,
-        },
+        limits: limits_from_row(row)?,
         public: row.get("public")?,
         is_default: row.get("is_default")?,
         version: row.int("version")?,
     })
 }
 
-fn subscription_from_row(row: &Row) -> Result<Subscription> {
+/// The subscription as stored, its status as of `now` (a lapsed trial reads as expired).
+pub(crate) fn subscription_from_row(row: &Row, now: OffsetDateTime) -> Result<Subscription> {
+    let stored = stored_subscription(row)?;
+    Ok(Subscription { status: stored.status_at(now), ..stored })
+}
+
+fn stored_subscription(row: &Row) -> Result<Subscription> {
     Ok(Subscription {
         id: row.id("id")?,
         company_id: row.id("company_id")?,
@@ -191,6 +205,62 @@ impl Plans {
     }
 }
 
+pub(crate) const SUBSCRIPTION_COLUMNS: &str =
+    "SELECT company_id, id, plan_id, status, trial_ends_at, current_period_start,
+            current_period_end, created_at, updated_at, version FROM subscriptions";
+
+async fn subscription_of(exec: &mut impl Executor, company: CompanyId) -> Result<Subscription> {
+    let sql = format!("{SUBSCRIPTION_COLUMNS} WHERE company_id = $1");
+    let row = exec.fetch_optional(sql, args![company.as_uuid()]).await?;
+    found(row, stored_subscription, "subscription")
+}
+
+async fn update_subscription(tx: &mut Tx, before: &Subscription, s: &Subscription) -> Result<()> {
+    let changed = tx
+        .execute(
+            "UPDATE subscriptions SET plan_id = $1, status = $2, trial_ends_at = $3,
+                    current_period_start = $4, current_period_end = $5, updated_at = $6,
+                    version = $7
+             WHERE company_id = $8 AND id = $9 AND version = $10",
+            args![
+                s.plan_id.as_uuid(),
+                s.status.as_str(),
+                s.trial_ends_at,
+                s.current_period_start,
+                s.current_period_end,
+                s.updated_at,
+                s.version,
+                s.company_id.as_uuid(),
+                s.id.as_uuid(),
+                before.version,
+            ],
+        )
+        .await?;
+    if changed == 0 {
+        return Err(FlameError::stale("subscription"));
+    }
+    Ok(())
+}
+
+fn payment_from_row(row: &Row) -> Result<Payment> {
+    let currency: Currency = row.parse("currency")?;
+    Ok(Payment {
+        id: row.id("id")?,
+        company_id: row.id("company_id")?,
+        subscription_id: row.id("subscription_id")?,
+        provider_ref: row.get("provider_ref")?,
+        outcome: row.parse("outcome")?,
+        amount: Money::from_minor(row.int("amount_minor")?, currency)
+            .map_err(|_| crate::sql::corrupt("amount_minor"))?,
+        period_end: row.opt_time("period_end")?,
+        failure_reason: row.get("failure_reason")?,
+        recorded_at: row.time("recorded_at")?,
+    })
+}
+
+const PAYMENT_COLUMNS: &str = "SELECT company_id, id, subscription_id, provider_ref, outcome,
+        amount_minor, currency, period_end, failure_reason, recorded_at FROM payments";
+
 /// The session's company subscription.
 #[derive(Debug, Clone)]
 pub struct Billing {
@@ -202,27 +272,185 @@ impl Billing {
         Self { session }
     }
 
-    /// The company's subscription.
+    /// The company's subscription, its status as of now (a trial past its end reads as
+    /// expired even before [`Subscriptions::expire_lapsed_trials`] stores it).
     pub async fn subscription(&self) -> Result<Subscription> {
-        self.session.authorize(Action::Read, Resource::Billing)?;
+        let now = self.session.authorize(Action::Read, Resource::Billing).await?;
+        let sql = format!("{SUBSCRIPTION_COLUMNS} WHERE company_id = $1");
         let row = self
             .session
             .flame()
             .pool()
             .exec()
-            .fetch_optional(
-                "SELECT company_id, id, plan_id, status, trial_ends_at, current_period_start,
-                        current_period_end, created_at, updated_at, version
-                 FROM subscriptions WHERE company_id = $1",
-                args![self.session.tenant()],
-            )
+            .fetch_optional(sql, args![self.session.tenant()])
             .await?;
-        found(row, subscription_from_row, "subscription")
+        match row {
+            Some(row) => subscription_from_row(&row, now),
+            None => Err(FlameError::not_found("subscription")),
+        }
     }
 
     /// The plan the company is subscribed to.
     pub async fn plan(&self) -> Result<Plan> {
         let sub = self.subscription().await?;
         self.session.flame().plans().get(sub.plan_id).await
+    }
+
+    /// What the company uses of each limited thing.
+    pub async fn usage(&self) -> Result<Usage> {
+        self.session.authorize(Action::Read, Resource::Billing).await?;
+        usage::read(&mut self.session.flame().pool().exec(), self.session.company_id(), false).await
+    }
+
+    /// The payments recorded for the company, newest first.
+    pub async fn payments(&self) -> Result<Vec<Payment>> {
+        self.session.authorize(Action::Read, Resource::Billing).await?;
+        let sql = format!("{PAYMENT_COLUMNS} WHERE company_id = $1 ORDER BY id DESC");
+        let rows =
+            self.session.flame().pool().exec().fetch_all(sql, args![self.session.tenant()]).await?;
+        rows.iter().map(payment_from_row).collect()
+    }
+
+    /// Moves the company to another plan, at once. Refused with `PlanLimitExceeded` (naming
+    /// the limit) while the company uses more than the new plan allows, and `ReadOnly` while
+    /// the subscription is canceled or expired. Owners only.
+    pub async fn change_plan(&self, plan_id: PlanId, version: i64) -> Result<Subscription> {
+        self.session.authorize(Action::Update, Resource::Billing).await?;
+        let plan = self.session.flame().plans().get(plan_id).await?;
+        let company = self.session.company_id();
+        let mut tx = self.session.begin().await?;
+        let now = self.session.permit(Action::Update, Resource::Billing)?;
+        // Lock the usage row first: writers adding usage wait until the plan has changed.
+        let usage = usage::read(&mut tx, company, true).await?;
+        let current = subscription_of(&mut tx, company).await?;
+        if current.version != version {
+            return Err(FlameError::stale("subscription"));
+        }
+        let next = current.change_plan(&plan, &usage, now)?;
+        update_subscription(&mut tx, &current, &next).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Cancels the subscription: the company becomes read-only until a payment reactivates
+    /// it. Owners only.
+    pub async fn cancel(&self, version: i64) -> Result<Subscription> {
+        self.session.authorize(Action::Update, Resource::Billing).await?;
+        let company = self.session.company_id();
+        let mut tx = self.session.begin_any().await?;
+        let now = self.session.permit(Action::Update, Resource::Billing)?;
+        let current = subscription_of(&mut tx, company).await?;
+        if current.version != version {
+            return Err(FlameError::stale("subscription"));
+        }
+        let effective = Subscription { status: current.status_at(now), ..current.clone() };
+        let next = effective.transition(SubscriptionStatus::Canceled, now)?;
+        update_subscription(&mut tx, &current, &next).await?;
+        tx.commit().await?;
+        self.session.flame().standing_changed();
+        Ok(next)
+    }
+}
+
+/// The host's side of billing: what its payment provider reports, and the sweep that
+/// stores lapsed trials as expired. Trusted host calls, like the plan catalog.
+#[derive(Debug, Clone)]
+pub struct Subscriptions {
+    flame: Flame,
+}
+
+impl Flame {
+    /// The host's billing hooks.
+    pub fn subscriptions(&self) -> Subscriptions {
+        Subscriptions { flame: self.clone() }
+    }
+}
+
+impl Subscriptions {
+    /// A company's subscription, its status as of now.
+    pub async fn get(&self, company: CompanyId) -> Result<Subscription> {
+        let now = clock::now();
+        let stored = subscription_of(&mut self.flame.pool().exec(), company).await?;
+        Ok(Subscription { status: stored.status_at(now), ..stored })
+    }
+
+    /// Records a payment the provider reports and applies it: a success activates (or
+    /// renews, or reactivates) the subscription up to `period_end`; a failure puts an active
+    /// subscription past due and expires a trial. Recording the same `provider_ref` again
+    /// changes nothing and returns the subscription as it is.
+    pub async fn record_payment(
+        &self,
+        company: CompanyId,
+        payment: NewPayment,
+    ) -> Result<Subscription> {
+        let now = clock::now();
+        let mut tx = self.flame.pool().begin().await?;
+        let current = subscription_of(&mut tx, company).await?;
+        let recorded = payment.validate(&current, now)?;
+        let seen = tx
+            .fetch_optional(
+                "SELECT id FROM payments WHERE company_id = $1 AND provider_ref = $2",
+                args![company.as_uuid(), recorded.provider_ref.clone()],
+            )
+            .await?;
+        if seen.is_some() {
+            return Ok(Subscription { status: current.status_at(now), ..current });
+        }
+        let next = recorded.apply(&current, now)?;
+        tx.execute(
+            "INSERT INTO payments (company_id, id, subscription_id, provider_ref, outcome,
+                                   amount_minor, currency, period_end, failure_reason, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            args![
+                company.as_uuid(),
+                recorded.id.as_uuid(),
+                recorded.subscription_id.as_uuid(),
+                recorded.provider_ref.clone(),
+                recorded.outcome.as_str(),
+                recorded.amount.amount_minor(),
+                recorded.amount.currency().code(),
+                recorded.period_end,
+                recorded.failure_reason.clone(),
+                now,
+            ],
+        )
+        .await?;
+        update_subscription(&mut tx, &current, &next).await?;
+        tx.commit().await?;
+        self.flame.standing_changed();
+        Ok(next)
+    }
+
+    /// Expires the subscription at once (the provider gave up collecting, or the host ends
+    /// it): the company becomes read-only until a payment reactivates it.
+    pub async fn expire(&self, company: CompanyId) -> Result<Subscription> {
+        let now = clock::now();
+        let mut tx = self.flame.pool().begin().await?;
+        let current = subscription_of(&mut tx, company).await?;
+        let next = current.transition(SubscriptionStatus::Expired, now)?;
+        update_subscription(&mut tx, &current, &next).await?;
+        tx.commit().await?;
+        self.flame.standing_changed();
+        Ok(next)
+    }
+
+    /// Stores every trial whose end has passed as expired; returns how many. (Sessions treat
+    /// lapsed trials as expired anyway; this keeps the stored status and reports in step.)
+    pub async fn expire_lapsed_trials(&self) -> Result<u64> {
+        let now = clock::now();
+        let n = self
+            .flame
+            .pool()
+            .exec()
+            .execute(
+                "UPDATE subscriptions SET status = 'expired', updated_at = $1, version = version + 1
+                 WHERE status = 'trialing' AND trial_ends_at <= $1",
+                args![now],
+            )
+            .await?;
+        if n > 0 {
+            self.flame.standing_changed();
+        }
+        Ok(n)
     }
 }

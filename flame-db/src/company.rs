@@ -3,8 +3,9 @@
 
 use time::OffsetDateTime;
 
-use flame_core::auth::{self, Action, Resource, Role};
-use flame_core::billing::Subscription;
+use flame_core::account::ensure_may_grant;
+use flame_core::auth::{Action, Resource, Role};
+use flame_core::billing::{Limit, Subscription, Usage};
 use flame_core::company::{Company, Member, Membership, NewMember, SignUp, User, company_name};
 use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
@@ -13,7 +14,7 @@ use flame_core::source::DEFAULT_SOURCES;
 use flame_core::{CompanyId, Email, FlameError, Result, UserId, clock};
 
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Flame, Session, billing, outbox, pipeline, source};
+use crate::{Flame, Session, account, billing, outbox, pipeline, source, usage};
 
 /// What [`Flame::sign_up`] created.
 #[derive(Debug, Clone)]
@@ -35,6 +36,10 @@ pub(crate) fn company_from_row(row: &Row) -> Result<Company> {
         version: row.int("version")?,
     })
 }
+
+/// The user columns `user_from_row` reads, prefixed by `u.`.
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version";
 
 pub(crate) fn user_from_row(row: &Row) -> Result<User> {
     Ok(User {
@@ -66,7 +71,7 @@ const MEMBER_COLUMNS: &str =
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 /// Finds the user with `email`, or creates them, inside `tx`.
-async fn find_or_create_user(
+pub(crate) async fn find_or_create_user(
     tx: &mut Tx,
     email: &Email,
     name: &str,
@@ -99,7 +104,7 @@ async fn find_or_create_user(
     Ok(user)
 }
 
-async fn insert_membership(
+pub(crate) async fn insert_membership(
     tx: &mut Tx,
     company: CompanyId,
     user: UserId,
@@ -131,12 +136,19 @@ impl Flame {
             updated_at: now,
             version: 1,
         };
+        let password_hash = match &valid.password {
+            Some(p) => Some(self.hash_password(p.clone()).await?),
+            None => None,
+        };
         let mut tx = self.pool().begin().await?;
         let plan = billing::default_plan(&mut tx).await?;
         let owner =
             find_or_create_user(&mut tx, &valid.owner_email, &valid.owner_name, now).await?;
         if !owner.active {
             return Err(FlameError::validation("owner_email", "belongs to a deactivated user"));
+        }
+        if let Some(hash) = password_hash {
+            account::store_password_if_unset(&mut tx, owner.id, &hash, now).await?;
         }
         tx.execute(
             "INSERT INTO companies (id, name, created_at, updated_at, version) VALUES ($1, $2, $3, $4, 1)",
@@ -152,6 +164,9 @@ impl Flame {
         }
         billing::insert_subscription(&mut tx, &Subscription::start_trial(company.id, &plan, now))
             .await?;
+        usage::create(&mut tx, company.id, Usage { seats: 1, pipelines: 1, ..Usage::default() })
+            .await?;
+        plan.limits.admits(&Usage { seats: 1, pipelines: 1, ..Usage::default() })?;
         outbox::record(
             &mut tx,
             company.id,
@@ -163,63 +178,21 @@ impl Flame {
             ],
         )
         .await?;
+        let session = self.start_session(&mut tx, owner.id, company.id, now).await?;
         tx.commit().await?;
-        let session = self.session_for(owner.id, company.id, Role::Owner, now);
         Ok(SignedUp { company, owner, session })
     }
 
-    fn session_for(
-        &self,
-        user_id: UserId,
-        company_id: CompanyId,
-        role: Role,
-        now: OffsetDateTime,
-    ) -> Session {
-        let ttl = time::Duration::try_from(self.inner.options.session_ttl)
-            .unwrap_or(time::Duration::HOUR);
-        Session::new(
-            self.clone(),
-            auth::Session { user_id, company_id, role, expires_at: now + ttl },
-        )
-    }
-
-    async fn role_of(&self, user_id: UserId, company_id: CompanyId) -> Result<Role> {
-        let row = self
-            .pool()
-            .exec()
-            .fetch_optional(
-                "SELECT m.role, u.active FROM memberships m JOIN users u ON u.id = m.user_id
-                 WHERE m.company_id = $1 AND m.user_id = $2",
-                args![company_id.as_uuid(), user_id.as_uuid()],
-            )
-            .await?;
-        match row {
-            Some(row) if row.get::<bool>("active")? => row.parse("role"),
-            Some(_) => Err(FlameError::unauthenticated("the user is deactivated")),
-            None => Err(FlameError::unauthenticated("no such member of that company")),
-        }
-    }
-
     /// A session for an existing, active member of a company, with the role stored for
-    /// them. A trusted host call, for hosts that authenticate users themselves. Anyone who
+    /// them. A trusted host call, for hosts that authenticate users themselves; the session
+    /// is stored like a login's, so it can be resumed with its token and revoked. Anyone who
     /// is not an active member gets `Unauthenticated`.
     pub async fn session(&self, user_id: UserId, company_id: CompanyId) -> Result<Session> {
-        let role = self.role_of(user_id, company_id).await?;
-        Ok(self.session_for(user_id, company_id, role, clock::now()))
-    }
-
-    /// Resumes a session a host kept (for instance across a restart): it must not have
-    /// expired, and its user must still be an active member with the same role; anything
-    /// else is `Unauthenticated`.
-    pub async fn resume(&self, principal: auth::Session) -> Result<Session> {
-        principal.ensure_valid(clock::now())?;
-        let role = self.role_of(principal.user_id, principal.company_id).await?;
-        if role != principal.role {
-            return Err(FlameError::unauthenticated(
-                "the member's role has changed; sign in again",
-            ));
-        }
-        Ok(Session::new(self.clone(), principal))
+        let now = clock::now();
+        let mut tx = self.pool().begin().await?;
+        let session = self.start_session(&mut tx, user_id, company_id, now).await?;
+        tx.commit().await?;
+        Ok(session)
     }
 }
 
@@ -237,13 +210,13 @@ impl Members {
     /// Adds a user to the company with a role, creating the user if the email is new.
     /// Only an owner may add another owner.
     pub async fn add(&self, input: NewMember) -> Result<Member> {
-        let now = self.session.authorize(Action::Create, Resource::Member)?;
+        self.session.authorize(Action::Create, Resource::Member).await?;
         let (email, name) = input.validate()?;
-        if input.role == Role::Owner && self.session.role() != Role::Owner {
-            return Err(FlameError::forbidden("grant the owner role"));
-        }
+        ensure_may_grant(self.session.role(), input.role)?;
         let company = self.session.company_id();
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        let now = self.session.permit(Action::Create, Resource::Member)?;
+        ensure_may_grant(self.session.role(), input.role)?;
         let user = find_or_create_user(&mut tx, &email, &name, now).await?;
         let existing = tx
             .fetch_optional(
@@ -257,6 +230,10 @@ impl Members {
                 "the user is already a member of this company",
             ));
         }
+        if !user.active {
+            return Err(FlameError::validation("email", "belongs to a deactivated user"));
+        }
+        usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
         let membership = insert_membership(&mut tx, company, user.id, input.role, now).await?;
         outbox::record(
             &mut tx,
@@ -272,7 +249,7 @@ impl Members {
 
     /// One member.
     pub async fn get(&self, user_id: UserId) -> Result<Member> {
-        self.session.authorize(Action::Read, Resource::Member)?;
+        self.session.authorize(Action::Read, Resource::Member).await?;
         let mut q = Statement::new(MEMBER_COLUMNS, vec![]);
         let company = q.bind(self.session.tenant());
         let user = q.bind(user_id.as_uuid());
@@ -284,7 +261,7 @@ impl Members {
 
     /// The members, ordered by user id (the order the users were created in).
     pub async fn list(&self, page: PageRequest) -> Result<Page<Member>> {
-        self.session.authorize(Action::Read, Resource::Member)?;
+        self.session.authorize(Action::Read, Resource::Member).await?;
         let limit = page.limit()?;
         let mut q = Statement::new(MEMBER_COLUMNS, vec![]);
         let company = q.bind(self.session.tenant());
@@ -309,9 +286,10 @@ impl Members {
         role: Role,
         version: i64,
     ) -> Result<Membership> {
-        self.session.authorize(Action::Update, Resource::Member)?;
+        self.session.authorize(Action::Update, Resource::Member).await?;
         let company = self.session.company_id();
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Member)?;
         let current = self.membership_in(&mut tx, user_id).await?;
         if (role == Role::Owner || current.role == Role::Owner)
             && self.session.role() != Role::Owner
@@ -334,19 +312,84 @@ impl Members {
         if changed == 0 {
             return Err(FlameError::stale("member"));
         }
+        outbox::record(
+            &mut tx,
+            company,
+            Some(self.session.user_id()),
+            clock::now(),
+            vec![EventPayload::MemberRoleChanged { user_id, from: current.role, to: role }],
+        )
+        .await?;
         tx.commit().await?;
+        self.session.flame().standing_changed();
         Ok(Membership { role, version: version + 1, ..current })
+    }
+
+    /// Hands the owner role to another member, atomically: they become an owner and the
+    /// session's user becomes an admin. Owners only.
+    pub async fn transfer_ownership(&self, to: UserId) -> Result<Member> {
+        self.session.authorize(Action::Update, Resource::Billing).await?;
+        let company = self.session.company_id();
+        let me = self.session.user_id();
+        if to == me {
+            return Err(FlameError::validation("user_id", "is already the session's user"));
+        }
+        let mut tx = self.session.begin().await?;
+        let now = self.session.permit(Action::Update, Resource::Billing)?;
+        let target = self.membership_in(&mut tx, to).await?;
+        let c = company.as_uuid();
+        tx.execute(
+            "UPDATE memberships SET role = 'owner', version = version + 1
+             WHERE company_id = $1 AND user_id = $2",
+            args![c, to.as_uuid()],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE memberships SET role = 'admin', version = version + 1
+             WHERE company_id = $1 AND user_id = $2",
+            args![c, me.as_uuid()],
+        )
+        .await?;
+        outbox::record(
+            &mut tx,
+            company,
+            Some(me),
+            now,
+            vec![
+                EventPayload::MemberRoleChanged { user_id: to, from: target.role, to: Role::Owner },
+                EventPayload::MemberRoleChanged { user_id: me, from: Role::Owner, to: Role::Admin },
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        self.session.flame().standing_changed();
+        self.get(to).await
+    }
+
+    /// The session's user leaves the company (their records become unassigned). The last
+    /// owner cannot leave: transfer ownership first.
+    pub async fn leave(&self) -> Result<()> {
+        self.session.authorize(Action::Read, Resource::Member).await?;
+        let me = self.session.user_id();
+        self.remove_member(me, true).await
     }
 
     /// Removes a member from the company (the user stays, and keeps other memberships).
     /// Their contacts, deals and activities become unassigned. The last owner cannot leave.
     pub async fn remove(&self, user_id: UserId) -> Result<()> {
-        self.session.authorize(Action::Delete, Resource::Member)?;
+        self.session.authorize(Action::Delete, Resource::Member).await?;
+        self.remove_member(user_id, false).await
+    }
+
+    async fn remove_member(&self, user_id: UserId, leaving: bool) -> Result<()> {
         let company = self.session.company_id();
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin_any().await?;
+        if !leaving {
+            self.session.permit(Action::Delete, Resource::Member)?;
+        }
         let current = self.membership_in(&mut tx, user_id).await?;
         if current.role == Role::Owner {
-            if self.session.role() != Role::Owner {
+            if !leaving && self.session.role() != Role::Owner {
                 return Err(FlameError::forbidden("remove an owner"));
             }
             ensure_not_last_owner(&mut tx, company).await?;
@@ -370,7 +413,30 @@ impl Members {
         .await?;
         tx.execute("DELETE FROM memberships WHERE company_id = $1 AND user_id = $2", args![c, u])
             .await?;
-        tx.commit().await
+        tx.execute(
+            "UPDATE auth_sessions SET revoked_at = $1
+             WHERE company_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            args![clock::now(), c, u],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = $1
+             WHERE company_id = $2 AND user_id = $3 AND revoked_at IS NULL",
+            args![clock::now(), c, u],
+        )
+        .await?;
+        usage::release(&mut tx, company, Limit::Seats, 1).await?;
+        outbox::record(
+            &mut tx,
+            company,
+            Some(self.session.user_id()),
+            clock::now(),
+            vec![EventPayload::MemberRemoved { user_id }],
+        )
+        .await?;
+        tx.commit().await?;
+        self.session.flame().standing_changed();
+        Ok(())
     }
 
     async fn membership_in(&self, tx: &mut Tx, user_id: UserId) -> Result<Membership> {
@@ -419,7 +485,7 @@ impl Companies {
 
     /// The company record.
     pub async fn get(&self) -> Result<Company> {
-        self.session.authorize(Action::Read, Resource::Company)?;
+        self.session.authorize(Action::Read, Resource::Company).await?;
         let row = self
             .session
             .flame()
@@ -435,9 +501,10 @@ impl Companies {
 
     /// Renames the company.
     pub async fn rename(&self, name: &str, version: i64) -> Result<Company> {
-        let now = self.session.authorize(Action::Update, Resource::Company)?;
+        self.session.authorize(Action::Update, Resource::Company).await?;
         let name = company_name(name)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        let now = self.session.permit(Action::Update, Resource::Company)?;
         let changed = tx
             .execute(
                 "UPDATE companies SET name = $1, updated_at = $2, version = version + 1
@@ -455,8 +522,9 @@ impl Companies {
     /// Deletes the company and everything it owns. Owners only; the session is useless
     /// afterwards.
     pub async fn delete(&self, version: i64) -> Result<()> {
-        self.session.authorize(Action::Delete, Resource::Company)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Delete, Resource::Company).await?;
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Delete, Resource::Company)?;
         let c = self.session.tenant();
         let current = tx
             .fetch_optional("SELECT version FROM companies WHERE id = $1", args![c])
@@ -474,13 +542,20 @@ impl Companies {
             "pipelines",
             "sources",
             "outbox",
+            "payments",
             "subscriptions",
+            "invitations",
+            "api_tokens",
+            "auth_sessions",
+            "company_usage",
             "memberships",
         ] {
             tx.execute(format!("DELETE FROM {table} WHERE company_id = $1"), args![c]).await?;
         }
         tx.execute("DELETE FROM companies WHERE id = $1", args![c]).await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.session.flame().standing_changed();
+        Ok(())
     }
 
     async fn missing_or_stale(&self, tx: &mut Tx) -> FlameError {

@@ -1,13 +1,14 @@
 //! Contacts.
 
 use flame_core::auth::{Action, Resource};
+use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
 use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
 use flame_core::{ContactId, FlameError, Result, UserId, phone};
 
 use crate::sql::{Executor, Row, Statement, Tx, args, found, prefix_op, prefix_pattern};
-use crate::{Session, outbox};
+use crate::{Session, outbox, usage};
 
 const COLUMNS: &str =
     "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
@@ -79,14 +80,16 @@ impl Contacts {
     /// Creates a contact, owned by `input.owner_id` or by the session's user.
     pub async fn create(&self, input: NewContact) -> Result<Contact> {
         let owner = input.owner_id.unwrap_or(self.session.user_id());
-        let now =
-            self.session.authorize(Action::Create, Resource::Contact { owner: Some(owner) })?;
+        let resource = Resource::Contact { owner: Some(owner) };
+        let now = self.session.authorize(Action::Create, resource).await?;
         let contact =
             Contact::create(self.session.company_id(), &input, self.session.user_id(), now)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, resource)?;
         if let Some(owner) = input.owner_id {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
+        usage::reserve(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
         tx.execute(
             "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
                                    search_name, last_name_key, created_at, updated_at, version)
@@ -137,7 +140,7 @@ impl Contacts {
 
     /// One contact.
     pub async fn get(&self, id: ContactId) -> Result<Contact> {
-        self.session.authorize(Action::Read, Resource::Contact { owner: None })?;
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         self.fetch(&mut self.session.flame().pool().exec(), id).await
     }
 
@@ -148,14 +151,13 @@ impl Contacts {
         version: i64,
         patch: ContactPatch,
     ) -> Result<Contact> {
-        self.session.authorize(Action::Read, Resource::Contact { owner: None })?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let mut tx = self.session.begin().await?;
         let current = self.fetch(&mut tx, id).await?;
-        let now = self
-            .session
-            .authorize(Action::Update, Resource::Contact { owner: current.owner_id })?;
+        let now =
+            self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
         if let Some(owner) = patch.owner_id {
-            self.session.authorize(Action::Update, Resource::Contact { owner: Some(owner) })?;
+            self.session.permit(Action::Update, Resource::Contact { owner: Some(owner) })?;
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
         if current.version != version {
@@ -195,12 +197,11 @@ impl Contacts {
     /// Deletes the contact read at `version`. Its deals stay, without a contact; its
     /// activities stay on their deal, and those about the contact alone are deleted.
     pub async fn delete(&self, id: ContactId, version: i64) -> Result<()> {
-        self.session.authorize(Action::Read, Resource::Contact { owner: None })?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let mut tx = self.session.begin().await?;
         let current = self.fetch(&mut tx, id).await?;
-        let now = self
-            .session
-            .authorize(Action::Delete, Resource::Contact { owner: current.owner_id })?;
+        let now =
+            self.session.permit(Action::Delete, Resource::Contact { owner: current.owner_id })?;
         if current.version != version {
             return Err(FlameError::stale("contact"));
         }
@@ -229,13 +230,14 @@ impl Contacts {
         if changed == 0 {
             return Err(FlameError::stale("contact"));
         }
+        usage::release(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
         self.emit(&mut tx, now, EventPayload::ContactDeleted { contact_id: id }).await?;
         tx.commit().await
     }
 
     /// Contacts matching `filter`, newest first, a page at a time.
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
-        self.session.authorize(Action::Read, Resource::Contact { owner: None })?;
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let limit = page.limit()?;
         let backend = self.session.flame().backend();
         let like = prefix_op(backend);

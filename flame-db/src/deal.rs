@@ -3,6 +3,7 @@
 use time::OffsetDateTime;
 
 use flame_core::auth::{Action, Resource};
+use flame_core::billing::Limit;
 use flame_core::deal::{Deal, DealFilter, DealPatch, NewDeal};
 use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
@@ -12,7 +13,7 @@ use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Session, contact, outbox, pipeline, source};
+use crate::{Session, contact, outbox, pipeline, source, usage};
 
 const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
         source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version
@@ -60,9 +61,10 @@ impl Deals {
     /// (or its first open stage), assigned to `input.assignee_id` (or the session's user).
     pub async fn create(&self, input: NewDeal) -> Result<Deal> {
         let assignee = input.assignee_id.unwrap_or(self.session.user_id());
-        let now =
-            self.session.authorize(Action::Create, Resource::Deal { assignee: Some(assignee) })?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let resource = Resource::Deal { assignee: Some(assignee) };
+        self.session.authorize(Action::Create, resource).await?;
+        let mut tx = self.session.begin().await?;
+        let now = self.session.permit(Action::Create, resource)?;
         let pipeline =
             pipeline::find(&mut tx, &self.session, input.pipeline_id).await?.ok_or_else(|| {
                 FlameError::validation("pipeline_id", "is not a pipeline of this company")
@@ -77,6 +79,7 @@ impl Deals {
             now,
         )?;
         self.check_references(&mut tx, &deal).await?;
+        usage::reserve(&mut tx, self.session.company_id(), Limit::Deals, 1).await?;
         tx.execute(
             "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
                                 source_id, assignee_id, status, expected_close, lost_reason, closed_at,
@@ -140,7 +143,7 @@ impl Deals {
 
     /// One deal.
     pub async fn get(&self, id: DealId) -> Result<Deal> {
-        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         self.fetch(&mut self.session.flame().pool().exec(), id).await
     }
 
@@ -152,11 +155,11 @@ impl Deals {
         id: DealId,
         version: i64,
     ) -> Result<(Deal, OffsetDateTime)> {
-        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        self.session.permit(Action::Read, Resource::Deal { assignee: None })?;
         let current = self.fetch(tx, id).await?;
         let now = self
             .session
-            .authorize(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
+            .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
         if current.version != version {
             return Err(FlameError::stale("deal"));
         }
@@ -195,10 +198,10 @@ impl Deals {
 
     /// Applies `patch` to the deal read at `version`.
     pub async fn update(&self, id: DealId, version: i64, patch: DealPatch) -> Result<Deal> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         let (current, now) = self.for_update(&mut tx, id, version).await?;
         if let Some(assignee) = patch.assignee_id {
-            self.session.authorize(Action::Update, Resource::Deal { assignee: Some(assignee) })?;
+            self.session.permit(Action::Update, Resource::Deal { assignee: Some(assignee) })?;
         }
         let next = current.patched(&patch, now)?;
         self.check_references(&mut tx, &next).await?;
@@ -211,9 +214,9 @@ impl Deals {
     /// Deletes the deal read at `version`, with the activities about it alone; activities
     /// that are also about a contact stay on the contact.
     pub async fn delete(&self, id: DealId, version: i64) -> Result<()> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         let (current, now) = self.for_update(&mut tx, id, version).await?;
-        self.session.authorize(Action::Delete, Resource::Deal { assignee: current.assignee_id })?;
+        self.session.permit(Action::Delete, Resource::Deal { assignee: current.assignee_id })?;
         let (c, i) = (self.tenant(), id.as_uuid());
         tx.execute(
             "DELETE FROM activities WHERE company_id = $1 AND deal_id = $2 AND contact_id IS NULL",
@@ -234,6 +237,7 @@ impl Deals {
         if changed == 0 {
             return Err(FlameError::stale("deal"));
         }
+        usage::release(&mut tx, self.session.company_id(), Limit::Deals, 1).await?;
         self.emit(&mut tx, now, vec![EventPayload::DealDeleted { deal_id: id }]).await?;
         tx.commit().await
     }
@@ -252,7 +256,7 @@ impl Deals {
     }
 
     async fn transition(&self, id: DealId, version: i64, step: Step) -> Result<Deal> {
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
         let (current, now) = self.for_update(&mut tx, id, version).await?;
         let (next, events) = step.apply(self, &mut tx, &current, now).await?;
         if events.is_empty() {
@@ -298,7 +302,7 @@ impl Deals {
 
     /// Deals matching `filter`, newest first, a page at a time.
     pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<Page<Deal>> {
-        self.session.authorize(Action::Read, Resource::Deal { assignee: None })?;
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let limit = page.limit()?;
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.tenant());

@@ -2,12 +2,15 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use flame_core::account::LockoutPolicy;
 use flame_core::crypto::EncryptionKey;
+use flame_core::password::PasswordHasher;
 use flame_core::{FlameError, Result};
 
 use crate::error::storage_error;
@@ -34,8 +37,17 @@ pub struct OpenOptions {
     pub max_connections: u32,
     /// How long to wait for a connection, or for SQLite's write lock.
     pub busy_timeout: Duration,
-    /// How long a session made by [`Flame::session`] stays valid.
+    /// How long a login session stays valid ([`Flame::login`], [`Flame::session`]).
     pub session_ttl: Duration,
+    /// How stale a session's cached standing (revoked? role? read-only?) may get before a
+    /// read re-checks it. Writes always re-check; changes made through this store are seen
+    /// at once; this bounds how long a change made by another process takes to reach reads.
+    pub session_recheck: Duration,
+    /// How repeated login failures lock an email out.
+    pub lockout: LockoutPolicy,
+    /// How passwords are hashed (Argon2id; OWASP's costs by default). Hashes made with other
+    /// costs are replaced at the next successful login.
+    pub password_hasher: PasswordHasher,
     /// The key that encrypts integration credentials; `None` leaves encryption unconfigured.
     pub encryption_key: Option<EncryptionKey>,
 }
@@ -47,6 +59,9 @@ impl Default for OpenOptions {
             max_connections: 8,
             busy_timeout: Duration::from_secs(10),
             session_ttl: Duration::from_secs(12 * 60 * 60),
+            session_recheck: Duration::from_secs(5),
+            lockout: LockoutPolicy::default(),
+            password_hasher: PasswordHasher::default(),
             encryption_key: None,
         }
     }
@@ -70,6 +85,9 @@ pub(crate) struct Inner {
     pub(crate) pool: Pool,
     pub(crate) options: OpenOptions,
     pub(crate) schema: SchemaStatus,
+    /// Bumped by every change this store makes to who may do what (revocations, roles,
+    /// deactivations, subscription status), so that its sessions re-check at once.
+    pub(crate) generation: AtomicU64,
 }
 
 impl std::fmt::Debug for Flame {
@@ -100,7 +118,9 @@ impl Flame {
                 return Err(e);
             }
         };
-        Ok(Flame { inner: Arc::new(Inner { pool, options, schema }) })
+        Ok(Flame {
+            inner: Arc::new(Inner { pool, options, schema, generation: AtomicU64::new(0) }),
+        })
     }
 
     /// Which engine the store runs on.
@@ -120,6 +140,15 @@ impl Flame {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Makes every session of this store re-check its standing before its next read.
+    pub(crate) fn standing_changed(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 

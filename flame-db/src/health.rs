@@ -4,10 +4,26 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use flame_core::Result;
+use flame_core::billing::SubscriptionStatus;
+use flame_core::{Result, clock};
 
 use crate::sql::{Executor, args};
 use crate::{Flame, schema};
+
+/// Subscriptions by status, as of now (a trial past its end counts as expired).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SubscriptionCounts {
+    /// On trial.
+    pub trialing: u64,
+    /// Paid and current.
+    pub active: u64,
+    /// A payment failed.
+    pub past_due: u64,
+    /// Canceled by the company.
+    pub canceled: u64,
+    /// Ended without payment.
+    pub expired: u64,
+}
 
 /// Row counts of the main tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -18,6 +34,8 @@ pub struct Counts {
     pub companies: u64,
     /// Subscriptions.
     pub subscriptions: u64,
+    /// Subscriptions by status.
+    pub subscriptions_by_status: SubscriptionCounts,
     /// Contacts.
     pub contacts: u64,
     /// Deals.
@@ -87,8 +105,40 @@ impl Flame {
             users: n("users")?,
             companies: n("companies")?,
             subscriptions: n("subscriptions")?,
+            subscriptions_by_status: self.subscriptions_by_status().await?,
             contacts: n("contacts")?,
             deals: n("deals")?,
         })
+    }
+
+    async fn subscriptions_by_status(&self) -> Result<SubscriptionCounts> {
+        let now = clock::now();
+        // Grouped by stored status and by whether the trial has ended; the core rule then
+        // says which status each group has as of now.
+        let rows = self
+            .pool()
+            .exec()
+            .fetch_all(
+                "SELECT status, trial_ends_at <= $1 AS lapsed, COUNT(*) AS n FROM subscriptions
+                 GROUP BY status, trial_ends_at <= $1",
+                args![now],
+            )
+            .await?;
+        let mut counts = SubscriptionCounts::default();
+        for row in rows {
+            let stored: SubscriptionStatus = row.parse("status")?;
+            let lapsed = row.get::<Option<bool>>("lapsed")?.unwrap_or(false);
+            let status = stored.at(lapsed.then_some(now), now);
+            let n = u64::try_from(row.int("n")?).unwrap_or(0);
+            let slot = match status {
+                SubscriptionStatus::Trialing => &mut counts.trialing,
+                SubscriptionStatus::Active => &mut counts.active,
+                SubscriptionStatus::PastDue => &mut counts.past_due,
+                SubscriptionStatus::Canceled => &mut counts.canceled,
+                SubscriptionStatus::Expired => &mut counts.expired,
+            };
+            *slot += n;
+        }
+        Ok(counts)
     }
 }

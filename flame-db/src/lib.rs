@@ -16,6 +16,7 @@
 //!         company_name: "Acme".into(),
 //!         owner_email: "owner@acme.test".into(),
 //!         owner_name: "Olga Owner".into(),
+//!         password: Some("correct horse battery".into()),
 //!     })
 //!     .await?;
 //! let contact = signed
@@ -26,6 +27,7 @@
 //! # let _ = contact; Ok(()) }
 //! ```
 
+mod account;
 mod activity;
 mod billing;
 mod company;
@@ -40,14 +42,16 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
+mod usage;
 
+pub use account::{Account, ApiTokens, Invitations, Platform};
 pub use activity::Activities;
-pub use billing::{Billing, Plans};
+pub use billing::{Billing, Plans, Subscriptions};
 pub use company::{Companies, Members, SignedUp};
 pub use contact::Contacts;
 pub use deal::Deals;
 pub use flame::{Flame, OpenOptions, SchemaMode};
-pub use health::{Counts, Health};
+pub use health::{Counts, Health, SubscriptionCounts};
 pub use outbox::Events;
 pub use pipeline::Pipelines;
 pub use session::Session;

@@ -68,7 +68,7 @@ impl Events {
 
     /// Events in the order they were recorded, oldest first.
     pub async fn list(&self, page: PageRequest) -> Result<Page<Event>> {
-        self.session.authorize(Action::Read, Resource::Integration)?;
+        self.session.authorize(Action::Read, Resource::Integration).await?;
         let limit = page.limit()?;
         let after = page.cursor_uuid()?;
         let mut q = Statement::new(

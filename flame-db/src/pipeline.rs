@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use flame_core::auth::{Action, Resource};
+use flame_core::billing::Limit;
 use flame_core::deal::StageSummary;
 use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
@@ -10,7 +11,7 @@ use flame_core::pipeline::{self as rules, NewPipeline, NewStage, Pipeline, Stage
 use flame_core::{FlameError, PipelineId, Result, StageId};
 
 use crate::sql::{Arg, Executor, Row, Tx, args};
-use crate::{Session, outbox};
+use crate::{Session, outbox, usage};
 
 fn pipeline_from_row(row: &Row) -> Result<Pipeline> {
     Ok(Pipeline {
@@ -159,8 +160,9 @@ impl Pipelines {
 
     /// Creates a pipeline with its stages.
     pub async fn create(&self, input: NewPipeline) -> Result<(Pipeline, Vec<Stage>)> {
-        let now = self.session.authorize(Action::Create, Resource::Pipeline)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let now = self.session.authorize(Action::Create, Resource::Pipeline).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, Resource::Pipeline)?;
         let row = tx
             .fetch_one(
                 "SELECT COUNT(*) AS n, CAST(COALESCE(MAX(position) + 1, 0) AS BIGINT) AS next FROM pipelines WHERE company_id = $1",
@@ -172,6 +174,7 @@ impl Pipelines {
         let (pipeline, stages) =
             input.build(self.session.company_id(), position, is_default, now)?;
         self.ensure_name_free(&mut tx, &pipeline.name, None).await?;
+        usage::reserve(&mut tx, self.session.company_id(), Limit::Pipelines, 1).await?;
         insert(&mut tx, &pipeline, &stages).await?;
         outbox::record(
             &mut tx,
@@ -207,7 +210,7 @@ impl Pipelines {
 
     /// One pipeline.
     pub async fn get(&self, id: PipelineId) -> Result<Pipeline> {
-        self.session.authorize(Action::Read, Resource::Pipeline)?;
+        self.session.authorize(Action::Read, Resource::Pipeline).await?;
         find(&mut self.session.flame().pool().exec(), &self.session, Some(id))
             .await?
             .ok_or_else(|| FlameError::not_found("pipeline"))
@@ -215,7 +218,7 @@ impl Pipelines {
 
     /// The company's default pipeline, where deals go when none is named.
     pub async fn default_pipeline(&self) -> Result<Pipeline> {
-        self.session.authorize(Action::Read, Resource::Pipeline)?;
+        self.session.authorize(Action::Read, Resource::Pipeline).await?;
         find(&mut self.session.flame().pool().exec(), &self.session, None)
             .await?
             .ok_or_else(|| FlameError::not_found("pipeline"))
@@ -223,7 +226,7 @@ impl Pipelines {
 
     /// Every pipeline of the company, in order.
     pub async fn list(&self) -> Result<Vec<Pipeline>> {
-        self.session.authorize(Action::Read, Resource::Pipeline)?;
+        self.session.authorize(Action::Read, Resource::Pipeline).await?;
         let sql = format!("{PIPELINE_COLUMNS} WHERE company_id = $1 ORDER BY position, id");
         let rows =
             self.session.flame().pool().exec().fetch_all(sql, args![self.session.tenant()]).await?;
@@ -238,7 +241,7 @@ impl Pipelines {
 
     /// One stage.
     pub async fn stage(&self, id: StageId) -> Result<Stage> {
-        self.session.authorize(Action::Read, Resource::Pipeline)?;
+        self.session.authorize(Action::Read, Resource::Pipeline).await?;
         find_stage(&mut self.session.flame().pool().exec(), &self.session, id)
             .await?
             .ok_or_else(|| FlameError::not_found("stage"))
@@ -246,9 +249,10 @@ impl Pipelines {
 
     /// Renames a pipeline.
     pub async fn rename(&self, id: PipelineId, name: &str, version: i64) -> Result<Pipeline> {
-        let now = self.session.authorize(Action::Update, Resource::Pipeline)?;
+        let now = self.session.authorize(Action::Update, Resource::Pipeline).await?;
         let name = flame_core::text::required("name", name, flame_core::text::NAME_MAX)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Pipeline)?;
         let current = find(&mut tx, &self.session, Some(id))
             .await?
             .ok_or_else(|| FlameError::not_found("pipeline"))?;
@@ -273,8 +277,9 @@ impl Pipelines {
     /// Deletes a pipeline with its stages. The default pipeline and pipelines that still
     /// hold deals cannot be deleted (`Conflict`).
     pub async fn delete(&self, id: PipelineId, version: i64) -> Result<()> {
-        self.session.authorize(Action::Delete, Resource::Pipeline)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Delete, Resource::Pipeline).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Delete, Resource::Pipeline)?;
         let current = find(&mut tx, &self.session, Some(id))
             .await?
             .ok_or_else(|| FlameError::not_found("pipeline"))?;
@@ -305,13 +310,15 @@ impl Pipelines {
             args![c, id.as_uuid()],
         )
         .await?;
+        usage::release(&mut tx, self.session.company_id(), Limit::Pipelines, 1).await?;
         tx.commit().await
     }
 
     /// Adds a stage at the end of a pipeline.
     pub async fn add_stage(&self, pipeline_id: PipelineId, input: NewStage) -> Result<Stage> {
-        self.session.authorize(Action::Update, Resource::Pipeline)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Update, Resource::Pipeline).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Pipeline)?;
         find(&mut tx, &self.session, Some(pipeline_id))
             .await?
             .ok_or_else(|| FlameError::not_found("pipeline"))?;
@@ -342,8 +349,9 @@ impl Pipelines {
         patch: StagePatch,
         version: i64,
     ) -> Result<Stage> {
-        self.session.authorize(Action::Update, Resource::Pipeline)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Update, Resource::Pipeline).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Pipeline)?;
         let current = find_stage(&mut tx, &self.session, id)
             .await?
             .ok_or_else(|| FlameError::not_found("stage"))?;
@@ -382,8 +390,9 @@ impl Pipelines {
 
     /// Removes a stage that holds no deals, keeping at least one open, won and lost stage.
     pub async fn remove_stage(&self, id: StageId, version: i64) -> Result<()> {
-        self.session.authorize(Action::Update, Resource::Pipeline)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Update, Resource::Pipeline).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Pipeline)?;
         let current = find_stage(&mut tx, &self.session, id)
             .await?
             .ok_or_else(|| FlameError::not_found("stage"))?;

@@ -56,7 +56,8 @@ macro_rules! migration {
 
 /// Every migration this build knows, in order. Add a new one at the end; never edit one
 /// that has shipped.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001", "foundation")];
+pub const MIGRATIONS: &[Migration] =
+    &[migration!(1, "0001", "foundation"), migration!(2, "0002", "accounts")];
 
 /// The schema version this build expects: the number of its newest migration.
 pub fn expected_version() -> i64 {
@@ -66,7 +67,71 @@ pub fn expected_version() -> i64 {
 /// Every table the code reads or writes, with every column it uses.
 pub const EXPECTED: &[(&str, &[&str])] = &[
     ("companies", &["id", "name", "created_at", "updated_at", "version"]),
-    ("users", &["id", "email", "name", "active", "created_at", "updated_at", "version"]),
+    (
+        "users",
+        &[
+            "id",
+            "email",
+            "name",
+            "active",
+            "created_at",
+            "updated_at",
+            "version",
+            "password_hash",
+            "platform_admin",
+        ],
+    ),
+    ("login_throttle", &["email_hash", "failures", "locked_until", "updated_at"]),
+    (
+        "auth_sessions",
+        &["id", "user_id", "company_id", "token_hash", "created_at", "expires_at", "revoked_at"],
+    ),
+    (
+        "api_tokens",
+        &[
+            "company_id",
+            "id",
+            "user_id",
+            "name",
+            "scope",
+            "token_hash",
+            "expires_at",
+            "last_used_at",
+            "revoked_at",
+            "created_at",
+        ],
+    ),
+    (
+        "invitations",
+        &[
+            "company_id",
+            "id",
+            "email",
+            "role",
+            "invited_by",
+            "token_hash",
+            "expires_at",
+            "accepted_at",
+            "revoked_at",
+            "created_at",
+        ],
+    ),
+    (
+        "payments",
+        &[
+            "company_id",
+            "id",
+            "subscription_id",
+            "provider_ref",
+            "outcome",
+            "amount_minor",
+            "currency",
+            "period_end",
+            "failure_reason",
+            "recorded_at",
+        ],
+    ),
+    ("company_usage", &["company_id", "seats", "contacts", "deals", "pipelines", "integrations"]),
     ("memberships", &["company_id", "user_id", "role", "created_at", "version"]),
     (
         "plans",

@@ -77,9 +77,10 @@ impl Sources {
 
     /// Adds a source; names are unique per company, ignoring case.
     pub async fn create(&self, name: &str) -> Result<Source> {
-        let now = self.session.authorize(Action::Create, Resource::Source)?;
+        let now = self.session.authorize(Action::Create, Resource::Source).await?;
         let source = Source::create(self.session.company_id(), name, now)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, Resource::Source)?;
         insert(&mut tx, &source).await?;
         outbox::record(
             &mut tx,
@@ -95,7 +96,7 @@ impl Sources {
 
     /// One source.
     pub async fn get(&self, id: SourceId) -> Result<Source> {
-        self.session.authorize(Action::Read, Resource::Source)?;
+        self.session.authorize(Action::Read, Resource::Source).await?;
         self.fetch(&mut self.session.flame().pool().exec(), id).await
     }
 
@@ -107,7 +108,7 @@ impl Sources {
 
     /// Every source of the company, by name.
     pub async fn list(&self) -> Result<Vec<Source>> {
-        self.session.authorize(Action::Read, Resource::Source)?;
+        self.session.authorize(Action::Read, Resource::Source).await?;
         let sql = format!("{COLUMNS} WHERE company_id = $1 ORDER BY name_key");
         let rows =
             self.session.flame().pool().exec().fetch_all(sql, args![self.session.tenant()]).await?;
@@ -116,8 +117,9 @@ impl Sources {
 
     /// Renames a source.
     pub async fn rename(&self, id: SourceId, name: &str, version: i64) -> Result<Source> {
-        let now = self.session.authorize(Action::Update, Resource::Source)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        let now = self.session.authorize(Action::Update, Resource::Source).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Update, Resource::Source)?;
         let current = self.fetch(&mut tx, id).await?;
         if current.version != version {
             return Err(FlameError::stale("source"));
@@ -156,8 +158,9 @@ impl Sources {
 
     /// Deletes a source; deals that came from it keep their data and lose the source.
     pub async fn delete(&self, id: SourceId, version: i64) -> Result<()> {
-        self.session.authorize(Action::Delete, Resource::Source)?;
-        let mut tx = self.session.flame().pool().begin().await?;
+        self.session.authorize(Action::Delete, Resource::Source).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Delete, Resource::Source)?;
         let current = self.fetch(&mut tx, id).await?;
         if current.version != version {
             return Err(FlameError::stale("source"));

@@ -74,6 +74,9 @@ impl TestDb {
     }
 }
 
+/// The password every test owner signs up with.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// Signs up a company named `name` with owner `owner@<name>.test`.
 pub async fn company(flame: &Flame, name: &str) -> SignedUp {
     flame
@@ -81,6 +84,7 @@ pub async fn company(flame: &Flame, name: &str) -> SignedUp {
             company_name: name.into(),
             owner_email: format!("owner@{}.test", name.to_lowercase().replace(' ', "-")),
             owner_name: format!("{name} Owner"),
+            password: Some(PASSWORD.into()),
         })
         .await
         .expect("sign up")
@@ -110,6 +114,33 @@ pub fn assert_forbidden<T: std::fmt::Debug>(result: flame_core::Result<T>) {
     assert!(
         matches!(result, Err(flame_core::FlameError::Forbidden { .. })),
         "expected Forbidden, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is an `Unauthenticated` error.
+#[track_caller]
+pub fn assert_unauthenticated<T: std::fmt::Debug>(result: flame_core::Result<T>) {
+    assert!(
+        matches!(result, Err(flame_core::FlameError::Unauthenticated { .. })),
+        "expected Unauthenticated, got {result:?}"
+    );
+}
+
+/// Asserts that `result` is a `PlanLimitExceeded` error on `limit`.
+#[track_caller]
+pub fn assert_limit<T: std::fmt::Debug>(result: flame_core::Result<T>, limit: &str) {
+    match result {
+        Err(flame_core::FlameError::PlanLimitExceeded { limit: l, .. }) if l == limit => {}
+        other => panic!("expected PlanLimitExceeded on {limit}, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` is a `ReadOnly` error.
+#[track_caller]
+pub fn assert_read_only<T: std::fmt::Debug>(result: flame_core::Result<T>) {
+    assert!(
+        matches!(result, Err(flame_core::FlameError::ReadOnly { .. })),
+        "expected ReadOnly, got {result:?}"
     );
 }
 
@@ -169,6 +200,11 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "deals",
         "activities",
         "outbox",
+        "auth_sessions",
+        "api_tokens",
+        "invitations",
+        "payments",
+        "login_throttle",
     ] {
         out.push((table, count_rows(url, table).await));
     }

@@ -277,6 +277,7 @@ async fn plans_and_trial_subscription() {
                 company_name: "Acme".into(),
                 owner_email: "o@acme.test".into(),
                 owner_name: "O".into(),
+                password: None,
             })
             .await
             .expect("sign up");
@@ -311,14 +312,25 @@ async fn sign_up_is_all_or_nothing() {
                     company_name: " ".into(),
                     owner_email: "a@b.io".into(),
                     owner_name: "A".into(),
+                    password: None,
                 },
                 "company_name",
             ),
             (
                 SignUp {
                     company_name: "A".into(),
+                    owner_email: "a@b.io".into(),
+                    owner_name: "A".into(),
+                    password: Some("short".into()),
+                },
+                "password",
+            ),
+            (
+                SignUp {
+                    company_name: "A".into(),
                     owner_email: "a@".into(),
                     owner_name: "A".into(),
+                    password: None,
                 },
                 "owner_email",
             ),
@@ -327,6 +339,7 @@ async fn sign_up_is_all_or_nothing() {
                     company_name: "A".into(),
                     owner_email: "a@b.io".into(),
                     owner_name: "".into(),
+                    password: None,
                 },
                 "owner_name",
             ),

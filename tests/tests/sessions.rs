@@ -6,6 +6,7 @@ use flame_core::contact::NewContact;
 use flame_core::{CompanyId, FlameError, Role, UserId};
 use flame_db::OpenOptions;
 use flame_tests::{TestDb, company};
+use secrecy::ExposeSecret;
 
 fn unauthenticated<T: std::fmt::Debug>(result: flame_core::Result<T>) {
     assert!(
@@ -45,23 +46,15 @@ async fn expired_sessions_are_refused_before_any_query() {
 }
 
 #[tokio::test]
-async fn resumed_sessions_are_checked_again() {
+async fn host_sessions_are_stored_and_resumable_by_token() {
     for db in TestDb::each().await {
         let signed = company(&db.flame, "Acme").await;
-        let kept = signed.session.principal().clone();
-        let resumed = db.flame.resume(kept.clone()).await.expect("resume");
+        let host = db.flame.session(signed.owner.id, signed.company.id).await.expect("session");
+        let token = host.token().expect("host sessions have tokens too");
+        let resumed = db.flame.authenticate(token.expose_secret()).await.expect("resume");
+        assert_eq!(resumed.principal().credential, host.principal().credential);
         resumed.pipelines().list().await.expect("works");
-
-        let mut expired = kept.clone();
-        expired.expires_at = flame_core::clock::now() - time::Duration::minutes(1);
-        unauthenticated(db.flame.resume(expired).await);
-
-        let mut forged = kept.clone();
-        forged.user_id = UserId::new();
-        unauthenticated(db.flame.resume(forged).await);
-
-        let mut elevated = kept.clone();
-        elevated.role = Role::Viewer;
-        unauthenticated(db.flame.resume(elevated).await);
+        host.logout().await.expect("logout");
+        unauthenticated(resumed.pipelines().list().await);
     }
 }

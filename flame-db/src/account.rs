@@ -1,0 +1,1002 @@
+//! Accounts: password login with lockout, stored sessions and their tokens, API tokens,
+//! invitations, the session user's own account, and platform administration.
+
+use std::collections::HashMap;
+
+use secrecy::SecretString;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use flame_core::account::{
+    AcceptInvitation, ApiToken, CompanyMembership, CompanyOverview, CreatedApiToken,
+    CreatedInvitation, Invitation, LOGIN_REFUSED, Login, LoginThrottle, NewApiToken, NewInvitation,
+    UserOverview, ensure_may_grant,
+};
+use flame_core::auth::{self, Action, Credential, Resource, Role, Scope};
+use flame_core::billing::{Limit, Plan};
+use flame_core::company::{Company, User};
+use flame_core::event::EventPayload;
+use flame_core::page::{Page, PageRequest};
+use flame_core::password::{Password, Verified};
+use flame_core::token::{self, TokenKind};
+use flame_core::{
+    ApiTokenId, CompanyId, Email, FlameError, InvitationId, Result, SessionId, UserId, clock,
+};
+
+use crate::company::{USER_COLUMNS, company_from_row, insert_membership, user_from_row};
+use crate::session::standing_from_row;
+use crate::sql::{Executor, Row, Statement, Tx, args, found};
+use crate::{Flame, Session, billing, outbox, usage};
+
+/// How long an API token without expiry is trusted between two standing checks; the check
+/// itself (revocation, membership) still runs as for any session.
+const API_SESSION_HORIZON: time::Duration = time::Duration::days(3650);
+
+fn email_key(email: &Email) -> String {
+    hex::encode(Sha256::digest(email.as_str().as_bytes()))
+}
+
+fn refused() -> FlameError {
+    FlameError::unauthenticated(LOGIN_REFUSED)
+}
+
+impl Flame {
+    /// Hashes a password off the async runtime (Argon2id takes tens of milliseconds).
+    pub(crate) async fn hash_password(&self, password: Password) -> Result<String> {
+        let hasher = self.inner.options.password_hasher.clone();
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|_| FlameError::Crypto { reason: "password hashing was interrupted".into() })?
+    }
+
+    /// Verifies a password off the async runtime; with no stored hash, spends the same time
+    /// and answers `Mismatch`.
+    async fn verify_password(&self, password: Password, stored: Option<String>) -> Verified {
+        let hasher = self.inner.options.password_hasher.clone();
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => hasher.verify(&password, &hash),
+            None => {
+                hasher.verify_nothing(&password);
+                Verified::Mismatch
+            }
+        })
+        .await
+        .unwrap_or(Verified::Mismatch)
+    }
+
+    /// Stores a new login session for an active member and returns it with its token.
+    pub(crate) async fn start_session(
+        &self,
+        tx: &mut Tx,
+        user_id: UserId,
+        company_id: CompanyId,
+        now: OffsetDateTime,
+    ) -> Result<Session> {
+        let row = tx
+            .fetch_optional(
+                "SELECT m.role, u.active, u.platform_admin FROM memberships m
+                 JOIN users u ON u.id = m.user_id WHERE m.company_id = $1 AND m.user_id = $2",
+                args![company_id.as_uuid(), user_id.as_uuid()],
+            )
+            .await?
+            .ok_or_else(|| FlameError::unauthenticated("no such member of that company"))?;
+        if !row.get::<bool>("active")? {
+            return Err(FlameError::unauthenticated("the user is deactivated"));
+        }
+        let ttl = time::Duration::try_from(self.inner.options.session_ttl)
+            .unwrap_or(time::Duration::HOUR);
+        let issued = token::issue(TokenKind::Session);
+        let id = SessionId::new();
+        let principal = auth::Session {
+            user_id,
+            company_id,
+            role: row.parse("role")?,
+            scope: Scope::ReadWrite,
+            platform_admin: row.get("platform_admin")?,
+            credential: Credential::Session(id),
+            expires_at: now + ttl,
+        };
+        tx.execute(
+            "INSERT INTO auth_sessions (id, user_id, company_id, token_hash, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            args![
+                id.as_uuid(),
+                user_id.as_uuid(),
+                company_id.as_uuid(),
+                issued.hash.as_str(),
+                now,
+                principal.expires_at
+            ],
+        )
+        .await?;
+        Ok(Session::new(self.clone(), principal, Some(issued.secret)))
+    }
+
+    /// Logs in with email and password, in the given company (or the user's only one), and
+    /// returns a stored session whose [`token`](Session::token) resumes it.
+    ///
+    /// Every failure — unknown email, wrong password, no password set, deactivated user,
+    /// too many failures — is the same `Unauthenticated` answer after the same work, so the
+    /// answer does not tell whether the email has an account. After
+    /// [`LockoutPolicy::max_failures`](flame_core::account::LockoutPolicy) failures in a row
+    /// the email is locked out for a growing time, recorded in the database.
+    pub async fn login(&self, login: Login) -> Result<Session> {
+        let email = Email::parse(&login.email)?;
+        let attempt = Password::attempt(&login.password);
+        let key = email_key(&email);
+        let now = clock::now();
+        let exec = &mut self.pool().exec();
+        let throttle = exec
+            .fetch_optional(
+                "SELECT failures, locked_until FROM login_throttle WHERE email_hash = $1",
+                args![key.clone()],
+            )
+            .await?
+            .map(|row| -> Result<LoginThrottle> {
+                Ok(LoginThrottle {
+                    failures: u32::try_from(row.int32("failures")?).unwrap_or(0),
+                    locked_until: row.opt_time("locked_until")?,
+                })
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let user = exec
+            .fetch_optional(
+                "SELECT id, active, password_hash FROM users WHERE email = $1",
+                args![email.as_str()],
+            )
+            .await?;
+        let (user_id, stored) = match &user {
+            Some(row) if row.get::<bool>("active")? => {
+                (Some(row.id::<UserId>("id")?), row.get::<Option<String>>("password_hash")?)
+            }
+            _ => (None, None),
+        };
+        if throttle.is_locked(now) {
+            self.verify_password(attempt, None).await;
+            return Err(refused());
+        }
+        let verified = self.verify_password(attempt.clone(), stored).await;
+        let (Some(user_id), Verified::Match { rehash }) = (user_id, verified) else {
+            self.record_login_failure(&key, now).await?;
+            return Err(refused());
+        };
+        let company_id = self.login_company(user_id, login.company_id).await?;
+        let new_hash = if rehash { Some(self.hash_password(attempt).await?) } else { None };
+        let mut tx = self.pool().begin().await?;
+        tx.execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key]).await?;
+        if let Some(hash) = new_hash {
+            tx.execute(
+                "UPDATE users SET password_hash = $1 WHERE id = $2",
+                args![hash, user_id.as_uuid()],
+            )
+            .await?;
+        }
+        let session = self.start_session(&mut tx, user_id, company_id, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    async fn record_login_failure(&self, key: &str, now: OffsetDateTime) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        // One statement counts the failure, so that concurrent failures all count.
+        let row = tx
+            .fetch_one(
+                "INSERT INTO login_throttle (email_hash, failures, locked_until, updated_at)
+                 VALUES ($1, 1, NULL, $2)
+                 ON CONFLICT (email_hash) DO UPDATE
+                 SET failures = login_throttle.failures + 1, updated_at = $2
+                 RETURNING failures, locked_until",
+                args![key, now],
+            )
+            .await?;
+        let failures = u32::try_from(row.int32("failures")?).unwrap_or(u32::MAX);
+        let before = LoginThrottle {
+            failures: failures.saturating_sub(1),
+            locked_until: row.opt_time("locked_until")?,
+        };
+        let after = before.after_failure(now, &self.inner.options.lockout);
+        if after.locked_until != before.locked_until {
+            tx.execute(
+                "UPDATE login_throttle SET locked_until = $1 WHERE email_hash = $2",
+                args![after.locked_until, key],
+            )
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The company a login acts in: the one asked for, or the user's only company.
+    async fn login_company(&self, user: UserId, asked: Option<CompanyId>) -> Result<CompanyId> {
+        let rows = self
+            .pool()
+            .exec()
+            .fetch_all(
+                "SELECT company_id FROM memberships WHERE user_id = $1 ORDER BY created_at",
+                args![user.as_uuid()],
+            )
+            .await?;
+        let companies = rows.iter().map(|r| r.id("company_id")).collect::<Result<Vec<_>>>()?;
+        match (asked, companies.as_slice()) {
+            (Some(id), all) if all.contains(&id) => Ok(id),
+            (Some(_), _) => Err(FlameError::unauthenticated("no such member of that company")),
+            (None, [only]) => Ok(*only),
+            (None, []) => Err(FlameError::unauthenticated("the user belongs to no company")),
+            (None, all) => Err(FlameError::validation(
+                "company_id",
+                format!("the user belongs to {} companies; choose one", all.len()),
+            )),
+        }
+    }
+
+    /// The session a bearer token stands for: a session token (from [`Session::token`]) or
+    /// an API token. Unknown, malformed, expired and revoked tokens, and tokens of deactivated
+    /// or removed users, are `Unauthenticated`.
+    pub async fn authenticate(&self, token: &str) -> Result<Session> {
+        let now = clock::now();
+        let kind = token::kind_of(token)
+            .filter(|k| *k != TokenKind::Invitation)
+            .ok_or_else(|| FlameError::unauthenticated("not a session or API token"))?;
+        let hash = token::hash_presented(kind, token)?;
+        let (table, extra) = match kind {
+            TokenKind::Api => ("api_tokens", ", a.scope"),
+            _ => ("auth_sessions", ""),
+        };
+        let sql = format!(
+            "SELECT a.id AS credential_id, a.user_id, a.company_id{extra},
+                    u.active, u.platform_admin, m.role, s.status, s.trial_ends_at,
+                    a.revoked_at, a.expires_at
+             FROM {table} a
+             JOIN users u ON u.id = a.user_id
+             LEFT JOIN memberships m ON m.company_id = a.company_id AND m.user_id = a.user_id
+             LEFT JOIN subscriptions s ON s.company_id = a.company_id
+             WHERE a.token_hash = $1"
+        );
+        let row = self
+            .pool()
+            .exec()
+            .fetch_optional(sql, args![hash.as_str()])
+            .await?
+            .ok_or_else(|| FlameError::unauthenticated("unknown token"))?;
+        let standing = standing_from_row(&row, now)?;
+        let (credential, scope) = match kind {
+            TokenKind::Api => {
+                (Credential::ApiToken(row.id("credential_id")?), row.parse::<Scope>("scope")?)
+            }
+            _ => (Credential::Session(row.id("credential_id")?), Scope::ReadWrite),
+        };
+        let provisional = auth::Session {
+            user_id: row.id("user_id")?,
+            company_id: row.id("company_id")?,
+            role: Role::Viewer,
+            scope,
+            platform_admin: false,
+            credential,
+            expires_at: standing.expires_at.unwrap_or(now + API_SESSION_HORIZON),
+        };
+        let principal = provisional.refreshed(&standing, now)?;
+        if let Credential::ApiToken(id) = credential {
+            self.pool()
+                .exec()
+                .execute(
+                    "UPDATE api_tokens SET last_used_at = $1 WHERE company_id = $2 AND id = $3",
+                    args![now, principal.company_id.as_uuid(), id.as_uuid()],
+                )
+                .await?;
+            return Ok(Session::new(self.clone(), principal, None));
+        }
+        Ok(Session::new(self.clone(), principal, Some(SecretString::from(token.trim()))))
+    }
+
+    /// Accepts an invitation: the invitee joins the company with the invited role (a new
+    /// user is created with the given name and password), and gets a session there.
+    /// Unknown, expired, revoked and already accepted invitations are `Unauthenticated`.
+    pub async fn accept_invitation(&self, input: AcceptInvitation) -> Result<Session> {
+        let hash = token::hash_presented(TokenKind::Invitation, &input.token)?;
+        let now = clock::now();
+        let invitation = {
+            let sql = format!("{INVITATION_COLUMNS} WHERE token_hash = $1");
+            let row = self.pool().exec().fetch_optional(sql, args![hash.as_str()]).await?;
+            row.as_ref()
+                .map(invitation_from_row)
+                .transpose()?
+                .ok_or_else(|| FlameError::unauthenticated("unknown invitation"))?
+        };
+        invitation.ensure_open(now)?;
+        let existing = self
+            .pool()
+            .exec()
+            .fetch_optional(
+                "SELECT id, active, password_hash FROM users WHERE email = $1",
+                args![invitation.email.as_str()],
+            )
+            .await?;
+        let new_user = match &existing {
+            None => {
+                let (name, password) = input.new_user(&invitation.email)?;
+                let hash = match password {
+                    Some(p) => Some(self.hash_password(p).await?),
+                    None => None,
+                };
+                Some((name, hash))
+            }
+            Some(row) => {
+                if !row.get::<bool>("active")? {
+                    return Err(FlameError::unauthenticated("the user is deactivated"));
+                }
+                if input.password.is_some() && row.get::<Option<String>>("password_hash")?.is_some()
+                {
+                    return Err(FlameError::validation(
+                        "password",
+                        "the user already has a password; sign in with it",
+                    ));
+                }
+                None
+            }
+        };
+        let company = invitation.company_id;
+        let mut tx = self.pool().begin().await?;
+        let claimed = tx
+            .execute(
+                "UPDATE invitations SET accepted_at = $1
+                 WHERE company_id = $2 AND id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
+                args![now, company.as_uuid(), invitation.id.as_uuid()],
+            )
+            .await?;
+        if claimed == 0 {
+            return Err(FlameError::unauthenticated("the invitation was already used"));
+        }
+        let user_id = match (&existing, new_user) {
+            (Some(row), _) => {
+                let id: UserId = row.id("id")?;
+                if let Some(p) = &input.password {
+                    let hash = self.hash_password(Password::new("password", p, None)?).await?;
+                    store_password_if_unset(&mut tx, id, &hash, now).await?;
+                }
+                id
+            }
+            (None, Some((name, hash))) => {
+                let user =
+                    crate::company::find_or_create_user(&mut tx, &invitation.email, &name, now)
+                        .await?;
+                if let Some(hash) = hash {
+                    store_password_if_unset(&mut tx, user.id, &hash, now).await?;
+                }
+                user.id
+            }
+            (None, None) => return Err(FlameError::not_found("user")),
+        };
+        let member = tx
+            .fetch_optional(
+                "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
+                args![company.as_uuid(), user_id.as_uuid()],
+            )
+            .await?;
+        if member.is_some() {
+            return Err(FlameError::conflict(
+                "member",
+                "the user is already a member of this company",
+            ));
+        }
+        let standing = tx
+            .fetch_optional(
+                "SELECT status, trial_ends_at FROM subscriptions WHERE company_id = $1",
+                args![company.as_uuid()],
+            )
+            .await?;
+        if let Some(row) = standing {
+            let status: flame_core::billing::SubscriptionStatus = row.parse("status")?;
+            let status = status.at(row.opt_time("trial_ends_at")?, now);
+            auth::Session::ensure_writable(&auth::Standing {
+                role: None,
+                user_active: true,
+                platform_admin: false,
+                revoked: false,
+                expires_at: None,
+                subscription: Some(status),
+            })?;
+        }
+        usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
+        insert_membership(&mut tx, company, user_id, invitation.role, now).await?;
+        outbox::record(
+            &mut tx,
+            company,
+            Some(user_id),
+            now,
+            vec![EventPayload::MemberAdded { user_id, role: invitation.role }],
+        )
+        .await?;
+        let session = self.start_session(&mut tx, user_id, company, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Sets a user's password (checked against the policy) and revokes all their sessions:
+    /// a trusted host call, for the host's password-reset flow.
+    pub async fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
+        let email = self.user_email(user_id).await?;
+        let password = Password::new("password", password, Some(&email))?;
+        let hash = self.hash_password(password).await?;
+        let now = clock::now();
+        let mut tx = self.pool().begin().await?;
+        tx.execute(
+            "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
+             WHERE id = $3",
+            args![hash, now, user_id.as_uuid()],
+        )
+        .await?;
+        revoke_sessions(&mut tx, user_id, None, now).await?;
+        tx.commit().await?;
+        self.standing_changed();
+        Ok(())
+    }
+
+    /// Marks a user as platform administrator, or not: a trusted host call (no company role
+    /// grants it).
+    pub async fn set_platform_admin(&self, user_id: UserId, admin: bool) -> Result<User> {
+        let now = clock::now();
+        let changed = self
+            .pool()
+            .exec()
+            .execute(
+                "UPDATE users SET platform_admin = $1, updated_at = $2, version = version + 1
+                 WHERE id = $3",
+                args![admin, now, user_id.as_uuid()],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::not_found("user"));
+        }
+        self.standing_changed();
+        self.user(user_id).await
+    }
+
+    async fn user(&self, user_id: UserId) -> Result<User> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+        let row = self.pool().exec().fetch_optional(sql, args![user_id.as_uuid()]).await?;
+        found(row, user_from_row, "user")
+    }
+
+    async fn user_email(&self, user_id: UserId) -> Result<Email> {
+        Ok(self.user(user_id).await?.email)
+    }
+}
+
+/// Sets `hash` as the user's password unless they already have one.
+pub(crate) async fn store_password_if_unset(
+    tx: &mut Tx,
+    user: UserId,
+    hash: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash IS NULL",
+        args![hash, now, user.as_uuid()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Revokes the user's sessions (all of them, or all but `keep`).
+async fn revoke_sessions(
+    tx: &mut Tx,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    let keep = keep.map_or(Uuid::nil(), |k| k.as_uuid());
+    tx.execute(
+        "UPDATE auth_sessions SET revoked_at = $1
+         WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL",
+        args![now, user.as_uuid(), keep],
+    )
+    .await
+}
+
+impl Session {
+    /// Logs this session out: its token stops working, here and in every process.
+    pub async fn logout(&self) -> Result<()> {
+        self.authorize(Action::Update, Resource::Account).await?;
+        let Credential::Session(id) = self.principal().credential else {
+            return Err(FlameError::forbidden("log out with an API token"));
+        };
+        self.flame()
+            .pool()
+            .exec()
+            .execute(
+                "UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                args![clock::now(), id.as_uuid()],
+            )
+            .await?;
+        self.flame().standing_changed();
+        Ok(())
+    }
+
+    /// The session user's own account.
+    pub fn account(&self) -> Account {
+        Account { session: self.clone() }
+    }
+
+    /// The session user's API tokens in this company.
+    pub fn api_tokens(&self) -> ApiTokens {
+        ApiTokens { session: self.clone() }
+    }
+
+    /// Invitations to join the company.
+    pub fn invitations(&self) -> Invitations {
+        Invitations { session: self.clone() }
+    }
+
+    /// Platform administration: every user and company. Platform administrators only.
+    pub fn platform(&self) -> Platform {
+        Platform { session: self.clone() }
+    }
+}
+
+/// The session user's own account: profile, companies, password, sessions.
+#[derive(Debug, Clone)]
+pub struct Account {
+    session: Session,
+}
+
+impl Account {
+    /// The user.
+    pub async fn user(&self) -> Result<User> {
+        self.session.authorize(Action::Read, Resource::Account).await?;
+        self.session.flame().user(self.session.user_id()).await
+    }
+
+    /// Every company the user belongs to, with their role there (for a company switcher).
+    pub async fn companies(&self) -> Result<Vec<CompanyMembership>> {
+        self.session.authorize(Action::Read, Resource::Account).await?;
+        memberships_of(&mut self.session.flame().pool().exec(), &[self.session.user_id()])
+            .await
+            .map(|mut by_user| by_user.remove(&self.session.user_id()).unwrap_or_default())
+    }
+
+    /// A new session of the same user in another of their companies.
+    pub async fn switch_company(&self, company_id: CompanyId) -> Result<Session> {
+        self.session.authorize(Action::Update, Resource::Account).await?;
+        let flame = self.session.flame();
+        let mut tx = flame.pool().begin().await?;
+        let session =
+            flame.start_session(&mut tx, self.session.user_id(), company_id, clock::now()).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Changes the password after checking the current one; every other session of the user
+    /// is revoked (this one stays). A wrong current password is `Unauthenticated`.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<()> {
+        self.session.authorize(Action::Update, Resource::Account).await?;
+        let flame = self.session.flame();
+        let user_id = self.session.user_id();
+        let row = flame
+            .pool()
+            .exec()
+            .fetch_optional(
+                "SELECT email, password_hash FROM users WHERE id = $1",
+                args![user_id.as_uuid()],
+            )
+            .await?
+            .ok_or_else(|| FlameError::not_found("user"))?;
+        let email: Email = row.parse("email")?;
+        let stored: Option<String> = row.get("password_hash")?;
+        let new = Password::new("new_password", new, Some(&email))?;
+        if !matches!(
+            flame.verify_password(Password::attempt(current), stored).await,
+            Verified::Match { .. }
+        ) {
+            return Err(FlameError::unauthenticated("the current password is wrong"));
+        }
+        let hash = flame.hash_password(new).await?;
+        let now = clock::now();
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Account)?;
+        tx.execute(
+            "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
+             WHERE id = $3",
+            args![hash, now, user_id.as_uuid()],
+        )
+        .await?;
+        let keep = match self.session.principal().credential {
+            Credential::Session(id) => Some(id),
+            Credential::ApiToken(_) => None,
+        };
+        revoke_sessions(&mut tx, user_id, keep, now).await?;
+        tx.commit().await?;
+        flame.standing_changed();
+        Ok(())
+    }
+
+    /// Logs the user out of every session, in every company, this one included. API tokens
+    /// stay valid (revoke them one by one).
+    pub async fn logout_everywhere(&self) -> Result<u64> {
+        self.session.authorize(Action::Update, Resource::Account).await?;
+        let mut tx = self.session.flame().pool().begin().await?;
+        let n = revoke_sessions(&mut tx, self.session.user_id(), None, clock::now()).await?;
+        tx.commit().await?;
+        self.session.flame().standing_changed();
+        Ok(n)
+    }
+}
+
+const API_TOKEN_COLUMNS: &str = "SELECT company_id, id, user_id, name, scope, expires_at,
+        last_used_at, revoked_at, created_at FROM api_tokens";
+
+fn api_token_from_row(row: &Row) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: row.id("id")?,
+        company_id: row.id("company_id")?,
+        user_id: row.id("user_id")?,
+        name: row.get("name")?,
+        scope: row.parse("scope")?,
+        expires_at: row.opt_time("expires_at")?,
+        last_used_at: row.opt_time("last_used_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// The session user's API tokens in the session's company. A token acts as its user, with
+/// the user's current role, limited to its scope. Managing tokens needs a login session: a
+/// token cannot create or revoke tokens.
+#[derive(Debug, Clone)]
+pub struct ApiTokens {
+    session: Session,
+}
+
+impl ApiTokens {
+    fn resource(&self) -> Resource {
+        Resource::ApiToken { owner: self.session.user_id() }
+    }
+
+    /// Creates a token; its text is in the result, shown this once.
+    pub async fn create(&self, input: NewApiToken) -> Result<CreatedApiToken> {
+        let now = self.session.authorize(Action::Create, self.resource()).await?;
+        let token = input.validate(self.session.company_id(), self.session.user_id(), now)?;
+        let issued = token::issue(TokenKind::Api);
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Create, self.resource())?;
+        tx.execute(
+            "INSERT INTO api_tokens (company_id, id, user_id, name, scope, token_hash, expires_at,
+                                     created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![
+                token.company_id.as_uuid(),
+                token.id.as_uuid(),
+                token.user_id.as_uuid(),
+                token.name.clone(),
+                token.scope.as_str(),
+                issued.hash.as_str(),
+                token.expires_at,
+                now
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedApiToken { token, secret: issued.secret })
+    }
+
+    /// The user's tokens in this company, revoked ones included, newest first.
+    pub async fn list(&self) -> Result<Vec<ApiToken>> {
+        self.session.authorize(Action::Read, self.resource()).await?;
+        let sql =
+            format!("{API_TOKEN_COLUMNS} WHERE company_id = $1 AND user_id = $2 ORDER BY id DESC");
+        let rows = self
+            .session
+            .flame()
+            .pool()
+            .exec()
+            .fetch_all(sql, args![self.session.tenant(), self.session.user_id().as_uuid()])
+            .await?;
+        rows.iter().map(api_token_from_row).collect()
+    }
+
+    /// Revokes one of the user's tokens at once; revoking it again changes nothing.
+    pub async fn revoke(&self, id: ApiTokenId) -> Result<ApiToken> {
+        let now = self.session.authorize(Action::Delete, self.resource()).await?;
+        let exec = &mut self.session.flame().pool().exec();
+        let (c, u) = (self.session.tenant(), self.session.user_id().as_uuid());
+        exec.execute(
+            "UPDATE api_tokens SET revoked_at = $1
+             WHERE company_id = $2 AND user_id = $3 AND id = $4 AND revoked_at IS NULL",
+            args![now, c, u, id.as_uuid()],
+        )
+        .await?;
+        self.session.flame().standing_changed();
+        let sql = format!("{API_TOKEN_COLUMNS} WHERE company_id = $1 AND user_id = $2 AND id = $3");
+        let row = exec.fetch_optional(sql, args![c, u, id.as_uuid()]).await?;
+        found(row, api_token_from_row, "api token")
+    }
+}
+
+const INVITATION_COLUMNS: &str = "SELECT company_id, id, email, role, invited_by, expires_at,
+        accepted_at, revoked_at, created_at FROM invitations";
+
+fn invitation_from_row(row: &Row) -> Result<Invitation> {
+    Ok(Invitation {
+        id: row.id("id")?,
+        company_id: row.id("company_id")?,
+        email: row.parse("email")?,
+        role: row.parse("role")?,
+        invited_by: row.id("invited_by")?,
+        expires_at: row.time("expires_at")?,
+        accepted_at: row.opt_time("accepted_at")?,
+        revoked_at: row.opt_time("revoked_at")?,
+        created_at: row.time("created_at")?,
+    })
+}
+
+/// Invitations to join the session's company. Sending and revoking them is a member
+/// administration right (Admin and Owner); only owners invite owners.
+#[derive(Debug, Clone)]
+pub struct Invitations {
+    session: Session,
+}
+
+impl Invitations {
+    /// Creates an invitation; the token to send the invitee is in the result, shown this
+    /// once. Inviting someone who is already a member is a `Conflict`.
+    pub async fn create(&self, input: NewInvitation) -> Result<CreatedInvitation> {
+        let now = self.session.authorize(Action::Create, Resource::Member).await?;
+        ensure_may_grant(self.session.role(), input.role)?;
+        let invitation = input.validate(self.session.company_id(), self.session.user_id(), now)?;
+        let issued = token::issue(TokenKind::Invitation);
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, Resource::Member)?;
+        ensure_may_grant(self.session.role(), input.role)?;
+        let member = tx
+            .fetch_optional(
+                "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+                 WHERE m.company_id = $1 AND u.email = $2",
+                args![self.session.tenant(), invitation.email.as_str()],
+            )
+            .await?;
+        if member.is_some() {
+            return Err(FlameError::conflict("invitation", "the user is already a member"));
+        }
+        tx.execute(
+            "INSERT INTO invitations (company_id, id, email, role, invited_by, token_hash,
+                                      expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![
+                invitation.company_id.as_uuid(),
+                invitation.id.as_uuid(),
+                invitation.email.as_str(),
+                invitation.role.as_str(),
+                invitation.invited_by.as_uuid(),
+                issued.hash.as_str(),
+                invitation.expires_at,
+                now
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CreatedInvitation { invitation, token: issued.secret })
+    }
+
+    /// The invitations not yet accepted, revoked or expired, newest first.
+    pub async fn list_open(&self) -> Result<Vec<Invitation>> {
+        let now = self.session.authorize(Action::Read, Resource::Member).await?;
+        let sql = format!(
+            "{INVITATION_COLUMNS} WHERE company_id = $1 AND accepted_at IS NULL
+             AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC"
+        );
+        let rows = self
+            .session
+            .flame()
+            .pool()
+            .exec()
+            .fetch_all(sql, args![self.session.tenant(), now])
+            .await?;
+        rows.iter().map(invitation_from_row).collect()
+    }
+
+    /// Revokes an invitation that was not accepted yet.
+    pub async fn revoke(&self, id: InvitationId) -> Result<Invitation> {
+        let now = self.session.authorize(Action::Delete, Resource::Member).await?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Delete, Resource::Member)?;
+        let sql = format!("{INVITATION_COLUMNS} WHERE company_id = $1 AND id = $2");
+        let row = tx.fetch_optional(sql, args![self.session.tenant(), id.as_uuid()]).await?;
+        let invitation = found(row, invitation_from_row, "invitation")?;
+        if invitation.accepted_at.is_some() {
+            return Err(FlameError::conflict("invitation", "it was already accepted"));
+        }
+        tx.execute(
+            "UPDATE invitations SET revoked_at = $1
+             WHERE company_id = $2 AND id = $3 AND revoked_at IS NULL",
+            args![now, self.session.tenant(), id.as_uuid()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Invitation { revoked_at: invitation.revoked_at.or(Some(now)), ..invitation })
+    }
+}
+
+/// The memberships of `users`, by user.
+async fn memberships_of(
+    exec: &mut impl Executor,
+    users: &[UserId],
+) -> Result<HashMap<UserId, Vec<CompanyMembership>>> {
+    let mut by_user: HashMap<UserId, Vec<CompanyMembership>> = HashMap::new();
+    if users.is_empty() {
+        return Ok(by_user);
+    }
+    let mut q = Statement::new(
+        "SELECT m.user_id, m.company_id, c.name AS company_name, m.role FROM memberships m
+         JOIN companies c ON c.id = m.company_id WHERE m.user_id IN (",
+        vec![],
+    );
+    let placeholders: Vec<String> = users.iter().map(|u| q.bind(u.as_uuid())).collect();
+    q.push(&placeholders.join(", "));
+    q.push(") ORDER BY m.created_at, m.company_id");
+    let (sql, args) = q.build();
+    for row in exec.fetch_all(sql, args).await? {
+        by_user.entry(row.id("user_id")?).or_default().push(CompanyMembership {
+            company_id: row.id("company_id")?,
+            company_name: row.get("company_name")?,
+            role: row.parse("role")?,
+        });
+    }
+    Ok(by_user)
+}
+
+/// Platform administration: every user and company of the store, across tenants. Open only
+/// to sessions of users the host marked with [`Flame::set_platform_admin`]; anyone else is
+/// `Forbidden`, whatever their company role.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    session: Session,
+}
+
+impl Platform {
+    /// Users, by creation, with their memberships; `search` keeps those whose email or name
+    /// contains it (case-insensitive).
+    pub async fn users(
+        &self,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<UserOverview>> {
+        self.session.authorize(Action::Read, Resource::Platform).await?;
+        let limit = page.limit()?;
+        let search = flame_core::text::optional("search", search, flame_core::text::NAME_MAX)?;
+        let mut q = Statement::new(
+            "SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version, u.platform_admin FROM users u WHERE 1 = 1",
+            vec![],
+        );
+        if let Some(search) = search {
+            let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+            let p = q.bind(pattern);
+            q.push(&format!(
+                " AND (LOWER(u.email) LIKE {p} ESCAPE '\\' OR LOWER(u.name) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        q.and("u.id", ">", page.cursor_uuid()?);
+        let p = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY u.id LIMIT {p}"));
+        let (sql, args) = q.build();
+        let exec = &mut self.session.flame().pool().exec();
+        let rows = exec.fetch_all(sql, args).await?;
+        let users = rows
+            .iter()
+            .map(|r| Ok((user_from_row(r)?, r.get::<bool>("platform_admin")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let ids: Vec<UserId> = users.iter().map(|(u, _)| u.id).collect();
+        let mut memberships = memberships_of(exec, &ids).await?;
+        let items = users
+            .into_iter()
+            .map(|(user, platform_admin)| UserOverview {
+                memberships: memberships.remove(&user.id).unwrap_or_default(),
+                user,
+                platform_admin,
+            })
+            .collect();
+        Ok(Page::from_overfetch(items, limit, |u: &UserOverview| u.user.id.as_uuid()))
+    }
+
+    /// Deactivates a user: they cannot log in or act, and every session and API token of
+    /// theirs is revoked. Their memberships and records stay.
+    pub async fn deactivate_user(&self, user_id: UserId) -> Result<User> {
+        let now = self.session.authorize(Action::Update, Resource::Platform).await?;
+        if user_id == self.session.user_id() {
+            return Err(FlameError::conflict(
+                "user",
+                "a platform administrator cannot deactivate themselves",
+            ));
+        }
+        let flame = self.session.flame();
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Platform)?;
+        let changed = tx
+            .execute(
+                "UPDATE users SET active = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+                args![false, now, user_id.as_uuid()],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::not_found("user"));
+        }
+        revoke_sessions(&mut tx, user_id, None, now).await?;
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            args![now, user_id.as_uuid()],
+        )
+        .await?;
+        tx.commit().await?;
+        flame.standing_changed();
+        flame.user(user_id).await
+    }
+
+    /// Lets a deactivated user log in again (their old sessions and tokens stay revoked).
+    pub async fn reactivate_user(&self, user_id: UserId) -> Result<User> {
+        let now = self.session.authorize(Action::Update, Resource::Platform).await?;
+        let flame = self.session.flame();
+        let changed = flame
+            .pool()
+            .exec()
+            .execute(
+                "UPDATE users SET active = $1, updated_at = $2, version = version + 1 WHERE id = $3",
+                args![true, now, user_id.as_uuid()],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::not_found("user"));
+        }
+        flame.standing_changed();
+        flame.user(user_id).await
+    }
+
+    /// Companies, by creation, each with its subscription (status as of now), plan and
+    /// member count.
+    pub async fn companies(&self, page: PageRequest) -> Result<Page<CompanyOverview>> {
+        let now = self.session.authorize(Action::Read, Resource::Platform).await?;
+        let limit = page.limit()?;
+        let mut q = Statement::new(
+            "SELECT id, name, created_at, updated_at, version FROM companies WHERE 1 = 1",
+            vec![],
+        );
+        q.page(page.cursor_uuid()?, limit, false);
+        let (sql, args) = q.build();
+        let exec = &mut self.session.flame().pool().exec();
+        let companies = exec
+            .fetch_all(sql, args)
+            .await?
+            .iter()
+            .map(company_from_row)
+            .collect::<Result<Vec<Company>>>()?;
+        let plans: HashMap<_, Plan> =
+            self.session.flame().plans().list().await?.into_iter().map(|p| (p.id, p)).collect();
+        let mut items = Vec::with_capacity(companies.len());
+        for company in companies {
+            let sql = format!("{} WHERE company_id = $1", billing::SUBSCRIPTION_COLUMNS);
+            let row = exec.fetch_optional(sql, args![company.id.as_uuid()]).await?;
+            let Some(row) = row else { continue };
+            let subscription = billing::subscription_from_row(&row, now)?;
+            let plan = plans
+                .get(&subscription.plan_id)
+                .cloned()
+                .ok_or_else(|| crate::sql::corrupt("plan_id"))?;
+            let members = exec
+                .fetch_one(
+                    "SELECT COUNT(*) AS n FROM memberships WHERE company_id = $1",
+                    args![company.id.as_uuid()],
+                )
+                .await?
+                .int("n")?;
+            items.push(CompanyOverview {
+                company,
+                subscription,
+                plan,
+                members: u64::try_from(members).unwrap_or(0),
+            });
+        }
+        Ok(Page::from_overfetch(items, limit, |c: &CompanyOverview| c.company.id.as_uuid()))
+    }
+}
+
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
