@@ -63,6 +63,12 @@ pub enum FlameError {
         /// What is already in use.
         used: u64,
     },
+    /// The company is read-only: its subscription is canceled or expired.
+    #[error("read-only: {reason}")]
+    ReadOnly {
+        /// Why the company cannot be changed now.
+        reason: String,
+    },
     /// The database schema is not what this build expects.
     #[error("schema: {reason}")]
     Schema {
@@ -97,6 +103,7 @@ impl From<CoreError> for FlameError {
             CoreError::PlanLimitExceeded { limit, allowed, used } => {
                 Self::PlanLimitExceeded { limit, allowed, used }
             }
+            CoreError::ReadOnly { reason } => Self::ReadOnly { reason },
             CoreError::Schema { reason } => Self::Schema { reason },
             CoreError::Storage { reason } => Self::Storage { reason },
             CoreError::Crypto { reason } => Self::Crypto { reason },
@@ -126,6 +133,7 @@ mod tests {
                 reason: "r".into(),
             },
             CoreError::PlanLimitExceeded { limit: "seats".into(), allowed: 1, used: 1 },
+            CoreError::ReadOnly { reason: "canceled".into() },
             CoreError::schema("s"),
             CoreError::storage("s"),
             CoreError::Crypto { reason: "c".into() },

@@ -9,10 +9,12 @@
 //! Async Rust methods are exported as async (Kotlin `suspend`, Swift `async`) on a tokio
 //! runtime. Every failure is a [`FlameError`].
 
+mod accounts;
 mod error;
 mod objects;
 mod types;
 
+pub use accounts::*;
 pub use error::FlameError;
 pub use objects::*;
 pub use types::*;

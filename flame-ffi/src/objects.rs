@@ -43,26 +43,74 @@ impl Flame {
     }
 
     /// Signs a company up: the company, its owner, the default pipeline and sources and a
-    /// trial subscription, with a session of the owner.
-    pub async fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
-        let s = self.inner.sign_up(input.into()).await?;
+    /// trial subscription, with a session of the owner. `password` (checked against the
+    /// policy) lets the owner log in with `login`; leave it out when the host authenticates
+    /// users itself.
+    #[uniffi::method(default(password))]
+    pub async fn sign_up(&self, input: SignUp, password: Option<String>) -> Result<SignedUp> {
+        let s = self.inner.sign_up(input.with_password(password)).await?;
         Ok(SignedUp {
             company: s.company.into(),
             owner: s.owner.into(),
-            session: Arc::new(Session::new(s.session)),
+            session: Session::wrap(s.session),
         })
+    }
+
+    /// Logs in with email and password, in `companyId` (or the user's only company). Every
+    /// failure is the same `Unauthenticated` answer; repeated failures lock the email out.
+    #[uniffi::method(default(company_id))]
+    pub async fn login(
+        &self,
+        email: String,
+        password: String,
+        company_id: Option<String>,
+    ) -> Result<Arc<Session>> {
+        let company_id = crate::types::opt_company_id("company_id", company_id)?;
+        let login = flame_db::core::account::Login { email, password, company_id };
+        Ok(Session::wrap(self.inner.login(login).await?))
+    }
+
+    /// The session a bearer token stands for: a session token (`Session.token()`) or an API
+    /// token. Anything else, expired or revoked is `Unauthenticated`.
+    pub async fn authenticate(&self, token: String) -> Result<Arc<Session>> {
+        Ok(Session::wrap(self.inner.authenticate(&token).await?))
+    }
+
+    /// Accepts an invitation: joins its company (creating the user with `name` and
+    /// `password` if the email is new) and returns a session there.
+    #[uniffi::method(default(name), default(password))]
+    pub async fn accept_invitation(
+        &self,
+        token: String,
+        name: Option<String>,
+        password: Option<String>,
+    ) -> Result<Arc<Session>> {
+        let input = flame_db::core::account::AcceptInvitation { token, name, password };
+        Ok(Session::wrap(self.inner.accept_invitation(input).await?))
+    }
+
+    /// Sets a user's password and revokes all their sessions (the host's reset flow).
+    pub async fn set_password(&self, user_id: String, password: String) -> Result<()> {
+        let user = crate::types::user_id("user_id", &user_id)?;
+        Ok(self.inner.set_password(user, &password).await?)
+    }
+
+    /// Marks a user as platform administrator, or not (a trusted host call).
+    pub async fn set_platform_admin(&self, user_id: String, admin: bool) -> Result<User> {
+        let user = crate::types::user_id("user_id", &user_id)?;
+        Ok(self.inner.set_platform_admin(user, admin).await?.into())
+    }
+
+    /// The host's billing hooks (payments, expiry).
+    pub fn subscriptions(&self) -> Arc<crate::accounts::Subscriptions> {
+        Arc::new(crate::accounts::Subscriptions { inner: self.inner.subscriptions() })
     }
 
     /// A session for an active member of a company; anyone else gets `Unauthenticated`.
     pub async fn session(&self, user_id: String, company_id: String) -> Result<Arc<Session>> {
         let user = crate::types::user_id("user_id", &user_id)?;
         let company = crate::types::company_id("company_id", &company_id)?;
-        Ok(Arc::new(Session::new(self.inner.session(user, company).await?)))
-    }
-
-    /// Resumes a session a host kept; `Unauthenticated` when it expired or the member changed.
-    pub async fn resume(&self, principal: Principal) -> Result<Arc<Session>> {
-        Ok(Arc::new(Session::new(self.inner.resume(principal.try_into()?).await?)))
+        Ok(Session::wrap(self.inner.session(user, company).await?))
     }
 
     /// Backend, reachability, round trip, schema version, encryption and row counts.
@@ -102,16 +150,47 @@ pub struct Session {
 }
 
 impl Session {
-    fn new(inner: flame_db::Session) -> Self {
-        Self { inner }
+    pub(crate) fn wrap(inner: flame_db::Session) -> Arc<Self> {
+        Arc::new(Self { inner })
     }
 }
 
-#[uniffi::export]
+#[uniffi::export(async_runtime = "tokio")]
 impl Session {
-    /// Who, where, with which role, until when.
+    /// Who, where, with which role and scope, until when, as last checked.
     pub fn principal(&self) -> Principal {
         self.inner.principal().into()
+    }
+
+    /// The token that resumes this session with `Flame.authenticate`; `null` for sessions
+    /// made from an API token.
+    pub fn token(&self) -> Option<Arc<crate::accounts::Secret>> {
+        self.inner.token().cloned().map(crate::accounts::Secret::new)
+    }
+
+    /// Logs this session out: its token stops working everywhere.
+    pub async fn logout(&self) -> Result<()> {
+        Ok(self.inner.logout().await?)
+    }
+
+    /// The session user's own account.
+    pub fn account(&self) -> Arc<crate::accounts::Account> {
+        Arc::new(crate::accounts::Account { inner: self.inner.account() })
+    }
+
+    /// The session user's API tokens in this company.
+    pub fn api_tokens(&self) -> Arc<crate::accounts::ApiTokens> {
+        Arc::new(crate::accounts::ApiTokens { inner: self.inner.api_tokens() })
+    }
+
+    /// Invitations to join the company.
+    pub fn invitations(&self) -> Arc<crate::accounts::Invitations> {
+        Arc::new(crate::accounts::Invitations { inner: self.inner.invitations() })
+    }
+
+    /// Platform administration (platform administrators only).
+    pub fn platform(&self) -> Arc<crate::accounts::Platform> {
+        Arc::new(crate::accounts::Platform { inner: self.inner.platform() })
     }
 
     /// The acting user's id.
@@ -482,6 +561,16 @@ impl Members {
         Ok(self.inner.change_role(user, role.into(), version).await?.into())
     }
 
+    /// Hands the owner role to another member; the session's user becomes an admin.
+    pub async fn transfer_ownership(&self, to: String) -> Result<Member> {
+        Ok(self.inner.transfer_ownership(crate::types::user_id("to", &to)?).await?.into())
+    }
+
+    /// The session's user leaves the company (the last owner cannot).
+    pub async fn leave(&self) -> Result<()> {
+        Ok(self.inner.leave().await?)
+    }
+
     /// Removes a member from the company.
     pub async fn remove(&self, user_id: String) -> Result<()> {
         Ok(self.inner.remove(crate::types::user_id("user_id", &user_id)?).await?)
@@ -565,6 +654,27 @@ impl Billing {
     /// The plan subscribed to.
     pub async fn plan(&self) -> Result<Plan> {
         Ok(self.inner.plan().await?.into())
+    }
+
+    /// What the company uses of each limited thing.
+    pub async fn usage(&self) -> Result<crate::accounts::Usage> {
+        Ok(self.inner.usage().await?.into())
+    }
+
+    /// The payments recorded, newest first.
+    pub async fn payments(&self) -> Result<Vec<crate::accounts::Payment>> {
+        Ok(list(self.inner.payments().await?))
+    }
+
+    /// Moves to another plan; refused while usage exceeds its limits. Owners only.
+    pub async fn change_plan(&self, plan_id: String, version: i64) -> Result<Subscription> {
+        let plan = crate::types::plan_id("plan_id", &plan_id)?;
+        Ok(self.inner.change_plan(plan, version).await?.into())
+    }
+
+    /// Cancels the subscription: the company becomes read-only. Owners only.
+    pub async fn cancel(&self, version: i64) -> Result<Subscription> {
+        Ok(self.inner.cancel(version).await?.into())
     }
 }
 

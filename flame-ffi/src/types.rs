@@ -57,6 +57,8 @@ parsers! {
     source_id, opt_source_id => fc::SourceId;
     deal_id, opt_deal_id => fc::DealId;
     activity_id, opt_activity_id => fc::ActivityId;
+    api_token_id, opt_api_token_id => fc::ApiTokenId;
+    invitation_id, opt_invitation_id => fc::InvitationId;
 }
 
 fn date_text(d: time::Date) -> String {
@@ -176,6 +178,35 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// What an API token allows.
+    Scope => fc::Scope {
+        /// Reads only.
+        ReadOnly,
+        /// Whatever the user's role allows.
+        ReadWrite,
+    }
+}
+
+mirror_enum! {
+    /// Whether a payment went through.
+    PaymentOutcome => fc::billing::PaymentOutcome {
+        /// Collected.
+        Succeeded,
+        /// Not collected.
+        Failed,
+    }
+}
+
+/// How a session was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CredentialKind {
+    /// A login session (password login, invitation, or a trusted host call).
+    Session,
+    /// An API token.
+    ApiToken,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Opening, health, sessions
 
@@ -191,9 +222,21 @@ pub struct OpenOptions {
     /// How long to wait for a connection or for SQLite's write lock.
     #[uniffi(default)]
     pub busy_timeout: Option<Duration>,
-    /// How long a session made by `Flame.session` stays valid.
+    /// How long a login session stays valid.
     #[uniffi(default)]
     pub session_ttl: Option<Duration>,
+    /// How stale a session's cached standing may get before a read re-checks it.
+    #[uniffi(default)]
+    pub session_recheck: Option<Duration>,
+    /// Login failures in a row before the email is locked out.
+    #[uniffi(default)]
+    pub lockout_max_failures: Option<u32>,
+    /// The first lockout's length (it doubles with each further failure).
+    #[uniffi(default)]
+    pub lockout_base: Option<Duration>,
+    /// The longest lockout.
+    #[uniffi(default)]
+    pub lockout_max: Option<Duration>,
 }
 
 impl From<OpenOptions> for flame_db::OpenOptions {
@@ -208,9 +251,35 @@ impl From<OpenOptions> for flame_db::OpenOptions {
             max_connections: o.max_connections.unwrap_or(d.max_connections),
             busy_timeout: o.busy_timeout.unwrap_or(d.busy_timeout),
             session_ttl: o.session_ttl.unwrap_or(d.session_ttl),
+            session_recheck: o.session_recheck.unwrap_or(d.session_recheck),
+            lockout: fc::account::LockoutPolicy {
+                max_failures: o.lockout_max_failures.unwrap_or(d.lockout.max_failures),
+                base_lockout: o.lockout_base.map_or(d.lockout.base_lockout, span),
+                max_lockout: o.lockout_max.map_or(d.lockout.max_lockout, span),
+            },
+            password_hasher: d.password_hasher,
             encryption_key: None,
         }
     }
+}
+
+fn span(d: Duration) -> time::Duration {
+    time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+/// Subscriptions by status, as of now.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SubscriptionCounts {
+    /// On trial.
+    pub trialing: u64,
+    /// Paid and current.
+    pub active: u64,
+    /// A payment failed.
+    pub past_due: u64,
+    /// Canceled.
+    pub canceled: u64,
+    /// Ended without payment.
+    pub expired: u64,
 }
 
 /// Row counts of the main tables.
@@ -222,6 +291,8 @@ pub struct Counts {
     pub companies: u64,
     /// Subscriptions.
     pub subscriptions: u64,
+    /// Subscriptions by status.
+    pub subscriptions_by_status: SubscriptionCounts,
     /// Contacts.
     pub contacts: u64,
     /// Deals.
@@ -263,6 +334,13 @@ impl From<flame_db::Health> for Health {
                 users: c.users,
                 companies: c.companies,
                 subscriptions: c.subscriptions,
+                subscriptions_by_status: SubscriptionCounts {
+                    trialing: c.subscriptions_by_status.trialing,
+                    active: c.subscriptions_by_status.active,
+                    past_due: c.subscriptions_by_status.past_due,
+                    canceled: c.subscriptions_by_status.canceled,
+                    expired: c.subscriptions_by_status.expired,
+                },
                 contacts: c.contacts,
                 deals: c.deals,
             }),
@@ -270,8 +348,8 @@ impl From<flame_db::Health> for Health {
     }
 }
 
-/// Who a session acts as, where, with which role, until when. A host may keep it and pass it
-/// to `Flame.resume`.
+/// Who a session acts as, where, with which role and scope, until when, through which
+/// credential. (To resume a session later, keep its `token()` and call `Flame.authenticate`.)
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Principal {
     /// The acting user.
@@ -280,30 +358,34 @@ pub struct Principal {
     pub company_id: String,
     /// The user's role there.
     pub role: Role,
+    /// Read-only for read-only API tokens.
+    pub scope: Scope,
+    /// Whether the user is a platform administrator.
+    pub platform_admin: bool,
+    /// A login session or an API token.
+    pub credential_kind: CredentialKind,
+    /// The id of the stored session or token.
+    pub credential_id: String,
     /// When the session expires.
     pub expires_at: SystemTime,
 }
 
-impl From<&fc::auth::Session> for Principal {
-    fn from(p: &fc::auth::Session) -> Self {
+impl From<fc::auth::Session> for Principal {
+    fn from(p: fc::auth::Session) -> Self {
+        let (credential_kind, credential_id) = match p.credential {
+            fc::Credential::Session(id) => (CredentialKind::Session, id.to_string()),
+            fc::Credential::ApiToken(id) => (CredentialKind::ApiToken, id.to_string()),
+        };
         Self {
             user_id: id(p.user_id),
             company_id: id(p.company_id),
             role: p.role.into(),
+            scope: p.scope.into(),
+            platform_admin: p.platform_admin,
+            credential_kind,
+            credential_id,
             expires_at: time(p.expires_at),
         }
-    }
-}
-
-impl TryFrom<Principal> for fc::auth::Session {
-    type Error = FlameError;
-    fn try_from(p: Principal) -> Result<Self> {
-        Ok(fc::auth::Session {
-            user_id: user_id("user_id", &p.user_id)?,
-            company_id: company_id("company_id", &p.company_id)?,
-            role: p.role.into(),
-            expires_at: from_time(p.expires_at),
-        })
     }
 }
 
@@ -381,9 +463,16 @@ pub struct SignUp {
     pub owner_name: String,
 }
 
-impl From<SignUp> for fc::company::SignUp {
-    fn from(s: SignUp) -> Self {
-        Self { company_name: s.company_name, owner_email: s.owner_email, owner_name: s.owner_name }
+impl SignUp {
+    /// The core input, with the password passed beside the record (records print their
+    /// fields in Kotlin and Swift; a password must not be one of them).
+    pub(crate) fn with_password(self, password: Option<String>) -> fc::company::SignUp {
+        fc::company::SignUp {
+            company_name: self.company_name,
+            owner_email: self.owner_email,
+            owner_name: self.owner_name,
+            password,
+        }
     }
 }
 

@@ -187,9 +187,14 @@ final class FlameKitTests: XCTestCase {
 
         let principal = viewerSession.principal()
         XCTAssertEqual(principal.role, .viewer)
+        XCTAssertEqual(principal.credentialKind, .session)
         XCTAssertGreaterThan(principal.expiresAt, Date())
-        let resumed = try await flame.resume(principal: principal)
+        let token = try XCTUnwrap(viewerSession.token()).expose()
+        let resumed = try await flame.authenticate(token: token)
         XCTAssertEqual(resumed.userId(), viewer.user.id)
+        try await viewerSession.logout()
+        let loggedOut = await flameError { try await flame.authenticate(token: token) }
+        guard case .Unauthenticated = loggedOut else { return XCTFail("\(String(describing: loggedOut))") }
 
         let url = await flameError { try await Flame.open(url: "mysql://x") }
         XCTAssertEqual(url, .Validation(field: "url", reason: "must be sqlite://PATH, sqlite::memory: or postgres://…"))
@@ -237,6 +242,74 @@ final class FlameKitTests: XCTestCase {
         let events = try await session.events().list()
         let types = Set(events.items.map(\.eventType))
         XCTAssertTrue(types.isSuperset(of: ["company.created", "contact.created", "deal.created"]), "\(types)")
+        await flame.closeStore()
+    }
+
+    func testAccounts() async throws {
+        let path = dir.appendingPathComponent("accounts.db").path
+        let flame = try await Flame.open(url: "sqlite://\(path)")
+        let password = "correct horse battery"
+        let acme = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga"),
+            password: password)
+
+        let session = try await flame.login(email: "olga@acme.test", password: password)
+        XCTAssertEqual(session.userId(), acme.owner.id)
+        let wrong = await flameError { try await flame.login(email: "olga@acme.test", password: "wrong horse battery") }
+        let unknown = await flameError { try await flame.login(email: "nobody@acme.test", password: password) }
+        guard case .Unauthenticated(let a) = wrong, case .Unauthenticated(let b) = unknown else {
+            return XCTFail("\(String(describing: wrong)) \(String(describing: unknown))")
+        }
+        XCTAssertEqual(a, b, "one answer for every failure")
+
+        // A read-only API token reads but cannot write; its secret prints nothing.
+        let created = try await acme.session.apiTokens().create(input: NewApiToken(name: "reports", scope: .readOnly))
+        let secret = created.secret.expose()
+        XCTAssertTrue(secret.hasPrefix("flame_api_"))
+        XCTAssertFalse(String(describing: created).contains(secret))
+        let reader = try await flame.authenticate(token: secret)
+        XCTAssertEqual(reader.principal().scope, .readOnly)
+        let refused = await flameError { try await reader.contacts().create(input: NewContact(firstName: "Ada")) }
+        guard case .Forbidden = refused else { return XCTFail("\(String(describing: refused))") }
+
+        // Invitations and ownership.
+        let invite = try await acme.session.invitations().create(input: NewInvitation(email: "nina@acme.test", role: .admin))
+        let nina = try await flame.acceptInvitation(token: invite.token.expose(), name: "Nina", password: "nina's own password")
+        XCTAssertEqual(nina.role(), .admin)
+        let again = await flameError { try await flame.acceptInvitation(token: invite.token.expose(), name: "Nina", password: nil) }
+        guard case .Unauthenticated = again else { return XCTFail("\(String(describing: again))") }
+        let member = try await acme.session.members().transferOwnership(to: nina.userId())
+        XCTAssertEqual(member.membership.role, .owner)
+
+        // Platform administration.
+        let notAdmin = await flameError { try await nina.platform().users() }
+        guard case .Forbidden = notAdmin else { return XCTFail("\(String(describing: notAdmin))") }
+        _ = try await flame.setPlatformAdmin(userId: acme.owner.id, admin: true)
+        let users = try await acme.session.platform().users()
+        XCTAssertEqual(users.items.count, 2)
+
+        // Plan limits and the read-only company.
+        let tiny = try await flame.plans().create(
+            input: NewPlan(
+                code: "tiny", name: "Tiny", priceMinor: 0, currency: "EUR", interval: .month, trialDays: 14,
+                limits: PlanLimits(contacts: 1), public: true))
+        _ = try await flame.plans().setDefault(id: tiny.id)
+        let small = try await flame.signUp(input: SignUp(companyName: "Small", ownerEmail: "s@small.test", ownerName: "S"))
+        _ = try await small.session.contacts().create(input: NewContact(firstName: "One"))
+        let limit = await flameError { try await small.session.contacts().create(input: NewContact(firstName: "Two")) }
+        XCTAssertEqual(limit, .PlanLimitExceeded(limit: "contacts", allowed: 1, used: 1))
+        let sub = try await small.session.billing().subscription()
+        _ = try await small.session.billing().cancel(version: sub.version)
+        let readOnly = await flameError { try await small.session.company().rename(name: "Smaller", version: 1) }
+        guard case .ReadOnly = readOnly else { return XCTFail("\(String(describing: readOnly))") }
+        let revived = try await flame.subscriptions().recordPayment(
+            companyId: small.company.id,
+            payment: NewPayment(
+                providerRef: "ch_1", outcome: .succeeded, amountMinor: 1900, currency: "EUR",
+                periodEnd: Date().addingTimeInterval(30 * 86400)))
+        XCTAssertEqual(revived.status, .active)
+        let health = await flame.health()
+        XCTAssertEqual(health.counts?.subscriptionsByStatus.active, 1)
         await flame.closeStore()
     }
 }

@@ -202,14 +202,18 @@ class FlameTest {
             runBlocking { viewerSession.contacts().create(NewContact(firstName = "Nope")) }
         }
 
-        // A kept principal resumes; one whose role changed does not.
+        // A kept token resumes the session; a role change is seen by it at once.
         val principal = viewerSession.principal()
         assertEquals(Role.VIEWER, principal.role)
+        assertEquals(CredentialKind.SESSION, principal.credentialKind)
         assertTrue(principal.expiresAt.isAfter(Instant.now()))
-        assertEquals(viewer.user.id, flame.resume(principal).userId())
+        val token = viewerSession.token()!!.expose()
+        assertEquals(viewer.user.id, flame.authenticate(token).userId())
         val member = acme.session.members().get(viewer.user.id)
         acme.session.members().changeRole(viewer.user.id, Role.MEMBER, member.membership.version)
-        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.resume(principal) } }
+        assertEquals(Role.MEMBER, flame.authenticate(token).principal().role)
+        viewerSession.logout()
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.authenticate(token) } }
 
         // A URL of an unknown engine is a Validation of `url`.
         val url = assertThrows<FlameException.Validation> { runBlocking { Flame.open("mysql://x") } }
@@ -278,6 +282,98 @@ class FlameTest {
         )
         assertEquals(3, made.stages.size)
         assertEquals(2, session.pipelines().list().size)
+        flame.closeStore()
+    }
+
+    @Test
+    fun accounts() = runBlocking {
+        val dbPath = dir.resolve("accounts.db")
+        val flame = Flame.open("sqlite://$dbPath")
+        val password = "correct horse battery"
+        val acme = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner"), password)
+
+        // Login: success, and one answer for every failure.
+        val session = flame.login("olga@acme.test", password)
+        assertEquals(acme.owner.id, session.userId())
+        val wrong = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.login("olga@acme.test", "wrong horse battery") }
+        }
+        val unknown = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.login("nobody@acme.test", password) }
+        }
+        assertEquals(wrong.reason, unknown.reason)
+        val weak = assertThrows<FlameException.Validation> {
+            runBlocking { flame.signUp(SignUp("Weak", "w@weak.test", "W"), "short") }
+        }
+        assertEquals("password", weak.field)
+
+        // Lockout, recorded in the database: another handle with a small policy sees it.
+        val strict = Flame.open("sqlite://$dbPath", OpenOptions(lockoutMaxFailures = 2u))
+        repeat(2) {
+            assertThrows<FlameException.Unauthenticated> { runBlocking { strict.login("olga@acme.test", "nope nope nope") } }
+        }
+        assertThrows<FlameException.Unauthenticated> { runBlocking { strict.login("olga@acme.test", password) } }
+        strict.closeStore()
+
+        // API tokens: a read-only token reads, and cannot write; a secret prints nothing.
+        val created = acme.session.apiTokens().create(NewApiToken("reports", Scope.READ_ONLY))
+        val secret = created.secret.expose()
+        assertTrue(secret.startsWith("flame_api_"))
+        assertFalse(created.toString().contains(secret), created.toString())
+        val reader = flame.authenticate(secret)
+        assertEquals(Scope.READ_ONLY, reader.principal().scope)
+        assertEquals(0, reader.contacts().list().items.size)
+        assertThrows<FlameException.Forbidden> { runBlocking { reader.contacts().create(NewContact(firstName = "Ada")) } }
+        acme.session.apiTokens().revoke(created.token.id)
+        assertThrows<FlameException.Unauthenticated> { runBlocking { reader.contacts().list() } }
+        val blank = assertThrows<FlameException.Validation> {
+            runBlocking { acme.session.apiTokens().create(NewApiToken(" ", Scope.READ_WRITE)) }
+        }
+        assertEquals("name", blank.field)
+
+        // Invitations, accepted once; ownership handed over.
+        val invite = acme.session.invitations().create(NewInvitation("nina@acme.test", Role.ADMIN))
+        val nina = flame.acceptInvitation(invite.token.expose(), "Nina", "nina's own password")
+        assertEquals(Role.ADMIN, nina.role())
+        assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.acceptInvitation(invite.token.expose(), "Nina", null) }
+        }
+        assertThrows<FlameException.Conflict> { runBlocking { acme.session.members().leave() } }
+        assertEquals(Role.OWNER, acme.session.members().transferOwnership(nina.userId()).membership.role)
+        assertEquals(listOf(Role.ADMIN), acme.session.account().companies().map { it.role })
+
+        // Platform administration is for platform admins only.
+        assertThrows<FlameException.Forbidden> { runBlocking { nina.platform().users() } }
+        flame.setPlatformAdmin(acme.owner.id, true)
+        assertEquals(2, acme.session.platform().users().items.size)
+        assertEquals(1, acme.session.platform().companies().items.size)
+
+        // Plan limits, and the read-only company after cancellation.
+        val tiny = flame.plans().create(
+            NewPlan("tiny", "Tiny", 0L, "EUR", BillingInterval.MONTH, 14u, PlanLimits(contacts = 1u), true),
+        )
+        flame.plans().setDefault(tiny.id)
+        val small = flame.signUp(SignUp("Small", "s@small.test", "S"))
+        small.session.contacts().create(NewContact(firstName = "One"))
+        val limit = assertThrows<FlameException.PlanLimitExceeded> {
+            runBlocking { small.session.contacts().create(NewContact(firstName = "Two")) }
+        }
+        assertEquals("contacts", limit.limit)
+        assertEquals(1uL, small.session.billing().usage().contacts)
+        val sub = small.session.billing().subscription()
+        small.session.billing().cancel(sub.version)
+        assertThrows<FlameException.ReadOnly> {
+            runBlocking { small.session.company().rename("Smaller", 1) }
+        }
+        assertEquals(1, small.session.contacts().list().items.size)
+        val revived = flame.subscriptions().recordPayment(
+            small.company.id,
+            NewPayment("ch_1", PaymentOutcome.SUCCEEDED, 1900L, "EUR", Instant.now().plusSeconds(30L * 86400)),
+        )
+        assertEquals(SubscriptionStatus.ACTIVE, revived.status)
+        val counts = flame.health().counts!!.subscriptionsByStatus
+        assertEquals(1uL, counts.active)
+        assertEquals(1uL, counts.trialing)
         flame.closeStore()
     }
 }
