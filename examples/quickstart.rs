@@ -8,6 +8,7 @@
 //! ```
 
 use flame_db::core::Role;
+use flame_db::core::account::Login;
 use flame_db::core::company::{NewMember, SignUp};
 use flame_db::core::contact::NewContact;
 use flame_db::core::deal::NewDeal;
@@ -23,15 +24,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Opening {}", url.split('@').next_back().unwrap_or(&url));
     let flame = Flame::open(&url, OpenOptions::default()).await?;
 
+    let email = format!("olga+{}@acme.test", std::process::id());
     let signed = flame
         .sign_up(SignUp {
             company_name: "Acme Robotics".into(),
-            owner_email: format!("olga+{}@acme.test", std::process::id()),
+            owner_email: email.clone(),
             owner_name: "Olga Owner".into(),
+            password: Some("correct horse battery".into()),
         })
         .await?;
-    let owner = signed.session;
     println!("Signed up {} (owner {})", signed.company.name, signed.owner.email);
+
+    // Later, or in another process: log in, and keep the session's token (a cookie, a
+    // keychain) to resume it with `flame.authenticate(token)`.
+    let owner = flame
+        .login(Login { email, password: "correct horse battery".into(), company_id: None })
+        .await?;
+    println!("Logged in as {} until {}", owner.role(), owner.expires_at());
 
     let manager = owner
         .members()
