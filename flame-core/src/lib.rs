@@ -20,7 +20,9 @@ pub mod deal;
 pub mod email;
 pub mod error;
 pub mod event;
+#[macro_use]
 pub mod id;
+pub mod integration;
 pub mod money;
 pub mod page;
 pub mod phone;
