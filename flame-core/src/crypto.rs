@@ -156,8 +156,8 @@ fn is_key_id(id: &str) -> bool {
 
 /// Standard base64, with or without padding.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
     const LENIENT: GeneralPurpose = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
@@ -334,10 +334,7 @@ impl Aad {
     /// A [`FlameError::Crypto`] naming the field and the integration, never the secret.
     fn error(&self, what: &str) -> FlameError {
         FlameError::Crypto {
-            reason: format!(
-                "field {} of integration {}: {what}",
-                self.field, self.integration_id
-            ),
+            reason: format!("field {} of integration {}: {what}", self.field, self.integration_id),
         }
     }
 }
@@ -363,7 +360,8 @@ impl SealedSecret {
     /// Parses the stored form. Malformed text is a [`FlameError::Crypto`] (stored data was
     /// damaged), which does not repeat the text.
     pub fn parse(stored: &str) -> Result<Self> {
-        let malformed = |what: &str| FlameError::Crypto { reason: format!("stored secret: {what}") };
+        let malformed =
+            |what: &str| FlameError::Crypto { reason: format!("stored secret: {what}") };
         let mut parts = stored.trim().split(':');
         let (Some(version), Some(key_id), Some(nonce), Some(ciphertext), None) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())

@@ -178,7 +178,10 @@ mod tests {
 
     #[test]
     fn received_text_is_cleaned() {
-        assert_eq!(received_text("t", " hi\r\nthere\u{0}\u{7} ", 100).expect("ok").as_deref(), Some("hi\nthere"));
+        assert_eq!(
+            received_text("t", " hi\r\nthere\u{0}\u{7} ", 100).expect("ok").as_deref(),
+            Some("hi\nthere")
+        );
         assert_eq!(received_text("t", " \u{1b} ", 100).expect("ok"), None);
         assert_eq!(
             received_text("t", "abc", 2),

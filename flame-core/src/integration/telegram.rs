@@ -170,9 +170,11 @@ mod tests {
 
     #[test]
     fn updates_that_are_not_new_messages_are_skipped() {
-        for name in
-            ["telegram_edited_message.json", "telegram_callback_query.json", "telegram_sticker.json"]
-        {
+        for name in [
+            "telegram_edited_message.json",
+            "telegram_callback_query.json",
+            "telegram_sticker.json",
+        ] {
             assert_eq!(parse(name), Ok(None), "{name}");
         }
     }
@@ -180,7 +182,11 @@ mod tests {
     #[test]
     fn malformed_updates_name_the_field() {
         for (name, field, reason) in [
-            ("telegram_malformed_date.json", "message.date", "has the wrong type or an invalid value"),
+            (
+                "telegram_malformed_date.json",
+                "message.date",
+                "has the wrong type or an invalid value",
+            ),
             ("telegram_missing_chat.json", "message.chat", "is missing"),
             ("telegram_missing_from.json", "message.from", "is missing"),
         ] {
@@ -210,7 +216,8 @@ mod tests {
                 "date": 1_700_000_000, "text": text}})
             .to_string()
         };
-        let message = parse_update(body("  hi\r\nthere\u{7} ").as_bytes()).expect("ok").expect("msg");
+        let message =
+            parse_update(body("  hi\r\nthere\u{7} ").as_bytes()).expect("ok").expect("msg");
         assert_eq!(message.text.as_deref(), Some("hi\nthere"));
         assert_eq!(message.sender_name.as_deref(), Some("Ann"));
         assert_eq!(message.sender_username, None);

@@ -128,10 +128,8 @@ fn read_message(
     if message.kind != "text" {
         return Ok(None);
     }
-    let body = message
-        .text
-        .as_ref()
-        .ok_or_else(|| FlameError::validation(field("text"), "is missing"))?;
+    let body =
+        message.text.as_ref().ok_or_else(|| FlameError::validation(field("text"), "is missing"))?;
     let sender_name = match contacts.iter().position(|contact| contact.wa_id == from) {
         Some(c) => match contacts[c].profile.as_ref().and_then(|p| p.name.as_deref()) {
             Some(name) => {
@@ -197,19 +195,13 @@ mod tests {
         let messages = parse("whatsapp_two_senders.json").expect("valid");
         let summary: Vec<_> = messages
             .iter()
-            .map(|m| {
-                (m.external_message_id.as_str(), m.sender_name.as_deref(), m.text.as_deref())
-            })
+            .map(|m| (m.external_message_id.as_str(), m.sender_name.as_deref(), m.text.as_deref()))
             .collect();
         assert_eq!(
             summary,
             [
                 ("wamid.AAA1", Some("Sheena Nelson"), Some("First")),
-                (
-                    "wamid.AAA3",
-                    Some("Иван Петров"),
-                    Some("Здравствуйте! Сколько стоит доставка?")
-                ),
+                ("wamid.AAA3", Some("Иван Петров"), Some("Здравствуйте! Сколько стоит доставка?")),
             ]
         );
         assert_eq!(messages[1].phone.as_ref().map(|p| p.as_str()), Some("+79991234567"));
