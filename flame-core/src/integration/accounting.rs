@@ -324,7 +324,9 @@ impl InvoiceDocument {
 
     /// A document of several `lines`, with the totals computed as the
     /// [module documentation](self) says. A line's `total_minor` is recomputed from its
-    /// quantity and unit price. Amounts must not be negative and must fit in `i64`.
+    /// quantity and unit price; its description is checked like a title (see
+    /// [`text::required`]) and its quantity must be at least 1. Amounts must not be negative
+    /// and must fit in `i64`. Errors name the line (`"lines[1].unit_price_minor"`).
     pub fn from_lines(
         document_id: Uuid,
         deal_id: DealId,
@@ -341,6 +343,17 @@ impl InvoiceDocument {
         let mut vat: i64 = 0;
         let mut checked = Vec::with_capacity(lines.len());
         for (i, mut line) in lines.into_iter().enumerate() {
+            line.description = text::required(
+                &format!("lines[{i}].description"),
+                &line.description,
+                text::TITLE_MAX,
+            )?;
+            if line.quantity == 0 {
+                return Err(FlameError::validation(
+                    format!("lines[{i}].quantity"),
+                    "must be at least 1",
+                ));
+            }
             if line.unit_price_minor < 0 {
                 return Err(FlameError::validation(
                     format!("lines[{i}].unit_price_minor"),
@@ -667,7 +680,14 @@ mod tests {
     }
 
     #[test]
-    fn overflowing_amounts_are_refused() {
+    fn overflowing_or_invalid_lines_are_refused() {
+        let line = |price: i64| InvoiceLine {
+            description: "Item".to_owned(),
+            quantity: 1,
+            unit_price_minor: price,
+            vat_rate_bp: 0,
+            total_minor: 0,
+        };
         let huge = InvoiceLine {
             description: "Everything".to_owned(),
             quantity: 2,
@@ -684,6 +704,42 @@ mod tests {
             ISSUED,
         );
         assert_eq!(result, Err(FlameError::validation("lines[0].total_minor", "is too large")));
+        let customer = customer_of(&contact());
+        let usd = Currency::parse("USD").expect("usd");
+        let deal_id = DealId::from_uuid(uuid(3));
+        let bad_lines = [
+            (InvoiceLine { quantity: 0, ..line(1) }, "lines[0].quantity", "must be at least 1"),
+            (
+                InvoiceLine { unit_price_minor: -1, ..line(1) },
+                "lines[0].unit_price_minor",
+                "must not be negative",
+            ),
+            (
+                InvoiceLine { description: " ".into(), ..line(1) },
+                "lines[0].description",
+                "must not be empty",
+            ),
+            (
+                InvoiceLine { vat_rate_bp: 10_001, ..line(1) },
+                "lines[0].vat_rate_bp",
+                "must be from 0 to 10000",
+            ),
+        ];
+        for (bad, field, reason) in bad_lines {
+            let result = InvoiceDocument::from_lines(
+                uuid(9),
+                deal_id,
+                customer.clone(),
+                vec![bad],
+                usd,
+                ISSUED,
+            );
+            assert_eq!(result, Err(FlameError::validation(field, reason)));
+        }
+        assert_eq!(
+            InvoiceDocument::from_lines(uuid(9), deal_id, customer, vec![], usd, ISSUED),
+            Err(FlameError::validation("lines", "must not be empty"))
+        );
         let mut deal = won_deal("1", "USD");
         deal.value = Money::from_minor(i64::MAX, deal.value.currency()).expect("money");
         let vat = Vat::new(2000, VatMode::Excluded).expect("20 %");
