@@ -15,8 +15,8 @@
 //!
 //! Payloads from outside are parsed all or nothing: a malformed one is a
 //! [`FlameError::Validation`] whose `field` is the path of the offending JSON value
-//! (`"message.date"`, `"entry[0].changes[0].value.messages[0].timestamp"`) and whose reason
-//! never repeats the value.
+//! (`"message.date"`, `"entry[0].changes[0].value.messages[0].timestamp"`) — or `"body"` when
+//! the body is not JSON at all — and whose reason never repeats the value.
 
 use std::fmt;
 use std::str::FromStr;
