@@ -113,6 +113,9 @@ typed_id! {
     InvitationId => "invitation",
     /// Identifies a [`Payment`](crate::billing::Payment) recorded for a subscription.
     PaymentId => "payment",
+    /// Identifies an integration of a company: a messaging channel, an ad account, an
+    /// accounting connection, a webhook endpoint.
+    IntegrationId => "integration",
 }
 
 #[cfg(test)]

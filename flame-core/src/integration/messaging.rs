@@ -1,0 +1,240 @@
+//! Messaging channels: which platforms a company can connect, what a connection does with the
+//! people who write to it, and the one shape every platform's incoming message takes.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{FlameError, Result};
+use crate::id::{PipelineId, SourceId, UserId};
+use crate::phone::Phone;
+use crate::text;
+
+/// A messaging platform a company can connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum MessagingPlatform {
+    /// Telegram (a bot).
+    Telegram,
+    /// WhatsApp (the WhatsApp Business Cloud API).
+    WhatsApp,
+    /// VK (a community's messages).
+    Vk,
+    /// Viber (a bot).
+    Viber,
+    /// Instagram (direct messages of a professional account).
+    Instagram,
+    /// Email (a mailbox).
+    Email,
+    /// SMS (a provider's number).
+    Sms,
+}
+
+impl MessagingPlatform {
+    /// Every platform, in display order.
+    pub const ALL: [MessagingPlatform; 7] = [
+        Self::Telegram,
+        Self::WhatsApp,
+        Self::Vk,
+        Self::Viber,
+        Self::Instagram,
+        Self::Email,
+        Self::Sms,
+    ];
+
+    /// The stored name (`"telegram"`, `"whatsapp"`, …).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Telegram => "telegram",
+            Self::WhatsApp => "whatsapp",
+            Self::Vk => "vk",
+            Self::Viber => "viber",
+            Self::Instagram => "instagram",
+            Self::Email => "email",
+            Self::Sms => "sms",
+        }
+    }
+
+    /// The name people know it by (`"WhatsApp"`, `"VK"`).
+    pub const fn display_name(self) -> &'static str {
+        match self {
+            Self::Telegram => "Telegram",
+            Self::WhatsApp => "WhatsApp",
+            Self::Vk => "VK",
+            Self::Viber => "Viber",
+            Self::Instagram => "Instagram",
+            Self::Email => "Email",
+            Self::Sms => "SMS",
+        }
+    }
+}
+
+impl fmt::Display for MessagingPlatform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MessagingPlatform {
+    type Err = FlameError;
+
+    /// Parses the stored name, trimmed and in any case.
+    fn from_str(s: &str) -> Result<Self> {
+        let name = s.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| {
+            FlameError::validation(
+                "platform",
+                "must be one of telegram, whatsapp, vk, viber, instagram, email, sms",
+            )
+        })
+    }
+}
+
+impl TryFrom<String> for MessagingPlatform {
+    type Error = FlameError;
+
+    fn try_from(value: String) -> Result<Self> {
+        value.parse()
+    }
+}
+
+impl From<MessagingPlatform> for String {
+    fn from(platform: MessagingPlatform) -> Self {
+        platform.as_str().to_owned()
+    }
+}
+
+/// What a messaging connection does with the people who write to it. Its credentials (a bot
+/// token, an access token) are kept apart, sealed (see [`crate::crypto`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagingSettings {
+    /// The platform connected.
+    pub platform: MessagingPlatform,
+    /// The connection's name, as members see it (`"Support bot"`).
+    pub name: String,
+    /// Whether a first message from an unknown person creates a contact.
+    pub auto_create_contact: bool,
+    /// Whether a first message from an unknown person opens a deal.
+    pub auto_create_deal: bool,
+    /// The lead source of what the connection creates.
+    pub default_source_id: Option<SourceId>,
+    /// The pipeline its deals open in; required when `auto_create_deal` is on.
+    pub default_pipeline_id: Option<PipelineId>,
+    /// The member its contacts and deals are assigned to.
+    pub default_assignee_id: Option<UserId>,
+}
+
+impl MessagingSettings {
+    /// Settings for `platform` named `name` that create contacts but no deals, with no
+    /// defaults.
+    pub fn new(platform: MessagingPlatform, name: impl Into<String>) -> Self {
+        Self {
+            platform,
+            name: name.into(),
+            auto_create_contact: true,
+            auto_create_deal: false,
+            default_source_id: None,
+            default_pipeline_id: None,
+            default_assignee_id: None,
+        }
+    }
+
+    /// The settings checked and normalized: the name is trimmed and bounded (see
+    /// [`text::required`]), and a connection that opens deals names the pipeline they open in.
+    pub fn validated(self) -> Result<Self> {
+        let name = text::required("name", &self.name, text::NAME_MAX)?;
+        if self.auto_create_deal && self.default_pipeline_id.is_none() {
+            return Err(FlameError::validation(
+                "default_pipeline_id",
+                "is required when auto_create_deal is on",
+            ));
+        }
+        Ok(Self { name, ..self })
+    }
+}
+
+/// A message a person sent to a company's messaging connection, the same shape for every
+/// platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    /// The platform it came through.
+    pub platform: MessagingPlatform,
+    /// The message's id on the platform, unique per connection: it makes a redelivered
+    /// webhook recognizable. (Telegram numbers messages per chat, so its id is
+    /// `"<chat id>:<message id>"`.)
+    pub external_message_id: String,
+    /// The conversation to answer in (a Telegram chat id, a WhatsApp id).
+    pub chat_id: String,
+    /// The sender's id on the platform: what a contact is matched by.
+    pub sender_id: String,
+    /// The sender's name as the platform shows it.
+    pub sender_name: Option<String>,
+    /// The sender's handle (a Telegram `@username`, without the `'@'`).
+    pub sender_username: Option<String>,
+    /// The sender's phone number as the platform sent it.
+    pub phone_raw: Option<String>,
+    /// The phone number normalized, when `phone_raw` is a valid international number.
+    pub phone: Option<Phone>,
+    /// The text of the message (a caption for media); `None` for a shared contact.
+    pub text: Option<String>,
+    /// When it was sent, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+}
+
+/// The most characters an incoming message's text may have (the platforms allow 4096).
+pub(crate) const MESSAGE_TEXT_MAX: usize = text::NOTE_MAX;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_round_trip() {
+        for platform in MessagingPlatform::ALL {
+            assert_eq!(platform.as_str().parse::<MessagingPlatform>().expect("parses"), platform);
+            let json = serde_json::to_string(&platform).expect("json");
+            assert_eq!(json, format!("\"{platform}\""));
+            assert_eq!(serde_json::from_str::<MessagingPlatform>(&json).expect("back"), platform);
+        }
+        assert_eq!(" WhatsApp ".parse::<MessagingPlatform>(), Ok(MessagingPlatform::WhatsApp));
+        assert_eq!(MessagingPlatform::Vk.display_name(), "VK");
+    }
+
+    #[test]
+    fn unknown_platform_is_a_validation_error() {
+        let err = "icq".parse::<MessagingPlatform>().expect_err("unknown");
+        assert!(matches!(&err, FlameError::Validation { field, .. } if field == "platform"));
+        assert!(!err.to_string().contains("icq"));
+        assert!(serde_json::from_str::<MessagingPlatform>("\"whats_app\"").is_err());
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let settings = MessagingSettings::new(MessagingPlatform::Telegram, "  Support bot ")
+            .validated()
+            .expect("valid");
+        assert_eq!(settings.name, "Support bot");
+        assert!(settings.auto_create_contact && !settings.auto_create_deal);
+
+        let blank = MessagingSettings::new(MessagingPlatform::Telegram, " ").validated();
+        assert_eq!(blank, Err(FlameError::validation("name", "must not be empty")));
+    }
+
+    #[test]
+    fn opening_deals_needs_a_pipeline() {
+        let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp, "Sales");
+        settings.auto_create_deal = true;
+        assert_eq!(
+            settings.clone().validated(),
+            Err(FlameError::validation(
+                "default_pipeline_id",
+                "is required when auto_create_deal is on"
+            ))
+        );
+        settings.default_pipeline_id = Some(PipelineId::new());
+        assert!(settings.validated().is_ok());
+    }
+}
