@@ -113,8 +113,7 @@ typed_id! {
     InvitationId => "invitation",
     /// Identifies a [`Payment`](crate::billing::Payment) recorded for a subscription.
     PaymentId => "payment",
-    /// Identifies an integration of a company: a messaging channel, an ad account, an
-    /// accounting connection, a webhook endpoint.
+    /// Identifies an integration: a messaging channel, ad account, accounting link or webhook.
     IntegrationId => "integration",
 }
 

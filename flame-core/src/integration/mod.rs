@@ -18,12 +18,8 @@
 //! (`"message.date"`, `"entry[0].changes[0].value.messages[0].timestamp"`) — or `"body"` when
 //! the body is not JSON at all — and whose reason never repeats the value.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::error::{FlameError, Result};
 use crate::phone::Phone;
