@@ -65,6 +65,37 @@ async fn login_succeeds_and_every_failure_gives_the_same_answer() {
     }
 }
 
+/// The stored password hash of `email`, read directly.
+async fn stored_hash(url: &str, email: &str) -> String {
+    use sqlx::Connection;
+    let sql = "SELECT password_hash FROM users WHERE email = $1";
+    if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(sql).bind(email).fetch_one(&mut conn).await.expect("hash")
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(sql).bind(email).fetch_one(&mut conn).await.expect("hash")
+    }
+}
+
+#[tokio::test]
+async fn hashes_made_with_old_costs_are_replaced_at_the_next_login() {
+    for db in TestDb::each().await {
+        let cheap =
+            flame_core::password::PasswordHasher::with_costs(8 * 1024, 1, 1).expect("costs");
+        let old =
+            reopen(&db, OpenOptions { password_hasher: cheap, ..OpenOptions::default() }).await;
+        company(&old, "Acme").await;
+        let before = stored_hash(&db.url, "owner@acme.test").await;
+        assert!(before.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"), "{before}");
+        assert!(!before.contains(PASSWORD));
+        db.flame.login(login("owner@acme.test", PASSWORD)).await.expect("login with the old hash");
+        let after = stored_hash(&db.url, "owner@acme.test").await;
+        assert!(after.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{after}");
+        db.flame.login(login("owner@acme.test", PASSWORD)).await.expect("login with the new hash");
+    }
+}
+
 #[tokio::test]
 async fn repeated_failures_lock_the_email_until_the_lockout_ends() {
     for db in TestDb::each().await {
