@@ -535,6 +535,14 @@ impl Companies {
         }
         // Children first: composite foreign keys between tenant tables do not cascade.
         for table in [
+            "webhook_deliveries",
+            "accounting_documents",
+            "ad_spend",
+            "leads",
+            "inbound_messages",
+            "channel_identities",
+            "integration_secrets",
+            "integrations",
             "activities",
             "deals",
             "contacts",

@@ -90,27 +90,7 @@ impl Contacts {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
         usage::reserve(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
-        tx.execute(
-            "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
-                                   search_name, last_name_key, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            args![
-                contact.company_id.as_uuid(),
-                contact.id.as_uuid(),
-                contact.first_name.clone(),
-                contact.last_name.clone(),
-                contact.email.as_ref().map(|e| e.as_str().to_owned()),
-                contact.phone.as_ref().map(|p| p.as_str().to_owned()),
-                contact.organization.clone(),
-                contact.owner_id.map(|o| o.as_uuid()),
-                contact.search_name(),
-                contact.last_name.as_ref().map(|l| l.to_lowercase()),
-                now,
-                now,
-                contact.version,
-            ],
-        )
-        .await?;
+        insert(&mut tx, &contact).await?;
         self.emit(&mut tx, now, EventPayload::ContactCreated { contact_id: contact.id }).await?;
         tx.commit().await?;
         Ok(contact)
@@ -207,6 +187,11 @@ impl Contacts {
         }
         let (c, i) = (self.tenant(), id.as_uuid());
         tx.execute(
+            "DELETE FROM channel_identities WHERE company_id = $1 AND contact_id = $2",
+            args![c, i],
+        )
+        .await?;
+        tx.execute(
             "DELETE FROM activities WHERE company_id = $1 AND contact_id = $2 AND deal_id IS NULL",
             args![c, i],
         )
@@ -274,4 +259,30 @@ pub(crate) fn non_blank(text: Option<&str>, field: &str) -> Result<Option<String
         }
         Some(t) => Ok(Some(t.to_owned())),
     }
+}
+
+/// Inserts a validated contact (its usage already reserved).
+pub(crate) async fn insert(tx: &mut Tx, contact: &Contact) -> Result<()> {
+    tx.execute(
+        "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
+                               search_name, last_name_key, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        args![
+            contact.company_id.as_uuid(),
+            contact.id.as_uuid(),
+            contact.first_name.clone(),
+            contact.last_name.clone(),
+            contact.email.as_ref().map(|e| e.as_str().to_owned()),
+            contact.phone.as_ref().map(|p| p.as_str().to_owned()),
+            contact.organization.clone(),
+            contact.owner_id.map(|o| o.as_uuid()),
+            contact.search_name(),
+            contact.last_name.as_ref().map(|l| l.to_lowercase()),
+            contact.created_at,
+            contact.updated_at,
+            contact.version,
+        ],
+    )
+    .await?;
+    Ok(())
 }

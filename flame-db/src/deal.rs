@@ -80,32 +80,7 @@ impl Deals {
         )?;
         self.check_references(&mut tx, &deal).await?;
         usage::reserve(&mut tx, self.session.company_id(), Limit::Deals, 1).await?;
-        tx.execute(
-            "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
-                                source_id, assignee_id, status, expected_close, lost_reason, closed_at,
-                                created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            args![
-                deal.company_id.as_uuid(),
-                deal.id.as_uuid(),
-                deal.title.clone(),
-                deal.value.amount_minor(),
-                deal.value.currency().code(),
-                deal.contact_id.map(|c| c.as_uuid()),
-                deal.pipeline_id.as_uuid(),
-                deal.stage_id.as_uuid(),
-                deal.source_id.map(|s| s.as_uuid()),
-                deal.assignee_id.map(|a| a.as_uuid()),
-                deal.status.as_str(),
-                deal.expected_close,
-                deal.lost_reason.clone(),
-                deal.closed_at,
-                now,
-                now,
-                deal.version,
-            ],
-        )
-        .await?;
+        insert(&mut tx, &deal).await?;
         self.emit(&mut tx, now, vec![event]).await?;
         tx.commit().await?;
         Ok(deal)
@@ -351,4 +326,35 @@ impl Step {
             }
         }
     }
+}
+
+/// Inserts a validated deal (its usage already reserved, its references checked).
+pub(crate) async fn insert(tx: &mut Tx, deal: &Deal) -> Result<()> {
+    tx.execute(
+        "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
+                            source_id, assignee_id, status, expected_close, lost_reason, closed_at,
+                            created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        args![
+            deal.company_id.as_uuid(),
+            deal.id.as_uuid(),
+            deal.title.clone(),
+            deal.value.amount_minor(),
+            deal.value.currency().code(),
+            deal.contact_id.map(|c| c.as_uuid()),
+            deal.pipeline_id.as_uuid(),
+            deal.stage_id.as_uuid(),
+            deal.source_id.map(|s| s.as_uuid()),
+            deal.assignee_id.map(|a| a.as_uuid()),
+            deal.status.as_str(),
+            deal.expected_close,
+            deal.lost_reason.clone(),
+            deal.closed_at,
+            deal.created_at,
+            deal.updated_at,
+            deal.version,
+        ],
+    )
+    .await?;
+    Ok(())
 }

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use flame_core::account::LockoutPolicy;
-use flame_core::crypto::EncryptionKey;
+use flame_core::crypto::{EncryptionKey, Keyring};
 use flame_core::password::PasswordHasher;
 use flame_core::{FlameError, Result};
 
@@ -48,8 +48,15 @@ pub struct OpenOptions {
     /// How passwords are hashed (Argon2id; OWASP's costs by default). Hashes made with other
     /// costs are replaced at the next successful login.
     pub password_hasher: PasswordHasher,
-    /// The key that encrypts integration credentials; `None` leaves encryption unconfigured.
+    /// The key that encrypts integration credentials; `None` leaves encryption unconfigured
+    /// (integrations without credentials still work).
     pub encryption_key: Option<EncryptionKey>,
+    /// Older keys, still able to decrypt what they encrypted, for key rotation
+    /// ([`Flame::rotate_keys`] re-encrypts everything under `encryption_key`).
+    pub previous_keys: Vec<EncryptionKey>,
+    /// Whether webhook URLs may point at loopback addresses (127.0.0.1, ::1, localhost): for
+    /// tests and local development. Private, link-local and metadata addresses stay refused.
+    pub webhook_allow_loopback: bool,
 }
 
 impl Default for OpenOptions {
@@ -63,6 +70,8 @@ impl Default for OpenOptions {
             lockout: LockoutPolicy::default(),
             password_hasher: PasswordHasher::default(),
             encryption_key: None,
+            previous_keys: Vec::new(),
+            webhook_allow_loopback: false,
         }
     }
 }
@@ -88,6 +97,8 @@ pub(crate) struct Inner {
     /// Bumped by every change this store makes to who may do what (revocations, roles,
     /// deactivations, subscription status), so that its sessions re-check at once.
     pub(crate) generation: AtomicU64,
+    /// The encryption key and the older keys, when a key is configured.
+    pub(crate) keyring: Option<Keyring>,
 }
 
 impl std::fmt::Debug for Flame {
@@ -107,6 +118,22 @@ impl Flame {
     /// `url` is `sqlite://path/to/file.db` (created if missing; WAL, foreign keys on),
     /// `sqlite::memory:` (a private in-memory database), or `postgres://user@host/db`.
     pub async fn open(url: &str, options: OpenOptions) -> Result<Flame> {
+        let keyring = match &options.encryption_key {
+            Some(primary) => {
+                let mut ring = Keyring::new(primary.clone());
+                for old in &options.previous_keys {
+                    ring = ring.with_older(old.clone())?;
+                }
+                Some(ring)
+            }
+            None if !options.previous_keys.is_empty() => {
+                return Err(FlameError::validation(
+                    "previous_keys",
+                    "need an encryption_key to rotate to",
+                ));
+            }
+            None => None,
+        };
         let pool = connect(url, &options).await?;
         if options.schema == SchemaMode::Migrate {
             schema::migrate(&pool).await?;
@@ -118,9 +145,8 @@ impl Flame {
                 return Err(e);
             }
         };
-        Ok(Flame {
-            inner: Arc::new(Inner { pool, options, schema, generation: AtomicU64::new(0) }),
-        })
+        let generation = AtomicU64::new(0);
+        Ok(Flame { inner: Arc::new(Inner { pool, options, schema, generation, keyring }) })
     }
 
     /// Which engine the store runs on.
@@ -140,6 +166,15 @@ impl Flame {
 
     pub(crate) fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// The keyring, or a `Crypto` error saying that no key is configured.
+    pub(crate) fn keyring(&self) -> Result<&Keyring> {
+        self.inner.keyring.as_ref().ok_or_else(|| FlameError::Crypto {
+            reason: "no encryption key is configured (OpenOptions::encryption_key); \
+                     credentials cannot be stored or read"
+                .into(),
+        })
     }
 
     pub(crate) fn generation(&self) -> u64 {

@@ -42,6 +42,15 @@ pub struct Counts {
     pub deals: u64,
 }
 
+/// How many stored credentials one key seals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyUse {
+    /// The key's id.
+    pub key_id: String,
+    /// How many credentials it seals.
+    pub secrets: u64,
+}
+
 /// The state of a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Health {
@@ -59,6 +68,11 @@ pub struct Health {
     pub schema_matches: bool,
     /// Whether an encryption key for integration credentials is configured.
     pub encryption_configured: bool,
+    /// The ids of the configured keys, the primary first (never the keys).
+    pub configured_keys: Vec<String>,
+    /// How many stored credentials each key id seals (`None` when unreachable). Any id other
+    /// than the primary means a rotation is still to run ([`Flame::rotate_keys`]).
+    pub keys_in_use: Option<Vec<KeyUse>>,
     /// Row counts (`None` when unreachable).
     pub counts: Option<Counts>,
 }
@@ -74,6 +88,19 @@ impl Flame {
         let schema_version =
             if reachable { schema::current_version(self.pool()).await.ok() } else { None };
         let counts = if reachable { self.counts().await.ok() } else { None };
+        let keys_in_use = if reachable {
+            self.keys_in_use().await.ok().map(|keys| {
+                keys.into_iter().map(|(key_id, secrets)| KeyUse { key_id, secrets }).collect()
+            })
+        } else {
+            None
+        };
+        let configured_keys = self
+            .inner
+            .keyring
+            .as_ref()
+            .map(|k| k.key_ids().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
         let expected = schema::expected_version();
         Health {
             backend: self.backend().as_str(),
@@ -82,7 +109,9 @@ impl Flame {
             schema_version,
             expected_schema_version: expected,
             schema_matches: schema_version == Some(expected),
-            encryption_configured: self.inner.options.encryption_key.is_some(),
+            encryption_configured: self.inner.keyring.is_some(),
+            configured_keys,
+            keys_in_use,
             counts,
         }
     }

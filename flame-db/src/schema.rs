@@ -56,8 +56,11 @@ macro_rules! migration {
 
 /// Every migration this build knows, in order. Add a new one at the end; never edit one
 /// that has shipped.
-pub const MIGRATIONS: &[Migration] =
-    &[migration!(1, "0001", "foundation"), migration!(2, "0002", "accounts")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001", "foundation"),
+    migration!(2, "0002", "accounts"),
+    migration!(3, "0003", "integrations"),
+];
 
 /// The schema version this build expects: the number of its newest migration.
 pub fn expected_version() -> i64 {

@@ -112,8 +112,6 @@ impl From<MessagingPlatform> for String {
 pub struct MessagingSettings {
     /// The platform connected.
     pub platform: MessagingPlatform,
-    /// The connection's name, as members see it (`"Support bot"`).
-    pub name: String,
     /// Whether a first message from an unknown person creates a contact.
     pub auto_create_contact: bool,
     /// Whether a first message from an unknown person opens a deal.
@@ -127,12 +125,10 @@ pub struct MessagingSettings {
 }
 
 impl MessagingSettings {
-    /// Settings for `platform` named `name` that create contacts but no deals, with no
-    /// defaults.
-    pub fn new(platform: MessagingPlatform, name: impl Into<String>) -> Self {
+    /// Settings for `platform` that create contacts but no deals, with no defaults.
+    pub fn new(platform: MessagingPlatform) -> Self {
         Self {
             platform,
-            name: name.into(),
             auto_create_contact: true,
             auto_create_deal: false,
             default_source_id: None,
@@ -141,17 +137,15 @@ impl MessagingSettings {
         }
     }
 
-    /// The settings checked and normalized: the name is trimmed and bounded (see
-    /// [`text::required`]), and a connection that opens deals names the pipeline they open in.
+    /// The settings checked: a connection that opens deals names the pipeline they open in.
     pub fn validated(self) -> Result<Self> {
-        let name = text::required("name", &self.name, text::NAME_MAX)?;
         if self.auto_create_deal && self.default_pipeline_id.is_none() {
             return Err(FlameError::validation(
                 "default_pipeline_id",
                 "is required when auto_create_deal is on",
             ));
         }
-        Ok(Self { name, ..self })
+        Ok(self)
     }
 }
 
@@ -212,20 +206,8 @@ mod tests {
     }
 
     #[test]
-    fn settings_are_validated() {
-        let settings = MessagingSettings::new(MessagingPlatform::Telegram, "  Support bot ")
-            .validated()
-            .expect("valid");
-        assert_eq!(settings.name, "Support bot");
-        assert!(settings.auto_create_contact && !settings.auto_create_deal);
-
-        let blank = MessagingSettings::new(MessagingPlatform::Telegram, " ").validated();
-        assert_eq!(blank, Err(FlameError::validation("name", "must not be empty")));
-    }
-
-    #[test]
     fn opening_deals_needs_a_pipeline() {
-        let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp, "Sales");
+        let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
         settings.auto_create_deal = true;
         assert_eq!(
             settings.clone().validated(),

@@ -27,12 +27,17 @@ use crate::phone::Phone;
 pub mod accounting;
 pub mod advertising;
 pub mod messaging;
+pub mod record;
 pub mod ssrf;
 pub mod telegram;
 pub mod webhook;
 pub mod whatsapp;
 
 pub use crate::id::IntegrationId;
+pub use record::{
+    Credentials, Integration, IntegrationKind, IntegrationPatch, IntegrationSettings,
+    NewIntegration,
+};
 
 /// Deserializes the JSON `bytes` as a `T`, all or nothing. Errors name the JSON path of the
 /// offending value (`"message.date"`) and never repeat it.
