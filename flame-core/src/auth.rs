@@ -226,14 +226,7 @@ impl Session {
 
     /// Fails with `ReadOnly` unless the company's subscription allows writes.
     pub fn ensure_writable(standing: &Standing) -> Result<()> {
-        match standing.subscription {
-            Some(status) if !status.allows_writes() => Err(FlameError::ReadOnly {
-                reason: format!(
-                    "the company's subscription is {status}; reactivate it to make changes"
-                ),
-            }),
-            _ => Ok(()),
-        }
+        standing.subscription.map_or(Ok(()), SubscriptionStatus::ensure_writable)
     }
 
     /// Whether `user` is the session's own user.

@@ -285,6 +285,16 @@ impl SubscriptionStatus {
         }
     }
 
+    /// Fails with `ReadOnly` unless the company may write in this status.
+    pub fn ensure_writable(self) -> Result<()> {
+        if self.allows_writes() {
+            return Ok(());
+        }
+        Err(FlameError::ReadOnly {
+            reason: format!("the company's subscription is {self}; reactivate it to make changes"),
+        })
+    }
+
     /// Whether the company may write while its subscription is in this status.
     pub const fn allows_writes(self) -> bool {
         matches!(self, Self::Trialing | Self::Active | Self::PastDue)

@@ -379,24 +379,7 @@ impl Flame {
                 "the user is already a member of this company",
             ));
         }
-        let standing = tx
-            .fetch_optional(
-                "SELECT status, trial_ends_at FROM subscriptions WHERE company_id = $1",
-                args![company.as_uuid()],
-            )
-            .await?;
-        if let Some(row) = standing {
-            let status: flame_core::billing::SubscriptionStatus = row.parse("status")?;
-            let status = status.at(row.opt_time("trial_ends_at")?, now);
-            auth::Session::ensure_writable(&auth::Standing {
-                role: None,
-                user_active: true,
-                platform_admin: false,
-                revoked: false,
-                expires_at: None,
-                subscription: Some(status),
-            })?;
-        }
+        billing::ensure_company_writable(&mut tx, company, now).await?;
         usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
         insert_membership(&mut tx, company, user_id, invitation.role, now).await?;
         outbox::record(

@@ -454,3 +454,23 @@ impl Subscriptions {
         Ok(n)
     }
 }
+
+/// Fails with `ReadOnly` when the company's subscription is canceled or expired as of `now`
+/// (for host-driven writes, which have no session standing to check).
+pub(crate) async fn ensure_company_writable(
+    tx: &mut Tx,
+    company: CompanyId,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let row = tx
+        .fetch_optional(
+            "SELECT status, trial_ends_at FROM subscriptions WHERE company_id = $1",
+            args![company.as_uuid()],
+        )
+        .await?;
+    if let Some(row) = row {
+        let status: SubscriptionStatus = row.parse("status")?;
+        status.at(row.opt_time("trial_ends_at")?, now).ensure_writable()?;
+    }
+    Ok(())
+}

@@ -296,8 +296,10 @@ impl Integrations {
             return Err(FlameError::stale("integration"));
         }
         let (next, credentials) = current.patched(&patch, now)?;
-        flame.check_webhook_url(&next.settings)?;
-        check_defaults(&mut tx, company, &next.settings).await?;
+        if patch.settings.is_some() {
+            flame.check_webhook_url(&next.settings)?;
+            check_defaults(&mut tx, company, &next.settings).await?;
+        }
         self.ensure_name_free(&mut tx, &next.name, Some(id)).await?;
         let changed = tx
             .execute(

@@ -110,9 +110,18 @@ pub(crate) async fn stages_of(
     session: &Session,
     pipeline: PipelineId,
 ) -> Result<Vec<Stage>> {
+    stages_in(exec, session.company_id(), pipeline).await
+}
+
+/// The stages of a pipeline of `company`, in order (for host-driven writes without a session).
+pub(crate) async fn stages_in(
+    exec: &mut impl Executor,
+    company: flame_core::CompanyId,
+    pipeline: PipelineId,
+) -> Result<Vec<Stage>> {
     let sql =
         format!("{STAGE_COLUMNS} WHERE company_id = $1 AND pipeline_id = $2 ORDER BY position");
-    let rows = exec.fetch_all(sql, args![session.tenant(), pipeline.as_uuid()]).await?;
+    let rows = exec.fetch_all(sql, args![company.as_uuid(), pipeline.as_uuid()]).await?;
     rows.iter().map(stage_from_row).collect()
 }
 

@@ -7,8 +7,12 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::activity::{ActivityKind, NewActivity};
+use crate::contact::NewContact;
+use crate::deal::NewDeal;
 use crate::error::{FlameError, Result};
-use crate::id::{PipelineId, SourceId, UserId};
+use crate::id::{ContactId, DealId, PipelineId, SourceId, UserId};
+use crate::money::Currency;
 use crate::phone::Phone;
 use crate::text;
 
@@ -120,8 +124,11 @@ pub struct MessagingSettings {
     pub default_source_id: Option<SourceId>,
     /// The pipeline its deals open in; required when `auto_create_deal` is on.
     pub default_pipeline_id: Option<PipelineId>,
-    /// The member its contacts and deals are assigned to.
+    /// The member its contacts and deals are assigned to (unassigned when `None`).
     pub default_assignee_id: Option<UserId>,
+    /// The currency of the deals it opens (ISO 4217; `USD` when `None`).
+    #[serde(default)]
+    pub deal_currency: Option<String>,
 }
 
 impl MessagingSettings {
@@ -134,7 +141,14 @@ impl MessagingSettings {
             default_source_id: None,
             default_pipeline_id: None,
             default_assignee_id: None,
+            deal_currency: None,
         }
+    }
+
+    /// The currency of the deals it opens.
+    pub fn deal_currency(&self) -> Result<Currency> {
+        Currency::parse(self.deal_currency.as_deref().unwrap_or("USD"))
+            .map_err(|e| e.at("deal_currency"))
     }
 
     /// The settings checked: a connection that opens deals names the pipeline they open in.
@@ -145,6 +159,7 @@ impl MessagingSettings {
                 "is required when auto_create_deal is on",
             ));
         }
+        self.deal_currency()?;
         Ok(self)
     }
 }
@@ -176,6 +191,66 @@ pub struct InboundMessage {
     /// When it was sent, UTC.
     #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
+}
+
+impl InboundMessage {
+    /// The name to file an unknown sender under: the name the platform shows, else the
+    /// handle, else the platform and the sender's id.
+    pub fn sender_display_name(&self) -> String {
+        self.sender_name
+            .clone()
+            .or_else(|| self.sender_username.as_ref().map(|u| format!("@{u}")))
+            .unwrap_or_else(|| format!("{} {}", self.platform.display_name(), self.sender_id))
+    }
+
+    /// The contact to create for an unknown sender, owned by `owner`.
+    pub fn new_contact(&self, owner: Option<UserId>) -> NewContact {
+        let name = self.sender_display_name();
+        let mut words = name.splitn(2, ' ');
+        let first: String = words.next().unwrap_or_default().chars().take(text::NAME_MAX).collect();
+        let last = words.next().map(|l| l.chars().take(text::NAME_MAX).collect::<String>());
+        NewContact {
+            first_name: first,
+            last_name: last.filter(|l| !l.trim().is_empty()),
+            email: None,
+            phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
+            phone_region: None,
+            organization: None,
+            owner_id: owner,
+        }
+    }
+
+    /// The deal a first message opens: named after the channel and the sender, no amount yet.
+    pub fn new_deal(&self, settings: &MessagingSettings) -> Result<NewDeal> {
+        let title: String =
+            format!("{}: {}", self.platform.display_name(), self.sender_display_name())
+                .chars()
+                .take(text::TITLE_MAX)
+                .collect();
+        let mut deal = NewDeal::new(title, 0, settings.deal_currency()?.code());
+        deal.source_id = settings.default_source_id;
+        deal.assignee_id = settings.default_assignee_id;
+        Ok(deal)
+    }
+
+    /// The activity that records the message on the contact (and the deal).
+    pub fn activity(
+        &self,
+        contact: ContactId,
+        deal: Option<DealId>,
+        owner: Option<UserId>,
+    ) -> NewActivity {
+        NewActivity {
+            kind: ActivityKind::MessageIn,
+            subject: Some(self.platform.display_name().to_owned()),
+            body: self.text.clone().unwrap_or_else(|| "(shared a contact)".to_owned()),
+            contact_id: Some(contact),
+            deal_id: deal,
+            due_at: None,
+            occurred_at: Some(self.sent_at),
+            owner_id: owner,
+        }
+    }
 }
 
 /// The most characters an incoming message's text may have (the platforms allow 4096).

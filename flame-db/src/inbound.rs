@@ -1,0 +1,328 @@
+//! Inbound messages: a message that reaches a messaging integration (a Telegram bot, a
+//! WhatsApp number…) finds or creates its contact, opens a deal when the integration says so,
+//! and is recorded as an activity — in one transaction, exactly once per message.
+
+use time::OffsetDateTime;
+
+use flame_core::activity::Activity;
+use flame_core::billing::Limit;
+use flame_core::contact::Contact;
+use flame_core::deal::{Deal, DealStatus};
+use flame_core::event::EventPayload;
+use flame_core::integration::messaging::{InboundMessage, MessagingSettings};
+use flame_core::integration::{IntegrationSettings, telegram, whatsapp};
+use flame_core::{CompanyId, ContactId, DealId, FlameError, IntegrationId, Result, clock};
+
+use crate::sql::{Executor, Tx, args};
+use crate::{Flame, activity, contact, deal, integration, outbox, pipeline, usage};
+
+/// What handling one inbound message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundOutcome {
+    /// The message's id on the platform.
+    pub external_message_id: String,
+    /// Whether the message had been handled before (a redelivered webhook): nothing changed.
+    pub duplicate: bool,
+    /// The contact it was filed under (`None` when the sender is unknown and the integration
+    /// does not create contacts).
+    pub contact_id: Option<ContactId>,
+    /// Whether that contact was created for this message.
+    pub created_contact: bool,
+    /// The deal it was filed under, if any.
+    pub deal_id: Option<DealId>,
+    /// Whether that deal was opened for this message.
+    pub created_deal: bool,
+    /// The activity recording the message.
+    pub activity_id: Option<flame_core::ActivityId>,
+}
+
+/// Inbound messages for messaging integrations: trusted host calls (the platform's webhook
+/// reaches the host, which knows the company and the integration from its URL).
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    flame: Flame,
+}
+
+impl Flame {
+    /// Inbound messages for messaging integrations.
+    pub fn inbound(&self) -> Inbound {
+        Inbound { flame: self.clone() }
+    }
+}
+
+impl Inbound {
+    /// Handles a webhook body as the integration's platform sends it: a Telegram Bot API
+    /// `Update`, or a WhatsApp Cloud API webhook (which may carry several messages). A body
+    /// that is not the platform's format is a `Validation` error naming the JSON path, and
+    /// nothing is written; updates without a message (edits, status reports) do nothing.
+    pub async fn handle_webhook(
+        &self,
+        company: CompanyId,
+        integration: IntegrationId,
+        body: &[u8],
+    ) -> Result<Vec<InboundOutcome>> {
+        let settings = self.settings(company, integration).await?;
+        let messages = match settings.platform {
+            flame_core::integration::messaging::MessagingPlatform::Telegram => {
+                telegram::parse_update(body)?.into_iter().collect()
+            }
+            flame_core::integration::messaging::MessagingPlatform::WhatsApp => {
+                whatsapp::parse_webhook(body)?
+            }
+            other => {
+                return Err(FlameError::validation(
+                    "body",
+                    format!(
+                        "{} webhooks are not parsed by Flame; pass the parsed message to handle_message",
+                        other.display_name()
+                    ),
+                ));
+            }
+        };
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for message in messages {
+            outcomes.push(self.handle_message(company, integration, message).await?);
+        }
+        Ok(outcomes)
+    }
+
+    async fn settings(
+        &self,
+        company: CompanyId,
+        integration: IntegrationId,
+    ) -> Result<MessagingSettings> {
+        let found = integration::find(&mut self.flame.pool().exec(), company, integration).await?;
+        match found.settings {
+            IntegrationSettings::Messaging(m) => Ok(m),
+            _ => Err(FlameError::not_found("messaging integration")),
+        }
+    }
+
+    /// Handles one message already parsed (for platforms whose webhooks the host parses, or
+    /// for tests), in one transaction:
+    ///
+    /// 1. a message seen before (same integration and external id) changes nothing;
+    /// 2. the sender is found by their channel identity, then by normalized phone;
+    /// 3. unknown senders become contacts when `auto_create_contact` is on;
+    /// 4. with `auto_create_deal`, a contact without an open deal gets one, in the default
+    ///    pipeline's first open stage, with the default source and assignee;
+    /// 5. the message is recorded as an incoming-message activity, and events are written.
+    ///
+    /// Defaults that were deleted since the integration was saved are a `Validation` error
+    /// naming the setting; a disabled integration is a `Conflict`; plan limits apply.
+    pub async fn handle_message(
+        &self,
+        company: CompanyId,
+        integration: IntegrationId,
+        message: InboundMessage,
+    ) -> Result<InboundOutcome> {
+        let now = clock::now();
+        let mut tx = self.flame.pool().begin().await?;
+        let found = integration::find(&mut tx, company, integration).await?;
+        let IntegrationSettings::Messaging(settings) = &found.settings else {
+            return Err(FlameError::not_found("messaging integration"));
+        };
+        if !found.enabled {
+            return Err(FlameError::conflict("integration", "the integration is disabled"));
+        }
+        if settings.platform != message.platform {
+            return Err(FlameError::validation(
+                "platform",
+                "the message is not from the integration's platform",
+            ));
+        }
+        crate::billing::ensure_company_writable(&mut tx, company, now).await?;
+        let c = company.as_uuid();
+        let seen = tx
+            .fetch_optional(
+                "SELECT contact_id, deal_id, activity_id FROM inbound_messages
+                 WHERE company_id = $1 AND integration_id = $2 AND external_id = $3",
+                args![c, integration.as_uuid(), message.external_message_id.clone()],
+            )
+            .await?;
+        if let Some(row) = seen {
+            return Ok(InboundOutcome {
+                external_message_id: message.external_message_id,
+                duplicate: true,
+                contact_id: row.opt_id("contact_id")?,
+                created_contact: false,
+                deal_id: row.opt_id("deal_id")?,
+                created_deal: false,
+                activity_id: row.opt_id("activity_id")?,
+            });
+        }
+        integration::check_defaults(&mut tx, company, &found.settings).await?;
+
+        let mut events = Vec::new();
+        let (contact_id, created_contact) =
+            match self.find_contact(&mut tx, company, &message).await? {
+                Some(id) => (Some(id), false),
+                None if settings.auto_create_contact => {
+                    let contact = new_contact(company, settings, &message, now)?;
+                    usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
+                    contact::insert(&mut tx, &contact).await?;
+                    events.push(EventPayload::ContactCreated { contact_id: contact.id });
+                    (Some(contact.id), true)
+                }
+                None => (None, false),
+            };
+        let mut outcome = InboundOutcome {
+            external_message_id: message.external_message_id.clone(),
+            duplicate: false,
+            contact_id,
+            created_contact,
+            deal_id: None,
+            created_deal: false,
+            activity_id: None,
+        };
+        if let Some(contact_id) = contact_id {
+            tx.execute(
+                "INSERT INTO channel_identities (company_id, platform, external_id, contact_id,
+                                                 integration_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                args![
+                    c,
+                    message.platform.as_str(),
+                    message.sender_id.clone(),
+                    contact_id.as_uuid(),
+                    integration.as_uuid(),
+                    now
+                ],
+            )
+            .await?;
+            let open = self.open_deal_of(&mut tx, company, contact_id).await?;
+            let deal_id = match open {
+                Some(id) => Some(id),
+                None if settings.auto_create_deal => {
+                    let (deal, event) = self
+                        .new_deal(&mut tx, company, settings, &message, contact_id, now)
+                        .await?;
+                    usage::reserve(&mut tx, company, Limit::Deals, 1).await?;
+                    deal::insert(&mut tx, &deal).await?;
+                    events.push(event);
+                    outcome.created_deal = true;
+                    Some(deal.id)
+                }
+                None => None,
+            };
+            outcome.deal_id = deal_id;
+            let mut activity = Activity::create(
+                company,
+                &message.activity(contact_id, deal_id, settings.default_assignee_id),
+                placeholder_owner(settings),
+                now,
+            )?;
+            // Recorded by the integration, not by a member: unassigned unless it names one.
+            activity.owner_id = settings.default_assignee_id;
+            activity::insert(&mut tx, &activity).await?;
+            events.push(EventPayload::ActivityCreated {
+                activity_id: activity.id,
+                kind: activity.kind,
+                contact_id: activity.contact_id,
+                deal_id: activity.deal_id,
+            });
+            outcome.activity_id = Some(activity.id);
+        }
+        tx.execute(
+            "INSERT INTO inbound_messages (company_id, integration_id, external_id, contact_id,
+                                           deal_id, activity_id, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![
+                c,
+                integration.as_uuid(),
+                message.external_message_id.clone(),
+                outcome.contact_id.map(|i| i.as_uuid()),
+                outcome.deal_id.map(|i| i.as_uuid()),
+                outcome.activity_id.map(|i| i.as_uuid()),
+                now
+            ],
+        )
+        .await?;
+        outbox::record(&mut tx, company, None, now, events).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn find_contact(
+        &self,
+        tx: &mut Tx,
+        company: CompanyId,
+        message: &InboundMessage,
+    ) -> Result<Option<ContactId>> {
+        let c = company.as_uuid();
+        let by_identity = tx
+            .fetch_optional(
+                "SELECT contact_id FROM channel_identities
+                 WHERE company_id = $1 AND platform = $2 AND external_id = $3",
+                args![c, message.platform.as_str(), message.sender_id.clone()],
+            )
+            .await?;
+        if let Some(row) = by_identity {
+            return Ok(Some(row.id("contact_id")?));
+        }
+        let Some(phone) = &message.phone else { return Ok(None) };
+        let by_phone = tx
+            .fetch_optional(
+                "SELECT id FROM contacts WHERE company_id = $1 AND phone = $2 ORDER BY id LIMIT 1",
+                args![c, phone.as_str()],
+            )
+            .await?;
+        by_phone.map(|row| row.id("id")).transpose()
+    }
+
+    async fn open_deal_of(
+        &self,
+        tx: &mut Tx,
+        company: CompanyId,
+        contact: ContactId,
+    ) -> Result<Option<DealId>> {
+        let row = tx
+            .fetch_optional(
+                "SELECT id FROM deals WHERE company_id = $1 AND contact_id = $2 AND status = $3
+                 ORDER BY id DESC LIMIT 1",
+                args![company.as_uuid(), contact.as_uuid(), DealStatus::Open.as_str()],
+            )
+            .await?;
+        row.map(|r| r.id("id")).transpose()
+    }
+
+    async fn new_deal(
+        &self,
+        tx: &mut Tx,
+        company: CompanyId,
+        settings: &MessagingSettings,
+        message: &InboundMessage,
+        contact: ContactId,
+        now: OffsetDateTime,
+    ) -> Result<(Deal, EventPayload)> {
+        let pipeline = settings.default_pipeline_id.ok_or_else(|| {
+            FlameError::validation("default_pipeline_id", "is required when auto_create_deal is on")
+        })?;
+        let stages = pipeline::stages_in(tx, company, pipeline).await?;
+        let mut input = message.new_deal(settings)?;
+        input.contact_id = Some(contact);
+        let (mut deal, event) =
+            Deal::create(company, &input, pipeline, &stages, placeholder_owner(settings), now)?;
+        deal.assignee_id = settings.default_assignee_id;
+        Ok((deal, event))
+    }
+}
+
+/// The contact for an unknown sender; unassigned unless the integration names an assignee.
+fn new_contact(
+    company: CompanyId,
+    settings: &MessagingSettings,
+    message: &InboundMessage,
+    now: OffsetDateTime,
+) -> Result<Contact> {
+    let input = message.new_contact(settings.default_assignee_id);
+    let mut contact = Contact::create(company, &input, placeholder_owner(settings), now)?;
+    contact.owner_id = settings.default_assignee_id;
+    Ok(contact)
+}
+
+/// The core constructors take the acting member as the default owner; records made by an
+/// integration have none, so the owner they set is replaced by the integration's assignee.
+fn placeholder_owner(settings: &MessagingSettings) -> flame_core::UserId {
+    settings.default_assignee_id.unwrap_or_else(|| flame_core::UserId::from_uuid(uuid::Uuid::nil()))
+}

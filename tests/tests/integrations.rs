@@ -1,0 +1,559 @@
+//! Integrations: credentials sealed with AES-256-GCM and bound to their row, key rotation,
+//! the defaults checked when saved and when used, and inbound messages that create the
+//! contact, the deal and the activity by themselves — exactly once.
+
+use secrecy::ExposeSecret;
+
+use flame_core::crypto::EncryptionKey;
+use flame_core::integration::messaging::{MessagingPlatform, MessagingSettings};
+use flame_core::integration::record::{WEBHOOK_SIGNING_SECRET, WebhookSettings};
+use flame_core::integration::{
+    Credentials, IntegrationKind, IntegrationPatch, IntegrationSettings, NewIntegration,
+};
+use flame_core::page::PageRequest;
+use flame_core::{FlameError, PipelineId, Role, UserId};
+use flame_db::{Flame, OpenOptions};
+use flame_tests::{
+    TestDb, assert_conflict, assert_forbidden, assert_invalid, assert_not_found, company,
+    count_rows, exec_raw, snapshot,
+};
+
+const TELEGRAM_TEXT: &[u8] =
+    include_bytes!("../../flame-core/src/integration/fixtures/telegram_text_message.json");
+const TELEGRAM_CONTACT: &[u8] =
+    include_bytes!("../../flame-core/src/integration/fixtures/telegram_contact_message.json");
+const TELEGRAM_EDITED: &[u8] =
+    include_bytes!("../../flame-core/src/integration/fixtures/telegram_edited_message.json");
+const TELEGRAM_MALFORMED: &[u8] =
+    include_bytes!("../../flame-core/src/integration/fixtures/telegram_malformed_date.json");
+const WHATSAPP_TWO: &[u8] =
+    include_bytes!("../../flame-core/src/integration/fixtures/whatsapp_two_senders.json");
+
+fn key(id: &str, byte: u8) -> EncryptionKey {
+    EncryptionKey::from_bytes(id, &[byte; 32]).expect("key")
+}
+
+/// A second handle on the same database with `keys` (primary first) and loopback webhooks.
+async fn with_keys(db: &TestDb, keys: &[EncryptionKey]) -> Flame {
+    let options = OpenOptions {
+        encryption_key: keys.first().cloned(),
+        previous_keys: keys.iter().skip(1).cloned().collect(),
+        webhook_allow_loopback: true,
+        ..OpenOptions::default()
+    };
+    Flame::open(&db.url, options).await.expect("open with keys")
+}
+
+fn bot(name: &str, settings: MessagingSettings, token: Option<&str>) -> NewIntegration {
+    let credentials = match token {
+        Some(t) => Credentials::new().with("token", t),
+        None => Credentials::new(),
+    };
+    NewIntegration {
+        name: name.into(),
+        settings: IntegrationSettings::Messaging(settings),
+        credentials,
+    }
+}
+
+fn telegram() -> MessagingSettings {
+    MessagingSettings::new(MessagingPlatform::Telegram)
+}
+
+#[tokio::test]
+async fn credentials_are_sealed_bound_to_their_row_and_need_the_right_key() {
+    for db in TestDb::each().await {
+        unlimited(&db.flame).await;
+        let acme = company(&db.flame, "Acme").await;
+        // Without a key: integrations without secrets work; with secrets, a clear Crypto error.
+        let plain = acme.session.integrations().create(bot("No secret", telegram(), None)).await;
+        plain.expect("no credentials, no key needed");
+        let before = snapshot(&db.url).await;
+        match acme.session.integrations().create(bot("Bot", telegram(), Some("123:SECRET-A"))).await
+        {
+            Err(FlameError::Crypto { reason }) => {
+                assert!(reason.contains("encryption key"), "{reason}")
+            }
+            other => panic!("expected Crypto, got {other:?}"),
+        }
+        assert_eq!(snapshot(&db.url).await, before);
+
+        let keyed = with_keys(&db, &[key("k1", 1)]).await;
+        let s = keyed.session(acme.owner.id, acme.company.id).await.expect("session");
+        let a = s
+            .integrations()
+            .create(bot("Bot A", telegram(), Some("123:SECRET-A")))
+            .await
+            .expect("a");
+        let b = s
+            .integrations()
+            .create(bot("Bot B", telegram(), Some("456:SECRET-B")))
+            .await
+            .expect("b");
+        assert_eq!(a.credential_fields, vec!["token"]);
+        assert_eq!(
+            s.integrations().credential(a.id, "token").await.expect("open").expose_secret(),
+            "123:SECRET-A"
+        );
+
+        // The stored form is ciphertext with the key id, never the secret.
+        let stored = flame_tests::count_rows(&db.url, "integration_secrets").await;
+        assert_eq!(stored, 2);
+        let dump = format!("{:?} {:?}", a, s.integrations().list(None).await.expect("list"));
+        assert!(!dump.contains("SECRET"), "{dump}");
+
+        // A ciphertext copied onto another row does not decrypt.
+        exec_raw(
+            &db.url,
+            &format!(
+                "UPDATE integration_secrets SET sealed = (SELECT sealed FROM integration_secrets WHERE integration_id = {}) WHERE integration_id = {}",
+                uuid_literal(&db, a.id.as_uuid()),
+                uuid_literal(&db, b.id.as_uuid())
+            ),
+        )
+        .await;
+        match s.integrations().credential(b.id, "token").await {
+            Err(FlameError::Crypto { reason }) => {
+                assert!(reason.contains(&b.id.to_string()), "names the integration: {reason}");
+                assert!(!reason.contains("SECRET"));
+            }
+            other => panic!("expected Crypto, got {other:?}"),
+        }
+
+        // The wrong key: a Crypto error naming the integration, never garbage.
+        let wrong = with_keys(&db, &[key("k1", 9)]).await;
+        let ws = wrong.session(acme.owner.id, acme.company.id).await.expect("session");
+        assert!(matches!(
+            ws.integrations().credential(a.id, "token").await,
+            Err(FlameError::Crypto { .. })
+        ));
+        // And with no key at all.
+        assert!(matches!(
+            acme.session.integrations().credential(a.id, "token").await,
+            Err(FlameError::Crypto { .. })
+        ));
+    }
+}
+
+/// Makes an unlimited plan the default, for tests that create more than the starter plan allows.
+async fn unlimited(flame: &Flame) {
+    let plan = flame
+        .plans()
+        .create(flame_core::billing::NewPlan {
+            code: "unlimited".into(),
+            name: "Unlimited".into(),
+            price_minor: 0,
+            currency: "USD".into(),
+            interval: flame_core::billing::BillingInterval::Month,
+            trial_days: 30,
+            limits: flame_core::billing::PlanLimits::default(),
+            public: false,
+        })
+        .await
+        .expect("plan");
+    flame.plans().set_default(plan.id).await.expect("default");
+}
+
+fn uuid_literal(db: &TestDb, id: uuid::Uuid) -> String {
+    if db.name == "sqlite" { format!("x'{}'", id.simple()) } else { format!("'{id}'") }
+}
+
+#[tokio::test]
+async fn keys_rotate_in_restartable_batches() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let old = with_keys(&db, &[key("2025", 1)]).await;
+        let s = old.session(acme.owner.id, acme.company.id).await.expect("session");
+        let mut ids = Vec::new();
+        for (i, name) in ["A", "B"].iter().enumerate() {
+            let created = s
+                .integrations()
+                .create(bot(name, telegram(), Some(&format!("token-{i}"))))
+                .await
+                .expect("create");
+            ids.push(created.id);
+        }
+        let rotated = with_keys(&db, &[key("2026", 2), key("2025", 1)]).await;
+        let health = rotated.health().await;
+        assert_eq!(health.configured_keys, vec!["2026", "2025"]);
+        assert_eq!(health.keys_in_use.expect("keys")[0].key_id, "2025");
+        // Old secrets still open before the rotation runs.
+        let rs = rotated.session(acme.owner.id, acme.company.id).await.expect("session");
+        assert_eq!(
+            rs.integrations().credential(ids[0], "token").await.expect("old key").expose_secret(),
+            "token-0"
+        );
+        let done = rotated.rotate_keys(1).await.expect("rotate");
+        assert_eq!(done.resealed, 2);
+        assert_eq!(
+            rotated.rotate_keys(1).await.expect("again").resealed,
+            0,
+            "restartable: nothing left"
+        );
+        let keys = rotated.health().await.keys_in_use.expect("keys");
+        assert_eq!((keys.len(), keys[0].key_id.as_str(), keys[0].secrets), (1, "2026", 2));
+        // The new key alone now opens everything; the old key alone no longer does.
+        let new_only = with_keys(&db, &[key("2026", 2)]).await;
+        let ns = new_only.session(acme.owner.id, acme.company.id).await.expect("session");
+        assert_eq!(
+            ns.integrations().credential(ids[1], "token").await.expect("new").expose_secret(),
+            "token-1"
+        );
+        let old_only = with_keys(&db, &[key("2025", 1)]).await;
+        let os = old_only.session(acme.owner.id, acme.company.id).await.expect("session");
+        assert!(matches!(
+            os.integrations().credential(ids[1], "token").await,
+            Err(FlameError::Crypto { .. })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn integrations_are_validated_when_saved() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let globex = company(&db.flame, "Globex").await;
+        let keyed = with_keys(&db, &[key("k1", 1)]).await;
+        let s = keyed.session(acme.owner.id, acme.company.id).await.expect("session");
+        let theirs = globex.session.pipelines().default_pipeline().await.expect("pipeline");
+        let keyed_strict = Flame::open(
+            &db.url,
+            OpenOptions { encryption_key: Some(key("k1", 1)), ..OpenOptions::default() },
+        )
+        .await
+        .expect("open");
+        let strict = keyed_strict.session(acme.owner.id, acme.company.id).await.expect("session");
+        let before = snapshot(&db.url).await;
+        let mut foreign = telegram();
+        foreign.auto_create_deal = true;
+        foreign.default_pipeline_id = Some(theirs.id);
+        assert_invalid(
+            s.integrations().create(bot("Bot", foreign, None)).await,
+            "default_pipeline_id",
+        );
+        let mut no_pipeline = telegram();
+        no_pipeline.auto_create_deal = true;
+        assert_invalid(
+            s.integrations().create(bot("Bot", no_pipeline, None)).await,
+            "default_pipeline_id",
+        );
+        let mut stranger = telegram();
+        stranger.default_assignee_id = Some(globex.owner.id);
+        assert_invalid(
+            s.integrations().create(bot("Bot", stranger, None)).await,
+            "default_assignee_id",
+        );
+        let mut currency = telegram();
+        currency.deal_currency = Some("XYZ".into());
+        assert_invalid(s.integrations().create(bot("Bot", currency, None)).await, "deal_currency");
+        assert_invalid(s.integrations().create(bot(" ", telegram(), None)).await, "name");
+        assert_invalid(
+            s.integrations().create(bot("Bot", telegram(), Some(" "))).await,
+            "credentials.token",
+        );
+        let hook = |url: &str| NewIntegration {
+            name: "Hook".into(),
+            settings: IntegrationSettings::Webhook(WebhookSettings {
+                url: url.into(),
+                events: vec!["deal.*".into()],
+            }),
+            credentials: Credentials::new().with(WEBHOOK_SIGNING_SECRET, "whsec_1"),
+        };
+        for bad in [
+            "http://10.0.0.1/hook",
+            "http://169.254.169.254/latest",
+            "ftp://example.com/x",
+            "not a url",
+        ] {
+            assert_invalid(s.integrations().create(hook(bad)).await, "url");
+        }
+        // Loopback only when the host allows it (`s`'s handle does; `strict`'s does not).
+        assert_invalid(strict.integrations().create(hook("http://127.0.0.1:9/hook")).await, "url");
+        assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
+        s.integrations()
+            .create(hook("http://127.0.0.1:9/hook"))
+            .await
+            .expect("loopback allowed here");
+
+        // Names are unique; the plan limits integrations (the starter plan allows 2).
+        s.integrations().create(bot("Bot", telegram(), None)).await.expect("bot");
+        assert_conflict(s.integrations().create(bot("BOT", telegram(), None)).await);
+        flame_tests::assert_limit(
+            s.integrations().create(bot("Third", telegram(), None)).await,
+            "integrations",
+        );
+
+        // Only admins and owners manage integrations; other companies see nothing.
+        let viewer = acme
+            .session
+            .members()
+            .add(flame_core::company::NewMember {
+                email: "v@acme.test".into(),
+                name: "V".into(),
+                role: Role::Manager,
+            })
+            .await
+            .expect("member");
+        let manager = db.flame.session(viewer.user.id, acme.company.id).await.expect("session");
+        assert_forbidden(manager.integrations().list(None).await);
+        let listed = s.integrations().list(Some(IntegrationKind::Messaging)).await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_not_found(globex.session.integrations().get(listed[0].id).await);
+
+        // Updates: rename, disable, a stale version, a kind change refused.
+        let bot = &listed[0];
+        let patch = IntegrationPatch {
+            name: Some("Support bot".into()),
+            enabled: Some(false),
+            ..Default::default()
+        };
+        let updated =
+            s.integrations().update(bot.id, bot.version, patch.clone()).await.expect("update");
+        assert_eq!((updated.name.as_str(), updated.enabled), ("Support bot", false));
+        assert_conflict(s.integrations().update(bot.id, bot.version, patch).await);
+        s.integrations().delete(updated.id, updated.version).await.expect("delete");
+        assert_eq!(s.billing().usage().await.expect("usage").integrations, 1);
+    }
+}
+
+/// A Telegram integration that creates contacts and deals, with every default set.
+async fn sales_bot(
+    db: &TestDb,
+    acme: &flame_db::SignedUp,
+) -> (Flame, flame_core::IntegrationId, PipelineId, UserId) {
+    let keyed = with_keys(db, &[key("k1", 1)]).await;
+    let s = keyed.session(acme.owner.id, acme.company.id).await.expect("session");
+    let pipeline = s.pipelines().default_pipeline().await.expect("pipeline");
+    let source = s.sources().create("Telegram bot").await.expect("source");
+    let manager = s
+        .members()
+        .add(flame_core::company::NewMember {
+            email: "max@acme.test".into(),
+            name: "Max".into(),
+            role: Role::Manager,
+        })
+        .await
+        .expect("manager");
+    let mut settings = telegram();
+    settings.auto_create_deal = true;
+    settings.default_pipeline_id = Some(pipeline.id);
+    settings.default_source_id = Some(source.id);
+    settings.default_assignee_id = Some(manager.user.id);
+    settings.deal_currency = Some("RUB".into());
+    let integration =
+        s.integrations().create(bot("Sales bot", settings, Some("1:TOKEN"))).await.expect("bot");
+    (keyed, integration.id, pipeline.id, manager.user.id)
+}
+
+#[tokio::test]
+async fn an_inbound_message_creates_the_contact_the_deal_and_the_activity_once() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, integration, pipeline, manager) = sales_bot(&db, &acme).await;
+        let inbound = flame.inbound();
+        let first = inbound
+            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .await
+            .expect("handled");
+        assert_eq!(first.len(), 1);
+        let outcome = &first[0];
+        assert!(outcome.created_contact && outcome.created_deal && !outcome.duplicate);
+        let s = &acme.session;
+        let contact =
+            s.contacts().get(outcome.contact_id.expect("contact")).await.expect("contact");
+        assert_eq!(
+            (contact.first_name.as_str(), contact.last_name.as_deref()),
+            ("Test", Some("Lastname"))
+        );
+        assert_eq!(contact.owner_id, Some(manager));
+        let deal = s.deals().get(outcome.deal_id.expect("deal")).await.expect("deal");
+        assert_eq!(deal.pipeline_id, pipeline);
+        assert_eq!(deal.assignee_id, Some(manager));
+        assert_eq!(deal.value.currency().code(), "RUB");
+        assert!(deal.title.contains("Telegram"), "{}", deal.title);
+        let activities = s
+            .activities()
+            .list(
+                flame_core::activity::ActivityFilter {
+                    contact_id: Some(contact.id),
+                    ..Default::default()
+                },
+                PageRequest::default(),
+            )
+            .await
+            .expect("activities");
+        assert_eq!(activities.items.len(), 1);
+        assert_eq!(activities.items[0].body, "Hello! How much is the Pro plan?");
+        assert_eq!(activities.items[0].deal_id, Some(deal.id));
+
+        // A redelivered webhook changes nothing.
+        let before = snapshot(&db.url).await;
+        let again = inbound
+            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .await
+            .expect("again");
+        assert!(again[0].duplicate);
+        assert_eq!(again[0].deal_id, outcome.deal_id);
+        assert_eq!(snapshot(&db.url).await, before);
+
+        // The next message from the same sender joins the same contact and open deal.
+        let next = inbound
+            .handle_webhook(acme.company.id, integration, TELEGRAM_CONTACT)
+            .await
+            .expect("next");
+        assert_eq!(next[0].contact_id, outcome.contact_id);
+        assert_eq!(next[0].deal_id, outcome.deal_id);
+        assert!(!next[0].created_contact && !next[0].created_deal);
+        // Updates that carry no message do nothing.
+        assert!(
+            inbound
+                .handle_webhook(acme.company.id, integration, TELEGRAM_EDITED)
+                .await
+                .expect("edit")
+                .is_empty()
+        );
+        let events: Vec<String> = s
+            .events()
+            .list(PageRequest::first(100))
+            .await
+            .expect("events")
+            .items
+            .into_iter()
+            .map(|e| e.payload.event_type().to_owned())
+            .collect();
+        for expected in ["contact.created", "deal.created", "activity.created"] {
+            assert!(events.iter().any(|e| e == expected), "{expected} in {events:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, integration, _, _) = sales_bot(&db, &acme).await;
+        // A WhatsApp number already in the CRM is the same person.
+        let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let mut wa = MessagingSettings::new(MessagingPlatform::WhatsApp);
+        wa.auto_create_contact = true;
+        let whatsapp = keyed.integrations().create(bot("WhatsApp", wa, None)).await;
+        let whatsapp = match whatsapp {
+            Ok(w) => w,
+            Err(e) => panic!("{e:?}"),
+        };
+        let known = acme
+            .session
+            .contacts()
+            .create(flame_core::contact::NewContact {
+                first_name: "Sheena".into(),
+                phone: Some("+1 650-555-1234".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("contact");
+        let outcomes = flame
+            .inbound()
+            .handle_webhook(acme.company.id, whatsapp.id, WHATSAPP_TWO)
+            .await
+            .expect("two");
+        // The image in between is skipped; the two text messages are filed.
+        assert_eq!(outcomes.len(), 2);
+        assert_eq!(outcomes[0].contact_id, Some(known.id), "matched by normalized phone");
+        assert!(!outcomes[0].created_contact);
+        assert!(outcomes[1].created_contact);
+        let ivan = acme
+            .session
+            .contacts()
+            .get(outcomes[1].contact_id.expect("contact"))
+            .await
+            .expect("ivan");
+        assert_eq!(
+            (ivan.first_name.as_str(), ivan.phone.as_ref().map(|p| p.as_str())),
+            ("Иван", Some("+79991234567"))
+        );
+        assert!(outcomes.iter().all(|o| o.deal_id.is_none()), "this integration opens no deals");
+
+        // Malformed payloads, foreign or unknown integrations: typed errors, nothing written.
+        let globex = company(&db.flame, "Globex").await;
+        let before = snapshot(&db.url).await;
+        assert_invalid(
+            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_MALFORMED).await,
+            "message.date",
+        );
+        assert!(matches!(
+            flame.inbound().handle_webhook(acme.company.id, integration, b"{not json").await,
+            Err(FlameError::Validation { .. })
+        ));
+        assert_not_found(
+            flame.inbound().handle_webhook(globex.company.id, integration, TELEGRAM_TEXT).await,
+        );
+        assert_not_found(
+            flame
+                .inbound()
+                .handle_webhook(acme.company.id, flame_core::IntegrationId::new(), TELEGRAM_TEXT)
+                .await,
+        );
+        // A Telegram body sent to the WhatsApp integration is not its format.
+        assert!(
+            flame
+                .inbound()
+                .handle_webhook(acme.company.id, whatsapp.id, TELEGRAM_TEXT)
+                .await
+                .is_err()
+        );
+        let mut after = snapshot(&db.url).await;
+        after.retain(|(t, _)| {
+            ![
+                "companies",
+                "users",
+                "memberships",
+                "subscriptions",
+                "pipelines",
+                "stages",
+                "sources",
+                "outbox",
+            ]
+            .contains(t)
+        });
+        let mut expected = before.clone();
+        expected.retain(|(t, _)| {
+            ![
+                "companies",
+                "users",
+                "memberships",
+                "subscriptions",
+                "pipelines",
+                "stages",
+                "sources",
+                "outbox",
+            ]
+            .contains(t)
+        });
+        assert_eq!(after, expected, "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn defaults_deleted_after_saving_are_a_clear_error_at_use() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, integration, _, manager) = sales_bot(&db, &acme).await;
+        acme.session.members().remove(manager).await.expect("remove the default assignee");
+        let before = snapshot(&db.url).await;
+        assert_invalid(
+            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_TEXT).await,
+            "default_assignee_id",
+        );
+        assert_eq!(snapshot(&db.url).await, before);
+        assert_eq!(count_rows(&db.url, "inbound_messages").await, 0);
+
+        // A disabled integration takes nothing; a read-only company neither.
+        let s = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let current = s.integrations().get(integration).await.expect("get");
+        let patch = IntegrationPatch { enabled: Some(false), ..Default::default() };
+        s.integrations().update(integration, current.version, patch).await.expect("disable");
+        assert_conflict(
+            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_TEXT).await,
+        );
+    }
+}
