@@ -11,11 +11,13 @@
 
 mod accounts;
 mod error;
+mod integrations;
 mod objects;
 mod types;
 
 pub use accounts::*;
 pub use error::FlameError;
+pub use integrations::*;
 pub use objects::*;
 pub use types::*;
 

@@ -101,6 +101,18 @@ impl Flame {
         Ok(self.inner.set_platform_admin(user, admin).await?.into())
     }
 
+    /// Inbound messages for messaging integrations.
+    pub fn inbound(&self) -> Arc<crate::integrations::Inbound> {
+        Arc::new(crate::integrations::Inbound { inner: self.inner.inbound() })
+    }
+
+    /// Re-encrypts every credential sealed by an older key under the primary key, `batch`
+    /// at a time; safe to interrupt and run again.
+    pub async fn rotate_keys(&self, batch: u32) -> Result<crate::integrations::Rotation> {
+        let r = self.inner.rotate_keys(batch).await?;
+        Ok(crate::integrations::Rotation { resealed: r.resealed, remaining: r.remaining })
+    }
+
     /// The host's billing hooks (payments, expiry).
     pub fn subscriptions(&self) -> Arc<crate::accounts::Subscriptions> {
         Arc::new(crate::accounts::Subscriptions { inner: self.inner.subscriptions() })
@@ -186,6 +198,11 @@ impl Session {
     /// Invitations to join the company.
     pub fn invitations(&self) -> Arc<crate::accounts::Invitations> {
         Arc::new(crate::accounts::Invitations { inner: self.inner.invitations() })
+    }
+
+    /// The company's integrations (admins and owners).
+    pub fn integrations(&self) -> Arc<crate::integrations::Integrations> {
+        Arc::new(crate::integrations::Integrations { inner: self.inner.integrations() })
     }
 
     /// Platform administration (platform administrators only).

@@ -59,6 +59,7 @@ parsers! {
     activity_id, opt_activity_id => fc::ActivityId;
     api_token_id, opt_api_token_id => fc::ApiTokenId;
     invitation_id, opt_invitation_id => fc::InvitationId;
+    integration_id, opt_integration_id => fc::IntegrationId;
 }
 
 fn date_text(d: time::Date) -> String {
@@ -237,6 +238,15 @@ pub struct OpenOptions {
     /// The longest lockout.
     #[uniffi(default)]
     pub lockout_max: Option<Duration>,
+    /// The key that encrypts integration credentials.
+    #[uniffi(default)]
+    pub encryption_key: Option<std::sync::Arc<crate::integrations::EncryptionKey>>,
+    /// Older keys, still able to decrypt, for rotation (`Flame.rotateKeys`).
+    #[uniffi(default)]
+    pub previous_keys: Vec<std::sync::Arc<crate::integrations::EncryptionKey>>,
+    /// Whether webhook URLs may point at loopback addresses (tests, local development).
+    #[uniffi(default)]
+    pub webhook_allow_loopback: bool,
 }
 
 impl From<OpenOptions> for flame_db::OpenOptions {
@@ -258,13 +268,24 @@ impl From<OpenOptions> for flame_db::OpenOptions {
                 max_lockout: o.lockout_max.map_or(d.lockout.max_lockout, span),
             },
             password_hasher: d.password_hasher,
-            encryption_key: None,
+            encryption_key: o.encryption_key.map(|k| k.inner.clone()),
+            previous_keys: o.previous_keys.iter().map(|k| k.inner.clone()).collect(),
+            webhook_allow_loopback: o.webhook_allow_loopback,
         }
     }
 }
 
 fn span(d: Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
+}
+
+/// How many stored credentials one key seals.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct KeyUse {
+    /// The key's id.
+    pub key_id: String,
+    /// How many credentials it seals.
+    pub secrets: u64,
 }
 
 /// Subscriptions by status, as of now.
@@ -316,6 +337,10 @@ pub struct Health {
     pub schema_matches: bool,
     /// Whether an encryption key is configured.
     pub encryption_configured: bool,
+    /// The ids of the configured keys, the primary first.
+    pub configured_keys: Vec<String>,
+    /// How many stored credentials each key id seals (`null` when unreachable).
+    pub keys_in_use: Option<Vec<KeyUse>>,
     /// Row counts (`null` when unreachable).
     pub counts: Option<Counts>,
 }
@@ -330,6 +355,10 @@ impl From<flame_db::Health> for Health {
             expected_schema_version: h.expected_schema_version,
             schema_matches: h.schema_matches,
             encryption_configured: h.encryption_configured,
+            configured_keys: h.configured_keys,
+            keys_in_use: h.keys_in_use.map(|keys| {
+                keys.into_iter().map(|k| KeyUse { key_id: k.key_id, secrets: k.secrets }).collect()
+            }),
             counts: h.counts.map(|c| Counts {
                 users: c.users,
                 companies: c.companies,

@@ -312,4 +312,40 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(health.counts?.subscriptionsByStatus.active, 1)
         await flame.closeStore()
     }
+
+    func testIntegrations() async throws {
+        let url = "sqlite://\(dir.appendingPathComponent("integrations.db").path)"
+        let key = try EncryptionKey.fromBytes(id: "k1", bytes: Data(repeating: 7, count: 32))
+        let flame = try await Flame.open(url: url, options: OpenOptions(encryptionKey: key, webhookAllowLoopback: true))
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let pipeline = try await acme.session.pipelines().defaultPipeline()
+        let bot = try await acme.session.integrations().create(
+            name: "Sales bot",
+            settings: .messaging(
+                platform: .telegram, autoCreateContact: true, autoCreateDeal: true, defaultSourceId: nil,
+                defaultPipelineId: pipeline.id, defaultAssigneeId: nil, dealCurrency: "RUB"),
+            credentials: ["token": "123:SECRET"])
+        XCTAssertEqual(bot.credentialFields, ["token"])
+        XCTAssertFalse(String(describing: bot).contains("SECRET"))
+        let update = Data(
+            """
+            {"update_id": 1, "message": {"message_id": 7, "from": {"id": 42, "is_bot": false, "first_name": "Ivan"},
+             "chat": {"id": 42, "type": "private"}, "date": 1441645532, "text": "How much?"}}
+            """.utf8)
+        let first = try await flame.inbound().handleWebhook(companyId: acme.company.id, integrationId: bot.id, body: update)
+        XCTAssertEqual(first.count, 1)
+        XCTAssertTrue(first[0].createdContact && first[0].createdDeal)
+        let again = try await flame.inbound().handleWebhook(companyId: acme.company.id, integrationId: bot.id, body: update)
+        XCTAssertTrue(again[0].duplicate)
+        let ssrf = await flameError {
+            try await acme.session.integrations().create(
+                name: "Hook", settings: .webhook(url: "http://10.0.0.1/x", events: ["deal.*"]),
+                credentials: ["signing_secret": "whsec_1"])
+        }
+        guard case .Validation(let field, _) = ssrf else { return XCTFail("\(String(describing: ssrf))") }
+        XCTAssertEqual(field, "url")
+        let health = await flame.health()
+        XCTAssertEqual(health.configuredKeys, ["k1"])
+        await flame.closeStore()
+    }
 }

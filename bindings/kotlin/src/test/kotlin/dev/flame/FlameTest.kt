@@ -376,4 +376,56 @@ class FlameTest {
         assertEquals(1uL, counts.trialing)
         flame.closeStore()
     }
+
+    @Test
+    fun integrations() = runBlocking {
+        val url = "sqlite://${dir.resolve("integrations.db")}"
+        val key = EncryptionKey.fromBytes("k1", ByteArray(32) { 7 })
+        assertFalse(key.toString().contains("7, 7"), key.toString())
+        val flame = Flame.open(url, OpenOptions(encryptionKey = key, webhookAllowLoopback = true))
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val pipeline = acme.session.pipelines().defaultPipeline()
+
+        // A Telegram bot that files every first message as a contact and a deal.
+        val bot = acme.session.integrations().create(
+            "Sales bot",
+            IntegrationSettings.Messaging(
+                MessagingPlatform.TELEGRAM, true, true, null, pipeline.id, null, "RUB",
+            ),
+            mapOf("token" to "123:SECRET"),
+        )
+        assertEquals(listOf("token"), bot.credentialFields)
+        assertFalse(bot.toString().contains("SECRET"), bot.toString())
+        assertEquals("123:SECRET", acme.session.integrations().credential(bot.id, "token").expose())
+
+        val update = """{"update_id": 1, "message": {"message_id": 7, "from": {"id": 42, "is_bot": false,
+            "first_name": "Ivan", "last_name": "Petrov"}, "chat": {"id": 42, "type": "private"},
+            "date": 1441645532, "text": "How much?"}}""".toByteArray()
+        val first = flame.inbound().handleWebhook(acme.company.id, bot.id, update).single()
+        assertTrue(first.createdContact && first.createdDeal)
+        assertEquals("Ivan", acme.session.contacts().get(first.contactId!!).firstName)
+        assertEquals("RUB", acme.session.deals().get(first.dealId!!).value.currency)
+        assertTrue(flame.inbound().handleWebhook(acme.company.id, bot.id, update).single().duplicate)
+        val malformed = assertThrows<FlameException.Validation> {
+            runBlocking { flame.inbound().handleWebhook(acme.company.id, bot.id, "{}".toByteArray()) }
+        }
+        assertTrue(malformed.field.isNotEmpty())
+
+        // Webhook URLs pass the SSRF rules; the key rotates.
+        val ssrf = assertThrows<FlameException.Validation> {
+            runBlocking {
+                acme.session.integrations().create(
+                    "Hook", IntegrationSettings.Webhook("http://169.254.169.254/x", listOf("deal.*")),
+                    mapOf("signing_secret" to "whsec_1"),
+                )
+            }
+        }
+        assertEquals("url", ssrf.field)
+        flame.closeStore()
+        val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
+        val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
+        assertEquals(1uL, rotated.rotateKeys(10u).resealed)
+        assertEquals(listOf("k2"), rotated.health().keysInUse!!.map { it.keyId })
+        rotated.closeStore()
+    }
 }

@@ -1,0 +1,467 @@
+//! Integrations on the uniffi surface: encryption keys, the four kinds with their settings,
+//! inbound messages and key rotation. Credentials and keys cross as function arguments or
+//! objects, never as record fields, so that no printed record shows them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use fc::integration::accounting::AccountingPlatform as CoreAccounting;
+use fc::integration::advertising::AdvertisingPlatform as CoreAdvertising;
+use fc::integration::messaging::MessagingPlatform as CoreMessaging;
+use flame_db::core as fc;
+
+use crate::error::Result;
+use crate::types::*;
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+/// A 256-bit key that encrypts integration credentials, with the id stored ciphertexts name
+/// it by. It prints nothing.
+#[derive(uniffi::Object)]
+pub struct EncryptionKey {
+    pub(crate) inner: fc::crypto::EncryptionKey,
+}
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionKey").field("id", &self.inner.id()).finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl EncryptionKey {
+    /// A key from its 32 raw bytes.
+    #[uniffi::constructor]
+    pub fn from_bytes(id: String, bytes: Vec<u8>) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { inner: fc::crypto::EncryptionKey::from_bytes(&id, &bytes)? }))
+    }
+
+    /// A key from its base64 text (44 characters for 32 bytes).
+    #[uniffi::constructor]
+    pub fn from_base64(id: String, text: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { inner: fc::crypto::EncryptionKey::from_base64(&id, &text)? }))
+    }
+
+    /// A key from the base64 text in the environment variable `variable`.
+    #[uniffi::constructor]
+    pub fn from_env(id: String, variable: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { inner: fc::crypto::EncryptionKey::from_env(&id, &variable)? }))
+    }
+
+    /// The key's id.
+    pub fn id(&self) -> String {
+        self.inner.id().to_owned()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/// Two-way conversion between a uniffi enum and a core platform enum.
+macro_rules! platform_enum {
+    ($(#[$doc:meta])* $name:ident => $core:ident { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl From<$core> for $name {
+            fn from(v: $core) -> Self {
+                match v {
+                    $($core::$variant => Self::$variant,)*
+                }
+            }
+        }
+
+        impl From<$name> for $core {
+            fn from(v: $name) -> Self {
+                match v {
+                    $($name::$variant => $core::$variant,)*
+                }
+            }
+        }
+    };
+}
+
+platform_enum! {
+    /// A messaging platform.
+    MessagingPlatform => CoreMessaging {
+        /// Telegram (a bot).
+        Telegram,
+        /// WhatsApp (Business Cloud API).
+        WhatsApp,
+        /// VK.
+        Vk,
+        /// Viber.
+        Viber,
+        /// Instagram.
+        Instagram,
+        /// Email.
+        Email,
+        /// SMS.
+        Sms,
+    }
+}
+
+platform_enum! {
+    /// An accounting system.
+    AccountingPlatform => CoreAccounting {
+        /// 1C:Enterprise.
+        OneC,
+        /// MoySklad.
+        MoySklad,
+        /// QuickBooks Online.
+        QuickBooks,
+        /// Xero.
+        Xero,
+        /// Another system fed the invoice JSON.
+        Other,
+    }
+}
+
+platform_enum! {
+    /// An advertising platform.
+    AdvertisingPlatform => CoreAdvertising {
+        /// Yandex Direct.
+        YandexDirect,
+        /// VK Ads.
+        VkAds,
+        /// Google Ads.
+        GoogleAds,
+        /// Meta (Facebook, Instagram).
+        Meta,
+        /// TikTok Ads.
+        TikTok,
+        /// Another platform.
+        Other,
+    }
+}
+
+/// What an integration does, by kind.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum IntegrationSettings {
+    /// A messaging channel: inbound messages become contacts, deals and activities.
+    Messaging {
+        /// The platform.
+        platform: MessagingPlatform,
+        /// Whether an unknown sender becomes a contact.
+        auto_create_contact: bool,
+        /// Whether a contact without an open deal gets one.
+        auto_create_deal: bool,
+        /// The source of what it creates.
+        default_source_id: Option<String>,
+        /// The pipeline its deals open in (required with `autoCreateDeal`).
+        default_pipeline_id: Option<String>,
+        /// The member its records are assigned to.
+        default_assignee_id: Option<String>,
+        /// The currency of its deals (`USD` when `null`).
+        deal_currency: Option<String>,
+    },
+    /// An accounting system: won deals become invoice documents.
+    Accounting {
+        /// The system.
+        platform: AccountingPlatform,
+        /// VAT rate in basis points (2000 = 20 %).
+        vat_rate_bp: u32,
+        /// Whether deal amounts include VAT.
+        vat_included: bool,
+        /// Whether winning a deal queues its invoice.
+        invoice_on_won: bool,
+    },
+    /// An advertising account: lead forms become contacts and deals.
+    Advertising {
+        /// The platform.
+        platform: AdvertisingPlatform,
+        /// Whether a lead opens a deal.
+        auto_create_deal: bool,
+        /// The pipeline its deals open in.
+        default_pipeline_id: Option<String>,
+        /// The member its records are assigned to.
+        default_assignee_id: Option<String>,
+    },
+    /// An outgoing webhook.
+    Webhook {
+        /// Where events are posted.
+        url: String,
+        /// Event types: exact (`deal.won`), families (`deal.*`) or `*`.
+        events: Vec<String>,
+    },
+}
+
+impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
+    fn from(s: fc::integration::IntegrationSettings) -> Self {
+        use fc::integration::IntegrationSettings as S;
+        match s {
+            S::Messaging(m) => Self::Messaging {
+                platform: m.platform.into(),
+                auto_create_contact: m.auto_create_contact,
+                auto_create_deal: m.auto_create_deal,
+                default_source_id: opt_id(m.default_source_id),
+                default_pipeline_id: opt_id(m.default_pipeline_id),
+                default_assignee_id: opt_id(m.default_assignee_id),
+                deal_currency: m.deal_currency,
+            },
+            S::Accounting(a) => Self::Accounting {
+                platform: a.platform.into(),
+                vat_rate_bp: a.vat_rate_bp,
+                vat_included: a.vat_included,
+                invoice_on_won: a.invoice_on_won,
+            },
+            S::Advertising(a) => Self::Advertising {
+                platform: a.platform.into(),
+                auto_create_deal: a.auto_create_deal,
+                default_pipeline_id: opt_id(a.default_pipeline_id),
+                default_assignee_id: opt_id(a.default_assignee_id),
+            },
+            S::Webhook(w) => Self::Webhook { url: w.url, events: w.events },
+        }
+    }
+}
+
+impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
+    type Error = crate::error::FlameError;
+    fn try_from(s: IntegrationSettings) -> Result<Self> {
+        use fc::integration::IntegrationSettings as S;
+        use fc::integration::record::{AccountingSettings, AdvertisingSettings, WebhookSettings};
+        Ok(match s {
+            IntegrationSettings::Messaging {
+                platform,
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id,
+                default_pipeline_id,
+                default_assignee_id,
+                deal_currency,
+            } => S::Messaging(fc::integration::messaging::MessagingSettings {
+                platform: platform.into(),
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id: opt_source_id("default_source_id", default_source_id)?,
+                default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
+                default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
+                deal_currency,
+            }),
+            IntegrationSettings::Accounting {
+                platform,
+                vat_rate_bp,
+                vat_included,
+                invoice_on_won,
+            } => S::Accounting(AccountingSettings {
+                platform: platform.into(),
+                vat_rate_bp,
+                vat_included,
+                invoice_on_won,
+            }),
+            IntegrationSettings::Advertising {
+                platform,
+                auto_create_deal,
+                default_pipeline_id,
+                default_assignee_id,
+            } => S::Advertising(AdvertisingSettings {
+                platform: platform.into(),
+                auto_create_deal,
+                default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
+                default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
+            }),
+            IntegrationSettings::Webhook { url, events } => {
+                S::Webhook(WebhookSettings { url, events })
+            }
+        })
+    }
+}
+
+/// An integration (its credentials are never shown; only their field names).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Integration {
+    /// Its id.
+    pub id: String,
+    /// The company.
+    pub company_id: String,
+    /// Its name.
+    pub name: String,
+    /// Disabled integrations receive and send nothing.
+    pub enabled: bool,
+    /// What it does.
+    pub settings: IntegrationSettings,
+    /// The names of its credentials.
+    pub credential_fields: Vec<String>,
+    /// When it was created.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+impl From<fc::integration::Integration> for Integration {
+    fn from(i: fc::integration::Integration) -> Self {
+        Self {
+            id: id(i.id),
+            company_id: id(i.company_id),
+            name: i.name,
+            enabled: i.enabled,
+            settings: i.settings.into(),
+            credential_fields: i.credential_fields,
+            created_at: time(i.created_at),
+            updated_at: time(i.updated_at),
+            version: i.version,
+        }
+    }
+}
+
+/// Changes to an integration; `null` leaves a field as it is.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct IntegrationPatch {
+    /// A new name.
+    #[uniffi(default)]
+    pub name: Option<String>,
+    /// Enable or disable.
+    #[uniffi(default)]
+    pub enabled: Option<bool>,
+    /// New settings of the same kind.
+    #[uniffi(default)]
+    pub settings: Option<IntegrationSettings>,
+}
+
+fn credentials(map: HashMap<String, String>) -> fc::integration::Credentials {
+    map.into_iter().fold(fc::integration::Credentials::new(), |c, (k, v)| c.with(&k, v))
+}
+
+/// What handling one inbound message did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct InboundOutcome {
+    /// The message's id on the platform.
+    pub external_message_id: String,
+    /// A redelivered message: nothing changed.
+    pub duplicate: bool,
+    /// The contact it was filed under.
+    pub contact_id: Option<String>,
+    /// Whether that contact was created for it.
+    pub created_contact: bool,
+    /// The deal it was filed under.
+    pub deal_id: Option<String>,
+    /// Whether that deal was opened for it.
+    pub created_deal: bool,
+    /// The activity recording it.
+    pub activity_id: Option<String>,
+}
+
+impl From<flame_db::InboundOutcome> for InboundOutcome {
+    fn from(o: flame_db::InboundOutcome) -> Self {
+        Self {
+            external_message_id: o.external_message_id,
+            duplicate: o.duplicate,
+            contact_id: opt_id(o.contact_id),
+            created_contact: o.created_contact,
+            deal_id: opt_id(o.deal_id),
+            created_deal: o.created_deal,
+            activity_id: opt_id(o.activity_id),
+        }
+    }
+}
+
+/// What a key rotation did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Rotation {
+    /// Secrets re-encrypted under the primary key.
+    pub resealed: u64,
+    /// Secrets still under another key.
+    pub remaining: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+/// The company's integrations (admins and owners).
+#[derive(Debug, uniffi::Object)]
+pub struct Integrations {
+    pub(crate) inner: flame_db::Integrations,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Integrations {
+    /// Creates an integration; `credentials` (field → secret) are sealed with the store's key.
+    #[uniffi::method(default(credentials))]
+    pub async fn create(
+        &self,
+        name: String,
+        settings: IntegrationSettings,
+        credentials: HashMap<String, String>,
+    ) -> Result<Integration> {
+        let input = fc::integration::NewIntegration {
+            name,
+            settings: settings.try_into()?,
+            credentials: self::credentials(credentials),
+        };
+        Ok(self.inner.create(input).await?.into())
+    }
+
+    /// One integration.
+    pub async fn get(&self, id: String) -> Result<Integration> {
+        Ok(self.inner.get(integration_id("id", &id)?).await?.into())
+    }
+
+    /// The integrations, by creation.
+    pub async fn list(&self) -> Result<Vec<Integration>> {
+        Ok(self.inner.list(None).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// Applies `patch` to the integration read at `version`; `credentials` set or replace
+    /// fields.
+    #[uniffi::method(default(credentials))]
+    pub async fn update(
+        &self,
+        id: String,
+        version: i64,
+        patch: IntegrationPatch,
+        credentials: HashMap<String, String>,
+    ) -> Result<Integration> {
+        let core = fc::integration::IntegrationPatch {
+            name: patch.name,
+            enabled: patch.enabled,
+            settings: patch.settings.map(TryInto::try_into).transpose()?,
+            credentials: self::credentials(credentials),
+        };
+        Ok(self.inner.update(integration_id("id", &id)?, version, core).await?.into())
+    }
+
+    /// Deletes the integration read at `version`.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        Ok(self.inner.delete(integration_id("id", &id)?, version).await?)
+    }
+
+    /// The decrypted credential `field`, for the host's platform adapter.
+    pub async fn credential(
+        &self,
+        id: String,
+        field: String,
+    ) -> Result<Arc<crate::accounts::Secret>> {
+        let secret = self.inner.credential(integration_id("id", &id)?, &field).await?;
+        Ok(crate::accounts::Secret::new(secret))
+    }
+}
+
+/// Inbound messages for messaging integrations (trusted host calls).
+#[derive(Debug, uniffi::Object)]
+pub struct Inbound {
+    pub(crate) inner: flame_db::Inbound,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Inbound {
+    /// Handles a platform's webhook body (Telegram `Update`, WhatsApp Cloud API webhook).
+    pub async fn handle_webhook(
+        &self,
+        company_id: String,
+        integration_id: String,
+        body: Vec<u8>,
+    ) -> Result<Vec<InboundOutcome>> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        let outcomes = self.inner.handle_webhook(company, integration, &body).await?;
+        Ok(outcomes.into_iter().map(Into::into).collect())
+    }
+}
