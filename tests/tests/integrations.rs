@@ -557,3 +557,60 @@ async fn defaults_deleted_after_saving_are_a_clear_error_at_use() {
         );
     }
 }
+
+/// Collects everything logged while a test runs.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn credentials_never_reach_logs_events_errors_or_debug_output() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let secret = "7777:TOP-SECRET-BOT-TOKEN";
+    let mut shown = String::new();
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, integration, _, _) = sales_bot(&db, &acme).await;
+        let s = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let current = s.integrations().get(integration).await.expect("get");
+        let patch = IntegrationPatch {
+            credentials: Credentials::new().with("token", secret),
+            ..Default::default()
+        };
+        shown += &format!("{patch:?}");
+        let updated =
+            s.integrations().update(integration, current.version, patch).await.expect("update");
+        shown += &format!("{updated:?} {flame:?}");
+        flame
+            .inbound()
+            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .await
+            .expect("inbound");
+        let wrong = with_keys(&db, &[key("k1", 3)]).await;
+        let ws = wrong.session(acme.owner.id, acme.company.id).await.expect("session");
+        shown += &format!("{:?}", ws.integrations().credential(integration, "token").await);
+        shown += &format!("{:?}", flame.rotate_keys(10).await);
+        let events = s.events().list(PageRequest::first(200)).await.expect("events");
+        shown += &serde_json::to_string(&events.items).expect("json");
+        shown += &format!("{:?}", flame.health().await);
+    }
+    let logged = String::from_utf8_lossy(&logs.0.lock().expect("log buffer")).into_owned();
+    assert!(!logged.is_empty());
+    assert!(!shown.contains("TOP-SECRET"), "{shown}");
+    assert!(!logged.contains("TOP-SECRET"), "a log line showed the credential");
+}
