@@ -1,6 +1,6 @@
-"""Flame in five minutes, from Python: sign a company up, add people, contacts and deals,
-move the deals through the pipeline, win one, lose one, then print the health report and a
-pipeline summary. The same tour as examples/quickstart.rs.
+"""Flame in five minutes, from Python: sign a company up with a password and log in, add
+people, contacts and deals, move the deals through the pipeline, win one, lose one, then print
+the health report and a pipeline summary. The same tour as examples/quickstart.rs.
 
     python examples/quickstart.py                       # SQLite file in a temp dir
     python examples/quickstart.py postgres://.../db     # PostgreSQL
@@ -28,9 +28,18 @@ def main(argv: list[str]) -> int:
     pid = os.getpid()
 
     with flame.open(url) as store:
-        signed = store.sign_up("Acme Robotics", f"olga+{pid}@acme.test", "Olga Owner")
-        owner = signed.session
+        email = f"olga+{pid}@acme.test"
+        password = "correct horse battery"
+        signed = store.sign_up("Acme Robotics", email, "Olga Owner", password=password)
         print(f"Signed up {signed.company.name} (owner {signed.owner.email})")
+
+        # Log in with the password; the session token resumes the session later (a cookie, a
+        # keychain). It is a secret: print it, log it or store it in plain text nowhere.
+        owner = store.login(email, password)
+        token = owner.token()
+        assert token is not None
+        owner = store.authenticate(token)
+        print(f"Logged in as {owner.role} until {owner.expires_at:%Y-%m-%d %H:%M} UTC")
 
         manager = owner.members.add(f"max+{pid}@acme.test", "Max Manager", "manager")
         print(f"Added {manager.user.name} as {manager.membership.role}")
@@ -89,14 +98,27 @@ def main(argv: list[str]) -> int:
                 f"  rows               {c.users} users, {c.companies} companies, "
                 f"{c.subscriptions} subscriptions, {c.contacts} contacts, {c.deals} deals"
             )
+            s = c.subscriptions_by_status
+            print(
+                f"  subscriptions      {s.trialing} trialing, {s.active} active, "
+                f"{s.past_due} past due, {s.canceled} canceled, {s.expired} expired"
+            )
 
         print(f"\nPipeline {pipeline.name}")
         for row in owner.pipelines.summary(pipeline.id):
             totals = " + ".join(str(m) for m in row.totals) or "-"
             print(f"  {row.stage.name:<10} {row.deal_count:>3} deal(s)  {totals}")
 
+        usage = owner.billing.usage()
+        plan = owner.billing.plan()
+        print(
+            f"\nPlan {plan.name}: {usage.seats} seat(s), {usage.contacts} contacts, "
+            f"{usage.deals} deals in use"
+        )
+
         events = owner.events.list(limit=100)
-        print(f"\n{len(events.items)} events written to the outbox")
+        print(f"{len(events.items)} events written to the outbox")
+        owner.logout()
     return 0
 
 

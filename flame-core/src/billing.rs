@@ -363,8 +363,25 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// A trial of `plan` for `company` starting `now`.
+    /// The subscription a new company starts with on `plan`: a trial of the plan's
+    /// `trial_days`. A plan without trial days starts active when it is free (for a year, then
+    /// renewed by a recorded payment) and, when it is paid, is read-only until its first
+    /// payment.
     pub fn start_trial(company_id: CompanyId, plan: &Plan, now: OffsetDateTime) -> Self {
+        if plan.trial_days == 0 && plan.price.amount_minor() == 0 {
+            return Self {
+                id: SubscriptionId::new(),
+                company_id,
+                plan_id: plan.id,
+                status: SubscriptionStatus::Active,
+                trial_ends_at: None,
+                current_period_start: now,
+                current_period_end: now + Duration::days(365),
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+        }
         let end = now + Duration::days(i64::from(plan.trial_days));
         Self {
             id: SubscriptionId::new(),
@@ -415,12 +432,13 @@ impl Subscription {
     /// The subscription after a failed payment: an active one falls past due, a trial that
     /// could not convert expires, a past-due one stays past due.
     pub fn payment_failed(&self, now: OffsetDateTime) -> Result<Self> {
-        match self.status_at(now) {
+        let current = Self { status: self.status_at(now), ..self.clone() };
+        match current.status {
             SubscriptionStatus::PastDue => {
-                Ok(Self { updated_at: now, version: self.version + 1, ..self.clone() })
+                Ok(Self { updated_at: now, version: self.version + 1, ..current })
             }
-            SubscriptionStatus::Trialing => self.transition(SubscriptionStatus::Expired, now),
-            _ => self.transition(SubscriptionStatus::PastDue, now),
+            SubscriptionStatus::Trialing => current.transition(SubscriptionStatus::Expired, now),
+            _ => current.transition(SubscriptionStatus::PastDue, now),
         }
     }
 
@@ -606,6 +624,25 @@ mod tests {
         }
         .validate()
         .expect("valid plan")
+    }
+
+    #[test]
+    fn plans_without_trial_days_start_active_when_free_and_read_only_when_paid() {
+        let now = crate::clock::now();
+        let mut free = plan(PlanLimits::default());
+        free.trial_days = 0;
+        free.price = Money::from_minor(0, free.price.currency()).expect("zero");
+        let s = Subscription::start_trial(CompanyId::new(), &free, now);
+        assert_eq!(s.status_at(now), SubscriptionStatus::Active);
+        let mut paid = plan(PlanLimits::default());
+        paid.trial_days = 0;
+        let s = Subscription::start_trial(CompanyId::new(), &paid, now);
+        assert_eq!(s.status_at(now), SubscriptionStatus::Expired);
+        // A failed payment on a lapsed trial names the status it really has.
+        assert!(matches!(
+            s.payment_failed(now),
+            Err(FlameError::InvalidTransition { from, .. }) if from == "expired"
+        ));
     }
 
     #[test]

@@ -99,6 +99,17 @@ pub enum EventPayload {
         /// The contact.
         contact_id: ContactId,
     },
+    /// Contacts were imported in bulk (one event per batch rather than one per contact).
+    #[serde(rename = "contacts.imported")]
+    ContactsImported {
+        /// How many.
+        count: u64,
+        /// The first contact of the batch (ids are time-ordered: the batch is the range
+        /// from `first_id` to `last_id`).
+        first_id: ContactId,
+        /// The last contact of the batch.
+        last_id: ContactId,
+    },
     /// A deal was created.
     #[serde(rename = "deal.created")]
     DealCreated {
@@ -198,6 +209,7 @@ impl EventPayload {
             Self::ContactCreated { .. } => "contact.created",
             Self::ContactUpdated { .. } => "contact.updated",
             Self::ContactDeleted { .. } => "contact.deleted",
+            Self::ContactsImported { .. } => "contacts.imported",
             Self::DealCreated { .. } => "deal.created",
             Self::DealUpdated { .. } => "deal.updated",
             Self::DealStageChanged { .. } => "deal.stage_changed",
@@ -222,6 +234,7 @@ impl EventPayload {
             Self::ContactCreated { contact_id }
             | Self::ContactUpdated { contact_id }
             | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),
+            Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
             Self::DealCreated { deal_id, .. }
             | Self::DealUpdated { deal_id }
             | Self::DealStageChanged { deal_id, .. }

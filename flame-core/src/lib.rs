@@ -22,6 +22,7 @@ pub mod email;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod import;
 pub mod integration;
 pub mod money;
 pub mod page;

@@ -351,7 +351,8 @@ impl Flame {
             (Some(row), _) => {
                 let id: UserId = row.id("id")?;
                 if let Some(p) = &input.password {
-                    let hash = self.hash_password(Password::new("password", p, None)?).await?;
+                    let password = Password::new("password", p, Some(&invitation.email))?;
+                    let hash = self.hash_password(password).await?;
                     store_password_if_unset(&mut tx, id, &hash, now).await?;
                 }
                 id

@@ -369,7 +369,8 @@ impl Members {
     /// The session's user leaves the company (their records become unassigned). The last
     /// owner cannot leave: transfer ownership first.
     pub async fn leave(&self) -> Result<()> {
-        self.session.authorize(Action::Read, Resource::Member).await?;
+        // Leaving is the user's own account decision: not open to API tokens.
+        self.session.authorize(Action::Update, Resource::Account).await?;
         let me = self.session.user_id();
         self.remove_member(me, true).await
     }

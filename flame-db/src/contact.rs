@@ -65,7 +65,7 @@ pub(crate) async fn ensure_exists(
 /// The company's contacts.
 #[derive(Debug, Clone)]
 pub struct Contacts {
-    session: Session,
+    pub(crate) session: Session,
 }
 
 impl Contacts {
@@ -263,26 +263,5 @@ pub(crate) fn non_blank(text: Option<&str>, field: &str) -> Result<Option<String
 
 /// Inserts a validated contact (its usage already reserved).
 pub(crate) async fn insert(tx: &mut Tx, contact: &Contact) -> Result<()> {
-    tx.execute(
-        "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
-                               search_name, last_name_key, created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        args![
-            contact.company_id.as_uuid(),
-            contact.id.as_uuid(),
-            contact.first_name.clone(),
-            contact.last_name.clone(),
-            contact.email.as_ref().map(|e| e.as_str().to_owned()),
-            contact.phone.as_ref().map(|p| p.as_str().to_owned()),
-            contact.organization.clone(),
-            contact.owner_id.map(|o| o.as_uuid()),
-            contact.search_name(),
-            contact.last_name.as_ref().map(|l| l.to_lowercase()),
-            contact.created_at,
-            contact.updated_at,
-            contact.version,
-        ],
-    )
-    .await?;
-    Ok(())
+    crate::import::insert_many(tx, std::iter::once(contact)).await
 }

@@ -36,6 +36,7 @@ mod deal;
 mod error;
 mod flame;
 mod health;
+mod import;
 mod inbound;
 mod integration;
 mod outbox;

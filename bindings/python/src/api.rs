@@ -5,15 +5,18 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use secrecy::ExposeSecret;
 
+use flame_core::account::{AcceptInvitation, Login, NewApiToken, NewInvitation};
 use flame_core::activity::{ActivityFilter, ActivityKind, ActivityPatch, NewActivity};
-use flame_core::billing::{BillingInterval, NewPlan};
+use flame_core::billing::{BillingInterval, NewPayment, NewPlan, PaymentOutcome};
 use flame_core::company::{NewMember, SignUp};
 use flame_core::contact::{ContactFilter, ContactPatch, NewContact};
 use flame_core::deal::{DealFilter, DealPatch, DealStatus, NewDeal};
 use flame_core::pipeline::{NewPipeline, NewStage as RNewStage, StageKind, StagePatch};
 use flame_core::{
-    ActivityId, CompanyId, ContactId, DealId, PipelineId, PlanId, Role, SourceId, StageId, UserId,
+    ActivityId, ApiTokenId, CompanyId, ContactId, DealId, InvitationId, PipelineId, PlanId, Role,
+    Scope, SourceId, StageId, UserId,
 };
 use flame_db::{OpenOptions, SchemaMode};
 use time::{Date, OffsetDateTime};
@@ -22,8 +25,10 @@ use uuid::Uuid;
 use crate::convert::{amount_text, page, parse, parse_opt};
 use crate::errors::to_py_err;
 use crate::records::{
-    Activity, Company, Contact, Deal, Event, Health, Member, Membership, NewStage, Page, Pipeline,
-    Plan, PlanLimits, Principal, Source, Stage, StageSummary, Subscription, User,
+    Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
+    CreatedInvitation, Deal, Event, Health, Invitation, LockoutPolicy, Member, Membership,
+    NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits, Principal, Source, Stage,
+    StageSummary, Subscription, Usage, User, UserOverview,
 };
 use crate::runtime::{run, run_infallible};
 
@@ -41,9 +46,13 @@ where
 
 /// Opens the store at `url` — `sqlite://path/to/file.db` (created if missing),
 /// `sqlite::memory:` or `postgres://user@host/db` — applies pending migrations (unless
-/// `verify_only`) and verifies the schema.
+/// `verify_only`) and verifies the schema. Every option left out takes Flame's default:
+/// `session_ttl` (how long a login session stays valid), `session_recheck` (how stale a
+/// session's cached standing may get before a read re-checks it), `lockout` (how repeated
+/// login failures lock an email out) and `password_hasher` (the Argon2id costs).
 #[pyfunction]
-#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None))]
+#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn open(
     py: Python<'_>,
     url: &str,
@@ -51,6 +60,9 @@ pub(crate) fn open(
     max_connections: Option<u32>,
     busy_timeout: Option<Duration>,
     session_ttl: Option<Duration>,
+    session_recheck: Option<Duration>,
+    lockout: Option<PyRef<'_, LockoutPolicy>>,
+    password_hasher: Option<PyRef<'_, PasswordHasher>>,
 ) -> PyResult<Flame> {
     let defaults = OpenOptions::default();
     let options = OpenOptions {
@@ -58,7 +70,12 @@ pub(crate) fn open(
         max_connections: max_connections.unwrap_or(defaults.max_connections),
         busy_timeout: busy_timeout.unwrap_or(defaults.busy_timeout),
         session_ttl: session_ttl.unwrap_or(defaults.session_ttl),
-        encryption_key: None,
+        session_recheck: session_recheck.unwrap_or(defaults.session_recheck),
+        lockout: lockout.map_or(defaults.lockout, |l| l.0),
+        password_hasher: password_hasher
+            .map_or_else(|| defaults.password_hasher.clone(), |h| h.hasher.clone()),
+        // Encryption keys and the other options are not exposed to Python yet.
+        ..defaults
     };
     let url = url.to_owned();
     let inner = run(py, async move { flame_db::Flame::open(&url, options).await })?;
@@ -75,16 +92,20 @@ pub(crate) struct Flame {
 #[pymethods]
 impl Flame {
     /// Signs a company up with its first owner (its default plan, pipeline and sources
-    /// included) and returns the company, the owner and the owner's session.
+    /// included) and returns the company, the owner and the owner's session. `password`
+    /// (checked against the password policy) lets the owner `login` later; hosts that
+    /// authenticate users themselves leave it out. An existing user keeps their password.
+    #[pyo3(signature = (company_name, owner_email, owner_name, *, password=None))]
     fn sign_up(
         &self,
         py: Python<'_>,
         company_name: String,
         owner_email: String,
         owner_name: String,
+        password: Option<String>,
     ) -> PyResult<SignedUp> {
         let flame = self.inner.clone();
-        let input = SignUp { company_name, owner_email, owner_name };
+        let input = SignUp { company_name, owner_email, owner_name, password };
         let signed = run(py, async move { flame.sign_up(input).await })?;
         Ok(SignedUp {
             company: Py::new(py, Company(signed.company))?,
@@ -103,13 +124,71 @@ impl Flame {
         Ok(Session { inner })
     }
 
-    /// Resumes a session a host kept (`session.principal`): it must not have expired and its
-    /// user must still be an active member with the same role.
-    fn resume(&self, py: Python<'_>, principal: PyRef<'_, Principal>) -> PyResult<Session> {
+    /// Logs in with email and password, in `company_id` (which may be left out when the
+    /// user belongs to exactly one company). Every failure — unknown email, wrong password,
+    /// no password set, deactivated user, too many attempts — raises the same
+    /// `UnauthenticatedError`; repeated failures lock the email out for a while.
+    #[pyo3(signature = (email, password, *, company_id=None))]
+    fn login(
+        &self,
+        py: Python<'_>,
+        email: String,
+        password: String,
+        company_id: Option<Uuid>,
+    ) -> PyResult<Session> {
         let flame = self.inner.clone();
-        let principal = principal.0.clone();
-        let inner = run(py, async move { flame.resume(principal).await })?;
+        let input = Login { email, password, company_id: company_id.map(CompanyId::from_uuid) };
+        let inner = run(py, async move { flame.login(input).await })?;
         Ok(Session { inner })
+    }
+
+    /// The session a bearer token stands for: a session token (`Session.token()`) or an
+    /// API token (`CreatedApiToken.secret`). Unknown, malformed, expired and revoked tokens
+    /// raise `UnauthenticatedError`.
+    fn authenticate(&self, py: Python<'_>, token: String) -> PyResult<Session> {
+        let flame = self.inner.clone();
+        let inner = run(py, async move { flame.authenticate(&token).await })?;
+        Ok(Session { inner })
+    }
+
+    /// Accepts an invitation with its token: the invitee joins the company with the invited
+    /// role and gets a session there. A new user needs a `name` (and may set a `password`);
+    /// an existing user keeps theirs. Unknown, expired, revoked and already accepted
+    /// invitations raise `UnauthenticatedError`.
+    #[pyo3(signature = (token, *, name=None, password=None))]
+    fn accept_invitation(
+        &self,
+        py: Python<'_>,
+        token: String,
+        name: Option<String>,
+        password: Option<String>,
+    ) -> PyResult<Session> {
+        let flame = self.inner.clone();
+        let input = AcceptInvitation { token, name, password };
+        let inner = run(py, async move { flame.accept_invitation(input).await })?;
+        Ok(Session { inner })
+    }
+
+    /// Sets a user's password (checked against the policy) and revokes all their sessions:
+    /// a trusted host call, for the host's password-reset flow.
+    fn set_password(&self, py: Python<'_>, user_id: Uuid, password: String) -> PyResult<()> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.set_password(UserId::from_uuid(user_id), &password).await })
+    }
+
+    /// Marks a user as platform administrator, or not: a trusted host call (no company role
+    /// grants it).
+    fn set_platform_admin(&self, py: Python<'_>, user_id: Uuid, admin: bool) -> PyResult<User> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.set_platform_admin(UserId::from_uuid(user_id), admin).await })
+            .map(User)
+    }
+
+    /// The host's billing hooks: what the payment provider reports, and the sweep of lapsed
+    /// trials.
+    #[getter]
+    fn subscriptions(&self) -> Subscriptions {
+        Subscriptions { flame: self.inner.clone() }
     }
 
     /// Backend, reachability, round trip, schema version, encryption and row counts. Never
@@ -232,10 +311,48 @@ impl Session {
         self.inner.expires_at().to_utc()
     }
 
-    /// Who, where, which role, until when: keep it to `Flame.resume` the session later.
+    /// Who, where, which role and scope, until when, through which credential, as last
+    /// checked.
     #[getter]
     fn principal(&self) -> Principal {
-        Principal(self.inner.principal().clone())
+        Principal(self.inner.principal())
+    }
+
+    /// The token that resumes this session with `Flame.authenticate` (for a cookie or a
+    /// keychain); `None` for sessions made from an API token. A secret: it is never part of
+    /// `repr()`.
+    fn token(&self) -> Option<String> {
+        self.inner.token().map(|t| t.expose_secret().to_owned())
+    }
+
+    /// Logs this session out: its token stops working, here and in every process.
+    fn logout(&self, py: Python<'_>) -> PyResult<()> {
+        let session = self.inner.clone();
+        run(py, async move { session.logout().await })
+    }
+
+    /// The session user's own account: profile, companies, password, sessions.
+    #[getter]
+    fn account(&self) -> Account {
+        Account { session: self.inner.clone() }
+    }
+
+    /// The session user's API tokens in this company.
+    #[getter]
+    fn api_tokens(&self) -> ApiTokens {
+        ApiTokens { session: self.inner.clone() }
+    }
+
+    /// Invitations to join the company.
+    #[getter]
+    fn invitations(&self) -> Invitations {
+        Invitations { session: self.inner.clone() }
+    }
+
+    /// Platform administration: every user and company (platform administrators only).
+    #[getter]
+    fn platform(&self) -> Platform {
+        Platform { session: self.inner.clone() }
     }
 
     /// Contacts of the company.
@@ -976,10 +1093,24 @@ impl Members {
             .map(Membership)
     }
 
-    /// Removes a member from the company.
+    /// Removes a member from the company (the last owner cannot be removed).
     fn remove(&self, py: Python<'_>, user_id: Uuid) -> PyResult<()> {
         let api = self.session.members();
         run(py, async move { api.remove(UserId::from_uuid(user_id)).await })
+    }
+
+    /// Hands the owner role to another member, atomically: they become an owner and the
+    /// session's user an admin. Owners only.
+    fn transfer_ownership(&self, py: Python<'_>, to: Uuid) -> PyResult<Member> {
+        let api = self.session.members();
+        run(py, async move { api.transfer_ownership(UserId::from_uuid(to)).await }).map(Member)
+    }
+
+    /// The session's user leaves the company. The last owner cannot leave
+    /// (`ConflictError`): transfer ownership first.
+    fn leave(&self, py: Python<'_>) -> PyResult<()> {
+        let api = self.session.members();
+        run(py, async move { api.leave().await })
     }
 }
 
@@ -1029,6 +1160,276 @@ impl Billing {
         let api = self.session.billing();
         run(py, async move { api.plan().await }).map(Plan)
     }
+
+    /// What the company uses of each thing its plan limits.
+    fn usage(&self, py: Python<'_>) -> PyResult<Usage> {
+        let api = self.session.billing();
+        run(py, async move { api.usage().await }).map(Usage)
+    }
+
+    /// The payments recorded for the company, newest first.
+    fn payments(&self, py: Python<'_>) -> PyResult<Vec<Payment>> {
+        let api = self.session.billing();
+        Ok(run(py, async move { api.payments().await })?.into_iter().map(Payment).collect())
+    }
+
+    /// Moves the subscription read at `version` to another plan, at once. A plan whose
+    /// limits are below what the company uses raises `PlanLimitExceededError` naming the
+    /// limit; a canceled or expired subscription raises `ReadOnlyError`. Owners only.
+    fn change_plan(&self, py: Python<'_>, plan_id: Uuid, version: i64) -> PyResult<Subscription> {
+        let api = self.session.billing();
+        run(py, async move { api.change_plan(PlanId::from_uuid(plan_id), version).await })
+            .map(Subscription)
+    }
+
+    /// Cancels the subscription read at `version`: the company becomes read-only until a
+    /// payment reactivates it. Owners only.
+    fn cancel(&self, py: Python<'_>, version: i64) -> PyResult<Subscription> {
+        let api = self.session.billing();
+        run(py, async move { api.cancel(version).await }).map(Subscription)
+    }
+}
+
+/// The host's billing hooks (`flame.subscriptions`): trusted host calls, like the plan
+/// catalog.
+#[pyclass(frozen, module = "flame", name = "Subscriptions")]
+pub(crate) struct Subscriptions {
+    flame: flame_db::Flame,
+}
+
+#[pymethods]
+impl Subscriptions {
+    /// A company's subscription, its status as of now.
+    fn get(&self, py: Python<'_>, company_id: Uuid) -> PyResult<Subscription> {
+        let api = self.flame.subscriptions();
+        run(py, async move { api.get(CompanyId::from_uuid(company_id)).await }).map(Subscription)
+    }
+
+    /// Records a payment the provider reports and applies it. `outcome` is "succeeded" (then
+    /// `period_end`, timezone-aware, is the end of the period paid for) or "failed" (with an
+    /// optional `failure_reason`); `amount` is a `Decimal`, `int` or `str` of `currency`.
+    /// A success activates, renews or reactivates the subscription; a failure puts an
+    /// active one past due and expires a trial. Recording the same `provider_ref` again
+    /// changes nothing.
+    #[pyo3(signature = (company_id, provider_ref, outcome, amount, currency, *, period_end=None, failure_reason=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_payment(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        provider_ref: String,
+        outcome: &str,
+        amount: &Bound<'_, PyAny>,
+        currency: &str,
+        period_end: Option<OffsetDateTime>,
+        failure_reason: Option<String>,
+    ) -> PyResult<Subscription> {
+        let outcome = parse::<PaymentOutcome>(py, outcome)?;
+        let amount = flame_core::Money::parse(&amount_text("amount", amount)?, currency)
+            .map_err(|e| to_py_err(py, e))?;
+        let input = NewPayment {
+            provider_ref,
+            outcome,
+            amount_minor: amount.amount_minor(),
+            currency: amount.currency().code().to_owned(),
+            period_end,
+            failure_reason,
+        };
+        let api = self.flame.subscriptions();
+        run(py, async move { api.record_payment(CompanyId::from_uuid(company_id), input).await })
+            .map(Subscription)
+    }
+
+    /// Expires a company's subscription at once: the company becomes read-only until a
+    /// payment reactivates it.
+    fn expire(&self, py: Python<'_>, company_id: Uuid) -> PyResult<Subscription> {
+        let api = self.flame.subscriptions();
+        run(py, async move { api.expire(CompanyId::from_uuid(company_id)).await }).map(Subscription)
+    }
+
+    /// Stores every trial whose end has passed as expired; returns how many.
+    fn expire_lapsed_trials(&self, py: Python<'_>) -> PyResult<u64> {
+        let api = self.flame.subscriptions();
+        run(py, async move { api.expire_lapsed_trials().await })
+    }
+}
+
+/// The session user's own account (`session.account`).
+#[pyclass(frozen, module = "flame", name = "Account")]
+pub(crate) struct Account {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Account {
+    /// The user.
+    fn user(&self, py: Python<'_>) -> PyResult<User> {
+        let api = self.session.account();
+        run(py, async move { api.user().await }).map(User)
+    }
+
+    /// Every company the user belongs to, with their role there.
+    fn companies(&self, py: Python<'_>) -> PyResult<Vec<CompanyMembership>> {
+        let api = self.session.account();
+        Ok(run(py, async move { api.companies().await })?
+            .into_iter()
+            .map(CompanyMembership)
+            .collect())
+    }
+
+    /// A new session of the same user in another of their companies.
+    fn switch_company(&self, py: Python<'_>, company_id: Uuid) -> PyResult<Session> {
+        let api = self.session.account();
+        let inner =
+            run(py, async move { api.switch_company(CompanyId::from_uuid(company_id)).await })?;
+        Ok(Session { inner })
+    }
+
+    /// Changes the password after checking the `current` one (a wrong one raises
+    /// `UnauthenticatedError`; a `new` one the policy refuses raises `ValidationError` on
+    /// "new_password"). Every other session of the user is revoked; this one stays.
+    fn change_password(&self, py: Python<'_>, current: String, new: String) -> PyResult<()> {
+        let api = self.session.account();
+        run(py, async move { api.change_password(&current, &new).await })
+    }
+
+    /// Logs the user out of every session, in every company, this one included; returns
+    /// how many were revoked. API tokens stay valid.
+    fn logout_everywhere(&self, py: Python<'_>) -> PyResult<u64> {
+        let api = self.session.account();
+        run(py, async move { api.logout_everywhere().await })
+    }
+}
+
+/// The session user's API tokens in the session's company (`session.api_tokens`). Managing
+/// tokens needs a login session: a token cannot create or revoke tokens.
+#[pyclass(frozen, module = "flame", name = "ApiTokens")]
+pub(crate) struct ApiTokens {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl ApiTokens {
+    /// Creates a token named `name` with `scope` ("read_only" or "read_write"), valid until
+    /// `expires_at` (timezone-aware, in the future) or forever. Its secret text is in the
+    /// result, shown this once.
+    #[pyo3(signature = (name, scope, *, expires_at=None))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        name: String,
+        scope: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> PyResult<CreatedApiToken> {
+        let input = NewApiToken { name, scope: parse::<Scope>(py, scope)?, expires_at };
+        let api = self.session.api_tokens();
+        let created = run(py, async move { api.create(input).await })?;
+        Ok(CreatedApiToken { token: created.token, secret: created.secret })
+    }
+
+    /// The user's tokens in this company, revoked ones included, newest first.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<ApiToken>> {
+        let api = self.session.api_tokens();
+        Ok(run(py, async move { api.list().await })?.into_iter().map(ApiToken).collect())
+    }
+
+    /// Revokes one of the user's tokens at once; revoking it again changes nothing.
+    fn revoke(&self, py: Python<'_>, id: Uuid) -> PyResult<ApiToken> {
+        let api = self.session.api_tokens();
+        run(py, async move { api.revoke(ApiTokenId::from_uuid(id)).await }).map(ApiToken)
+    }
+}
+
+/// Invitations to join the session's company (`session.invitations`). Admins and owners
+/// send and revoke them; only owners invite owners.
+#[pyclass(frozen, module = "flame", name = "Invitations")]
+pub(crate) struct Invitations {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Invitations {
+    /// Invites `email` to join with `role`, for `valid_days` (1 to 30; 7 by default). The
+    /// token to send the invitee is in the result, shown this once. Inviting a member raises
+    /// `ConflictError`.
+    #[pyo3(signature = (email, role, *, valid_days=None))]
+    fn create(
+        &self,
+        py: Python<'_>,
+        email: String,
+        role: &str,
+        valid_days: Option<u32>,
+    ) -> PyResult<CreatedInvitation> {
+        let input = NewInvitation { email, role: parse::<Role>(py, role)?, valid_days };
+        let api = self.session.invitations();
+        let created = run(py, async move { api.create(input).await })?;
+        Ok(CreatedInvitation { invitation: created.invitation, token: created.token })
+    }
+
+    /// The invitations not yet accepted, revoked or expired, newest first.
+    fn list_open(&self, py: Python<'_>) -> PyResult<Vec<Invitation>> {
+        let api = self.session.invitations();
+        Ok(run(py, async move { api.list_open().await })?.into_iter().map(Invitation).collect())
+    }
+
+    /// Revokes an invitation that was not accepted yet.
+    fn revoke(&self, py: Python<'_>, id: Uuid) -> PyResult<Invitation> {
+        let api = self.session.invitations();
+        run(py, async move { api.revoke(InvitationId::from_uuid(id)).await }).map(Invitation)
+    }
+}
+
+/// Platform administration (`session.platform`): every user and company of the store,
+/// across tenants. Open only to users the host marked with `Flame.set_platform_admin`;
+/// anyone else raises `ForbiddenError`, whatever their company role.
+#[pyclass(frozen, module = "flame", name = "Platform")]
+pub(crate) struct Platform {
+    session: flame_db::Session,
+}
+
+#[pymethods]
+impl Platform {
+    /// Users, by creation, with their memberships, a page at a time; `search` keeps those
+    /// whose email or name contains it (case-insensitive).
+    #[pyo3(signature = (*, search=None, limit=None, cursor=None))]
+    fn users(
+        &self,
+        py: Python<'_>,
+        search: Option<String>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let api = self.session.platform();
+        let rust = run(py, async move { api.users(search.as_deref(), page(limit, cursor)).await })?;
+        page_of(py, rust, UserOverview)
+    }
+
+    /// Deactivates a user: they cannot log in or act, and every session and API token of
+    /// theirs is revoked.
+    fn deactivate_user(&self, py: Python<'_>, user_id: Uuid) -> PyResult<User> {
+        let api = self.session.platform();
+        run(py, async move { api.deactivate_user(UserId::from_uuid(user_id)).await }).map(User)
+    }
+
+    /// Lets a deactivated user log in again (their old sessions and tokens stay revoked).
+    fn reactivate_user(&self, py: Python<'_>, user_id: Uuid) -> PyResult<User> {
+        let api = self.session.platform();
+        run(py, async move { api.reactivate_user(UserId::from_uuid(user_id)).await }).map(User)
+    }
+
+    /// Companies, by creation, each with its subscription, plan and member count, a page at
+    /// a time.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn companies(
+        &self,
+        py: Python<'_>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let api = self.session.platform();
+        let rust = run(py, async move { api.companies(page(limit, cursor)).await })?;
+        page_of(py, rust, CompanyOverview)
+    }
 }
 
 /// The company's domain events (`session.events`).
@@ -1062,6 +1463,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Members>()?;
     m.add_class::<Companies>()?;
     m.add_class::<Billing>()?;
+    m.add_class::<Subscriptions>()?;
+    m.add_class::<Account>()?;
+    m.add_class::<ApiTokens>()?;
+    m.add_class::<Invitations>()?;
+    m.add_class::<Platform>()?;
     m.add_class::<Events>()?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pyo3::create_exception!(
     flame,
     UnauthenticatedError,
     FlameError,
-    "No valid session (expired, or the user is not an active member); `reason` says why."
+    "No valid session or credential (expired, revoked, unknown token, wrong password, or the user is not an active member); `reason` says why."
 );
 pyo3::create_exception!(
     flame,
@@ -54,6 +54,12 @@ pyo3::create_exception!(
     PlanLimitExceededError,
     FlameError,
     "The company's plan does not allow more: `limit` names it, `allowed` and `used` count it."
+);
+pyo3::create_exception!(
+    flame,
+    ReadOnlyError,
+    FlameError,
+    "The company is read-only (its subscription is canceled or expired): reads work, writes fail until it is reactivated; `reason` says why."
 );
 pyo3::create_exception!(
     flame,
@@ -85,6 +91,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConflictError", py.get_type::<ConflictError>())?;
     m.add("InvalidTransitionError", py.get_type::<InvalidTransitionError>())?;
     m.add("PlanLimitExceededError", py.get_type::<PlanLimitExceededError>())?;
+    m.add("ReadOnlyError", py.get_type::<ReadOnlyError>())?;
     m.add("SchemaError", py.get_type::<SchemaError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
     m.add("CryptoError", py.get_type::<CryptoError>())?;
@@ -135,6 +142,9 @@ pub(crate) fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
             PlanLimitExceededError::new_err(message),
             vec![("limit", Text(limit)), ("allowed", Count(allowed)), ("used", Count(used))],
         ),
+        Error::ReadOnly { reason } => {
+            (ReadOnlyError::new_err(message), vec![("reason", Text(reason))])
+        }
         Error::Schema { reason } => (SchemaError::new_err(message), vec![("reason", Text(reason))]),
         Error::Storage { reason } => {
             (StorageError::new_err(message), vec![("reason", Text(reason))])

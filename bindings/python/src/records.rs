@@ -4,13 +4,19 @@
 //! Ids are `uuid.UUID`, times timezone-aware UTC `datetime`s, dates `datetime.date`, money a
 //! [`Money`] with a `decimal.Decimal` amount, enumerations their stored names as `str`.
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use flame_core::account::{
+    ApiToken as RApiToken, CompanyMembership as RCompanyMembership,
+    CompanyOverview as RCompanyOverview, Invitation as RInvitation,
+    LockoutPolicy as RLockoutPolicy, UserOverview as RUserOverview,
+};
 use flame_core::activity::Activity as RActivity;
 use flame_core::billing::{
-    Plan as RPlan, PlanLimits as RPlanLimits, Subscription as RSubscription,
+    Payment as RPayment, Plan as RPlan, PlanLimits as RPlanLimits, Subscription as RSubscription,
+    Usage as RUsage,
 };
 use flame_core::company::{
     Company as RCompany, Member as RMember, Membership as RMembership, User as RUser,
@@ -20,7 +26,7 @@ use flame_core::deal::{Deal as RDeal, StageSummary as RStageSummary};
 use flame_core::event::Event as REvent;
 use flame_core::pipeline::{NewStage as RNewStage, Pipeline as RPipeline, Stage as RStage};
 use flame_core::source::Source as RSource;
-use flame_core::{CompanyId, Role, UserId};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::convert::{amount_text, decimal, dict, parse, repr, to_py};
 use crate::errors::to_py_err;
@@ -507,6 +513,8 @@ record! {
         companies => c.companies;
         /// Subscriptions.
         subscriptions => c.subscriptions;
+        /// Subscriptions by status, as of now.
+        subscriptions_by_status => SubscriptionCounts(c.subscriptions_by_status);
         /// Contacts.
         contacts => c.contacts;
         /// Deals.
@@ -537,8 +545,25 @@ record! {
 }
 
 record! {
-    /// Who acts, in which company, with which role, until when: what a host keeps to
-    /// `Flame.resume` a session later.
+    /// The stored credential a session stands on: a login session or an API token. Its `id`
+    /// names the stored row, never the token text.
+    Credential = "Credential" (flame_core::Credential) |c, py| {
+        /// "session" (a login session) or "api_token".
+        kind => match c {
+            flame_core::Credential::Session(_) => "session",
+            flame_core::Credential::ApiToken(_) => "api_token",
+        };
+        /// The id of the stored session or API token (an API token's id is `ApiToken.id`).
+        id => match c {
+            flame_core::Credential::Session(id) => id.as_uuid(),
+            flame_core::Credential::ApiToken(id) => id.as_uuid(),
+        };
+    }
+}
+
+record! {
+    /// Who acts, in which company, with which role and scope, until when, through which
+    /// credential, as the session last checked it.
     Principal = "Principal" (flame_core::Session) |s, py| {
         /// The user acting.
         user_id => s.user_id.as_uuid();
@@ -546,26 +571,352 @@ record! {
         company_id => s.company_id.as_uuid();
         /// The user's role there.
         role => s.role.as_str();
+        /// "read_only" for read-only API tokens, "read_write" otherwise.
+        scope => s.scope.as_str();
+        /// Whether the user is a platform administrator.
+        platform_admin => s.platform_admin;
+        /// The stored session or API token the principal stands on.
+        credential => Credential(s.credential);
         /// When the session stops being valid (UTC).
         expires_at => utc(s.expires_at);
     }
+}
+
+record! {
+    /// Subscriptions by status, as of now (a trial past its end counts as expired).
+    SubscriptionCounts = "SubscriptionCounts" (flame_db::SubscriptionCounts) |c, py| {
+        /// On trial.
+        trialing => c.trialing;
+        /// Paid and current.
+        active => c.active;
+        /// A payment failed.
+        past_due => c.past_due;
+        /// Canceled by the company.
+        canceled => c.canceled;
+        /// Ended without payment.
+        expired => c.expired;
+    }
+}
+
+record! {
+    /// What a company uses of each thing its plan limits.
+    Usage = "Usage" (RUsage) |u, py| {
+        /// Members.
+        seats => u.seats;
+        /// Contacts.
+        contacts => u.contacts;
+        /// Deals.
+        deals => u.deals;
+        /// Pipelines.
+        pipelines => u.pipelines;
+        /// Integrations.
+        integrations => u.integrations;
+    }
+}
+
+record! {
+    /// A payment recorded for a company's subscription.
+    Payment = "Payment" (RPayment) |p, py| {
+        /// Its id.
+        id => p.id.as_uuid();
+        /// The company.
+        company_id => p.company_id.as_uuid();
+        /// The subscription it was for.
+        subscription_id => p.subscription_id.as_uuid();
+        /// The payment provider's id for the charge.
+        provider_ref => p.provider_ref.clone();
+        /// "succeeded" or "failed".
+        outcome => p.outcome.as_str();
+        /// The amount.
+        amount => Money(p.amount);
+        /// For a successful payment, the end of the period it paid for (UTC).
+        period_end => p.period_end.map(utc);
+        /// For a failed payment, the provider's reason.
+        failure_reason => p.failure_reason.clone();
+        /// When it was recorded (UTC).
+        recorded_at => utc(p.recorded_at);
+    }
+}
+
+record! {
+    /// An API token for scripts and servers: it acts as its user in one company, within its
+    /// scope. The token text is never part of it (see `CreatedApiToken.secret`).
+    ApiToken = "ApiToken" (RApiToken) |t, py| {
+        /// Its id.
+        id => t.id.as_uuid();
+        /// The company it acts in.
+        company_id => t.company_id.as_uuid();
+        /// The user it acts as.
+        user_id => t.user_id.as_uuid();
+        /// What it is for.
+        name => t.name.clone();
+        /// "read_only" or "read_write".
+        scope => t.scope.as_str();
+        /// When it stops working (UTC); `None` for never.
+        expires_at => t.expires_at.map(utc);
+        /// When it last authenticated (UTC).
+        last_used_at => t.last_used_at.map(utc);
+        /// When it was revoked (UTC).
+        revoked_at => t.revoked_at.map(utc);
+        /// When it was created (UTC).
+        created_at => utc(t.created_at);
+    }
+}
+
+/// An API token just created, with its `secret`: the text to give the script or server,
+/// shown this once. The secret is never part of `repr()`, `str()` or `to_dict()`.
+#[pyclass(frozen, module = "flame", name = "CreatedApiToken")]
+pub(crate) struct CreatedApiToken {
+    pub(crate) token: RApiToken,
+    pub(crate) secret: SecretString,
+}
+
+#[pymethods]
+impl CreatedApiToken {
+    /// The token record.
+    #[getter]
+    fn token(&self) -> ApiToken {
+        ApiToken(self.token.clone())
+    }
+
+    /// The token text for `Flame.authenticate` (shown this once; it cannot be read again).
+    #[getter]
+    fn secret(&self) -> String {
+        self.secret.expose_secret().to_owned()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        let Ok(other) = other.cast::<CreatedApiToken>() else { return false };
+        let other = other.get();
+        self.token == other.token && self.secret.expose_secret() == other.secret.expose_secret()
+    }
+
+    /// `{"token": dict}`; the secret is left out.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(py, vec![("token", to_py(py, self.token())?)])
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "CreatedApiToken",
+            &[("token", to_py(py, self.token())?), ("secret", to_py(py, REDACTED)?)],
+        )
+    }
+}
+
+record! {
+    /// An invitation to join a company with a role. The token is never part of it (see
+    /// `CreatedInvitation.token`).
+    Invitation = "Invitation" (RInvitation) |i, py| {
+        /// Its id.
+        id => i.id.as_uuid();
+        /// The company to join.
+        company_id => i.company_id.as_uuid();
+        /// Who is invited (normalized email).
+        email => i.email.as_str().to_owned();
+        /// The role they will have.
+        role => i.role.as_str();
+        /// Who invited them.
+        invited_by => i.invited_by.as_uuid();
+        /// When it stops working (UTC).
+        expires_at => utc(i.expires_at);
+        /// When it was accepted (UTC).
+        accepted_at => i.accepted_at.map(utc);
+        /// When it was revoked (UTC).
+        revoked_at => i.revoked_at.map(utc);
+        /// When it was created (UTC).
+        created_at => utc(i.created_at);
+    }
+}
+
+/// An invitation just created, with the `token` to send the invitee (shown this once). The
+/// token is never part of `repr()`, `str()` or `to_dict()`.
+#[pyclass(frozen, module = "flame", name = "CreatedInvitation")]
+pub(crate) struct CreatedInvitation {
+    pub(crate) invitation: RInvitation,
+    pub(crate) token: SecretString,
+}
+
+#[pymethods]
+impl CreatedInvitation {
+    /// The invitation.
+    #[getter]
+    fn invitation(&self) -> Invitation {
+        Invitation(self.invitation.clone())
+    }
+
+    /// The token the invitee gives `Flame.accept_invitation` (shown this once).
+    #[getter]
+    fn token(&self) -> String {
+        self.token.expose_secret().to_owned()
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        let Ok(other) = other.cast::<CreatedInvitation>() else { return false };
+        let other = other.get();
+        self.invitation == other.invitation
+            && self.token.expose_secret() == other.token.expose_secret()
+    }
+
+    /// `{"invitation": dict}`; the token is left out.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(py, vec![("invitation", to_py(py, self.invitation())?)])
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "CreatedInvitation",
+            &[("invitation", to_py(py, self.invitation())?), ("token", to_py(py, REDACTED)?)],
+        )
+    }
+}
+
+/// What `repr()` shows in place of a secret.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+record! {
+    /// One of a user's companies and their role there (for a company switcher).
+    CompanyMembership = "CompanyMembership" (RCompanyMembership) |m, py| {
+        /// The company.
+        company_id => m.company_id.as_uuid();
+        /// Its name.
+        company_name => m.company_name.clone();
+        /// The user's role there.
+        role => m.role.as_str();
+    }
+}
+
+record! {
+    /// A user as platform administrators list them: with every membership.
+    UserOverview = "UserOverview" (RUserOverview) |o, py| {
+        /// The user.
+        user => User(o.user.clone());
+        /// Whether they are a platform administrator.
+        platform_admin => o.platform_admin;
+        /// Their companies and roles.
+        memberships => o.memberships.iter().cloned().map(CompanyMembership).collect::<Vec<_>>();
+    }
+}
+
+record! {
+    /// A company as platform administrators list them: with its subscription, plan and
+    /// member count.
+    CompanyOverview = "CompanyOverview" (RCompanyOverview) |o, py| {
+        /// The company.
+        company => Company(o.company.clone());
+        /// Its subscription (status as of now).
+        subscription => Subscription(o.subscription.clone());
+        /// The plan subscribed to.
+        plan => Plan(o.plan.clone());
+        /// How many members it has.
+        members => o.members;
+    }
+}
+
+record! {
+    /// How repeated login failures lock an email out, for `flame.open(lockout=...)`: after
+    /// `max_failures` failures in a row the email is locked for `base_lockout`, doubling with
+    /// each further failure up to `max_lockout`.
+    LockoutPolicy = "LockoutPolicy" (RLockoutPolicy) |l, py| {
+        /// Failures allowed before the first lockout.
+        max_failures => l.max_failures;
+        /// The first lockout's length.
+        base_lockout => l.base_lockout;
+        /// The longest lockout.
+        max_lockout => l.max_lockout;
+    }
     extra {
-        /// A principal as a host stored it; `expires_at` must be timezone-aware.
+        /// A policy; every argument left out takes Flame's default (5 failures, then 1
+        /// minute, doubling up to an hour).
         #[new]
+        #[pyo3(signature = (*, max_failures=None, base_lockout=None, max_lockout=None))]
         fn new(
-            py: Python<'_>,
-            user_id: uuid::Uuid,
-            company_id: uuid::Uuid,
-            role: &str,
-            expires_at: time::OffsetDateTime,
+            max_failures: Option<u32>,
+            base_lockout: Option<std::time::Duration>,
+            max_lockout: Option<std::time::Duration>,
         ) -> PyResult<Self> {
-            Ok(Principal(flame_core::Session {
-                user_id: UserId::from_uuid(user_id),
-                company_id: CompanyId::from_uuid(company_id),
-                role: parse::<Role>(py, role)?,
-                expires_at,
+            let defaults = RLockoutPolicy::default();
+            let span = |name: &str, d: Option<std::time::Duration>, default: time::Duration| {
+                d.map_or(Ok(default), |d| {
+                    time::Duration::try_from(d).map_err(|_| {
+                        PyOverflowError::new_err(format!("argument '{name}': too long"))
+                    })
+                })
+            };
+            Ok(LockoutPolicy(RLockoutPolicy {
+                max_failures: max_failures.unwrap_or(defaults.max_failures),
+                base_lockout: span("base_lockout", base_lockout, defaults.base_lockout)?,
+                max_lockout: span("max_lockout", max_lockout, defaults.max_lockout)?,
             }))
         }
+    }
+}
+
+/// The Argon2id costs passwords are hashed with, for `flame.open(password_hasher=...)`:
+/// memory in KiB, iterations and lanes. Hashes made with other costs are replaced at the
+/// next successful login. Flame's default is OWASP's (19456 KiB, 2 iterations, 1 lane).
+#[pyclass(frozen, module = "flame", name = "PasswordHasher")]
+pub(crate) struct PasswordHasher {
+    memory_kib: u32,
+    iterations: u32,
+    lanes: u32,
+    pub(crate) hasher: flame_core::password::PasswordHasher,
+}
+
+#[pymethods]
+impl PasswordHasher {
+    /// Costs that Argon2 refuses raise `ValidationError` (field "password_hashing").
+    #[new]
+    #[pyo3(signature = (*, memory_kib, iterations, lanes))]
+    fn new(py: Python<'_>, memory_kib: u32, iterations: u32, lanes: u32) -> PyResult<Self> {
+        let hasher =
+            flame_core::password::PasswordHasher::with_costs(memory_kib, iterations, lanes)
+                .map_err(|e| to_py_err(py, e))?;
+        Ok(PasswordHasher { memory_kib, iterations, lanes, hasher })
+    }
+
+    /// Memory per hash, in KiB.
+    #[getter]
+    fn memory_kib(&self) -> u32 {
+        self.memory_kib
+    }
+
+    /// Passes over the memory.
+    #[getter]
+    fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// Degree of parallelism.
+    #[getter]
+    fn lanes(&self) -> u32 {
+        self.lanes
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        let Ok(other) = other.cast::<PasswordHasher>() else { return false };
+        let other = other.get();
+        (self.memory_kib, self.iterations, self.lanes)
+            == (other.memory_kib, other.iterations, other.lanes)
+    }
+
+    /// `{"memory_kib": int, "iterations": int, "lanes": int}`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(py, self.fields(py)?)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr("PasswordHasher", &self.fields(py)?)
+    }
+}
+
+impl PasswordHasher {
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Vec<(&'static str, Bound<'py, PyAny>)>> {
+        Ok(vec![
+            ("memory_kib", to_py(py, self.memory_kib)?),
+            ("iterations", to_py(py, self.iterations)?),
+            ("lanes", to_py(py, self.lanes)?),
+        ])
     }
 }
 
@@ -664,7 +1015,20 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Event>()?;
     m.add_class::<Counts>()?;
     m.add_class::<Health>()?;
+    m.add_class::<Credential>()?;
     m.add_class::<Principal>()?;
+    m.add_class::<SubscriptionCounts>()?;
+    m.add_class::<Usage>()?;
+    m.add_class::<Payment>()?;
+    m.add_class::<ApiToken>()?;
+    m.add_class::<CreatedApiToken>()?;
+    m.add_class::<Invitation>()?;
+    m.add_class::<CreatedInvitation>()?;
+    m.add_class::<CompanyMembership>()?;
+    m.add_class::<UserOverview>()?;
+    m.add_class::<CompanyOverview>()?;
+    m.add_class::<LockoutPolicy>()?;
+    m.add_class::<PasswordHasher>()?;
     m.add_class::<Page>()?;
     Ok(())
 }

@@ -129,22 +129,58 @@ def test_billing_and_plans(owner: flame.Session, store: flame.Flame) -> None:
         store.plans.create("pro-yearly", "Again", 1, "USD")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="flame-db does not enforce PlanLimits yet (no code path raises PlanLimitExceeded)",
-)
 def test_plan_limits_are_enforced(store: flame.Flame) -> None:
-    tiny = store.plans.create("tiny", "Tiny", 0, "USD", limits=flame.PlanLimits(contacts=2))
+    limits = flame.PlanLimits(seats=2, contacts=2, deals=1, pipelines=1)
+    tiny = store.plans.create("tiny", "Tiny", 0, "USD", trial_days=14, limits=limits)
     store.plans.set_default(tiny.id)
     session = store.sign_up("Small", "s@small.test", "Sam").session
     session.contacts.create("One")
-    session.contacts.create("Two")
+    two = session.contacts.create("Two")
     with pytest.raises(flame.PlanLimitExceededError) as caught:
         session.contacts.create("Three")
+    assert caught.value.kind == "PlanLimitExceeded"
     assert caught.value.limit == "contacts"
     assert caught.value.allowed == 2 and caught.value.used == 2
     assert len(session.contacts.list()) == 2
+
+    session.deals.create("First", 1, "USD")
+    with pytest.raises(flame.PlanLimitExceededError) as deals:
+        session.deals.create("Second", 1, "USD")
+    assert (deals.value.limit, deals.value.allowed, deals.value.used) == ("deals", 1, 1)
+    with pytest.raises(flame.PlanLimitExceededError) as pipelines:
+        session.pipelines.create(
+            "Second",
+            [flame.NewStage("New", "open"), flame.NewStage("Won", "won"), flame.NewStage("Lost", "lost")],
+        )
+    assert pipelines.value.limit == "pipelines"
+    session.members.add("m@small.test", "Mia", "member")
+    with pytest.raises(flame.PlanLimitExceededError) as seats:
+        session.members.add("n@small.test", "Nat", "member")
+    assert seats.value.limit == "seats"
+    invited = session.invitations.create("o@small.test", "member")
+    with pytest.raises(flame.PlanLimitExceededError):
+        store.accept_invitation(invited.token, name="Oli")
+    assert len(session.members.list()) == 2
+    assert len(session.pipelines.list()) == 1
+
+    # Deleting frees the unit again.
+    session.contacts.delete(two.id, two.version)
+    session.contacts.create("Three")
+    usage = session.billing.usage()
+    assert (usage.seats, usage.contacts, usage.deals, usage.pipelines, usage.integrations) == (
+        2,
+        2,
+        1,
+        1,
+        0,
+    )
+    assert usage.to_dict() == {
+        "seats": 2,
+        "contacts": 2,
+        "deals": 1,
+        "pipelines": 1,
+        "integrations": 0,
+    }
 
 
 def test_events(owner: flame.Session) -> None:

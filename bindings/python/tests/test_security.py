@@ -90,9 +90,12 @@ def test_member_writes_only_their_own(owner: flame.Session, store: flame.Flame) 
 def test_removed_member_loses_access(owner: flame.Session, store: flame.Flame) -> None:
     max_ = owner.members.add("max@acme.test", "Max", "manager")
     session = store.session(max_.user.id, owner.company_id)
-    principal = session.principal
+    token = session.token()
+    assert token is not None
     owner.members.remove(max_.user.id)
     with pytest.raises(flame.UnauthenticatedError):
         store.session(max_.user.id, owner.company_id)
     with pytest.raises(flame.UnauthenticatedError):
-        store.resume(principal)
+        store.authenticate(token)
+    with pytest.raises(flame.UnauthenticatedError):
+        session.contacts.list()

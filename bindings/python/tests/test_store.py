@@ -78,26 +78,26 @@ def test_sign_up_validates(store: flame.Flame) -> None:
     assert counts is not None and counts.companies == 0 and counts.users == 0
 
 
-def test_session_and_resume(store: flame.Flame, signed: flame.SignedUp) -> None:
+def test_session_and_authenticate(store: flame.Flame, signed: flame.SignedUp) -> None:
     again = store.session(signed.owner.id, signed.company.id)
     assert again.role == "owner"
     assert again.company.get() == signed.company
-    resumed = store.resume(signed.session.principal)
+    token = again.token()
+    assert token is not None and token.startswith("flame_ses_")
+    resumed = store.authenticate(token)
     assert resumed.user_id == signed.owner.id
-    principal = flame.Principal(
-        signed.owner.id, signed.company.id, "owner", dt.datetime.now(dt.timezone.utc)
-    )
+    assert resumed.principal.credential == again.principal.credential
+    assert resumed.principal.credential.kind == "session"
     with pytest.raises(flame.UnauthenticatedError) as caught:
-        store.resume(principal)  # already expired
+        store.authenticate("flame_ses_" + "0" * 64)
     assert caught.value.kind == "Unauthenticated"
-    stale_role = flame.Principal(
-        signed.owner.id,
-        signed.company.id,
-        "viewer",
-        dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1),
-    )
-    with pytest.raises(flame.UnauthenticatedError):
-        store.resume(stale_role)
+    # A role changed since the session started is adopted, not refused.
+    viewer = signed.session.members.add("vera@acme.test", "Vera", "viewer")
+    vera = store.session(viewer.user.id, signed.company.id)
+    signed.session.members.change_role(viewer.user.id, "manager", viewer.membership.version)
+    vera_token = vera.token()
+    assert vera_token is not None
+    assert store.authenticate(vera_token).role == "manager"
 
 
 def test_session_for_non_member_is_unauthenticated(

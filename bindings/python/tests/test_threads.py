@@ -51,3 +51,30 @@ def test_gil_is_released_during_calls(store: flame.Flame, owner: flame.Session) 
         spinner.join()
     assert ticks > 0
     assert len(owner.contacts.list(limit=500)) == 20
+
+
+def test_racing_threads_never_take_a_company_past_its_plan(store: flame.Flame) -> None:
+    five = store.plans.create(
+        "five", "Five", 0, "USD", trial_days=14, limits=flame.PlanLimits(contacts=5)
+    )
+    store.plans.set_default(five.id)
+    owner = store.sign_up("Small", "s@small.test", "Sam").session
+    start = threading.Barrier(THREADS)
+
+    def work(n: int) -> tuple[int, int]:
+        start.wait(timeout=30)
+        created = refused = 0
+        for i in range(3):
+            try:
+                owner.contacts.create(f"C{n}.{i}")
+                created += 1
+            except flame.PlanLimitExceededError:
+                refused += 1
+        return created, refused
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = [f.result(timeout=120) for f in [pool.submit(work, n) for n in range(THREADS)]]
+    assert sum(c for c, _ in results) == 5
+    assert sum(r for _, r in results) == THREADS * 3 - 5
+    assert len(owner.contacts.list(limit=500)) == 5
+    assert owner.billing.usage().contacts == 5

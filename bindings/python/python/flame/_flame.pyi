@@ -12,8 +12,11 @@ from ._types import (
     Amount,
     Backend,
     BillingInterval,
+    CredentialKind,
     DealStatus,
+    PaymentOutcome,
     Role,
+    Scope,
     StageKind,
     SubscriptionStatus,
 )
@@ -45,10 +48,12 @@ class NotFoundError(FlameError):
     """The kind of record looked up ("contact", "deal", ...)."""
 
 class UnauthenticatedError(FlameError):
-    """No valid session: expired, or the user is not an active member."""
+    """No valid session or credential: expired, revoked, an unknown token, a failed login,
+    or a user who is not an active member."""
 
     reason: str
-    """Why the caller is not authenticated."""
+    """Why the caller is not authenticated (for a failed login, the same answer whatever
+    failed)."""
 
 class ForbiddenError(FlameError):
     """The session's role does not allow the action."""
@@ -85,6 +90,13 @@ class PlanLimitExceededError(FlameError):
     """What the plan allows."""
     used: int
     """What is already in use."""
+
+class ReadOnlyError(FlameError):
+    """The company is read-only: its subscription is canceled or expired. Reads work; writes
+    resume once a payment reactivates it."""
+
+    reason: str
+    """Why the company cannot be changed now."""
 
 class SchemaError(FlameError):
     """The database schema is not what this build of Flame expects."""
@@ -614,6 +626,28 @@ class Event:
         """The record as a dict of its fields."""
 
 @final
+class SubscriptionCounts:
+    """Subscriptions by status, as of now (a trial past its end counts as expired)."""
+
+    @property
+    def trialing(self) -> int:
+        """On trial."""
+    @property
+    def active(self) -> int:
+        """Paid and current."""
+    @property
+    def past_due(self) -> int:
+        """A payment failed."""
+    @property
+    def canceled(self) -> int:
+        """Canceled by the company."""
+    @property
+    def expired(self) -> int:
+        """Ended without payment."""
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as a dict."""
+
+@final
 class Counts:
     """Row counts of the main tables."""
 
@@ -626,6 +660,9 @@ class Counts:
     @property
     def subscriptions(self) -> int:
         """Subscriptions."""
+    @property
+    def subscriptions_by_status(self) -> SubscriptionCounts:
+        """Subscriptions by status, as of now."""
     @property
     def contacts(self) -> int:
         """Contacts."""
@@ -667,11 +704,23 @@ class Health:
         """The report as a dict."""
 
 @final
-class Principal:
-    """Who acts, in which company, with which role, until when."""
+class Credential:
+    """The stored credential a session stands on (its id, never the token text)."""
 
-    def __init__(self, user_id: UUID, company_id: UUID, role: Role, expires_at: datetime) -> None:
-        """A principal as a host stored it; ``expires_at`` must be timezone-aware."""
+    @property
+    def kind(self) -> CredentialKind:
+        """"session" (a login session) or "api_token"."""
+    @property
+    def id(self) -> UUID:
+        """The id of the stored session or API token."""
+    def to_dict(self) -> dict[str, Any]:
+        """The credential as a dict."""
+
+@final
+class Principal:
+    """Who acts, in which company, with which role and scope, until when, through which
+    credential, as the session last checked it."""
+
     @property
     def user_id(self) -> UUID:
         """The user acting."""
@@ -682,10 +731,265 @@ class Principal:
     def role(self) -> Role:
         """The user's role there."""
     @property
+    def scope(self) -> Scope:
+        """"read_only" for read-only API tokens, "read_write" otherwise."""
+    @property
+    def platform_admin(self) -> bool:
+        """Whether the user is a platform administrator."""
+    @property
+    def credential(self) -> Credential:
+        """The stored session or API token the principal stands on."""
+    @property
     def expires_at(self) -> datetime:
         """When the session stops being valid (UTC)."""
     def to_dict(self) -> dict[str, Any]:
         """The principal as a dict."""
+
+@final
+class Usage:
+    """What a company uses of each thing its plan limits."""
+
+    @property
+    def seats(self) -> int:
+        """Members."""
+    @property
+    def contacts(self) -> int:
+        """Contacts."""
+    @property
+    def deals(self) -> int:
+        """Deals."""
+    @property
+    def pipelines(self) -> int:
+        """Pipelines."""
+    @property
+    def integrations(self) -> int:
+        """Integrations."""
+    def to_dict(self) -> dict[str, Any]:
+        """The usage as a dict."""
+
+@final
+class Payment:
+    """A payment recorded for a company's subscription."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def subscription_id(self) -> UUID:
+        """The subscription it was for."""
+    @property
+    def provider_ref(self) -> str:
+        """The payment provider's id for the charge."""
+    @property
+    def outcome(self) -> PaymentOutcome:
+        """"succeeded" or "failed"."""
+    @property
+    def amount(self) -> Money:
+        """The amount."""
+    @property
+    def period_end(self) -> Optional[datetime]:
+        """For a successful payment, the end of the period it paid for (UTC)."""
+    @property
+    def failure_reason(self) -> Optional[str]:
+        """For a failed payment, the provider's reason."""
+    @property
+    def recorded_at(self) -> datetime:
+        """When it was recorded (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (``amount`` as a dict too)."""
+
+@final
+class ApiToken:
+    """An API token for scripts and servers (never its secret text)."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company it acts in."""
+    @property
+    def user_id(self) -> UUID:
+        """The user it acts as."""
+    @property
+    def name(self) -> str:
+        """What it is for."""
+    @property
+    def scope(self) -> Scope:
+        """"read_only" or "read_write"."""
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """When it stops working (UTC); ``None`` for never."""
+    @property
+    def last_used_at(self) -> Optional[datetime]:
+        """When it last authenticated (UTC)."""
+    @property
+    def revoked_at(self) -> Optional[datetime]:
+        """When it was revoked (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class CreatedApiToken:
+    """An API token just created, with its secret (shown this once; never in ``repr()`` or
+    ``to_dict()``)."""
+
+    @property
+    def token(self) -> ApiToken:
+        """The token record."""
+    @property
+    def secret(self) -> str:
+        """The token text for ``Flame.authenticate``."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"token": dict}``; the secret is left out."""
+
+@final
+class Invitation:
+    """An invitation to join a company with a role (never its token)."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company to join."""
+    @property
+    def email(self) -> str:
+        """Who is invited (normalized email)."""
+    @property
+    def role(self) -> Role:
+        """The role they will have."""
+    @property
+    def invited_by(self) -> UUID:
+        """Who invited them."""
+    @property
+    def expires_at(self) -> datetime:
+        """When it stops working (UTC)."""
+    @property
+    def accepted_at(self) -> Optional[datetime]:
+        """When it was accepted (UTC)."""
+    @property
+    def revoked_at(self) -> Optional[datetime]:
+        """When it was revoked (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class CreatedInvitation:
+    """An invitation just created, with the token to send the invitee (shown this once;
+    never in ``repr()`` or ``to_dict()``)."""
+
+    @property
+    def invitation(self) -> Invitation:
+        """The invitation."""
+    @property
+    def token(self) -> str:
+        """The token for ``Flame.accept_invitation``."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"invitation": dict}``; the token is left out."""
+
+@final
+class CompanyMembership:
+    """One of a user's companies and their role there."""
+
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def company_name(self) -> str:
+        """Its name."""
+    @property
+    def role(self) -> Role:
+        """The user's role there."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class UserOverview:
+    """A user as platform administrators list them."""
+
+    @property
+    def user(self) -> User:
+        """The user."""
+    @property
+    def platform_admin(self) -> bool:
+        """Whether they are a platform administrator."""
+    @property
+    def memberships(self) -> builtins.list[CompanyMembership]:
+        """Their companies and roles."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (nested records as dicts)."""
+
+@final
+class CompanyOverview:
+    """A company as platform administrators list them."""
+
+    @property
+    def company(self) -> Company:
+        """The company."""
+    @property
+    def subscription(self) -> Subscription:
+        """Its subscription (status as of now)."""
+    @property
+    def plan(self) -> Plan:
+        """The plan subscribed to."""
+    @property
+    def members(self) -> int:
+        """How many members it has."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (nested records as dicts)."""
+
+@final
+class LockoutPolicy:
+    """How repeated login failures lock an email out, for ``open(lockout=...)``."""
+
+    def __init__(
+        self,
+        *,
+        max_failures: Optional[int] = None,
+        base_lockout: Optional[timedelta] = None,
+        max_lockout: Optional[timedelta] = None,
+    ) -> None:
+        """Every argument left out takes Flame's default (5 failures, then 1 minute,
+        doubling up to an hour)."""
+    @property
+    def max_failures(self) -> int:
+        """Failures allowed before the first lockout."""
+    @property
+    def base_lockout(self) -> timedelta:
+        """The first lockout's length."""
+    @property
+    def max_lockout(self) -> timedelta:
+        """The longest lockout."""
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as a dict."""
+
+@final
+class PasswordHasher:
+    """The Argon2id costs passwords are hashed with, for ``open(password_hasher=...)``."""
+
+    def __init__(self, *, memory_kib: int, iterations: int, lanes: int) -> None:
+        """Costs Argon2 refuses raise ``ValidationError`` (field "password_hashing")."""
+    @property
+    def memory_kib(self) -> int:
+        """Memory per hash, in KiB."""
+    @property
+    def iterations(self) -> int:
+        """Passes over the memory."""
+    @property
+    def lanes(self) -> int:
+        """Degree of parallelism."""
+    def to_dict(self) -> dict[str, Any]:
+        """The costs as a dict."""
 
 @final
 class Page(Generic[_T]):
@@ -711,20 +1015,43 @@ def open(
     max_connections: Optional[int] = None,
     busy_timeout: Optional[timedelta] = None,
     session_ttl: Optional[timedelta] = None,
+    session_recheck: Optional[timedelta] = None,
+    lockout: Optional[LockoutPolicy] = None,
+    password_hasher: Optional[PasswordHasher] = None,
 ) -> Flame:
     """Opens ``sqlite://PATH``, ``sqlite::memory:`` or ``postgres://...``, migrates (unless
-    ``verify_only``) and verifies the schema."""
+    ``verify_only``) and verifies the schema. Options left out take Flame's defaults."""
 
 @final
 class Flame:
     """An opened store; thread-safe. A context manager that closes it."""
 
-    def sign_up(self, company_name: str, owner_email: str, owner_name: str) -> SignedUp:
-        """Signs a company up with its first owner."""
+    def sign_up(
+        self,
+        company_name: str,
+        owner_email: str,
+        owner_name: str,
+        *,
+        password: Optional[str] = None,
+    ) -> SignedUp:
+        """Signs a company up with its first owner (with a password to ``login`` later)."""
     def session(self, user_id: UUID, company_id: UUID) -> Session:
-        """A session for an active member of a company."""
-    def resume(self, principal: Principal) -> Session:
-        """Resumes a session a host kept."""
+        """A session for an active member of a company (a trusted host call)."""
+    def login(self, email: str, password: str, *, company_id: Optional[UUID] = None) -> Session:
+        """Logs in; every failure raises the same ``UnauthenticatedError``."""
+    def authenticate(self, token: str) -> Session:
+        """The session a session token or API token stands for."""
+    def accept_invitation(
+        self, token: str, *, name: Optional[str] = None, password: Optional[str] = None
+    ) -> Session:
+        """Accepts an invitation and returns the invitee's session in the company."""
+    def set_password(self, user_id: UUID, password: str) -> None:
+        """Sets a user's password and revokes their sessions (a trusted host call)."""
+    def set_platform_admin(self, user_id: UUID, admin: bool) -> User:
+        """Marks a user as platform administrator, or not (a trusted host call)."""
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """The host's billing hooks."""
     def health(self) -> Health:
         """The health report; never raises for an unreachable database."""
     @property
@@ -778,7 +1105,24 @@ class Session:
         """When the session expires (UTC)."""
     @property
     def principal(self) -> Principal:
-        """Keep it to ``Flame.resume`` the session later."""
+        """Who, where, which role and scope, until when, through which credential."""
+    def token(self) -> Optional[str]:
+        """The token that resumes the session with ``Flame.authenticate``; ``None`` for API
+        token sessions. A secret: never in ``repr()``."""
+    def logout(self) -> None:
+        """Logs this session out, in every process."""
+    @property
+    def account(self) -> Account:
+        """The session user's own account."""
+    @property
+    def api_tokens(self) -> ApiTokens:
+        """The session user's API tokens in this company."""
+    @property
+    def invitations(self) -> Invitations:
+        """Invitations to join the company."""
+    @property
+    def platform(self) -> Platform:
+        """Platform administration (platform administrators only)."""
     @property
     def contacts(self) -> Contacts:
         """Contacts of the company."""
@@ -1051,7 +1395,11 @@ class Members:
     def change_role(self, user_id: UUID, role: Role, version: int) -> Membership:
         """Changes a member's role (``version`` of the membership)."""
     def remove(self, user_id: UUID) -> None:
-        """Removes a member from the company."""
+        """Removes a member from the company (never the last owner)."""
+    def transfer_ownership(self, to: UUID) -> Member:
+        """Makes another member owner and the session's user an admin (owners only)."""
+    def leave(self) -> None:
+        """The session's user leaves the company (never the last owner)."""
 
 @final
 class Companies:
@@ -1072,6 +1420,99 @@ class Billing:
         """The company's subscription."""
     def plan(self) -> Plan:
         """The plan the company is subscribed to."""
+    def usage(self) -> Usage:
+        """What the company uses of each thing its plan limits."""
+    def payments(self) -> builtins.list[Payment]:
+        """The payments recorded for the company, newest first."""
+    def change_plan(self, plan_id: UUID, version: int) -> Subscription:
+        """Moves the subscription read at ``version`` to another plan (owners only)."""
+    def cancel(self, version: int) -> Subscription:
+        """Cancels the subscription read at ``version``: the company becomes read-only."""
+
+@final
+class Subscriptions:
+    """The host's billing hooks: trusted host calls."""
+
+    def get(self, company_id: UUID) -> Subscription:
+        """A company's subscription, its status as of now."""
+    def record_payment(
+        self,
+        company_id: UUID,
+        provider_ref: str,
+        outcome: PaymentOutcome,
+        amount: Amount,
+        currency: str,
+        *,
+        period_end: Optional[datetime] = None,
+        failure_reason: Optional[str] = None,
+    ) -> Subscription:
+        """Records a payment the provider reports and applies it."""
+    def expire(self, company_id: UUID) -> Subscription:
+        """Expires a company's subscription at once."""
+    def expire_lapsed_trials(self) -> int:
+        """Stores every lapsed trial as expired; returns how many."""
+
+@final
+class Account:
+    """The session user's own account."""
+
+    def user(self) -> User:
+        """The user."""
+    def companies(self) -> builtins.list[CompanyMembership]:
+        """Every company the user belongs to, with their role there."""
+    def switch_company(self, company_id: UUID) -> Session:
+        """A new session of the same user in another of their companies."""
+    def change_password(self, current: str, new: str) -> None:
+        """Changes the password; every other session of the user is revoked."""
+    def logout_everywhere(self) -> int:
+        """Revokes every session of the user, this one included; returns how many."""
+
+@final
+class ApiTokens:
+    """The session user's API tokens in the session's company."""
+
+    def create(
+        self, name: str, scope: Scope, *, expires_at: Optional[datetime] = None
+    ) -> CreatedApiToken:
+        """Creates a token; its secret is in the result, shown this once."""
+    def list(self) -> builtins.list[ApiToken]:
+        """The user's tokens, revoked ones included, newest first."""
+    def revoke(self, id: UUID) -> ApiToken:
+        """Revokes one of the user's tokens at once."""
+
+@final
+class Invitations:
+    """Invitations to join the session's company."""
+
+    def create(
+        self, email: str, role: Role, *, valid_days: Optional[int] = None
+    ) -> CreatedInvitation:
+        """Invites ``email`` with ``role``; the token is in the result, shown this once."""
+    def list_open(self) -> builtins.list[Invitation]:
+        """The invitations not yet accepted, revoked or expired, newest first."""
+    def revoke(self, id: UUID) -> Invitation:
+        """Revokes an invitation that was not accepted yet."""
+
+@final
+class Platform:
+    """Platform administration: every user and company (platform administrators only)."""
+
+    def users(
+        self,
+        *,
+        search: Optional[str] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[UserOverview]:
+        """Users with their memberships, a page at a time."""
+    def deactivate_user(self, user_id: UUID) -> User:
+        """Deactivates a user and revokes their sessions and tokens."""
+    def reactivate_user(self, user_id: UUID) -> User:
+        """Lets a deactivated user log in again."""
+    def companies(
+        self, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[CompanyOverview]:
+        """Companies with their subscription, plan and member count, a page at a time."""
 
 @final
 class Events:

@@ -16,6 +16,12 @@ ActivityKind = Literal["note", "task", "call", "message_in", "message_out"]
 SubscriptionStatus = Literal["trialing", "active", "past_due", "canceled", "expired"]
 #: How often a plan is billed.
 BillingInterval = Literal["month", "year"]
+#: What an API token allows: reads only, or whatever the user's role allows.
+Scope = Literal["read_only", "read_write"]
+#: How a session was authenticated: a login session or an API token.
+CredentialKind = Literal["session", "api_token"]
+#: Whether a payment the provider reports went through.
+PaymentOutcome = Literal["succeeded", "failed"]
 #: The backend a store runs on.
 Backend = Literal["sqlite", "postgres"]
 #: An amount of money as input: exact decimal text, an int or a Decimal — never a float.
@@ -26,8 +32,11 @@ __all__ = [
     "Amount",
     "Backend",
     "BillingInterval",
+    "CredentialKind",
     "DealStatus",
+    "PaymentOutcome",
     "Role",
+    "Scope",
     "StageKind",
     "SubscriptionStatus",
 ]

@@ -1,0 +1,149 @@
+//! Bulk import of contacts: how CSV columns map onto [`NewContact`], and the report of what
+//! was imported and what was rejected (every rejected row, with its line and reason, up to
+//! [`MAX_REPORTED_ERRORS`]; the count is always exact). Good rows are imported, bad rows are
+//! reported, nothing is dropped silently.
+
+use serde::{Deserialize, Serialize};
+
+use crate::contact::NewContact;
+use crate::error::{FlameError, Result};
+
+/// The most rejected rows an [`ImportReport`] lists one by one (it still counts them all).
+pub const MAX_REPORTED_ERRORS: usize = 1_000;
+
+/// The columns a contacts CSV may have (header names, case-insensitive): `first_name`
+/// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`.
+pub const CONTACT_COLUMNS: [&str; 6] =
+    ["first_name", "last_name", "email", "phone", "phone_region", "organization"];
+
+/// Where each known column is in a CSV's records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactColumns {
+    positions: [Option<usize>; 6],
+    width: usize,
+}
+
+impl ContactColumns {
+    /// Reads the header row. A missing `first_name` column, an unknown column (it would be
+    /// dropped silently) or a repeated one is a `Validation` error on `header`.
+    pub fn from_header<S: AsRef<str>>(header: &[S]) -> Result<Self> {
+        let mut positions = [None; 6];
+        for (i, name) in header.iter().enumerate() {
+            let name = name.as_ref().trim().trim_start_matches('\u{feff}').to_lowercase();
+            let Some(slot) = CONTACT_COLUMNS.iter().position(|c| *c == name) else {
+                return Err(FlameError::validation(
+                    "header",
+                    format!(
+                        "column {} is not one of first_name, last_name, email, phone, \
+                         phone_region, organization",
+                        i + 1
+                    ),
+                ));
+            };
+            if positions[slot].replace(i).is_some() {
+                return Err(FlameError::validation(
+                    "header",
+                    format!("column {} repeats {}", i + 1, CONTACT_COLUMNS[slot]),
+                ));
+            }
+        }
+        if positions[0].is_none() {
+            return Err(FlameError::validation("header", "needs a first_name column"));
+        }
+        Ok(Self { positions, width: header.len() })
+    }
+
+    /// The contact in one record, or a `Validation` error on `row` when the record does not
+    /// have as many fields as the header.
+    pub fn contact<S: AsRef<str>>(&self, record: &[S]) -> Result<NewContact> {
+        if record.len() != self.width {
+            return Err(FlameError::validation(
+                "row",
+                format!("has {} fields where the header has {}", record.len(), self.width),
+            ));
+        }
+        let field = |slot: usize| -> Option<String> {
+            self.positions[slot]
+                .map(|i| record[i].as_ref().trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Ok(NewContact {
+            first_name: field(0).unwrap_or_default(),
+            last_name: field(1),
+            email: field(2),
+            phone: field(3),
+            phone_region: field(4),
+            organization: field(5),
+            owner_id: None,
+        })
+    }
+}
+
+/// One rejected row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// Its line: the CSV line (the header is line 1), or the 1-based position in an iterator.
+    pub line: u64,
+    /// The field that was wrong (`"email"`, `"row"` for a malformed record).
+    pub field: String,
+    /// Why, without the rejected value.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Rows imported.
+    pub imported: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// The rejected rows, in order, up to [`MAX_REPORTED_ERRORS`].
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    /// Records that the row at `line` was rejected with `error`.
+    pub fn reject(&mut self, line: u64, error: &FlameError) {
+        self.rejected += 1;
+        if self.errors.len() < MAX_REPORTED_ERRORS {
+            let (field, reason) = match error {
+                FlameError::Validation { field, reason } => (field.clone(), reason.clone()),
+                other => ("row".to_owned(), other.to_string()),
+            };
+            self.errors.push(RowError { line, field, reason });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_map_columns_and_refuse_unknown_ones() {
+        let cols =
+            ContactColumns::from_header(&["\u{feff}First_Name", "EMAIL", "phone"]).expect("ok");
+        let c = cols.contact(&["Ada", " ada@example.com ", ""]).expect("row");
+        assert_eq!(c.first_name, "Ada");
+        assert_eq!(c.email.as_deref(), Some("ada@example.com"));
+        assert_eq!(c.phone, None);
+        assert!(cols.contact(&["Ada"]).is_err(), "ragged rows are refused");
+        for bad in [vec!["email"], vec!["first_name", "fax"], vec!["first_name", "first_name"]] {
+            assert!(matches!(
+                ContactColumns::from_header(&bad),
+                Err(FlameError::Validation { field, .. }) if field == "header"
+            ));
+        }
+    }
+
+    #[test]
+    fn reports_count_everything_and_list_a_bounded_number() {
+        let mut report = ImportReport::default();
+        for line in 0..(MAX_REPORTED_ERRORS as u64 + 5) {
+            report.reject(line, &FlameError::validation("email", "is not a valid email address"));
+        }
+        assert_eq!(report.rejected, MAX_REPORTED_ERRORS as u64 + 5);
+        assert_eq!(report.errors.len(), MAX_REPORTED_ERRORS);
+        assert_eq!(report.errors[0].field, "email");
+    }
+}

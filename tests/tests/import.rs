@@ -1,0 +1,134 @@
+//! Bulk import of contacts: good rows imported in batches, bad rows reported with their line
+//! and reason, the plan limit respected, nothing dropped silently.
+
+use flame_core::billing::{BillingInterval, NewPlan, PlanLimits};
+use flame_core::company::NewMember;
+use flame_core::contact::{ContactFilter, NewContact};
+use flame_core::page::PageRequest;
+use flame_core::{FlameError, Role, UserId};
+use flame_tests::{TestDb, assert_invalid, company, count_rows, snapshot};
+
+#[tokio::test]
+async fn an_iterator_imports_in_batches_and_reports_bad_rows() {
+    for db in TestDb::each().await {
+        let plan = db
+            .flame
+            .plans()
+            .create(NewPlan {
+                code: "big".into(),
+                name: "Big".into(),
+                price_minor: 0,
+                currency: "USD".into(),
+                interval: BillingInterval::Month,
+                trial_days: 30,
+                limits: PlanLimits::default(),
+                public: false,
+            })
+            .await
+            .expect("plan");
+        db.flame.plans().set_default(plan.id).await.expect("default");
+        let acme = company(&db.flame, "Acme").await;
+        let n = 12_003_u64;
+        let rows = (1..=n).map(|i| NewContact {
+            first_name: if i % 1000 == 0 { " ".into() } else { format!("Person{i}") },
+            email: Some(if i % 1001 == 0 { "broken".into() } else { format!("p{i}@example.com") }),
+            owner_id: (i == 7).then(UserId::new),
+            ..NewContact::default()
+        });
+        let report = acme.session.contacts().import(rows).await.expect("import");
+        let bad = 12 + 11 + 1; // blank names, broken emails, a stranger as owner
+        assert_eq!((report.imported, report.rejected), (n - bad, bad), "{}", db.name);
+        assert_eq!(report.errors.len() as u64, bad);
+        let first = &report.errors[0];
+        assert_eq!((first.line, first.field.as_str()), (7, "owner_id"));
+        assert!(report.errors.iter().any(|e| e.line == 1000 && e.field == "first_name"));
+        assert!(report.errors.iter().any(|e| e.line == 1001 && e.field == "email"));
+        assert_eq!(count_rows(&db.url, "contacts").await as u64, n - bad);
+        assert_eq!(acme.session.billing().usage().await.expect("usage").contacts, n - bad);
+        // One event per batch, not per contact.
+        let events = acme.session.events().list(PageRequest::first(500)).await.expect("events");
+        let imported: Vec<_> =
+            events.items.iter().filter(|e| e.payload.event_type() == "contacts.imported").collect();
+        assert_eq!(imported.len(), 3, "batches of 5,000");
+        let found = acme
+            .session
+            .contacts()
+            .list(
+                ContactFilter { name_prefix: Some("person12003".into()), ..Default::default() },
+                PageRequest::default(),
+            )
+            .await
+            .expect("search");
+        assert_eq!(found.items.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn csv_imports_good_lines_and_reports_every_bad_one() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let mut csv = Vec::new();
+        csv.extend_from_slice(
+            "\u{feff}First_Name,last_name,email,phone,phone_region,organization\n".as_bytes(),
+        );
+        csv.extend_from_slice(
+            b"Ada,Lovelace,ada@example.com,+44 20 7946 0958,,\"Babbage, Lovelace & Co\"\n",
+        );
+        csv.extend_from_slice(b"Ivan,Petrov,,8 (912) 345-67-89,RU,\n");
+        csv.extend_from_slice(b"Ragged,Row\n");
+        csv.extend_from_slice(b"Bad,Email,not-an-email,,,\n");
+        csv.extend_from_slice(b"\xff\xfeBroken,utf8,,,,\n");
+        csv.extend_from_slice(b",Nameless,n@example.com,,,\n");
+        csv.extend_from_slice(b"\"Multi\nLine\",Quote,m@example.com,,,\n");
+        let report = acme.session.contacts().import_csv(csv.as_slice()).await.expect("import");
+        assert_eq!((report.imported, report.rejected), (3, 4), "{} {:?}", db.name, report.errors);
+        let lines: Vec<(u64, &str)> =
+            report.errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(lines, [(4, "row"), (5, "email"), (6, "row"), (7, "first_name")]);
+        let page = acme
+            .session
+            .contacts()
+            .list(ContactFilter::default(), PageRequest::default())
+            .await
+            .expect("list");
+        let ada = page.items.iter().find(|c| c.first_name == "Ada").expect("ada");
+        assert_eq!(ada.organization.as_deref(), Some("Babbage, Lovelace & Co"));
+        let ivan = page.items.iter().find(|c| c.first_name == "Ivan").expect("ivan");
+        assert_eq!(ivan.phone.as_ref().map(|p| p.as_str()), Some("+79123456789"));
+        assert!(page.items.iter().any(|c| c.first_name == "Multi\nLine"));
+
+        // A header that would drop a column, or lacks first_name: nothing is imported.
+        let before = snapshot(&db.url).await;
+        assert_invalid(
+            acme.session.contacts().import_csv(&b"first_name,fax\nA,1\n"[..]).await,
+            "header",
+        );
+        assert_invalid(acme.session.contacts().import_csv(&b"email\na@b.io\n"[..]).await, "header");
+        assert_eq!(snapshot(&db.url).await, before);
+    }
+}
+
+#[tokio::test]
+async fn imports_respect_permissions_and_the_plan_limit() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let viewer = acme
+            .session
+            .members()
+            .add(NewMember { email: "v@acme.test".into(), name: "V".into(), role: Role::Viewer })
+            .await
+            .expect("viewer");
+        let vs = db.flame.session(viewer.user.id, acme.company.id).await.expect("session");
+        flame_tests::assert_forbidden(vs.contacts().import_csv(&b"first_name\nA\n"[..]).await);
+        // The starter plan allows 1,000 contacts: a batch that would pass it is not written.
+        let rows =
+            (0..1_200).map(|i| NewContact { first_name: format!("P{i}"), ..NewContact::default() });
+        match acme.session.contacts().import(rows).await {
+            Err(FlameError::PlanLimitExceeded { limit, allowed, used }) => {
+                assert_eq!((limit.as_str(), allowed, used), ("contacts", 1000, 0));
+            }
+            other => panic!("expected the contact limit, got {other:?}"),
+        }
+        assert_eq!(count_rows(&db.url, "contacts").await, 0);
+    }
+}
