@@ -287,6 +287,24 @@ pub struct Contacts {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Contacts {
+    /// Imports contacts from CSV bytes (UTF-8, header `first_name,last_name,email,phone,
+    /// phone_region,organization` in any order and case); bad lines are reported, good ones
+    /// imported in batches.
+    pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
+        Ok(self.inner.import_csv(std::io::Cursor::new(csv)).await?.into())
+    }
+
+    /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
+    pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
+        let file = std::fs::File::open(&path).map_err(|_| {
+            crate::error::FlameError::Validation {
+                field: "path".into(),
+                reason: "cannot be opened for reading".into(),
+            }
+        })?;
+        Ok(self.inner.import_csv(std::io::BufReader::new(file)).await?.into())
+    }
+
     /// Creates a contact.
     pub async fn create(&self, input: NewContact) -> Result<Contact> {
         Ok(self.inner.create(input.try_into()?).await?.into())

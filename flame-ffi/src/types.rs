@@ -1509,3 +1509,39 @@ impl From<fc::event::Event> for Event {
         }
     }
 }
+
+/// One rejected row of an import.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct RowError {
+    /// Its line in the CSV (the header is line 1).
+    pub line: u64,
+    /// The field that was wrong (`row` for a malformed record).
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportReport {
+    /// Rows imported.
+    pub imported: u64,
+    /// Rows rejected.
+    pub rejected: u64,
+    /// The rejected rows, in order (the first 1,000).
+    pub errors: Vec<RowError>,
+}
+
+impl From<fc::import::ImportReport> for ImportReport {
+    fn from(r: fc::import::ImportReport) -> Self {
+        Self {
+            imported: r.imported,
+            rejected: r.rejected,
+            errors: r
+                .errors
+                .into_iter()
+                .map(|e| RowError { line: e.line, field: e.field, reason: e.reason })
+                .collect(),
+        }
+    }
+}

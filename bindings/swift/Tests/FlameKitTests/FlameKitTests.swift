@@ -346,6 +346,10 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(field, "url")
         let health = await flame.health()
         XCTAssertEqual(health.configuredKeys, ["k1"])
+        let report = try await acme.session.contacts().importCsv(
+            csv: Data("first_name,email\nAda,ada@example.com\nBad,not-an-email\n".utf8))
+        XCTAssertEqual(report.imported, 1)
+        XCTAssertEqual(report.errors.map(\.line), [3])
         await flame.closeStore()
     }
 }

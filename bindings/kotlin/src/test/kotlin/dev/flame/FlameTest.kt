@@ -421,6 +421,14 @@ class FlameTest {
             }
         }
         assertEquals("url", ssrf.field)
+        // Bulk import: good lines imported, bad lines reported by line.
+        val csv = "first_name,email\nAda,ada@example.com\nBad,not-an-email\n,x@example.com\n"
+        val report = acme.session.contacts().importCsv(csv.toByteArray())
+        assertEquals(1uL, report.imported)
+        assertEquals(listOf(3uL, 4uL), report.errors.map { it.line })
+        val file = dir.resolve("contacts.csv")
+        java.nio.file.Files.writeString(file, "first_name\nGrace\nLinus\n")
+        assertEquals(2uL, acme.session.contacts().importCsvFile(file.toString()).imported)
         flame.closeStore()
         val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
