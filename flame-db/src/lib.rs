@@ -28,7 +28,9 @@
 //! ```
 
 mod account;
+mod accounting;
 mod activity;
+mod advertising;
 mod billing;
 mod company;
 mod contact;
@@ -48,7 +50,9 @@ mod sql;
 mod usage;
 
 pub use account::{Account, ApiTokens, Invitations, Platform};
+pub use accounting::{Accounting, AccountingDocuments};
 pub use activity::Activities;
+pub use advertising::{Advertising, LeadOutcome, Leads, Reports};
 pub use billing::{Billing, Plans, Subscriptions};
 pub use company::{Companies, Members, SignedUp};
 pub use contact::Contacts;

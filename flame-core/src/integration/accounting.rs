@@ -29,6 +29,14 @@
 //! ([`VatMode::Included`]), the VAT inside it is `amount × rate / (1 + rate)`, rounded the same
 //! way, and the line's net price is the amount less that VAT — so the document's total is
 //! exactly the deal's amount.
+//!
+//! # The hand-over
+//!
+//! An [`AccountingDocument`] is one invoice for one deal and one accounting integration — never
+//! more than one per pair — with its [`DocumentState`]: queued, then sent or failed with the
+//! reason; a failed one may be queued again, a sent one is final. Winning a deal queues it
+//! ([`AccountingDocument::on_won`]; a deal that cannot be invoiced is recorded as failed, and
+//! the win stands), and so does asking for it ([`AccountingDocument::on_demand`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,11 +45,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::record::AccountingSettings;
 use crate::contact::Contact;
 use crate::deal::{Deal, DealStatus};
 use crate::email::Email;
 use crate::error::{FlameError, Result};
-use crate::id::DealId;
+use crate::id::{CompanyId, DealId, IntegrationId};
 use crate::money::Currency;
 use crate::phone::Phone;
 use crate::text;
@@ -462,6 +471,258 @@ impl DocumentState {
     }
 }
 
+/// Where a document stands, without the reason of a failure: what lists filter by and what
+/// storage keeps beside the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentStatus {
+    /// Waiting to be sent.
+    Queued,
+    /// Accepted by the accounting system.
+    Sent,
+    /// Refused, unreachable, or the deal could not be invoiced.
+    Failed,
+}
+
+impl DocumentStatus {
+    /// The stored name (`"queued"`, `"sent"`, `"failed"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for DocumentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DocumentStatus {
+    type Err = FlameError;
+
+    /// Parses the stored name, trimmed and in any case.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "queued" => Ok(Self::Queued),
+            "sent" => Ok(Self::Sent),
+            "failed" => Ok(Self::Failed),
+            _ => Err(FlameError::validation("status", "must be queued, sent or failed")),
+        }
+    }
+}
+
+impl DocumentState {
+    /// Its status, without the reason.
+    pub const fn status(&self) -> DocumentStatus {
+        match self {
+            Self::Queued => DocumentStatus::Queued,
+            Self::Sent => DocumentStatus::Sent,
+            Self::Failed { .. } => DocumentStatus::Failed,
+        }
+    }
+
+    /// The state as stored: a status and, for a failure, its reason.
+    pub fn from_stored(status: DocumentStatus, reason: Option<String>) -> Self {
+        match status {
+            DocumentStatus::Queued => Self::Queued,
+            DocumentStatus::Sent => Self::Sent,
+            DocumentStatus::Failed => Self::Failed { reason: reason.unwrap_or_default() },
+        }
+    }
+
+    /// The reason of a failure.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Failed { reason } => Some(reason),
+            Self::Queued | Self::Sent => None,
+        }
+    }
+}
+
+impl InvoiceDocument {
+    /// [`for_won_deal`](Self::for_won_deal) for a deal whose contact may not have been found
+    /// (`None`): the same checks in the same order, the missing contact refused on
+    /// `"deal.contact_id"`.
+    pub fn for_deal(
+        deal: &Deal,
+        contact: Option<&Contact>,
+        vat: Vat,
+        document_id: Uuid,
+        issued_at: OffsetDateTime,
+    ) -> Result<Self> {
+        match contact {
+            Some(contact) => Self::for_won_deal(deal, contact, vat, document_id, issued_at),
+            None if deal.status != DealStatus::Won => {
+                Err(FlameError::validation("deal.status", "must be won to be invoiced"))
+            }
+            None if deal.contact_id.is_some() => {
+                Err(FlameError::validation("deal.contact_id", "is not a contact of this company"))
+            }
+            None => Err(FlameError::validation(
+                "deal.contact_id",
+                "must be set for the deal to be invoiced",
+            )),
+        }
+    }
+}
+
+/// An invoice document for one deal and one accounting integration — at most one per pair —
+/// and where its hand-over stands. The host (or an adapter) sends the queued ones and reports
+/// back `sent` or `failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountingDocument {
+    /// Its id, also the [`InvoiceDocument::document_id`] the accounting system deduplicates by.
+    pub id: Uuid,
+    /// The company.
+    pub company_id: CompanyId,
+    /// The accounting integration it is for.
+    pub integration_id: IntegrationId,
+    /// The deal invoiced.
+    pub deal_id: DealId,
+    /// Queued, sent, or failed with the reason.
+    pub state: DocumentState,
+    /// The invoice; `None` only for a failed document whose deal could not be invoiced when
+    /// it was won (the reason says why).
+    pub document: Option<InvoiceDocument>,
+    /// When it was first queued.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When its state last changed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+impl AccountingDocument {
+    /// The document queued for the won `deal` of `integration`, whose settings give the VAT.
+    ///
+    /// When the deal cannot be invoiced as it stands (no contact, a zero amount), the win
+    /// stands all the same: the document is recorded as failed, without an invoice, the reason
+    /// naming what is missing, so that the gap shows in the documents list; once the deal is
+    /// fixed, queueing its invoice again ([`requeued`](Self::requeued)) retries it.
+    pub fn on_won(
+        integration: IntegrationId,
+        settings: &AccountingSettings,
+        deal: &Deal,
+        contact: Option<&Contact>,
+        now: OffsetDateTime,
+    ) -> Self {
+        let id = Uuid::now_v7();
+        let built =
+            settings.vat().and_then(|vat| InvoiceDocument::for_deal(deal, contact, vat, id, now));
+        let (document, state) = match built {
+            Ok(document) => (Some(document), DocumentState::Queued),
+            Err(e) => (
+                None,
+                DocumentState::failed(&e.to_string()).unwrap_or_else(|_| DocumentState::Failed {
+                    reason: "the deal cannot be invoiced".to_owned(),
+                }),
+            ),
+        };
+        Self::new(id, integration, deal, state, document, now)
+    }
+
+    /// What queueing the invoice of the won `deal` on demand does for `integration`, which
+    /// may already have a document for it (`existing`): without one, a queued document; a
+    /// failed one is queued again ([`requeued`](Self::requeued)); a queued or sent one stands
+    /// (`Ok(None)`: exactly one hand-over per deal and integration). Unlike
+    /// [`on_won`](Self::on_won), a deal that cannot be invoiced is refused — the error names
+    /// what is missing — and nothing is queued.
+    pub fn on_demand(
+        existing: Option<&AccountingDocument>,
+        integration: IntegrationId,
+        settings: &AccountingSettings,
+        deal: &Deal,
+        contact: Option<&Contact>,
+        now: OffsetDateTime,
+    ) -> Result<Option<Self>> {
+        let id = existing.map_or_else(Uuid::now_v7, |d| d.id);
+        let fresh = InvoiceDocument::for_deal(deal, contact, settings.vat()?, id, now)?;
+        match existing {
+            None => {
+                Ok(Some(Self::new(id, integration, deal, DocumentState::Queued, Some(fresh), now)))
+            }
+            Some(document) if document.state.status() == DocumentStatus::Failed => {
+                document.requeued(fresh, now).map(Some)
+            }
+            Some(_) => Ok(None),
+        }
+    }
+
+    fn new(
+        id: Uuid,
+        integration_id: IntegrationId,
+        deal: &Deal,
+        state: DocumentState,
+        document: Option<InvoiceDocument>,
+        now: OffsetDateTime,
+    ) -> Self {
+        let now = crate::clock::normalize(now);
+        Self {
+            id,
+            company_id: deal.company_id,
+            integration_id,
+            deal_id: deal.id,
+            state,
+            document,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// The document moved to `next` as the hand-over reports it ([`DocumentState::transition`]):
+    /// a queued one is sent or fails, a sent one is final, a failed one is queued again only
+    /// with its invoice ([`requeued`](Self::requeued) for one that has none). Refused with
+    /// [`FlameError::InvalidTransition`].
+    pub fn transitioned(&self, next: DocumentState, now: OffsetDateTime) -> Result<Self> {
+        let state = self.state.transition(next)?;
+        if state == DocumentState::Queued && self.document.is_none() {
+            return Err(FlameError::validation(
+                "document",
+                "the deal's invoice must be made again to queue it (queue the deal's invoice)",
+            ));
+        }
+        Ok(Self {
+            state,
+            updated_at: crate::clock::normalize(now),
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
+    /// A failed document queued again (a retry). It keeps its invoice — the same
+    /// `document_id`, so that the accounting system drops a duplicate — and one that had none
+    /// takes `fresh`. Only a failed document is queued again: a queued or sent one is refused
+    /// with [`FlameError::InvalidTransition`].
+    pub fn requeued(&self, fresh: InvoiceDocument, now: OffsetDateTime) -> Result<Self> {
+        let state = self.state.transition(DocumentState::Queued)?;
+        Ok(Self {
+            state,
+            document: Some(self.document.clone().unwrap_or(fresh)),
+            updated_at: crate::clock::normalize(now),
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+}
+
+/// Filters for listing accounting documents; all given filters must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentFilter {
+    /// Only documents in this status.
+    pub status: Option<DocumentStatus>,
+    /// Only documents of this deal.
+    pub deal_id: Option<DealId>,
+    /// Only documents for this integration.
+    pub integration_id: Option<IntegrationId>,
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -779,6 +1040,142 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&DocumentState::Sent).expect("json"),
             r#"{"state":"sent"}"#
+        );
+    }
+
+    fn settings(vat_rate_bp: u32) -> AccountingSettings {
+        AccountingSettings {
+            platform: AccountingPlatform::OneC,
+            vat_rate_bp,
+            vat_included: false,
+            invoice_on_won: true,
+        }
+    }
+
+    #[test]
+    fn a_won_deal_is_queued_or_recorded_as_failed_with_the_reason() {
+        let integration = IntegrationId::new();
+        let deal = won_deal("1000.00", "RUB");
+        let queued = AccountingDocument::on_won(
+            integration,
+            &settings(2000),
+            &deal,
+            Some(&contact()),
+            ISSUED,
+        );
+        assert_eq!(queued.state, DocumentState::Queued);
+        let invoice = queued.document.as_ref().expect("invoice");
+        assert_eq!((invoice.document_id, invoice.total_minor), (queued.id, 120_000));
+        assert_eq!(
+            (queued.deal_id, queued.integration_id, queued.version),
+            (deal.id, integration, 1)
+        );
+
+        let mut no_contact = deal.clone();
+        no_contact.contact_id = None;
+        let failed =
+            AccountingDocument::on_won(integration, &settings(2000), &no_contact, None, ISSUED);
+        assert_eq!(failed.document, None);
+        assert_eq!(failed.state.status(), DocumentStatus::Failed);
+        assert_eq!(
+            failed.state.reason(),
+            Some("invalid deal.contact_id: must be set for the deal to be invoiced")
+        );
+        // On demand the same deal is refused instead.
+        assert_eq!(
+            AccountingDocument::on_demand(
+                None,
+                integration,
+                &settings(2000),
+                &no_contact,
+                None,
+                ISSUED
+            ),
+            Err(FlameError::validation(
+                "deal.contact_id",
+                "must be set for the deal to be invoiced"
+            ))
+        );
+        // Once it has its contact, the failed document is queued again under its id.
+        let retried = AccountingDocument::on_demand(
+            Some(&failed),
+            integration,
+            &settings(2000),
+            &deal,
+            Some(&contact()),
+            ISSUED,
+        )
+        .expect("valid")
+        .expect("queued again");
+        assert_eq!(
+            (retried.id, &retried.state, retried.version),
+            (failed.id, &DocumentState::Queued, 2)
+        );
+        assert_eq!(retried.document.as_ref().map(|d| d.document_id), Some(failed.id));
+        // A queued or sent document stands.
+        assert_eq!(
+            AccountingDocument::on_demand(
+                Some(&retried),
+                integration,
+                &settings(2000),
+                &deal,
+                Some(&contact()),
+                ISSUED
+            ),
+            Ok(None)
+        );
+        let mut open = deal.clone();
+        open.status = DealStatus::Open;
+        assert_eq!(
+            InvoiceDocument::for_deal(&open, None, Vat::NONE, uuid(9), ISSUED),
+            Err(FlameError::validation("deal.status", "must be won to be invoiced"))
+        );
+    }
+
+    #[test]
+    fn the_hand_over_follows_the_document_states() {
+        let deal = won_deal("10.00", "EUR");
+        let queued = AccountingDocument::on_won(
+            IntegrationId::new(),
+            &settings(0),
+            &deal,
+            Some(&contact()),
+            ISSUED,
+        );
+        let sent = queued.transitioned(DocumentState::Sent, ISSUED).expect("sent");
+        assert_eq!(
+            (sent.state.status(), sent.version, &sent.document),
+            (DocumentStatus::Sent, 2, &queued.document)
+        );
+        assert!(matches!(
+            sent.transitioned(DocumentState::Queued, ISSUED),
+            Err(FlameError::InvalidTransition { .. })
+        ));
+        let failed = queued
+            .transitioned(DocumentState::failed("503").expect("reason"), ISSUED)
+            .expect("failed");
+        let again =
+            failed.transitioned(DocumentState::Queued, ISSUED).expect("a retry keeps the invoice");
+        assert_eq!(again.document, queued.document);
+        let mut no_contact = deal;
+        no_contact.contact_id = None;
+        let empty = AccountingDocument::on_won(
+            IntegrationId::new(),
+            &settings(0),
+            &no_contact,
+            None,
+            ISSUED,
+        );
+        assert!(matches!(
+            empty.transitioned(DocumentState::Queued, ISSUED),
+            Err(FlameError::Validation { field, .. }) if field == "document"
+        ));
+        for status in [DocumentStatus::Queued, DocumentStatus::Sent, DocumentStatus::Failed] {
+            assert_eq!(status.as_str().parse::<DocumentStatus>(), Ok(status));
+        }
+        assert_eq!(
+            DocumentState::from_stored(DocumentStatus::Failed, Some("503".into())),
+            DocumentState::Failed { reason: "503".into() }
         );
     }
 

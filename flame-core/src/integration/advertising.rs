@@ -7,19 +7,34 @@
 //! ([`Lead::answers`]); the name, email and phone are picked out of them, and an email or
 //! phone that does not validate is left out of [`Lead::email`] / [`Lead::phone`] rather than
 //! losing the lead.
+//!
+//! What a lead becomes is decided here too: the contact for someone new
+//! ([`Lead::new_contact`]), the deal it opens ([`Lead::new_deal`]) and the lead source it is
+//! filed under ([`Lead::source_name`]). Ad spend is imported per campaign and day
+//! ([`AdSpend`], checked by [`check_spend`]: an ad account spends in one currency), and
+//! [`cost_by_source`] turns leads, won deals and spend into the cost per lead and per won deal
+//! of each source, per currency.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
 
+use super::record::AdvertisingSettings;
 use super::{from_json, normalize_phone, received_text, webhook};
+use crate::contact::{Contact, NewContact};
+use crate::deal::{Deal, NewDeal};
 use crate::email::Email;
 use crate::error::{FlameError, Result};
+use crate::event::EventPayload;
+use crate::id::{CompanyId, ContactId, DealId, IntegrationId, PipelineId, SourceId, UserId};
+use crate::money::{Currency, Money};
 use crate::phone::Phone;
+use crate::pipeline::Stage;
 use crate::text;
 
 /// An advertising platform leads come from.
@@ -421,6 +436,400 @@ fn required_id(field: &str, value: &str) -> Result<String> {
         .ok_or_else(|| FlameError::validation(field, "must not be empty"))
 }
 
+// ---------------------------------------------------------------------------------------------
+// What a lead becomes in the CRM, ad spend, and the cost report.
+// ---------------------------------------------------------------------------------------------
+
+/// The credential field of a VK Ads integration that holds the community's Callback API
+/// secret. When the integration has it, every callback must carry it ([`verify_vk_secret`]).
+pub const VK_CALLBACK_SECRET: &str = "secret";
+
+/// The currency of the deals that leads open, with an amount of 0 until someone prices them
+/// (advertising settings name no currency of their own).
+pub const LEAD_DEAL_CURRENCY: &str = "USD";
+
+/// The most spend rows one import may carry.
+pub const SPEND_ROWS_MAX: usize = 10_000;
+
+/// Records made by an integration have no acting member. The core constructors take one as the
+/// default owner; it is replaced by the integration's assignee (or none) right after.
+const NO_MEMBER: UserId = UserId::from_uuid(uuid::Uuid::nil());
+
+/// `value` cut to at most `max` characters.
+fn truncated(value: &str, max: usize) -> String {
+    value.chars().take(max).collect()
+}
+
+/// Optional text received from outside, checked as the parsers check it.
+fn received_opt(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
+    match value {
+        Some(value) => received_text(field, &value, max),
+        None => Ok(None),
+    }
+}
+
+impl Lead {
+    /// A lead a host built itself — from a platform Flame does not parse, or a parsed one given
+    /// the UTM tags of its landing page ([`Utm::from_url`]) — checked with the parsers' bounds:
+    /// the id is required, names and tags at most [`text::NAME_MAX`] characters, answers at most
+    /// [`text::NOTE_MAX`]; text is cleaned of control characters and trimmed. Errors name the
+    /// field (`"utm.campaign"`, `"answers[2].key"`).
+    pub fn validated(self) -> Result<Lead> {
+        let mut answers = Vec::with_capacity(self.answers.len());
+        for (i, answer) in self.answers.into_iter().enumerate() {
+            let key = received_text(&format!("answers[{i}].key"), &answer.key, text::NAME_MAX)?
+                .ok_or_else(|| FlameError::validation(format!("answers[{i}].key"), "is empty"))?;
+            let value =
+                received_text(&format!("answers[{i}].value"), &answer.value, text::NOTE_MAX)?;
+            answers.push(LeadAnswer { key, value: value.unwrap_or_default() });
+        }
+        let utm = self.utm;
+        Ok(Lead {
+            platform: self.platform,
+            external_lead_id: required_id("external_lead_id", &self.external_lead_id)?,
+            name: received_opt("name", self.name, text::NAME_MAX)?,
+            email: self.email,
+            phone: self.phone,
+            campaign: received_opt("campaign", self.campaign, text::NAME_MAX)?,
+            ad: received_opt("ad", self.ad, text::NAME_MAX)?,
+            form: received_opt("form", self.form, text::NAME_MAX)?,
+            utm: Utm {
+                source: received_opt("utm.source", utm.source, text::NAME_MAX)?,
+                medium: received_opt("utm.medium", utm.medium, text::NAME_MAX)?,
+                campaign: received_opt("utm.campaign", utm.campaign, text::NAME_MAX)?,
+                content: received_opt("utm.content", utm.content, text::NAME_MAX)?,
+                term: received_opt("utm.term", utm.term, text::NAME_MAX)?,
+            },
+            answers,
+            created_at: crate::clock::normalize(self.created_at),
+        })
+    }
+
+    /// The name a new contact is filed under: the lead's name, else its email, else its phone,
+    /// else the platform and the lead's id (`"Meta lead 1234"`).
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| self.email.as_ref().map(|e| e.as_str().to_owned()))
+            .or_else(|| self.phone.as_ref().map(|p| p.as_str().to_owned()))
+            .unwrap_or_else(|| {
+                format!("{} lead {}", self.platform.display_name(), self.external_lead_id)
+            })
+    }
+
+    /// The contact for a lead from someone the company does not know yet: the first word of
+    /// [`display_name`](Self::display_name) as first name, the rest as last name, the email,
+    /// the phone and the answer `company_name` (or `company`) as organization. It belongs to
+    /// the integration's `default_assignee_id`, or to no one.
+    pub fn new_contact(
+        &self,
+        company_id: CompanyId,
+        settings: &AdvertisingSettings,
+        now: OffsetDateTime,
+    ) -> Result<Contact> {
+        let name = self.display_name();
+        let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+        let input = NewContact {
+            first_name: truncated(first, text::NAME_MAX),
+            last_name: Some(truncated(last.trim(), text::NAME_MAX)).filter(|l| !l.is_empty()),
+            email: self.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
+            phone_region: None,
+            organization: self
+                .answer(&["company_name", "company"])
+                .map(|o| truncated(o, text::NAME_MAX)),
+            owner_id: settings.default_assignee_id,
+        };
+        let mut contact = Contact::create(company_id, &input, NO_MEMBER, now)?;
+        contact.owner_id = settings.default_assignee_id;
+        Ok(contact)
+    }
+
+    /// The deal a lead opens when its integration has `auto_create_deal` on: titled
+    /// `"<Platform>: <name>"`, worth 0 [`LEAD_DEAL_CURRENCY`], with `contact` and `source`, in
+    /// the first open stage of the integration's pipeline (whose `stages` are given), assigned
+    /// to the integration's `default_assignee_id` or to no one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_deal(
+        &self,
+        company_id: CompanyId,
+        settings: &AdvertisingSettings,
+        pipeline_id: PipelineId,
+        stages: &[Stage],
+        contact: ContactId,
+        source: SourceId,
+        now: OffsetDateTime,
+    ) -> Result<(Deal, EventPayload)> {
+        let title = format!("{}: {}", self.platform.display_name(), self.display_name());
+        let mut input = NewDeal::new(truncated(&title, text::TITLE_MAX), 0, LEAD_DEAL_CURRENCY);
+        input.contact_id = Some(contact);
+        input.source_id = Some(source);
+        input.assignee_id = settings.default_assignee_id;
+        let (mut deal, event) =
+            Deal::create(company_id, &input, pipeline_id, stages, NO_MEMBER, now).map_err(|e| {
+                match e {
+                    FlameError::Validation { field, reason } if field == "pipeline_id" => {
+                        FlameError::validation("default_pipeline_id", reason)
+                    }
+                    other => other,
+                }
+            })?;
+        deal.assignee_id = settings.default_assignee_id;
+        Ok((deal, event))
+    }
+}
+
+impl AdvertisingSettings {
+    /// The pipeline leads open deals in: `None` when `auto_create_deal` is off; a
+    /// [`FlameError::Validation`] on `"default_pipeline_id"` when it is on without one.
+    pub fn deal_pipeline(&self) -> Result<Option<PipelineId>> {
+        if !self.auto_create_deal {
+            return Ok(None);
+        }
+        self.default_pipeline_id.map(Some).ok_or_else(|| {
+            FlameError::validation("default_pipeline_id", "is required when auto_create_deal is on")
+        })
+    }
+}
+
+/// A lead as stored: where it came from, the campaign and UTM tags it carried (the attribution
+/// of its deal), and what it was filed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadRecord {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The company.
+    pub company_id: CompanyId,
+    /// The advertising integration it came through.
+    pub integration_id: IntegrationId,
+    /// Its id on the platform ([`Lead::external_lead_id`]).
+    pub external_id: String,
+    /// The contact it was filed under (found or created).
+    pub contact_id: Option<ContactId>,
+    /// The deal it opened, if the integration opens deals.
+    pub deal_id: Option<DealId>,
+    /// The lead source it was filed under ([`Lead::source_name`]).
+    pub source_id: Option<SourceId>,
+    /// The campaign, as the platform named it.
+    pub campaign: Option<String>,
+    /// The UTM tags of its landing page.
+    pub utm: Utm,
+    /// When the lead was made on the platform ([`Lead::created_at`]; for VK, when the host
+    /// received it), UTC: the time the cost report counts it at.
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+}
+
+/// One day's spend on one campaign, as a host reads it from the ad platform's reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdSpend {
+    /// The campaign, named as the platform names it (as in [`Lead::campaign`]).
+    pub campaign: String,
+    /// The day (the platform's reporting day).
+    pub day: Date,
+    /// What was spent, in minor units of `currency`; not negative.
+    pub amount_minor: i64,
+    /// ISO 4217 code. An ad account spends in one currency: every row of an integration has
+    /// the same.
+    pub currency: String,
+    /// The lead source the spend is filed under; by default the platform's display name
+    /// (`"Meta"`), the source of its leads that carry no `utm_source`.
+    pub source: Option<String>,
+}
+
+/// A spend row checked by [`check_spend`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedSpend {
+    /// The campaign, trimmed.
+    pub campaign: String,
+    /// The day.
+    pub day: Date,
+    /// The amount.
+    pub amount: Money,
+    /// The name of the lead source it is filed under.
+    pub source_name: String,
+}
+
+/// Checks a spend import for an integration of `platform`, all rows or none: the campaign
+/// is required (at most [`text::NAME_MAX`] characters), the amount not negative, the currency
+/// an ISO 4217 code and the same on every row, the source a name when given, and no
+/// (campaign, day) twice. At most [`SPEND_ROWS_MAX`] rows. Errors name the row
+/// (`"rows[3].currency"`).
+pub fn check_spend(rows: &[AdSpend], platform: AdvertisingPlatform) -> Result<Vec<CheckedSpend>> {
+    if rows.len() > SPEND_ROWS_MAX {
+        return Err(FlameError::validation(
+            "rows",
+            format!("must be at most {SPEND_ROWS_MAX} per import"),
+        ));
+    }
+    let mut checked: Vec<CheckedSpend> = Vec::with_capacity(rows.len());
+    let mut seen = std::collections::HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let at = |field: &str| format!("rows[{i}].{field}");
+        let campaign = text::required(&at("campaign"), &row.campaign, text::NAME_MAX)?;
+        let currency = Currency::parse(&row.currency).map_err(|e| e.at(&at("currency")))?;
+        if let Some(first) = checked.first()
+            && first.amount.currency() != currency
+        {
+            return Err(FlameError::validation(
+                at("currency"),
+                "must be the currency of rows[0]: an ad account spends in one currency",
+            ));
+        }
+        let amount =
+            Money::from_minor(row.amount_minor, currency).map_err(|e| e.at(&at("amount_minor")))?;
+        let source_name = text::optional(&at("source"), row.source.as_deref(), text::NAME_MAX)?
+            .unwrap_or_else(|| platform.display_name().to_owned());
+        if let Some(first) = seen.insert((campaign.clone(), row.day), i) {
+            return Err(FlameError::validation(
+                at("day"),
+                format!("repeats the campaign and day of rows[{first}]"),
+            ));
+        }
+        checked.push(CheckedSpend { campaign, day: row.day, amount, source_name });
+    }
+    Ok(checked)
+}
+
+/// The rule that an integration's spend is in one currency: `stored` is the currency of spend
+/// already recorded for it (and not replaced by this import), `given` the import's; `field`
+/// names the row.
+pub fn ensure_spend_currency(field: &str, stored: Currency, given: Currency) -> Result<()> {
+    if stored == given {
+        return Ok(());
+    }
+    Err(FlameError::validation(
+        field,
+        format!(
+            "must be {}, the currency of the integration's earlier spend: an ad account spends \
+             in one currency",
+            stored.code()
+        ),
+    ))
+}
+
+/// The UTC interval of the days `from` to `to`, both included: `[from 00:00, to + 1 day 00:00)`.
+/// `to` before `from` is a [`FlameError::Validation`] on `"to"`.
+pub fn report_period(from: Date, to: Date) -> Result<(OffsetDateTime, OffsetDateTime)> {
+    if to < from {
+        return Err(FlameError::validation("to", "must not be before from"));
+    }
+    let end = to.next_day().ok_or_else(|| FlameError::validation("to", "is too late"))?;
+    Ok((from.midnight().assume_utc(), end.midnight().assume_utc()))
+}
+
+/// What a lead source cost in one currency over a period ([`cost_by_source`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceCost {
+    /// The source.
+    pub source_id: SourceId,
+    /// Its name (`None` if it was deleted since).
+    pub source_name: Option<String>,
+    /// The currency of this row's spend and costs; `None` for leads and won deals that no
+    /// spend can be attributed to (their costs are `None`).
+    pub currency: Option<Currency>,
+    /// Leads received in the period.
+    pub leads: u64,
+    /// Deals won in the period.
+    pub won_deals: u64,
+    /// Spend in the period, in minor units of `currency`.
+    pub spend_minor: i64,
+    /// `spend_minor / leads`, rounded half away from zero; `None` without leads or currency.
+    pub cost_per_lead_minor: Option<i64>,
+    /// `spend_minor / won_deals`, rounded the same way; `None` without won deals or currency.
+    pub cost_per_won_deal_minor: Option<i64>,
+}
+
+/// What storage counts for the cost report, before attribution ([`cost_by_source`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CostFacts {
+    /// Leads received in the period, by (source, integration they came through).
+    pub leads: Vec<(SourceId, IntegrationId, u64)>,
+    /// Deals won in the period, by (source of the deal, integration of the lead that opened
+    /// it — `None` for deals no lead opened).
+    pub won_deals: Vec<(SourceId, Option<IntegrationId>, u64)>,
+    /// Spend in the period, by (source, currency), in minor units.
+    pub spend: Vec<(SourceId, Currency, i64)>,
+    /// The currency each advertising integration spends in (from all its recorded spend).
+    pub integration_currency: BTreeMap<IntegrationId, Currency>,
+    /// The names of the sources.
+    pub source_names: BTreeMap<SourceId, String>,
+}
+
+/// The cost per lead and per won deal of each lead source, one row per source and currency,
+/// so that money is never added across currencies.
+///
+/// Spend counts in its own currency. A lead counts in the currency its integration spends in
+/// (an ad account spends in one currency), a won deal in that of the integration whose lead
+/// opened it; leads and deals with no such currency (an integration without recorded spend, a
+/// deal entered by hand) make a row without currency and without costs. Costs are integer
+/// minor units, rounded half away from zero, `None` when there is nothing to divide by. Rows
+/// are ordered by source name (case-insensitively; deleted sources last), then currency
+/// (none last).
+pub fn cost_by_source(facts: &CostFacts) -> Result<Vec<SourceCost>> {
+    #[derive(Default)]
+    struct Sums {
+        leads: u64,
+        won: u64,
+        spend: i64,
+    }
+    let mut rows: BTreeMap<(SourceId, Option<Currency>), Sums> = BTreeMap::new();
+    let currency_of = |integration: Option<IntegrationId>| {
+        integration.and_then(|i| facts.integration_currency.get(&i).copied())
+    };
+    for &(source, integration, n) in &facts.leads {
+        let sums = rows.entry((source, currency_of(Some(integration)))).or_default();
+        sums.leads = sums.leads.saturating_add(n);
+    }
+    for &(source, integration, n) in &facts.won_deals {
+        let sums = rows.entry((source, currency_of(integration))).or_default();
+        sums.won = sums.won.saturating_add(n);
+    }
+    for &(source, currency, amount) in &facts.spend {
+        let sums = rows.entry((source, Some(currency))).or_default();
+        sums.spend = sums
+            .spend
+            .checked_add(amount)
+            .ok_or_else(|| FlameError::validation("spend_minor", "is too large to add up"))?;
+    }
+    let per = |spend: i64, count: u64, currency: Option<Currency>| {
+        let count = i128::from(count);
+        (currency.is_some() && count > 0).then(|| {
+            let cost = super::accounting::div_round_half_away(i128::from(spend), count);
+            // At most `spend`, so it fits.
+            i64::try_from(cost).unwrap_or(i64::MAX)
+        })
+    };
+    let mut out: Vec<SourceCost> = rows
+        .into_iter()
+        .map(|((source_id, currency), sums)| SourceCost {
+            source_id,
+            source_name: facts.source_names.get(&source_id).cloned(),
+            currency,
+            leads: sums.leads,
+            won_deals: sums.won,
+            spend_minor: sums.spend,
+            cost_per_lead_minor: per(sums.spend, sums.leads, currency),
+            cost_per_won_deal_minor: per(sums.spend, sums.won, currency),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        // Named sources by name, then those deleted since.
+        let name = |c: &SourceCost| {
+            (c.source_name.is_none(), c.source_name.as_deref().map(str::to_lowercase))
+        };
+        name(a).cmp(&name(b)).then_with(|| a.source_id.cmp(&b.source_id)).then_with(|| {
+            match (a.currency, b.currency) {
+                (Some(x), Some(y)) => x.code().cmp(y.code()),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        })
+    });
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;
@@ -624,6 +1033,207 @@ mod tests {
             Utm::from_url(&long),
             Err(FlameError::validation("utm_campaign", "must be at most 200 characters"))
         );
+    }
+
+    fn settings(assignee: Option<UserId>) -> AdvertisingSettings {
+        AdvertisingSettings {
+            platform: AdvertisingPlatform::Meta,
+            auto_create_deal: true,
+            default_pipeline_id: Some(PipelineId::new()),
+            default_assignee_id: assignee,
+        }
+    }
+
+    #[test]
+    fn a_lead_becomes_a_contact_and_a_deal_of_the_integrations_assignee() {
+        let company = CompanyId::new();
+        let now = datetime!(2026-03-01 10:00 UTC);
+        let lead = parse_meta_lead(&fixture("meta_lead.json")).expect("valid");
+        let max = UserId::new();
+        let contact = lead.new_contact(company, &settings(Some(max)), now).expect("contact");
+        assert_eq!(
+            (contact.first_name.as_str(), contact.last_name.as_deref()),
+            ("Joe", Some("Example"))
+        );
+        assert_eq!(contact.owner_id, Some(max));
+        let unassigned = lead.new_contact(company, &settings(None), now).expect("contact");
+        assert_eq!(unassigned.owner_id, None, "records made by an integration have no member");
+
+        let (pipeline, stages) =
+            crate::pipeline::default_pipeline().build(company, 0, true, now).expect("pipeline");
+        let source = SourceId::new();
+        let mut with_pipeline = settings(None);
+        with_pipeline.default_pipeline_id = Some(pipeline.id);
+        let (deal, _) = lead
+            .new_deal(company, &with_pipeline, pipeline.id, &stages, contact.id, source, now)
+            .expect("deal");
+        assert_eq!(deal.title, "Meta: Joe Example");
+        assert_eq!(
+            (deal.assignee_id, deal.source_id, deal.contact_id),
+            (None, Some(source), Some(contact.id))
+        );
+        assert_eq!(deal.value.currency().code(), LEAD_DEAL_CURRENCY);
+        assert_eq!(
+            lead.new_deal(company, &with_pipeline, pipeline.id, &[], contact.id, source, now)
+                .map(|_| ()),
+            Err(FlameError::validation("default_pipeline_id", "has no open stage"))
+        );
+        let mut off = settings(None);
+        off.auto_create_deal = false;
+        assert_eq!(off.deal_pipeline(), Ok(None));
+        off.auto_create_deal = true;
+        off.default_pipeline_id = None;
+        assert!(off.deal_pipeline().is_err());
+    }
+
+    #[test]
+    fn a_nameless_lead_is_filed_under_its_email_phone_or_id() {
+        let mut lead = parse_meta_lead(&fixture("meta_lead.json")).expect("valid");
+        lead.name = None;
+        assert_eq!(lead.display_name(), "joe@example.com");
+        lead.email = None;
+        assert_eq!(lead.display_name(), "+14155552671");
+        lead.phone = None;
+        assert_eq!(lead.display_name(), "Meta lead 1234567890123456");
+        let contact = lead
+            .new_contact(CompanyId::new(), &settings(None), datetime!(2026-03-01 10:00 UTC))
+            .expect("contact");
+        assert_eq!(contact.full_name(), "Meta lead 1234567890123456");
+    }
+
+    #[test]
+    fn host_built_leads_are_checked_like_parsed_ones() {
+        let lead = parse_meta_lead(&fixture("meta_lead.json")).expect("valid");
+        assert_eq!(lead.clone().validated(), Ok(lead.clone()));
+        let mut tagged = lead.clone();
+        tagged.utm.source = Some(" yandex\u{0} ".into());
+        tagged.campaign = Some("   ".into());
+        let checked = tagged.validated().expect("cleaned");
+        assert_eq!((checked.utm.source.as_deref(), checked.campaign), (Some("yandex"), None));
+        let mut long = lead.clone();
+        long.utm.term = Some("t".repeat(text::NAME_MAX + 1));
+        assert_eq!(
+            long.validated(),
+            Err(FlameError::validation("utm.term", "must be at most 200 characters"))
+        );
+        let mut keyless = lead;
+        keyless.answers[1].key = "\u{7}".into();
+        assert_eq!(keyless.validated(), Err(FlameError::validation("answers[1].key", "is empty")));
+    }
+
+    fn spend(campaign: &str, day: Date, amount_minor: i64, currency: &str) -> AdSpend {
+        AdSpend {
+            campaign: campaign.into(),
+            day,
+            amount_minor,
+            currency: currency.into(),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn spend_rows_are_checked_by_index() {
+        let day = time::macros::date!(2026 - 03 - 01);
+        let rows = vec![
+            spend(" Spring ", day, 100, "usd"),
+            AdSpend { source: Some(" Brand ".into()), ..spend("Brand", day, 0, "USD") },
+        ];
+        let checked = check_spend(&rows, AdvertisingPlatform::VkAds).expect("valid");
+        assert_eq!(checked[0].campaign, "Spring");
+        assert_eq!(checked[0].source_name, "VK Ads", "the platform's source by default");
+        assert_eq!(checked[1].source_name, "Brand");
+        assert_eq!(checked[0].amount.currency().code(), "USD");
+        let cases = [
+            (spend("A", day, 1, "EUR"), "rows[1].currency"),
+            (spend("A", day, 1, "ABC"), "rows[1].currency"),
+            (spend("A", day, -1, "USD"), "rows[1].amount_minor"),
+            (spend("", day, 1, "USD"), "rows[1].campaign"),
+            (spend("Spring", day, 1, "USD"), "rows[1].day"),
+            (
+                AdSpend { source: Some("x".repeat(201)), ..spend("A", day, 1, "USD") },
+                "rows[1].source",
+            ),
+        ];
+        for (bad, field) in cases {
+            let rows = vec![spend("Spring", day, 1, "USD"), bad];
+            assert!(
+                matches!(check_spend(&rows, AdvertisingPlatform::Meta), Err(FlameError::Validation { field: f, .. }) if f == field),
+                "{field}"
+            );
+        }
+        assert!(check_spend(&[], AdvertisingPlatform::Meta).expect("empty").is_empty());
+        let usd = Currency::parse("USD").expect("usd");
+        assert_eq!(ensure_spend_currency("rows[0].currency", usd, usd), Ok(()));
+        assert!(
+            ensure_spend_currency("rows[0].currency", usd, Currency::parse("EUR").expect("eur"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn report_periods_include_both_days() {
+        let (start, end) =
+            report_period(time::macros::date!(2026 - 03 - 01), time::macros::date!(2026 - 03 - 31))
+                .expect("valid");
+        assert_eq!(
+            (start, end),
+            (datetime!(2026-03-01 00:00 UTC), datetime!(2026-04-01 00:00 UTC))
+        );
+        assert_eq!(
+            report_period(time::macros::date!(2026 - 03 - 02), time::macros::date!(2026 - 03 - 01)),
+            Err(FlameError::validation("to", "must not be before from"))
+        );
+    }
+
+    #[test]
+    fn costs_never_mix_currencies() {
+        let (meta, vk, brand) = (SourceId::new(), SourceId::new(), SourceId::new());
+        let (meta_ads, vk_ads, silent) =
+            (IntegrationId::new(), IntegrationId::new(), IntegrationId::new());
+        let usd = Currency::parse("USD").expect("usd");
+        let rub = Currency::parse("RUB").expect("rub");
+        let facts = CostFacts {
+            leads: vec![
+                (meta, meta_ads, 3),
+                (meta, vk_ads, 1),
+                (vk, vk_ads, 2),
+                (brand, silent, 4),
+            ],
+            won_deals: vec![(meta, Some(meta_ads), 2), (meta, None, 1)],
+            spend: vec![(meta, usd, 1000), (meta, rub, 5000), (vk, rub, 0)],
+            integration_currency: [(meta_ads, usd), (vk_ads, rub)].into_iter().collect(),
+            source_names: [(meta, "Meta".to_owned()), (vk, "vk".to_owned())].into_iter().collect(),
+        };
+        let rows = cost_by_source(&facts).expect("report");
+        let summary: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.source_name.clone(),
+                    r.currency.map(|c| c.code()),
+                    r.leads,
+                    r.won_deals,
+                    r.spend_minor,
+                    r.cost_per_lead_minor,
+                    r.cost_per_won_deal_minor,
+                )
+            })
+            .collect();
+        let name = |n: &str| Some(n.to_owned());
+        assert_eq!(
+            summary,
+            vec![
+                // 1000 / 3 = 333.3 → 333; 1000 / 2 = 500.
+                (name("Meta"), Some("RUB"), 1, 0, 5000, Some(5000), None),
+                (name("Meta"), Some("USD"), 3, 2, 1000, Some(333), Some(500)),
+                (name("Meta"), None, 0, 1, 0, None, None),
+                (name("vk"), Some("RUB"), 2, 0, 0, Some(0), None),
+                // A source deleted since, whose integration has no spend.
+                (None, None, 4, 0, 0, None, None),
+            ]
+        );
+        let overflow = CostFacts { spend: vec![(meta, usd, i64::MAX), (meta, usd, 1)], ..facts };
+        assert!(cost_by_source(&overflow).is_err());
     }
 
     #[test]
