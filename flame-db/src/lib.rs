@@ -48,6 +48,7 @@ mod session;
 mod source;
 mod sql;
 mod usage;
+mod webhook;
 
 pub use account::{Account, ApiTokens, Invitations, Platform};
 pub use accounting::{Accounting, AccountingDocuments};
@@ -66,6 +67,10 @@ pub use pipeline::Pipelines;
 pub use session::Session;
 pub use source::Sources;
 pub use sql::Backend;
+pub use webhook::{
+    WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter, WebhookOptions, WebhookWorker,
+    WorkReport, WorkerHandle,
+};
 
 /// The domain crate, re-exported so that hosts need one dependency.
 pub use flame_core as core;
