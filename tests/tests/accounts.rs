@@ -552,6 +552,9 @@ async fn passwords_and_tokens_never_reach_debug_output_errors_or_logs() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // With a single registered dispatcher, tracing-core may cache a callsite first reached on
+    // another test thread as "never"; a second dispatcher makes it ask every subscriber.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     let mut shown = String::new();
     let mut secrets = vec![PASSWORD.to_owned(), "wrong horse battery".to_owned()];

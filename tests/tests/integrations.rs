@@ -581,6 +581,9 @@ async fn credentials_never_reach_logs_events_errors_or_debug_output() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // With a single registered dispatcher, tracing-core may cache a callsite first reached on
+    // another test thread as "never"; a second dispatcher makes it ask every subscriber.
+    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let secret = "7777:TOP-SECRET-BOT-TOKEN";
     let mut shown = String::new();
     for db in TestDb::each().await {
