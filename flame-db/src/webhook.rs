@@ -1064,13 +1064,21 @@ impl reqwest::dns::Resolve for GuardedResolver {
 fn http_client(options: &WebhookOptions, allow_loopback: bool) -> Result<reqwest::Client> {
     let tls_error = |_| FlameError::storage("could not set up TLS for webhooks");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(tls_error)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .map_err(tls_error)?;
+    let tls = match rustls_platform_verifier::Verifier::new(provider) {
+        Ok(verifier) => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth(),
+        // A host without a certificate store (a bare container) can still post to http://
+        // URLs; https:// deliveries then fail their attempts as untrusted, visibly.
+        Err(e) => {
+            tracing::warn!(error = %e, "no platform certificate store: https webhooks will fail");
+            builder.with_root_certificates(rustls::RootCertStore::empty()).with_no_client_auth()
+        }
+    };
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .no_proxy()

@@ -12,12 +12,14 @@
 mod accounts;
 mod error;
 mod integrations;
+mod marketing;
 mod objects;
 mod types;
 
 pub use accounts::*;
 pub use error::FlameError;
 pub use integrations::*;
+pub use marketing::*;
 pub use objects::*;
 pub use types::*;
 

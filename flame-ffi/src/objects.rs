@@ -101,6 +101,29 @@ impl Flame {
         Ok(self.inner.set_platform_admin(user, admin).await?.into())
     }
 
+    /// Leads and ad spend of advertising integrations.
+    pub fn advertising(&self) -> Arc<crate::marketing::Advertising> {
+        Arc::new(crate::marketing::Advertising { inner: self.inner.advertising() })
+    }
+
+    /// The hand-over of accounting documents.
+    pub fn accounting(&self) -> Arc<crate::marketing::AccountingDocuments> {
+        Arc::new(crate::marketing::AccountingDocuments { inner: self.inner.accounting() })
+    }
+
+    /// The outgoing-webhook delivery worker of this store.
+    #[uniffi::method(default(options))]
+    pub fn webhook_worker(
+        &self,
+        options: crate::marketing::WebhookOptions,
+    ) -> Result<Arc<crate::marketing::WebhookWorker>> {
+        let worker = self.inner.webhook_worker(options.try_into()?)?;
+        Ok(Arc::new(crate::marketing::WebhookWorker {
+            inner: worker,
+            running: std::sync::Mutex::new(None),
+        }))
+    }
+
     /// Inbound messages for messaging integrations.
     pub fn inbound(&self) -> Arc<crate::integrations::Inbound> {
         Arc::new(crate::integrations::Inbound { inner: self.inner.inbound() })
@@ -203,6 +226,21 @@ impl Session {
     /// The company's integrations (admins and owners).
     pub fn integrations(&self) -> Arc<crate::integrations::Integrations> {
         Arc::new(crate::integrations::Integrations { inner: self.inner.integrations() })
+    }
+
+    /// Webhook deliveries (admins and owners).
+    pub fn webhook_deliveries(&self) -> Arc<crate::marketing::WebhookDeliveries> {
+        Arc::new(crate::marketing::WebhookDeliveries { inner: self.inner.webhook_deliveries() })
+    }
+
+    /// Reports over the company's data.
+    pub fn reports(&self) -> Arc<crate::marketing::Reports> {
+        Arc::new(crate::marketing::Reports { inner: self.inner.reports() })
+    }
+
+    /// Invoice documents for accounting integrations (admins and owners).
+    pub fn accounting(&self) -> Arc<crate::marketing::Accounting> {
+        Arc::new(crate::marketing::Accounting { inner: self.inner.accounting() })
     }
 
     /// Platform administration (platform administrators only).

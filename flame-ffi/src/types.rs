@@ -97,6 +97,8 @@ macro_rules! mirror_enum {
     };
 }
 
+pub(crate) use mirror_enum;
+
 mirror_enum! {
     /// A member's role in one company.
     Role => fc::Role {

@@ -352,4 +352,53 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(report.errors.map(\.line), [3])
         await flame.closeStore()
     }
+
+    func testLeadsInvoicesAndWebhooks() async throws {
+        let key = try EncryptionKey.fromBytes(id: "k1", bytes: Data(repeating: 3, count: 32))
+        let flame = try await Flame.open(
+            url: "sqlite://\(dir.appendingPathComponent("marketing.db").path)",
+            options: OpenOptions(encryptionKey: key, webhookAllowLoopback: true))
+        let big = try await flame.plans().create(
+            input: NewPlan(code: "big", name: "Big", priceMinor: 0, currency: "USD", interval: .month, trialDays: 30,
+                           limits: PlanLimits(), public: false))
+        _ = try await flame.plans().setDefault(id: big.id)
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let pipeline = try await acme.session.pipelines().defaultPipeline()
+        let meta = try await acme.session.integrations().create(
+            name: "Meta ads",
+            settings: .advertising(platform: .meta, autoCreateDeal: true, defaultPipelineId: pipeline.id, defaultAssigneeId: nil),
+            credentials: [:])
+        let lead = Data(
+            """
+            {"created_time": "2024-11-05T16:20:01+0300", "id": "42",
+             "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]}]}
+            """.utf8)
+        let first = try await flame.advertising().ingestMetaLead(companyId: acme.company.id, integrationId: meta.id, body: lead)
+        XCTAssertNotNil(first.dealId)
+        let again = try await flame.advertising().ingestMetaLead(companyId: acme.company.id, integrationId: meta.id, body: lead)
+        XCTAssertTrue(again.duplicate)
+
+        _ = try await acme.session.integrations().create(
+            name: "1C", settings: .accounting(platform: .oneC, vatRateBp: 2000, vatIncluded: false, invoiceOnWon: true),
+            credentials: [:])
+        let ada = try await acme.session.contacts().create(input: NewContact(firstName: "Ada"))
+        let deal = try await acme.session.deals().create(input: NewDeal(title: "Robots", amountMinor: 100000, currency: "USD", contactId: ada.id))
+        _ = try await acme.session.deals().win(id: deal.id, version: deal.version)
+        let docs = try await acme.session.accounting().documents()
+        XCTAssertEqual(docs.map(\.status), [.queued])
+
+        // A webhook whose receiver is down: the attempt fails and the delivery stays pending.
+        _ = try await acme.session.integrations().create(
+            name: "Hook", settings: .webhook(url: "http://127.0.0.1:9/hook", events: ["contact.created"]),
+            credentials: ["signing_secret": "whsec_test"])
+        _ = try await acme.session.contacts().create(input: NewContact(firstName: "Grace"))
+        let worker = try flame.webhookWorker(options: WebhookOptions(timeout: 2, lease: 5))
+        var failed: UInt64 = 0
+        for _ in 0..<3 where failed == 0 { failed += try await worker.runOnce().failed }
+        XCTAssertEqual(failed, 1)
+        let deliveries = try await acme.session.webhookDeliveries().list()
+        XCTAssertEqual(deliveries.map(\.status), [.pending])
+        XCTAssertNotNil(deliveries.first?.lastError)
+        await flame.closeStore()
+    }
 }

@@ -436,4 +436,74 @@ class FlameTest {
         assertEquals(listOf("k2"), rotated.health().keysInUse!!.map { it.keyId })
         rotated.closeStore()
     }
+
+    @Test
+    fun leadsInvoicesAndWebhooks() = runBlocking {
+        val key = EncryptionKey.fromBytes("k1", ByteArray(32) { 3 })
+        val flame = Flame.open("sqlite://${dir.resolve("marketing.db")}", OpenOptions(encryptionKey = key, webhookAllowLoopback = true))
+        val unlimited = flame.plans().create(
+            NewPlan("big", "Big", 0L, "USD", BillingInterval.MONTH, 30u, PlanLimits(), false),
+        )
+        flame.plans().setDefault(unlimited.id)
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val pipeline = acme.session.pipelines().defaultPipeline()
+
+        // A Meta lead becomes a contact and a deal, once.
+        val meta = acme.session.integrations().create(
+            "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, true, pipeline.id, null),
+        )
+        val lead = """{"created_time": "2024-11-05T16:20:01+0300", "id": "42",
+            "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]},
+                           {"name": "email", "values": ["anna@example.com"]}]}""".toByteArray()
+        val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead)
+        assertFalse(first.duplicate)
+        assertNotNull(first.dealId)
+        assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead).duplicate)
+        assertEquals(1uL, flame.advertising().importSpend(acme.company.id, meta.id, listOf(AdSpend("Autumn", "2024-11-05", 5000L, "USD"))))
+        val costs = acme.session.reports().costBySource("2024-11-01", "2024-11-30")
+        assertTrue(costs.any { it.leads == 1uL && it.spendMinor == 5000L }, costs.toString())
+
+        // Winning a deal queues one invoice per accounting integration.
+        acme.session.integrations().create(
+            "1C", IntegrationSettings.Accounting(AccountingPlatform.ONE_C, 2000u, false, true),
+        )
+        val ada = acme.session.contacts().create(NewContact(firstName = "Ada"))
+        val deal = acme.session.deals().create(NewDeal("Robots", 100000L, "USD", contactId = ada.id))
+        acme.session.deals().win(deal.id, deal.version)
+        val docs = acme.session.accounting().documents()
+        assertEquals(1, docs.size)
+        assertEquals(DocumentStatus.QUEUED, docs[0].status)
+        assertTrue(docs[0].documentJson!!.contains("flame.invoice.v1"))
+        assertEquals(DocumentStatus.SENT, flame.accounting().markSent(acme.company.id, docs[0].id).status)
+
+        // A webhook receives signed events from the worker.
+        val received = java.util.concurrent.LinkedBlockingQueue<Pair<String, String>>()
+        val server = com.sun.net.httpserver.HttpServer.create(java.net.InetSocketAddress("127.0.0.1", 0), 0)
+        server.createContext("/hook") { exchange ->
+            received.add(exchange.requestHeaders.getFirst("Flame-Signature") to String(exchange.requestBody.readAllBytes()))
+            exchange.sendResponseHeaders(200, -1)
+            exchange.close()
+        }
+        server.start()
+        try {
+            acme.session.integrations().create(
+                "Hook",
+                IntegrationSettings.Webhook("http://127.0.0.1:${server.address.port}/hook", listOf("contact.created")),
+                mapOf("signing_secret" to "whsec_test"),
+            )
+            val grace = acme.session.contacts().create(NewContact(firstName = "Grace"))
+            val worker = flame.webhookWorker()
+            var delivered = 0uL
+            repeat(5) { if (delivered == 0uL) delivered += worker.runOnce().delivered }
+            assertEquals(1uL, delivered)
+            val (signature, body) = received.take()
+            assertTrue(signature.startsWith("t=") && signature.contains("v1="), signature)
+            assertTrue(body.contains("contact.created") && body.contains(grace.id), body)
+            assertFalse(body.contains("whsec_test"))
+            assertEquals(DeliveryStatus.DELIVERED, acme.session.webhookDeliveries().list().single().status)
+        } finally {
+            server.stop(0)
+        }
+        flame.closeStore()
+    }
 }

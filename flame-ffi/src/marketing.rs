@@ -1,0 +1,469 @@
+//! Advertising leads, ad spend, the cost report and accounting documents on the uniffi
+//! surface. Every method is a conversion and a call.
+
+use std::time::SystemTime;
+
+use flame_db::core as fc;
+use uuid::Uuid;
+
+use crate::error::{FlameError, Result};
+use crate::types::mirror_enum;
+use crate::types::*;
+
+fn uuid(field: &str, text: &str) -> Result<Uuid> {
+    Uuid::parse_str(text.trim()).map_err(|_| FlameError::Validation {
+        field: field.into(),
+        reason: "is not a valid id".into(),
+    })
+}
+
+fn date(field: &str, text: &str) -> Result<time::Date> {
+    Ok(fc::clock::parse_date(field, text)?)
+}
+
+/// What ingesting one lead did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LeadOutcome {
+    /// The stored lead.
+    pub lead_id: String,
+    /// The contact it was filed under.
+    pub contact_id: String,
+    /// The deal it opened, if the integration opens deals.
+    pub deal_id: Option<String>,
+    /// The lead source it was filed under.
+    pub source_id: String,
+    /// A redelivered lead: nothing changed.
+    pub duplicate: bool,
+    /// Whether the contact was created for it.
+    pub created_contact: bool,
+}
+
+impl From<flame_db::LeadOutcome> for LeadOutcome {
+    fn from(o: flame_db::LeadOutcome) -> Self {
+        Self {
+            lead_id: o.lead_id.to_string(),
+            contact_id: id(o.contact_id),
+            deal_id: opt_id(o.deal_id),
+            source_id: id(o.source_id),
+            duplicate: o.duplicate,
+            created_contact: o.created_contact,
+        }
+    }
+}
+
+/// One day of spend on one campaign.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AdSpend {
+    /// The campaign.
+    pub campaign: String,
+    /// The day, `YYYY-MM-DD`.
+    pub day: String,
+    /// The amount in minor units.
+    pub amount_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    /// The lead source to file it under (default: the platform's).
+    #[uniffi(default)]
+    pub source: Option<String>,
+}
+
+/// Cost per lead and per won deal for one source and currency.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct SourceCost {
+    /// The source.
+    pub source_id: String,
+    /// Its name.
+    pub source_name: Option<String>,
+    /// The currency of the spend (`null` for deals without ad spend).
+    pub currency: Option<String>,
+    /// Leads received.
+    pub leads: u64,
+    /// Deals won.
+    pub won_deals: u64,
+    /// Spend in minor units.
+    pub spend_minor: i64,
+    /// Spend per lead.
+    pub cost_per_lead_minor: Option<i64>,
+    /// Spend per won deal.
+    pub cost_per_won_deal_minor: Option<i64>,
+}
+
+impl From<fc::integration::advertising::SourceCost> for SourceCost {
+    fn from(c: fc::integration::advertising::SourceCost) -> Self {
+        Self {
+            source_id: id(c.source_id),
+            source_name: c.source_name,
+            currency: c.currency.map(|c| c.code().to_owned()),
+            leads: c.leads,
+            won_deals: c.won_deals,
+            spend_minor: c.spend_minor,
+            cost_per_lead_minor: c.cost_per_lead_minor,
+            cost_per_won_deal_minor: c.cost_per_won_deal_minor,
+        }
+    }
+}
+
+mirror_enum! {
+    /// Where an accounting document's hand-over stands.
+    DocumentStatus => fc::integration::accounting::DocumentStatus {
+        /// Waiting to be sent.
+        Queued,
+        /// Accepted by the accounting system.
+        Sent,
+        /// Could not be created or sent; see the reason.
+        Failed,
+    }
+}
+
+/// An invoice document for an accounting integration.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct AccountingDocument {
+    /// Its id.
+    pub id: String,
+    /// The company.
+    pub company_id: String,
+    /// The accounting integration.
+    pub integration_id: String,
+    /// The deal invoiced.
+    pub deal_id: String,
+    /// Queued, sent or failed.
+    pub status: DocumentStatus,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+    /// The invoice in its documented JSON form (`flame.invoice.v1`); `null` when it could not
+    /// be made.
+    pub document_json: Option<String>,
+    /// When it was created.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+impl From<fc::integration::accounting::AccountingDocument> for AccountingDocument {
+    fn from(d: fc::integration::accounting::AccountingDocument) -> Self {
+        Self {
+            id: d.id.to_string(),
+            company_id: id(d.company_id),
+            integration_id: id(d.integration_id),
+            deal_id: id(d.deal_id),
+            status: d.state.status().into(),
+            failure_reason: d.state.reason().map(str::to_owned),
+            document_json: d.document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
+            created_at: time(d.created_at),
+            updated_at: time(d.updated_at),
+            version: d.version,
+        }
+    }
+}
+
+/// Leads and ad spend (trusted host calls).
+#[derive(Debug, uniffi::Object)]
+pub struct Advertising {
+    pub(crate) inner: flame_db::Advertising,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Advertising {
+    /// Ingests a Meta Lead Ads lead (the Graph API lead object).
+    pub async fn ingest_meta_lead(
+        &self,
+        company_id: String,
+        integration_id: String,
+        body: Vec<u8>,
+    ) -> Result<LeadOutcome> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        Ok(self.inner.ingest_meta_lead(company, integration, &body).await?.into())
+    }
+
+    /// Ingests a VK Ads lead-form callback; `null` for callbacks that carry no lead.
+    pub async fn ingest_vk_lead(
+        &self,
+        company_id: String,
+        integration_id: String,
+        body: Vec<u8>,
+        received_at: SystemTime,
+    ) -> Result<Option<LeadOutcome>> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        let outcome =
+            self.inner.ingest_vk_lead(company, integration, &body, received_at.into()).await?;
+        Ok(outcome.map(Into::into))
+    }
+
+    /// Imports spend per campaign and day (all or nothing); returns the rows written.
+    pub async fn import_spend(
+        &self,
+        company_id: String,
+        integration_id: String,
+        rows: Vec<AdSpend>,
+    ) -> Result<u64> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Ok(fc::integration::advertising::AdSpend {
+                    campaign: r.campaign,
+                    day: date(&format!("rows[{i}].day"), &r.day)?,
+                    amount_minor: r.amount_minor,
+                    currency: r.currency,
+                    source: r.source,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(self.inner.import_spend(company, integration, rows).await?)
+    }
+}
+
+/// Reports over the company's data.
+#[derive(Debug, uniffi::Object)]
+pub struct Reports {
+    pub(crate) inner: flame_db::Reports,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Reports {
+    /// Cost per lead and per won deal by source and currency, between two `YYYY-MM-DD` days.
+    pub async fn cost_by_source(&self, from: String, to: String) -> Result<Vec<SourceCost>> {
+        let rows = self.inner.cost_by_source(date("from", &from)?, date("to", &to)?).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Invoice documents of the session's company (admins and owners).
+#[derive(Debug, uniffi::Object)]
+pub struct Accounting {
+    pub(crate) inner: flame_db::Accounting,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Accounting {
+    /// Queues the deal's invoice for each enabled accounting integration (once per deal).
+    pub async fn queue_invoice(&self, deal_id: String) -> Result<Vec<AccountingDocument>> {
+        let deal = crate::types::deal_id("deal_id", &deal_id)?;
+        Ok(self.inner.queue_invoice(deal).await?.into_iter().map(Into::into).collect())
+    }
+
+    /// The documents, oldest first, optionally of one status.
+    #[uniffi::method(default(status), default(page))]
+    pub async fn documents(
+        &self,
+        status: Option<DocumentStatus>,
+        page: PageRequest,
+    ) -> Result<Vec<AccountingDocument>> {
+        let filter = fc::integration::accounting::DocumentFilter {
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let p = self.inner.documents(filter, page.into()).await?;
+        Ok(p.items.into_iter().map(Into::into).collect())
+    }
+}
+
+/// The hand-over of accounting documents (trusted host calls).
+#[derive(Debug, uniffi::Object)]
+pub struct AccountingDocuments {
+    pub(crate) inner: flame_db::AccountingDocuments,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl AccountingDocuments {
+    /// Records that the accounting system accepted the document.
+    pub async fn mark_sent(&self, company_id: String, id: String) -> Result<AccountingDocument> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        Ok(self.inner.mark_sent(company, uuid("id", &id)?).await?.into())
+    }
+
+    /// Records that the hand-over failed, and why.
+    pub async fn mark_failed(
+        &self,
+        company_id: String,
+        id: String,
+        reason: String,
+    ) -> Result<AccountingDocument> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        Ok(self.inner.mark_failed(company, uuid("id", &id)?, &reason).await?.into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outgoing webhooks
+
+mirror_enum! {
+    /// Where a webhook delivery stands.
+    DeliveryStatus => fc::integration::webhook::DeliveryState {
+        /// Waiting for its next attempt.
+        Pending,
+        /// Accepted by the receiver (a 2xx answer).
+        Delivered,
+        /// Failed every attempt; `retry` sends it again.
+        Dead,
+    }
+}
+
+/// One event for one webhook.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WebhookDelivery {
+    /// Its id.
+    pub id: String,
+    /// The webhook integration.
+    pub integration_id: String,
+    /// The event (receivers dedupe on it: the `Flame-Event-Id` header).
+    pub event_id: String,
+    /// The event type.
+    pub event_type: String,
+    /// Pending, delivered or dead.
+    pub status: DeliveryStatus,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub next_attempt_at: SystemTime,
+    /// Why the last attempt failed (Flame's wording; never a secret or the response body).
+    pub last_error: Option<String>,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<u16>,
+    /// When it was delivered.
+    pub delivered_at: Option<SystemTime>,
+}
+
+impl From<flame_db::WebhookDelivery> for WebhookDelivery {
+    fn from(d: flame_db::WebhookDelivery) -> Self {
+        Self {
+            id: d.id.to_string(),
+            integration_id: id(d.integration_id),
+            event_id: id(d.event_id),
+            event_type: d.event_type,
+            status: d.status.into(),
+            attempts: d.attempts,
+            next_attempt_at: time(d.next_attempt_at),
+            last_error: d.last_error,
+            last_status: d.last_status,
+            delivered_at: opt_time(d.delivered_at),
+        }
+    }
+}
+
+/// What one pass of the delivery worker did.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct WorkReport {
+    /// Outbox events marked published.
+    pub published: u64,
+    /// Deliveries created.
+    pub dispatched: u64,
+    /// Deliveries accepted.
+    pub delivered: u64,
+    /// Attempts that failed (to be retried).
+    pub failed: u64,
+    /// Deliveries that died.
+    pub dead: u64,
+}
+
+/// How the delivery worker runs; every `null` takes the Rust default.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct WebhookOptions {
+    /// The first retry delay.
+    #[uniffi(default)]
+    pub backoff_base: Option<std::time::Duration>,
+    /// The longest retry delay.
+    #[uniffi(default)]
+    pub backoff_cap: Option<std::time::Duration>,
+    /// Attempts before a delivery is dead.
+    #[uniffi(default)]
+    pub max_attempts: Option<u32>,
+    /// How long one post may take.
+    #[uniffi(default)]
+    pub timeout: Option<std::time::Duration>,
+    /// How long a claimed delivery stays reserved (must exceed `timeout`).
+    #[uniffi(default)]
+    pub lease: Option<std::time::Duration>,
+}
+
+impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
+    type Error = FlameError;
+    fn try_from(o: WebhookOptions) -> Result<Self> {
+        let d = flame_db::WebhookOptions::default();
+        let backoff = fc::integration::webhook::Backoff::new(
+            o.backoff_base.unwrap_or(d.backoff.base()),
+            o.backoff_cap.unwrap_or(d.backoff.cap()),
+            o.max_attempts.unwrap_or(d.backoff.max_attempts()),
+        )?;
+        Ok(flame_db::WebhookOptions {
+            backoff,
+            timeout: o.timeout.unwrap_or(d.timeout),
+            lease: o.lease.unwrap_or(d.lease),
+            ..d
+        })
+    }
+}
+
+/// The delivery worker: `runOnce` for a host's own scheduler, or `start` for a background
+/// task until `stop`.
+#[derive(Debug, uniffi::Object)]
+pub struct WebhookWorker {
+    pub(crate) inner: flame_db::WebhookWorker,
+    pub(crate) running: std::sync::Mutex<Option<flame_db::WorkerHandle>>,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WebhookWorker {
+    /// One pass: dispatch new events, then post what is due.
+    pub async fn run_once(&self) -> Result<WorkReport> {
+        let r = self.inner.run_once().await?;
+        Ok(WorkReport {
+            published: r.published,
+            dispatched: r.dispatched,
+            delivered: r.delivered,
+            failed: r.failed,
+            dead: r.dead,
+        })
+    }
+
+    /// Starts passes in the background until `stop` (a second start does nothing).
+    pub async fn start(&self) {
+        let mut running = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.is_none() {
+            *running = Some(self.inner.clone().spawn());
+        }
+    }
+
+    /// Stops the background passes after the current one.
+    pub async fn stop(&self) {
+        let handle = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(handle) = handle {
+            handle.stop().await;
+        }
+    }
+}
+
+/// Webhook deliveries of the session's company (admins and owners).
+#[derive(Debug, uniffi::Object)]
+pub struct WebhookDeliveries {
+    pub(crate) inner: flame_db::WebhookDeliveries,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl WebhookDeliveries {
+    /// Deliveries, newest first, optionally of one status.
+    #[uniffi::method(default(status), default(page))]
+    pub async fn list(
+        &self,
+        status: Option<DeliveryStatus>,
+        page: PageRequest,
+    ) -> Result<Vec<WebhookDelivery>> {
+        let filter = flame_db::WebhookDeliveryFilter {
+            status: status.map(Into::into),
+            ..Default::default()
+        };
+        let p = self.inner.list(filter, page.into()).await?;
+        Ok(p.items.into_iter().map(Into::into).collect())
+    }
+
+    /// Sends a dead delivery again.
+    pub async fn retry(&self, id: String) -> Result<WebhookDelivery> {
+        Ok(self.inner.retry(uuid("id", &id)?).await?.into())
+    }
+}
