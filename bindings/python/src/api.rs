@@ -24,6 +24,8 @@ use uuid::Uuid;
 
 use crate::convert::{amount_text, page, parse, parse_opt};
 use crate::errors::to_py_err;
+use crate::import::{self, ImportReport};
+use crate::integrations::{EncryptionKey, Inbound, Integrations, Rotation};
 use crate::records::{
     Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
     CreatedInvitation, Deal, Event, Health, Invitation, LockoutPolicy, Member, Membership,
@@ -50,9 +52,14 @@ where
 /// `session_ttl` (how long a login session stays valid), `session_recheck` (how stale a
 /// session's cached standing may get before a read re-checks it), `lockout` (how repeated
 /// login failures lock an email out) and `password_hasher` (the Argon2id costs).
+///
+/// `encryption_key` seals integration credentials (without it, integrations without
+/// credentials still work); `previous_keys` still open what older keys sealed, until
+/// `Flame.rotate_keys` re-seals it under `encryption_key`. `webhook_allow_loopback` lets
+/// webhook URLs point at loopback addresses (tests, local development).
 #[pyfunction]
-#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None, encryption_key=None, previous_keys=Vec::new(), webhook_allow_loopback=false))]
+#[allow(clippy::too_many_arguments, clippy::needless_update)]
 pub(crate) fn open(
     py: Python<'_>,
     url: &str,
@@ -63,6 +70,9 @@ pub(crate) fn open(
     session_recheck: Option<Duration>,
     lockout: Option<PyRef<'_, LockoutPolicy>>,
     password_hasher: Option<PyRef<'_, PasswordHasher>>,
+    encryption_key: Option<PyRef<'_, EncryptionKey>>,
+    previous_keys: Vec<PyRef<'_, EncryptionKey>>,
+    webhook_allow_loopback: bool,
 ) -> PyResult<Flame> {
     let defaults = OpenOptions::default();
     let options = OpenOptions {
@@ -74,7 +84,11 @@ pub(crate) fn open(
         lockout: lockout.map_or(defaults.lockout, |l| l.0),
         password_hasher: password_hasher
             .map_or_else(|| defaults.password_hasher.clone(), |h| h.hasher.clone()),
-        // Encryption keys and the other options are not exposed to Python yet.
+        encryption_key: encryption_key.map(|k| k.0.clone()),
+        previous_keys: previous_keys.iter().map(|k| k.0.clone()).collect(),
+        webhook_allow_loopback,
+        // Every option is given today; options added later keep their defaults until they
+        // are exposed here.
         ..defaults
     };
     let url = url.to_owned();
@@ -202,6 +216,23 @@ impl Flame {
     #[getter]
     fn plans(&self) -> Plans {
         Plans { flame: self.inner.clone() }
+    }
+
+    /// Inbound messages for messaging integrations: trusted host calls.
+    #[getter]
+    fn inbound(&self) -> Inbound {
+        Inbound { flame: self.inner.clone() }
+    }
+
+    /// Re-encrypts every stored credential sealed by an older key under the primary
+    /// `encryption_key`, `batch` at a time (each batch in its own transaction), and returns
+    /// how many were resealed. Safe to interrupt and run again. A trusted host call: open
+    /// with the new key as `encryption_key` and the old ones in `previous_keys`, then run it.
+    /// Without a key, `CryptoError`.
+    #[pyo3(signature = (batch=1000))]
+    fn rotate_keys(&self, py: Python<'_>, batch: u32) -> PyResult<Rotation> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.rotate_keys(batch).await }).map(Rotation)
     }
 
     /// "sqlite" or "postgres".
@@ -409,6 +440,12 @@ impl Session {
         Events { session: self.inner.clone() }
     }
 
+    /// The company's integrations (admins and owners).
+    #[getter]
+    fn integrations(&self) -> Integrations {
+        Integrations { session: self.inner.clone() }
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Session(user_id=UUID('{}'), company_id=UUID('{}'), role='{}')",
@@ -594,6 +631,31 @@ impl Contacts {
         let api = self.session.contacts();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
         page_of(py, rust, Contact)
+    }
+
+    /// Imports contacts from an iterable of `NewContact`s or mappings with the keys of
+    /// `create` (a generator is consumed lazily). Each row is checked like `create`; a bad
+    /// row is rejected and reported with its 1-based position as `line`, and the rest go on.
+    /// Rows without an owner are the session user's.
+    ///
+    /// Rows are converted and imported 5,000 at a time, with the GIL released while each
+    /// chunk is written (one transaction and one "contacts.imported" event per chunk), so
+    /// memory stays bounded. A plan limit reached by a chunk raises `PlanLimitExceededError`
+    /// and a row that is neither a `NewContact` nor a mapping of those keys (or a failing
+    /// iterable) raises `TypeError` (or its own exception): either way that chunk is not
+    /// written and the earlier chunks stay imported.
+    fn import_rows(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        import::import_rows(py, &self.session.contacts(), rows)
+    }
+
+    /// Imports contacts from CSV (UTF-8, comma-separated, first line the header with the
+    /// columns first_name, last_name, email, phone, phone_region, organization): `source` is
+    /// a path (`str` or `os.PathLike`), which Rust opens and streams without reading it
+    /// whole, or the CSV itself as `bytes`. A bad header raises `ValidationError` on
+    /// "header" and nothing is imported; a bad line is reported with its line number (the
+    /// header is line 1) and the rest go on. A missing file raises `OSError`.
+    fn import_csv(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        import::import_csv(py, &self.session.contacts(), source)
     }
 }
 

@@ -11,6 +11,8 @@ use pyo3::prelude::*;
 mod api;
 mod convert;
 mod errors;
+mod import;
+mod integrations;
 mod records;
 mod runtime;
 
@@ -22,5 +24,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     records::register(m)?;
     api::register(m)?;
+    integrations::register(m)?;
+    import::register(m)?;
     Ok(())
 }

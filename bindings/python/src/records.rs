@@ -53,26 +53,27 @@ macro_rules! record {
                 #[getter]
                 fn $field<'py>(&self, $py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                     let $r = &self.0;
-                    to_py($py, $body)
+                    $crate::convert::to_py($py, $body)
                 }
             )*
 
             /// The record as a dict of its fields (nested records become dicts too).
-            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-                dict(py, vec![$((stringify!($field), self.$field(py)?)),*])
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, ::pyo3::types::PyDict>> {
+                $crate::convert::dict(py, vec![$((stringify!($field), self.$field(py)?)),*])
             }
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                repr($name, &[$((stringify!($field), self.$field(py)?)),*])
+                $crate::convert::repr($name, &[$((stringify!($field), self.$field(py)?)),*])
             }
 
             $($($extra)*)?
         }
     };
 }
+pub(crate) use record;
 
 /// A timestamp as a timezone-aware UTC `datetime`.
-fn utc(t: time::OffsetDateTime) -> time::UtcDateTime {
+pub(crate) fn utc(t: time::OffsetDateTime) -> time::UtcDateTime {
     t.to_utc()
 }
 
@@ -539,8 +540,23 @@ record! {
         schema_matches => h.schema_matches;
         /// Whether an encryption key for integration credentials is configured.
         encryption_configured => h.encryption_configured;
+        /// The ids of the configured keys, the primary first (never the keys).
+        configured_keys => h.configured_keys.clone();
+        /// How many stored credentials each key id seals (`None` when unreachable). Any id
+        /// other than the primary means a rotation is still to run (`Flame.rotate_keys`).
+        keys_in_use => h.keys_in_use.clone().map(|k| k.into_iter().map(KeyUse).collect::<Vec<_>>());
         /// Row counts (`None` when unreachable).
         counts => h.counts.map(Counts);
+    }
+}
+
+record! {
+    /// How many stored credentials one encryption key seals, in the health report.
+    KeyUse = "KeyUse" (flame_db::KeyUse) |k, py| {
+        /// The key's id.
+        key_id => k.key_id.clone();
+        /// How many credentials it seals.
+        secrets => k.secrets;
     }
 }
 
@@ -1015,6 +1031,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Event>()?;
     m.add_class::<Counts>()?;
     m.add_class::<Health>()?;
+    m.add_class::<KeyUse>()?;
     m.add_class::<Credential>()?;
     m.add_class::<Principal>()?;
     m.add_class::<SubscriptionCounts>()?;

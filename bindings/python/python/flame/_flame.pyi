@@ -1,19 +1,25 @@
 """Type stubs of ``flame._flame``, the Rust extension module behind the ``flame`` package."""
 
 import builtins
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from os import PathLike
 from types import TracebackType
-from typing import Any, Generic, Iterator, Optional, TypeVar, final
+from typing import Any, Generic, Iterator, Optional, TypeVar, Union, final
 from uuid import UUID
 
 from ._types import (
+    AccountingPlatform,
     ActivityKind,
+    AdvertisingPlatform,
     Amount,
     Backend,
     BillingInterval,
     CredentialKind,
     DealStatus,
+    IntegrationKind,
+    MessagingPlatform,
     PaymentOutcome,
     Role,
     Scope,
@@ -698,10 +704,30 @@ class Health:
     def encryption_configured(self) -> bool:
         """Whether an encryption key is configured."""
     @property
+    def configured_keys(self) -> builtins.list[str]:
+        """The ids of the configured keys, the primary first (never the keys)."""
+    @property
+    def keys_in_use(self) -> Optional[builtins.list[KeyUse]]:
+        """How many stored credentials each key id seals (``None`` when unreachable); an id
+        other than the primary means ``Flame.rotate_keys`` is still to run."""
+    @property
     def counts(self) -> Optional[Counts]:
         """Row counts (``None`` when unreachable)."""
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict."""
+
+@final
+class KeyUse:
+    """How many stored credentials one encryption key seals."""
+
+    @property
+    def key_id(self) -> str:
+        """The key's id."""
+    @property
+    def secrets(self) -> int:
+        """How many credentials it seals."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
 
 @final
 class Credential:
@@ -1006,6 +1032,296 @@ class Page(Generic[_T]):
     def to_dict(self) -> dict[str, Any]:
         """``{"items": [dict, ...], "next_cursor": str | None}``."""
 
+# --- Integrations -----------------------------------------------------------------------
+
+@final
+class EncryptionKey:
+    """A 256-bit key that encrypts integration credentials, with the id stored ciphertexts
+    name it by. ``repr()`` shows the id only; the key cannot be read back."""
+
+    @staticmethod
+    def from_bytes(id: str, bytes: builtins.bytes) -> EncryptionKey:
+        """A key from its 32 raw bytes; ``id`` (ASCII letters, digits, '.', '_', '-') names
+        it. A bad id raises ``ValidationError`` on "key_id", a wrong length on "key"."""
+    @staticmethod
+    def from_base64(id: str, text: str) -> EncryptionKey:
+        """A key from the base64 text of its 32 bytes (``openssl rand -base64 32``)."""
+    @staticmethod
+    def from_env(id: str, variable: str) -> EncryptionKey:
+        """A key from the base64 text in the environment variable ``variable``; errors name
+        the variable, never its value."""
+    @property
+    def id(self) -> str:
+        """The key's id."""
+
+@final
+class MessagingSettings:
+    """What a messaging channel does with the people who write to it."""
+
+    def __init__(
+        self,
+        platform: MessagingPlatform,
+        *,
+        auto_create_contact: bool = True,
+        auto_create_deal: bool = False,
+        default_source_id: Optional[UUID] = None,
+        default_pipeline_id: Optional[UUID] = None,
+        default_assignee_id: Optional[UUID] = None,
+        deal_currency: Optional[str] = None,
+    ) -> None:
+        """Settings for ``platform`` (an unknown one raises ``ValidationError`` on
+        "platform"); the rest is checked when the integration is saved."""
+    @property
+    def platform(self) -> MessagingPlatform:
+        """The platform."""
+    @property
+    def auto_create_contact(self) -> bool:
+        """Whether an unknown sender becomes a contact."""
+    @property
+    def auto_create_deal(self) -> bool:
+        """Whether a contact without an open deal gets one."""
+    @property
+    def default_source_id(self) -> Optional[UUID]:
+        """The lead source of what it creates."""
+    @property
+    def default_pipeline_id(self) -> Optional[UUID]:
+        """The pipeline its deals open in (required with ``auto_create_deal``)."""
+    @property
+    def default_assignee_id(self) -> Optional[UUID]:
+        """The member its contacts, deals and activities are assigned to."""
+    @property
+    def deal_currency(self) -> Optional[str]:
+        """The currency of its deals ("USD" when ``None``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a dict."""
+
+@final
+class AccountingSettings:
+    """What an accounting connection does: won deals become invoice documents."""
+
+    def __init__(
+        self,
+        platform: AccountingPlatform,
+        *,
+        vat_rate_bp: int,
+        vat_included: bool,
+        invoice_on_won: bool,
+    ) -> None:
+        """Settings for ``platform``; the VAT rate is checked when the integration is saved."""
+    @property
+    def platform(self) -> AccountingPlatform:
+        """The accounting system."""
+    @property
+    def vat_rate_bp(self) -> int:
+        """The VAT rate in basis points (2000 = 20 %)."""
+    @property
+    def vat_included(self) -> bool:
+        """Whether deal amounts include the VAT."""
+    @property
+    def invoice_on_won(self) -> bool:
+        """Whether winning a deal queues its invoice document."""
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a dict."""
+
+@final
+class AdvertisingSettings:
+    """What an advertising account does: lead forms become contacts and deals."""
+
+    def __init__(
+        self,
+        platform: AdvertisingPlatform,
+        *,
+        auto_create_deal: bool,
+        default_pipeline_id: Optional[UUID] = None,
+        default_assignee_id: Optional[UUID] = None,
+    ) -> None:
+        """Settings for ``platform``, checked when the integration is saved."""
+    @property
+    def platform(self) -> AdvertisingPlatform:
+        """The ad platform."""
+    @property
+    def auto_create_deal(self) -> bool:
+        """Whether a lead opens a deal."""
+    @property
+    def default_pipeline_id(self) -> Optional[UUID]:
+        """The pipeline its deals open in (required with ``auto_create_deal``)."""
+    @property
+    def default_assignee_id(self) -> Optional[UUID]:
+        """The member its contacts and deals are assigned to."""
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a dict."""
+
+@final
+class WebhookSettings:
+    """An outgoing webhook; its signing secret is a credential ("signing_secret")."""
+
+    def __init__(self, url: str, events: Sequence[str]) -> None:
+        """Posts ``events`` ("deal.won", "deal.*", "*") to ``url``; both are checked when the
+        integration is saved (the URL against the SSRF rules)."""
+    @property
+    def url(self) -> str:
+        """Where events are posted."""
+    @property
+    def events(self) -> builtins.list[str]:
+        """The event types it receives."""
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as a dict."""
+
+_Settings = Union[MessagingSettings, AccountingSettings, AdvertisingSettings, WebhookSettings]
+
+@final
+class Integration:
+    """An integration of the company; its credentials are never part of it, only their
+    field names."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def name(self) -> str:
+        """Its name, unique in the company."""
+    @property
+    def enabled(self) -> bool:
+        """Disabled integrations receive and send nothing."""
+    @property
+    def kind(self) -> IntegrationKind:
+        """Messaging, accounting, advertising or webhook."""
+    @property
+    def settings(self) -> _Settings:
+        """What it does (the settings class of its kind)."""
+    @property
+    def credential_fields(self) -> builtins.list[str]:
+        """The names of its credentials (``["token"]``), never their values."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (``settings`` as a dict too)."""
+
+@final
+class InboundOutcome:
+    """What handling one inbound message did."""
+
+    @property
+    def external_message_id(self) -> str:
+        """The message's id on the platform."""
+    @property
+    def duplicate(self) -> bool:
+        """A redelivered message: nothing changed."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it was filed under."""
+    @property
+    def created_contact(self) -> bool:
+        """Whether that contact was created for it."""
+    @property
+    def deal_id(self) -> Optional[UUID]:
+        """The deal it was filed under."""
+    @property
+    def created_deal(self) -> bool:
+        """Whether that deal was opened for it."""
+    @property
+    def activity_id(self) -> Optional[UUID]:
+        """The activity recording it."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Rotation:
+    """What ``Flame.rotate_keys`` did."""
+
+    @property
+    def resealed(self) -> int:
+        """Credentials re-encrypted under the primary key by this call."""
+    @property
+    def remaining(self) -> int:
+        """Credentials still under another key (0 when the rotation is complete)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+# --- Import -----------------------------------------------------------------------------
+
+@final
+class NewContact:
+    """A contact to import, with the fields of ``Contacts.create``; checked when imported."""
+
+    def __init__(
+        self,
+        first_name: str,
+        *,
+        last_name: Optional[str] = None,
+        email: Optional[str] = None,
+        phone: Optional[str] = None,
+        phone_region: Optional[str] = None,
+        organization: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> None:
+        """A contact row; blank optional text counts as absent."""
+    @property
+    def first_name(self) -> str:
+        """First (or only) name."""
+    @property
+    def last_name(self) -> Optional[str]:
+        """Last name."""
+    @property
+    def email(self) -> Optional[str]:
+        """Email."""
+    @property
+    def phone(self) -> Optional[str]:
+        """Phone."""
+    @property
+    def phone_region(self) -> Optional[str]:
+        """ISO 3166 region for phones without a country code."""
+    @property
+    def organization(self) -> Optional[str]:
+        """The organization the person works for."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member responsible (the importing user when ``None``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a dict of its fields."""
+
+@final
+class RowError:
+    """A rejected row of an import."""
+
+    @property
+    def line(self) -> int:
+        """The CSV line (the header is line 1), or the 1-based position in the iterable."""
+    @property
+    def field(self) -> str:
+        """The field that was wrong ("row" for a malformed CSV record)."""
+    @property
+    def reason(self) -> str:
+        """Why, without the rejected value."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class ImportReport:
+    """What an import did."""
+
+    @property
+    def imported(self) -> int:
+        """Rows imported."""
+    @property
+    def rejected(self) -> int:
+        """Rows rejected."""
+    @property
+    def errors(self) -> builtins.list[RowError]:
+        """The rejected rows, in order, up to 1,000 (``rejected`` counts them all)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The report as a dict (``errors`` as dicts)."""
+
 # --- Handles ----------------------------------------------------------------------------
 
 def open(
@@ -1018,9 +1334,15 @@ def open(
     session_recheck: Optional[timedelta] = None,
     lockout: Optional[LockoutPolicy] = None,
     password_hasher: Optional[PasswordHasher] = None,
+    encryption_key: Optional[EncryptionKey] = None,
+    previous_keys: Sequence[EncryptionKey] = (),
+    webhook_allow_loopback: bool = False,
 ) -> Flame:
     """Opens ``sqlite://PATH``, ``sqlite::memory:`` or ``postgres://...``, migrates (unless
-    ``verify_only``) and verifies the schema. Options left out take Flame's defaults."""
+    ``verify_only``) and verifies the schema. Options left out take Flame's defaults.
+    ``encryption_key`` seals integration credentials; ``previous_keys`` still open what
+    older keys sealed (see ``Flame.rotate_keys``); ``webhook_allow_loopback`` lets webhook
+    URLs point at loopback addresses (tests, local development)."""
 
 @final
 class Flame:
@@ -1057,6 +1379,13 @@ class Flame:
     @property
     def plans(self) -> Plans:
         """The plan catalog."""
+    @property
+    def inbound(self) -> Inbound:
+        """Inbound messages for messaging integrations (trusted host calls)."""
+    def rotate_keys(self, batch: int = 1000) -> Rotation:
+        """Re-encrypts every credential sealed by an older key under ``encryption_key``,
+        ``batch`` per transaction; safe to interrupt and run again. Without a key,
+        ``CryptoError``."""
     @property
     def backend(self) -> Backend:
         """"sqlite" or "postgres"."""
@@ -1150,6 +1479,9 @@ class Session:
     @property
     def events(self) -> Events:
         """The company's domain events."""
+    @property
+    def integrations(self) -> Integrations:
+        """The company's integrations (admins and owners)."""
 
 @final
 class Plans:
@@ -1222,6 +1554,16 @@ class Contacts:
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
         """Contacts matching every given filter, a page at a time."""
+    def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
+        """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
+        lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
+        their 1-based position; a row of the wrong shape raises ``TypeError`` and a plan limit
+        ``PlanLimitExceededError``: that chunk is not written, earlier chunks stay imported."""
+    def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
+        """Imports a contacts CSV (header: first_name, last_name, email, phone,
+        phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A bad
+        header raises ``ValidationError`` on "header"; bad lines are reported by line (the
+        header is line 1)."""
 
 @final
 class Deals:
@@ -1520,3 +1862,50 @@ class Events:
 
     def list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[Event]:
         """Events in the order they were recorded, oldest first."""
+
+@final
+class Integrations:
+    """The company's integrations: messaging, accounting, advertising, webhooks (admins and
+    owners)."""
+
+    def create(
+        self,
+        name: str,
+        settings: _Settings,
+        credentials: Optional[Mapping[str, str]] = None,
+    ) -> Integration:
+        """Creates an integration; ``credentials`` (field name to secret) are sealed with the
+        store's key (without one, ``CryptoError``). Webhooks need a "signing_secret"."""
+    def get(self, id: UUID) -> Integration:
+        """One integration."""
+    def list(self, kind: Optional[IntegrationKind] = None) -> builtins.list[Integration]:
+        """The integrations, by creation; all of them or those of one kind."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        name: Optional[str] = None,
+        enabled: Optional[bool] = None,
+        settings: Optional[_Settings] = None,
+        credentials: Optional[Mapping[str, str]] = None,
+    ) -> Integration:
+        """Changes the integration read at ``version``; ``credentials`` given replace those
+        of the same field, the others are kept."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the integration read at ``version`` with its credentials."""
+    def credential(self, id: UUID, field: str) -> str:
+        """The decrypted credential ``field``, for the host's platform adapter. A secret:
+        keep it out of logs and storage. A key that cannot open it raises ``CryptoError``
+        naming the integration and field, never the secret."""
+
+@final
+class Inbound:
+    """Inbound messages for messaging integrations: trusted host calls."""
+
+    def handle_webhook(
+        self, company_id: UUID, integration_id: UUID, body: bytes
+    ) -> builtins.list[InboundOutcome]:
+        """Handles a Telegram ``Update`` or WhatsApp Cloud API webhook body: each message
+        finds or creates its contact, may open a deal, and is recorded once (a redelivery is
+        a ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""

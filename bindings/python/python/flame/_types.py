@@ -4,6 +4,8 @@ money may be given as."""
 from decimal import Decimal
 from typing import Literal, Union
 
+from ._flame import AccountingSettings, AdvertisingSettings, MessagingSettings, WebhookSettings
+
 #: A member's role in a company, from the most to the least powerful.
 Role = Literal["owner", "admin", "manager", "member", "viewer"]
 #: Where a deal stands; follows the kind of its stage.
@@ -24,16 +26,34 @@ CredentialKind = Literal["session", "api_token"]
 PaymentOutcome = Literal["succeeded", "failed"]
 #: The backend a store runs on.
 Backend = Literal["sqlite", "postgres"]
+#: What an integration is: a messaging channel, an accounting system, an advertising account
+#: or an outgoing webhook.
+IntegrationKind = Literal["messaging", "accounting", "advertising", "webhook"]
+#: A messaging platform, by its stored name.
+MessagingPlatform = Literal["telegram", "whatsapp", "vk", "viber", "instagram", "email", "sms"]
+#: An accounting system, by its stored name.
+AccountingPlatform = Literal["one_c", "moysklad", "quickbooks", "xero", "other"]
+#: An advertising platform, by its stored name.
+AdvertisingPlatform = Literal["yandex_direct", "vk_ads", "google_ads", "meta", "tiktok", "other"]
 #: An amount of money as input: exact decimal text, an int or a Decimal — never a float.
 Amount = Union[Decimal, int, str]
+#: The settings of an integration, one class per kind.
+IntegrationSettings = Union[
+    MessagingSettings, AccountingSettings, AdvertisingSettings, WebhookSettings
+]
 
 __all__ = [
+    "AccountingPlatform",
     "ActivityKind",
+    "AdvertisingPlatform",
     "Amount",
     "Backend",
     "BillingInterval",
     "CredentialKind",
     "DealStatus",
+    "IntegrationKind",
+    "IntegrationSettings",
+    "MessagingPlatform",
     "PaymentOutcome",
     "Role",
     "Scope",

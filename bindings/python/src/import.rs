@@ -1,0 +1,239 @@
+//! Bulk import of contacts: the `NewContact` rows an iterable yields (or mappings of the same
+//! keys), the `ImportReport` with its `RowError`s, and the conversions behind
+//! `Contacts.import_rows` and `Contacts.import_csv`.
+
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyMapping, PyString};
+use uuid::Uuid;
+
+use flame_core::UserId;
+use flame_core::contact::NewContact as RNewContact;
+use flame_core::import::{
+    ImportReport as RImportReport, MAX_REPORTED_ERRORS, RowError as RRowError,
+};
+
+use crate::records::record;
+use crate::runtime::run;
+
+/// Rows converted (with the GIL) and imported (without it) at a time by
+/// `Contacts.import_rows`: the size of the Rust import's own batches, so that memory stays
+/// bounded whatever the iterable's length.
+pub(crate) const IMPORT_CHUNK: usize = 5_000;
+
+/// The keys a row mapping may have: the arguments of `Contacts.create`.
+const ROW_KEYS: &str =
+    "first_name, last_name, email, phone, phone_region, organization or owner_id";
+
+record! {
+    /// A contact to import: `NewContact(first_name, *, last_name=None, email=None, ...)`, the
+    /// same fields as `Contacts.create`. It is checked when imported, not when made.
+    NewContact = "NewContact" (RNewContact) |c, py| {
+        /// First (or only) name.
+        first_name => c.first_name.clone();
+        /// Last name.
+        last_name => c.last_name.clone();
+        /// Email.
+        email => c.email.clone();
+        /// Phone.
+        phone => c.phone.clone();
+        /// ISO 3166 region for phones written without a country code ("US").
+        phone_region => c.phone_region.clone();
+        /// The organization the person works for.
+        organization => c.organization.clone();
+        /// The member responsible for the contact (the importing user when `None`).
+        owner_id => c.owner_id.map(|id| id.as_uuid());
+    }
+    extra {
+        /// A contact row; blank optional text counts as absent.
+        #[new]
+        #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            first_name: String,
+            last_name: Option<String>,
+            email: Option<String>,
+            phone: Option<String>,
+            phone_region: Option<String>,
+            organization: Option<String>,
+            owner_id: Option<Uuid>,
+        ) -> Self {
+            NewContact(RNewContact {
+                first_name,
+                last_name,
+                email,
+                phone,
+                phone_region,
+                organization,
+                owner_id: owner_id.map(UserId::from_uuid),
+            })
+        }
+    }
+}
+
+record! {
+    /// A rejected row of an import.
+    RowError = "RowError" (RRowError) |e, py| {
+        /// Its line: the CSV line (the header is line 1), or the 1-based position in the
+        /// iterable.
+        line => e.line;
+        /// The field that was wrong ("email"; "row" for a malformed CSV record).
+        field => e.field.clone();
+        /// Why, without the rejected value.
+        reason => e.reason.clone();
+    }
+}
+
+record! {
+    /// What an import did: how many rows were imported and rejected, and the rejected rows
+    /// in order (the first 1,000; `rejected` counts them all).
+    ImportReport = "ImportReport" (RImportReport) |r, py| {
+        /// Rows imported.
+        imported => r.imported;
+        /// Rows rejected.
+        rejected => r.rejected;
+        /// The rejected rows, in order, up to 1,000.
+        errors => r.errors.iter().cloned().map(RowError).collect::<Vec<_>>();
+    }
+}
+
+/// The contact in one row of an iterable: a `NewContact`, or a mapping with the keys of
+/// `Contacts.create` (a missing or `None` `first_name` is imported as blank, and so rejected
+/// with the row's line like any invalid value). Type errors name the row and the key, never
+/// the value.
+fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
+    if let Ok(contact) = row.cast::<NewContact>() {
+        return Ok(contact.get().0.clone());
+    }
+    let Ok(mapping) = row.cast::<PyMapping>() else {
+        let type_name = row.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "row {line}: expected a NewContact or a mapping, not {type_name}"
+        )));
+    };
+    let mut contact = RNewContact::default();
+    for item in mapping.items()?.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let key = key
+            .cast_into::<PyString>()
+            .map_err(|_| PyTypeError::new_err(format!("row {line}: keys must be str")))?;
+        let key_repr = key.repr()?.to_cow()?.into_owned();
+        let key = key.to_cow()?.into_owned();
+        let text = |value: &Bound<'_, PyAny>| -> PyResult<Option<String>> {
+            if value.is_none() {
+                return Ok(None);
+            }
+            let text = value.cast::<PyString>().map_err(|_| {
+                let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                PyTypeError::new_err(format!(
+                    "row {line}: {key} must be a str or None, not {type_name}"
+                ))
+            })?;
+            Ok(Some(text.to_cow()?.into_owned()))
+        };
+        match key.as_str() {
+            "first_name" => contact.first_name = text(&value)?.unwrap_or_default(),
+            "last_name" => contact.last_name = text(&value)?,
+            "email" => contact.email = text(&value)?,
+            "phone" => contact.phone = text(&value)?,
+            "phone_region" => contact.phone_region = text(&value)?,
+            "organization" => contact.organization = text(&value)?,
+            "owner_id" => {
+                let owner: Option<Uuid> = value.extract().map_err(|_| {
+                    let type_name =
+                        value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                    PyTypeError::new_err(format!(
+                        "row {line}: owner_id must be a uuid.UUID or None, not {type_name}"
+                    ))
+                })?;
+                contact.owner_id = owner.map(UserId::from_uuid);
+            }
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "row {line}: unknown key {key_repr} (expected {ROW_KEYS})"
+                )));
+            }
+        }
+    }
+    Ok(contact)
+}
+
+/// Adds the report of the chunk whose first row is row `offset + 1` of the whole import:
+/// counts are summed, the chunk's lines shifted by `offset`, and the listed errors kept to
+/// the first [`MAX_REPORTED_ERRORS`] as one import would.
+fn add_chunk(total: &mut RImportReport, chunk: RImportReport, offset: u64) {
+    total.imported += chunk.imported;
+    total.rejected += chunk.rejected;
+    let room = MAX_REPORTED_ERRORS.saturating_sub(total.errors.len());
+    total.errors.extend(chunk.errors.into_iter().take(room).map(|mut e| {
+        e.line += offset;
+        e
+    }));
+}
+
+/// `Contacts.import_rows`: converts [`IMPORT_CHUNK`] rows of `rows` at a time with the GIL,
+/// imports each chunk with `Contacts::import` with the GIL released, and sums the reports.
+/// A row of the wrong shape raises `TypeError` before its chunk is imported, as an error of
+/// the iterable itself does; earlier chunks stay imported, like the batches of one import.
+pub(crate) fn import_rows(
+    py: Python<'_>,
+    api: &flame_db::Contacts,
+    rows: &Bound<'_, PyAny>,
+) -> PyResult<ImportReport> {
+    let mut iter = rows.try_iter()?;
+    let mut total = RImportReport::default();
+    let mut offset = 0_u64;
+    loop {
+        let mut chunk = Vec::with_capacity(IMPORT_CHUNK);
+        for row in iter.by_ref().take(IMPORT_CHUNK) {
+            let line = offset + chunk.len() as u64 + 1;
+            chunk.push(row_from_py(&row?, line)?);
+        }
+        let n = chunk.len();
+        // The first chunk is imported even when empty, so that permissions are checked.
+        if n == 0 && offset > 0 {
+            break;
+        }
+        let api = api.clone();
+        let report = run(py, async move { api.import(chunk).await })?;
+        add_chunk(&mut total, report, offset);
+        offset += n as u64;
+        if n < IMPORT_CHUNK {
+            break;
+        }
+    }
+    Ok(ImportReport(total))
+}
+
+/// `Contacts.import_csv`: `bytes` are the CSV text; anything else is a path (`str` or
+/// `os.PathLike`), opened and streamed by Rust with the GIL released, never read whole.
+pub(crate) fn import_csv(
+    py: Python<'_>,
+    api: &flame_db::Contacts,
+    source: &Bound<'_, PyAny>,
+) -> PyResult<ImportReport> {
+    let api = api.clone();
+    if let Ok(bytes) = source.cast::<PyBytes>() {
+        let text: &[u8] = bytes.as_bytes();
+        return run(py, async move { api.import_csv(text).await }).map(ImportReport);
+    }
+    let path: PathBuf = source.extract().map_err(|_| {
+        let type_name = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        PyTypeError::new_err(format!(
+            "argument 'source': expected a path (str or os.PathLike) or the CSV as bytes, \
+             not {type_name}"
+        ))
+    })?;
+    let file = py.detach(|| std::fs::File::open(path)).map_err(PyErr::from)?;
+    run(py, async move { api.import_csv(file).await }).map(ImportReport)
+}
+
+/// Adds the import classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NewContact>()?;
+    m.add_class::<RowError>()?;
+    m.add_class::<ImportReport>()?;
+    Ok(())
+}
