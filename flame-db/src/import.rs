@@ -11,7 +11,7 @@ use flame_core::billing::Limit;
 use flame_core::contact::{Contact, NewContact};
 use flame_core::event::EventPayload;
 use flame_core::import::{ContactColumns, ImportReport};
-use flame_core::{FlameError, Result};
+use flame_core::{FlameError, Result, UserId};
 
 use crate::contact::Contacts;
 use crate::sql::{Arg, Executor, Tx, args};
@@ -62,6 +62,11 @@ impl Contacts {
             }
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    // The input itself failed: stop, rather than report it as a bad line.
+                    tracing::warn!(error = %e, "could not read the CSV input");
+                    return (line, Err(FlameError::storage("could not read the CSV input")));
+                }
                 (line, Err(FlameError::validation("row", "is not valid UTF-8 CSV")))
             }
         });
@@ -75,6 +80,21 @@ impl Contacts {
         let me = self.session.user_id();
         self.session.authorize(Action::Create, Resource::Contact { owner: Some(me) }).await?;
         let company = self.session.company_id();
+        // Owners named by rows must be members: read the (few) members once, so that every
+        // row is judged in order.
+        let members: BTreeSet<UserId> = self
+            .session
+            .flame()
+            .pool()
+            .exec()
+            .fetch_all(
+                "SELECT user_id FROM memberships WHERE company_id = $1",
+                args![company.as_uuid()],
+            )
+            .await?
+            .iter()
+            .map(|r| r.id("user_id"))
+            .collect::<Result<_>>()?;
         let mut report = ImportReport::default();
         let mut batch: Vec<(u64, Contact)> = Vec::with_capacity(BATCH);
         for (line, row) in rows {
@@ -82,6 +102,12 @@ impl Contacts {
             let checked = row.and_then(|input| {
                 let owner = input.owner_id.unwrap_or(me);
                 self.session.permit(Action::Create, Resource::Contact { owner: Some(owner) })?;
+                if !members.contains(&owner) {
+                    return Err(FlameError::validation(
+                        "owner_id",
+                        "is not a member of this company",
+                    ));
+                }
                 Contact::create(company, &input, me, now)
             });
             match checked {
@@ -96,8 +122,6 @@ impl Contacts {
             }
         }
         self.flush(&mut batch, &mut report).await?;
-        // Owners are checked per batch, after the rows' own checks: put the lines back in order.
-        report.errors.sort_by_key(|e| e.line);
         Ok(report)
     }
 
@@ -111,33 +135,6 @@ impl Contacts {
         }
         let company = self.session.company_id();
         let mut tx = self.session.begin().await?;
-        // Owners named by rows must be members; rows naming others are rejected.
-        let owners: BTreeSet<_> = batch.iter().filter_map(|(_, c)| c.owner_id).collect();
-        let mut strangers = BTreeSet::new();
-        for owner in owners {
-            let member = tx
-                .fetch_optional(
-                    "SELECT user_id FROM memberships WHERE company_id = $1 AND user_id = $2",
-                    args![company.as_uuid(), owner.as_uuid()],
-                )
-                .await?;
-            if member.is_none() {
-                strangers.insert(owner);
-            }
-        }
-        if !strangers.is_empty() {
-            let not_member = FlameError::validation("owner_id", "is not a member of this company");
-            batch.retain(|(line, c)| {
-                let keep = c.owner_id.is_none_or(|o| !strangers.contains(&o));
-                if !keep {
-                    report.reject(*line, &not_member);
-                }
-                keep
-            });
-        }
-        if batch.is_empty() {
-            return Ok(());
-        }
         usage::reserve(&mut tx, company, Limit::Contacts, batch.len() as u64).await?;
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
             insert_many(&mut tx, chunk.iter().map(|(_, c)| c)).await?;

@@ -435,7 +435,17 @@ impl Flame {
             }
             tx.commit().await?;
         }
-        Ok(Rotation { resealed, remaining: 0 })
+        // Secrets another process sealed with an old key since the last batch would show here.
+        let remaining = self
+            .pool()
+            .exec()
+            .fetch_one(
+                "SELECT COUNT(*) AS n FROM integration_secrets WHERE key_id <> $1",
+                args![primary],
+            )
+            .await?
+            .int("n")?;
+        Ok(Rotation { resealed, remaining: u64::try_from(remaining).unwrap_or(0) })
     }
 
     /// How many stored credentials each key id seals, for the health report.

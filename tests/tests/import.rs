@@ -132,3 +132,35 @@ async fn imports_respect_permissions_and_the_plan_limit() {
         assert_eq!(count_rows(&db.url, "contacts").await, 0);
     }
 }
+
+/// Yields `data`, then fails like a broken disk or network stream.
+struct BrokenReader {
+    data: &'static [u8],
+}
+
+impl std::io::Read for BrokenReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.data.is_empty() {
+            return Err(std::io::Error::other("the disk went away"));
+        }
+        let n = buf.len().min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[tokio::test]
+async fn a_failing_input_stops_the_import_instead_of_passing_for_a_bad_line() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let reader = BrokenReader { data: b"first_name\nAda\nGrace\n" };
+        match acme.session.contacts().import_csv(reader).await {
+            Err(FlameError::Storage { reason }) => {
+                assert!(reason.contains("CSV input"), "{reason}")
+            }
+            other => panic!("expected Storage, got {other:?}"),
+        }
+        assert_eq!(count_rows(&db.url, "contacts").await, 0, "the unfinished batch is not written");
+    }
+}
