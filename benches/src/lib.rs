@@ -9,12 +9,14 @@
 //! - [`ops`]: each benchmarked operation, run by a [`ops::FlameRunner`] (the Flame API) and by
 //!   a raw runner that sends the same SQL Flame sends through prepared statements on the same
 //!   engine: [`ops::RawSqlite`] (rusqlite) and [`ops::RawPostgres`] (sqlx, no Flame layer);
-//! - [`stats`]: medians, percentiles and the Markdown table the report prints.
+//! - [`stats`]: medians, percentiles and the Markdown table the report prints;
+//! - [`layers`]: one point read through each layer from rusqlite to the Flame API.
 //!
 //! `benches/crm.rs` drives the runners with criterion; `src/bin/report.rs` runs each operation
 //! N times per runner and prints the table quoted in `docs/benchmarks.md`.
 
 pub mod data;
+pub mod layers;
 pub mod ops;
 pub mod seed;
 pub mod stats;

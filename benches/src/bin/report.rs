@@ -4,12 +4,13 @@
 //!
 //! ```text
 //! report [--contacts 10k[,100k,1m]] [--iters 300] [--bulk 1000] [--bulk-iters 5]
-//!        [--engines sqlite,postgres] [--ops get_contact,...]
+//!        [--engines sqlite,postgres] [--ops get_contact,...] [--layers]
 //! ```
 //!
 //! PostgreSQL runs when `FLAME_BENCH_POSTGRES_URL` is set (an admin URL: each size gets a new
 //! database, dropped at the end). `FLAME_BENCH_SEED=api` seeds through the Flame API instead
-//! of raw SQL.
+//! of raw SQL. `--layers` adds, on SQLite, one point read timed through each layer from
+//! rusqlite to the Flame API (see `flame_benches::layers`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,11 +27,12 @@ struct Args {
     bulk_iters: usize,
     engines: Vec<String>,
     ops: Vec<Op>,
+    layers: bool,
 }
 
 fn usage() -> &'static str {
     "usage: report [--contacts 10k[,100k,1m]] [--iters 300] [--bulk 1000] [--bulk-iters 5] \
-     [--engines sqlite,postgres] [--ops get_contact,...]"
+     [--engines sqlite,postgres] [--ops get_contact,...] [--layers]"
 }
 
 fn parse_args() -> Result<Args> {
@@ -41,12 +43,17 @@ fn parse_args() -> Result<Args> {
         bulk_iters: 5,
         engines: vec!["sqlite".into(), "postgres".into()],
         ops: Op::ALL.to_vec(),
+        layers: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
             println!("{}", usage());
             std::process::exit(0);
+        }
+        if flag == "--layers" {
+            args.layers = true;
+            continue;
         }
         let value =
             it.next().ok_or_else(|| BenchError(format!("{flag} needs a value; {}", usage())))?;
@@ -198,6 +205,14 @@ fn run_engine(
             ratio(f.median(), r.median()),
             target(op, &engine, contacts, f, r)
         );
+    }
+    if args.layers && engine == Engine::Sqlite {
+        println!("\nOne point read (`get_contact`) through each layer, {} reads each:\n", args.iters);
+        println!("| layer | median | p99 |");
+        println!("|---|---:|---:|");
+        for (name, s) in flame_benches::layers::get_contact_layers(rt, &store, args.iters)? {
+            println!("| {name} | {} | {} |", human(s.median()), human(s.p99()));
+        }
     }
     drop(raw);
     rt.block_on(store.close())?;

@@ -1,0 +1,115 @@
+//! Where the time of one point read goes on SQLite: the same `get contact` statement through
+//! each layer between rusqlite and the Flame API, so that a gap in the report can be pinned on
+//! a layer (`report --layers`).
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions as _, Row as _};
+use tokio::runtime::Runtime;
+use uuid::Uuid;
+
+use flame_core::ContactId;
+
+use crate::data::Rng;
+use crate::seed::Store;
+use crate::stats::Samples;
+use crate::{BenchError, Result};
+
+const GET: &str = "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        created_at, updated_at, version FROM contacts WHERE company_id = $1 AND id = $2";
+
+fn decode(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Uuid, sqlx::Error> {
+    let _: Uuid = row.try_get("company_id")?;
+    let _: String = row.try_get("first_name")?;
+    let _: Option<String> = row.try_get("last_name")?;
+    let _: Option<String> = row.try_get("email")?;
+    let _: Option<String> = row.try_get("phone")?;
+    let _: Option<String> = row.try_get("organization")?;
+    let _: Option<Uuid> = row.try_get("owner_id")?;
+    let _: time::OffsetDateTime = row.try_get("created_at")?;
+    let _: time::OffsetDateTime = row.try_get("updated_at")?;
+    let _: i64 = row.try_get("version")?;
+    row.try_get("id")
+}
+
+/// Times `n` point reads of random seeded contacts through each layer, interleaved in blocks of
+/// 10: rusqlite; sqlx on one `SqliteConnection`; sqlx on a pool set up like Flame's (8
+/// connections, sqlx's default `test_before_acquire`); the same pool without the acquire test;
+/// `session.contacts().get`; and, for scale, only the parsing of a stored email and phone
+/// that Flame's row decoding repeats for every contact it reads.
+pub fn get_contact_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<Vec<(&'static str, Samples)>> {
+    let path = store.sqlite_path.as_ref().ok_or("layers need a SQLite store")?;
+    let company = store.data.company_id;
+    let opts = SqliteConnectOptions::from_str(&store.url)?
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    let raw = rusqlite::Connection::open(path)?;
+    let mut conn = rt.block_on(opts.connect())?;
+    let pool_tested = rt.block_on(SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()))?;
+    let pool_untested =
+        rt.block_on(SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(opts))?;
+    let names = [
+        "rusqlite",
+        "sqlx connection",
+        "sqlx pool (like Flame's)",
+        "sqlx pool, no acquire test",
+        "Flame get",
+        "only re-parsing the stored email + phone (Flame's row decode does it)",
+    ];
+    let stored: Vec<(String, String)> = {
+        let mut st = raw.prepare("SELECT email, phone FROM contacts LIMIT 1000")?;
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?
+    };
+    let mut samples = vec![Samples::default(); names.len()];
+    let mut rng = Rng::new(77);
+    let contacts = &store.data.contacts;
+    for round in 0..(n / 10 + 2) {
+        for (layer, s) in samples.iter_mut().enumerate() {
+            for _ in 0..10 {
+                let id = *rng.pick(contacts);
+                let start = Instant::now();
+                match layer {
+                    0 => {
+                        let mut st = raw.prepare_cached(GET)?;
+                        st.query_row(rusqlite::params![company.as_bytes(), id.as_bytes()], |r| r.get::<_, Vec<u8>>(1))?;
+                    }
+                    1 => {
+                        let row = rt.block_on(sqlx::query(GET).bind(company).bind(id).fetch_one(&mut conn))?;
+                        decode(&row)?;
+                    }
+                    2 | 3 => {
+                        let pool = if layer == 2 { &pool_tested } else { &pool_untested };
+                        let row = rt.block_on(sqlx::query(GET).bind(company).bind(id).fetch_one(pool))?;
+                        decode(&row)?;
+                    }
+                    4 => {
+                        rt.block_on(store.session.contacts().get(ContactId::from(id)))?;
+                    }
+                    _ => {
+                        let (email, phone) = &stored[rng.below(stored.len() as u64) as usize];
+                        email.parse::<flame_core::email::Email>()?;
+                        phone.parse::<flame_core::phone::Phone>()?;
+                    }
+                }
+                let took: Duration = start.elapsed();
+                // The first two rounds warm caches and prepare statements on every connection.
+                if round >= 2 {
+                    s.0.push(took);
+                }
+            }
+        }
+    }
+    rt.block_on(async {
+        pool_tested.close().await;
+        pool_untested.close().await;
+    });
+    drop(conn);
+    if samples.iter().any(|s| s.0.is_empty()) {
+        return Err(BenchError("no samples".into()));
+    }
+    Ok(names.into_iter().zip(samples).collect())
+}
