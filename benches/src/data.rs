@@ -265,6 +265,9 @@ const US_AREAS: &[&str] =
 pub const NAME_PREFIXES: &[&str] =
     &["ann", "mar", "dav", "ol", "chen", "smi", "pet", "gar", "sof", "kuz", "lu", "wil"];
 
+/// A name prefix no generated first or last name starts with.
+pub const NO_MATCH_PREFIX: &str = "qx";
+
 /// Phone prefixes typed into the search box (any notation; Flame strips it to digits).
 pub const PHONE_PREFIXES: &[&str] = &["+1 212", "+44 74", "+7 912", "+49 151", "+1 415 2"];
 

@@ -18,7 +18,8 @@ use crate::seed::Store;
 use crate::stats::Samples;
 use crate::{BenchError, Result};
 
-const GET: &str = "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+const GET: &str =
+    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
         created_at, updated_at, version FROM contacts WHERE company_id = $1 AND id = $2";
 
 fn decode(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Uuid, sqlx::Error> {
@@ -40,7 +41,11 @@ fn decode(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Uuid, sqlx::Erro
 /// connections, sqlx's default `test_before_acquire`); the same pool without the acquire test;
 /// `session.contacts().get`; and, for scale, only the parsing of a stored email and phone
 /// that Flame's row decoding repeats for every contact it reads.
-pub fn get_contact_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<Vec<(&'static str, Samples)>> {
+pub fn get_contact_layers(
+    rt: &Arc<Runtime>,
+    store: &Store,
+    n: usize,
+) -> Result<Vec<(&'static str, Samples)>> {
     let path = store.sqlite_path.as_ref().ok_or("layers need a SQLite store")?;
     let company = store.data.company_id;
     let opts = SqliteConnectOptions::from_str(&store.url)?
@@ -49,9 +54,11 @@ pub fn get_contact_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<
         .synchronous(SqliteSynchronous::Normal);
     let raw = rusqlite::Connection::open(path)?;
     let mut conn = rt.block_on(opts.connect())?;
-    let pool_tested = rt.block_on(SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()))?;
-    let pool_untested =
-        rt.block_on(SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(opts))?;
+    let pool_tested =
+        rt.block_on(SqlitePoolOptions::new().max_connections(8).connect_with(opts.clone()))?;
+    let pool_untested = rt.block_on(
+        SqlitePoolOptions::new().max_connections(8).test_before_acquire(false).connect_with(opts),
+    )?;
     let names = [
         "rusqlite",
         "sqlx connection",
@@ -75,15 +82,20 @@ pub fn get_contact_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<
                 match layer {
                     0 => {
                         let mut st = raw.prepare_cached(GET)?;
-                        st.query_row(rusqlite::params![company.as_bytes(), id.as_bytes()], |r| r.get::<_, Vec<u8>>(1))?;
+                        st.query_row(rusqlite::params![company.as_bytes(), id.as_bytes()], |r| {
+                            r.get::<_, Vec<u8>>(1)
+                        })?;
                     }
                     1 => {
-                        let row = rt.block_on(sqlx::query(GET).bind(company).bind(id).fetch_one(&mut conn))?;
+                        let row = rt.block_on(
+                            sqlx::query(GET).bind(company).bind(id).fetch_one(&mut conn),
+                        )?;
                         decode(&row)?;
                     }
                     2 | 3 => {
                         let pool = if layer == 2 { &pool_tested } else { &pool_untested };
-                        let row = rt.block_on(sqlx::query(GET).bind(company).bind(id).fetch_one(pool))?;
+                        let row =
+                            rt.block_on(sqlx::query(GET).bind(company).bind(id).fetch_one(pool))?;
                         decode(&row)?;
                     }
                     4 => {

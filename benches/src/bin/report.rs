@@ -3,7 +3,7 @@
 //! ratios (the table `docs/benchmarks.md` quotes).
 //!
 //! ```text
-//! report [--contacts 10k[,100k,1m]] [--iters 300] [--bulk 1000] [--bulk-iters 5]
+//! report [--contacts 10k[,100k,1m]] [--iters 300] [--scan-iters N] [--bulk 1000] [--bulk-iters 5]
 //!        [--engines sqlite,postgres] [--ops get_contact,...] [--layers]
 //! ```
 //!
@@ -28,10 +28,11 @@ struct Args {
     engines: Vec<String>,
     ops: Vec<Op>,
     layers: bool,
+    scan_iters: Option<usize>,
 }
 
 fn usage() -> &'static str {
-    "usage: report [--contacts 10k[,100k,1m]] [--iters 300] [--bulk 1000] [--bulk-iters 5] \
+    "usage: report [--contacts 10k[,100k,1m]] [--iters 300] [--scan-iters N] [--bulk 1000] [--bulk-iters 5] \
      [--engines sqlite,postgres] [--ops get_contact,...] [--layers]"
 }
 
@@ -44,6 +45,7 @@ fn parse_args() -> Result<Args> {
         engines: vec!["sqlite".into(), "postgres".into()],
         ops: Op::ALL.to_vec(),
         layers: false,
+        scan_iters: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -64,6 +66,7 @@ fn parse_args() -> Result<Args> {
             "--iters" => args.iters = parse_count(&value)?,
             "--bulk" => args.bulk = parse_count(&value)?,
             "--bulk-iters" => args.bulk_iters = parse_count(&value)?,
+            "--scan-iters" => args.scan_iters = Some(parse_count(&value)?),
             "--engines" => args.engines = value.split(',').map(str::to_owned).collect(),
             "--ops" => {
                 args.ops = value
@@ -109,6 +112,18 @@ fn measure(
         done += block;
     }
     Ok(samples)
+}
+
+/// How many times `op` runs: `--bulk-iters` for bulk import; `--scan-iters` (default: 20 for
+/// the no-match search, `--iters` for the others) for the operations whose cost grows with
+/// the data (the no-match and phone searches, the pipeline summary).
+fn iterations(op: Op, args: &Args) -> usize {
+    match op {
+        Op::BulkImport => args.bulk_iters,
+        Op::SearchNoMatch => args.scan_iters.unwrap_or(args.iters.min(20)),
+        Op::SearchByPhone | Op::PipelineSummary => args.scan_iters.unwrap_or(args.iters),
+        _ => args.iters,
+    }
 }
 
 fn target(op: Op, engine: &Engine, contacts: usize, flame: &Samples, raw: &Samples) -> String {
@@ -160,7 +175,8 @@ fn run_engine(
     println!("\n### {title}: {contacts} contacts\n");
     println!(
         "Seeded {} contacts, {} deals ({} open), {} activities by {} in {:.1} s. \
-         {} iterations per operation per runner ({} for bulk import of {} contacts), interleaved in blocks of 10.\n",
+         {} iterations per operation per runner ({} for search_contacts_phone and pipeline_summary, \
+         {} for search_contacts_no_match, {} for bulk import of {} contacts), interleaved in blocks of 10.\n",
         data.contacts.len(),
         data.deals,
         data.open_deals.len(),
@@ -168,6 +184,8 @@ fn run_engine(
         mode.describe(),
         seeded.as_secs_f64(),
         args.iters,
+        iterations(Op::PipelineSummary, args),
+        iterations(Op::SearchNoMatch, args),
         args.bulk_iters,
         args.bulk,
     );
@@ -177,7 +195,7 @@ fn run_engine(
     println!("|---|---:|---:|---:|---:|---:|---|");
     let mut counter = 0;
     for &op in &args.ops {
-        let n = if op == Op::BulkImport { args.bulk_iters } else { args.iters };
+        let n = iterations(op, args);
         let s = measure(&mut [&mut flame, raw.as_mut()], op, n, &mut counter)?;
         let (f, r) = (&s[0], &s[1]);
         let name = if op == Op::BulkImport {
@@ -207,7 +225,10 @@ fn run_engine(
         );
     }
     if args.layers && engine == Engine::Sqlite {
-        println!("\nOne point read (`get_contact`) through each layer, {} reads each:\n", args.iters);
+        println!(
+            "\n#### SQLite, {contacts} contacts: one point read (`get_contact`) through each layer, {} reads each\n",
+            args.iters
+        );
         println!("| layer | median | p99 |");
         println!("|---|---:|---:|");
         for (name, s) in flame_benches::layers::get_contact_layers(rt, &store, args.iters)? {
