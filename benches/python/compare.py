@@ -7,8 +7,15 @@ interleaved in blocks of 10 iterations:
 * ``sqlalchemy`` -- SQLAlchemy 2 ORM models mapped onto an equivalent schema, in their own
   file ``sqlalchemy.db`` holding the same rows (copied from ``flame.db``), one ORM
   ``Session`` per operation, as a web request would use it;
-* ``sqlite3``    -- the standard library's ``sqlite3`` sending the same SQL Flame sends to
-  ``flame.db`` (the Python physical limit).
+* ``sqlite3``    -- the standard library's ``sqlite3`` sending the same SQL Flame sends, to
+  ``sqlite3.db``, a copy of ``flame.db`` (the Python physical limit).
+
+The ``sqlite3`` baseline gets its own copy because the wheel links its own SQLite: two SQLite
+libraries in one process must never open the same file, or closing a connection of one drops
+the POSIX locks of the other (SQLite's "How To Corrupt An SQLite Database File", section 2.2).
+This script hit exactly that before the copy: the flame store then failed with
+``StorageError('the database refused the statement')``. So the flame store is closed while
+``flame.db`` is copied, and reopened for the measurements.
 
 Every store is seeded through the ``flame`` wheel: one company, N contacts and N/2 deals
 across the default pipeline's stages (the same shape of data as the Rust generator in
@@ -866,15 +873,26 @@ def main() -> int:
         for f in (flame_db, sqla_db):
             for suffix in ("", "-wal", "-shm"):
                 Path(str(f) + suffix).unlink(missing_ok=True)
+        raw_db = work / "sqlite3.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(raw_db) + suffix).unlink(missing_ok=True)
         t0 = time.perf_counter()
         store = flame.open(f"sqlite://{flame_db}")
-        session, data = seed_flame(store, args.contacts)
+        _, data = seed_flame(store, args.contacts)
         seeded = time.perf_counter() - t0
+        # Python's sqlite3 opens flame.db only while the wheel has it closed (see the docstring).
+        store.close()
         engine = copy_to_sqlalchemy(flame_db, sqla_db)
+        with sqlite3.connect(flame_db) as src, sqlite3.connect(raw_db) as dst:
+            src.backup(dst)
+        src.close()
+        dst.close()
+        store = flame.open(f"sqlite://{flame_db}")
+        session = store.session(data.owner_id, data.company_id)
         impls: list[Impl] = [
             FlameImpl(session, data, 0, 3, args.bulk),
             SqlAlchemyImpl(engine, data, 1, 3, args.bulk),
-            Sqlite3Impl(flame_db, data, 2, 3, args.bulk),
+            Sqlite3Impl(raw_db, data, 2, 3, args.bulk),
         ]
         print(
             f"## Python: flame {flame.__version__} vs SQLAlchemy {sqlalchemy.__version__} ORM vs sqlite3 "
@@ -882,7 +900,7 @@ def main() -> int:
         )
         print(
             f"{args.contacts} contacts and {args.contacts // 2} deals ({len(data.open_deals)} open), seeded through "
-            f"the flame wheel in {seeded:.1f} s and copied into the SQLAlchemy file. {args.iters} iterations per "
+            f"the flame wheel in {seeded:.1f} s and copied into the SQLAlchemy and sqlite3 files. {args.iters} iterations per "
             f"operation per implementation ({args.bulk_iters} for bulk import of {args.bulk} contacts), "
             "interleaved in blocks of 10.\n"
         )

@@ -32,6 +32,8 @@ def fmt(v: float, unit: str) -> str:
 
 def row_key(first: str) -> str:
     # "bulk_import 1000 contacts (Flame: ..., 2180/s; ...)" -> "bulk_import 1000 contacts"
+    if not first.startswith("bulk_import"):
+        return first
     return re.sub(r"\s*\(.*\)\s*$", "", first).strip()
 
 
