@@ -125,3 +125,53 @@ pub fn get_contact_layers(
     }
     Ok(names.into_iter().zip(samples).collect())
 }
+
+const NO_MATCH: &str = "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        created_at, updated_at, version FROM contacts WHERE company_id = $1 AND (search_name GLOB $2 OR last_name_key GLOB $2) ORDER BY id DESC LIMIT $3";
+
+/// Times `n` no-match name searches (the SQL Flame sends, which walks every contact of the
+/// company) through rusqlite, one sqlx `SqliteConnection`, and `session.contacts().list`:
+/// the same statement doing the same scan, so a gap here is per-row cost inside the driver,
+/// not round trips.
+pub fn no_match_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<Vec<(&'static str, Samples)>> {
+    let path = store.sqlite_path.as_ref().ok_or("layers need a SQLite store")?;
+    let company = store.data.company_id;
+    let pattern = format!("{}*", crate::data::NO_MATCH_PREFIX);
+    let opts = SqliteConnectOptions::from_str(&store.url)?
+        .foreign_keys(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal);
+    let raw = rusqlite::Connection::open(path)?;
+    let mut conn = rt.block_on(opts.connect())?;
+    let names = ["rusqlite", "sqlx connection", "Flame contacts().list"];
+    let mut samples = vec![Samples::default(); names.len()];
+    for round in 0..(n + 1) {
+        for (layer, s) in samples.iter_mut().enumerate() {
+            let start = Instant::now();
+            let found = match layer {
+                0 => {
+                    let mut st = raw.prepare_cached(NO_MATCH)?;
+                    let rows = st.query_map(rusqlite::params![company.as_bytes(), pattern, 51], |r| r.get::<_, Vec<u8>>(1))?;
+                    rows.count()
+                }
+                1 => rt
+                    .block_on(sqlx::query(NO_MATCH).bind(company).bind(&pattern).bind(51_i64).fetch_all(&mut conn))?
+                    .len(),
+                _ => {
+                    let filter = flame_core::contact::ContactFilter {
+                        name_prefix: Some(crate::data::NO_MATCH_PREFIX.into()),
+                        ..Default::default()
+                    };
+                    rt.block_on(store.session.contacts().list(filter, flame_core::page::PageRequest::first(50)))?.items.len()
+                }
+            };
+            if found != 0 {
+                return Err(BenchError(format!("{} found {found} rows for a no-match prefix", names[layer])));
+            }
+            if round >= 1 {
+                s.0.push(start.elapsed());
+            }
+        }
+    }
+    Ok(names.into_iter().zip(samples).collect())
+}

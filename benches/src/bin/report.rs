@@ -234,6 +234,13 @@ fn run_engine(
         for (name, s) in flame_benches::layers::get_contact_layers(rt, &store, args.iters)? {
             println!("| {name} | {} | {} |", human(s.median()), human(s.p99()));
         }
+        let n = iterations(Op::SearchNoMatch, args);
+        println!("\n#### SQLite, {contacts} contacts: the no-match name search through each layer, {n} searches each\n");
+        println!("| layer | median | p99 |");
+        println!("|---|---:|---:|");
+        for (name, s) in flame_benches::layers::no_match_layers(rt, &store, n)? {
+            println!("| {name} | {} | {} |", human(s.median()), human(s.p99()));
+        }
     }
     drop(raw);
     rt.block_on(store.close())?;
