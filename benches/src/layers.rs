@@ -133,7 +133,11 @@ const NO_MATCH: &str = "SELECT company_id, id, first_name, last_name, email, pho
 /// company) through rusqlite, one sqlx `SqliteConnection`, and `session.contacts().list`:
 /// the same statement doing the same scan, so a gap here is per-row cost inside the driver,
 /// not round trips.
-pub fn no_match_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<Vec<(&'static str, Samples)>> {
+pub fn no_match_layers(
+    rt: &Arc<Runtime>,
+    store: &Store,
+    n: usize,
+) -> Result<Vec<(&'static str, Samples)>> {
     let path = store.sqlite_path.as_ref().ok_or("layers need a SQLite store")?;
     let company = store.data.company_id;
     let pattern = format!("{}*", crate::data::NO_MATCH_PREFIX);
@@ -142,31 +146,61 @@ pub fn no_match_layers(rt: &Arc<Runtime>, store: &Store, n: usize) -> Result<Vec
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal);
     let raw = rusqlite::Connection::open(path)?;
+    let raw_fk = rusqlite::Connection::open(path)?;
+    raw_fk.execute_batch("PRAGMA foreign_keys = ON;")?;
+    let raw_sync = rusqlite::Connection::open(path)?;
+    raw_sync.execute_batch("PRAGMA synchronous = NORMAL;")?;
     let mut conn = rt.block_on(opts.connect())?;
-    let names = ["rusqlite", "sqlx connection", "Flame contacts().list"];
+    let names = [
+        "rusqlite, default settings",
+        "rusqlite, PRAGMA foreign_keys = ON",
+        "rusqlite, PRAGMA synchronous = NORMAL",
+        "sqlx connection (WAL, synchronous=NORMAL, foreign keys on)",
+        "Flame contacts().list",
+    ];
     let mut samples = vec![Samples::default(); names.len()];
     for round in 0..(n + 1) {
         for (layer, s) in samples.iter_mut().enumerate() {
             let start = Instant::now();
             let found = match layer {
-                0 => {
-                    let mut st = raw.prepare_cached(NO_MATCH)?;
-                    let rows = st.query_map(rusqlite::params![company.as_bytes(), pattern, 51], |r| r.get::<_, Vec<u8>>(1))?;
+                0..=2 => {
+                    let c = [&raw, &raw_fk, &raw_sync][layer];
+                    let mut st = c.prepare_cached(NO_MATCH)?;
+                    let rows = st
+                        .query_map(rusqlite::params![company.as_bytes(), pattern, 51], |r| {
+                            r.get::<_, Vec<u8>>(1)
+                        })?;
                     rows.count()
                 }
-                1 => rt
-                    .block_on(sqlx::query(NO_MATCH).bind(company).bind(&pattern).bind(51_i64).fetch_all(&mut conn))?
+                3 => rt
+                    .block_on(
+                        sqlx::query(NO_MATCH)
+                            .bind(company)
+                            .bind(&pattern)
+                            .bind(51_i64)
+                            .fetch_all(&mut conn),
+                    )?
                     .len(),
                 _ => {
                     let filter = flame_core::contact::ContactFilter {
                         name_prefix: Some(crate::data::NO_MATCH_PREFIX.into()),
                         ..Default::default()
                     };
-                    rt.block_on(store.session.contacts().list(filter, flame_core::page::PageRequest::first(50)))?.items.len()
+                    rt.block_on(
+                        store
+                            .session
+                            .contacts()
+                            .list(filter, flame_core::page::PageRequest::first(50)),
+                    )?
+                    .items
+                    .len()
                 }
             };
             if found != 0 {
-                return Err(BenchError(format!("{} found {found} rows for a no-match prefix", names[layer])));
+                return Err(BenchError(format!(
+                    "{} found {found} rows for a no-match prefix",
+                    names[layer]
+                )));
             }
             if round >= 1 {
                 s.0.push(start.elapsed());

@@ -235,7 +235,9 @@ fn run_engine(
             println!("| {name} | {} | {} |", human(s.median()), human(s.p99()));
         }
         let n = iterations(Op::SearchNoMatch, args);
-        println!("\n#### SQLite, {contacts} contacts: the no-match name search through each layer, {n} searches each\n");
+        println!(
+            "\n#### SQLite, {contacts} contacts: the no-match name search through each layer, {n} searches each\n"
+        );
         println!("| layer | median | p99 |");
         println!("|---|---:|---:|");
         for (name, s) in flame_benches::layers::no_match_layers(rt, &store, n)? {
