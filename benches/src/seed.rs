@@ -7,7 +7,8 @@
 //! UUIDs as 16-byte BLOBs and times as fixed-width UTC text on SQLite; `uuid`, `timestamptz`
 //! and `date` on PostgreSQL), with prepared inserts in a few large transactions on SQLite and
 //! `COPY … FROM STDIN` on PostgreSQL. It writes no outbox rows for the seeded records. The
-//! seeded rows are read back through the Flame API by the tests and by every benchmark.
+//! seeded rows are read back through the Flame API by every benchmark (contacts by id, deals
+//! by stage, moves and wins), so a mismatch with Flame's encodings fails the smoke run.
 //! [`SeedMode::Api`] makes every record with `contacts().create`, `deals().create`,
 //! `deals().win/lose` and `activities().create`, one call and one transaction each (Flame has
 //! no batch API yet), which takes minutes at 100k contacts.
