@@ -74,7 +74,7 @@ pub fn get_contact_layers(
     let mut samples = vec![Samples::default(); names.len()];
     let mut rng = Rng::new(77);
     let contacts = &store.data.contacts;
-    for round in 0..(n / 10 + 2) {
+    for round in 0..(n.div_ceil(10) + 2) {
         for (layer, s) in samples.iter_mut().enumerate() {
             for _ in 0..10 {
                 let id = *rng.pick(contacts);
@@ -208,4 +208,40 @@ pub fn no_match_layers(
         }
     }
     Ok(names.into_iter().zip(samples).collect())
+}
+
+/// `EXPLAIN QUERY PLAN` of the name search, the phone search, the deal listing and the
+/// pipeline summary, as the bundled SQLite plans Flame's SQL on the seeded store.
+pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
+    let path = store.sqlite_path.as_ref().ok_or("query plans need a SQLite store")?;
+    let conn = rusqlite::Connection::open(path)?;
+    let company = store.data.company_id;
+    let pipeline = store.data.pipeline_id;
+    let stage = store.data.stages.first().map(|s| s.id).ok_or("no stage")?;
+    let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 4] = [
+        ("search_contacts_name", NO_MATCH, vec![company.as_bytes().to_vec().into(), "ann*".to_owned().into(), 51_i64.into()]),
+        (
+            "search_contacts_phone",
+            "SELECT id FROM contacts WHERE company_id = $1 AND phone GLOB $2 ORDER BY id DESC LIMIT $3",
+            vec![company.as_bytes().to_vec().into(), "+1212*".to_owned().into(), 51_i64.into()],
+        ),
+        (
+            "list_deals_by_stage",
+            "SELECT id FROM deals WHERE company_id = $1 AND stage_id = $2 ORDER BY id DESC LIMIT $3",
+            vec![company.as_bytes().to_vec().into(), stage.as_bytes().to_vec().into(), 51_i64.into()],
+        ),
+        (
+            "pipeline_summary",
+            "SELECT stage_id, currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS total FROM deals
+                 WHERE company_id = $1 AND pipeline_id = $2 GROUP BY stage_id, currency",
+            vec![company.as_bytes().to_vec().into(), pipeline.as_bytes().to_vec().into()],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, sql, params) in queries {
+        let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = st.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3))?;
+        out.push((name, rows.collect::<rusqlite::Result<Vec<_>>>()?));
+    }
+    Ok(out)
 }

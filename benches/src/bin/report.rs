@@ -243,6 +243,13 @@ fn run_engine(
         for (name, s) in flame_benches::layers::no_match_layers(rt, &store, n)? {
             println!("| {name} | {} | {} |", human(s.median()), human(s.p99()));
         }
+        println!(
+            "\n#### SQLite {}: query plans of Flame's SQL on this store\n",
+            rusqlite::version()
+        );
+        for (name, plan) in flame_benches::layers::query_plans(&store)? {
+            println!("- `{name}`: {}", plan.join("; "));
+        }
     }
     drop(raw);
     rt.block_on(store.close())?;
