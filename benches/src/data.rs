@@ -1,0 +1,373 @@
+//! The deterministic data generator: a seeded PRNG and realistic people.
+//!
+//! The same seed gives the same names, emails, phones, amounts and stage choices on every
+//! machine and in every language that reads the store, so runs on different days or
+//! engines compare like with like. Ids are UUIDv7 built from a synthetic clock and the PRNG,
+//! so they are deterministic too (and time-ordered, like the ones Flame makes).
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// splitmix64: tiny, fast, and good enough to pick names and amounts.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator started at `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        // Multiply-shift: no modulo bias worth speaking of for the small n used here.
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// One element of a non-empty slice.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// `true` with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    /// `n` decimal digits.
+    pub fn digits(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+    }
+
+    /// A UUIDv7 for the instant `at`, its random bits from this generator.
+    pub fn uuid_v7(&mut self, at: OffsetDateTime) -> Uuid {
+        let mut bytes = [0u8; 10];
+        let (a, b) = (self.next_u64().to_le_bytes(), self.next_u64().to_le_bytes());
+        bytes[..8].copy_from_slice(&a);
+        bytes[8..].copy_from_slice(&b[..2]);
+        let millis = u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        uuid::Builder::from_unix_timestamp_millis(millis, &bytes).into_uuid()
+    }
+}
+
+/// Common first names across the markets a small-business CRM sells in.
+pub const FIRST_NAMES: &[&str] = &[
+    "Ada",
+    "Adam",
+    "Aisha",
+    "Alejandro",
+    "Alexander",
+    "Alice",
+    "Amelia",
+    "Ana",
+    "Andrea",
+    "Anna",
+    "Anton",
+    "Arjun",
+    "Ben",
+    "Camila",
+    "Carlos",
+    "Charlotte",
+    "Chen",
+    "Chloe",
+    "Daniel",
+    "David",
+    "Diego",
+    "Dmitri",
+    "Elena",
+    "Elif",
+    "Emily",
+    "Emma",
+    "Ethan",
+    "Fatima",
+    "Felix",
+    "Gabriel",
+    "Grace",
+    "Hannah",
+    "Hiro",
+    "Ines",
+    "Isabella",
+    "Ivan",
+    "Jack",
+    "James",
+    "Jan",
+    "Jana",
+    "Jonas",
+    "Julia",
+    "Kai",
+    "Karim",
+    "Katarzyna",
+    "Laura",
+    "Leon",
+    "Liam",
+    "Lucas",
+    "Lucia",
+    "Luis",
+    "Maria",
+    "Mark",
+    "Marta",
+    "Mateo",
+    "Mia",
+    "Michael",
+    "Mohammed",
+    "Nadia",
+    "Noah",
+    "Nora",
+    "Olga",
+    "Oliver",
+    "Olivia",
+    "Omar",
+    "Pablo",
+    "Paul",
+    "Pedro",
+    "Priya",
+    "Rahul",
+    "Rosa",
+    "Sara",
+    "Sebastian",
+    "Sofia",
+    "Sophie",
+    "Svetlana",
+    "Thomas",
+    "Tomas",
+    "Valentina",
+    "Victor",
+    "William",
+    "Yara",
+    "Yuki",
+    "Zoe",
+];
+
+/// Common last names across the same markets.
+pub const LAST_NAMES: &[&str] = &[
+    "Adams",
+    "Ahmed",
+    "Alvarez",
+    "Anderson",
+    "Bauer",
+    "Becker",
+    "Brown",
+    "Castro",
+    "Chen",
+    "Clark",
+    "Cohen",
+    "Costa",
+    "Davis",
+    "Dubois",
+    "Fernandez",
+    "Fischer",
+    "Garcia",
+    "Gomez",
+    "Gonzalez",
+    "Green",
+    "Hall",
+    "Hansen",
+    "Hernandez",
+    "Hoffmann",
+    "Ivanov",
+    "Jansen",
+    "Johnson",
+    "Jones",
+    "Kim",
+    "King",
+    "Kowalski",
+    "Kumar",
+    "Kuznetsova",
+    "Lee",
+    "Lopez",
+    "Martin",
+    "Martinez",
+    "Meyer",
+    "Miller",
+    "Moreau",
+    "Muller",
+    "Nakamura",
+    "Nguyen",
+    "Novak",
+    "Olsen",
+    "Park",
+    "Patel",
+    "Perez",
+    "Petrov",
+    "Popescu",
+    "Ramirez",
+    "Rossi",
+    "Russo",
+    "Sanchez",
+    "Santos",
+    "Schmidt",
+    "Schneider",
+    "Silva",
+    "Singh",
+    "Smirnova",
+    "Smith",
+    "Sokolov",
+    "Suzuki",
+    "Tanaka",
+    "Taylor",
+    "Thomas",
+    "Torres",
+    "Wagner",
+    "Walker",
+    "Wang",
+    "Weber",
+    "White",
+    "Williams",
+    "Wilson",
+    "Wright",
+    "Yamamoto",
+    "Young",
+    "Zhang",
+];
+
+/// Organizations contacts work for.
+pub const ORGANIZATIONS: &[&str] = &[
+    "Acme Robotics",
+    "Blue Harbor Logistics",
+    "Northwind Traders",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Fabrication",
+    "Wayne Foods",
+    "Cyberdyne Analytics",
+    "Soylent Farms",
+    "Tyrell Design",
+    "Vandelay Imports",
+    "Hooli Cloud",
+    "Pied Piper",
+    "Oceanic Air",
+];
+
+/// Mail domains of the generated emails (all under reserved test names).
+pub const DOMAINS: &[&str] =
+    &["example.com", "example.org", "example.net", "mail.test", "corp.test", "shop.test"];
+
+/// US area codes used for generated numbers (all in service).
+const US_AREAS: &[&str] =
+    &["201", "206", "212", "303", "305", "312", "415", "503", "512", "617", "646", "702", "713"];
+
+/// Name prefixes typed into the search box; the benchmarks cycle through them.
+pub const NAME_PREFIXES: &[&str] =
+    &["ann", "mar", "dav", "ol", "chen", "smi", "pet", "gar", "sof", "kuz", "lu", "wil"];
+
+/// A name prefix no generated first or last name starts with.
+pub const NO_MATCH_PREFIX: &str = "qx";
+
+/// Phone prefixes typed into the search box (any notation; Flame strips it to digits).
+pub const PHONE_PREFIXES: &[&str] = &["+1 212", "+44 74", "+7 912", "+49 151", "+1 415 2"];
+
+/// A generated person, with every field already in the form Flame stores it: the email in
+/// lowercase, the phone in E.164.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Lowercase email.
+    pub email: String,
+    /// E.164 phone.
+    pub phone: String,
+    /// Organization, for about half of the people.
+    pub organization: Option<String>,
+}
+
+impl Person {
+    /// The lowercase "first last" Flame's name search matches.
+    pub fn search_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).to_lowercase()
+    }
+
+    /// The lowercase last name Flame's name search also matches.
+    pub fn last_name_key(&self) -> String {
+        self.last_name.to_lowercase()
+    }
+}
+
+/// A valid E.164 mobile or fixed number: US 50%, UK 20%, Russia 15%, Germany 15%. Each
+/// candidate is checked with Flame's own phone rules (libphonenumber metadata) and redrawn if
+/// it falls in an unallocated range, so every generated phone is stored as itself.
+pub fn phone(rng: &mut Rng) -> String {
+    loop {
+        let candidate = match rng.below(100) {
+            0..=49 => {
+                // NXX exchange: 2-9 then two digits, never N11.
+                let area = rng.pick(US_AREAS);
+                let mut exchange = format!("{}{}", rng.range(2, 9), rng.digits(2));
+                if exchange.ends_with("11") {
+                    exchange.replace_range(2..3, "0");
+                }
+                format!("+1{area}{exchange}{}", rng.digits(4))
+            }
+            50..=69 => format!("+4474{}", rng.digits(8)),
+            70..=84 => format!("+7912{}", rng.digits(7)),
+            _ => format!("+49151{}", rng.digits(8)),
+        };
+        if flame_core::phone::Phone::parse(&candidate, None).is_ok_and(|p| p.as_str() == candidate)
+        {
+            return candidate;
+        }
+    }
+}
+
+/// Person number `i` of the stream `rng` draws from.
+pub fn person(rng: &mut Rng, i: u64) -> Person {
+    let first = *rng.pick(FIRST_NAMES);
+    let last = *rng.pick(LAST_NAMES);
+    let domain = rng.pick(DOMAINS);
+    let email = format!("{}.{}{}@{}", first.to_lowercase(), last.to_lowercase(), i, domain);
+    let phone = phone(rng);
+    let organization = rng.chance(50).then(|| (*rng.pick(ORGANIZATIONS)).to_owned());
+    Person { first_name: first.to_owned(), last_name: last.to_owned(), email, phone, organization }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_people() {
+        let (mut a, mut b) = (Rng::new(7), Rng::new(7));
+        for i in 0..100 {
+            assert_eq!(person(&mut a, i), person(&mut b, i));
+        }
+    }
+
+    #[test]
+    fn generated_values_are_what_flame_stores() {
+        let mut rng = Rng::new(42);
+        for i in 0..2_000 {
+            let p = person(&mut rng, i);
+            let phone = flame_core::phone::Phone::parse(&p.phone, None)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", p.phone));
+            assert_eq!(phone.as_str(), p.phone, "phone {} is stored as itself", p.phone);
+            let email = flame_core::email::Email::parse(&p.email).expect("a valid email");
+            assert_eq!(email.as_str(), p.email);
+        }
+    }
+
+    #[test]
+    fn uuids_are_v7_and_ordered_by_time() {
+        let mut rng = Rng::new(1);
+        let t = time::macros::datetime!(2025-01-01 0:00 UTC);
+        let a = rng.uuid_v7(t);
+        let b = rng.uuid_v7(t + time::Duration::milliseconds(1));
+        assert_eq!(a.get_version_num(), 7);
+        assert!(a < b);
+    }
+}
