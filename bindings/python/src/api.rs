@@ -26,6 +26,7 @@ use crate::convert::{amount_text, page, parse, parse_opt};
 use crate::errors::to_py_err;
 use crate::import::{self, ImportReport};
 use crate::integrations::{EncryptionKey, Inbound, Integrations, Rotation};
+use crate::marketing::{Accounting, AccountingDocuments, Advertising, Leads, Reports};
 use crate::records::{
     Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
     CreatedInvitation, Deal, Event, Health, Invitation, LockoutPolicy, Member, Membership,
@@ -33,9 +34,10 @@ use crate::records::{
     StageSummary, Subscription, Usage, User, UserOverview,
 };
 use crate::runtime::{run, run_infallible};
+use crate::webhooks::{WebhookDeliveries, WebhookWorker};
 
 /// Wraps each item of a Rust page into its Python record class.
-fn page_of<T, P>(
+pub(crate) fn page_of<T, P>(
     py: Python<'_>,
     rust: flame_core::page::Page<T>,
     wrap: fn(T) -> P,
@@ -222,6 +224,53 @@ impl Flame {
     #[getter]
     fn inbound(&self) -> Inbound {
         Inbound { flame: self.inner.clone() }
+    }
+
+    /// Leads and ad spend of advertising integrations: trusted host calls.
+    #[getter]
+    fn advertising(&self) -> Advertising {
+        Advertising { flame: self.inner.clone() }
+    }
+
+    /// The hand-over of accounting documents: trusted host calls.
+    #[getter]
+    fn accounting(&self) -> AccountingDocuments {
+        AccountingDocuments { flame: self.inner.clone() }
+    }
+
+    /// A worker that dispatches the outbox to webhooks and posts the deliveries, signed.
+    /// Every option left out takes Flame's default: retries back off from `backoff_base`
+    /// (30 s) doubling up to `backoff_cap` (6 h), `max_attempts` (12) in all before a
+    /// delivery is dead; one post may take `timeout` (10 s); a claimed delivery is reserved
+    /// for `lease` (60 s; longer than `timeout`); a pass handles `batch` (32; 1 to 500)
+    /// events and deliveries; a started worker sleeps `poll_interval` (1 s) when idle.
+    /// Options out of range raise `ValidationError`; a store opened without an
+    /// `encryption_key` raises `CryptoError` (the signing secrets are sealed with it).
+    #[pyo3(signature = (*, backoff_base=None, backoff_cap=None, max_attempts=None, timeout=None, lease=None, batch=None, poll_interval=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn webhook_worker(
+        &self,
+        py: Python<'_>,
+        backoff_base: Option<Duration>,
+        backoff_cap: Option<Duration>,
+        max_attempts: Option<u32>,
+        timeout: Option<Duration>,
+        lease: Option<Duration>,
+        batch: Option<u32>,
+        poll_interval: Option<Duration>,
+    ) -> PyResult<WebhookWorker> {
+        let inner = crate::webhooks::options(
+            backoff_base,
+            backoff_cap,
+            max_attempts,
+            timeout,
+            lease,
+            batch,
+            poll_interval,
+        )
+        .and_then(|options| self.inner.webhook_worker(options))
+        .map_err(|e| to_py_err(py, e))?;
+        Ok(WebhookWorker { inner, running: std::sync::Mutex::new(None) })
     }
 
     /// Re-encrypts every stored credential sealed by an older key under the primary
@@ -444,6 +493,30 @@ impl Session {
     #[getter]
     fn integrations(&self) -> Integrations {
         Integrations { session: self.inner.clone() }
+    }
+
+    /// The company's ad leads: the campaign and UTM tags behind its contacts and deals.
+    #[getter]
+    fn leads(&self) -> Leads {
+        Leads { session: self.inner.clone() }
+    }
+
+    /// Reports over the company's data.
+    #[getter]
+    fn reports(&self) -> Reports {
+        Reports { session: self.inner.clone() }
+    }
+
+    /// The company's accounting documents (admins and owners).
+    #[getter]
+    fn accounting(&self) -> Accounting {
+        Accounting { session: self.inner.clone() }
+    }
+
+    /// The company's outgoing webhook deliveries (admins and owners).
+    #[getter]
+    fn webhook_deliveries(&self) -> WebhookDeliveries {
+        WebhookDeliveries { session: self.inner.clone() }
     }
 
     fn __repr__(&self) -> String {

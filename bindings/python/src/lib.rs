@@ -13,8 +13,10 @@ mod convert;
 mod errors;
 mod import;
 mod integrations;
+mod marketing;
 mod records;
 mod runtime;
+mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.
 #[pymodule]
@@ -26,5 +28,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;
+    marketing::register(m)?;
+    webhooks::register(m)?;
     Ok(())
 }

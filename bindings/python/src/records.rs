@@ -499,7 +499,10 @@ record! {
 }
 
 /// A serializable value as plain Python data (through its JSON form).
-fn json<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn json<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<Bound<'py, PyAny>> {
     let text = serde_json::to_string(value)
         .map_err(|e| PyTypeError::new_err(format!("could not serialize: {e}")))?;
     py.import("json")?.getattr("loads")?.call1((text,))

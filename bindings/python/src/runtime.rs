@@ -45,3 +45,21 @@ where
     let runtime = runtime()?;
     Ok(py.detach(|| runtime.block_on(future)))
 }
+
+/// Calls `start` inside the shared runtime, for what spawns tasks on it (a background
+/// worker).
+pub(crate) fn spawn<T>(start: impl FnOnce() -> T) -> PyResult<T> {
+    let _entered = runtime()?.enter();
+    Ok(start())
+}
+
+/// Runs `future` on the shared runtime in the background, without waiting for it (for
+/// destructors, which must not block). Does nothing if the runtime never started.
+pub(crate) fn detach<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    if let Some(runtime) = RUNTIME.get() {
+        drop(runtime.spawn(future));
+    }
+}

@@ -282,7 +282,7 @@ impl FromStr for DeliveryState {
             "pending" => Ok(Self::Pending),
             "delivered" => Ok(Self::Delivered),
             "dead" => Ok(Self::Dead),
-            _ => Err(FlameError::validation("state", "must be pending, delivered or dead")),
+            _ => Err(FlameError::validation("status", "must be pending, delivered or dead")),
         }
     }
 }

@@ -18,6 +18,8 @@ from ._types import (
     BillingInterval,
     CredentialKind,
     DealStatus,
+    DeliveryStatus,
+    DocumentStatus,
     IntegrationKind,
     MessagingPlatform,
     PaymentOutcome,
@@ -1322,6 +1324,286 @@ class ImportReport:
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict (``errors`` as dicts)."""
 
+# --- Leads, spend, reports, accounting, webhooks ------------------------------------------
+
+@final
+class LeadOutcome:
+    """What ingesting one lead did."""
+
+    @property
+    def lead_id(self) -> UUID:
+        """The stored lead (see ``Session.leads``)."""
+    @property
+    def contact_id(self) -> UUID:
+        """The contact it was filed under: found by email, then by phone, else created."""
+    @property
+    def deal_id(self) -> Optional[UUID]:
+        """The deal it opened (``None`` when the integration does not open deals)."""
+    @property
+    def source_id(self) -> UUID:
+        """The lead source it was filed under."""
+    @property
+    def duplicate(self) -> bool:
+        """A redelivered lead: nothing changed, and the ids are those of the first delivery."""
+    @property
+    def created_contact(self) -> bool:
+        """Whether the contact was created for this lead."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class Utm:
+    """The UTM tags of a lead's landing page."""
+
+    @property
+    def source(self) -> Optional[str]:
+        """``utm_source``: who sent the visitor; it names the lead's source."""
+    @property
+    def medium(self) -> Optional[str]:
+        """``utm_medium``."""
+    @property
+    def campaign(self) -> Optional[str]:
+        """``utm_campaign``."""
+    @property
+    def content(self) -> Optional[str]:
+        """``utm_content``."""
+    @property
+    def term(self) -> Optional[str]:
+        """``utm_term``."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class LeadRecord:
+    """A lead as stored: where it came from, its campaign and UTM tags (the attribution of
+    its deal), and what it was filed under."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def integration_id(self) -> UUID:
+        """The advertising integration it came through."""
+    @property
+    def external_id(self) -> str:
+        """Its id on the platform."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it was filed under."""
+    @property
+    def deal_id(self) -> Optional[UUID]:
+        """The deal it opened, if the integration opens deals."""
+    @property
+    def source_id(self) -> Optional[UUID]:
+        """The lead source it was filed under."""
+    @property
+    def campaign(self) -> Optional[str]:
+        """The campaign, as the platform named it."""
+    @property
+    def utm(self) -> Utm:
+        """The UTM tags of its landing page."""
+    @property
+    def received_at(self) -> datetime:
+        """When the lead was made on the platform (for VK, when the host received it), UTC."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (``utm`` as a dict too)."""
+
+@final
+class AdSpend:
+    """One day's spend on one campaign."""
+
+    def __init__(
+        self,
+        campaign: str,
+        day: date,
+        amount: Amount,
+        currency: str,
+        *,
+        source: Optional[str] = None,
+    ) -> None:
+        """``amount`` is a ``Decimal``, ``int`` or ``str`` (never a float) with at most as
+        many decimal places as ``currency`` has; both are checked here (``ValidationError``),
+        the rest when imported. ``source`` names the lead source (the platform's by
+        default)."""
+    @property
+    def campaign(self) -> str:
+        """The campaign, named as the platform names it."""
+    @property
+    def day(self) -> date:
+        """The platform's reporting day."""
+    @property
+    def amount(self) -> Decimal:
+        """What was spent, exact."""
+    @property
+    def currency(self) -> str:
+        """The ISO 4217 currency code."""
+    @property
+    def source(self) -> Optional[str]:
+        """The lead source it is filed under (``None``: the platform's)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The row as a dict of its fields."""
+
+@final
+class SourceCost:
+    """What a lead source cost in one currency over a period. A row without a currency
+    (leads and won deals no spend can be attributed to) has ``None`` for every amount."""
+
+    @property
+    def source_id(self) -> UUID:
+        """The source."""
+    @property
+    def source_name(self) -> Optional[str]:
+        """Its name (``None`` if it was deleted since)."""
+    @property
+    def currency(self) -> Optional[str]:
+        """The ISO 4217 currency of the row's amounts, or ``None``."""
+    @property
+    def leads(self) -> int:
+        """Leads received in the period."""
+    @property
+    def won_deals(self) -> int:
+        """Deals won in the period."""
+    @property
+    def spend(self) -> Optional[Money]:
+        """Spend in the period (``None`` without a currency)."""
+    @property
+    def cost_per_lead(self) -> Optional[Money]:
+        """Spend per lead, rounded half away from zero; ``None`` without leads or currency."""
+    @property
+    def cost_per_won_deal(self) -> Optional[Money]:
+        """Spend per won deal, rounded the same way; ``None`` without won deals or
+        currency."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (amounts as ``Money`` dicts)."""
+
+@final
+class AccountingDocument:
+    """An invoice document for one deal and one accounting integration, and where its
+    hand-over stands."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id, also the invoice's ``document_id``."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def integration_id(self) -> UUID:
+        """The accounting integration."""
+    @property
+    def deal_id(self) -> UUID:
+        """The deal invoiced."""
+    @property
+    def status(self) -> DocumentStatus:
+        """"queued", "sent" or "failed"."""
+    @property
+    def failure_reason(self) -> Optional[str]:
+        """Why it failed (set exactly when it failed)."""
+    @property
+    def document(self) -> Optional[dict[str, Any]]:
+        """The invoice in its JSON form (``"schema": "flame.invoice.v1"``) as a dict;
+        ``None`` when the deal could not be invoiced."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class WorkReport:
+    """What one pass of a ``WebhookWorker`` did."""
+
+    @property
+    def published(self) -> int:
+        """Outbox events fanned out (marked published)."""
+    @property
+    def dispatched(self) -> int:
+        """Deliveries queued for those events."""
+    @property
+    def delivered(self) -> int:
+        """Deliveries the receiver accepted (a 2xx answer)."""
+    @property
+    def failed(self) -> int:
+        """Attempts that failed and will be tried again."""
+    @property
+    def dead(self) -> int:
+        """Deliveries that failed their last attempt and are now dead."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
+class WebhookDelivery:
+    """The delivery of one event to one webhook, as admins see it."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def integration_id(self) -> UUID:
+        """The webhook integration."""
+    @property
+    def event_id(self) -> UUID:
+        """The event delivered (the ``Flame-Event-Id`` header receivers dedupe on)."""
+    @property
+    def event_type(self) -> str:
+        """The event type ("deal.won")."""
+    @property
+    def aggregate_type(self) -> str:
+        """The kind of record the event is about ("deal")."""
+    @property
+    def aggregate_id(self) -> UUID:
+        """The record the event is about."""
+    @property
+    def status(self) -> DeliveryStatus:
+        """"pending", "delivered" or "dead"."""
+    @property
+    def attempts(self) -> int:
+        """How many attempts were made."""
+    @property
+    def next_attempt_at(self) -> datetime:
+        """When a pending delivery is tried next, at the earliest (UTC)."""
+    @property
+    def last_error(self) -> Optional[str]:
+        """Why the last attempt failed; never a secret, the URL or the answer's body."""
+    @property
+    def last_status(self) -> Optional[int]:
+        """The HTTP status of the last answer, if there was one."""
+    @property
+    def delivered_at(self) -> Optional[datetime]:
+        """When the receiver accepted it (UTC)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was queued (UTC)."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+#: The header carrying a webhook request's signature (``t=<unix seconds>,v1=<hex>``).
+SIGNATURE_HEADER: str
+#: The header carrying the id of the event delivered, the same on every retry.
+EVENT_ID_HEADER: str
+#: The header carrying the event type.
+EVENT_TYPE_HEADER: str
+
+def verify_webhook_signature(
+    secret: str, header: str, body: bytes, tolerance_seconds: int = 300
+) -> None:
+    """Checks the ``Flame-Signature`` header of a webhook request Flame sent: ``secret`` is
+    the webhook's signing secret, ``body`` the raw request body. A malformed header raises
+    ``ValidationError`` on "Flame-Signature"; a timestamp further than ``tolerance_seconds``
+    from now or a signature that does not match raises ``UnauthenticatedError``."""
+
 # --- Handles ----------------------------------------------------------------------------
 
 def open(
@@ -1382,6 +1664,27 @@ class Flame:
     @property
     def inbound(self) -> Inbound:
         """Inbound messages for messaging integrations (trusted host calls)."""
+    @property
+    def advertising(self) -> Advertising:
+        """Leads and ad spend of advertising integrations (trusted host calls)."""
+    @property
+    def accounting(self) -> AccountingDocuments:
+        """The hand-over of accounting documents (trusted host calls)."""
+    def webhook_worker(
+        self,
+        *,
+        backoff_base: Optional[timedelta] = None,
+        backoff_cap: Optional[timedelta] = None,
+        max_attempts: Optional[int] = None,
+        timeout: Optional[timedelta] = None,
+        lease: Optional[timedelta] = None,
+        batch: Optional[int] = None,
+        poll_interval: Optional[timedelta] = None,
+    ) -> WebhookWorker:
+        """A worker that dispatches the outbox to webhooks and posts the deliveries, signed.
+        Options left out take Flame's defaults (backoff from 30 s up to 6 h, 12 attempts,
+        10 s timeout, 60 s lease, batch 32, poll every 1 s); out of range raises
+        ``ValidationError``; without an ``encryption_key``, ``CryptoError``."""
     def rotate_keys(self, batch: int = 1000) -> Rotation:
         """Re-encrypts every credential sealed by an older key under ``encryption_key``,
         ``batch`` per transaction; safe to interrupt and run again. Without a key,
@@ -1482,6 +1785,18 @@ class Session:
     @property
     def integrations(self) -> Integrations:
         """The company's integrations (admins and owners)."""
+    @property
+    def leads(self) -> Leads:
+        """The company's ad leads."""
+    @property
+    def reports(self) -> Reports:
+        """Reports over the company's data."""
+    @property
+    def accounting(self) -> Accounting:
+        """The company's accounting documents (admins and owners)."""
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveries:
+        """The company's outgoing webhook deliveries (admins and owners)."""
 
 @final
 class Plans:
@@ -1909,3 +2224,158 @@ class Inbound:
         """Handles a Telegram ``Update`` or WhatsApp Cloud API webhook body: each message
         finds or creates its contact, may open a deal, and is recorded once (a redelivery is
         a ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+
+@final
+class Advertising:
+    """Leads and ad spend of advertising integrations: trusted host calls."""
+
+    def ingest_meta_lead(
+        self, company_id: UUID, integration_id: UUID, body: bytes
+    ) -> LeadOutcome:
+        """Ingests a Meta Lead Ads lead (the Graph API lead object): the contact is found or
+        created, the source found or created, a deal opened when the integration says so —
+        once (a redelivery is a ``duplicate``). A malformed body raises ``ValidationError``
+        naming the JSON path and writes nothing."""
+    def ingest_vk_lead(
+        self, company_id: UUID, integration_id: UUID, body: bytes, received_at: datetime
+    ) -> Optional[LeadOutcome]:
+        """Ingests a VK Callback API request dated ``received_at`` (timezone-aware); a wrong
+        callback secret raises ``UnauthenticatedError``; an event without a lead returns
+        ``None``."""
+    def import_spend(
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        rows: Iterable[Union[AdSpend, Mapping[str, Any]]],
+    ) -> int:
+        """Imports spend per campaign and day (inserted or replacing), all rows or none; a
+        bad row raises ``ValidationError`` naming it ("rows[3].currency"). Returns the rows
+        written."""
+
+@final
+class Leads:
+    """The company's ad leads."""
+
+    def list(
+        self, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[LeadRecord]:
+        """The leads, newest first, a page at a time."""
+    def of_deal(self, deal_id: UUID) -> Optional[LeadRecord]:
+        """The lead that opened the deal, or ``None``."""
+
+@final
+class Reports:
+    """Reports over the company's data (every role)."""
+
+    def cost_by_source(self, from_: date, to: date) -> builtins.list[SourceCost]:
+        """Cost per lead and per won deal of each lead source, per currency, over the days
+        ``from_`` to ``to`` (UTC, both included). ``to`` before ``from_`` raises
+        ``ValidationError`` on "to"."""
+
+@final
+class Accounting:
+    """The company's accounting documents (admins and owners)."""
+
+    def queue_invoice(self, deal_id: UUID) -> builtins.list[AccountingDocument]:
+        """Queues the won deal's invoice for every enabled accounting integration — exactly
+        one hand-over per deal and integration — and returns its documents."""
+    def documents(
+        self,
+        *,
+        status: Optional[DocumentStatus] = None,
+        deal_id: Optional[UUID] = None,
+        integration_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[AccountingDocument]:
+        """The documents matching every given filter, oldest first."""
+    def get(self, id: UUID) -> AccountingDocument:
+        """One document."""
+
+@final
+class AccountingDocuments:
+    """The hand-over of accounting documents: trusted host calls."""
+
+    def list(
+        self,
+        company_id: UUID,
+        *,
+        status: Optional[DocumentStatus] = None,
+        deal_id: Optional[UUID] = None,
+        integration_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[AccountingDocument]:
+        """The company's documents matching every given filter, oldest first."""
+    def get(self, company_id: UUID, id: UUID) -> AccountingDocument:
+        """One document of the company."""
+    def mark_sent(self, company_id: UUID, id: UUID) -> AccountingDocument:
+        """Records that the accounting system accepted the queued document; a document that
+        is not queued raises ``InvalidTransitionError``."""
+    def mark_failed(self, company_id: UUID, id: UUID, reason: str) -> AccountingDocument:
+        """Records that the hand-over of the queued document failed, and why."""
+
+@final
+class WebhookWorker:
+    """Dispatches the outbox to webhooks and posts the deliveries. ``run_once`` for the
+    host's scheduler, or ``start`` a background task until ``stop``; a context manager that
+    stops it."""
+
+    def run_once(self) -> WorkReport:
+        """One pass, with the GIL released."""
+    def start(self) -> None:
+        """Runs passes in the background until ``stop`` (starting twice does nothing)."""
+    def stop(self) -> None:
+        """Stops the background task after its current pass and waits for it."""
+    def close(self) -> None:
+        """The same as ``stop``."""
+    @property
+    def running(self) -> bool:
+        """Whether the background task is running."""
+    @property
+    def backoff_base(self) -> timedelta:
+        """The first retry delay."""
+    @property
+    def backoff_cap(self) -> timedelta:
+        """The longest retry delay."""
+    @property
+    def max_attempts(self) -> int:
+        """Attempts before a delivery is dead."""
+    @property
+    def timeout(self) -> timedelta:
+        """How long one post may take."""
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed delivery stays reserved."""
+    @property
+    def batch(self) -> int:
+        """Events and deliveries per pass."""
+    @property
+    def poll_interval(self) -> timedelta:
+        """How long a started worker sleeps when idle."""
+    def __enter__(self) -> WebhookWorker: ...
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+
+@final
+class WebhookDeliveries:
+    """The company's outgoing webhook deliveries (admins and owners)."""
+
+    def list(
+        self,
+        *,
+        status: Optional[DeliveryStatus] = None,
+        integration_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[WebhookDelivery]:
+        """Deliveries matching every given filter, newest first."""
+    def get(self, id: UUID) -> WebhookDelivery:
+        """One delivery."""
+    def retry(self, id: UUID) -> WebhookDelivery:
+        """Sends a dead delivery again (pending, due now, attempts reset); a delivered one
+        raises ``InvalidTransitionError``."""

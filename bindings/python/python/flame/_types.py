@@ -35,6 +35,10 @@ MessagingPlatform = Literal["telegram", "whatsapp", "vk", "viber", "instagram", 
 AccountingPlatform = Literal["one_c", "moysklad", "quickbooks", "xero", "other"]
 #: An advertising platform, by its stored name.
 AdvertisingPlatform = Literal["yandex_direct", "vk_ads", "google_ads", "meta", "tiktok", "other"]
+#: Where an accounting document's hand-over stands.
+DocumentStatus = Literal["queued", "sent", "failed"]
+#: Where an outgoing webhook delivery stands.
+DeliveryStatus = Literal["pending", "delivered", "dead"]
 #: An amount of money as input: exact decimal text, an int or a Decimal — never a float.
 Amount = Union[Decimal, int, str]
 #: The settings of an integration, one class per kind.
@@ -51,6 +55,8 @@ __all__ = [
     "BillingInterval",
     "CredentialKind",
     "DealStatus",
+    "DeliveryStatus",
+    "DocumentStatus",
     "IntegrationKind",
     "IntegrationSettings",
     "MessagingPlatform",

@@ -1,0 +1,546 @@
+//! Advertising leads and ad spend (`flame.advertising`), the company's leads
+//! (`session.leads`), the cost report (`session.reports`) and accounting documents
+//! (`session.accounting`, `flame.accounting`). Every method is a conversion and a call.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyMapping, PyString};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use flame_core::integration::accounting::{
+    AccountingDocument as RAccountingDocument, DocumentFilter, DocumentStatus,
+};
+use flame_core::integration::advertising::{
+    AdSpend as RAdSpend, LeadRecord as RLeadRecord, SourceCost as RSourceCost, Utm as RUtm,
+};
+use flame_core::{CompanyId, Currency, DealId, FlameError, IntegrationId};
+
+use crate::api::page_of;
+use crate::convert::{amount_text, decimal, page, parse_opt};
+use crate::errors::to_py_err;
+use crate::records::{Money, Page, json, record, utc};
+use crate::runtime::run;
+
+/// A `Money` of `minor` units of `currency`.
+fn money(py: Python<'_>, minor: i64, currency: Currency) -> PyResult<Money> {
+    flame_core::Money::from_minor(minor, currency).map(Money).map_err(|e| to_py_err(py, e))
+}
+
+/// The amount of a spend row as a `Decimal`.
+fn spend_amount<'py>(py: Python<'py>, row: &RAdSpend) -> PyResult<Bound<'py, PyAny>> {
+    let currency = Currency::parse(&row.currency).map_err(|e| to_py_err(py, e))?;
+    decimal(py, &money(py, row.amount_minor, currency)?.0.to_decimal_string())
+}
+
+record! {
+    /// What ingesting one lead did.
+    LeadOutcome = "LeadOutcome" (flame_db::LeadOutcome) |o, py| {
+        /// The stored lead (see `session.leads`).
+        lead_id => o.lead_id;
+        /// The contact it was filed under: found by email, then by phone, else created.
+        contact_id => o.contact_id.as_uuid();
+        /// The deal it opened (`None` when the integration does not open deals).
+        deal_id => o.deal_id.map(|id| id.as_uuid());
+        /// The lead source it was filed under.
+        source_id => o.source_id.as_uuid();
+        /// Whether the lead had been ingested before (a redelivered webhook): nothing changed,
+        /// and the ids are those of the first delivery.
+        duplicate => o.duplicate;
+        /// Whether the contact was created for this lead.
+        created_contact => o.created_contact;
+    }
+}
+
+record! {
+    /// The UTM tags of a lead's landing page.
+    Utm = "Utm" (RUtm) |u, py| {
+        /// `utm_source`: who sent the visitor; it names the lead's source.
+        source => u.source.clone();
+        /// `utm_medium`.
+        medium => u.medium.clone();
+        /// `utm_campaign`.
+        campaign => u.campaign.clone();
+        /// `utm_content`.
+        content => u.content.clone();
+        /// `utm_term`.
+        term => u.term.clone();
+    }
+}
+
+record! {
+    /// A lead as stored: where it came from, the campaign and UTM tags it carried (the
+    /// attribution of its deal), and what it was filed under.
+    LeadRecord = "LeadRecord" (RLeadRecord) |l, py| {
+        /// Its id.
+        id => l.id;
+        /// The company.
+        company_id => l.company_id.as_uuid();
+        /// The advertising integration it came through.
+        integration_id => l.integration_id.as_uuid();
+        /// Its id on the platform.
+        external_id => l.external_id.clone();
+        /// The contact it was filed under.
+        contact_id => l.contact_id.map(|id| id.as_uuid());
+        /// The deal it opened, if the integration opens deals.
+        deal_id => l.deal_id.map(|id| id.as_uuid());
+        /// The lead source it was filed under.
+        source_id => l.source_id.map(|id| id.as_uuid());
+        /// The campaign, as the platform named it.
+        campaign => l.campaign.clone();
+        /// The UTM tags of its landing page.
+        utm => Utm(l.utm.clone());
+        /// When the lead was made on the platform (for VK, when the host received it), UTC.
+        received_at => utc(l.received_at);
+    }
+}
+
+record! {
+    /// One day's spend on one campaign: `AdSpend(campaign, day, amount, currency, *,
+    /// source=None)`. `amount` is a `Decimal`, `int` or `str` (never a float) with at most as
+    /// many decimal places as `currency` has.
+    AdSpend = "AdSpend" (RAdSpend) |s, py| {
+        /// The campaign, named as the platform names it.
+        campaign => s.campaign.clone();
+        /// The day (the platform's reporting day).
+        day => s.day;
+        /// What was spent, exact.
+        amount => spend_amount(py, s)?;
+        /// The ISO 4217 currency code.
+        currency => s.currency.clone();
+        /// The lead source it is filed under (`None`: the platform's).
+        source => s.source.clone();
+    }
+    extra {
+        /// A spend row; the amount and currency are checked here, the rest when imported.
+        #[new]
+        #[pyo3(signature = (campaign, day, amount, currency, *, source=None))]
+        fn new(
+            py: Python<'_>,
+            campaign: String,
+            day: Date,
+            amount: &Bound<'_, PyAny>,
+            currency: &str,
+            source: Option<String>,
+        ) -> PyResult<Self> {
+            let amount = flame_core::Money::parse(&amount_text("amount", amount)?, currency)
+                .map_err(|e| to_py_err(py, e))?;
+            Ok(AdSpend(spend(campaign, day, amount, source)))
+        }
+    }
+}
+
+fn spend(
+    campaign: String,
+    day: Date,
+    amount: flame_core::Money,
+    source: Option<String>,
+) -> RAdSpend {
+    RAdSpend {
+        campaign,
+        day,
+        amount_minor: amount.amount_minor(),
+        currency: amount.currency().code().to_owned(),
+        source,
+    }
+}
+
+/// The keys a spend row mapping may have.
+const SPEND_KEYS: &str = "campaign, day, amount, currency or source";
+
+/// Row `i` of a spend import: an `AdSpend`, or a mapping with the keys of its constructor.
+/// Type errors name the row (`rows[3]`) and the key, never the value; a bad amount or
+/// currency is a `ValidationError` on `rows[3].amount` or `rows[3].currency`.
+fn spend_from_py(py: Python<'_>, row: &Bound<'_, PyAny>, i: usize) -> PyResult<RAdSpend> {
+    if let Ok(spend) = row.cast::<AdSpend>() {
+        return Ok(spend.get().0.clone());
+    }
+    let at = format!("rows[{i}]");
+    let Ok(mapping) = row.cast::<PyMapping>() else {
+        let type_name = row.get_type().name()?;
+        return Err(PyTypeError::new_err(format!(
+            "{at}: expected an AdSpend or a mapping, not {type_name}"
+        )));
+    };
+    let (mut campaign, mut day, mut amount, mut currency, mut source) =
+        (None, None, None, None, None);
+    for item in mapping.items()?.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+        let key = key
+            .cast_into::<PyString>()
+            .map_err(|_| PyTypeError::new_err(format!("{at}: keys must be str")))?;
+        let type_error = |expected: &str| {
+            let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            PyTypeError::new_err(format!("{at}.{key}: expected {expected}, not {type_name}"))
+        };
+        match &*key.to_cow()? {
+            "campaign" => {
+                campaign = Some(value.extract::<String>().map_err(|_| type_error("str"))?)
+            }
+            "day" => day = Some(value.extract::<Date>().map_err(|_| type_error("datetime.date"))?),
+            "amount" => amount = Some(amount_text(&format!("{at}.amount"), &value)?),
+            "currency" => {
+                currency = Some(value.extract::<String>().map_err(|_| type_error("str"))?)
+            }
+            "source" => {
+                source =
+                    value.extract::<Option<String>>().map_err(|_| type_error("str or None"))?;
+            }
+            _ => {
+                return Err(PyTypeError::new_err(format!(
+                    "{at}: unknown key {} (expected {SPEND_KEYS})",
+                    key.repr()?
+                )));
+            }
+        }
+    }
+    let missing = |name: &str| PyTypeError::new_err(format!("{at}: missing key '{name}'"));
+    let campaign = campaign.ok_or_else(|| missing("campaign"))?;
+    let day = day.ok_or_else(|| missing("day"))?;
+    let amount = amount.ok_or_else(|| missing("amount"))?;
+    let currency = currency.ok_or_else(|| missing("currency"))?;
+    let amount = flame_core::Money::parse(&amount, &currency).map_err(|e| {
+        let e = match &e {
+            FlameError::Validation { field, .. } => {
+                let field = format!("{at}.{field}");
+                e.at(&field)
+            }
+            _ => e,
+        };
+        to_py_err(py, e)
+    })?;
+    Ok(spend(campaign, day, amount, source))
+}
+
+/// Leads and ad spend of advertising integrations (`flame.advertising`): trusted host calls,
+/// for the host's endpoint, which knows the company and the integration from its routing.
+#[pyclass(frozen, module = "flame", name = "Advertising")]
+pub(crate) struct Advertising {
+    pub(crate) flame: flame_db::Flame,
+}
+
+#[pymethods]
+impl Advertising {
+    /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object (`bytes`), for
+    /// the Meta integration `integration_id`. In one transaction the contact is found (by
+    /// email, then phone) or created, the lead source found or created, a deal opened when
+    /// the integration says so, and the lead stored — once: a redelivered lead is a
+    /// `duplicate`. A malformed body raises `ValidationError` naming the JSON path, and
+    /// nothing is written.
+    fn ingest_meta_lead(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        body: &[u8],
+    ) -> PyResult<LeadOutcome> {
+        let api = self.flame.advertising();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        run(py, async move { api.ingest_meta_lead(company, integration, body).await })
+            .map(LeadOutcome)
+    }
+
+    /// Ingests a VK Callback API request (`bytes`) for the VK Ads integration
+    /// `integration_id`, dated `received_at` (timezone-aware; VK sends no time). When the
+    /// integration holds the credential "secret", the request must carry it (else
+    /// `UnauthenticatedError`, nothing written). A `lead_forms_new` event is ingested as
+    /// `ingest_meta_lead` says; any other event (the `confirmation` request, which the host
+    /// answers itself) returns `None`.
+    fn ingest_vk_lead(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        body: &[u8],
+        received_at: OffsetDateTime,
+    ) -> PyResult<Option<LeadOutcome>> {
+        let api = self.flame.advertising();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        let outcome =
+            run(
+                py,
+                async move { api.ingest_vk_lead(company, integration, body, received_at).await },
+            )?;
+        Ok(outcome.map(LeadOutcome))
+    }
+
+    /// Imports ad spend of the integration `integration_id`: `rows` is an iterable of
+    /// `AdSpend`s or mappings with the keys of its constructor (`campaign`, `day`, `amount`,
+    /// `currency`, optional `source`), one per campaign and day, inserted or replacing the
+    /// row of the same campaign and day. All rows or none: a bad row raises
+    /// `ValidationError` naming it (`"rows[3].currency"`), and so does a currency other than
+    /// that of the integration's earlier spend. Returns how many rows were written.
+    fn import_spend(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        rows: &Bound<'_, PyAny>,
+    ) -> PyResult<u64> {
+        let rows = rows
+            .try_iter()?
+            .enumerate()
+            .map(|(i, row)| spend_from_py(py, &row?, i))
+            .collect::<PyResult<Vec<_>>>()?;
+        let api = self.flame.advertising();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        run(py, async move { api.import_spend(company, integration, rows).await })
+    }
+}
+
+/// The company's ad leads (`session.leads`): the campaign and UTM tags behind its contacts and
+/// deals. Everyone who reads deals reads them.
+#[pyclass(frozen, module = "flame", name = "Leads")]
+pub(crate) struct Leads {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Leads {
+    /// The leads, newest first, a page at a time.
+    #[pyo3(signature = (*, limit=None, cursor=None))]
+    fn list(&self, py: Python<'_>, limit: Option<u32>, cursor: Option<String>) -> PyResult<Page> {
+        let api = self.session.leads();
+        let rust = run(py, async move { api.list(page(limit, cursor)).await })?;
+        page_of(py, rust, LeadRecord)
+    }
+
+    /// The lead that opened the deal `deal_id` — its attribution — or `None` for a deal no
+    /// lead opened (or another company's).
+    fn of_deal(&self, py: Python<'_>, deal_id: Uuid) -> PyResult<Option<LeadRecord>> {
+        let api = self.session.leads();
+        Ok(run(py, async move { api.of_deal(DealId::from_uuid(deal_id)).await })?.map(LeadRecord))
+    }
+}
+
+record! {
+    /// What a lead source cost in one currency over a period. Amounts are `Money`; a row
+    /// without a currency (leads and won deals no spend can be attributed to) has `None`
+    /// for every amount.
+    SourceCost = "SourceCost" (RSourceCost) |c, py| {
+        /// The source.
+        source_id => c.source_id.as_uuid();
+        /// Its name (`None` if it was deleted since).
+        source_name => c.source_name.clone();
+        /// The ISO 4217 currency of the row's amounts, or `None`.
+        currency => c.currency.map(|c| c.code());
+        /// Leads received in the period.
+        leads => c.leads;
+        /// Deals won in the period.
+        won_deals => c.won_deals;
+        /// Spend in the period (`None` without a currency).
+        spend => c.currency.map(|cur| money(py, c.spend_minor, cur)).transpose()?;
+        /// Spend per lead, rounded half away from zero; `None` without leads or currency.
+        cost_per_lead => c
+            .currency
+            .zip(c.cost_per_lead_minor)
+            .map(|(cur, minor)| money(py, minor, cur))
+            .transpose()?;
+        /// Spend per won deal, rounded the same way; `None` without won deals or currency.
+        cost_per_won_deal => c
+            .currency
+            .zip(c.cost_per_won_deal_minor)
+            .map(|(cur, minor)| money(py, minor, cur))
+            .transpose()?;
+    }
+}
+
+/// Reports over the company's data (`session.reports`); every role may read them.
+#[pyclass(frozen, module = "flame", name = "Reports")]
+pub(crate) struct Reports {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Reports {
+    /// Cost per lead and per won deal of each lead source, per currency, over the days
+    /// `from_` to `to` (UTC, both included): leads received and deals won in the period,
+    /// spend of the period's days. Deals without a source are left out; `to` before `from_`
+    /// raises `ValidationError` on "to".
+    fn cost_by_source(&self, py: Python<'_>, from_: Date, to: Date) -> PyResult<Vec<SourceCost>> {
+        let api = self.session.reports();
+        Ok(run(py, async move { api.cost_by_source(from_, to).await })?
+            .into_iter()
+            .map(SourceCost)
+            .collect())
+    }
+}
+
+record! {
+    /// An invoice document for one deal and one accounting integration, and where its
+    /// hand-over stands.
+    AccountingDocument = "AccountingDocument" (RAccountingDocument) |d, py| {
+        /// Its id, also the invoice's `document_id` the accounting system deduplicates by.
+        id => d.id;
+        /// The company.
+        company_id => d.company_id.as_uuid();
+        /// The accounting integration.
+        integration_id => d.integration_id.as_uuid();
+        /// The deal invoiced.
+        deal_id => d.deal_id.as_uuid();
+        /// "queued", "sent" or "failed".
+        status => d.state.status().as_str();
+        /// Why it failed (set exactly when it failed).
+        failure_reason => d.state.reason().map(str::to_owned);
+        /// The invoice in its documented JSON form (`"schema": "flame.invoice.v1"`) as a
+        /// dict; `None` when the deal could not be invoiced.
+        document => d.document.as_ref().map(|doc| json(py, doc)).transpose()?;
+        /// When it was created (UTC).
+        created_at => utc(d.created_at);
+        /// When it last changed (UTC).
+        updated_at => utc(d.updated_at);
+        /// Optimistic-concurrency version.
+        version => d.version;
+    }
+}
+
+/// A document filter from keyword arguments.
+fn filter(
+    py: Python<'_>,
+    status: Option<&str>,
+    deal_id: Option<Uuid>,
+    integration_id: Option<Uuid>,
+) -> PyResult<DocumentFilter> {
+    Ok(DocumentFilter {
+        status: parse_opt::<DocumentStatus>(py, status)?,
+        deal_id: deal_id.map(DealId::from_uuid),
+        integration_id: integration_id.map(IntegrationId::from_uuid),
+    })
+}
+
+fn wrap_document(d: RAccountingDocument) -> AccountingDocument {
+    AccountingDocument(d)
+}
+
+/// The company's accounting documents (`session.accounting`), for admins and owners.
+#[pyclass(frozen, module = "flame", name = "Accounting")]
+pub(crate) struct Accounting {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Accounting {
+    /// Queues the invoice of the won deal `deal_id` for every enabled accounting integration
+    /// and returns the deal's documents for them: exactly one hand-over per deal and
+    /// integration (a failed document is queued again; a queued or sent one stands). A deal
+    /// that is not won, or has no contact or amount, raises `ValidationError` naming it;
+    /// without an enabled accounting integration, `ConflictError`.
+    fn queue_invoice(&self, py: Python<'_>, deal_id: Uuid) -> PyResult<Vec<AccountingDocument>> {
+        let api = self.session.accounting();
+        Ok(run(py, async move { api.queue_invoice(DealId::from_uuid(deal_id)).await })?
+            .into_iter()
+            .map(AccountingDocument)
+            .collect())
+    }
+
+    /// The documents matching every given filter (`status` "queued", "sent" or "failed"),
+    /// oldest first, a page at a time.
+    #[pyo3(signature = (*, status=None, deal_id=None, integration_id=None, limit=None, cursor=None))]
+    fn documents(
+        &self,
+        py: Python<'_>,
+        status: Option<&str>,
+        deal_id: Option<Uuid>,
+        integration_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = filter(py, status, deal_id, integration_id)?;
+        let api = self.session.accounting();
+        let rust = run(py, async move { api.documents(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, wrap_document)
+    }
+
+    /// One document.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<AccountingDocument> {
+        let api = self.session.accounting();
+        run(py, async move { api.get(id).await }).map(AccountingDocument)
+    }
+}
+
+/// The hand-over of accounting documents (`flame.accounting`), for the host or the adapter
+/// that sends them: trusted host calls. Read a company's queued documents, send each
+/// `document` to the accounting system, and report how it went.
+#[pyclass(frozen, module = "flame", name = "AccountingDocuments")]
+pub(crate) struct AccountingDocuments {
+    pub(crate) flame: flame_db::Flame,
+}
+
+#[pymethods]
+impl AccountingDocuments {
+    /// The documents of `company_id` matching every given filter (the queued ones, to send
+    /// them), oldest first, a page at a time.
+    #[pyo3(signature = (company_id, *, status=None, deal_id=None, integration_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        status: Option<&str>,
+        deal_id: Option<Uuid>,
+        integration_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = filter(py, status, deal_id, integration_id)?;
+        let api = self.flame.accounting();
+        let company = CompanyId::from_uuid(company_id);
+        let rust = run(py, async move { api.list(company, filter, page(limit, cursor)).await })?;
+        page_of(py, rust, wrap_document)
+    }
+
+    /// One document of `company_id`; another company's raises `NotFoundError`.
+    fn get(&self, py: Python<'_>, company_id: Uuid, id: Uuid) -> PyResult<AccountingDocument> {
+        let api = self.flame.accounting();
+        run(py, async move { api.get(CompanyId::from_uuid(company_id), id).await })
+            .map(AccountingDocument)
+    }
+
+    /// Records that the accounting system accepted the queued document `id`. A document
+    /// that is not queued raises `InvalidTransitionError` (a sent one is final).
+    fn mark_sent(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        id: Uuid,
+    ) -> PyResult<AccountingDocument> {
+        let api = self.flame.accounting();
+        run(py, async move { api.mark_sent(CompanyId::from_uuid(company_id), id).await })
+            .map(AccountingDocument)
+    }
+
+    /// Records that the hand-over of the queued document `id` failed, and why (required, at
+    /// most 1000 characters; never put a credential in it). A document that is not queued
+    /// raises `InvalidTransitionError`; an admin queues a failed one again with
+    /// `session.accounting.queue_invoice`.
+    fn mark_failed(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        id: Uuid,
+        reason: String,
+    ) -> PyResult<AccountingDocument> {
+        let api = self.flame.accounting();
+        run(py, async move { api.mark_failed(CompanyId::from_uuid(company_id), id, &reason).await })
+            .map(AccountingDocument)
+    }
+}
+
+/// Adds the classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LeadOutcome>()?;
+    m.add_class::<Utm>()?;
+    m.add_class::<LeadRecord>()?;
+    m.add_class::<AdSpend>()?;
+    m.add_class::<Advertising>()?;
+    m.add_class::<Leads>()?;
+    m.add_class::<SourceCost>()?;
+    m.add_class::<Reports>()?;
+    m.add_class::<AccountingDocument>()?;
+    m.add_class::<Accounting>()?;
+    m.add_class::<AccountingDocuments>()?;
+    Ok(())
+}
