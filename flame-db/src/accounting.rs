@@ -71,30 +71,9 @@ async fn enabled_integrations(
 /// The contact of `deal`, who the invoice is made out to (`None` without one).
 async fn customer_of(exec: &mut impl Executor, deal: &Deal) -> Result<Option<Contact>> {
     let Some(id) = deal.contact_id else { return Ok(None) };
-    let row = exec
-        .fetch_optional(
-            "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
-                    created_at, updated_at, version
-             FROM contacts WHERE company_id = $1 AND id = $2",
-            args![deal.company_id.as_uuid(), id.as_uuid()],
-        )
-        .await?;
-    row.map(|row| {
-        Ok(Contact {
-            id: row.id("id")?,
-            company_id: row.id("company_id")?,
-            first_name: row.get("first_name")?,
-            last_name: row.get("last_name")?,
-            email: row.parse_opt("email")?,
-            phone: row.parse_opt("phone")?,
-            organization: row.get("organization")?,
-            owner_id: row.opt_id("owner_id")?,
-            created_at: row.time("created_at")?,
-            updated_at: row.time("updated_at")?,
-            version: row.int("version")?,
-        })
-    })
-    .transpose()
+    let sql = format!("{} WHERE company_id = $1 AND id = $2", crate::contact::COLUMNS);
+    let row = exec.fetch_optional(sql, args![deal.company_id.as_uuid(), id.as_uuid()]).await?;
+    row.as_ref().map(crate::contact::contact_from_row).transpose()
 }
 
 /// Stores a new document; with `once`, a document the pair (integration, deal) already has

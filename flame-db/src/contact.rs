@@ -10,11 +10,11 @@ use flame_core::{ContactId, FlameError, Result, UserId, phone};
 use crate::sql::{Executor, Row, Statement, Tx, args, found, prefix_op, prefix_pattern};
 use crate::{Session, outbox, usage};
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
         created_at, updated_at, version FROM contacts";
 
-fn contact_from_row(row: &Row) -> Result<Contact> {
+pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
     Ok(Contact {
         id: row.id("id")?,
         company_id: row.id("company_id")?,

@@ -210,3 +210,47 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
     }
     out
 }
+
+/// Everything `tracing` logs, at every level, while it lives (to prove that no secret reaches
+/// a log line).
+pub struct LogCapture {
+    buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _default: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+#[derive(Clone)]
+struct LogWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing on this thread (tokio's default test runtime runs the test on it).
+    pub fn start() -> Self {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = LogWriter(buffer.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        let default = tracing::subscriber::set_default(subscriber);
+        // With a single registered dispatcher, tracing-core may cache a callsite first reached
+        // on another test thread as "never"; a second dispatcher makes it ask every subscriber.
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        Self { buffer, _default: default, _second: second }
+    }
+
+    /// What was logged so far.
+    pub fn text(&self) -> String {
+        let bytes = self.buffer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}

@@ -529,32 +529,9 @@ async fn platform_administration_is_for_platform_admins_only() {
     }
 }
 
-/// Collects everything logged, at every level, while a test runs.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn passwords_and_tokens_never_reach_debug_output_errors_or_logs() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // With a single registered dispatcher, tracing-core may cache a callsite first reached on
-    // another test thread as "never"; a second dispatcher makes it ask every subscriber.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let logs = flame_tests::LogCapture::start();
 
     let mut shown = String::new();
     let mut secrets = vec![PASSWORD.to_owned(), "wrong horse battery".to_owned()];
@@ -604,7 +581,7 @@ async fn passwords_and_tokens_never_reach_debug_output_errors_or_logs() {
         );
         shown += &format!("{:?}", db.flame.authenticate(token.secret.expose_secret()).await);
     }
-    let logged = String::from_utf8_lossy(&logs.0.lock().expect("log buffer")).into_owned();
+    let logged = logs.text();
     assert!(!logged.is_empty(), "the subscriber captured the store's logs");
     for secret in &secrets {
         assert!(!shown.contains(secret.as_str()), "Debug or an error showed a secret: {shown}");

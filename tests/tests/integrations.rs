@@ -558,32 +558,9 @@ async fn defaults_deleted_after_saving_are_a_clear_error_at_use() {
     }
 }
 
-/// Collects everything logged while a test runs.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn credentials_never_reach_logs_events_errors_or_debug_output() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // With a single registered dispatcher, tracing-core may cache a callsite first reached on
-    // another test thread as "never"; a second dispatcher makes it ask every subscriber.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let logs = flame_tests::LogCapture::start();
     let secret = "7777:TOP-SECRET-BOT-TOKEN";
     let mut shown = String::new();
     for db in TestDb::each().await {
@@ -612,7 +589,7 @@ async fn credentials_never_reach_logs_events_errors_or_debug_output() {
         shown += &serde_json::to_string(&events.items).expect("json");
         shown += &format!("{:?}", flame.health().await);
     }
-    let logged = String::from_utf8_lossy(&logs.0.lock().expect("log buffer")).into_owned();
+    let logged = logs.text();
     assert!(!logged.is_empty());
     assert!(!shown.contains("TOP-SECRET"), "{shown}");
     assert!(!logged.contains("TOP-SECRET"), "a log line showed the credential");

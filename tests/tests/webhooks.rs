@@ -773,39 +773,9 @@ async fn workers_side_by_side_share_the_work_without_sending_twice() {
     }
 }
 
-/// Collects what `tracing` writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn the_signing_secret_never_shows_in_logs_debug_output_or_errors() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // With a single registered dispatcher, tracing-core computes a new callsite's interest
-    // from the default of whichever thread hits it first — another test's thread, without a
-    // subscriber — and caches "never" for every thread. A second dispatcher makes it ask all.
-    let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+    let capture = flame_tests::LogCapture::start();
     let mut seen = String::new();
     for db in TestDb::each().await {
         let receiver = Receiver::start().await;
@@ -864,8 +834,7 @@ async fn the_signing_secret_never_shows_in_logs_debug_output_or_errors() {
         let secret = s.integrations().credential(hook.id, "signing_secret").await.expect("secret");
         seen.push_str(&format!("{secret:?}"));
     }
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_owned();
+    let logs = capture.text();
     assert!(logs.contains("webhook delivery failed"), "the failures were logged");
     assert!(!logs.contains(SECRET), "the secret is in the logs");
     assert!(!seen.contains(SECRET), "the secret is in Debug or error output");
