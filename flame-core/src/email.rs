@@ -62,6 +62,19 @@ impl fmt::Display for Email {
     }
 }
 
+impl Email {
+    /// An address as Flame stored it (normalized by [`Email::parse`] when the record was
+    /// saved): only its shape is checked — one `@`, no whitespace, lowercase — so that reading
+    /// records does not run the full syntax check once per row again.
+    pub fn from_stored(text: &str) -> Result<Email> {
+        let shaped = text.matches('@').count() == 1
+            && !text.starts_with('@')
+            && !text.ends_with('@')
+            && !text.chars().any(|c| c.is_whitespace() || c.is_uppercase());
+        if shaped { Ok(Email(text.to_owned())) } else { Err(invalid("is not a stored address")) }
+    }
+}
+
 impl FromStr for Email {
     type Err = FlameError;
 

@@ -102,6 +102,20 @@ impl fmt::Display for Phone {
     }
 }
 
+impl Phone {
+    /// A number as Flame stored it (E.164, written by [`Phone::parse`] when the record was
+    /// saved): only its shape is checked — `+` and 2 to 15 digits — so that reading a page of
+    /// contacts does not run the full numbering-plan parse once per row again.
+    pub fn from_stored(text: &str) -> Result<Phone> {
+        let digits = text.strip_prefix('+').unwrap_or_default();
+        if (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Phone(text.to_owned()))
+        } else {
+            Err(invalid("is not a stored E.164 number"))
+        }
+    }
+}
+
 impl FromStr for Phone {
     type Err = FlameError;
 
@@ -135,6 +149,15 @@ impl From<Phone> for String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_numbers_are_shape_checked_only() {
+        let parsed = Phone::parse("+44 20 7946 0958", None).expect("valid");
+        assert_eq!(Phone::from_stored(parsed.as_str()), Ok(parsed));
+        for bad in ["442079460958", "+", "+1234567890123456", "+44 20", "+44a"] {
+            assert!(Phone::from_stored(bad).is_err(), "{bad}");
+        }
+    }
 
     fn error_of(input: &str, region: Option<&str>) -> (String, String) {
         match Phone::parse(input, region).unwrap_err() {
