@@ -55,82 +55,19 @@ use crate::money::Currency;
 use crate::phone::Phone;
 use crate::text;
 
-/// An accounting system a company can hand its invoices to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum AccountingPlatform {
-    /// 1C:Enterprise (1С:Предприятие).
-    OneC,
-    /// MoySklad (МойСклад).
-    MoySklad,
-    /// QuickBooks Online.
-    QuickBooks,
-    /// Xero.
-    Xero,
-    /// Any other system, fed the [`InvoiceDocument`] JSON.
-    Other,
-}
-
-impl AccountingPlatform {
-    /// Every platform, in display order.
-    pub const ALL: [AccountingPlatform; 5] =
-        [Self::OneC, Self::MoySklad, Self::QuickBooks, Self::Xero, Self::Other];
-
-    /// The stored name (`"one_c"`, `"moysklad"`, …).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::OneC => "one_c",
-            Self::MoySklad => "moysklad",
-            Self::QuickBooks => "quickbooks",
-            Self::Xero => "xero",
-            Self::Other => "other",
-        }
-    }
-
-    /// The name people know it by (`"1C"`, `"QuickBooks"`).
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            Self::OneC => "1C",
-            Self::MoySklad => "MoySklad",
-            Self::QuickBooks => "QuickBooks",
-            Self::Xero => "Xero",
-            Self::Other => "Other",
-        }
-    }
-}
-
-impl fmt::Display for AccountingPlatform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AccountingPlatform {
-    type Err = FlameError;
-
-    /// Parses the stored name, trimmed and in any case.
-    fn from_str(s: &str) -> Result<Self> {
-        let name = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| {
-            FlameError::validation(
-                "platform",
-                "must be one of one_c, moysklad, quickbooks, xero, other",
-            )
-        })
-    }
-}
-
-impl TryFrom<String> for AccountingPlatform {
-    type Error = FlameError;
-
-    fn try_from(value: String) -> Result<Self> {
-        value.parse()
-    }
-}
-
-impl From<AccountingPlatform> for String {
-    fn from(platform: AccountingPlatform) -> Self {
-        platform.as_str().to_owned()
+platform_enum! {
+    /// An accounting system a company can hand its invoices to.
+    AccountingPlatform {
+        /// 1C:Enterprise (1С:Предприятие).
+        OneC => "one_c", "1C";
+        /// MoySklad (МойСклад).
+        MoySklad => "moysklad", "MoySklad";
+        /// QuickBooks Online.
+        QuickBooks => "quickbooks", "QuickBooks";
+        /// Xero.
+        Xero => "xero", "Xero";
+        /// Any other system, fed the [`InvoiceDocument`] JSON.
+        Other => "other", "Other";
     }
 }
 

@@ -16,8 +16,6 @@
 //! of each source, per currency.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -37,87 +35,21 @@ use crate::phone::Phone;
 use crate::pipeline::Stage;
 use crate::text;
 
-/// An advertising platform leads come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum AdvertisingPlatform {
-    /// Yandex Direct.
-    YandexDirect,
-    /// VK Ads (and VK community lead forms).
-    VkAds,
-    /// Google Ads.
-    GoogleAds,
-    /// Meta (Facebook and Instagram Lead Ads).
-    Meta,
-    /// TikTok Ads.
-    TikTok,
-    /// Any other platform.
-    Other,
-}
-
-impl AdvertisingPlatform {
-    /// Every platform, in display order.
-    pub const ALL: [AdvertisingPlatform; 6] =
-        [Self::YandexDirect, Self::VkAds, Self::GoogleAds, Self::Meta, Self::TikTok, Self::Other];
-
-    /// The stored name (`"yandex_direct"`, `"vk_ads"`, …).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::YandexDirect => "yandex_direct",
-            Self::VkAds => "vk_ads",
-            Self::GoogleAds => "google_ads",
-            Self::Meta => "meta",
-            Self::TikTok => "tiktok",
-            Self::Other => "other",
-        }
-    }
-
-    /// The name people know it by (`"Yandex Direct"`), also the name of the lead source its
-    /// leads are filed under when they carry no `utm_source`.
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            Self::YandexDirect => "Yandex Direct",
-            Self::VkAds => "VK Ads",
-            Self::GoogleAds => "Google Ads",
-            Self::Meta => "Meta",
-            Self::TikTok => "TikTok",
-            Self::Other => "Other",
-        }
-    }
-}
-
-impl fmt::Display for AdvertisingPlatform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AdvertisingPlatform {
-    type Err = FlameError;
-
-    /// Parses the stored name, trimmed and in any case.
-    fn from_str(s: &str) -> Result<Self> {
-        let name = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| {
-            FlameError::validation(
-                "platform",
-                "must be one of yandex_direct, vk_ads, google_ads, meta, tiktok, other",
-            )
-        })
-    }
-}
-
-impl TryFrom<String> for AdvertisingPlatform {
-    type Error = FlameError;
-
-    fn try_from(value: String) -> Result<Self> {
-        value.parse()
-    }
-}
-
-impl From<AdvertisingPlatform> for String {
-    fn from(platform: AdvertisingPlatform) -> Self {
-        platform.as_str().to_owned()
+platform_enum! {
+    /// An advertising platform leads come from.
+    AdvertisingPlatform {
+        /// Yandex Direct.
+        YandexDirect => "yandex_direct", "Yandex Direct";
+        /// VK Ads (and VK community lead forms).
+        VkAds => "vk_ads", "VK Ads";
+        /// Google Ads.
+        GoogleAds => "google_ads", "Google Ads";
+        /// Meta (Facebook and Instagram Lead Ads).
+        Meta => "meta", "Meta";
+        /// TikTok Ads.
+        TikTok => "tiktok", "TikTok";
+        /// Any other platform.
+        Other => "other", "Other";
     }
 }
 

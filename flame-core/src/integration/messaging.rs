@@ -1,9 +1,6 @@
 //! Messaging channels: which platforms a company can connect, what a connection does with the
 //! people who write to it, and the one shape every platform's incoming message takes.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -16,97 +13,23 @@ use crate::money::Currency;
 use crate::phone::Phone;
 use crate::text;
 
-/// A messaging platform a company can connect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum MessagingPlatform {
-    /// Telegram (a bot).
-    Telegram,
-    /// WhatsApp (the WhatsApp Business Cloud API).
-    WhatsApp,
-    /// VK (a community's messages).
-    Vk,
-    /// Viber (a bot).
-    Viber,
-    /// Instagram (direct messages of a professional account).
-    Instagram,
-    /// Email (a mailbox).
-    Email,
-    /// SMS (a provider's number).
-    Sms,
-}
-
-impl MessagingPlatform {
-    /// Every platform, in display order.
-    pub const ALL: [MessagingPlatform; 7] = [
-        Self::Telegram,
-        Self::WhatsApp,
-        Self::Vk,
-        Self::Viber,
-        Self::Instagram,
-        Self::Email,
-        Self::Sms,
-    ];
-
-    /// The stored name (`"telegram"`, `"whatsapp"`, …).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Telegram => "telegram",
-            Self::WhatsApp => "whatsapp",
-            Self::Vk => "vk",
-            Self::Viber => "viber",
-            Self::Instagram => "instagram",
-            Self::Email => "email",
-            Self::Sms => "sms",
-        }
-    }
-
-    /// The name people know it by (`"WhatsApp"`, `"VK"`).
-    pub const fn display_name(self) -> &'static str {
-        match self {
-            Self::Telegram => "Telegram",
-            Self::WhatsApp => "WhatsApp",
-            Self::Vk => "VK",
-            Self::Viber => "Viber",
-            Self::Instagram => "Instagram",
-            Self::Email => "Email",
-            Self::Sms => "SMS",
-        }
-    }
-}
-
-impl fmt::Display for MessagingPlatform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for MessagingPlatform {
-    type Err = FlameError;
-
-    /// Parses the stored name, trimmed and in any case.
-    fn from_str(s: &str) -> Result<Self> {
-        let name = s.trim().to_ascii_lowercase();
-        Self::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| {
-            FlameError::validation(
-                "platform",
-                "must be one of telegram, whatsapp, vk, viber, instagram, email, sms",
-            )
-        })
-    }
-}
-
-impl TryFrom<String> for MessagingPlatform {
-    type Error = FlameError;
-
-    fn try_from(value: String) -> Result<Self> {
-        value.parse()
-    }
-}
-
-impl From<MessagingPlatform> for String {
-    fn from(platform: MessagingPlatform) -> Self {
-        platform.as_str().to_owned()
+platform_enum! {
+    /// A messaging platform a company can connect.
+    MessagingPlatform {
+        /// Telegram (a bot).
+        Telegram => "telegram", "Telegram";
+        /// WhatsApp (the WhatsApp Business Cloud API).
+        WhatsApp => "whatsapp", "WhatsApp";
+        /// VK (a community's messages).
+        Vk => "vk", "VK";
+        /// Viber (a bot).
+        Viber => "viber", "Viber";
+        /// Instagram (direct messages of a professional account).
+        Instagram => "instagram", "Instagram";
+        /// Email (a mailbox).
+        Email => "email", "Email";
+        /// SMS (a provider's number).
+        Sms => "sms", "SMS";
     }
 }
 

@@ -24,6 +24,80 @@ use time::OffsetDateTime;
 use crate::error::{FlameError, Result};
 use crate::phone::Phone;
 
+/// Declares a platform enum: its variants with their stored and display names, `ALL`,
+/// `as_str`, `display_name`, `Display`, and parsing (`FromStr`, serde) that accepts the stored
+/// name in any case and refuses anything else with a `Validation` on `"platform"`.
+macro_rules! platform_enum {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            $( $(#[$vdoc:meta])* $variant:ident => $stored:literal, $display:literal; )*
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub enum $name {
+            $( $(#[$vdoc])* $variant, )*
+        }
+
+        impl $name {
+            /// Every platform, in display order.
+            pub const ALL: [$name; [$(stringify!($variant)),*].len()] = [$(Self::$variant),*];
+
+            /// The stored name.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $stored,)*
+                }
+            }
+
+            /// The name people know it by.
+            pub const fn display_name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $display,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::FlameError;
+
+            /// Parses the stored name, trimmed and in any case.
+            fn from_str(s: &str) -> $crate::error::Result<Self> {
+                let name = s.trim().to_ascii_lowercase();
+                Self::ALL.into_iter().find(|p| p.as_str() == name).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|p| p.as_str()).collect();
+                    $crate::error::FlameError::validation(
+                        "platform",
+                        format!("must be one of {}", names.join(", ")),
+                    )
+                })
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::error::FlameError;
+
+            fn try_from(value: String) -> $crate::error::Result<Self> {
+                value.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(platform: $name) -> Self {
+                platform.as_str().to_owned()
+            }
+        }
+    };
+}
+
 pub mod accounting;
 pub mod advertising;
 pub mod messaging;
