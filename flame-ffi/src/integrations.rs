@@ -181,6 +181,8 @@ pub enum IntegrationSettings {
         default_pipeline_id: Option<String>,
         /// The member its records are assigned to.
         default_assignee_id: Option<String>,
+        /// The currency of its deals (`USD` when `null`).
+        deal_currency: Option<String>,
     },
     /// An outgoing webhook.
     Webhook {
@@ -215,6 +217,7 @@ impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
                 auto_create_deal: a.auto_create_deal,
                 default_pipeline_id: opt_id(a.default_pipeline_id),
                 default_assignee_id: opt_id(a.default_assignee_id),
+                deal_currency: a.deal_currency,
             },
             S::Webhook(w) => Self::Webhook { url: w.url, events: w.events },
         }
@@ -260,11 +263,13 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 auto_create_deal,
                 default_pipeline_id,
                 default_assignee_id,
+                deal_currency,
             } => S::Advertising(AdvertisingSettings {
                 platform: platform.into(),
                 auto_create_deal,
                 default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
                 default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
+                deal_currency,
             }),
             IntegrationSettings::Webhook { url, events } => {
                 S::Webhook(WebhookSettings { url, events })

@@ -98,6 +98,7 @@ async fn ads(
         auto_create_deal: true,
         default_pipeline_id: Some(pipeline.id),
         default_assignee_id: assignee,
+        deal_currency: None,
     };
     s.integrations()
         .create(NewIntegration {
@@ -440,6 +441,7 @@ async fn a_vk_integration_with_a_secret_takes_only_callbacks_that_carry_it() {
                     auto_create_deal: false,
                     default_pipeline_id: Some(pipeline.id),
                     default_assignee_id: None,
+                    deal_currency: Some("RUB".into()),
                 }),
                 credentials: Credentials::new().with("secret", "my-callback-secret"),
             })

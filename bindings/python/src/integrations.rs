@@ -167,23 +167,27 @@ record! {
         default_pipeline_id => a.default_pipeline_id.map(|id| id.as_uuid());
         /// The member its contacts and deals are assigned to.
         default_assignee_id => a.default_assignee_id.map(|id| id.as_uuid());
+        /// The currency of the deals it opens ("USD" when None).
+        deal_currency => a.deal_currency.clone();
     }
     extra {
         /// Settings for `platform`, checked when the integration is saved.
         #[new]
-        #[pyo3(signature = (platform, *, auto_create_deal, default_pipeline_id=None, default_assignee_id=None))]
+        #[pyo3(signature = (platform, *, auto_create_deal, default_pipeline_id=None, default_assignee_id=None, deal_currency=None))]
         fn new(
             py: Python<'_>,
             platform: &str,
             auto_create_deal: bool,
             default_pipeline_id: Option<Uuid>,
             default_assignee_id: Option<Uuid>,
+            deal_currency: Option<String>,
         ) -> PyResult<Self> {
             Ok(AdvertisingSettings(RAdvertisingSettings {
                 platform: parse::<AdvertisingPlatform>(py, platform)?,
                 auto_create_deal,
                 default_pipeline_id: default_pipeline_id.map(PipelineId::from_uuid),
                 default_assignee_id: default_assignee_id.map(UserId::from_uuid),
+                deal_currency,
             }))
         }
     }

@@ -241,3 +241,33 @@ def test_bad_spend_rows_are_refused_and_nothing_is_written(
         )
     assert owner.reports.cost_by_source(date(2015, 1, 1), date(2015, 12, 31)) == []
     assert advertising.import_spend(owner.company_id, meta, []) == 0
+
+
+def test_deals_from_leads_take_the_integrations_currency(
+    store: flame.Flame, owner: flame.Session
+) -> None:
+    settings = flame.AdvertisingSettings(
+        "vk_ads",
+        auto_create_deal=True,
+        default_pipeline_id=owner.pipelines.default().id,
+        deal_currency="RUB",
+    )
+    assert settings.deal_currency == "RUB"
+    meta = owner.integrations.create(
+        "Meta in roubles",
+        flame.AdvertisingSettings(
+            "meta",
+            auto_create_deal=True,
+            default_pipeline_id=owner.pipelines.default().id,
+            deal_currency="RUB",
+        ),
+    ).id
+    outcome = store.advertising.ingest_meta_lead(owner.company_id, meta, fixture("meta_lead.json"))
+    assert outcome.deal_id is not None
+    assert owner.deals.get(outcome.deal_id).value == flame.Money(0, "RUB")
+    with pytest.raises(flame.ValidationError) as caught:
+        owner.integrations.create(
+            "Bad currency",
+            flame.AdvertisingSettings("meta", auto_create_deal=False, deal_currency="XYZ"),
+        )
+    assert caught.value.field == "deal_currency"

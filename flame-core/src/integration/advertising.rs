@@ -376,8 +376,8 @@ fn required_id(field: &str, value: &str) -> Result<String> {
 /// secret. When the integration has it, every callback must carry it ([`verify_vk_secret`]).
 pub const VK_CALLBACK_SECRET: &str = "secret";
 
-/// The currency of the deals that leads open, with an amount of 0 until someone prices them
-/// (advertising settings name no currency of their own).
+/// The currency of the deals that leads open when the integration names none
+/// ([`AdvertisingSettings::deal_currency`]); their amount is 0 until someone prices them.
 pub const LEAD_DEAL_CURRENCY: &str = "USD";
 
 /// The most spend rows one import may carry.
@@ -493,7 +493,8 @@ impl Lead {
         now: OffsetDateTime,
     ) -> Result<(Deal, EventPayload)> {
         let title = format!("{}: {}", self.platform.display_name(), self.display_name());
-        let mut input = NewDeal::new(truncated(&title, text::TITLE_MAX), 0, LEAD_DEAL_CURRENCY);
+        let currency = settings.deal_currency()?;
+        let mut input = NewDeal::new(truncated(&title, text::TITLE_MAX), 0, currency.code());
         input.contact_id = Some(contact);
         input.source_id = Some(source);
         input.assignee_id = settings.default_assignee_id;
@@ -512,6 +513,12 @@ impl Lead {
 }
 
 impl AdvertisingSettings {
+    /// The currency of the deals leads open.
+    pub fn deal_currency(&self) -> Result<Currency> {
+        Currency::parse(self.deal_currency.as_deref().unwrap_or(LEAD_DEAL_CURRENCY))
+            .map_err(|e| e.at("deal_currency"))
+    }
+
     /// The pipeline leads open deals in: `None` when `auto_create_deal` is off; a
     /// [`FlameError::Validation`] on `"default_pipeline_id"` when it is on without one.
     pub fn deal_pipeline(&self) -> Result<Option<PipelineId>> {
@@ -973,6 +980,7 @@ mod tests {
             auto_create_deal: true,
             default_pipeline_id: Some(PipelineId::new()),
             default_assignee_id: assignee,
+            deal_currency: Some("RUB".into()),
         }
     }
 
@@ -1004,7 +1012,7 @@ mod tests {
             (deal.assignee_id, deal.source_id, deal.contact_id),
             (None, Some(source), Some(contact.id))
         );
-        assert_eq!(deal.value.currency().code(), LEAD_DEAL_CURRENCY);
+        assert_eq!(deal.value.currency().code(), "RUB", "the integration's deal currency");
         assert_eq!(
             lead.new_deal(company, &with_pipeline, pipeline.id, &[], contact.id, source, now)
                 .map(|_| ()),

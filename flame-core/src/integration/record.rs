@@ -105,6 +105,9 @@ pub struct AdvertisingSettings {
     pub default_pipeline_id: Option<PipelineId>,
     /// The member its contacts and deals are assigned to.
     pub default_assignee_id: Option<UserId>,
+    /// The currency of the deals it opens (ISO 4217; `USD` when `None`).
+    #[serde(default)]
+    pub deal_currency: Option<String>,
 }
 
 /// An outgoing webhook's settings.
@@ -163,6 +166,7 @@ impl IntegrationSettings {
                 Self::Accounting(a)
             }
             Self::Advertising(a) => {
+                a.deal_currency()?;
                 if a.auto_create_deal && a.default_pipeline_id.is_none() {
                     return Err(FlameError::validation(
                         "default_pipeline_id",

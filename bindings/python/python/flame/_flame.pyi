@@ -1136,6 +1136,7 @@ class AdvertisingSettings:
         auto_create_deal: bool,
         default_pipeline_id: Optional[UUID] = None,
         default_assignee_id: Optional[UUID] = None,
+        deal_currency: Optional[str] = None,
     ) -> None:
         """Settings for ``platform``, checked when the integration is saved."""
     @property
@@ -1150,6 +1151,9 @@ class AdvertisingSettings:
     @property
     def default_assignee_id(self) -> Optional[UUID]:
         """The member its contacts and deals are assigned to."""
+    @property
+    def deal_currency(self) -> Optional[str]:
+        """The currency of the deals it opens ("USD" when None)."""
     def to_dict(self) -> dict[str, Any]:
         """The settings as a dict."""
 

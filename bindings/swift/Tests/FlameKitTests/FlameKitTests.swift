@@ -366,7 +366,9 @@ final class FlameKitTests: XCTestCase {
         let pipeline = try await acme.session.pipelines().defaultPipeline()
         let meta = try await acme.session.integrations().create(
             name: "Meta ads",
-            settings: .advertising(platform: .meta, autoCreateDeal: true, defaultPipelineId: pipeline.id, defaultAssigneeId: nil),
+            settings: .advertising(
+                platform: .meta, autoCreateDeal: true, defaultPipelineId: pipeline.id, defaultAssigneeId: nil,
+                dealCurrency: "RUB"),
             credentials: [:])
         let lead = Data(
             """

@@ -450,14 +450,14 @@ class FlameTest {
 
         // A Meta lead becomes a contact and a deal, once.
         val meta = acme.session.integrations().create(
-            "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, true, pipeline.id, null),
+            "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, true, pipeline.id, null, "RUB"),
         )
         val lead = """{"created_time": "2024-11-05T16:20:01+0300", "id": "42",
             "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]},
                            {"name": "email", "values": ["anna@example.com"]}]}""".toByteArray()
         val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead)
         assertFalse(first.duplicate)
-        assertNotNull(first.dealId)
+        assertEquals("RUB", acme.session.deals().get(first.dealId!!).value.currency)
         assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead).duplicate)
         assertEquals(1uL, flame.advertising().importSpend(acme.company.id, meta.id, listOf(AdSpend("Autumn", "2024-11-05", 5000L, "USD"))))
         val costs = acme.session.reports().costBySource("2024-11-01", "2024-11-30")
