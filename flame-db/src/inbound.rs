@@ -2,12 +2,8 @@
 //! WhatsApp number…) finds or creates its contact, opens a deal when the integration says so,
 //! and is recorded as an activity — in one transaction, exactly once per message.
 
-use time::OffsetDateTime;
-
-use flame_core::activity::Activity;
 use flame_core::billing::Limit;
-use flame_core::contact::Contact;
-use flame_core::deal::{Deal, DealStatus};
+use flame_core::deal::DealStatus;
 use flame_core::event::EventPayload;
 use flame_core::integration::messaging::{InboundMessage, MessagingSettings};
 use flame_core::integration::{IntegrationSettings, telegram, whatsapp};
@@ -158,7 +154,7 @@ impl Inbound {
             match self.find_contact(&mut tx, company, &message).await? {
                 Some(id) => (Some(id), false),
                 None if settings.auto_create_contact => {
-                    let contact = new_contact(company, settings, &message, now)?;
+                    let contact = message.contact(company, settings, now)?;
                     usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
                     contact::insert(&mut tx, &contact).await?;
                     events.push(EventPayload::ContactCreated { contact_id: contact.id });
@@ -194,9 +190,10 @@ impl Inbound {
             let deal_id = match open {
                 Some(id) => Some(id),
                 None if settings.auto_create_deal => {
-                    let (deal, event) = self
-                        .new_deal(&mut tx, company, settings, &message, contact_id, now)
-                        .await?;
+                    let stages =
+                        pipeline::stages_in(&mut tx, company, settings.deal_pipeline()?).await?;
+                    let (deal, event) =
+                        message.deal(company, settings, &stages, contact_id, now)?;
                     usage::reserve(&mut tx, company, Limit::Deals, 1).await?;
                     deal::insert(&mut tx, &deal).await?;
                     events.push(event);
@@ -206,14 +203,7 @@ impl Inbound {
                 None => None,
             };
             outcome.deal_id = deal_id;
-            let mut activity = Activity::create(
-                company,
-                &message.activity(contact_id, deal_id, settings.default_assignee_id),
-                placeholder_owner(settings),
-                now,
-            )?;
-            // Recorded by the integration, not by a member: unassigned unless it names one.
-            activity.owner_id = settings.default_assignee_id;
+            let activity = message.activity_record(company, settings, contact_id, deal_id, now)?;
             activity::insert(&mut tx, &activity).await?;
             events.push(EventPayload::ActivityCreated {
                 activity_id: activity.id,
@@ -285,44 +275,4 @@ impl Inbound {
             .await?;
         row.map(|r| r.id("id")).transpose()
     }
-
-    async fn new_deal(
-        &self,
-        tx: &mut Tx,
-        company: CompanyId,
-        settings: &MessagingSettings,
-        message: &InboundMessage,
-        contact: ContactId,
-        now: OffsetDateTime,
-    ) -> Result<(Deal, EventPayload)> {
-        let pipeline = settings.default_pipeline_id.ok_or_else(|| {
-            FlameError::validation("default_pipeline_id", "is required when auto_create_deal is on")
-        })?;
-        let stages = pipeline::stages_in(tx, company, pipeline).await?;
-        let mut input = message.new_deal(settings)?;
-        input.contact_id = Some(contact);
-        let (mut deal, event) =
-            Deal::create(company, &input, pipeline, &stages, placeholder_owner(settings), now)?;
-        deal.assignee_id = settings.default_assignee_id;
-        Ok((deal, event))
-    }
-}
-
-/// The contact for an unknown sender; unassigned unless the integration names an assignee.
-fn new_contact(
-    company: CompanyId,
-    settings: &MessagingSettings,
-    message: &InboundMessage,
-    now: OffsetDateTime,
-) -> Result<Contact> {
-    let input = message.new_contact(settings.default_assignee_id);
-    let mut contact = Contact::create(company, &input, placeholder_owner(settings), now)?;
-    contact.owner_id = settings.default_assignee_id;
-    Ok(contact)
-}
-
-/// The core constructors take the acting member as the default owner; records made by an
-/// integration have none, so the owner they set is replaced by the integration's assignee.
-fn placeholder_owner(settings: &MessagingSettings) -> flame_core::UserId {
-    settings.default_assignee_id.unwrap_or_else(|| flame_core::UserId::from_uuid(uuid::Uuid::nil()))
 }

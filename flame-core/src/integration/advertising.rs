@@ -29,7 +29,7 @@ use crate::deal::{Deal, NewDeal};
 use crate::email::Email;
 use crate::error::{FlameError, Result};
 use crate::event::EventPayload;
-use crate::id::{CompanyId, ContactId, DealId, IntegrationId, PipelineId, SourceId, UserId};
+use crate::id::{CompanyId, ContactId, DealId, IntegrationId, PipelineId, SourceId};
 use crate::money::{Currency, Money};
 use crate::phone::Phone;
 use crate::pipeline::Stage;
@@ -383,10 +383,6 @@ pub const LEAD_DEAL_CURRENCY: &str = "USD";
 /// The most spend rows one import may carry.
 pub const SPEND_ROWS_MAX: usize = 10_000;
 
-/// Records made by an integration have no acting member. The core constructors take one as the
-/// default owner; it is replaced by the integration's assignee (or none) right after.
-const NO_MEMBER: UserId = UserId::from_uuid(uuid::Uuid::nil());
-
 /// `value` cut to at most `max` characters.
 fn truncated(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
@@ -472,7 +468,7 @@ impl Lead {
                 .map(|o| truncated(o, text::NAME_MAX)),
             owner_id: settings.default_assignee_id,
         };
-        let mut contact = Contact::create(company_id, &input, NO_MEMBER, now)?;
+        let mut contact = Contact::create(company_id, &input, super::NO_MEMBER, now)?;
         contact.owner_id = settings.default_assignee_id;
         Ok(contact)
     }
@@ -499,14 +495,14 @@ impl Lead {
         input.source_id = Some(source);
         input.assignee_id = settings.default_assignee_id;
         let (mut deal, event) =
-            Deal::create(company_id, &input, pipeline_id, stages, NO_MEMBER, now).map_err(|e| {
-                match e {
+            Deal::create(company_id, &input, pipeline_id, stages, super::NO_MEMBER, now).map_err(
+                |e| match e {
                     FlameError::Validation { field, reason } if field == "pipeline_id" => {
                         FlameError::validation("default_pipeline_id", reason)
                     }
                     other => other,
-                }
-            })?;
+                },
+            )?;
         deal.assignee_id = settings.default_assignee_id;
         Ok((deal, event))
     }
@@ -774,6 +770,7 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+    use crate::id::UserId;
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!("{}/src/integration/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

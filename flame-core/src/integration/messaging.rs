@@ -4,13 +4,15 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::activity::{ActivityKind, NewActivity};
-use crate::contact::NewContact;
-use crate::deal::NewDeal;
+use crate::activity::{Activity, ActivityKind, NewActivity};
+use crate::contact::{Contact, NewContact};
+use crate::deal::{Deal, NewDeal};
 use crate::error::{FlameError, Result};
-use crate::id::{ContactId, DealId, PipelineId, SourceId, UserId};
+use crate::event::EventPayload;
+use crate::id::{CompanyId, ContactId, DealId, PipelineId, SourceId, UserId};
 use crate::money::Currency;
 use crate::phone::Phone;
+use crate::pipeline::Stage;
 use crate::text;
 
 platform_enum! {
@@ -76,14 +78,18 @@ impl MessagingSettings {
 
     /// The settings checked: a connection that opens deals names the pipeline they open in.
     pub fn validated(self) -> Result<Self> {
-        if self.auto_create_deal && self.default_pipeline_id.is_none() {
-            return Err(FlameError::validation(
-                "default_pipeline_id",
-                "is required when auto_create_deal is on",
-            ));
+        if self.auto_create_deal {
+            self.deal_pipeline()?;
         }
         self.deal_currency()?;
         Ok(self)
+    }
+
+    /// The pipeline its deals open in; a `Validation` on `default_pipeline_id` without one.
+    pub fn deal_pipeline(&self) -> Result<PipelineId> {
+        self.default_pipeline_id.ok_or_else(|| {
+            FlameError::validation("default_pipeline_id", "is required when auto_create_deal is on")
+        })
     }
 }
 
@@ -154,6 +160,55 @@ impl InboundMessage {
         deal.source_id = settings.default_source_id;
         deal.assignee_id = settings.default_assignee_id;
         Ok(deal)
+    }
+
+    /// The contact an unknown sender becomes, in `company`: unassigned unless the integration
+    /// names an assignee.
+    pub fn contact(
+        &self,
+        company_id: CompanyId,
+        settings: &MessagingSettings,
+        now: OffsetDateTime,
+    ) -> Result<Contact> {
+        let input = self.new_contact(settings.default_assignee_id);
+        let mut contact = Contact::create(company_id, &input, super::NO_MEMBER, now)?;
+        contact.owner_id = settings.default_assignee_id;
+        Ok(contact)
+    }
+
+    /// The deal the message opens for `contact`, in the first open stage of the integration's
+    /// pipeline (whose `stages` are given), assigned to its assignee or to no one.
+    pub fn deal(
+        &self,
+        company_id: CompanyId,
+        settings: &MessagingSettings,
+        stages: &[Stage],
+        contact: ContactId,
+        now: OffsetDateTime,
+    ) -> Result<(Deal, EventPayload)> {
+        let mut input = self.new_deal(settings)?;
+        input.contact_id = Some(contact);
+        let pipeline = settings.deal_pipeline()?;
+        let (mut deal, event) =
+            Deal::create(company_id, &input, pipeline, stages, super::NO_MEMBER, now)?;
+        deal.assignee_id = settings.default_assignee_id;
+        Ok((deal, event))
+    }
+
+    /// The incoming-message activity that records the message, recorded by the integration:
+    /// unassigned unless it names an assignee.
+    pub fn activity_record(
+        &self,
+        company_id: CompanyId,
+        settings: &MessagingSettings,
+        contact: ContactId,
+        deal: Option<DealId>,
+        now: OffsetDateTime,
+    ) -> Result<Activity> {
+        let input = self.activity(contact, deal, settings.default_assignee_id);
+        let mut activity = Activity::create(company_id, &input, super::NO_MEMBER, now)?;
+        activity.owner_id = settings.default_assignee_id;
+        Ok(activity)
     }
 
     /// The activity that records the message on the contact (and the deal).

@@ -108,6 +108,10 @@ pub mod webhook;
 pub mod whatsapp;
 
 pub use crate::id::IntegrationId;
+
+/// Records made by an integration have no acting member. The core constructors take one as the
+/// default owner; it is replaced by the integration's assignee (or none) right after.
+pub(crate) const NO_MEMBER: crate::id::UserId = crate::id::UserId::from_uuid(uuid::Uuid::nil());
 pub use record::{
     Credentials, Integration, IntegrationKind, IntegrationPatch, IntegrationSettings,
     NewIntegration,
