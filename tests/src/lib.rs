@@ -90,6 +90,26 @@ pub async fn company(flame: &Flame, name: &str) -> SignedUp {
         .expect("sign up")
 }
 
+/// Makes a plan without limits the default, for tests that create more than the seeded
+/// starter plan allows; companies signed up afterwards start on it.
+pub async fn unlimited_plan(flame: &Flame) {
+    let plan = flame
+        .plans()
+        .create(flame_core::billing::NewPlan {
+            code: "unlimited".into(),
+            name: "Unlimited".into(),
+            price_minor: 0,
+            currency: "USD".into(),
+            interval: flame_core::billing::BillingInterval::Month,
+            trial_days: 30,
+            limits: flame_core::billing::PlanLimits::default(),
+            public: false,
+        })
+        .await
+        .expect("plan");
+    flame.plans().set_default(plan.id).await.expect("default");
+}
+
 /// Asserts that `result` is a `Validation` error naming `field`.
 #[track_caller]
 pub fn assert_invalid<T: std::fmt::Debug>(result: flame_core::Result<T>, field: &str) {

@@ -13,30 +13,11 @@ use flame_core::integration::{
 };
 use flame_core::page::PageRequest;
 use flame_core::{FlameError, Role};
-use flame_db::{Flame, SignedUp};
+use flame_db::SignedUp;
 use flame_tests::{
     TestDb, assert_conflict, assert_forbidden, assert_invalid, assert_not_found, company,
     count_rows, snapshot,
 };
-
-/// Makes an unlimited plan the default, for tests that create more than the starter plan allows.
-async fn unlimited(flame: &Flame) {
-    let plan = flame
-        .plans()
-        .create(flame_core::billing::NewPlan {
-            code: "unlimited".into(),
-            name: "Unlimited".into(),
-            price_minor: 0,
-            currency: "USD".into(),
-            interval: flame_core::billing::BillingInterval::Month,
-            trial_days: 30,
-            limits: flame_core::billing::PlanLimits::default(),
-            public: false,
-        })
-        .await
-        .expect("plan");
-    flame.plans().set_default(plan.id).await.expect("default");
-}
 
 async fn books(
     acme: &SignedUp,
@@ -94,7 +75,7 @@ fn of_deal(deal: &Deal) -> DocumentFilter {
 #[tokio::test]
 async fn a_won_deal_queues_one_document_per_enabled_integration_exactly_once() {
     for db in TestDb::each().await {
-        unlimited(&db.flame).await;
+        flame_tests::unlimited_plan(&db.flame).await;
         let acme = company(&db.flame, "Acme").await;
         let one_c = books(&acme, "1C", AccountingPlatform::OneC, 2000, false, true).await;
         let sklad = books(&acme, "MoySklad", AccountingPlatform::MoySklad, 2000, true, true).await;
@@ -221,7 +202,7 @@ async fn a_deal_that_cannot_be_invoiced_still_wins_and_its_document_fails_with_t
 #[tokio::test]
 async fn the_host_reports_sent_and_failed_through_the_document_states() {
     for db in TestDb::each().await {
-        unlimited(&db.flame).await;
+        flame_tests::unlimited_plan(&db.flame).await;
         let acme = company(&db.flame, "Acme").await;
         let globex = company(&db.flame, "Globex").await;
         books(&acme, "1C", AccountingPlatform::OneC, 2000, false, true).await;

@@ -1,7 +1,6 @@
 //! Bulk import of contacts: good rows imported in batches, bad rows reported with their line
 //! and reason, the plan limit respected, nothing dropped silently.
 
-use flame_core::billing::{BillingInterval, NewPlan, PlanLimits};
 use flame_core::company::NewMember;
 use flame_core::contact::{ContactFilter, NewContact};
 use flame_core::page::PageRequest;
@@ -11,22 +10,7 @@ use flame_tests::{TestDb, assert_invalid, company, count_rows, snapshot};
 #[tokio::test]
 async fn an_iterator_imports_in_batches_and_reports_bad_rows() {
     for db in TestDb::each().await {
-        let plan = db
-            .flame
-            .plans()
-            .create(NewPlan {
-                code: "big".into(),
-                name: "Big".into(),
-                price_minor: 0,
-                currency: "USD".into(),
-                interval: BillingInterval::Month,
-                trial_days: 30,
-                limits: PlanLimits::default(),
-                public: false,
-            })
-            .await
-            .expect("plan");
-        db.flame.plans().set_default(plan.id).await.expect("default");
+        flame_tests::unlimited_plan(&db.flame).await;
         let acme = company(&db.flame, "Acme").await;
         let n = 12_003_u64;
         let rows = (1..=n).map(|i| NewContact {

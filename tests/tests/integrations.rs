@@ -63,7 +63,7 @@ fn telegram() -> MessagingSettings {
 #[tokio::test]
 async fn credentials_are_sealed_bound_to_their_row_and_need_the_right_key() {
     for db in TestDb::each().await {
-        unlimited(&db.flame).await;
+        flame_tests::unlimited_plan(&db.flame).await;
         let acme = company(&db.flame, "Acme").await;
         // Without a key: integrations without secrets work; with secrets, a clear Crypto error.
         let plain = acme.session.integrations().create(bot("No secret", telegram(), None)).await;
@@ -133,25 +133,6 @@ async fn credentials_are_sealed_bound_to_their_row_and_need_the_right_key() {
             Err(FlameError::Crypto { .. })
         ));
     }
-}
-
-/// Makes an unlimited plan the default, for tests that create more than the starter plan allows.
-async fn unlimited(flame: &Flame) {
-    let plan = flame
-        .plans()
-        .create(flame_core::billing::NewPlan {
-            code: "unlimited".into(),
-            name: "Unlimited".into(),
-            price_minor: 0,
-            currency: "USD".into(),
-            interval: flame_core::billing::BillingInterval::Month,
-            trial_days: 30,
-            limits: flame_core::billing::PlanLimits::default(),
-            public: false,
-        })
-        .await
-        .expect("plan");
-    flame.plans().set_default(plan.id).await.expect("default");
 }
 
 fn uuid_literal(db: &TestDb, id: uuid::Uuid) -> String {

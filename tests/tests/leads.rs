@@ -49,25 +49,6 @@ async fn everything(url: &str) -> Vec<(&'static str, i64)> {
     out
 }
 
-/// Makes an unlimited plan the default, for tests that create more than the starter plan allows.
-async fn unlimited(flame: &Flame) {
-    let plan = flame
-        .plans()
-        .create(flame_core::billing::NewPlan {
-            code: "unlimited".into(),
-            name: "Unlimited".into(),
-            price_minor: 0,
-            currency: "USD".into(),
-            interval: flame_core::billing::BillingInterval::Month,
-            trial_days: 30,
-            limits: flame_core::billing::PlanLimits::default(),
-            public: false,
-        })
-        .await
-        .expect("plan");
-    flame.plans().set_default(plan.id).await.expect("default");
-}
-
 /// A manager of `acme`, who the leads are assigned to.
 async fn manager(acme: &SignedUp) -> UserId {
     let member = acme
@@ -325,7 +306,7 @@ async fn malformed_payloads_are_refused_by_field_and_write_nothing() {
 #[tokio::test]
 async fn only_the_companys_own_enabled_advertising_integrations_take_leads() {
     for db in TestDb::each().await {
-        unlimited(&db.flame).await;
+        flame_tests::unlimited_plan(&db.flame).await;
         let acme = company(&db.flame, "Acme").await;
         let globex = company(&db.flame, "Globex").await;
         let max = manager(&acme).await;
