@@ -6,14 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use flame_core::account::LockoutPolicy;
 use flame_core::crypto::{EncryptionKey, Keyring};
 use flame_core::password::PasswordHasher;
 use flame_core::{FlameError, Result};
 
-use crate::error::storage_error;
 use crate::schema::{self, SchemaStatus};
 use crate::sql::{Backend, Pool};
 
@@ -192,35 +190,8 @@ async fn connect(url: &str, options: &OpenOptions) -> Result<Pool> {
     let bad_url =
         || FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…");
     if url.starts_with("sqlite:") {
-        let memory =
-            url == "sqlite::memory:" || url.contains(":memory:") || url.contains("mode=memory");
-        let connect = SqliteConnectOptions::from_str(url)
-            .map_err(|_| bad_url())?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(options.busy_timeout);
-        let connect = if memory {
-            connect
-        } else {
-            connect.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal)
-        };
-        // A private in-memory database lives in one connection: keep exactly one, forever.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(if memory { 1 } else { options.max_connections.max(1) })
-            .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
-            .acquire_timeout(options.busy_timeout)
-            .connect_with(connect)
-            .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(_) | sqlx::Error::Io(_) => {
-                    tracing::warn!(error = %e, "could not open the SQLite database");
-                    FlameError::storage("could not open the SQLite database file")
-                }
-                other => storage_error(other),
-            })?;
-        Ok(Pool::Sqlite(pool))
+        let store = crate::sqlite::Store::open(url, options.max_connections, options.busy_timeout)?;
+        Ok(Pool::Sqlite(Arc::new(store)))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let connect = PgConnectOptions::from_str(url).map_err(|_| bad_url())?;
         let pool = PgPoolOptions::new()

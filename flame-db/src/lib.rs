@@ -47,6 +47,7 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
+mod sqlite;
 mod usage;
 mod webhook;
 

@@ -2,17 +2,20 @@
 //!
 //! Repositories write each statement once, with `$1, $2…` placeholders (both SQLite and
 //! PostgreSQL accept them), pass their values as [`Arg`]s and read [`Row`]s. This module
-//! binds and decodes per backend, so that nothing above it is generic over the database.
+//! binds and decodes per backend, so that nothing above it is generic over the database:
+//! PostgreSQL through sqlx, SQLite through rusqlite on the calling task (`crate::sqlite`).
+
+use std::sync::Arc;
 
 use sqlx::postgres::{PgPool, PgRow};
-use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use flame_core::{FlameError, Result};
 
 use crate::error::{decode_error, storage_error};
+use crate::sqlite::{self, Output, Want};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,38 +121,22 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-/// Times on SQLite are stored as fixed-width RFC 3339 text in UTC with microseconds, so that
-/// text order is time order.
-fn sqlite_time(t: OffsetDateTime) -> String {
-    let t = flame_core::clock::normalize(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
-}
-
-macro_rules! bind_all {
-    ($query:expr, $args:expr, $time:expr) => {{
-        let mut q = $query;
-        for arg in $args {
-            q = match arg {
-                Arg::Uuid(v) => q.bind(v),
-                Arg::Text(v) => q.bind(v),
-                Arg::Int(v) => q.bind(v),
-                Arg::Bool(v) => q.bind(v),
-                Arg::Time(v) => q.bind(v.map($time)),
-                Arg::Date(v) => q.bind(v),
-                Arg::Json(v) => q.bind(sqlx::types::Json(v)),
-            };
-        }
-        q
-    }};
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    for arg in args {
+        q = match arg {
+            Arg::Uuid(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::Int(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Time(v) => q.bind(v.map(flame_core::clock::normalize)),
+            Arg::Date(v) => q.bind(v),
+            Arg::Json(v) => q.bind(sqlx::types::Json(v)),
+        };
+    }
+    q
 }
 
 /// A SQL text: a static string or one assembled from static pieces (filters), never from
@@ -169,81 +156,79 @@ impl From<String> for Sql {
     }
 }
 
+impl Sql {
+    fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 /// A pool of connections to one of the backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite(Arc<sqlite::Store>),
     Postgres(PgPool),
 }
 
 /// An open transaction.
 pub(crate) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(sqlite::Tx),
     Postgres(Transaction<'static, Postgres>),
 }
 
 /// A fetched row.
 pub(crate) enum Row {
-    Sqlite(SqliteRow),
+    Sqlite(sqlite::Row),
     Postgres(PgRow),
 }
 
-fn pg_time(t: OffsetDateTime) -> OffsetDateTime {
-    flame_core::clock::normalize(t)
-}
-
-macro_rules! run {
-    ($target:expr, $sql:expr, $args:expr, $method:ident, $wrap:expr) => {
-        match $target {
-            Target::SqlitePool(p) => bind_all!(sqlx::query::<Sqlite>($sql.0), $args, sqlite_time)
-                .$method(p)
-                .await
-                .map(|r| $wrap(r, Row::Sqlite as fn(SqliteRow) -> Row)),
-            Target::PgPool(p) => bind_all!(sqlx::query::<Postgres>($sql.0), $args, pg_time)
-                .$method(p)
-                .await
-                .map(|r| $wrap(r, Row::Postgres as fn(PgRow) -> Row)),
-            Target::SqliteTx(t) => bind_all!(sqlx::query::<Sqlite>($sql.0), $args, sqlite_time)
-                .$method(&mut **t)
-                .await
-                .map(|r| $wrap(r, Row::Sqlite as fn(SqliteRow) -> Row)),
-            Target::PgTx(t) => bind_all!(sqlx::query::<Postgres>($sql.0), $args, pg_time)
-                .$method(&mut **t)
-                .await
-                .map(|r| $wrap(r, Row::Postgres as fn(PgRow) -> Row)),
-        }
-        .map_err(storage_error)
-    };
-}
-
-trait Affected {
-    fn rows(&self) -> u64;
-}
-impl Affected for sqlx::sqlite::SqliteQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-impl Affected for sqlx::postgres::PgQueryResult {
-    fn rows(&self) -> u64 {
-        self.rows_affected()
-    }
-}
-fn affected<R: Affected, W>(result: R, _wrap: W) -> u64 {
-    result.rows()
-}
-fn wrap_all<R>(rows: Vec<R>, wrap: fn(R) -> Row) -> Vec<Row> {
-    rows.into_iter().map(wrap).collect()
-}
-fn wrap_one<R>(row: R, wrap: fn(R) -> Row) -> Row {
-    wrap(row)
-}
-
 pub(crate) enum Target<'a> {
-    SqlitePool(&'a SqlitePool),
+    SqlitePool(&'a sqlite::Store),
     PgPool(&'a PgPool),
-    SqliteTx(&'a mut Transaction<'static, Sqlite>),
+    SqliteTx(&'a mut sqlite::Tx),
     PgTx(&'a mut Transaction<'static, Postgres>),
+}
+
+/// Runs `sql` on `target`, answering as `want` asks.
+async fn run(target: Target<'_>, sql: Sql, args: Vec<Arg>, want: Want) -> Result<Output<Row>> {
+    let sqlite = |out: Output| match out {
+        Output::Affected(n) => Output::Affected(n),
+        Output::Rows(rows) => Output::Rows(rows.into_iter().map(Row::Sqlite).collect()),
+    };
+    match target {
+        Target::SqlitePool(store) => store.run(sql.as_str(), &args, want).await.map(sqlite),
+        Target::SqliteTx(tx) => tx.run(sql.as_str(), &args, want).map(sqlite),
+        Target::PgPool(p) => pg_run(bind_pg(sqlx::query(sql.0), args), p, want).await,
+        Target::PgTx(t) => pg_run(bind_pg(sqlx::query(sql.0), args), &mut **t, want).await,
+    }
+}
+
+async fn pg_run<'q, 'c, E>(
+    q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    exec: E,
+    want: Want,
+) -> Result<Output<Row>>
+where
+    E: sqlx::Executor<'c, Database = Postgres>,
+{
+    let out = match want {
+        Want::Affected => q.execute(exec).await.map(|r| Output::Affected(r.rows_affected())),
+        Want::All => q
+            .fetch_all(exec)
+            .await
+            .map(|rows| Output::Rows(rows.into_iter().map(Row::Postgres).collect())),
+        Want::First => q
+            .fetch_optional(exec)
+            .await
+            .map(|row| Output::Rows(row.into_iter().map(Row::Postgres).collect())),
+    };
+    out.map_err(storage_error)
+}
+
+fn rows(out: Output<Row>) -> Vec<Row> {
+    match out {
+        Output::Rows(rows) => rows,
+        Output::Affected(_) => Vec::new(),
+    }
 }
 
 /// Something statements run on: a pool (autocommit) or an open transaction.
@@ -254,13 +239,18 @@ pub(crate) trait Executor: Send {
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, u64> {
         let sql = sql.into();
-        Box::pin(async move { run!(self.target(), sql, args, execute, affected) })
+        Box::pin(async move {
+            match run(self.target(), sql, args, Want::Affected).await? {
+                Output::Affected(n) => Ok(n),
+                Output::Rows(_) => Ok(0),
+            }
+        })
     }
 
     /// Fetches every row.
     fn fetch_all(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, Vec<Row>> {
         let sql = sql.into();
-        Box::pin(async move { run!(self.target(), sql, args, fetch_all, wrap_all) })
+        Box::pin(async move { run(self.target(), sql, args, Want::All).await.map(rows) })
     }
 
     /// Fetches at most one row.
@@ -270,13 +260,21 @@ pub(crate) trait Executor: Send {
         args: Vec<Arg>,
     ) -> BoxFuture<'_, Option<Row>> {
         let sql = sql.into();
-        Box::pin(async move { run!(self.target(), sql, args, fetch_optional, Option::map) })
+        Box::pin(async move {
+            run(self.target(), sql, args, Want::First).await.map(|out| rows(out).into_iter().next())
+        })
     }
 
     /// Fetches exactly one row.
     fn fetch_one(&mut self, sql: impl Into<Sql>, args: Vec<Arg>) -> BoxFuture<'_, Row> {
         let sql = sql.into();
-        Box::pin(async move { run!(self.target(), sql, args, fetch_one, wrap_one) })
+        Box::pin(async move {
+            let row =
+                run(self.target(), sql, args, Want::First).await.map(rows)?.into_iter().next();
+            row.ok_or_else(|| {
+                FlameError::storage("a statement expected to return a row returned none")
+            })
+        })
     }
 }
 
@@ -333,16 +331,15 @@ impl Pool {
         let pool = self.clone();
         async move {
             match pool {
-                Pool::Sqlite(p) => p.begin_with("BEGIN IMMEDIATE").await.map(Tx::Sqlite),
-                Pool::Postgres(p) => p.begin().await.map(Tx::Postgres),
+                Pool::Sqlite(store) => store.begin().await.map(Tx::Sqlite),
+                Pool::Postgres(p) => p.begin().await.map(Tx::Postgres).map_err(storage_error),
             }
-            .map_err(storage_error)
         }
     }
 
     pub(crate) async fn close(&self) {
         match self {
-            Pool::Sqlite(p) => p.close().await,
+            Pool::Sqlite(store) => store.close().await,
             Pool::Postgres(p) => p.close().await,
         }
     }
@@ -352,27 +349,20 @@ impl Tx {
     /// Commits the transaction.
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.commit(),
+            Tx::Postgres(t) => t.commit().await.map_err(storage_error),
         }
-        .map_err(storage_error)
     }
 }
 
 /// A value type both backends decode.
 pub(crate) trait Column:
-    for<'r> sqlx::Decode<'r, Sqlite>
-    + sqlx::Type<Sqlite>
-    + for<'r> sqlx::Decode<'r, Postgres>
-    + sqlx::Type<Postgres>
+    sqlite::Decode + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
 {
 }
 
 impl<T> Column for T where
-    T: for<'r> sqlx::Decode<'r, Sqlite>
-        + sqlx::Type<Sqlite>
-        + for<'r> sqlx::Decode<'r, Postgres>
-        + sqlx::Type<Postgres>
+    T: sqlite::Decode + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
 {
 }
 
@@ -380,10 +370,12 @@ impl Row {
     /// The value of column `col`.
     pub(crate) fn get<T: Column>(&self, col: &str) -> Result<T> {
         match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
+            Row::Sqlite(r) => r.get(col).ok_or_else(|| {
+                tracing::warn!(column = col, "could not decode a stored value");
+                corrupt(col)
+            }),
+            Row::Postgres(r) => r.try_get(col).map_err(|e| decode_error(col, e)),
         }
-        .map_err(|e| decode_error(col, e))
     }
 
     /// A typed id from a UUID column.
@@ -484,10 +476,11 @@ impl Tx {
     /// Runs a script of several statements (a migration).
     pub(crate) async fn execute_script(&mut self, sql: &'static str) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
-            Tx::Postgres(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(drop),
+            Tx::Sqlite(t) => t.execute_script(sql),
+            Tx::Postgres(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await.map(drop).map_err(storage_error)
+            }
         }
-        .map_err(storage_error)
     }
 }
 
@@ -549,12 +542,6 @@ impl Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sqlite_times_are_fixed_width() {
-        let t = time::macros::datetime!(2026-01-02 03:04:05.5 +01:00);
-        assert_eq!(sqlite_time(t), "2026-01-02T02:04:05.500000Z");
-    }
 
     #[test]
     fn prefix_patterns_escape_wildcards() {

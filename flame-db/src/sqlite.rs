@@ -1,0 +1,527 @@
+//! The SQLite backend: rusqlite connections driven from the calling task.
+//!
+//! SQLite is a library, not a server: a statement is a function call of a few microseconds.
+//! Running it on the task that asks (instead of handing it to a worker thread and back, as
+//! sqlx's SQLite driver does for every statement) is what lets Flame stay near the speed of
+//! raw prepared statements (docs/benchmarks.md). The store therefore keeps:
+//!
+//! - **one writer connection** behind an async mutex. Every transaction takes it, so writers
+//!   of one process queue on the mutex (fairly, without blocking a thread) instead of
+//!   spinning on SQLite's lock; `BEGIN IMMEDIATE` then only waits for other processes, and
+//!   that wait is an async retry loop, never a blocked thread;
+//! - **idle reader connections** for statements outside a transaction. In WAL mode a reader
+//!   never waits for a writer. A statement that would write (SQLite says so once prepared)
+//!   is sent to the writer connection instead, so in-process writes always queue on the
+//!   mutex;
+//! - for `sqlite::memory:`, the one connection that holds the database, used for everything.
+//!
+//! Each connection caches its prepared statements. A statement runs to completion without
+//! yielding: a long scan holds the task's thread for its duration, as it would hold sqlx's
+//! worker thread.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex as SyncMutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::types::{Null, Value};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use time::{Date, OffsetDateTime};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use uuid::Uuid;
+
+use flame_core::{FlameError, Result};
+
+use crate::sql::Arg;
+
+/// Prepared statements kept per connection: more than the distinct statements Flame sends.
+const STATEMENT_CACHE: usize = 512;
+
+/// An opened SQLite database.
+pub(crate) struct Store {
+    /// `None` for a private in-memory database (its one connection is the writer).
+    path: Option<PathBuf>,
+    /// The connection every transaction (and every write) uses; `None` once closed.
+    writer: Arc<Mutex<Option<Connection>>>,
+    /// Idle reader connections (file databases only).
+    readers: SyncMutex<Vec<Connection>>,
+    max_idle: usize,
+    busy_timeout: Duration,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("memory", &self.path.is_none()).finish()
+    }
+}
+
+/// Where a `sqlite:` URL points.
+fn parse_url(url: &str) -> Option<Option<PathBuf>> {
+    let rest = url.strip_prefix("sqlite:")?;
+    if rest == ":memory:" || rest.contains(":memory:") || rest.contains("mode=memory") {
+        return Some(None);
+    }
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() { None } else { Some(Some(PathBuf::from(path))) }
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `url`.
+    pub(crate) fn open(url: &str, max_connections: u32, busy_timeout: Duration) -> Result<Store> {
+        let bad_url = || {
+            FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…")
+        };
+        let path = parse_url(url).ok_or_else(bad_url)?;
+        let writer = match &path {
+            Some(path) => {
+                let conn = connect(path, busy_timeout)?;
+                // WAL lets readers run beside the writer; it is a property of the file.
+                conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+                conn
+            }
+            None => {
+                let conn = Connection::open_in_memory().map_err(open_error)?;
+                configure(&conn, busy_timeout)?;
+                conn
+            }
+        };
+        Ok(Store {
+            path,
+            writer: Arc::new(Mutex::new(Some(writer))),
+            readers: SyncMutex::new(Vec::new()),
+            max_idle: usize::try_from(max_connections.max(1)).unwrap_or(1),
+            busy_timeout,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Begins a transaction that will write: takes the writer connection, then SQLite's write
+    /// lock (`BEGIN IMMEDIATE`), waiting at most the busy timeout for both.
+    pub(crate) async fn begin(&self) -> Result<Tx> {
+        let deadline = Instant::now() + self.busy_timeout;
+        let mut guard = self.lock_writer().await?;
+        let conn = guard.as_mut().ok_or_else(closed)?;
+        // Other processes may hold the lock: retry without blocking the thread.
+        conn.busy_timeout(Duration::ZERO).map_err(statement_error)?;
+        let mut pause = Duration::from_millis(1);
+        let begun = loop {
+            match conn.execute_batch("BEGIN IMMEDIATE") {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => break other,
+            }
+        };
+        conn.busy_timeout(self.busy_timeout).map_err(statement_error)?;
+        begun.map_err(statement_error)?;
+        Ok(Tx { conn: guard, open: true })
+    }
+
+    /// Runs one statement outside a transaction.
+    pub(crate) async fn run(&self, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        if self.path.is_none() {
+            let mut guard = self.lock_writer().await?;
+            return run(guard.as_mut().ok_or_else(closed)?, sql, args, want);
+        }
+        let conn = self.reader()?;
+        let readonly = conn.prepare_cached(sql).map(|s| s.readonly()).map_err(statement_error);
+        let out = match readonly {
+            Ok(true) => run(&conn, sql, args, want),
+            Ok(false) => {
+                // A write: it queues with the process's other writers.
+                self.give_back(conn);
+                let mut guard = self.lock_writer().await?;
+                return run(guard.as_mut().ok_or_else(closed)?, sql, args, want);
+            }
+            Err(e) => Err(e),
+        };
+        self.give_back(conn);
+        out
+    }
+
+    /// Closes every connection; later calls fail with `Storage`.
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.readers.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.writer.lock().await.take();
+    }
+
+    async fn lock_writer(&self) -> Result<OwnedMutexGuard<Option<Connection>>> {
+        match tokio::time::timeout(self.busy_timeout, self.writer.clone().lock_owned()).await {
+            Ok(guard) if guard.is_some() => Ok(guard),
+            Ok(_) => Err(closed()),
+            Err(_) => {
+                tracing::warn!("timed out waiting for the SQLite writer connection");
+                Err(FlameError::storage("timed out waiting for a database connection"))
+            }
+        }
+    }
+
+    fn reader(&self) -> Result<Connection> {
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match (idle, &self.path) {
+            (Some(conn), _) => Ok(conn),
+            (None, Some(path)) => connect(path, self.busy_timeout),
+            (None, None) => Err(closed()),
+        }
+    }
+
+    fn give_back(&self, conn: Connection) {
+        if self.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let mut idle = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+}
+
+/// An open transaction on the writer connection; rolled back if dropped uncommitted.
+pub(crate) struct Tx {
+    conn: OwnedMutexGuard<Option<Connection>>,
+    open: bool,
+}
+
+impl Tx {
+    fn conn(&self) -> Result<&Connection> {
+        self.conn.as_ref().ok_or_else(closed)
+    }
+
+    /// Runs one statement in the transaction.
+    pub(crate) fn run(&mut self, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
+        run(self.conn()?, sql, args, want)
+    }
+
+    /// Runs a script of several statements (a migration).
+    pub(crate) fn execute_script(&mut self, sql: &str) -> Result<()> {
+        self.conn()?.execute_batch(sql).map_err(statement_error)
+    }
+
+    /// Commits.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let done = self.conn()?.execute_batch("COMMIT").map_err(statement_error);
+        if done.is_ok() {
+            self.open = false;
+        }
+        done
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        if self.open
+            && let Some(conn) = self.conn.as_ref()
+            && !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(error = %e, "could not roll back a SQLite transaction");
+        }
+    }
+}
+
+/// What a statement should return.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Want {
+    /// The number of rows changed.
+    Affected,
+    /// Every row.
+    All,
+    /// At most the first row.
+    First,
+}
+
+/// What a statement returned: a count, or rows (of either backend's row type).
+pub(crate) enum Output<R = Row> {
+    Affected(u64),
+    Rows(Vec<R>),
+}
+
+fn run(conn: &Connection, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
+    let mut stmt = conn.prepare_cached(sql).map_err(statement_error)?;
+    // `$n` placeholders are named parameters to SQLite, numbered by first appearance: bind
+    // each by its name's number.
+    for index in 1..=stmt.parameter_count() {
+        let arg = stmt
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| args.get(n.checked_sub(1)?))
+            .ok_or_else(|| FlameError::storage("a statement names a value it was not given"))?;
+        bind(&mut stmt, index, arg).map_err(statement_error)?;
+    }
+    if let Want::Affected = want {
+        let changed = stmt.raw_execute().map_err(statement_error)?;
+        return Ok(Output::Affected(changed as u64));
+    }
+    let names: Arc<[Box<str>]> = stmt.column_names().into_iter().map(Box::from).collect();
+    let width = names.len();
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(statement_error)? {
+        let mut values = Vec::with_capacity(width);
+        for i in 0..width {
+            values.push(row.get::<_, Value>(i).map_err(statement_error)?);
+        }
+        out.push(Row { names: names.clone(), values });
+        if let Want::First = want {
+            break;
+        }
+    }
+    Ok(Output::Rows(out))
+}
+
+fn bind(stmt: &mut rusqlite::CachedStatement<'_>, index: usize, arg: &Arg) -> rusqlite::Result<()> {
+    match arg {
+        Arg::Uuid(Some(v)) => stmt.raw_bind_parameter(index, &v.as_bytes()[..]),
+        Arg::Text(Some(v)) => stmt.raw_bind_parameter(index, v.as_str()),
+        Arg::Int(Some(v)) => stmt.raw_bind_parameter(index, v),
+        Arg::Bool(v) => stmt.raw_bind_parameter(index, i64::from(*v)),
+        Arg::Time(Some(v)) => stmt.raw_bind_parameter(index, encode_time(*v)),
+        Arg::Date(Some(v)) => stmt.raw_bind_parameter(index, encode_date(*v)),
+        Arg::Json(v) => stmt.raw_bind_parameter(index, v.to_string()),
+        Arg::Uuid(None) | Arg::Text(None) | Arg::Int(None) | Arg::Time(None) | Arg::Date(None) => {
+            stmt.raw_bind_parameter(index, Null)
+        }
+    }
+}
+
+/// Times are stored as fixed-width RFC 3339 text in UTC with microseconds, so that text
+/// order is time order.
+pub(crate) fn encode_time(t: OffsetDateTime) -> String {
+    let t = flame_core::clock::normalize(t);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+fn encode_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn decode_time(text: &str) -> Option<OffsetDateTime> {
+    use time::format_description::well_known::Rfc3339;
+    OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        // SQLite's own `datetime()` form: "YYYY-MM-DD HH:MM:SS[.SSS]", in UTC.
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        time::PrimitiveDateTime::parse(text, &format).ok().map(|t| t.assume_utc())
+    })
+}
+
+fn decode_date(text: &str) -> Option<Date> {
+    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// A fetched row: its column names (shared by the rows of one statement) and its values.
+pub(crate) struct Row {
+    names: Arc<[Box<str>]>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    /// The value of column `col`, or `None` when the row has no such column or the value
+    /// does not decode as `T`.
+    pub(crate) fn get<T: Decode>(&self, col: &str) -> Option<T> {
+        let i = self.names.iter().position(|n| &**n == col)?;
+        T::decode(&self.values[i])
+    }
+}
+
+/// A Rust type read from a stored SQLite value.
+pub(crate) trait Decode: Sized {
+    /// `None` when `value` is not a `Self`.
+    fn decode(value: &Value) -> Option<Self>;
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Null => Some(None),
+            other => T::decode(other).map(Some),
+        }
+    }
+}
+
+impl Decode for String {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Decode for i64 {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Integer(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl Decode for i32 {
+    fn decode(value: &Value) -> Option<Self> {
+        i64::decode(value).and_then(|v| i32::try_from(v).ok())
+    }
+}
+
+impl Decode for bool {
+    fn decode(value: &Value) -> Option<Self> {
+        i64::decode(value).map(|v| v != 0)
+    }
+}
+
+impl Decode for Uuid {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Blob(b) => Uuid::from_slice(b).ok(),
+            Value::Text(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+impl Decode for OffsetDateTime {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => decode_time(s),
+            _ => None,
+        }
+    }
+}
+
+impl Decode for Date {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => decode_date(s),
+            _ => None,
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Decode for sqlx::types::Json<T> {
+    fn decode(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => serde_json::from_str(s).ok().map(sqlx::types::Json),
+            Value::Blob(b) => serde_json::from_slice(b).ok().map(sqlx::types::Json),
+            _ => None,
+        }
+    }
+}
+
+fn connect(path: &std::path::Path, busy_timeout: Duration) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
+    configure(&conn, busy_timeout)?;
+    conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
+    conn.busy_timeout(busy_timeout).map_err(open_error)?;
+    conn.pragma_update(None, "foreign_keys", "ON").map_err(open_error)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+fn closed() -> FlameError {
+    FlameError::storage("the store is closed")
+}
+
+fn open_error(e: rusqlite::Error) -> FlameError {
+    tracing::warn!(error = %e, "could not open the SQLite database");
+    FlameError::storage("could not open the SQLite database file")
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
+}
+
+/// Maps an error from running a statement, as `crate::error` does for sqlx's.
+fn statement_error(e: rusqlite::Error) -> FlameError {
+    use rusqlite::ffi;
+    let extended = match &e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.extended_code),
+        _ => None,
+    };
+    tracing::warn!(code = ?extended, error = %e, "database error");
+    match extended {
+        Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
+            FlameError::conflict("record", "a record with the same unique key already exists")
+        }
+        Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
+            FlameError::conflict("record", "it references, or is referenced by, another record")
+        }
+        Some(ffi::SQLITE_CONSTRAINT_CHECK | ffi::SQLITE_CONSTRAINT_NOTNULL) => {
+            FlameError::storage("a stored value broke a database check")
+        }
+        _ if is_busy(&e) => FlameError::storage("the database is busy; try again"),
+        Some(_) => FlameError::storage("the database refused the statement"),
+        None => FlameError::storage("the database operation failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_a_file_or_memory() {
+        assert_eq!(parse_url("sqlite::memory:"), Some(None));
+        assert_eq!(parse_url("sqlite://file:x?mode=memory&cache=shared"), Some(None));
+        assert_eq!(parse_url("sqlite:///tmp/a.db"), Some(Some(PathBuf::from("/tmp/a.db"))));
+        assert_eq!(
+            parse_url("sqlite://data/a.db?mode=rwc"),
+            Some(Some(PathBuf::from("data/a.db")))
+        );
+        assert_eq!(parse_url("sqlite:a.db"), Some(Some(PathBuf::from("a.db"))));
+        assert_eq!(parse_url("sqlite://"), None);
+        assert_eq!(parse_url("postgres://x"), None);
+    }
+
+    #[test]
+    fn times_are_fixed_width_and_read_back() {
+        let t = time::macros::datetime!(2026-01-02 03:04:05.5 +01:00);
+        assert_eq!(encode_time(t), "2026-01-02T02:04:05.500000Z");
+        assert_eq!(decode_time(&encode_time(t)), Some(t));
+        assert_eq!(
+            decode_time("2026-01-02 02:04:05"),
+            Some(time::macros::datetime!(2026-01-02 02:04:05 UTC))
+        );
+    }
+
+    #[test]
+    fn placeholders_bind_by_number_whatever_their_order() {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let out = run(
+            &conn,
+            "SELECT $2 AS b, $1 AS a, $2 AS b2",
+            &[Arg::Int(Some(1)), Arg::Text(Some("two".into()))],
+            Want::All,
+        );
+        let Ok(Output::Rows(rows)) = out else { panic!("no rows") };
+        assert_eq!(rows[0].get::<String>("b").as_deref(), Some("two"));
+        assert_eq!(rows[0].get::<i64>("a"), Some(1));
+        assert_eq!(rows[0].get::<String>("b2").as_deref(), Some("two"));
+    }
+}
