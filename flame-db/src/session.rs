@@ -145,8 +145,7 @@ impl Session {
     /// revoked, expired or removed principals are `Unauthenticated`, and a company whose
     /// subscription is canceled or expired is `ReadOnly`.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        let mut tx = self.begin_any().await?;
-        let standing = self.standing_in(&mut tx).await?;
+        let (tx, standing) = self.begin_reading_standing().await?;
         auth::Session::ensure_writable(&standing)?;
         Ok(tx)
     }
@@ -154,16 +153,15 @@ impl Session {
     /// Like [`begin`](Self::begin), for the writes a read-only company may still make
     /// (its account, its API tokens, deleting the company).
     pub(crate) async fn begin_any(&self) -> Result<Tx> {
+        Ok(self.begin_reading_standing().await?.0)
+    }
+
+    async fn begin_reading_standing(&self) -> Result<(Tx, Standing)> {
         let now = clock::now();
         let generation = self.flame().generation();
         let mut tx = self.flame().pool().begin().await?;
-        self.refresh(&mut tx, now, generation).await?;
-        Ok(tx)
-    }
-
-    async fn standing_in(&self, tx: &mut Tx) -> Result<Standing> {
-        let principal = self.checked().principal;
-        Ok(read_standing(tx, &principal, clock::now()).await?.1)
+        let (_, standing) = self.refresh(&mut tx, now, generation).await?;
+        Ok((tx, standing))
     }
 
     async fn refresh(

@@ -245,15 +245,10 @@ pub(crate) enum Output<R = Row> {
 }
 
 fn run(conn: &Connection, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
-    let mut stmt = conn.prepare_cached(sql).map_err(statement_error)?;
-    // `$n` placeholders are named parameters to SQLite, numbered by first appearance: bind
-    // each by its name's number.
+    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(statement_error)?;
     for index in 1..=stmt.parameter_count() {
-        let arg = stmt
-            .parameter_name(index)
-            .and_then(|name| name.strip_prefix('$'))
-            .and_then(|n| n.parse::<usize>().ok())
-            .and_then(|n| args.get(n.checked_sub(1)?))
+        let arg = args
+            .get(index - 1)
             .ok_or_else(|| FlameError::storage("a statement names a value it was not given"))?;
         bind(&mut stmt, index, arg).map_err(statement_error)?;
     }
@@ -276,6 +271,28 @@ fn run(conn: &Connection, sql: &str, args: &[Arg], want: Want) -> Result<Output>
         }
     }
     Ok(Output::Rows(out))
+}
+
+/// Rewrites the `$n` placeholders the repositories write (PostgreSQL's form) as `?n`:
+/// SQLite numbers `?n` by `n` itself, so value n binds at index n, while it numbers `$n`
+/// (a named parameter to SQLite) by order of first appearance. String literals are left
+/// alone.
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_literal = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => in_literal = !in_literal,
+            '$' if !in_literal && chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, index: usize, arg: &Arg) -> rusqlite::Result<()> {
@@ -507,6 +524,14 @@ mod tests {
         assert_eq!(
             decode_time("2026-01-02 02:04:05"),
             Some(time::macros::datetime!(2026-01-02 02:04:05 UTC))
+        );
+    }
+
+    #[test]
+    fn placeholders_are_numbered_outside_literals() {
+        assert_eq!(
+            numbered("SELECT $1, '$2', $10 WHERE x = 'it''s $3'"),
+            "SELECT ?1, '$2', ?10 WHERE x = 'it''s $3'"
         );
     }
 
