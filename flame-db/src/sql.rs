@@ -472,7 +472,29 @@ pub(crate) fn prefix_op(backend: Backend) -> &'static str {
     }
 }
 
+/// A time as PostgreSQL reads it in text (`COPY`): RFC 3339, UTC, microseconds.
+pub(crate) fn pg_time_text(t: OffsetDateTime) -> String {
+    crate::sqlite::encode_time(t)
+}
+
 impl Tx {
+    /// Bulk-loads `data` (`COPY`'s text format) with `statement` (`COPY … FROM STDIN`) on
+    /// PostgreSQL and returns the rows loaded; `None` on SQLite, which has no `COPY` (the
+    /// caller inserts instead).
+    pub(crate) async fn copy_in(&mut self, statement: &str, data: Vec<u8>) -> Result<Option<u64>> {
+        match self {
+            Tx::Sqlite(_) => Ok(None),
+            Tx::Postgres(t) => {
+                let mut copy = t.copy_in_raw(statement).await.map_err(storage_error)?;
+                if let Err(e) = copy.send(data).await {
+                    let _ = copy.abort("the data could not be sent").await;
+                    return Err(storage_error(e));
+                }
+                copy.finish().await.map(Some).map_err(storage_error)
+            }
+        }
+    }
+
     /// Runs a script of several statements (a migration).
     pub(crate) async fn execute_script(&mut self, sql: &'static str) -> Result<()> {
         match self {

@@ -148,3 +148,54 @@ async fn a_failing_input_stops_the_import_instead_of_passing_for_a_bad_line() {
         assert_eq!(count_rows(&db.url, "contacts").await, 0, "the unfinished batch is not written");
     }
 }
+
+/// What an import stores reads back exactly as given, including text that means something
+/// to a bulk loader (`\N`, backslashes, quotes) and non-ASCII names, and equal to what
+/// `create` stores for the same input.
+#[tokio::test]
+async fn imported_values_read_back_exactly_as_created_ones() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let tricky = |n: u32| NewContact {
+            first_name: format!("Zoë{n} 日本"),
+            last_name: Some("O'Brien \\ Sons".into()),
+            email: Some(format!("zoe{n}@example.com")),
+            phone: Some("+44 20 7946 0958".into()),
+            organization: Some("\\N".into()),
+            owner_id: None,
+            ..NewContact::default()
+        };
+        let report = acme.session.contacts().import([tricky(1)]).await.expect("import");
+        assert_eq!((report.imported, report.rejected), (1, 0), "{}", db.name);
+        let created = acme.session.contacts().create(tricky(2)).await.expect("create");
+        let page = acme
+            .session
+            .contacts()
+            .list(
+                ContactFilter { name_prefix: Some("zoë1".into()), ..Default::default() },
+                PageRequest::default(),
+            )
+            .await
+            .expect("search");
+        assert_eq!(page.items.len(), 1, "{}", db.name);
+        let imported = acme.session.contacts().get(page.items[0].id).await.expect("get");
+        assert_eq!(imported.first_name, "Zoë1 日本");
+        assert_eq!(imported.last_name, created.last_name);
+        assert_eq!(imported.organization.as_deref(), Some("\\N"), "{}", db.name);
+        assert_eq!(imported.phone, created.phone);
+        assert_eq!(imported.email.as_ref().map(|e| e.as_str()), Some("zoe1@example.com"));
+        assert_eq!(imported.owner_id, created.owner_id);
+        assert_eq!(imported.version, created.version);
+        // Found by its last name too (the search keys were stored).
+        let by_last = acme
+            .session
+            .contacts()
+            .list(
+                ContactFilter { name_prefix: Some("o'brien".into()), ..Default::default() },
+                PageRequest::default(),
+            )
+            .await
+            .expect("search by last name");
+        assert_eq!(by_last.items.len(), 2, "{}", db.name);
+    }
+}
