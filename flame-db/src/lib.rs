@@ -1,8 +1,15 @@
 //! # flame-db
 //!
-//! Storage for Flame over sqlx: the [`Flame`] handle (SQLite or PostgreSQL), embedded
-//! migrations and schema verification ([`schema`]), the [`health`](Flame::health) report,
-//! one repository per aggregate reached through a [`Session`], and the transactional outbox.
+//! Storage for Flame: the [`Flame`] handle (SQLite through rusqlite, PostgreSQL through
+//! sqlx), embedded migrations and schema verification ([`schema`]), the
+//! [`health`](Flame::health) report, one repository per aggregate reached through a
+//! [`Session`], and the transactional outbox.
+//!
+//! On SQLite, statements run on the task that calls (a point read is a few microseconds;
+//! handing each statement to a worker thread cost more than the statement), transactions
+//! take the store's one writer connection in turn (writers of a process queue without
+//! blocking a thread) and reads outside a transaction use reader connections that a writer
+//! never blocks (WAL). A long scan holds its task's thread while it runs.
 //!
 //! ```no_run
 //! # async fn demo() -> flame_core::Result<()> {

@@ -130,15 +130,16 @@ impl Store {
             let mut guard = self.lock_writer().await?;
             return run(guard.as_mut().ok_or_else(closed)?, sql, args, want);
         }
+        let sql = numbered(sql);
         let conn = self.reader()?;
-        let readonly = conn.prepare_cached(sql).map(|s| s.readonly()).map_err(statement_error);
+        let readonly = conn.prepare_cached(&sql).map(|s| s.readonly()).map_err(statement_error);
         let out = match readonly {
-            Ok(true) => run(&conn, sql, args, want),
+            Ok(true) => run_numbered(&conn, &sql, args, want),
             Ok(false) => {
                 // A write: it queues with the process's other writers.
                 self.give_back(conn);
                 let mut guard = self.lock_writer().await?;
-                return run(guard.as_mut().ok_or_else(closed)?, sql, args, want);
+                return run_numbered(guard.as_mut().ok_or_else(closed)?, &sql, args, want);
             }
             Err(e) => Err(e),
         };
@@ -245,7 +246,12 @@ pub(crate) enum Output<R = Row> {
 }
 
 fn run(conn: &Connection, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
-    let mut stmt = conn.prepare_cached(&numbered(sql)).map_err(statement_error)?;
+    run_numbered(conn, &numbered(sql), args, want)
+}
+
+/// Runs `sql`, whose placeholders are already `?n` ([`numbered`]).
+fn run_numbered(conn: &Connection, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
+    let mut stmt = conn.prepare_cached(sql).map_err(statement_error)?;
     for index in 1..=stmt.parameter_count() {
         let arg = args
             .get(index - 1)
