@@ -91,6 +91,23 @@ impl Limit {
     }
 }
 
+impl Limit {
+    /// Whether adding `adding` to `used` stays within `allowed` (`None`: unlimited);
+    /// `PlanLimitExceeded` (with what is in use before the write) otherwise.
+    pub fn check(self, allowed: Option<u32>, used: u64, adding: u64) -> Result<()> {
+        match allowed {
+            Some(allowed) if used.saturating_add(adding) > u64::from(allowed) => {
+                Err(FlameError::PlanLimitExceeded {
+                    limit: self.as_str().into(),
+                    allowed: u64::from(allowed),
+                    used,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 impl PlanLimits {
     /// What the plan allows of `limit` (`None`: unlimited).
     pub const fn of(&self, limit: Limit) -> Option<u32> {
@@ -106,16 +123,7 @@ impl PlanLimits {
     /// Whether adding `adding` to the `used` of `limit` stays within the plan;
     /// `PlanLimitExceeded` (with what is in use before the write) otherwise.
     pub fn check(&self, limit: Limit, used: u64, adding: u64) -> Result<()> {
-        match self.of(limit) {
-            Some(allowed) if used.saturating_add(adding) > u64::from(allowed) => {
-                Err(FlameError::PlanLimitExceeded {
-                    limit: limit.as_str().into(),
-                    allowed: u64::from(allowed),
-                    used,
-                })
-            }
-            _ => Ok(()),
-        }
+        limit.check(self.of(limit), used, adding)
     }
 
     /// Whether a company using `usage` fits in these limits; the first limit it exceeds is

@@ -17,7 +17,7 @@ const PLAN_COLUMNS: &str =
         limit_seats, limit_contacts, limit_deals, limit_pipelines, limit_integrations,
         public, is_default, version FROM plans";
 
-fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
+pub(crate) fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
     row.get::<Option<i32>>(col)?
         .map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col)))
         .transpose()

@@ -6,7 +6,7 @@
 //! which sees any plan change committed before the lock was granted. Two writers can therefore
 //! never both take the last unit, on either engine.
 
-use flame_core::billing::{Limit, PlanLimits, Usage};
+use flame_core::billing::{Limit, Usage};
 use flame_core::{CompanyId, FlameError, Result};
 
 use crate::sql::{Executor, Row, Tx, args};
@@ -20,21 +20,25 @@ fn column(limit: Limit) -> &'static str {
 pub(crate) async fn reserve(tx: &mut Tx, company: CompanyId, limit: Limit, n: u64) -> Result<()> {
     let col = column(limit);
     let adding = i64::try_from(n).map_err(|_| FlameError::validation("count", "is too large"))?;
+    // One statement counts the new usage and reads what the plan allows (a company without
+    // a subscription is not limited; none is created that way).
     let row = tx
         .fetch_optional(
             format!(
-                "UPDATE company_usage SET {col} = {col} + $2 WHERE company_id = $1 RETURNING {col}"
+                "UPDATE company_usage SET {col} = {col} + $2 WHERE company_id = $1
+                 RETURNING {col}, (SELECT p.limit_{col} FROM subscriptions s
+                                   JOIN plans p ON p.id = s.plan_id
+                                   WHERE s.company_id = company_usage.company_id) AS allowed"
             ),
             args![company.as_uuid(), adding],
         )
         .await?
         .ok_or_else(|| FlameError::not_found("company"))?;
     let after = u64::try_from(row.int(col)?).unwrap_or(0);
-    let limits = limits(tx, company).await?;
-    limits.check(limit, after.saturating_sub(n), n)
+    let allowed = crate::billing::limit(&row, "allowed")?;
+    limit.check(allowed, after.saturating_sub(n), n)
 }
 
-/// Takes `n` off the company's use of `limit` (a record was deleted).
 pub(crate) async fn release(tx: &mut Tx, company: CompanyId, limit: Limit, n: u64) -> Result<()> {
     let col = column(limit);
     let n = i64::try_from(n).map_err(|_| FlameError::validation("count", "is too large"))?;
@@ -99,20 +103,4 @@ fn usage_from_row(row: &Row) -> Result<Usage> {
         pipelines: n("pipelines")?,
         integrations: n("integrations")?,
     })
-}
-
-async fn limits(tx: &mut Tx, company: CompanyId) -> Result<PlanLimits> {
-    let row = tx
-        .fetch_optional(
-            "SELECT p.limit_seats, p.limit_contacts, p.limit_deals, p.limit_pipelines,
-                    p.limit_integrations
-             FROM subscriptions s JOIN plans p ON p.id = s.plan_id WHERE s.company_id = $1",
-            args![company.as_uuid()],
-        )
-        .await?;
-    match row {
-        Some(row) => crate::billing::limits_from_row(&row),
-        // A company without a subscription is not limited (none is created that way).
-        None => Ok(PlanLimits::default()),
-    }
 }
