@@ -31,9 +31,12 @@ pub enum SchemaMode {
 pub struct OpenOptions {
     /// Migrate, or only verify.
     pub schema: SchemaMode,
-    /// The most connections the pool opens (1 for `sqlite::memory:`, whatever is asked).
+    /// PostgreSQL: the most connections the pool opens. SQLite: the most idle reader
+    /// connections kept beside the one writer (`sqlite::memory:` has one connection, whatever
+    /// is asked).
     pub max_connections: u32,
-    /// How long to wait for a connection, or for SQLite's write lock.
+    /// How long to wait for a connection, or for SQLite's write lock (held by another
+    /// process, or by this one's writer connection).
     pub busy_timeout: Duration,
     /// How long a login session stays valid ([`Flame::login`], [`Flame::session`]).
     pub session_ttl: Duration,
