@@ -371,10 +371,10 @@ impl Search {
             SearchKey::Email => &self.email,
         };
         let prefix = prefix.clone().unwrap_or_default();
-        let end = prefix_end(&prefix).map(|end| q.bind(end));
+        let end = prefix_end(&prefix);
         let range = PrefixRange {
             start: q.bind(prefix),
-            end,
+            end: end.map(|end| q.bind(end)),
             after: after.map(|c| (q.bind(c.key.clone()), q.bind(c.id))),
         };
         // The other filters narrow the walk; the key's own prefix is the range.
