@@ -256,7 +256,8 @@ impl Contacts {
             // Every key of this list starts with the prefix: the cursor is another search's.
             return Err(FlameError::validation("cursor", "is not a cursor of this list"));
         }
-        let (sql, args) = search.by_key(backend, self.tenant(), key, after.as_ref(), limit);
+        let (sql, args) =
+            search.by_key(backend, self.tenant(), (key, prefix), after.as_ref(), limit);
         let rows = exec.fetch_all(sql, args).await?;
         let found = rows
             .iter()
@@ -355,26 +356,22 @@ impl Search {
     /// `COLLATE "C"` columns), so that the range and the order come from the same index. A
     /// name search merges two ordered selections — full names that match, and last names that
     /// match where the full name does not — so that a contact appears once, under one key.
+    /// (The second walk steps over, rather than seeks past, the contacts whose full name also
+    /// matches; each selection also stops at `limit + 1` rows, so the merge reads at most two
+    /// pages.)
     fn by_key(
         &self,
         backend: Backend,
         company: uuid::Uuid,
-        key: SearchKey,
+        (key, prefix): (SearchKey, &str),
         after: Option<&KeyCursor>,
         limit: u32,
     ) -> (Sql, Vec<Arg>) {
         let mut q = Statement::new("", vec![]);
         let company = q.bind(company);
-        let prefix = match key {
-            SearchKey::Name => &self.name,
-            SearchKey::Phone => &self.phone,
-            SearchKey::Email => &self.email,
-        };
-        let prefix = prefix.clone().unwrap_or_default();
-        let end = prefix_end(&prefix);
         let range = PrefixRange {
             start: q.bind(prefix),
-            end: end.map(|end| q.bind(end)),
+            end: prefix_end(prefix).map(|end| q.bind(end)),
             after: after.map(|c| (q.bind(c.key.clone()), q.bind(c.id))),
         };
         // The other filters narrow the walk; the key's own prefix is the range.
