@@ -126,13 +126,10 @@ pub fn get_contact_layers(
     Ok(names.into_iter().zip(samples).collect())
 }
 
-const NO_MATCH: &str = "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
-        created_at, updated_at, version FROM contacts WHERE company_id = $1 AND (search_name GLOB $2 OR last_name_key GLOB $2) ORDER BY id DESC LIMIT $3";
-
-/// Times `n` no-match name searches (the SQL Flame sends, which walks every contact of the
-/// company) through rusqlite, one sqlx `SqliteConnection`, and `session.contacts().list`:
-/// the same statement doing the same scan, so a gap here is per-row cost inside the driver,
-/// not round trips.
+/// Times `n` no-match name searches (the SQL Flame sends: two empty index ranges since
+/// migration 0004; before it, a walk over every contact of the company) through rusqlite,
+/// one sqlx `SqliteConnection`, and `session.contacts().list`: the same statement doing the
+/// same work, so a gap here is the cost of the layers, not of the query.
 pub fn no_match_layers(
     rt: &Arc<Runtime>,
     store: &Store,
@@ -140,7 +137,8 @@ pub fn no_match_layers(
 ) -> Result<Vec<(&'static str, Samples)>> {
     let path = store.sqlite_path.as_ref().ok_or("layers need a SQLite store")?;
     let company = store.data.company_id;
-    let pattern = format!("{}*", crate::data::NO_MATCH_PREFIX);
+    let no_match = crate::ops::search_name_sql();
+    let (from, to) = crate::ops::name_range(crate::data::NO_MATCH_PREFIX);
     let opts = SqliteConnectOptions::from_str(&store.url)?
         .foreign_keys(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -165,18 +163,19 @@ pub fn no_match_layers(
             let found = match layer {
                 0..=2 => {
                     let c = [&raw, &raw_fk, &raw_sync][layer];
-                    let mut st = c.prepare_cached(NO_MATCH)?;
+                    let mut st = c.prepare_cached(&no_match)?;
                     let rows = st
-                        .query_map(rusqlite::params![company.as_bytes(), pattern, 51], |r| {
+                        .query_map(rusqlite::params![company.as_bytes(), from, to, 51], |r| {
                             r.get::<_, Vec<u8>>(1)
                         })?;
                     rows.count()
                 }
                 3 => rt
                     .block_on(
-                        sqlx::query(NO_MATCH)
+                        sqlx::query(sqlx::AssertSqlSafe(no_match.clone()))
                             .bind(company)
-                            .bind(&pattern)
+                            .bind(&from)
+                            .bind(&to)
                             .bind(51_i64)
                             .fetch_all(&mut conn),
                     )?
@@ -218,12 +217,20 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     let company = store.data.company_id;
     let pipeline = store.data.pipeline_id;
     let stage = store.data.stages.first().map(|s| s.id).ok_or("no stage")?;
+    let (name, name_end) = crate::ops::name_range("ann");
+    let (phone, phone_end) = crate::ops::phone_range("+1 212");
+    let (search_name, search_phone) =
+        (crate::ops::search_name_sql(), crate::ops::search_phone_sql());
     let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 4] = [
-        ("search_contacts_name", NO_MATCH, vec![company.as_bytes().to_vec().into(), "ann*".to_owned().into(), 51_i64.into()]),
+        (
+            "search_contacts_name",
+            &search_name,
+            vec![company.as_bytes().to_vec().into(), name.into(), name_end.into(), 51_i64.into()],
+        ),
         (
             "search_contacts_phone",
-            "SELECT id FROM contacts WHERE company_id = $1 AND phone GLOB $2 ORDER BY id DESC LIMIT $3",
-            vec![company.as_bytes().to_vec().into(), "+1212*".to_owned().into(), 51_i64.into()],
+            &search_phone,
+            vec![company.as_bytes().to_vec().into(), phone.into(), phone_end.into(), 51_i64.into()],
         ),
         (
             "list_deals_by_stage",

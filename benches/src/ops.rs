@@ -42,8 +42,9 @@ pub enum Op {
     SearchByName,
     /// The first page (50) of contacts whose phone starts with a prefix.
     SearchByPhone,
-    /// A name search that matches nothing (`"qx"`): the worst case of the name search, which
-    /// SQLite answers by walking every contact of the company (see docs/benchmarks.md).
+    /// A name search that matches nothing (`"qx"`): before migration 0004 the worst case of
+    /// the name search, which SQLite answered by walking every contact of the company (see
+    /// docs/benchmarks.md); now two empty index ranges.
     SearchNoMatch,
     /// Move an open deal to another open stage.
     MoveDeal,
@@ -319,6 +320,9 @@ impl Runner for FlameRunner {
 
 // --- The SQL Flame runs (kept identical to flame-db) --------------------------------------
 
+const CONTACT_FIELDS_SELECT: &str =
+    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        created_at, updated_at, version";
 const CONTACT_COLUMNS: &str =
     "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
         created_at, updated_at, version FROM contacts";
@@ -353,29 +357,53 @@ fn list_deals_sql() -> String {
     format!("{DEAL_COLUMNS} WHERE company_id = $1 AND stage_id = $2 ORDER BY id DESC LIMIT $3")
 }
 
-fn search_name_sql(like: &str) -> String {
+/// The first page of a name search: contacts whose full name starts with the prefix, merged
+/// with those whose last name does (and full name does not), by matched key then id. `$2` and
+/// `$3` bound the prefix range (see [`name_range`]), `$4` is the page size plus one.
+pub(crate) fn search_name_sql() -> String {
+    let leg = |key: &str, also: &str, alias: &str| {
+        format!(
+            "SELECT * FROM ({}, {key} AS sort_key FROM contacts WHERE company_id = $1 AND {key} >= $2 AND {key} < $3{also} ORDER BY {key}, id LIMIT $4) AS {alias}",
+            CONTACT_FIELDS_SELECT
+        )
+    };
     format!(
-        "{CONTACT_COLUMNS} WHERE company_id = $1 AND (search_name {like} $2 OR last_name_key {like} $2) ORDER BY id DESC LIMIT $3"
+        "{} UNION ALL {} ORDER BY sort_key, id LIMIT $4",
+        leg("search_name", "", "by_full_name"),
+        leg("last_name_key", " AND NOT (search_name >= $2 AND search_name < $3)", "by_last_name"),
     )
 }
 
-fn search_phone_sql(like: &str) -> String {
-    format!("{CONTACT_COLUMNS} WHERE company_id = $1 AND phone {like} $2 ORDER BY id DESC LIMIT $3")
+/// The first page of a phone search: by phone, then id, within the prefix range.
+pub(crate) fn search_phone_sql() -> String {
+    format!(
+        "{CONTACT_FIELDS_SELECT}, phone AS sort_key FROM contacts WHERE company_id = $1 AND phone >= $2 AND phone < $3 ORDER BY phone, id LIMIT $4"
+    )
 }
 
 fn stages_sql() -> String {
     format!("{STAGE_COLUMNS} WHERE company_id = $1 AND pipeline_id = $2 ORDER BY position")
 }
 
-/// A name prefix as Flame turns it into a pattern (the generator's prefixes hold no wildcard).
-fn name_pattern(prefix: &str, wildcard: char) -> String {
-    format!("{}{wildcard}", prefix.trim().to_lowercase())
+/// A name prefix as Flame turns it into a range: the lowercase prefix and the least text
+/// after every text that starts with it (the generator's prefixes are ASCII letters, so the
+/// last one is incremented).
+pub(crate) fn name_range(prefix: &str) -> (String, String) {
+    prefix_range(prefix.trim().to_lowercase())
 }
 
-/// A phone prefix as Flame turns it into a pattern: "+" and its digits.
-fn phone_pattern(prefix: &str, wildcard: char) -> String {
+/// A phone prefix as Flame turns it into a range: "+" and its digits, then the same with the
+/// last digit incremented.
+pub(crate) fn phone_range(prefix: &str) -> (String, String) {
     let digits: String = prefix.chars().filter(char::is_ascii_digit).collect();
-    format!("+{digits}{wildcard}")
+    prefix_range(format!("+{digits}"))
+}
+
+fn prefix_range(start: String) -> (String, String) {
+    let mut end = start.clone();
+    let last = end.pop().expect("a non-empty prefix");
+    end.push(char::from_u32(u32::from(last) + 1).expect("an ASCII prefix"));
+    (start, end)
 }
 
 fn created_event(id: Uuid) -> String {
@@ -680,16 +708,16 @@ impl Runner for RawSqlite {
                 .0
             }
             Op::SearchByName | Op::SearchByPhone | Op::SearchNoMatch => {
-                let (sql, pattern) = if op != Op::SearchByPhone {
-                    (search_name_sql("GLOB"), name_pattern(Workload::name_prefix(op, i), '*'))
+                let (sql, (start, end)) = if op != Op::SearchByPhone {
+                    (search_name_sql(), name_range(Workload::name_prefix(op, i)))
                 } else {
-                    (search_phone_sql("GLOB"), phone_pattern(Workload::phone_prefix(i), '*'))
+                    (search_phone_sql(), phone_range(Workload::phone_prefix(i)))
                 };
                 let conn = &self.conn;
                 timed(|| {
                     let mut st = conn.prepare_cached(&sql)?;
                     let rows = st.query_map(
-                        rusqlite::params![company, pattern, i64::from(PAGE) + 1],
+                        rusqlite::params![company, start, end, i64::from(PAGE) + 1],
                         sqlite_contact,
                     )?;
                     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -1077,17 +1105,18 @@ impl Runner for RawPostgres {
                 .0
             }
             Op::SearchByName | Op::SearchByPhone | Op::SearchNoMatch => {
-                let (text, pattern) = if op != Op::SearchByPhone {
-                    (search_name_sql("LIKE"), name_pattern(Workload::name_prefix(op, i), '%'))
+                let (text, (start, end)) = if op != Op::SearchByPhone {
+                    (search_name_sql(), name_range(Workload::name_prefix(op, i)))
                 } else {
-                    (search_phone_sql("LIKE"), phone_pattern(Workload::phone_prefix(i), '%'))
+                    (search_phone_sql(), phone_range(Workload::phone_prefix(i)))
                 };
                 let conn = &mut self.conn;
                 timed(|| {
                     rt.block_on(async {
                         let rows = sqlx::query(sql(text))
                             .bind(company)
-                            .bind(pattern)
+                            .bind(start)
+                            .bind(end)
                             .bind(i64::from(PAGE) + 1)
                             .fetch_all(conn)
                             .await?;

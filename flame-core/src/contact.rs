@@ -162,7 +162,19 @@ pub struct ContactPatch {
     pub owner_id: Option<UserId>,
 }
 
-/// Filters for listing contacts; all given filters must match.
+/// Filters for listing contacts; all given filters must match. A blank prefix is no filter.
+///
+/// The filter also decides the order of the list (what a contact picker shows):
+/// - with a `name_prefix`: by the matched name key, then by id. A contact matches by its
+///   full name (lowercase "first last") or by its last name, and appears once: by its full
+///   name when that matches, else by its last name.
+/// - with a `phone_prefix` and no name prefix: by phone (E.164), then by id;
+/// - with an `email_prefix` and neither of the others: by email, then by id;
+/// - without a prefix: newest first.
+///
+/// Keys compare by Unicode code point (byte order of their UTF-8), the same on SQLite and
+/// PostgreSQL. The other given filters only narrow the list. A page's `next_cursor` belongs to
+/// its ordering and prefix: passed with another one it is a `Validation` error on `"cursor"`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactFilter {
     /// Case-insensitive prefix of the first name, the last name or the full name.

@@ -4,15 +4,23 @@ use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
 use flame_core::event::EventPayload;
-use flame_core::page::{Page, PageRequest};
+use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
-use crate::sql::{Executor, Row, Statement, Tx, args, found, prefix_op, prefix_pattern};
+use crate::sql::{
+    Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
+};
 use crate::{Session, outbox, usage};
 
-pub(crate) const COLUMNS: &str =
-    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
-        created_at, updated_at, version FROM contacts";
+/// The columns a [`Contact`] is read from.
+macro_rules! fields {
+    () => {
+        "company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        created_at, updated_at, version"
+    };
+}
+
+pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM contacts");
 
 pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
     Ok(Contact {
@@ -228,34 +236,236 @@ impl Contacts {
         tx.commit().await
     }
 
-    /// Contacts matching `filter`, newest first, a page at a time.
+    /// Contacts matching `filter`, a page at a time: ordered by the key a prefix matches
+    /// (the name, else the phone, else the email prefix), then by id; newest first without a
+    /// prefix. See [`ContactFilter`] for the rules.
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let limit = page.limit()?;
+        let search = Search::new(&filter)?;
         let backend = self.session.flame().backend();
-        let like = prefix_op(backend);
-        let mut q = Statement::new(COLUMNS, vec![]);
-        let company = q.bind(self.tenant());
-        q.push(&format!(" WHERE company_id = {company}"));
-        if let Some(name) = non_blank(filter.name_prefix.as_deref(), "name_prefix")? {
-            let p = q.bind(prefix_pattern(backend, &name.to_lowercase()));
-            q.push(&format!(" AND (search_name {like} {p} OR last_name_key {like} {p})"));
+        let mut exec = self.session.flame().pool().exec();
+        let Some((key, prefix)) = search.key() else {
+            let (sql, args) = search.newest_first(self.tenant(), page.cursor_uuid()?, limit);
+            let rows = exec.fetch_all(sql, args).await?;
+            let contacts = rows.iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
+            return Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()));
+        };
+        let after = page.cursor_key(key.order())?;
+        if after.as_ref().is_some_and(|c| !c.key.starts_with(prefix)) {
+            // Every key of this list starts with the prefix: the cursor is another search's.
+            return Err(FlameError::validation("cursor", "is not a cursor of this list"));
         }
-        if let Some(email) = non_blank(filter.email_prefix.as_deref(), "email_prefix")? {
-            q.and("email", like, Some(prefix_pattern(backend, &email.to_lowercase())));
-        }
-        if let Some(phone) = non_blank(filter.phone_prefix.as_deref(), "phone_prefix")? {
-            let digits = phone::search_prefix(&phone)
-                .ok_or_else(|| FlameError::validation("phone_prefix", "must contain digits"))?;
-            q.and("phone", like, Some(prefix_pattern(backend, &digits)));
-        }
-        q.and("owner_id", "=", filter.owner_id.map(|o| o.as_uuid()));
-        q.page(page.cursor_uuid()?, limit, true);
-        let (sql, args) = q.build();
-        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
-        let contacts = rows.iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()))
+        let (sql, args) =
+            search.by_key(backend, self.tenant(), (key, prefix), after.as_ref(), limit);
+        let rows = exec.fetch_all(sql, args).await?;
+        let found = rows
+            .iter()
+            .map(|row| Ok((contact_from_row(row)?, row.get::<String>("sort_key")?)))
+            .collect::<Result<Vec<_>>>()?;
+        let page = Page::from_overfetch_keyed(found, limit, key.order(), |(c, k)| KeyCursor {
+            key: k.clone(),
+            id: c.id.as_uuid(),
+        });
+        Ok(page.map(|(contact, _)| contact))
     }
+}
+
+/// The key a prefix search orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchKey {
+    /// `search_name`, or `last_name_key` for contacts whose full name does not match.
+    Name,
+    /// `phone`.
+    Phone,
+    /// `email`.
+    Email,
+}
+
+impl SearchKey {
+    /// The name of the ordering in its cursors.
+    fn order(self) -> &'static str {
+        match self {
+            SearchKey::Name => "name",
+            SearchKey::Phone => "phone",
+            SearchKey::Email => "email",
+        }
+    }
+}
+
+/// A contact filter, validated and normalized to the stored forms of its keys.
+struct Search {
+    /// Lowercase name prefix.
+    name: Option<String>,
+    /// Lowercase email prefix.
+    email: Option<String>,
+    /// Phone prefix: `+` and digits.
+    phone: Option<String>,
+    owner: Option<uuid::Uuid>,
+}
+
+impl Search {
+    fn new(filter: &ContactFilter) -> Result<Self> {
+        let lower = |text: Option<String>| text.map(|t| t.to_lowercase());
+        let phone = non_blank(filter.phone_prefix.as_deref(), "phone_prefix")?
+            .map(|p| {
+                phone::search_prefix(&p)
+                    .ok_or_else(|| FlameError::validation("phone_prefix", "must contain digits"))
+            })
+            .transpose()?;
+        Ok(Self {
+            name: lower(non_blank(filter.name_prefix.as_deref(), "name_prefix")?),
+            email: lower(non_blank(filter.email_prefix.as_deref(), "email_prefix")?),
+            phone,
+            owner: filter.owner_id.map(|o| o.as_uuid()),
+        })
+    }
+
+    /// The key the list is ordered by and its prefix; `None` orders newest first.
+    fn key(&self) -> Option<(SearchKey, &str)> {
+        [
+            (SearchKey::Name, self.name.as_deref()),
+            (SearchKey::Phone, self.phone.as_deref()),
+            (SearchKey::Email, self.email.as_deref()),
+        ]
+        .into_iter()
+        .find_map(|(key, prefix)| prefix.map(|p| (key, p)))
+    }
+
+    /// The list without a prefix: newest first, after the id `after`.
+    fn newest_first(
+        &self,
+        company: uuid::Uuid,
+        after: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> (Sql, Vec<Arg>) {
+        debug_assert!(self.key().is_none());
+        let mut q = Statement::new(COLUMNS, vec![]);
+        let company = q.bind(company);
+        q.push(&format!(" WHERE company_id = {company}"));
+        q.and("owner_id", "=", self.owner);
+        q.page(after, limit, true);
+        q.build()
+    }
+
+    /// The prefix search ordered by `key`, then id, after `after`: each selection walks an
+    /// index `(company_id, key, id)` from the seek position and stops after `limit + 1` rows.
+    ///
+    /// The prefix is matched as a range, `key >= prefix AND key < prefix_end(prefix)` (both
+    /// engines compare these columns by code point: SQLite's BINARY collation, PostgreSQL's
+    /// `COLLATE "C"` columns), so that the range and the order come from the same index. A
+    /// name search merges two ordered selections — full names that match, and last names that
+    /// match where the full name does not — so that a contact appears once, under one key.
+    /// (The second walk steps over, rather than seeks past, the contacts whose full name also
+    /// matches; each selection also stops at `limit + 1` rows, so the merge reads at most two
+    /// pages.)
+    fn by_key(
+        &self,
+        backend: Backend,
+        company: uuid::Uuid,
+        (key, prefix): (SearchKey, &str),
+        after: Option<&KeyCursor>,
+        limit: u32,
+    ) -> (Sql, Vec<Arg>) {
+        let mut q = Statement::new("", vec![]);
+        let company = q.bind(company);
+        let range = PrefixRange {
+            start: q.bind(prefix),
+            end: prefix_end(prefix).map(|end| q.bind(end)),
+            after: after.map(|c| (q.bind(c.key.clone()), q.bind(c.id))),
+        };
+        // The other filters narrow the walk; the key's own prefix is the range.
+        let like = prefix_op(backend);
+        let mut filters = String::new();
+        let mut narrow = |column: &str, value: &Option<String>, is_key: bool| {
+            if let (Some(v), false) = (value, is_key) {
+                let p = q.bind(prefix_pattern(backend, v));
+                filters.push_str(&format!(" AND {column} {like} {p}"));
+            }
+        };
+        narrow("phone", &self.phone, key == SearchKey::Phone);
+        narrow("email", &self.email, key == SearchKey::Email);
+        if let Some(owner) = self.owner {
+            let p = q.bind(owner);
+            filters.push_str(&format!(" AND owner_id = {p}"));
+        }
+        let n = q.bind(i64::from(limit) + 1);
+        let select = |column: &str, also: &str| {
+            format!(
+                "SELECT {}, {column} AS sort_key FROM contacts WHERE company_id = {company} AND {}{also}{filters} ORDER BY {column}, id LIMIT {n}",
+                fields!(),
+                range.seek(column),
+            )
+        };
+        match key {
+            SearchKey::Name => {
+                let full = select("search_name", "");
+                let last = select(
+                    "last_name_key",
+                    &format!(" AND NOT ({})", range.matches("search_name")),
+                );
+                q.push(&format!(
+                    "SELECT * FROM ({full}) AS by_full_name UNION ALL SELECT * FROM ({last}) AS by_last_name ORDER BY sort_key, id LIMIT {n}"
+                ));
+            }
+            SearchKey::Phone => {
+                q.push(&select("phone", ""));
+            }
+            SearchKey::Email => {
+                q.push(&select("email", ""));
+            }
+        }
+        q.build()
+    }
+}
+
+/// The placeholders of a prefix range and of the cursor that resumes inside it.
+struct PrefixRange {
+    start: String,
+    end: Option<String>,
+    after: Option<(String, String)>,
+}
+
+impl PrefixRange {
+    /// `column` starts with the prefix.
+    fn matches(&self, column: &str) -> String {
+        let start = format!("{column} >= {}", self.start);
+        match &self.end {
+            Some(end) => format!("{start} AND {column} < {end}"),
+            None => start,
+        }
+    }
+
+    /// `column` starts with the prefix and `(column, id)` comes after the cursor.
+    fn seek(&self, column: &str) -> String {
+        let Some((key, id)) = &self.after else {
+            return self.matches(column);
+        };
+        // The cursor's key starts with the prefix, so it is at least the range's start.
+        let after = format!("({column}, id) > ({key}, {id})");
+        match &self.end {
+            Some(end) => format!("{after} AND {column} < {end}"),
+            None => after,
+        }
+    }
+}
+
+/// The least text greater than every text that starts with `prefix`, comparing by code point
+/// (the byte order of UTF-8): `prefix` with its last character incremented. `None` when no
+/// text is (the prefix is all `char::MAX`; then every text from `prefix` on starts with it).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// A search text, trimmed; blank is no filter, over 200 characters is refused.
@@ -272,4 +482,25 @@ pub(crate) fn non_blank(text: Option<&str>, field: &str) -> Result<Option<String
 /// Inserts a validated contact (its usage already reserved).
 pub(crate) async fn insert(tx: &mut Tx, contact: &Contact) -> Result<()> {
     crate::import::insert_many(tx, std::iter::once(contact)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_bounds_every_text_with_the_prefix() {
+        assert_eq!(prefix_end("ada").as_deref(), Some("adb"));
+        assert_eq!(prefix_end("+7912").as_deref(), Some("+7913"));
+        assert_eq!(prefix_end("jo\u{D7FF}").as_deref(), Some("jo\u{E000}"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{10FFFF}\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+        for (prefix, text) in [("ada", "ada lovelace"), ("é", "élan"), ("z", "z\u{10FFFF}")] {
+            let end = prefix_end(prefix).expect("bounded");
+            assert!(prefix <= text && text < end.as_str(), "{prefix} {text} {end}");
+            // Byte order is code-point order: what both engines compare.
+            assert!(text.as_bytes() < end.as_bytes());
+        }
+    }
 }

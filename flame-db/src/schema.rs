@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001", "foundation"),
     migration!(2, "0002", "accounts"),
     migration!(3, "0003", "integrations"),
+    migration!(4, "0004", "contact_search"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.

@@ -682,7 +682,9 @@ impl Contacts {
         run(py, async move { api.delete(ContactId::from_uuid(id), version).await })
     }
 
-    /// Contacts matching every given filter, a page at a time (`limit` defaults to 50).
+    /// Contacts matching every given filter, a page at a time (`limit` defaults to 50). With a
+    /// prefix, ordered by the key it matches, then id (name, else phone, else email); without
+    /// one, newest first.
     #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(

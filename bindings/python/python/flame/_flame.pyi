@@ -1872,7 +1872,10 @@ class Contacts:
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
-        """Contacts matching every given filter, a page at a time."""
+        """Contacts matching every given filter, a page at a time. With a prefix, ordered by
+        the key it matches, then id: the name (full name, else last name; each contact once),
+        else the phone, else the email prefix; the other filters only narrow. Without a
+        prefix, newest first. A ``cursor`` works only with the filters that returned it."""
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
         """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
         lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
