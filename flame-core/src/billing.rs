@@ -285,12 +285,11 @@ impl SubscriptionStatus {
     }
 
     /// The status as of `now` of a subscription stored with this status and trial end: a
-    /// trial whose end has passed is expired, whether or not a sweep has stored that yet.
+    /// trial whose end has passed is expired, whether or not a sweep has stored that yet
+    /// ([`TrialLapse`]).
     pub fn at(self, trial_ends_at: Option<OffsetDateTime>, now: OffsetDateTime) -> Self {
-        match (self, trial_ends_at) {
-            (Self::Trialing, Some(end)) if now >= end => Self::Expired,
-            (status, _) => status,
-        }
+        let lapse = TrialLapse::as_of(now);
+        if lapse.applies(self, trial_ends_at) { lapse.to } else { self }
     }
 
     /// Fails with `ReadOnly` unless the company may write in this status.
@@ -319,6 +318,39 @@ impl SubscriptionStatus {
                 | (PastDue, Active | Canceled | Expired)
                 | (Canceled | Expired, Active)
         )
+    }
+}
+
+/// The rule by which trials lapse, as of one instant: a subscription stored as
+/// [`from`](Self::from) (trialing) whose trial ended at or before
+/// [`ended_by`](Self::ended_by) is [`to`](Self::to) (expired).
+///
+/// [`SubscriptionStatus::at`] applies it to one subscription; a store selects every lapsed
+/// subscription with the same three values (`status = from AND trial_ends_at <= ended_by`), so
+/// that what a session sees and what a sweep stores cannot drift apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrialLapse {
+    /// The stored status that lapses.
+    pub from: SubscriptionStatus,
+    /// The status a lapsed subscription has.
+    pub to: SubscriptionStatus,
+    /// Trials that ended at or before this instant have lapsed.
+    pub ended_by: OffsetDateTime,
+}
+
+impl TrialLapse {
+    /// The rule as of `now`: a trial lapses, without a payment, once its end is reached.
+    pub const fn as_of(now: OffsetDateTime) -> Self {
+        Self { from: SubscriptionStatus::Trialing, to: SubscriptionStatus::Expired, ended_by: now }
+    }
+
+    /// Whether a subscription stored with `status` and `trial_ends_at` has lapsed.
+    pub fn applies(
+        &self,
+        status: SubscriptionStatus,
+        trial_ends_at: Option<OffsetDateTime>,
+    ) -> bool {
+        status == self.from && trial_ends_at.is_some_and(|end| end <= self.ended_by)
     }
 }
 
@@ -701,6 +733,26 @@ mod tests {
             Err(FlameError::PlanLimitExceeded { limit: "deals".into(), allowed: 2, used: 2 })
         );
         assert!(limits.check(Limit::Contacts, 1_000_000, 5).is_ok(), "unlimited");
+    }
+
+    #[test]
+    fn trials_lapse_at_their_end_into_a_status_the_lifecycle_allows() {
+        let now = crate::clock::now();
+        let lapse = TrialLapse::as_of(now);
+        assert!(lapse.from.can_become(lapse.to), "a sweep stores a lifecycle transition");
+        assert!(lapse.applies(SubscriptionStatus::Trialing, Some(now)));
+        assert!(lapse.applies(SubscriptionStatus::Trialing, Some(now - Duration::days(1))));
+        assert!(!lapse.applies(SubscriptionStatus::Trialing, Some(now + Duration::seconds(1))));
+        assert!(!lapse.applies(SubscriptionStatus::Trialing, None));
+        assert!(!lapse.applies(SubscriptionStatus::Active, Some(now - Duration::days(1))));
+        for status in SubscriptionStatus::ALL {
+            for end in
+                [None, Some(now - Duration::days(1)), Some(now), Some(now + Duration::days(1))]
+            {
+                let expected = if lapse.applies(status, end) { lapse.to } else { status };
+                assert_eq!(status.at(end, now), expected, "{status} {end:?}");
+            }
+        }
     }
 
     #[test]

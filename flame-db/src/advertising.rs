@@ -14,19 +14,17 @@ use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::deal::DealStatus;
 use flame_core::event::EventPayload;
+use flame_core::integration::Integration;
 use flame_core::integration::advertising::{
     AdSpend, AdvertisingPlatform, CostFacts, Lead, LeadRecord, SourceCost, Utm, VK_CALLBACK_SECRET,
     check_spend, cost_by_source, ensure_spend_currency, parse_meta_lead, parse_vk_lead_callback,
     report_period, verify_vk_secret,
 };
 use flame_core::integration::record::AdvertisingSettings;
-use flame_core::integration::{Integration, IntegrationSettings};
 use flame_core::money::Currency;
 use flame_core::page::{Page, PageRequest};
 use flame_core::source::Source;
-use flame_core::{
-    CompanyId, ContactId, DealId, FlameError, IntegrationId, Result, SourceId, clock,
-};
+use flame_core::{CompanyId, ContactId, DealId, IntegrationId, Result, SourceId, clock};
 
 use crate::sql::{Executor, Row, Statement, Tx, args};
 use crate::{Flame, Session, billing, contact, deal, integration, outbox, pipeline, usage};
@@ -62,32 +60,6 @@ impl Flame {
     }
 }
 
-/// The advertising integration `id` of `company`, checked for use: another kind is
-/// `NotFound`, a disabled one `Conflict`, another platform than `platform` a `Validation`
-/// error on `"platform"`.
-async fn usable(
-    exec: &mut impl Executor,
-    company: CompanyId,
-    id: IntegrationId,
-    platform: Option<AdvertisingPlatform>,
-) -> Result<(Integration, AdvertisingSettings)> {
-    let found = integration::find(exec, company, id).await?;
-    let IntegrationSettings::Advertising(settings) = &found.settings else {
-        return Err(FlameError::not_found("advertising integration"));
-    };
-    if !found.enabled {
-        return Err(FlameError::conflict("integration", "the integration is disabled"));
-    }
-    if platform.is_some_and(|p| p != settings.platform) {
-        return Err(FlameError::validation(
-            "platform",
-            "the lead is not from the integration's platform",
-        ));
-    }
-    let settings = settings.clone();
-    Ok((found, settings))
-}
-
 impl Advertising {
     /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object
     /// ([`parse_meta_lead`]), for the Meta integration `integration` of `company`. See
@@ -117,8 +89,13 @@ impl Advertising {
         received_at: OffsetDateTime,
     ) -> Result<Option<LeadOutcome>> {
         let mut tx = self.flame.pool().begin().await?;
-        let (found, settings) =
-            usable(&mut tx, company, integration, Some(AdvertisingPlatform::VkAds)).await?;
+        let (found, settings) = integration::usable::<AdvertisingSettings>(
+            &mut tx,
+            company,
+            integration,
+            Some(AdvertisingPlatform::VkAds),
+        )
+        .await?;
         if found.credential_fields.iter().any(|f| f == VK_CALLBACK_SECRET) {
             let secret = integration::open_credential(
                 &self.flame,
@@ -166,7 +143,13 @@ impl Advertising {
     ) -> Result<LeadOutcome> {
         let lead = lead.validated()?;
         let mut tx = self.flame.pool().begin().await?;
-        let (found, settings) = usable(&mut tx, company, integration, Some(lead.platform)).await?;
+        let (found, settings) = integration::usable::<AdvertisingSettings>(
+            &mut tx,
+            company,
+            integration,
+            Some(lead.platform),
+        )
+        .await?;
         ingest(tx, &found, &settings, lead, clock::now()).await
     }
 
@@ -185,7 +168,8 @@ impl Advertising {
     ) -> Result<u64> {
         let now = clock::now();
         let mut tx = self.flame.pool().begin().await?;
-        let (found, settings) = usable(&mut tx, company, integration, None).await?;
+        let (found, settings) =
+            integration::usable::<AdvertisingSettings>(&mut tx, company, integration, None).await?;
         let checked = check_spend(&rows, settings.platform)?;
         let Some(first) = checked.first() else { return Ok(0) };
         let currency = first.amount.currency();

@@ -4,7 +4,8 @@ use time::OffsetDateTime;
 
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::{
-    NewPayment, NewPlan, Payment, Plan, PlanLimits, Subscription, SubscriptionStatus, Usage,
+    NewPayment, NewPlan, Payment, Plan, PlanLimits, Subscription, SubscriptionStatus, TrialLapse,
+    Usage,
 };
 use flame_core::money::{Currency, Money};
 use flame_core::{CompanyId, FlameError, PlanId, Result, clock};
@@ -436,16 +437,19 @@ impl Subscriptions {
 
     /// Stores every trial whose end has passed as expired; returns how many. (Sessions treat
     /// lapsed trials as expired anyway; this keeps the stored status and reports in step.)
+    /// Which subscriptions have lapsed, and into what, is flame-core's [`TrialLapse`], the
+    /// rule [`SubscriptionStatus::at`] applies to one subscription.
     pub async fn expire_lapsed_trials(&self) -> Result<u64> {
         let now = clock::now();
+        let lapse = TrialLapse::as_of(now);
         let n = self
             .flame
             .pool()
             .exec()
             .execute(
-                "UPDATE subscriptions SET status = 'expired', updated_at = $1, version = version + 1
-                 WHERE status = 'trialing' AND trial_ends_at <= $1",
-                args![now],
+                "UPDATE subscriptions SET status = $1, updated_at = $2, version = version + 1
+                 WHERE status = $3 AND trial_ends_at <= $4",
+                args![lapse.to.as_str(), now, lapse.from.as_str(), lapse.ended_by],
             )
             .await?;
         if n > 0 {

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use flame_core::billing::SubscriptionStatus;
+use flame_core::billing::{SubscriptionStatus, TrialLapse};
 use flame_core::{Result, clock};
 
 use crate::sql::{Executor, args};
@@ -142,22 +142,23 @@ impl Flame {
 
     async fn subscriptions_by_status(&self) -> Result<SubscriptionCounts> {
         let now = clock::now();
-        // Grouped by stored status and by whether the trial has ended; the core rule then
-        // says which status each group has as of now.
+        let lapse = TrialLapse::as_of(now);
+        // Grouped by stored status and by whether the trial ended by the core rule's cutoff;
+        // the core rule then says which status each group has as of now.
         let rows = self
             .pool()
             .exec()
             .fetch_all(
                 "SELECT status, trial_ends_at <= $1 AS lapsed, COUNT(*) AS n FROM subscriptions
                  GROUP BY status, trial_ends_at <= $1",
-                args![now],
+                args![lapse.ended_by],
             )
             .await?;
         let mut counts = SubscriptionCounts::default();
         for row in rows {
             let stored: SubscriptionStatus = row.parse("status")?;
             let lapsed = row.get::<Option<bool>>("lapsed")?.unwrap_or(false);
-            let status = stored.at(lapsed.then_some(now), now);
+            let status = stored.at(lapsed.then_some(lapse.ended_by), now);
             let n = u64::try_from(row.int("n")?).unwrap_or(0);
             let slot = match status {
                 SubscriptionStatus::Trialing => &mut counts.trialing,

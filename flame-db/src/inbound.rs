@@ -6,7 +6,7 @@ use flame_core::billing::Limit;
 use flame_core::deal::DealStatus;
 use flame_core::event::EventPayload;
 use flame_core::integration::messaging::{InboundMessage, MessagingSettings};
-use flame_core::integration::{IntegrationSettings, telegram, whatsapp};
+use flame_core::integration::{telegram, whatsapp};
 use flame_core::{CompanyId, ContactId, DealId, FlameError, IntegrationId, Result, clock};
 
 use crate::sql::{Executor, Tx, args};
@@ -88,10 +88,7 @@ impl Inbound {
         integration: IntegrationId,
     ) -> Result<MessagingSettings> {
         let found = integration::find(&mut self.flame.pool().exec(), company, integration).await?;
-        match found.settings {
-            IntegrationSettings::Messaging(m) => Ok(m),
-            _ => Err(FlameError::not_found("messaging integration")),
-        }
+        found.settings_as::<MessagingSettings>().cloned()
     }
 
     /// Handles one message already parsed (for platforms whose webhooks the host parses, or
@@ -114,19 +111,14 @@ impl Inbound {
     ) -> Result<InboundOutcome> {
         let now = clock::now();
         let mut tx = self.flame.pool().begin().await?;
-        let found = integration::find(&mut tx, company, integration).await?;
-        let IntegrationSettings::Messaging(settings) = &found.settings else {
-            return Err(FlameError::not_found("messaging integration"));
-        };
-        if !found.enabled {
-            return Err(FlameError::conflict("integration", "the integration is disabled"));
-        }
-        if settings.platform != message.platform {
-            return Err(FlameError::validation(
-                "platform",
-                "the message is not from the integration's platform",
-            ));
-        }
+        let (found, settings) = integration::usable::<MessagingSettings>(
+            &mut tx,
+            company,
+            integration,
+            Some(message.platform),
+        )
+        .await?;
+        let settings = &settings;
         crate::billing::ensure_company_writable(&mut tx, company, now).await?;
         let c = company.as_uuid();
         let seen = tx

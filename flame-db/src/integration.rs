@@ -9,7 +9,8 @@ use flame_core::billing::Limit;
 use flame_core::crypto::{self, Aad, Credential, Keyring, SealedSecret};
 use flame_core::integration::ssrf;
 use flame_core::integration::{
-    Integration, IntegrationKind, IntegrationPatch, IntegrationSettings, NewIntegration,
+    Integration, IntegrationKind, IntegrationPatch, IntegrationSettings, KindSettings,
+    NewIntegration,
 };
 use flame_core::{CompanyId, FlameError, IntegrationId, Result, clock};
 
@@ -44,6 +45,20 @@ pub(crate) async fn find(
     let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
     let row = exec.fetch_optional(sql, args![company.as_uuid(), id.as_uuid()]).await?;
     found(row, integration_from_row, "integration")
+}
+
+/// The integration `id` of `company`, read inside `exec` and checked for use as one of the
+/// kind `S` with input from `platform` ([`Integration::usable`]: another kind is `NotFound`,
+/// a disabled one `Conflict`, another platform a `Validation` error), with its settings.
+pub(crate) async fn usable<S: KindSettings + Clone>(
+    exec: &mut impl Executor,
+    company: CompanyId,
+    id: IntegrationId,
+    platform: Option<S::Platform>,
+) -> Result<(Integration, S)> {
+    let found = find(exec, company, id).await?;
+    let settings = found.usable::<S>(platform)?.clone();
+    Ok((found, settings))
 }
 
 /// Checks that the defaults `settings` points at are records of `company`: when saved, and

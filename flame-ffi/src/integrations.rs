@@ -140,6 +140,20 @@ platform_enum! {
     }
 }
 
+crate::types::mirror_enum! {
+    /// The four kinds of integration.
+    IntegrationKind => fc::integration::IntegrationKind {
+        /// A messaging channel.
+        Messaging,
+        /// An accounting system.
+        Accounting,
+        /// An advertising account.
+        Advertising,
+        /// An outgoing webhook.
+        Webhook,
+    }
+}
+
 /// What an integration does, by kind.
 #[derive(Debug, Clone, uniffi::Enum)]
 pub enum IntegrationSettings {
@@ -335,6 +349,57 @@ fn credentials(map: HashMap<String, String>) -> fc::integration::Credentials {
     map.into_iter().fold(fc::integration::Credentials::new(), |c, (k, v)| c.with(&k, v))
 }
 
+/// A message a person sent to a messaging integration, parsed by the host (for platforms
+/// whose webhooks Flame does not parse), for `Inbound.handleMessage`.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct InboundMessage {
+    /// The platform it came through (the integration's).
+    pub platform: MessagingPlatform,
+    /// The message's id on the platform, unique per integration: a redelivered message is
+    /// recognized by it.
+    pub external_message_id: String,
+    /// The conversation to answer in.
+    pub chat_id: String,
+    /// The sender's id on the platform: what a contact is matched by.
+    pub sender_id: String,
+    /// When it was sent.
+    pub sent_at: SystemTime,
+    /// The sender's name as the platform shows it.
+    #[uniffi(default)]
+    pub sender_name: Option<String>,
+    /// The sender's handle (without the `@`).
+    #[uniffi(default)]
+    pub sender_username: Option<String>,
+    /// The sender's phone number as the platform sent it.
+    #[uniffi(default)]
+    pub phone_raw: Option<String>,
+    /// The phone number in international form (checked: a `Validation` error on `"phone"`);
+    /// senders are matched by it.
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    /// The text of the message.
+    #[uniffi(default)]
+    pub text: Option<String>,
+}
+
+impl TryFrom<InboundMessage> for fc::integration::messaging::InboundMessage {
+    type Error = crate::error::FlameError;
+    fn try_from(m: InboundMessage) -> Result<Self> {
+        Ok(Self {
+            platform: m.platform.into(),
+            external_message_id: m.external_message_id,
+            chat_id: m.chat_id,
+            sender_id: m.sender_id,
+            sender_name: m.sender_name,
+            sender_username: m.sender_username,
+            phone_raw: m.phone_raw,
+            phone: m.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            text: m.text,
+            sent_at: from_time(m.sent_at),
+        })
+    }
+}
+
 /// What handling one inbound message did.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct InboundOutcome {
@@ -409,9 +474,11 @@ impl Integrations {
         Ok(self.inner.get(integration_id("id", &id)?).await?.into())
     }
 
-    /// The integrations, by creation.
-    pub async fn list(&self) -> Result<Vec<Integration>> {
-        Ok(self.inner.list(None).await?.into_iter().map(Into::into).collect())
+    /// The integrations, by creation: all of them, or those of one `kind`.
+    #[uniffi::method(default(kind = None))]
+    pub async fn list(&self, kind: Option<IntegrationKind>) -> Result<Vec<Integration>> {
+        let kind = kind.map(Into::into);
+        Ok(self.inner.list(kind).await?.into_iter().map(Into::into).collect())
     }
 
     /// Applies `patch` to the integration read at `version`; `credentials` set or replace
@@ -468,5 +535,21 @@ impl Inbound {
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
         let outcomes = self.inner.handle_webhook(company, integration, &body).await?;
         Ok(outcomes.into_iter().map(Into::into).collect())
+    }
+
+    /// Handles one message the host parsed: its contact is found (by channel identity, then
+    /// phone) or created, a deal opened when the integration says so, and the message
+    /// recorded as an activity, once. Another company's, an unknown or a non-messaging
+    /// integration is `NotFound`, a disabled one `Conflict`, a message of another platform a
+    /// `Validation` error on `"platform"`; nothing is written on any error.
+    pub async fn handle_message(
+        &self,
+        company_id: String,
+        integration_id: String,
+        message: InboundMessage,
+    ) -> Result<InboundOutcome> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        Ok(self.inner.handle_message(company, integration, message.try_into()?).await?.into())
     }
 }

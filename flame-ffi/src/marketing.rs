@@ -7,6 +7,7 @@ use flame_db::core as fc;
 use uuid::Uuid;
 
 use crate::error::{FlameError, Result};
+use crate::integrations::AdvertisingPlatform;
 use crate::types::mirror_enum;
 use crate::types::*;
 
@@ -50,6 +51,171 @@ impl From<flame_db::LeadOutcome> for LeadOutcome {
         }
     }
 }
+
+/// The UTM tags of a lead's landing page; every tag is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct Utm {
+    /// `utm_source`: who sent the visitor; it names the lead's source.
+    #[uniffi(default)]
+    pub source: Option<String>,
+    /// `utm_medium`.
+    #[uniffi(default)]
+    pub medium: Option<String>,
+    /// `utm_campaign`.
+    #[uniffi(default)]
+    pub campaign: Option<String>,
+    /// `utm_content`.
+    #[uniffi(default)]
+    pub content: Option<String>,
+    /// `utm_term`.
+    #[uniffi(default)]
+    pub term: Option<String>,
+}
+
+impl From<fc::integration::advertising::Utm> for Utm {
+    fn from(u: fc::integration::advertising::Utm) -> Self {
+        Self {
+            source: u.source,
+            medium: u.medium,
+            campaign: u.campaign,
+            content: u.content,
+            term: u.term,
+        }
+    }
+}
+
+impl From<Utm> for fc::integration::advertising::Utm {
+    fn from(u: Utm) -> Self {
+        Self {
+            source: u.source,
+            medium: u.medium,
+            campaign: u.campaign,
+            content: u.content,
+            term: u.term,
+        }
+    }
+}
+
+/// The UTM tags of the landing page `url` (a bare query such as `?utm_source=vk` works too);
+/// a tag longer than a name may be is a `Validation` error naming it (`"utm_campaign"`).
+#[uniffi::export]
+pub fn utm_from_url(url: String) -> Result<Utm> {
+    Ok(fc::integration::advertising::Utm::from_url(&url)?.into())
+}
+
+/// One answer of a lead form, as the platform sent it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LeadAnswer {
+    /// The field's key on the platform (`"email"`, `"custom_0"`).
+    pub key: String,
+    /// The answer.
+    pub value: String,
+}
+
+/// A lead the host parsed or built itself, for `Advertising.ingestLead`: a person who filled
+/// in an ad's form on a platform Flame does not parse, or a parsed one with the UTM tags of
+/// its landing page.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Lead {
+    /// The platform it came from (the integration's).
+    pub platform: AdvertisingPlatform,
+    /// Its id on the platform: a redelivered lead is recognized by it.
+    pub external_lead_id: String,
+    /// When the lead was created on the platform.
+    pub created_at: SystemTime,
+    /// The person's name.
+    #[uniffi(default)]
+    pub name: Option<String>,
+    /// The person's email (checked: a `Validation` error on `"email"`).
+    #[uniffi(default)]
+    pub email: Option<String>,
+    /// The person's phone in international form (checked: a `Validation` error on `"phone"`).
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    /// The campaign.
+    #[uniffi(default)]
+    pub campaign: Option<String>,
+    /// The ad.
+    #[uniffi(default)]
+    pub ad: Option<String>,
+    /// The form.
+    #[uniffi(default)]
+    pub form: Option<String>,
+    /// The UTM tags of the landing page (see `utmFromUrl`).
+    #[uniffi(default)]
+    pub utm: Utm,
+    /// Every answer of the form, in order.
+    #[uniffi(default)]
+    pub answers: Vec<LeadAnswer>,
+}
+
+impl TryFrom<Lead> for fc::integration::advertising::Lead {
+    type Error = FlameError;
+    fn try_from(l: Lead) -> Result<Self> {
+        Ok(Self {
+            platform: l.platform.into(),
+            external_lead_id: l.external_lead_id,
+            name: l.name,
+            email: l.email.map(|e| fc::Email::parse(&e)).transpose()?,
+            phone: l.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            campaign: l.campaign,
+            ad: l.ad,
+            form: l.form,
+            utm: l.utm.into(),
+            answers: l
+                .answers
+                .into_iter()
+                .map(|a| fc::integration::advertising::LeadAnswer { key: a.key, value: a.value })
+                .collect(),
+            created_at: from_time(l.created_at),
+        })
+    }
+}
+
+/// A lead as stored: where it came from, the campaign and UTM tags it carried (the
+/// attribution of its deal), and what it was filed under.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct LeadRecord {
+    /// Its id.
+    pub id: String,
+    /// The company.
+    pub company_id: String,
+    /// The advertising integration it came through.
+    pub integration_id: String,
+    /// Its id on the platform.
+    pub external_id: String,
+    /// The contact it was filed under.
+    pub contact_id: Option<String>,
+    /// The deal it opened, if the integration opens deals.
+    pub deal_id: Option<String>,
+    /// The lead source it was filed under.
+    pub source_id: Option<String>,
+    /// The campaign, as the platform named it.
+    pub campaign: Option<String>,
+    /// The UTM tags of its landing page.
+    pub utm: Utm,
+    /// When the lead was made on the platform (for VK, when the host received it).
+    pub received_at: SystemTime,
+}
+
+impl From<fc::integration::advertising::LeadRecord> for LeadRecord {
+    fn from(l: fc::integration::advertising::LeadRecord) -> Self {
+        Self {
+            id: l.id.to_string(),
+            company_id: id(l.company_id),
+            integration_id: id(l.integration_id),
+            external_id: l.external_id,
+            contact_id: opt_id(l.contact_id),
+            deal_id: opt_id(l.deal_id),
+            source_id: opt_id(l.source_id),
+            campaign: l.campaign,
+            utm: l.utm.into(),
+            received_at: time(l.received_at),
+        }
+    }
+}
+
+crate::types::page!(/** A page of leads. */ LeadPage of LeadRecord from fc::integration::advertising::LeadRecord);
 
 /// One day of spend on one campaign.
 #[derive(Debug, Clone, uniffi::Record)]
@@ -193,6 +359,21 @@ impl Advertising {
         Ok(outcome.map(Into::into))
     }
 
+    /// Ingests a lead the host parsed or built itself, checked like a parsed one; what it
+    /// does is what `ingestMetaLead` does. Another company's, an unknown or a non-advertising
+    /// integration is `NotFound`, a disabled one `Conflict`, a lead of another platform a
+    /// `Validation` error on `"platform"`; nothing is written on any error.
+    pub async fn ingest_lead(
+        &self,
+        company_id: String,
+        integration_id: String,
+        lead: Lead,
+    ) -> Result<LeadOutcome> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        Ok(self.inner.ingest_lead(company, integration, lead.try_into()?).await?.into())
+    }
+
     /// Imports spend per campaign and day (all or nothing); returns the rows written.
     pub async fn import_spend(
         &self,
@@ -216,6 +397,29 @@ impl Advertising {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(self.inner.import_spend(company, integration, rows).await?)
+    }
+}
+
+/// The company's ad leads: the campaign and UTM tags behind its contacts and deals. Everyone
+/// who reads deals reads them.
+#[derive(Debug, uniffi::Object)]
+pub struct Leads {
+    pub(crate) inner: flame_db::Leads,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Leads {
+    /// The leads, newest first, a page at a time.
+    #[uniffi::method(default(page))]
+    pub async fn list(&self, page: PageRequest) -> Result<LeadPage> {
+        Ok(self.inner.list(page.into()).await?.into())
+    }
+
+    /// The lead that opened the deal — its attribution — or `null` for a deal no lead opened
+    /// (or another company's).
+    pub async fn of_deal(&self, deal_id: String) -> Result<Option<LeadRecord>> {
+        let deal = crate::types::deal_id("deal_id", &deal_id)?;
+        Ok(self.inner.of_deal(deal).await?.map(Into::into))
     }
 }
 
@@ -292,6 +496,24 @@ impl AccountingDocuments {
 
 // ---------------------------------------------------------------------------------------------
 // Outgoing webhooks
+
+/// Checks the `Flame-Signature` header of a webhook request Flame sent, for a receiver
+/// written in Kotlin or Swift: `secret` is the webhook's signing secret, `header` the
+/// header's value, `body` the raw request body, `tolerance` how far the signature's time may
+/// be from now (`null`: five minutes). A malformed header is a `Validation` error on
+/// `"Flame-Signature"`; an old timestamp (a replay) or a signature that does not match is
+/// `Unauthenticated`. Neither shows the secret.
+#[uniffi::export(default(tolerance = None))]
+pub fn verify_webhook_signature(
+    secret: String,
+    header: String,
+    body: Vec<u8>,
+    tolerance: Option<std::time::Duration>,
+) -> Result<()> {
+    let secret = secrecy::SecretString::from(secret);
+    let tolerance = tolerance.unwrap_or(fc::integration::webhook::SIGNATURE_TOLERANCE);
+    Ok(fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)?)
+}
 
 mirror_enum! {
     /// Where a webhook delivery stands.

@@ -233,6 +233,11 @@ impl Session {
         Arc::new(crate::marketing::WebhookDeliveries { inner: self.inner.webhook_deliveries() })
     }
 
+    /// The company's ad leads.
+    pub fn leads(&self) -> Arc<crate::marketing::Leads> {
+        Arc::new(crate::marketing::Leads { inner: self.inner.leads() })
+    }
+
     /// Reports over the company's data.
     pub fn reports(&self) -> Arc<crate::marketing::Reports> {
         Arc::new(crate::marketing::Reports { inner: self.inner.reports() })

@@ -474,6 +474,8 @@ macro_rules! page {
     };
 }
 
+pub(crate) use page;
+
 page!(/** A page of contacts. */ ContactPage of Contact from fc::contact::Contact);
 page!(/** A page of deals. */ DealPage of Deal from fc::deal::Deal);
 page!(/** A page of activities. */ ActivityPage of Activity from fc::activity::Activity);

@@ -575,3 +575,86 @@ async fn credentials_never_reach_logs_events_errors_or_debug_output() {
     assert!(!shown.contains("TOP-SECRET"), "{shown}");
     assert!(!logged.contains("TOP-SECRET"), "a log line showed the credential");
 }
+
+#[tokio::test]
+async fn a_message_the_host_parsed_is_handled_once_and_checked_against_its_integration() {
+    use flame_core::integration::advertising::AdvertisingPlatform;
+    use flame_core::integration::messaging::InboundMessage;
+    use flame_core::integration::record::AdvertisingSettings;
+
+    for db in TestDb::each().await {
+        flame_tests::unlimited_plan(&db.flame).await;
+        let acme = company(&db.flame, "Acme").await;
+        let globex = company(&db.flame, "Globex").await;
+        let (flame, telegram_bot, _, _) = sales_bot(&db, &acme).await;
+        let s = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        // VK messages are not parsed by Flame: the host hands them over parsed.
+        let vk = s
+            .integrations()
+            .create(bot("VK community", MessagingSettings::new(MessagingPlatform::Vk), None))
+            .await
+            .expect("vk");
+        let ads = s
+            .integrations()
+            .create(NewIntegration {
+                name: "Ads".into(),
+                settings: IntegrationSettings::Advertising(AdvertisingSettings {
+                    platform: AdvertisingPlatform::VkAds,
+                    auto_create_deal: false,
+                    default_pipeline_id: None,
+                    default_assignee_id: None,
+                    deal_currency: None,
+                }),
+                credentials: Credentials::new(),
+            })
+            .await
+            .expect("ads");
+        let message = InboundMessage {
+            platform: MessagingPlatform::Vk,
+            external_message_id: "2000000001:17".into(),
+            chat_id: "2000000001".into(),
+            sender_id: "id777".into(),
+            sender_name: Some("Pavel Durov".into()),
+            sender_username: None,
+            phone_raw: Some("+7 999 765-43-21".into()),
+            phone: Some(flame_core::Phone::parse("+79997654321", None).expect("phone")),
+            text: Some("Is the Pro plan in stock?".into()),
+            sent_at: flame_core::clock::now(),
+        };
+        let inbound = flame.inbound();
+        let c = acme.company.id;
+        let first = inbound.handle_message(c, vk.id, message.clone()).await.expect("handled");
+        assert!(first.created_contact && !first.duplicate && first.deal_id.is_none());
+        assert_eq!(first.external_message_id, "2000000001:17");
+        let contact = s.contacts().get(first.contact_id.expect("contact")).await.expect("get");
+        assert_eq!(
+            (contact.first_name.as_str(), contact.last_name.as_deref()),
+            ("Pavel", Some("Durov"))
+        );
+        assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+79997654321"));
+        let activity =
+            s.activities().get(first.activity_id.expect("activity")).await.expect("activity");
+        assert_eq!(activity.body, "Is the Pro plan in stock?");
+
+        let before = snapshot(&db.url).await;
+        let again = inbound.handle_message(c, vk.id, message.clone()).await.expect("again");
+        assert!(again.duplicate);
+        assert_eq!((again.contact_id, again.activity_id), (first.contact_id, first.activity_id));
+        // A message from another platform than the integration's, an integration of another
+        // kind, another company's or an unknown one: typed errors, nothing written.
+        let other = InboundMessage { external_message_id: "2".into(), ..message.clone() };
+        assert_invalid(inbound.handle_message(c, telegram_bot, other.clone()).await, "platform");
+        assert_not_found(inbound.handle_message(c, ads.id, other.clone()).await);
+        assert_not_found(inbound.handle_message(globex.company.id, vk.id, other.clone()).await);
+        assert_not_found(
+            inbound.handle_message(c, flame_core::IntegrationId::new(), other.clone()).await,
+        );
+        assert_eq!(snapshot(&db.url).await, before);
+        // A disabled integration takes nothing.
+        let patch = IntegrationPatch { enabled: Some(false), ..Default::default() };
+        s.integrations().update(vk.id, vk.version, patch).await.expect("disable");
+        let disabled = snapshot(&db.url).await;
+        assert_conflict(inbound.handle_message(c, vk.id, other).await);
+        assert_eq!(snapshot(&db.url).await, disabled);
+    }
+}

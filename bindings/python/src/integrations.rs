@@ -7,12 +7,13 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyMapping, PyString};
 use secrecy::ExposeSecret;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use flame_core::integration::accounting::AccountingPlatform;
 use flame_core::integration::advertising::AdvertisingPlatform;
 use flame_core::integration::messaging::{
-    MessagingPlatform, MessagingSettings as RMessagingSettings,
+    InboundMessage as RInboundMessage, MessagingPlatform, MessagingSettings as RMessagingSettings,
 };
 use flame_core::integration::record::{
     AccountingSettings as RAccountingSettings, AdvertisingSettings as RAdvertisingSettings,
@@ -325,6 +326,72 @@ record! {
 }
 
 record! {
+    /// A message a person sent to a messaging integration, parsed by the host (for platforms
+    /// whose webhooks Flame does not parse), for `Inbound.handle_message`.
+    InboundMessage = "InboundMessage" (RInboundMessage) |m, py| {
+        /// The platform it came through: "telegram", "whatsapp", "vk", "viber", "instagram",
+        /// "email" or "sms".
+        platform => m.platform.as_str();
+        /// The message's id on the platform, unique per integration: a redelivered message is
+        /// recognized by it.
+        external_message_id => m.external_message_id.clone();
+        /// The conversation to answer in.
+        chat_id => m.chat_id.clone();
+        /// The sender's id on the platform: what a contact is matched by.
+        sender_id => m.sender_id.clone();
+        /// When it was sent (UTC).
+        sent_at => utc(m.sent_at);
+        /// The sender's name as the platform shows it.
+        sender_name => m.sender_name.clone();
+        /// The sender's handle (without the "@").
+        sender_username => m.sender_username.clone();
+        /// The sender's phone number as the platform sent it.
+        phone_raw => m.phone_raw.clone();
+        /// The phone number in E.164 form; senders are matched by it.
+        phone => m.phone.as_ref().map(|p| p.as_str().to_owned());
+        /// The text of the message.
+        text => m.text.clone();
+    }
+    extra {
+        /// A message of `platform` with its ids and its time (timezone-aware). The platform
+        /// and `phone` (international form) are checked here (`ValidationError` on
+        /// "platform", "phone").
+        #[new]
+        #[pyo3(signature = (platform, external_message_id, chat_id, sender_id, sent_at, *, sender_name=None, sender_username=None, phone_raw=None, phone=None, text=None))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            platform: &str,
+            external_message_id: String,
+            chat_id: String,
+            sender_id: String,
+            sent_at: OffsetDateTime,
+            sender_name: Option<String>,
+            sender_username: Option<String>,
+            phone_raw: Option<String>,
+            phone: Option<&str>,
+            text: Option<String>,
+        ) -> PyResult<Self> {
+            Ok(InboundMessage(RInboundMessage {
+                platform: parse::<MessagingPlatform>(py, platform)?,
+                external_message_id,
+                chat_id,
+                sender_id,
+                sender_name,
+                sender_username,
+                phone_raw,
+                phone: phone
+                    .map(|p| flame_core::Phone::parse(p, None))
+                    .transpose()
+                    .map_err(|e| to_py_err(py, e))?,
+                text,
+                sent_at,
+            }))
+        }
+    }
+}
+
+record! {
     /// What `Flame.rotate_keys` did.
     Rotation = "Rotation" (flame_db::Rotation) |r, py| {
         /// Credentials re-encrypted under the primary key by this call.
@@ -455,6 +522,27 @@ impl Inbound {
             .map(InboundOutcome)
             .collect())
     }
+
+    /// Handles one `InboundMessage` the host parsed itself, as `handle_webhook` handles each
+    /// message: its contact found (by channel identity, then phone) or created, a deal opened
+    /// when the integration says so, the message recorded as an activity — once. Another
+    /// company's or an unknown integration, or one of another kind, raises `NotFoundError`;
+    /// a disabled one `ConflictError`; a message of another platform than the integration's
+    /// `ValidationError` on "platform". Nothing is written on any error.
+    fn handle_message(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        message: &Bound<'_, InboundMessage>,
+    ) -> PyResult<InboundOutcome> {
+        let message = message.get().0.clone();
+        let api = self.flame.inbound();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        run(py, async move { api.handle_message(company, integration, message).await })
+            .map(InboundOutcome)
+    }
 }
 
 /// Adds the integration classes to the module.
@@ -465,6 +553,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<AdvertisingSettings>()?;
     m.add_class::<WebhookSettings>()?;
     m.add_class::<Integration>()?;
+    m.add_class::<InboundMessage>()?;
     m.add_class::<InboundOutcome>()?;
     m.add_class::<Rotation>()?;
     m.add_class::<Integrations>()?;

@@ -12,12 +12,13 @@ use flame_core::integration::accounting::{
     AccountingDocument as RAccountingDocument, DocumentFilter, DocumentStatus,
 };
 use flame_core::integration::advertising::{
-    AdSpend as RAdSpend, LeadRecord as RLeadRecord, SourceCost as RSourceCost, Utm as RUtm,
+    AdSpend as RAdSpend, AdvertisingPlatform, Lead as RLead, LeadAnswer, LeadRecord as RLeadRecord,
+    SourceCost as RSourceCost, Utm as RUtm,
 };
 use flame_core::{CompanyId, Currency, DealId, FlameError, IntegrationId};
 
 use crate::api::page_of;
-use crate::convert::{amount_text, decimal, page, parse_opt};
+use crate::convert::{amount_text, decimal, page, parse, parse_opt};
 use crate::errors::to_py_err;
 use crate::records::{Money, Page, json, record, utc};
 use crate::runtime::run;
@@ -53,7 +54,8 @@ record! {
 }
 
 record! {
-    /// The UTM tags of a lead's landing page.
+    /// The UTM tags of a lead's landing page: `Utm(source=..., medium=..., ...)`, or
+    /// `Utm.from_url(url)`.
     Utm = "Utm" (RUtm) |u, py| {
         /// `utm_source`: who sent the visitor; it names the lead's source.
         source => u.source.clone();
@@ -65,6 +67,101 @@ record! {
         content => u.content.clone();
         /// `utm_term`.
         term => u.term.clone();
+    }
+    extra {
+        /// Tags given one by one; they are checked when the lead is ingested.
+        #[new]
+        #[pyo3(signature = (*, source=None, medium=None, campaign=None, content=None, term=None))]
+        fn new(
+            source: Option<String>,
+            medium: Option<String>,
+            campaign: Option<String>,
+            content: Option<String>,
+            term: Option<String>,
+        ) -> Self {
+            Utm(RUtm { source, medium, campaign, content, term })
+        }
+
+        /// The tags of the landing page `url` (a bare query such as "?utm_source=vk" works
+        /// too): names in any case, the first non-blank value of a tag, other parameters
+        /// ignored. A tag longer than a name may be raises `ValidationError` naming it
+        /// ("utm_campaign").
+        #[staticmethod]
+        fn from_url(py: Python<'_>, url: &str) -> PyResult<Self> {
+            RUtm::from_url(url).map(Utm).map_err(|e| to_py_err(py, e))
+        }
+    }
+}
+
+record! {
+    /// A lead the host parsed or built itself, for `Advertising.ingest_lead`: a person who
+    /// filled in an ad's form on a platform Flame does not parse, or a parsed one with the UTM
+    /// tags of its landing page.
+    Lead = "Lead" (RLead) |l, py| {
+        /// The platform it came from: "yandex_direct", "vk_ads", "google_ads", "meta",
+        /// "tiktok" or "other".
+        platform => l.platform.as_str();
+        /// Its id on the platform: a redelivered lead is recognized by it.
+        external_lead_id => l.external_lead_id.clone();
+        /// When the lead was created on the platform (UTC).
+        created_at => utc(l.created_at);
+        /// The person's name.
+        name => l.name.clone();
+        /// The person's email, normalized.
+        email => l.email.as_ref().map(|e| e.as_str().to_owned());
+        /// The person's phone in E.164 form.
+        phone => l.phone.as_ref().map(|p| p.as_str().to_owned());
+        /// The campaign.
+        campaign => l.campaign.clone();
+        /// The ad.
+        ad => l.ad.clone();
+        /// The form.
+        form => l.form.clone();
+        /// The UTM tags of its landing page.
+        utm => Utm(l.utm.clone());
+        /// Every answer of the form, in order, as `(key, value)` pairs.
+        answers => l.answers.iter().map(|a| (a.key.clone(), a.value.clone())).collect::<Vec<_>>();
+    }
+    extra {
+        /// A lead of `platform` with its id on the platform and its creation time
+        /// (timezone-aware). The platform, `email` and `phone` (international form) are
+        /// checked here (`ValidationError` on "platform", "email", "phone"); the rest when it
+        /// is ingested.
+        #[new]
+        #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=Vec::new()))]
+        #[allow(clippy::too_many_arguments)]
+        fn new(
+            py: Python<'_>,
+            platform: &str,
+            external_lead_id: String,
+            created_at: OffsetDateTime,
+            name: Option<String>,
+            email: Option<&str>,
+            phone: Option<&str>,
+            campaign: Option<String>,
+            ad: Option<String>,
+            form: Option<String>,
+            utm: Option<&Bound<'_, Utm>>,
+            answers: Vec<(String, String)>,
+        ) -> PyResult<Self> {
+            let err = |e| to_py_err(py, e);
+            Ok(Lead(RLead {
+                platform: parse::<AdvertisingPlatform>(py, platform)?,
+                external_lead_id,
+                name,
+                email: email.map(flame_core::Email::parse).transpose().map_err(err)?,
+                phone: phone.map(|p| flame_core::Phone::parse(p, None)).transpose().map_err(err)?,
+                campaign,
+                ad,
+                form,
+                utm: utm.map(|u| u.get().0.clone()).unwrap_or_default(),
+                answers: answers
+                    .into_iter()
+                    .map(|(key, value)| LeadAnswer { key, value })
+                    .collect(),
+                created_at,
+            }))
+        }
     }
 }
 
@@ -264,6 +361,26 @@ impl Advertising {
                 async move { api.ingest_vk_lead(company, integration, body, received_at).await },
             )?;
         Ok(outcome.map(LeadOutcome))
+    }
+
+    /// Ingests a `Lead` the host parsed or built itself, for the advertising integration
+    /// `integration_id`, checked like a parsed one (a bad field raises `ValidationError`
+    /// naming it, "utm.campaign"), then as `ingest_meta_lead` says. Another company's or an
+    /// unknown integration, or one of another kind, raises `NotFoundError`; a disabled one
+    /// `ConflictError`; a lead of another platform than the integration's `ValidationError`
+    /// on "platform". Nothing is written on any error.
+    fn ingest_lead(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        lead: &Bound<'_, Lead>,
+    ) -> PyResult<LeadOutcome> {
+        let lead = lead.get().0.clone();
+        let api = self.flame.advertising();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        run(py, async move { api.ingest_lead(company, integration, lead).await }).map(LeadOutcome)
     }
 
     /// Imports ad spend of the integration `integration_id`: `rows` is an iterable of
@@ -533,6 +650,7 @@ impl AccountingDocuments {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LeadOutcome>()?;
     m.add_class::<Utm>()?;
+    m.add_class::<Lead>()?;
     m.add_class::<LeadRecord>()?;
     m.add_class::<AdSpend>()?;
     m.add_class::<Advertising>()?;

@@ -295,7 +295,7 @@ impl WebhookDeliveries {
 /// a timestamp further than `tolerance_seconds` from now (a replay) or a signature that does
 /// not match raises `UnauthenticatedError`. Neither shows the secret.
 #[pyfunction]
-#[pyo3(signature = (secret, header, body, tolerance_seconds=300))]
+#[pyo3(signature = (secret, header, body, tolerance_seconds=webhook::SIGNATURE_TOLERANCE.as_secs()))]
 pub(crate) fn verify_webhook_signature(
     py: Python<'_>,
     secret: String,

@@ -8,6 +8,7 @@ import functools
 import pickle
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -527,3 +528,75 @@ def test_no_secret_reaches_a_repr_a_dict_or_an_error(
     assert "TOP-SECRET" not in text
     for key_text in key_texts:
         assert key_text not in text
+
+
+def test_a_message_the_host_parsed_is_handled_once_and_checked(store: flame.Flame) -> None:
+    # A plan without limits: this company holds more integrations than the starter plan allows.
+    store.plans.set_default(store.plans.create("big", "Big", 0, "USD").id)
+    s = store.sign_up("Acme", "owner@acme.test", "Olga").session
+    globex = store.sign_up("Globex", "owner@globex.test", "Hank").session
+    vk = s.integrations.create("VK community", flame.MessagingSettings("vk"))
+    bot = s.integrations.create("Bot", telegram())
+    ads = s.integrations.create("Ads", flame.AdvertisingSettings("vk_ads", auto_create_deal=False))
+    message = flame.InboundMessage(
+        "vk",
+        "2000000001:17",
+        "2000000001",
+        "id777",
+        datetime.now(timezone.utc),
+        sender_name="Pavel Durov",
+        phone_raw="+7 999 765-43-21",
+        phone="+7 999 765-43-21",
+        text="Is the Pro plan in stock?",
+    )
+    assert (message.platform, message.phone) == ("vk", "+79997654321")
+    assert message.to_dict()["text"] == "Is the Pro plan in stock?"
+    first = store.inbound.handle_message(s.company_id, vk.id, message)
+    assert isinstance(first, flame.InboundOutcome)
+    assert first.external_message_id == "2000000001:17"
+    assert first.created_contact and not first.duplicate and first.deal_id is None
+    assert first.contact_id is not None and first.activity_id is not None
+    pavel = s.contacts.get(first.contact_id)
+    assert (pavel.first_name, pavel.last_name, pavel.phone) == ("Pavel", "Durov", "+79997654321")
+    activity = s.activities.get(first.activity_id)
+    assert (activity.body, activity.contact_id) == ("Is the Pro plan in stock?", pavel.id)
+
+    # Redelivered: nothing changes. The sender's next message joins their contact.
+    again = store.inbound.handle_message(s.company_id, vk.id, message)
+    assert again.duplicate
+    assert (again.contact_id, again.activity_id) == (first.contact_id, first.activity_id)
+    later = flame.InboundMessage(
+        "vk", "2000000001:18", "2000000001", "id777", datetime.now(timezone.utc), text="Hello?"
+    )
+    following = store.inbound.handle_message(s.company_id, vk.id, later)
+    assert following.contact_id == first.contact_id and not following.created_contact
+
+    # Misuse: typed errors, and nothing is written.
+    counts = (len(s.contacts.list()), len(s.activities.list()))
+    other = flame.InboundMessage(
+        "vk", "2000000001:19", "2000000001", "id777", datetime.now(timezone.utc), text="?"
+    )
+    with pytest.raises(flame.ValidationError) as platform:
+        store.inbound.handle_message(s.company_id, bot.id, other)
+    assert platform.value.field == "platform"
+    with pytest.raises(flame.NotFoundError) as not_messaging:
+        store.inbound.handle_message(s.company_id, ads.id, other)
+    assert not_messaging.value.entity == "messaging integration"
+    with pytest.raises(flame.NotFoundError):
+        store.inbound.handle_message(globex.company_id, vk.id, other)
+    with pytest.raises(flame.NotFoundError):
+        store.inbound.handle_message(s.company_id, uuid.uuid4(), other)
+    s.integrations.update(vk.id, vk.version, enabled=False)
+    with pytest.raises(flame.ConflictError) as disabled:
+        store.inbound.handle_message(s.company_id, vk.id, other)
+    assert disabled.value.entity == "integration"
+    assert (len(s.contacts.list()), len(s.activities.list())) == counts
+    assert len(globex.contacts.list()) == 0
+
+    # Bad values are refused when the message is built.
+    with pytest.raises(flame.ValidationError) as phone:
+        flame.InboundMessage("vk", "1", "1", "1", datetime.now(timezone.utc), phone="12345")
+    assert phone.value.field == "phone"
+    with pytest.raises(flame.ValidationError) as unknown:
+        flame.InboundMessage("icq", "1", "1", "1", datetime.now(timezone.utc))  # type: ignore[arg-type]
+    assert unknown.value.field == "platform"

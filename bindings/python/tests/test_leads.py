@@ -271,3 +271,129 @@ def test_deals_from_leads_take_the_integrations_currency(
             flame.AdvertisingSettings("meta", auto_create_deal=False, deal_currency="XYZ"),
         )
     assert caught.value.field == "deal_currency"
+
+
+def test_a_lead_the_host_built_is_ingested_once_and_checked(store: flame.Flame) -> None:
+    # A plan without limits: this company holds more integrations than the starter plan allows.
+    store.plans.set_default(store.plans.create("big", "Big", 0, "USD").id)
+    s = store.sign_up("Acme", "owner@acme.test", "Olga").session
+    globex = store.sign_up("Globex", "owner@globex.test", "Hank").session
+    forms = s.integrations.create(
+        "Landing forms",
+        flame.AdvertisingSettings(
+            "other",
+            auto_create_deal=True,
+            default_pipeline_id=s.pipelines.default().id,
+            deal_currency="EUR",
+        ),
+    )
+    meta = s.integrations.create("Meta ads", flame.AdvertisingSettings("meta", auto_create_deal=False))
+    bot = s.integrations.create("Bot", flame.MessagingSettings("telegram"))
+    theirs = globex.integrations.create(
+        "Their forms", flame.AdvertisingSettings("other", auto_create_deal=False)
+    )
+
+    # The landing page's UTM tags name the source; the lead opens a deal.
+    utm = flame.Utm.from_url(
+        "https://shop.example/spring?UTM_Source=Instagram&utm_medium=cpc&utm_campaign=spring#top"
+    )
+    assert utm == flame.Utm(source="Instagram", medium="cpc", campaign="spring")
+    created_at = datetime(2024, 11, 5, 13, 20, 1, tzinfo=timezone.utc)
+    lead = flame.Lead(
+        "other",
+        "form-1",
+        created_at,
+        name="Anna Smirnova",
+        email="Anna@Example.com",
+        phone="+7 999 123-45-67",
+        campaign="Spring sale",
+        utm=utm,
+        answers=[("budget", "1000 EUR")],
+    )
+    assert (lead.email, lead.phone, lead.answers) == (
+        "anna@example.com",
+        "+79991234567",
+        [("budget", "1000 EUR")],
+    )
+    assert lead.to_dict()["utm"] == utm.to_dict()
+    first = store.advertising.ingest_lead(s.company_id, forms.id, lead)
+    assert first.created_contact and not first.duplicate
+    anna = s.contacts.get(first.contact_id)
+    assert (anna.first_name, anna.last_name, anna.email, anna.phone) == (
+        "Anna",
+        "Smirnova",
+        "anna@example.com",
+        "+79991234567",
+    )
+    assert s.sources.get(first.source_id).name == "Instagram"
+    assert first.deal_id is not None
+    deal = s.deals.get(first.deal_id)
+    assert (deal.value, deal.source_id) == (flame.Money(0, "EUR"), first.source_id)
+    record = s.leads.of_deal(deal.id)
+    assert record is not None
+    assert (record.id, record.integration_id, record.external_id, record.campaign) == (
+        first.lead_id,
+        forms.id,
+        "form-1",
+        "Spring sale",
+    )
+    assert (record.utm, record.received_at) == (utm, created_at)
+
+    # A redelivery changes nothing; a lead without tags is filed under the platform.
+    again = store.advertising.ingest_lead(s.company_id, forms.id, lead)
+    assert again.duplicate
+    assert (again.lead_id, again.contact_id, again.deal_id) == (
+        first.lead_id,
+        first.contact_id,
+        first.deal_id,
+    )
+    second = store.advertising.ingest_lead(
+        s.company_id, forms.id, flame.Lead("other", "form-2", datetime.now(timezone.utc))
+    )
+    assert s.sources.get(second.source_id).name == "Other"
+    assert [r.id for r in s.leads.list().items] == [second.lead_id, first.lead_id]
+
+    # Misuse: typed errors, and nothing is written.
+    before = written(s)
+    fresh = flame.Lead("other", "form-3", datetime.now(timezone.utc), email="vera@example.com")
+    with pytest.raises(flame.NotFoundError):
+        store.advertising.ingest_lead(s.company_id, theirs.id, fresh)
+    with pytest.raises(flame.NotFoundError):
+        store.advertising.ingest_lead(globex.company_id, forms.id, fresh)
+    with pytest.raises(flame.NotFoundError) as not_ads:
+        store.advertising.ingest_lead(s.company_id, bot.id, fresh)
+    assert not_ads.value.entity == "advertising integration"
+    with pytest.raises(flame.ValidationError) as platform:
+        store.advertising.ingest_lead(s.company_id, meta.id, fresh)
+    assert platform.value.field == "platform"
+    too_long = flame.Lead("other", "form-4", datetime.now(timezone.utc), campaign="x" * 201)
+    with pytest.raises(flame.ValidationError) as long_campaign:
+        store.advertising.ingest_lead(s.company_id, forms.id, too_long)
+    assert long_campaign.value.field == "campaign"
+    with pytest.raises(flame.ValidationError) as blank:
+        store.advertising.ingest_lead(
+            s.company_id, forms.id, flame.Lead("other", " ", datetime.now(timezone.utc))
+        )
+    assert blank.value.field == "external_lead_id"
+    s.integrations.update(forms.id, forms.version, enabled=False)
+    with pytest.raises(flame.ConflictError) as disabled:
+        store.advertising.ingest_lead(s.company_id, forms.id, fresh)
+    assert disabled.value.entity == "integration"
+    assert written(s) == before
+    assert written(globex) == (0, 0, 0)
+
+    # Bad values are refused when the lead is built.
+    with pytest.raises(flame.ValidationError) as bad_email:
+        flame.Lead("other", "x", datetime.now(timezone.utc), email="not-an-email")
+    assert bad_email.value.field == "email"
+    with pytest.raises(flame.ValidationError) as bad_phone:
+        flame.Lead("other", "x", datetime.now(timezone.utc), phone="12345")
+    assert bad_phone.value.field == "phone"
+    with pytest.raises(flame.ValidationError) as unknown:
+        flame.Lead("myspace", "x", datetime.now(timezone.utc))  # type: ignore[arg-type]
+    assert unknown.value.field == "platform"
+    with pytest.raises(flame.ValidationError) as tag:
+        flame.Utm.from_url("?utm_term=" + "y" * 201)
+    assert tag.value.field == "utm_term"
+    with pytest.raises(TypeError):
+        flame.Lead("other", "x", datetime(2024, 1, 1))

@@ -113,7 +113,7 @@ pub use crate::id::IntegrationId;
 /// default owner; it is replaced by the integration's assignee (or none) right after.
 pub(crate) const NO_MEMBER: crate::id::UserId = crate::id::UserId::from_uuid(uuid::Uuid::nil());
 pub use record::{
-    Credentials, Integration, IntegrationKind, IntegrationPatch, IntegrationSettings,
+    Credentials, Integration, IntegrationKind, IntegrationPatch, IntegrationSettings, KindSettings,
     NewIntegration,
 };
 

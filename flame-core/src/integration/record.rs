@@ -16,7 +16,7 @@ use crate::text;
 
 use super::accounting::{AccountingPlatform, Vat, VatMode};
 use super::advertising::AdvertisingPlatform;
-use super::messaging::MessagingSettings;
+use super::messaging::{MessagingPlatform, MessagingSettings};
 use super::webhook::EventSubscription;
 
 /// The most credentials one integration holds.
@@ -231,6 +231,73 @@ impl Integration {
     pub const fn kind(&self) -> IntegrationKind {
         self.settings.kind()
     }
+
+    /// Its settings as those of the kind `S`. An integration of another kind is `NotFound`
+    /// (`"advertising integration"`), the same answer as an unknown id: the caller asked for
+    /// an integration of that kind and there is none.
+    pub fn settings_as<S: KindSettings>(&self) -> Result<&S> {
+        S::of(&self.settings)
+            .ok_or_else(|| FlameError::not_found(format!("{} integration", S::KIND)))
+    }
+
+    /// Checks that the integration can take what a host hands it for the kind `S` — a lead,
+    /// an inbound message, ad spend — coming from `platform` when the input names one, and
+    /// returns its settings:
+    ///
+    /// - an integration of another kind is `NotFound` ([`settings_as`](Self::settings_as));
+    /// - a disabled one is a `Conflict` on `"integration"`: disabled integrations receive
+    ///   nothing;
+    /// - input from another platform than the integration's is a `Validation` error on
+    ///   `"platform"`.
+    pub fn usable<S: KindSettings>(&self, platform: Option<S::Platform>) -> Result<&S> {
+        let settings = self.settings_as::<S>()?;
+        if !self.enabled {
+            return Err(FlameError::conflict("integration", "the integration is disabled"));
+        }
+        if platform.is_some_and(|p| p != settings.platform()) {
+            return Err(FlameError::validation("platform", "is not the integration's platform"));
+        }
+        Ok(settings)
+    }
+}
+
+/// The settings of one kind of integration, as held in [`IntegrationSettings`]; see
+/// [`Integration::usable`].
+pub trait KindSettings: Sized {
+    /// The kind these settings belong to.
+    const KIND: IntegrationKind;
+    /// What names its platform (`()` for webhooks, which have none).
+    type Platform: Copy + PartialEq;
+    /// The settings, when `settings` are of this kind.
+    fn of(settings: &IntegrationSettings) -> Option<&Self>;
+    /// The platform connected.
+    fn platform(&self) -> Self::Platform;
+}
+
+macro_rules! kind_settings {
+    ($($settings:ty => $variant:ident, $platform:ty, |$s:ident| $get:expr;)*) => {$(
+        impl KindSettings for $settings {
+            const KIND: IntegrationKind = IntegrationKind::$variant;
+            type Platform = $platform;
+            fn of(settings: &IntegrationSettings) -> Option<&Self> {
+                match settings {
+                    IntegrationSettings::$variant(s) => Some(s),
+                    _ => None,
+                }
+            }
+            fn platform(&self) -> $platform {
+                let $s = self;
+                $get
+            }
+        }
+    )*};
+}
+
+kind_settings! {
+    MessagingSettings => Messaging, MessagingPlatform, |s| s.platform;
+    AccountingSettings => Accounting, AccountingPlatform, |s| s.platform;
+    AdvertisingSettings => Advertising, AdvertisingPlatform, |s| s.platform;
+    WebhookSettings => Webhook, (), |_s| ();
 }
 
 /// Credentials to store with an integration, by field name (`"token"`, `"signing_secret"`).
@@ -401,7 +468,6 @@ impl Integration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::integration::messaging::MessagingPlatform;
 
     fn webhook(events: &[&str]) -> IntegrationSettings {
         IntegrationSettings::Webhook(WebhookSettings {
@@ -450,6 +516,46 @@ mod tests {
             empty.validated(),
             Err(FlameError::Validation { field, .. }) if field == "credentials.token"
         ));
+    }
+
+    #[test]
+    fn usable_integrations_are_of_the_kind_enabled_and_of_the_platform() {
+        let now = crate::clock::now();
+        let (mut bot, _) = NewIntegration {
+            name: "Bot".into(),
+            settings: IntegrationSettings::Messaging(MessagingSettings::new(
+                MessagingPlatform::Telegram,
+            )),
+            credentials: Credentials::new(),
+        }
+        .validate(CompanyId::new(), now)
+        .expect("valid");
+        let settings = bot.usable::<MessagingSettings>(Some(MessagingPlatform::Telegram));
+        assert_eq!(settings.map(|s| s.platform), Ok(MessagingPlatform::Telegram));
+        assert!(bot.usable::<MessagingSettings>(None).is_ok());
+        assert_eq!(
+            bot.usable::<MessagingSettings>(Some(MessagingPlatform::WhatsApp)),
+            Err(FlameError::validation("platform", "is not the integration's platform"))
+        );
+        assert_eq!(
+            bot.usable::<AdvertisingSettings>(None),
+            Err(FlameError::not_found("advertising integration"))
+        );
+        assert_eq!(
+            bot.settings_as::<WebhookSettings>(),
+            Err(FlameError::not_found("webhook integration"))
+        );
+        bot.enabled = false;
+        assert!(matches!(
+            bot.usable::<MessagingSettings>(Some(MessagingPlatform::Telegram)),
+            Err(FlameError::Conflict { entity, .. }) if entity == "integration"
+        ));
+        // The kind is checked first: a disabled integration of another kind is not found.
+        assert_eq!(
+            bot.usable::<AccountingSettings>(None),
+            Err(FlameError::not_found("accounting integration"))
+        );
+        assert!(bot.settings_as::<MessagingSettings>().is_ok(), "settings_as ignores enabled");
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub const SIGNATURE_HEADER: &str = "Flame-Signature";
 pub const EVENT_ID_HEADER: &str = "Flame-Event-Id";
 /// The header carrying the event type (`"deal.won"`).
 pub const EVENT_TYPE_HEADER: &str = "Flame-Event-Type";
+/// How far a signature's timestamp may be from the receiver's clock, by default, before
+/// [`verify`] takes the request for a replay: five minutes.
+pub const SIGNATURE_TOLERANCE: Duration = Duration::from_secs(300);
 
 type HmacSha256 = Hmac<Sha256>;
 

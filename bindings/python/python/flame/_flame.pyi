@@ -1214,6 +1214,60 @@ class Integration:
         """The record as a dict (``settings`` as a dict too)."""
 
 @final
+class InboundMessage:
+    """A message a person sent to a messaging integration, parsed by the host (for platforms
+    whose webhooks Flame does not parse), for ``Inbound.handle_message``."""
+
+    def __init__(
+        self,
+        platform: MessagingPlatform,
+        external_message_id: str,
+        chat_id: str,
+        sender_id: str,
+        sent_at: datetime,
+        *,
+        sender_name: Optional[str] = None,
+        sender_username: Optional[str] = None,
+        phone_raw: Optional[str] = None,
+        phone: Optional[str] = None,
+        text: Optional[str] = None,
+    ) -> None:
+        """``sent_at`` is timezone-aware. The platform and ``phone`` (international form) are
+        checked here (``ValidationError`` on "platform", "phone")."""
+    @property
+    def platform(self) -> MessagingPlatform:
+        """The platform it came through."""
+    @property
+    def external_message_id(self) -> str:
+        """Its id on the platform, unique per integration: a redelivery is recognized by it."""
+    @property
+    def chat_id(self) -> str:
+        """The conversation to answer in."""
+    @property
+    def sender_id(self) -> str:
+        """The sender's id on the platform: what a contact is matched by."""
+    @property
+    def sent_at(self) -> datetime:
+        """When it was sent (UTC)."""
+    @property
+    def sender_name(self) -> Optional[str]:
+        """The sender's name as the platform shows it."""
+    @property
+    def sender_username(self) -> Optional[str]:
+        """The sender's handle (without the "@")."""
+    @property
+    def phone_raw(self) -> Optional[str]:
+        """The sender's phone number as the platform sent it."""
+    @property
+    def phone(self) -> Optional[str]:
+        """The phone number in E.164 form; senders are matched by it."""
+    @property
+    def text(self) -> Optional[str]:
+        """The text of the message."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields."""
+
+@final
 class InboundOutcome:
     """What handling one inbound message did."""
 
@@ -1359,6 +1413,21 @@ class LeadOutcome:
 class Utm:
     """The UTM tags of a lead's landing page."""
 
+    def __init__(
+        self,
+        *,
+        source: Optional[str] = None,
+        medium: Optional[str] = None,
+        campaign: Optional[str] = None,
+        content: Optional[str] = None,
+        term: Optional[str] = None,
+    ) -> None:
+        """Tags given one by one; they are checked when the lead is ingested."""
+    @staticmethod
+    def from_url(url: str) -> Utm:
+        """The tags of the landing page ``url`` (a bare query such as "?utm_source=vk" works
+        too). A tag longer than a name may be raises ``ValidationError`` naming it
+        ("utm_campaign")."""
     @property
     def source(self) -> Optional[str]:
         """``utm_source``: who sent the visitor; it names the lead's source."""
@@ -1376,6 +1445,65 @@ class Utm:
         """``utm_term``."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields."""
+
+@final
+class Lead:
+    """A lead the host parsed or built itself, for ``Advertising.ingest_lead``."""
+
+    def __init__(
+        self,
+        platform: AdvertisingPlatform,
+        external_lead_id: str,
+        created_at: datetime,
+        *,
+        name: Optional[str] = None,
+        email: Optional[str] = None,
+        phone: Optional[str] = None,
+        campaign: Optional[str] = None,
+        ad: Optional[str] = None,
+        form: Optional[str] = None,
+        utm: Optional[Utm] = None,
+        answers: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """``created_at`` is timezone-aware; ``answers`` are the form's ``(key, value)``
+        pairs in order. The platform, ``email`` and ``phone`` (international form) are
+        checked here (``ValidationError`` on "platform", "email", "phone"), the rest when it
+        is ingested."""
+    @property
+    def platform(self) -> AdvertisingPlatform:
+        """The platform it came from."""
+    @property
+    def external_lead_id(self) -> str:
+        """Its id on the platform: a redelivered lead is recognized by it."""
+    @property
+    def created_at(self) -> datetime:
+        """When the lead was created on the platform (UTC)."""
+    @property
+    def name(self) -> Optional[str]:
+        """The person's name."""
+    @property
+    def email(self) -> Optional[str]:
+        """The person's email, normalized."""
+    @property
+    def phone(self) -> Optional[str]:
+        """The person's phone in E.164 form."""
+    @property
+    def campaign(self) -> Optional[str]:
+        """The campaign."""
+    @property
+    def ad(self) -> Optional[str]:
+        """The ad."""
+    @property
+    def form(self) -> Optional[str]:
+        """The form."""
+    @property
+    def utm(self) -> Utm:
+        """The UTM tags of its landing page."""
+    @property
+    def answers(self) -> builtins.list[tuple[str, str]]:
+        """Every answer of the form, in order."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict (``utm`` as a dict too)."""
 
 @final
 class LeadRecord:
@@ -2231,6 +2359,13 @@ class Inbound:
         """Handles a Telegram ``Update`` or WhatsApp Cloud API webhook body: each message
         finds or creates its contact, may open a deal, and is recorded once (a redelivery is
         a ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+    def handle_message(
+        self, company_id: UUID, integration_id: UUID, message: InboundMessage
+    ) -> InboundOutcome:
+        """Handles one message the host parsed, as ``handle_webhook`` handles each message.
+        Another company's, an unknown or a non-messaging integration raises
+        ``NotFoundError``, a disabled one ``ConflictError``, a message of another platform
+        ``ValidationError`` on "platform"; nothing is written on any error."""
 
 @final
 class Advertising:
@@ -2249,6 +2384,12 @@ class Advertising:
         """Ingests a VK Callback API request dated ``received_at`` (timezone-aware); a wrong
         callback secret raises ``UnauthenticatedError``; an event without a lead returns
         ``None``."""
+    def ingest_lead(self, company_id: UUID, integration_id: UUID, lead: Lead) -> LeadOutcome:
+        """Ingests a lead the host built, checked like a parsed one (``ValidationError``
+        naming the field, "utm.campaign"), then as ``ingest_meta_lead`` does. Another
+        company's, an unknown or a non-advertising integration raises ``NotFoundError``, a
+        disabled one ``ConflictError``, a lead of another platform ``ValidationError`` on
+        "platform"; nothing is written on any error."""
     def import_spend(
         self,
         company_id: UUID,

@@ -41,6 +41,31 @@ final class FlameKitTests: XCTestCase {
         return nil
     }
 
+    /// The field of a `Validation` error, the entity of a `NotFound` or `Conflict` (else nil).
+    private func field(_ error: FlameError?) -> String? {
+        if case .Validation(let field, _) = error { return field }
+        return nil
+    }
+
+    private func entity(_ error: FlameError?) -> String? {
+        switch error {
+        case .NotFound(let entity)?: return entity
+        case .Conflict(let entity, _)?: return entity
+        case .InvalidTransition(let entity, _, _, _)?: return entity
+        default: return nil
+        }
+    }
+
+    /// A store whose default plan has no limits, so that one company can hold many integrations.
+    private func unlimitedStore(_ name: String) async throws -> Flame {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent(name).path)")
+        let big = try await flame.plans().create(
+            input: NewPlan(code: "big", name: "Big", priceMinor: 0, currency: "USD", interval: .month, trialDays: 30,
+                           limits: PlanLimits(), public: false))
+        _ = try await flame.plans().setDefault(id: big.id)
+        return flame
+    }
+
     func testQuickstartFlow() async throws {
         let flame = try await openStore()
         XCTAssertEqual(flame.backend(), "sqlite")
@@ -401,6 +426,319 @@ final class FlameKitTests: XCTestCase {
         let deliveries = try await acme.session.webhookDeliveries().list()
         XCTAssertEqual(deliveries.map(\.status), [.pending])
         XCTAssertNotNil(deliveries.first?.lastError)
+        await flame.closeStore()
+    }
+
+    func testLeadsTheHostBuilt() async throws {
+        let flame = try await unlimitedStore("leads.db")
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let globex = try await signUp(flame, "Globex", "hank@globex.test")
+        let pipeline = try await acme.session.pipelines().defaultPipeline()
+        let integrations = acme.session.integrations()
+        let forms = try await integrations.create(
+            name: "Landing forms",
+            settings: .advertising(
+                platform: .other, autoCreateDeal: true, defaultPipelineId: pipeline.id, defaultAssigneeId: nil,
+                dealCurrency: "EUR"),
+            credentials: [:])
+        let meta = try await integrations.create(
+            name: "Meta ads",
+            settings: .advertising(
+                platform: .meta, autoCreateDeal: false, defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil),
+            credentials: [:])
+        let bot = try await integrations.create(
+            name: "Bot",
+            settings: .messaging(
+                platform: .telegram, autoCreateContact: true, autoCreateDeal: false, defaultSourceId: nil,
+                defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil),
+            credentials: [:])
+        let theirs = try await globex.session.integrations().create(
+            name: "Their forms",
+            settings: .advertising(
+                platform: .other, autoCreateDeal: false, defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil),
+            credentials: [:])
+
+        // The kind filter of the integration list.
+        let advertising = try await integrations.list(kind: .advertising)
+        XCTAssertEqual(advertising.map(\.id), [forms.id, meta.id])
+        let messaging = try await integrations.list(kind: .messaging)
+        XCTAssertEqual(messaging.map(\.id), [bot.id])
+        let webhooks = try await integrations.list(kind: .webhook)
+        XCTAssertTrue(webhooks.isEmpty)
+        let all = try await integrations.list()
+        XCTAssertEqual(all.count, 3)
+
+        // The UTM tags of the landing page name the source; the lead opens a deal.
+        let utm = try utmFromUrl(url: "https://shop.example/spring?utm_source=Instagram&utm_medium=cpc&utm_campaign=spring#top")
+        XCTAssertEqual(utm, Utm(source: "Instagram", medium: "cpc", campaign: "spring"))
+        let createdAt = Date(timeIntervalSince1970: 1_730_812_801)
+        let lead = Lead(
+            platform: .other, externalLeadId: "form-1", createdAt: createdAt, name: "Anna Smirnova",
+            email: "Anna@Example.com", phone: "+7 999 123-45-67", campaign: "Spring sale", utm: utm,
+            answers: [LeadAnswer(key: "budget", value: "1000 EUR")])
+        let ads = flame.advertising()
+        let first = try await ads.ingestLead(companyId: acme.company.id, integrationId: forms.id, lead: lead)
+        XCTAssertTrue(first.createdContact)
+        XCTAssertFalse(first.duplicate)
+        let anna = try await acme.session.contacts().get(id: first.contactId)
+        XCTAssertEqual([anna.firstName, anna.lastName, anna.email, anna.phone], ["Anna", "Smirnova", "anna@example.com", "+79991234567"])
+        let source = try await acme.session.sources().get(id: first.sourceId)
+        XCTAssertEqual(source.name, "Instagram")
+        let deal = try await acme.session.deals().get(id: try XCTUnwrap(first.dealId))
+        XCTAssertEqual(deal.value, Money(amountMinor: 0, currency: "EUR"))
+        XCTAssertEqual(deal.sourceId, first.sourceId)
+
+        // The stored lead is the deal's attribution.
+        let attribution = try await acme.session.leads().ofDeal(dealId: deal.id)
+        let record = try XCTUnwrap(attribution)
+        XCTAssertEqual(record.id, first.leadId)
+        XCTAssertEqual(record.integrationId, forms.id)
+        XCTAssertEqual(record.externalId, "form-1")
+        XCTAssertEqual(record.campaign, "Spring sale")
+        XCTAssertEqual(record.utm, utm)
+        XCTAssertEqual(record.receivedAt, createdAt)
+        XCTAssertEqual([record.contactId, record.dealId, record.sourceId], [first.contactId, first.dealId, first.sourceId])
+        let manual = try await acme.session.deals().create(input: NewDeal(title: "Walk-in", amountMinor: 100, currency: "EUR"))
+        let noLead = try await acme.session.leads().ofDeal(dealId: manual.id)
+        XCTAssertNil(noLead)
+        let notTheirs = try await globex.session.leads().ofDeal(dealId: deal.id)
+        XCTAssertNil(notTheirs, "another company's deal has no lead for them")
+
+        // A redelivered lead changes nothing; a second person is a second lead, newest first.
+        let again = try await ads.ingestLead(companyId: acme.company.id, integrationId: forms.id, lead: lead)
+        XCTAssertTrue(again.duplicate)
+        XCTAssertEqual([again.leadId, again.contactId, again.dealId], [first.leadId, first.contactId, first.dealId])
+        let second = try await ads.ingestLead(
+            companyId: acme.company.id, integrationId: forms.id,
+            lead: Lead(platform: .other, externalLeadId: "form-2", createdAt: Date(), name: "Boris"))
+        let platformSource = try await acme.session.sources().get(id: second.sourceId)
+        XCTAssertEqual(platformSource.name, "Other", "no utm_source: the platform names the source")
+        let page = try await acme.session.leads().list(page: PageRequest(limit: 1))
+        XCTAssertEqual(page.items.map(\.id), [second.leadId])
+        let rest = try await acme.session.leads().list(page: PageRequest(limit: 1, cursor: page.nextCursor))
+        XCTAssertEqual(rest.items.map(\.id), [first.leadId])
+        XCTAssertNil(rest.nextCursor)
+        let globexLeads = try await globex.session.leads().list()
+        XCTAssertTrue(globexLeads.items.isEmpty)
+
+        // Misuse: typed errors, and nothing is created.
+        let contactsBefore = try await acme.session.contacts().list().items.count
+        let fresh = Lead(platform: .other, externalLeadId: "form-3", createdAt: Date(), name: "Vera", email: "vera@example.com")
+        let foreign = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: theirs.id, lead: fresh) }
+        XCTAssertEqual(foreign, .NotFound(entity: "integration"))
+        let otherCompany = await flameError { try await ads.ingestLead(companyId: globex.company.id, integrationId: forms.id, lead: fresh) }
+        XCTAssertEqual(otherCompany, .NotFound(entity: "integration"))
+        let notAds = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: bot.id, lead: fresh) }
+        XCTAssertEqual(notAds, .NotFound(entity: "advertising integration"))
+        let platform = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: meta.id, lead: fresh) }
+        XCTAssertEqual(field(platform), "platform")
+        var badEmail = fresh
+        badEmail.email = "not-an-email"
+        let email = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: forms.id, lead: badEmail) }
+        XCTAssertEqual(field(email), "email")
+        var blankId = fresh
+        blankId.externalLeadId = " "
+        let blank = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: forms.id, lead: blankId) }
+        XCTAssertEqual(field(blank), "external_lead_id")
+        let tags = await flameError { try utmFromUrl(url: "?utm_campaign=" + String(repeating: "x", count: 201)) }
+        XCTAssertEqual(field(tags), "utm_campaign")
+        _ = try await integrations.update(id: forms.id, version: forms.version, patch: IntegrationPatch(enabled: false))
+        let disabled = await flameError { try await ads.ingestLead(companyId: acme.company.id, integrationId: forms.id, lead: fresh) }
+        guard case .Conflict("integration", _) = disabled else { return XCTFail("\(String(describing: disabled))") }
+        let leadsAfter = try await acme.session.leads().list()
+        XCTAssertEqual(leadsAfter.items.count, 2)
+        let contactsAfter = try await acme.session.contacts().list().items.count
+        XCTAssertEqual(contactsAfter, contactsBefore)
+        await flame.closeStore()
+    }
+
+    func testMessagesTheHostParsed() async throws {
+        let flame = try await unlimitedStore("messages.db")
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let globex = try await signUp(flame, "Globex", "hank@globex.test")
+        let integrations = acme.session.integrations()
+        func messaging(_ platform: MessagingPlatform) -> IntegrationSettings {
+            .messaging(
+                platform: platform, autoCreateContact: true, autoCreateDeal: false, defaultSourceId: nil,
+                defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil)
+        }
+        let vk = try await integrations.create(name: "VK community", settings: messaging(.vk), credentials: [:])
+        let telegram = try await integrations.create(name: "Bot", settings: messaging(.telegram), credentials: [:])
+        let ads = try await integrations.create(
+            name: "Ads",
+            settings: .advertising(
+                platform: .vkAds, autoCreateDeal: false, defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil),
+            credentials: [:])
+        let message = InboundMessage(
+            platform: .vk, externalMessageId: "2000000001:17", chatId: "2000000001", senderId: "id777", sentAt: Date(),
+            senderName: "Pavel Durov", phoneRaw: "+7 999 765-43-21", phone: "+79997654321",
+            text: "Is the Pro plan in stock?")
+        let inbound = flame.inbound()
+        let first = try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: message)
+        XCTAssertEqual(first.externalMessageId, "2000000001:17")
+        XCTAssertTrue(first.createdContact)
+        XCTAssertFalse(first.duplicate || first.createdDeal)
+        XCTAssertNil(first.dealId)
+        let pavel = try await acme.session.contacts().get(id: try XCTUnwrap(first.contactId))
+        XCTAssertEqual([pavel.firstName, pavel.lastName, pavel.phone], ["Pavel", "Durov", "+79997654321"])
+        let activity = try await acme.session.activities().get(id: try XCTUnwrap(first.activityId))
+        XCTAssertEqual(activity.body, "Is the Pro plan in stock?")
+        XCTAssertEqual(activity.contactId, pavel.id)
+
+        // Redelivered: nothing changes. The next message of the sender joins their contact.
+        let again = try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: message)
+        XCTAssertTrue(again.duplicate)
+        XCTAssertEqual([again.contactId, again.activityId], [first.contactId, first.activityId])
+        var nextMessage = message
+        nextMessage.externalMessageId = "2000000001:18"
+        nextMessage.text = "Hello?"
+        let next = try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: nextMessage)
+        XCTAssertEqual(next.contactId, first.contactId)
+        XCTAssertFalse(next.createdContact)
+
+        // Misuse: typed errors, and nothing is written.
+        let contactsBefore = try await acme.session.contacts().list().items.count
+        let activitiesBefore = try await acme.session.activities().list().items.count
+        var other = message
+        other.externalMessageId = "2000000001:19"
+        let platform = await flameError {
+            try await inbound.handleMessage(companyId: acme.company.id, integrationId: telegram.id, message: other)
+        }
+        XCTAssertEqual(field(platform), "platform")
+        let notMessaging = await flameError {
+            try await inbound.handleMessage(companyId: acme.company.id, integrationId: ads.id, message: other)
+        }
+        XCTAssertEqual(notMessaging, .NotFound(entity: "messaging integration"))
+        let foreign = await flameError {
+            try await inbound.handleMessage(companyId: globex.company.id, integrationId: vk.id, message: other)
+        }
+        XCTAssertEqual(entity(foreign), "integration")
+        let unknown = await flameError {
+            try await inbound.handleMessage(
+                companyId: acme.company.id, integrationId: UUID().uuidString.lowercased(), message: other)
+        }
+        XCTAssertEqual(entity(unknown), "integration")
+        var badPhone = other
+        badPhone.phone = "12345"
+        let phone = await flameError {
+            try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: badPhone)
+        }
+        XCTAssertEqual(field(phone), "phone")
+        _ = try await integrations.update(id: vk.id, version: vk.version, patch: IntegrationPatch(enabled: false))
+        let disabled = await flameError {
+            try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: other)
+        }
+        guard case .Conflict("integration", _) = disabled else { return XCTFail("\(String(describing: disabled))") }
+        let contactsAfter = try await acme.session.contacts().list().items.count
+        XCTAssertEqual(contactsAfter, contactsBefore)
+        let activitiesAfter = try await acme.session.activities().list().items.count
+        XCTAssertEqual(activitiesAfter, activitiesBefore)
+        let globexContacts = try await globex.session.contacts().list()
+        XCTAssertTrue(globexContacts.items.isEmpty)
+        await flame.closeStore()
+    }
+
+    func testWebhookSignaturesAreVerified() async throws {
+        // A signature made by flame-core's own test vector (HMAC-SHA256 of "<t>.<body>").
+        let body = Data(#"{"type":"deal.won","id":"0190c0de-0000-7000-8000-000000000000"}"#.utf8)
+        let header = "t=1700000000,v1=28f914957e5c13d8b19dc0480a1d97539a7425c4393b95774da7ab3c26432261"
+        let age = Date().timeIntervalSince1970 - 1_700_000_000 + 3600
+        try verifyWebhookSignature(secret: "whsec_test", header: header, body: body, tolerance: age)
+        // With the default tolerance (five minutes) the old timestamp is a replay.
+        let replay = await flameError { try verifyWebhookSignature(secret: "whsec_test", header: header, body: body) }
+        guard case .Unauthenticated(let reason) = replay else { return XCTFail("\(String(describing: replay))") }
+        XCTAssertTrue(reason.contains("tolerance"), reason)
+        let wrongSecret = await flameError {
+            try verifyWebhookSignature(secret: "whsec_other", header: header, body: body, tolerance: age)
+        }
+        guard case .Unauthenticated = wrongSecret else { return XCTFail("\(String(describing: wrongSecret))") }
+        let wrongBody = await flameError {
+            try verifyWebhookSignature(secret: "whsec_test", header: header, body: Data("{}".utf8), tolerance: age)
+        }
+        guard case .Unauthenticated = wrongBody else { return XCTFail("\(String(describing: wrongBody))") }
+        let malformed = await flameError {
+            try verifyWebhookSignature(secret: "whsec_test", header: "v1=abc", body: body, tolerance: age)
+        }
+        XCTAssertEqual(field(malformed), "Flame-Signature")
+        XCTAssertFalse(String(describing: malformed).contains("whsec_test"))
+    }
+
+    func testPlatformUsersAndHostSubscriptions() async throws {
+        let flame = try await openStore()
+        let password = "correct horse battery"
+        let acme = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga"), password: password)
+        let globex = try await flame.signUp(
+            input: SignUp(companyName: "Globex", ownerEmail: "hank@globex.test", ownerName: "Hank"), password: password)
+        _ = try await flame.setPlatformAdmin(userId: acme.owner.id, admin: true)
+        let platform = acme.session.platform()
+
+        // A deactivated user is locked out and their sessions end; reactivated, they log in again.
+        let off = try await platform.deactivateUser(userId: globex.owner.id)
+        XCTAssertFalse(off.active)
+        let ended = await flameError { try await globex.session.contacts().list() }
+        guard case .Unauthenticated = ended else { return XCTFail("\(String(describing: ended))") }
+        let lockedOut = await flameError { try await flame.login(email: "hank@globex.test", password: password) }
+        guard case .Unauthenticated = lockedOut else { return XCTFail("\(String(describing: lockedOut))") }
+        let back = try await platform.reactivateUser(userId: globex.owner.id)
+        XCTAssertTrue(back.active)
+        XCTAssertEqual(back.id, globex.owner.id)
+        let hank = try await flame.login(email: "hank@globex.test", password: password)
+        let hanksContacts = try await hank.contacts().list()
+        XCTAssertTrue(hanksContacts.items.isEmpty)
+        let stillEnded = await flameError { try await globex.session.contacts().list() }
+        guard case .Unauthenticated = stillEnded else { return XCTFail("\(String(describing: stillEnded))") }
+        let nobody = await flameError { try await platform.reactivateUser(userId: UUID().uuidString.lowercased()) }
+        guard case .NotFound = nobody else { return XCTFail("\(String(describing: nobody))") }
+        let notAdmin = await flameError { try await hank.platform().reactivateUser(userId: acme.owner.id) }
+        guard case .Forbidden = notAdmin else { return XCTFail("\(String(describing: notAdmin))") }
+
+        // The host reads a company's subscription as its members do.
+        let subscriptions = flame.subscriptions()
+        let acmeSub = try await subscriptions.get(companyId: acme.company.id)
+        let seen = try await acme.session.billing().subscription()
+        XCTAssertEqual(acmeSub, seen)
+        XCTAssertEqual(acmeSub.status, .trialing)
+        let unknown = await flameError { try await subscriptions.get(companyId: UUID().uuidString.lowercased()) }
+        XCTAssertEqual(unknown, .NotFound(entity: "subscription"))
+
+        // A paid plan without trial days: its trial has lapsed at once, and the sweep stores it.
+        let pro = try await flame.plans().create(
+            input: NewPlan(code: "pro", name: "Pro", priceMinor: 1900, currency: "EUR", interval: .month, trialDays: 0,
+                           limits: PlanLimits(), public: true))
+        _ = try await flame.plans().setDefault(id: pro.id)
+        let initech = try await flame.signUp(
+            input: SignUp(companyName: "Initech", ownerEmail: "bill@initech.test", ownerName: "Bill"))
+        let lapsed = try await subscriptions.get(companyId: initech.company.id)
+        XCTAssertEqual(lapsed.status, .expired, "a lapsed trial reads as expired")
+        let readOnly = await flameError { try await initech.session.contacts().create(input: NewContact(firstName: "Ada")) }
+        guard case .ReadOnly = readOnly else { return XCTFail("\(String(describing: readOnly))") }
+        let swept = try await subscriptions.expireLapsedTrials()
+        XCTAssertEqual(swept, 1)
+        let sweptAgain = try await subscriptions.expireLapsedTrials()
+        XCTAssertEqual(sweptAgain, 0)
+        let stored = try await subscriptions.get(companyId: initech.company.id)
+        XCTAssertEqual(stored.status, .expired)
+        XCTAssertEqual(stored.version, lapsed.version + 1)
+        let running = try await subscriptions.get(companyId: acme.company.id)
+        XCTAssertEqual(running.status, .trialing, "running trials are left alone")
+
+        // The host expires a subscription at once: the company becomes read-only.
+        let expired = try await subscriptions.expire(companyId: acme.company.id)
+        XCTAssertEqual(expired.status, .expired)
+        XCTAssertEqual(expired.version, acmeSub.version + 1)
+        let frozen = await flameError { try await acme.session.contacts().create(input: NewContact(firstName: "Ada")) }
+        guard case .ReadOnly = frozen else { return XCTFail("\(String(describing: frozen))") }
+        let reads = try await acme.session.contacts().list()
+        XCTAssertTrue(reads.items.isEmpty, "reads still work")
+        let twice = await flameError { try await subscriptions.expire(companyId: acme.company.id) }
+        XCTAssertEqual(entity(twice), "subscription")
+        guard case .InvalidTransition = twice else { return XCTFail("\(String(describing: twice))") }
+        let missing = await flameError { try await subscriptions.expire(companyId: UUID().uuidString.lowercased()) }
+        guard case .NotFound = missing else { return XCTFail("\(String(describing: missing))") }
+        let counts = await flame.health().counts?.subscriptionsByStatus
+        XCTAssertEqual(counts?.expired, 2)
+        XCTAssertEqual(counts?.trialing, 1)
         await flame.closeStore()
     }
 }

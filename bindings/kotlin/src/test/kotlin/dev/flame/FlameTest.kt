@@ -477,10 +477,10 @@ class FlameTest {
         assertEquals(DocumentStatus.SENT, flame.accounting().markSent(acme.company.id, docs[0].id).status)
 
         // A webhook receives signed events from the worker.
-        val received = java.util.concurrent.LinkedBlockingQueue<Pair<String, String>>()
+        val received = java.util.concurrent.LinkedBlockingQueue<Pair<String, ByteArray>>()
         val server = com.sun.net.httpserver.HttpServer.create(java.net.InetSocketAddress("127.0.0.1", 0), 0)
         server.createContext("/hook") { exchange ->
-            received.add(exchange.requestHeaders.getFirst("Flame-Signature") to String(exchange.requestBody.readAllBytes()))
+            received.add(exchange.requestHeaders.getFirst("Flame-Signature") to exchange.requestBody.readAllBytes())
             exchange.sendResponseHeaders(200, -1)
             exchange.close()
         }
@@ -496,14 +496,267 @@ class FlameTest {
             var delivered = 0uL
             repeat(5) { if (delivered == 0uL) delivered += worker.runOnce().delivered }
             assertEquals(1uL, delivered)
-            val (signature, body) = received.take()
+            val (signature, raw) = received.take()
+            val body = String(raw)
             assertTrue(signature.startsWith("t=") && signature.contains("v1="), signature)
             assertTrue(body.contains("contact.created") && body.contains(grace.id), body)
             assertFalse(body.contains("whsec_test"))
+            // The Kotlin receiver checks the signature with the shared secret.
+            verifyWebhookSignature("whsec_test", signature, raw)
+            verifyWebhookSignature("whsec_test", signature, raw, java.time.Duration.ofSeconds(60))
+            assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_wrong", signature, raw) }
+            assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_test", signature, raw + " ".toByteArray()) }
             assertEquals(DeliveryStatus.DELIVERED, acme.session.webhookDeliveries().list().single().status)
         } finally {
             server.stop(0)
         }
+        flame.closeStore()
+    }
+
+    /** A store whose default plan has no limits, so that one company can hold many integrations. */
+    private suspend fun unlimitedStore(name: String): Flame {
+        val flame = Flame.open("sqlite://${dir.resolve(name)}")
+        val plan = flame.plans().create(NewPlan("big", "Big", 0L, "USD", BillingInterval.MONTH, 30u, PlanLimits(), false))
+        flame.plans().setDefault(plan.id)
+        return flame
+    }
+
+    @Test
+    fun leadsTheHostBuilt() = runBlocking {
+        val flame = unlimitedStore("leads.db")
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val globex = signUp(flame, "Globex", "hank@globex.test")
+        val pipeline = acme.session.pipelines().defaultPipeline()
+        val integrations = acme.session.integrations()
+        val forms = integrations.create(
+            "Landing forms", IntegrationSettings.Advertising(AdvertisingPlatform.OTHER, true, pipeline.id, null, "EUR"),
+        )
+        val meta = integrations.create(
+            "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, false, null, null, null),
+        )
+        val bot = integrations.create(
+            "Bot", IntegrationSettings.Messaging(MessagingPlatform.TELEGRAM, true, false, null, null, null, null),
+        )
+        val theirs = globex.session.integrations().create(
+            "Their forms", IntegrationSettings.Advertising(AdvertisingPlatform.OTHER, false, null, null, null),
+        )
+
+        // The kind filter of the integration list.
+        assertEquals(listOf(forms.id, meta.id), integrations.list(IntegrationKind.ADVERTISING).map { it.id })
+        assertEquals(listOf(bot.id), integrations.list(IntegrationKind.MESSAGING).map { it.id })
+        assertEquals(emptyList<String>(), integrations.list(IntegrationKind.WEBHOOK).map { it.id })
+        assertEquals(3, integrations.list().size)
+
+        // The UTM tags of the landing page name the source; the lead opens a deal.
+        val utm = utmFromUrl("https://shop.example/spring?utm_source=Instagram&utm_medium=cpc&utm_campaign=spring#top")
+        assertEquals(Utm(source = "Instagram", medium = "cpc", campaign = "spring"), utm)
+        val createdAt = Instant.parse("2024-11-05T13:20:01Z")
+        val lead = Lead(
+            AdvertisingPlatform.OTHER, "form-1", createdAt,
+            name = "Anna Smirnova", email = "Anna@Example.com", phone = "+7 999 123-45-67",
+            campaign = "Spring sale", utm = utm, answers = listOf(LeadAnswer("budget", "1000 EUR")),
+        )
+        val ads = flame.advertising()
+        val first = ads.ingestLead(acme.company.id, forms.id, lead)
+        assertTrue(first.createdContact)
+        assertFalse(first.duplicate)
+        val anna = acme.session.contacts().get(first.contactId)
+        assertEquals(listOf("Anna", "Smirnova", "anna@example.com", "+79991234567"), listOf(anna.firstName, anna.lastName, anna.email, anna.phone))
+        assertEquals("Instagram", acme.session.sources().get(first.sourceId).name)
+        val deal = acme.session.deals().get(first.dealId!!)
+        assertEquals(Money(0L, "EUR"), deal.value)
+        assertEquals(first.sourceId, deal.sourceId)
+
+        // The stored lead is the deal's attribution.
+        val record = acme.session.leads().ofDeal(deal.id)!!
+        assertEquals(first.leadId, record.id)
+        assertEquals(forms.id, record.integrationId)
+        assertEquals("form-1", record.externalId)
+        assertEquals("Spring sale", record.campaign)
+        assertEquals(utm, record.utm)
+        assertEquals(createdAt, record.receivedAt)
+        assertEquals(listOf(first.contactId, first.dealId, first.sourceId), listOf(record.contactId, record.dealId, record.sourceId))
+        val manual = acme.session.deals().create(NewDeal("Walk-in", 100L, "EUR"))
+        assertNull(acme.session.leads().ofDeal(manual.id))
+        assertNull(globex.session.leads().ofDeal(deal.id), "another company's deal has no lead for them")
+
+        // A redelivered lead changes nothing; a second person is a second lead, newest first.
+        val again = ads.ingestLead(acme.company.id, forms.id, lead)
+        assertTrue(again.duplicate)
+        assertEquals(listOf(first.leadId, first.contactId, first.dealId), listOf(again.leadId, again.contactId, again.dealId))
+        val second = ads.ingestLead(acme.company.id, forms.id, Lead(AdvertisingPlatform.OTHER, "form-2", Instant.now(), name = "Boris"))
+        assertEquals("Other", acme.session.sources().get(second.sourceId).name, "no utm_source: the platform names the source")
+        val page = acme.session.leads().list(PageRequest(limit = 1u))
+        assertEquals(listOf(second.leadId), page.items.map { it.id })
+        val rest = acme.session.leads().list(PageRequest(limit = 1u, cursor = page.nextCursor))
+        assertEquals(listOf(first.leadId), rest.items.map { it.id })
+        assertNull(rest.nextCursor)
+        assertEquals(0, globex.session.leads().list().items.size)
+
+        // Misuse: typed errors, and nothing is created.
+        val contactsBefore = acme.session.contacts().list().items.size
+        val fresh = Lead(AdvertisingPlatform.OTHER, "form-3", Instant.now(), name = "Vera", email = "vera@example.com")
+        val foreign = assertThrows<FlameException.NotFound> { runBlocking { ads.ingestLead(acme.company.id, theirs.id, fresh) } }
+        assertEquals("integration", foreign.entity)
+        assertThrows<FlameException.NotFound> { runBlocking { ads.ingestLead(globex.company.id, forms.id, fresh) } }
+        val notAds = assertThrows<FlameException.NotFound> { runBlocking { ads.ingestLead(acme.company.id, bot.id, fresh) } }
+        assertEquals("advertising integration", notAds.entity)
+        val platform = assertThrows<FlameException.Validation> { runBlocking { ads.ingestLead(acme.company.id, meta.id, fresh) } }
+        assertEquals("platform", platform.field)
+        val email = assertThrows<FlameException.Validation> {
+            runBlocking { ads.ingestLead(acme.company.id, forms.id, fresh.copy(email = "not-an-email")) }
+        }
+        assertEquals("email", email.field)
+        val blank = assertThrows<FlameException.Validation> {
+            runBlocking { ads.ingestLead(acme.company.id, forms.id, fresh.copy(externalLeadId = " ")) }
+        }
+        assertEquals("external_lead_id", blank.field)
+        val tags = assertThrows<FlameException.Validation> { utmFromUrl("?utm_campaign=" + "x".repeat(201)) }
+        assertEquals("utm_campaign", tags.field)
+        integrations.update(forms.id, forms.version, IntegrationPatch(enabled = false))
+        val disabled = assertThrows<FlameException.Conflict> { runBlocking { ads.ingestLead(acme.company.id, forms.id, fresh) } }
+        assertEquals("integration", disabled.entity)
+        assertEquals(2, acme.session.leads().list().items.size)
+        assertEquals(0, globex.session.leads().list().items.size)
+        assertEquals(contactsBefore, acme.session.contacts().list().items.size)
+        flame.closeStore()
+    }
+
+    @Test
+    fun messagesTheHostParsed() = runBlocking {
+        val flame = unlimitedStore("messages.db")
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val globex = signUp(flame, "Globex", "hank@globex.test")
+        val integrations = acme.session.integrations()
+        val vk = integrations.create(
+            "VK community", IntegrationSettings.Messaging(MessagingPlatform.VK, true, false, null, null, null, null),
+        )
+        val telegram = integrations.create(
+            "Bot", IntegrationSettings.Messaging(MessagingPlatform.TELEGRAM, true, false, null, null, null, null),
+        )
+        val ads = integrations.create(
+            "Ads", IntegrationSettings.Advertising(AdvertisingPlatform.VK_ADS, false, null, null, null),
+        )
+        val message = InboundMessage(
+            MessagingPlatform.VK, "2000000001:17", "2000000001", "id777", Instant.now(),
+            senderName = "Pavel Durov", phoneRaw = "+7 999 765-43-21", phone = "+79997654321",
+            text = "Is the Pro plan in stock?",
+        )
+        val inbound = flame.inbound()
+        val first = inbound.handleMessage(acme.company.id, vk.id, message)
+        assertEquals("2000000001:17", first.externalMessageId)
+        assertTrue(first.createdContact)
+        assertFalse(first.duplicate || first.createdDeal)
+        assertNull(first.dealId)
+        val pavel = acme.session.contacts().get(first.contactId!!)
+        assertEquals(listOf("Pavel", "Durov", "+79997654321"), listOf(pavel.firstName, pavel.lastName, pavel.phone))
+        val activity = acme.session.activities().get(first.activityId!!)
+        assertEquals("Is the Pro plan in stock?", activity.body)
+        assertEquals(pavel.id, activity.contactId)
+
+        // Redelivered: nothing changes. The next message of the sender joins their contact.
+        val again = inbound.handleMessage(acme.company.id, vk.id, message)
+        assertTrue(again.duplicate)
+        assertEquals(listOf(first.contactId, first.activityId), listOf(again.contactId, again.activityId))
+        val next = inbound.handleMessage(acme.company.id, vk.id, message.copy(externalMessageId = "2000000001:18", text = "Hello?"))
+        assertEquals(first.contactId, next.contactId)
+        assertFalse(next.createdContact)
+
+        // Misuse: typed errors, and nothing is written.
+        val contactsBefore = acme.session.contacts().list().items.size
+        val activitiesBefore = acme.session.activities().list().items.size
+        val other = message.copy(externalMessageId = "2000000001:19")
+        val platform = assertThrows<FlameException.Validation> { runBlocking { inbound.handleMessage(acme.company.id, telegram.id, other) } }
+        assertEquals("platform", platform.field)
+        val notMessaging = assertThrows<FlameException.NotFound> { runBlocking { inbound.handleMessage(acme.company.id, ads.id, other) } }
+        assertEquals("messaging integration", notMessaging.entity)
+        assertThrows<FlameException.NotFound> { runBlocking { inbound.handleMessage(globex.company.id, vk.id, other) } }
+        assertThrows<FlameException.NotFound> { runBlocking { inbound.handleMessage(acme.company.id, UUID.randomUUID().toString(), other) } }
+        val phone = assertThrows<FlameException.Validation> {
+            runBlocking { inbound.handleMessage(acme.company.id, vk.id, other.copy(phone = "12345")) }
+        }
+        assertEquals("phone", phone.field)
+        integrations.update(vk.id, vk.version, IntegrationPatch(enabled = false))
+        val disabled = assertThrows<FlameException.Conflict> { runBlocking { inbound.handleMessage(acme.company.id, vk.id, other) } }
+        assertEquals("integration", disabled.entity)
+        assertEquals(contactsBefore, acme.session.contacts().list().items.size)
+        assertEquals(activitiesBefore, acme.session.activities().list().items.size)
+        assertEquals(0, globex.session.contacts().list().items.size)
+        flame.closeStore()
+    }
+
+    @Test
+    fun webhookSignaturesAreVerified() {
+        // A signature made by flame-core's own test vector (HMAC-SHA256 of "<t>.<body>").
+        val body = """{"type":"deal.won","id":"0190c0de-0000-7000-8000-000000000000"}""".toByteArray()
+        val header = "t=1700000000,v1=28f914957e5c13d8b19dc0480a1d97539a7425c4393b95774da7ab3c26432261"
+        val age = java.time.Duration.ofSeconds(Instant.now().epochSecond - 1_700_000_000L + 3600)
+        verifyWebhookSignature("whsec_test", header, body, age)
+        // With the default tolerance (five minutes) the old timestamp is a replay.
+        val replay = assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_test", header, body) }
+        assertTrue(replay.reason.contains("tolerance"), replay.reason)
+        assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_other", header, body, age) }
+        assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_test", header, "{}".toByteArray(), age) }
+        val malformed = assertThrows<FlameException.Validation> { verifyWebhookSignature("whsec_test", "v1=abc", body, age) }
+        assertEquals("Flame-Signature", malformed.field)
+        assertFalse(malformed.toString().contains("whsec_test"))
+    }
+
+    @Test
+    fun platformUsersAndHostSubscriptions() = runBlocking {
+        val flame = openStore()
+        val password = "correct horse battery"
+        val acme = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner"), password)
+        val globex = flame.signUp(SignUp("Globex", "hank@globex.test", "Hank"), password)
+        flame.setPlatformAdmin(acme.owner.id, true)
+        val platform = acme.session.platform()
+
+        // A deactivated user is locked out and their sessions end; reactivated, they log in again.
+        assertFalse(platform.deactivateUser(globex.owner.id).active)
+        assertThrows<FlameException.Unauthenticated> { runBlocking { globex.session.contacts().list() } }
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.login("hank@globex.test", password) } }
+        val back = platform.reactivateUser(globex.owner.id)
+        assertTrue(back.active)
+        assertEquals(globex.owner.id, back.id)
+        val hank = flame.login("hank@globex.test", password)
+        assertEquals(0, hank.contacts().list().items.size)
+        assertThrows<FlameException.Unauthenticated> { runBlocking { globex.session.contacts().list() } }
+        assertThrows<FlameException.NotFound> { runBlocking { platform.reactivateUser(UUID.randomUUID().toString()) } }
+        assertThrows<FlameException.Forbidden> { runBlocking { hank.platform().reactivateUser(acme.owner.id) } }
+
+        // The host reads a company's subscription as its members do.
+        val subscriptions = flame.subscriptions()
+        val acmeSub = subscriptions.get(acme.company.id)
+        assertEquals(acme.session.billing().subscription(), acmeSub)
+        assertEquals(SubscriptionStatus.TRIALING, acmeSub.status)
+        assertThrows<FlameException.NotFound> { runBlocking { subscriptions.get(UUID.randomUUID().toString()) } }
+
+        // A paid plan without trial days: its trial has lapsed at once, and the sweep stores it.
+        val pro = flame.plans().create(NewPlan("pro", "Pro", 1900L, "EUR", BillingInterval.MONTH, 0u, PlanLimits(), true))
+        flame.plans().setDefault(pro.id)
+        val initech = flame.signUp(SignUp("Initech", "bill@initech.test", "Bill"))
+        val lapsed = subscriptions.get(initech.company.id)
+        assertEquals(SubscriptionStatus.EXPIRED, lapsed.status, "a lapsed trial reads as expired")
+        assertThrows<FlameException.ReadOnly> { runBlocking { initech.session.contacts().create(NewContact(firstName = "Ada")) } }
+        assertEquals(1uL, subscriptions.expireLapsedTrials())
+        assertEquals(0uL, subscriptions.expireLapsedTrials())
+        val stored = subscriptions.get(initech.company.id)
+        assertEquals(SubscriptionStatus.EXPIRED, stored.status)
+        assertEquals(lapsed.version + 1, stored.version)
+        assertEquals(SubscriptionStatus.TRIALING, subscriptions.get(acme.company.id).status, "running trials are left alone")
+
+        // The host expires a subscription at once: the company becomes read-only.
+        val expired = subscriptions.expire(acme.company.id)
+        assertEquals(SubscriptionStatus.EXPIRED, expired.status)
+        assertEquals(acmeSub.version + 1, expired.version)
+        assertThrows<FlameException.ReadOnly> { runBlocking { acme.session.contacts().create(NewContact(firstName = "Ada")) } }
+        assertEquals(0, acme.session.contacts().list().items.size, "reads still work")
+        val twice = assertThrows<FlameException.InvalidTransition> { runBlocking { subscriptions.expire(acme.company.id) } }
+        assertEquals("subscription", twice.entity)
+        assertThrows<FlameException.NotFound> { runBlocking { subscriptions.expire(UUID.randomUUID().toString()) } }
+        val counts = flame.health().counts!!.subscriptionsByStatus
+        assertEquals(2uL, counts.expired)
+        assertEquals(1uL, counts.trialing)
         flame.closeStore()
     }
 }
