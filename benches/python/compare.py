@@ -247,9 +247,9 @@ class Contact(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
-        Index("contacts_search_name", "company_id", "search_name"),
-        Index("contacts_last_name", "company_id", "last_name_key"),
-        Index("contacts_phone", "company_id", "phone"),
+        Index("contacts_search_name", "company_id", "search_name", "id"),
+        Index("contacts_last_name", "company_id", "last_name_key", "id"),
+        Index("contacts_phone", "company_id", "phone", "id"),
     )
 
 
@@ -491,6 +491,16 @@ CONTACT_COLUMNS = (
     "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id, "
     "created_at, updated_at, version FROM contacts"
 )
+CONTACT_COLUMNS_NO_FROM = CONTACT_COLUMNS.removesuffix(" FROM contacts")
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """A prefix as Flame searches it: the lowercase prefix and the least text after every text
+    that starts with it (the benchmark's prefixes are ASCII)."""
+    start = prefix.strip().lower()
+    return start, start[:-1] + chr(ord(start[-1]) + 1)
+
+
 DEAL_COLUMNS = (
     "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id, "
     "source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version "
@@ -567,17 +577,31 @@ class Sqlite3Impl(Impl):
         return timed(lambda: self.db.execute(sql, (self.company, stage.bytes, PAGE + 1)).fetchall())
 
     def search_contacts_name(self, i: int) -> int:
-        pattern = NAME_PREFIXES[i % len(NAME_PREFIXES)] + "*"
+        start, end = prefix_range(NAME_PREFIXES[i % len(NAME_PREFIXES)])
+
+        def leg(key: str, also: str) -> str:
+            return (
+                f"SELECT * FROM ({CONTACT_COLUMNS_NO_FROM}, {key} AS sort_key FROM contacts "
+                f"WHERE company_id = ?1 AND {key} >= ?2 AND {key} < ?3{also} ORDER BY {key}, id LIMIT ?4)"
+            )
+
+        # Flame's statement (flame-db/src/contact.rs): two index walks merged by the matched key.
         sql = (
-            CONTACT_COLUMNS
-            + " WHERE company_id = ?1 AND (search_name GLOB ?2 OR last_name_key GLOB ?2) ORDER BY id DESC LIMIT ?3"
+            leg("search_name", "")
+            + " UNION ALL "
+            + leg("last_name_key", " AND NOT (search_name >= ?2 AND search_name < ?3)")
+            + " ORDER BY sort_key, id LIMIT ?4"
         )
-        return timed(lambda: self.db.execute(sql, (self.company, pattern, PAGE + 1)).fetchall())
+        return timed(lambda: self.db.execute(sql, (self.company, start, end, PAGE + 1)).fetchall())
 
     def search_contacts_phone(self, i: int) -> int:
         digits = "".join(ch for ch in PHONE_PREFIXES[i % len(PHONE_PREFIXES)] if ch.isdigit())
-        sql = CONTACT_COLUMNS + " WHERE company_id = ?1 AND phone GLOB ?2 ORDER BY id DESC LIMIT ?3"
-        return timed(lambda: self.db.execute(sql, (self.company, f"+{digits}*", PAGE + 1)).fetchall())
+        start, end = prefix_range("+" + digits)
+        sql = (
+            f"{CONTACT_COLUMNS_NO_FROM}, phone AS sort_key FROM contacts "
+            "WHERE company_id = ?1 AND phone >= ?2 AND phone < ?3 ORDER BY phone, id LIMIT ?4"
+        )
+        return timed(lambda: self.db.execute(sql, (self.company, start, end, PAGE + 1)).fetchall())
 
     def _transition(self, d: list[Any], target: Optional[uuid.UUID]) -> None:
         now = now_text()
@@ -729,7 +753,7 @@ class SqlAlchemyImpl(Impl):
                 Contact.company_id == self.data.company_id,
                 or_(Contact.search_name.startswith(prefix), Contact.last_name_key.startswith(prefix)),
             )
-            .order_by(Contact.id.desc())
+            .order_by(Contact.search_name, Contact.id)
             .limit(PAGE + 1)
         )
 
@@ -744,7 +768,7 @@ class SqlAlchemyImpl(Impl):
         q = (
             select(Contact)
             .where(Contact.company_id == self.data.company_id, Contact.phone.startswith("+" + digits))
-            .order_by(Contact.id.desc())
+            .order_by(Contact.phone, Contact.id)
             .limit(PAGE + 1)
         )
 
