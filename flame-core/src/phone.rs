@@ -50,6 +50,11 @@ impl Phone {
         let e164 = to_e164(&number)?;
         // The stored form must parse back to itself without a region hint (serde, `FromStr`);
         // the few numbers the `phonenumber` crate cannot read back from E.164 are refused.
+        // Input that already is that form, read without a hint, was just read back: the
+        // check would repeat the parse above (half the cost of importing E.164 numbers).
+        if region.is_none() && trimmed == e164 {
+            return Ok(Phone(e164));
+        }
         match phonenumber::parse(None, &e164) {
             Ok(again) if phonenumber::is_valid(&again) && to_e164(&again)? == e164 => {}
             _ => return Err(invalid("is not a valid phone number")),
