@@ -61,6 +61,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002", "accounts"),
     migration!(3, "0003", "integrations"),
     migration!(4, "0004", "contact_search"),
+    migration!(5, "0005", "deal_summary"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
