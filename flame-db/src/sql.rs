@@ -197,7 +197,14 @@ async fn run(target: Target<'_>, sql: Sql, args: Vec<Arg>, want: Want) -> Result
     match target {
         Target::SqlitePool(store) => store.run(sql.as_str(), &args, want).await.map(sqlite),
         Target::SqliteTx(tx) => tx.run(sql.as_str(), &args, want).map(sqlite),
-        Target::PgPool(p) => pg_run(bind_pg(sqlx::query(sql.0), args), p, want).await,
+        Target::PgPool(p) => {
+            let mut conn = p.acquire().await.map_err(storage_error)?;
+            let out = pg_run(bind_pg(sqlx::query(sql.0), args), &mut *conn, want).await;
+            // Hand the connection back here rather than from a task spawned on drop: the
+            // next statement finds it idle instead of waiting for another thread.
+            conn.return_to_pool().await;
+            out
+        }
         Target::PgTx(t) => pg_run(bind_pg(sqlx::query(sql.0), args), &mut **t, want).await,
     }
 }
