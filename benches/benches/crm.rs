@@ -51,6 +51,7 @@ fn crm(c: &mut Criterion) {
         let data = Arc::new(store.data.clone());
         let mut flame = FlameRunner::new(
             Arc::clone(&rt),
+            store.flame.clone(),
             store.session.clone(),
             Workload::new(Arc::clone(&data), 0, 2, bulk),
         );

@@ -336,6 +336,38 @@ pub fn person(rng: &mut Rng, i: u64) -> Person {
     Person { first_name: first.to_owned(), last_name: last.to_owned(), email, phone, organization }
 }
 
+/// US area codes of inbound senders' numbers (all in service): none of them is in the list
+/// the seeded and created contacts draw from, so an inbound sender never matches one of them by
+/// phone.
+const SENDER_AREAS: &[&str] = &["213", "310", "404", "718", "773", "917"];
+
+/// How many numbers one sender area holds: exchanges 200-999, lines 0000-9999.
+const SENDER_NUMBERS: u64 = 800 * 10_000;
+
+/// The E.164 number of inbound sender `i`: a US number in an area no generated contact uses,
+/// its exchange and line spelled from `i`, so that different `i` (below 48 million) never share
+/// a number. `None` in the rare case Flame's phone rules would not store it as itself.
+pub fn sender_phone(i: u64) -> Option<String> {
+    let area = SENDER_AREAS[((i / SENDER_NUMBERS) % SENDER_AREAS.len() as u64) as usize];
+    let n = i % SENDER_NUMBERS;
+    let candidate = format!("+1{area}{:03}{:04}", 200 + n / 10_000, n % 10_000);
+    flame_core::phone::Phone::parse(&candidate, None)
+        .is_ok_and(|p| p.as_str() == candidate)
+        .then_some(candidate)
+}
+
+/// First messages people send a business on a messaging channel.
+pub const MESSAGE_TEXTS: &[&str] = &[
+    "Hi! Do you ship to Germany?",
+    "Hello, is the Pro plan still available this month?",
+    "Good afternoon. Could you send me your price list?",
+    "Hi, I saw your ad. How long does installation take?",
+    "Do you have this in stock? I need 12 units by Friday.",
+    "Hello! Can I book a demo for next week?",
+    "Is there a discount for non-profits?",
+    "Hi, my colleague recommended you. Can we talk tomorrow?",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,5 +401,19 @@ mod tests {
         let b = rng.uuid_v7(t + time::Duration::milliseconds(1));
         assert_eq!(a.get_version_num(), 7);
         assert!(a < b);
+    }
+
+    #[test]
+    fn sender_phones_are_distinct_stored_as_themselves_and_apart_from_contacts() {
+        let mut seen = std::collections::HashSet::new();
+        // Every exchange of every sender area, and the first numbers of each runner's lane.
+        let every_exchange = (0..SENDER_AREAS.len() as u64 * 800).map(|k| k * 10_000 + k % 10_000);
+        let lanes = (1..=2_u64).flat_map(|lane| (0..2_000).map(move |k| lane * 10_000_000 + k));
+        let senders: std::collections::BTreeSet<u64> = every_exchange.chain(lanes).collect();
+        for i in senders {
+            let phone = sender_phone(i).unwrap_or_else(|| panic!("sender {i} has no valid number"));
+            assert!(US_AREAS.iter().all(|a| !phone.starts_with(&format!("+1{a}"))), "{phone}");
+            assert!(seen.insert(phone), "sender {i} shares a number");
+        }
     }
 }

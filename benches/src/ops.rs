@@ -3,10 +3,11 @@
 //! Every runner times only the operation itself: inputs are built before the clock starts,
 //! and the undo step that keeps a benchmark repeatable (reopening a deal that was just won)
 //! runs after it stops. The raw runners send the very SQL text Flame sends (copied from
-//! `flame-db/src/{contact,deal,pipeline,outbox}.rs`), statement for statement and inside the
-//! same transactions, through prepared statements cached on one connection, and decode the
-//! rows into plain owned values (ids as `Uuid`, text as `String`; no domain validation). That
-//! is the physical limit of the same work on the same engine.
+//! `flame-db/src/{contact,deal,pipeline,outbox}.rs` and, for inbound messages,
+//! `flame-db/src/{inbound,integration,billing,usage,import,activity}.rs`), statement for
+//! statement and inside the same transactions, through prepared statements cached on one
+//! connection, and decode the rows into plain owned values (ids as `Uuid`, text as `String`; no
+//! domain validation). That is the physical limit of the same work on the same engine.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,12 +19,13 @@ use uuid::Uuid;
 
 use flame_core::contact::{ContactFilter, NewContact};
 use flame_core::deal::DealFilter;
+use flame_core::integration::messaging::InboundMessage;
 use flame_core::page::PageRequest;
-use flame_core::{ContactId, DealId, PipelineId, StageId};
-use flame_db::Session;
+use flame_core::{CompanyId, ContactId, DealId, IntegrationId, Phone, PipelineId, StageId};
+use flame_db::{Flame, Session};
 
 use crate::data::{self, Person, Rng};
-use crate::seed::{Dataset, sqlite_time};
+use crate::seed::{Dataset, InboundSetup, sqlite_time};
 use crate::{BenchError, Result};
 
 /// The size of a listed page, as a CRM screen would ask.
@@ -54,11 +56,15 @@ pub enum Op {
     PipelineSummary,
     /// Import a batch of contacts (see [`Workload::bulk`]).
     BulkImport,
+    /// A WhatsApp message from a new sender: a contact, its channel identity, a deal in the
+    /// default pipeline's first open stage, the incoming-message activity, the dedup record and
+    /// three events, in one transaction.
+    InboundMessage,
 }
 
 impl Op {
     /// Every operation, in report order.
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 11] = [
         Op::CreateContact,
         Op::GetContact,
         Op::ListDealsByStage,
@@ -69,6 +75,7 @@ impl Op {
         Op::WinDeal,
         Op::PipelineSummary,
         Op::BulkImport,
+        Op::InboundMessage,
     ];
 
     /// Its name in benchmark ids and tables.
@@ -84,6 +91,7 @@ impl Op {
             Op::WinDeal => "win_deal",
             Op::PipelineSummary => "pipeline_summary",
             Op::BulkImport => "bulk_import",
+            Op::InboundMessage => "inbound_message",
         }
     }
 
@@ -169,6 +177,34 @@ impl Workload {
         data::person(&mut self.people, self.next_person)
     }
 
+    /// A message from a new sender, as the WhatsApp webhook brings it: a generated person
+    /// writing from a number no contact has ([`data::sender_phone`]), so that Flame takes the
+    /// full path (new contact, new deal) every time; a fresh message id.
+    fn inbound(&mut self) -> Result<InboundMessage> {
+        loop {
+            let p = self.person();
+            let Some(e164) = data::sender_phone(self.next_person) else { continue };
+            let phone = Phone::parse(&e164, None)?;
+            let wa_id = e164.trim_start_matches('+').to_owned();
+            let text = *self.rng.pick(data::MESSAGE_TEXTS);
+            // WhatsApp stamps messages to the second.
+            let now = OffsetDateTime::now_utc();
+            let sent_at = now.replace_nanosecond(0).unwrap_or(now);
+            return Ok(InboundMessage {
+                platform: self.data.inbound.platform,
+                external_message_id: format!("wamid.{}", Uuid::now_v7().simple()),
+                chat_id: wa_id.clone(),
+                sender_id: wa_id.clone(),
+                sender_name: Some(format!("{} {}", p.first_name, p.last_name)),
+                sender_username: None,
+                phone_raw: Some(wa_id),
+                phone: Some(phone),
+                text: Some(text.to_owned()),
+                sent_at,
+            });
+        }
+    }
+
     fn name_prefix(op: Op, i: u64) -> &'static str {
         if op == Op::SearchNoMatch {
             return data::NO_MATCH_PREFIX;
@@ -222,14 +258,16 @@ fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
 #[derive(Debug)]
 pub struct FlameRunner {
     rt: Arc<Runtime>,
+    flame: Flame,
     session: Session,
     w: Workload,
 }
 
 impl FlameRunner {
-    /// A runner acting through `session`.
-    pub fn new(rt: Arc<Runtime>, session: Session, w: Workload) -> Self {
-        Self { rt, session, w }
+    /// A runner acting through `session` (and, for the host calls such as inbound messages,
+    /// through `flame`, the store the session belongs to).
+    pub fn new(rt: Arc<Runtime>, flame: Flame, session: Session, w: Workload) -> Self {
+        Self { rt, flame, session, w }
     }
 }
 
@@ -313,6 +351,23 @@ impl Runner for FlameRunner {
                 })?
                 .0
             }
+            Op::InboundMessage => {
+                let message = self.w.inbound()?;
+                let company = CompanyId::from(self.w.data.company_id);
+                let integration = IntegrationId::from(self.w.data.inbound.integration_id);
+                let flame = &self.flame;
+                let (d, outcome) = timed(|| {
+                    Ok(rt.block_on(flame.inbound().handle_message(
+                        company,
+                        integration,
+                        message,
+                    ))?)
+                })?;
+                if outcome.duplicate || !outcome.created_contact || !outcome.created_deal {
+                    return Err(BenchError(format!("not a new sender's message: {outcome:?}")));
+                }
+                d
+            }
         };
         Ok(d)
     }
@@ -348,6 +403,169 @@ const SUMMARY: &str = "SELECT stage_id, currency, COUNT(*) AS n, CAST(SUM(amount
                  WHERE company_id = $1 AND pipeline_id = $2 GROUP BY stage_id, currency";
 const REOPEN: &str = "UPDATE deals SET stage_id = $1, status = 'open', closed_at = NULL, updated_at = $2, version = version + 1
      WHERE company_id = $3 AND id = $4";
+
+// An inbound message from a new sender: the statements `Inbound::handle_message`
+// (flame-db/src/inbound.rs) sends, top to bottom, in one transaction (`BEGIN IMMEDIATE` on
+// SQLite, `BEGIN` on PostgreSQL), 20 in all:
+//
+//  1. INTEGRATION_BY_ID    the integration, checked usable (`integration::usable` → `find`)
+//  2. SUBSCRIPTION_STATUS  the company may write (`billing::ensure_company_writable`)
+//  3. INBOUND_SEEN         a message seen before would change nothing
+//  4. SOURCE_EXISTS        the integration's defaults still exist
+//  5. PIPELINE_EXISTS        (`integration::check_defaults`, one SELECT each)
+//  6. MEMBER_EXISTS
+//  7. CONTACT_BY_IDENTITY  the sender by channel identity (`find_contact`)
+//  8. CONTACT_BY_PHONE     then by normalized phone (the message has one)
+//  9. RESERVE_CONTACT      one more contact on the plan (`usage::reserve`: UPDATE … RETURNING)
+// 10. INSERT_CONTACT       the contact (`contact::insert` → `import::insert_many`, one row)
+// 11. INSERT_IDENTITY      its channel identity (`ON CONFLICT DO NOTHING`)
+// 12. OPEN_DEAL_OF         the contact's open deal (`open_deal_of`)
+// 13. STAGES_IN            the pipeline's stages, for the first open one (`pipeline::stages_in`)
+// 14. RESERVE_DEAL         one more deal on the plan
+// 15. INSERT_DEAL          the deal (`deal::insert`)
+// 16. INSERT_ACTIVITY      the message-in activity (`activity::insert`)
+// 17. INSERT_INBOUND       the dedup record
+// 18. INSERT_OUTBOX ×3     contact.created, deal.created, activity.created (`outbox::record`)
+//
+// No session is involved (a host call): no standing read, no permission check.
+
+const INTEGRATION_BY_ID: &str = "SELECT company_id, id, name, enabled, settings, credential_fields,
+        created_at, updated_at, version FROM integrations WHERE company_id = $1 AND id = $2";
+const SUBSCRIPTION_STATUS: &str =
+    "SELECT status, trial_ends_at FROM subscriptions WHERE company_id = $1";
+const INBOUND_SEEN: &str = "SELECT contact_id, deal_id, activity_id FROM inbound_messages
+                 WHERE company_id = $1 AND integration_id = $2 AND external_id = $3";
+const SOURCE_EXISTS: &str = "SELECT id FROM sources WHERE company_id = $1 AND id = $2";
+const PIPELINE_EXISTS: &str = "SELECT id FROM pipelines WHERE company_id = $1 AND id = $2";
+const MEMBER_EXISTS: &str =
+    "SELECT user_id FROM memberships WHERE company_id = $1 AND user_id = $2";
+const CONTACT_BY_IDENTITY: &str = "SELECT contact_id FROM channel_identities
+                 WHERE company_id = $1 AND platform = $2 AND external_id = $3";
+const CONTACT_BY_PHONE: &str =
+    "SELECT id FROM contacts WHERE company_id = $1 AND phone = $2 ORDER BY id LIMIT 1";
+const RESERVE_CONTACT: &str =
+    "UPDATE company_usage SET contacts = contacts + $2 WHERE company_id = $1
+                 RETURNING contacts, (SELECT p.limit_contacts FROM subscriptions s
+                                   JOIN plans p ON p.id = s.plan_id
+                                   WHERE s.company_id = company_usage.company_id) AS allowed";
+const RESERVE_DEAL: &str = "UPDATE company_usage SET deals = deals + $2 WHERE company_id = $1
+                 RETURNING deals, (SELECT p.limit_deals FROM subscriptions s
+                                   JOIN plans p ON p.id = s.plan_id
+                                   WHERE s.company_id = company_usage.company_id) AS allowed";
+const INSERT_IDENTITY: &str =
+    "INSERT INTO channel_identities (company_id, platform, external_id, contact_id,
+                                                 integration_id, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING";
+const OPEN_DEAL_OF: &str =
+    "SELECT id FROM deals WHERE company_id = $1 AND contact_id = $2 AND status = $3
+                 ORDER BY id DESC LIMIT 1";
+const STAGES_IN: &str = "SELECT company_id, id, pipeline_id, name, position, kind, probability, version FROM stages WHERE company_id = $1 AND pipeline_id = $2 ORDER BY position";
+const INSERT_DEAL: &str = "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
+                            source_id, assignee_id, status, expected_close, lost_reason, closed_at,
+                            created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)";
+const INSERT_ACTIVITY: &str = "INSERT INTO activities (company_id, id, kind, subject, body, contact_id, deal_id, owner_id, due_at, done_at,
+                                 occurred_at, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+const INSERT_INBOUND: &str =
+    "INSERT INTO inbound_messages (company_id, integration_id, external_id, contact_id,
+                                           deal_id, activity_id, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// `sql` with its `$n` placeholders written `?n`, as Flame's SQLite layer sends it
+/// (`flame-db/src/sqlite.rs`, `numbered`): SQLite numbers `$n` by order of first appearance,
+/// `?n` by `n`, and the usage reservation names `$2` before `$1`. (No literal here holds a
+/// `$`.)
+fn sqlite_numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// An inbound message as the raw runners bind it: what Flame derives from the message (the
+/// contact's names and search keys, the deal's title, the activity's subject and body), worked
+/// out before the clock starts; the raw side does no validation.
+#[derive(Debug, Clone)]
+struct RawInbound {
+    external_id: String,
+    platform: &'static str,
+    sender_id: String,
+    phone: String,
+    first_name: String,
+    last_name: Option<String>,
+    search_name: String,
+    last_name_key: Option<String>,
+    title: String,
+    subject: &'static str,
+    body: String,
+    sent_at: OffsetDateTime,
+}
+
+impl RawInbound {
+    fn new(m: &InboundMessage) -> Result<Self> {
+        let name = m.sender_display_name();
+        let (first, last) = match name.split_once(' ') {
+            Some((first, last)) => {
+                (first.to_owned(), Some(last.to_owned()).filter(|l| !l.trim().is_empty()))
+            }
+            None => (name.clone(), None),
+        };
+        let full = match &last {
+            Some(last) => format!("{first} {last}"),
+            None => first.clone(),
+        };
+        Ok(Self {
+            external_id: m.external_message_id.clone(),
+            platform: m.platform.as_str(),
+            sender_id: m.sender_id.clone(),
+            phone: m.phone.as_ref().ok_or("a sender without a phone")?.as_str().to_owned(),
+            search_name: full.to_lowercase(),
+            last_name_key: last.as_ref().map(|l| l.to_lowercase()),
+            title: format!("{}: {name}", m.platform.display_name()),
+            subject: m.platform.display_name(),
+            body: m.text.clone().ok_or("a message without text")?,
+            sent_at: m.sent_at,
+            first_name: first,
+            last_name: last,
+        })
+    }
+}
+
+/// The events of an inbound message, as `serde_json::to_value` writes them (keys in order).
+fn inbound_events(
+    contact: Uuid,
+    deal: Uuid,
+    activity: Uuid,
+    pipeline: Uuid,
+    stage: Uuid,
+) -> [(&'static str, &'static str, Uuid, String); 3] {
+    [
+        ("contact.created", "contact", contact, created_event(contact)),
+        (
+            "deal.created",
+            "deal",
+            deal,
+            format!(
+                r#"{{"deal_id":"{deal}","pipeline_id":"{pipeline}","stage_id":"{stage}","type":"deal.created","value":{{"amount_minor":0,"currency":"USD"}}}}"#
+            ),
+        ),
+        (
+            "activity.created",
+            "activity",
+            activity,
+            format!(
+                r#"{{"activity_id":"{activity}","contact_id":"{contact}","deal_id":"{deal}","kind":"message_in","type":"activity.created"}}"#
+            ),
+        ),
+    ]
+}
 
 fn by_id(columns: &str) -> String {
     format!("{columns} WHERE company_id = $1 AND id = $2")
@@ -407,7 +625,7 @@ fn prefix_range(start: String) -> (String, String) {
 }
 
 fn created_event(id: Uuid) -> String {
-    format!(r#"{{"type":"contact.created","contact_id":"{id}"}}"#)
+    format!(r#"{{"contact_id":"{id}","type":"contact.created"}}"#)
 }
 
 fn stage_changed_event(id: Uuid, from: Uuid, to: Uuid) -> String {
@@ -531,6 +749,20 @@ fn sqlite_deal(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawDeal> {
     })
 }
 
+/// An integration row, decoded; whether it is enabled.
+fn sqlite_integration(row: &rusqlite::Row<'_>) -> rusqlite::Result<bool> {
+    let _company = blob_uuid(row, 0)?;
+    let _id = blob_uuid(row, 1)?;
+    let _name: String = row.get(2)?;
+    let enabled: i64 = row.get(3)?;
+    let _settings: String = row.get(4)?;
+    let _fields: String = row.get(5)?;
+    let _created: String = row.get(6)?;
+    let _updated: String = row.get(7)?;
+    let _version: i64 = row.get(8)?;
+    Ok(enabled != 0)
+}
+
 /// A stage row: id, kind.
 fn sqlite_stage(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Uuid, String)> {
     let _company = blob_uuid(row, 0)?;
@@ -547,6 +779,8 @@ fn sqlite_stage(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Uuid, String)> {
 #[derive(Debug)]
 pub struct RawSqlite {
     conn: rusqlite::Connection,
+    /// The usage reservations for a contact and a deal, their placeholders numbered.
+    reserve: [String; 2],
     w: Workload,
 }
 
@@ -559,7 +793,8 @@ impl RawSqlite {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Self { conn, w })
+        let reserve = [sqlite_numbered(RESERVE_CONTACT), sqlite_numbered(RESERVE_DEAL)];
+        Ok(Self { conn, reserve, w })
     }
 
     fn company(&self) -> Vec<u8> {
@@ -574,7 +809,7 @@ impl RawSqlite {
     fn outbox(
         tx: &rusqlite::Transaction<'_>,
         company: &[u8],
-        actor: Uuid,
+        actor: Option<Uuid>,
         event: (&str, &str, Uuid, String),
         now: &str,
     ) -> Result<()> {
@@ -585,11 +820,164 @@ impl RawSqlite {
             event.0,
             event.1,
             event.2.as_bytes(),
-            actor.as_bytes(),
+            actor.as_ref().map(Uuid::as_bytes),
             event.3,
             now
         ])?;
         Ok(())
+    }
+
+    /// One more unit of usage (`sql`: a numbered reservation), and what the plan allows.
+    fn reserve(tx: &rusqlite::Transaction<'_>, sql: &str, company: &[u8]) -> Result<()> {
+        let mut st = tx.prepare_cached(sql)?;
+        let (_used, _allowed): (i64, Option<i64>) =
+            st.query_row(rusqlite::params![company, 1_i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(())
+    }
+
+    /// The statements of `Inbound::handle_message` for a new sender's message (see the list
+    /// above [`INTEGRATION_BY_ID`]), with Flame's checks on what they return; the new contact,
+    /// deal and activity.
+    fn inbound(
+        conn: &mut rusqlite::Connection,
+        reserve: &[String; 2],
+        data: &Dataset,
+        m: &RawInbound,
+    ) -> Result<[Uuid; 3]> {
+        use rusqlite::OptionalExtension as _;
+        use rusqlite::params;
+        let InboundSetup { integration_id, source_id, assignee_id, .. } = data.inbound;
+        let (company, integration) = (data.company_id.as_bytes(), integration_id.as_bytes());
+        let (pipeline, assignee) = (data.pipeline_id, assignee_id.as_bytes());
+        let now = sqlite_time(OffsetDateTime::now_utc());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let enabled = tx
+            .prepare_cached(INTEGRATION_BY_ID)?
+            .query_row(params![company, integration], sqlite_integration)?;
+        if !enabled {
+            return Err("the integration is disabled".into());
+        }
+        let _status: Option<(String, Option<String>)> = tx
+            .prepare_cached(SUBSCRIPTION_STATUS)?
+            .query_row(params![company], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let seen = tx
+            .prepare_cached(INBOUND_SEEN)?
+            .query_row(params![company, integration, m.external_id], |r| {
+                Ok((opt_blob_uuid(r, 0)?, opt_blob_uuid(r, 1)?, opt_blob_uuid(r, 2)?))
+            })
+            .optional()?;
+        if seen.is_some() {
+            return Err("the message was handled before".into());
+        }
+        for (sql, id) in
+            [(SOURCE_EXISTS, source_id), (PIPELINE_EXISTS, pipeline), (MEMBER_EXISTS, assignee_id)]
+        {
+            tx.prepare_cached(sql)?
+                .query_row(params![company, id.as_bytes()], |r| blob_uuid(r, 0))
+                .optional()?
+                .ok_or("a default of the integration is gone")?;
+        }
+        let known = tx
+            .prepare_cached(CONTACT_BY_IDENTITY)?
+            .query_row(params![company, m.platform, m.sender_id], |r| blob_uuid(r, 0))
+            .optional()?;
+        let by_phone = tx
+            .prepare_cached(CONTACT_BY_PHONE)?
+            .query_row(params![company, m.phone], |r| blob_uuid(r, 0))
+            .optional()?;
+        if known.is_some() || by_phone.is_some() {
+            return Err("the sender is a known contact".into());
+        }
+        Self::reserve(&tx, &reserve[0], company)?;
+        let contact = Uuid::now_v7();
+        tx.prepare_cached(INSERT_CONTACT)?.execute(params![
+            company,
+            contact.as_bytes(),
+            m.first_name,
+            m.last_name,
+            None::<String>,
+            m.phone,
+            None::<String>,
+            assignee,
+            m.search_name,
+            m.last_name_key,
+            now,
+            now,
+            1_i64
+        ])?;
+        tx.prepare_cached(INSERT_IDENTITY)?.execute(params![
+            company,
+            m.platform,
+            m.sender_id,
+            contact.as_bytes(),
+            integration,
+            now
+        ])?;
+        let open = tx
+            .prepare_cached(OPEN_DEAL_OF)?
+            .query_row(params![company, contact.as_bytes(), "open"], |r| blob_uuid(r, 0))
+            .optional()?;
+        if open.is_some() {
+            return Err("a new contact with an open deal".into());
+        }
+        let stages = tx
+            .prepare_cached(STAGES_IN)?
+            .query_map(params![company, pipeline.as_bytes()], sqlite_stage)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let stage = stages.iter().find(|s| s.1 == "open").ok_or("no open stage")?.0;
+        Self::reserve(&tx, &reserve[1], company)?;
+        let deal = Uuid::now_v7();
+        tx.prepare_cached(INSERT_DEAL)?.execute(params![
+            company,
+            deal.as_bytes(),
+            m.title,
+            0_i64,
+            "USD",
+            contact.as_bytes(),
+            pipeline.as_bytes(),
+            stage.as_bytes(),
+            source_id.as_bytes(),
+            assignee,
+            "open",
+            None::<String>,
+            None::<String>,
+            None::<String>,
+            now,
+            now,
+            1_i64
+        ])?;
+        let activity = Uuid::now_v7();
+        tx.prepare_cached(INSERT_ACTIVITY)?.execute(params![
+            company,
+            activity.as_bytes(),
+            "message_in",
+            m.subject,
+            m.body,
+            contact.as_bytes(),
+            deal.as_bytes(),
+            assignee,
+            None::<String>,
+            None::<String>,
+            sqlite_time(m.sent_at),
+            now,
+            now,
+            1_i64
+        ])?;
+        tx.prepare_cached(INSERT_INBOUND)?.execute(params![
+            company,
+            integration,
+            m.external_id,
+            contact.as_bytes(),
+            deal.as_bytes(),
+            activity.as_bytes(),
+            now
+        ])?;
+        for event in inbound_events(contact, deal, activity, pipeline, stage) {
+            Self::outbox(&tx, company, None, event, &now)?;
+        }
+        tx.commit()?;
+        Ok([contact, deal, activity])
     }
 
     /// Saves a deal the way `Deals::save` does.
@@ -675,7 +1063,7 @@ impl Runner for RawSqlite {
                         Self::outbox(
                             &tx,
                             &company,
-                            owner,
+                            Some(owner),
                             ("contact.created", "contact", id, created_event(id)),
                             &now,
                         )?;
@@ -752,7 +1140,7 @@ impl Runner for RawSqlite {
                     Self::outbox(
                         &tx,
                         &company,
-                        owner,
+                        Some(owner),
                         ("deal.stage_changed", "deal", deal.id, event),
                         &now,
                     )?;
@@ -796,12 +1184,18 @@ impl Runner for RawSqlite {
                     Self::outbox(
                         &tx,
                         &company,
-                        owner,
+                        Some(owner),
                         ("deal.stage_changed", "deal", deal.id, changed),
                         &now,
                     )?;
                     let won = won_event(deal.id, current.amount_minor, &current.currency);
-                    Self::outbox(&tx, &company, owner, ("deal.won", "deal", deal.id, won), &now)?;
+                    Self::outbox(
+                        &tx,
+                        &company,
+                        Some(owner),
+                        ("deal.won", "deal", deal.id, won),
+                        &now,
+                    )?;
                     tx.commit()?;
                     Ok(())
                 })?;
@@ -815,6 +1209,11 @@ impl Runner for RawSqlite {
                 self.w.lane[k].stage = deal.home;
                 self.w.lane[k].version += 2;
                 d
+            }
+            Op::InboundMessage => {
+                let m = RawInbound::new(&self.w.inbound()?)?;
+                let (conn, reserve, data) = (&mut self.conn, &self.reserve, &self.w.data);
+                timed(|| Self::inbound(conn, reserve, data, &m))?.0
             }
             Op::PipelineSummary => {
                 let pipeline = self.w.data.pipeline_id;
@@ -942,7 +1341,7 @@ impl RawPostgres {
 async fn pg_outbox(
     tx: &mut sqlx::PgConnection,
     company: Uuid,
-    actor: Uuid,
+    actor: Option<Uuid>,
     event: (&str, &str, Uuid, String),
     now: OffsetDateTime,
 ) -> Result<()> {
@@ -961,6 +1360,171 @@ async fn pg_outbox(
         .execute(tx)
         .await?;
     Ok(())
+}
+
+/// An integration row, decoded; whether it is enabled.
+fn pg_integration(row: &sqlx::postgres::PgRow) -> std::result::Result<bool, sqlx::Error> {
+    let _company: Uuid = row.try_get(0)?;
+    let _id: Uuid = row.try_get(1)?;
+    let _name: String = row.try_get(2)?;
+    let enabled: bool = row.try_get(3)?;
+    let _settings: sqlx::types::Json<Box<sqlx::types::JsonRawValue>> = row.try_get(4)?;
+    let _fields: String = row.try_get(5)?;
+    let _created: OffsetDateTime = row.try_get(6)?;
+    let _updated: OffsetDateTime = row.try_get(7)?;
+    let _version: i64 = row.try_get(8)?;
+    Ok(enabled)
+}
+
+/// One more unit of usage (`sql`: a reservation), and what the plan allows.
+async fn pg_reserve(tx: &mut sqlx::PgConnection, sql: &'static str, company: Uuid) -> Result<()> {
+    let row = sqlx::query(sql).bind(company).bind(1_i64).fetch_one(tx).await?;
+    let (_used, _allowed): (i64, Option<i32>) = (row.try_get(0)?, row.try_get(1)?);
+    Ok(())
+}
+
+/// The statements of `Inbound::handle_message` for a new sender's message (see the list above
+/// [`INTEGRATION_BY_ID`]), with Flame's checks on what they return; the new contact, deal and
+/// activity.
+async fn pg_inbound(
+    conn: &mut sqlx::PgConnection,
+    data: &Dataset,
+    m: &RawInbound,
+) -> Result<[Uuid; 3]> {
+    let InboundSetup { integration_id: integration, source_id, assignee_id, .. } = data.inbound;
+    let (company, pipeline) = (data.company_id, data.pipeline_id);
+    let now = OffsetDateTime::now_utc();
+    let mut tx = conn.begin().await?;
+    let row =
+        sqlx::query(INTEGRATION_BY_ID).bind(company).bind(integration).fetch_one(&mut *tx).await?;
+    if !pg_integration(&row)? {
+        return Err("the integration is disabled".into());
+    }
+    if let Some(row) =
+        sqlx::query(SUBSCRIPTION_STATUS).bind(company).fetch_optional(&mut *tx).await?
+    {
+        let _status: (String, Option<OffsetDateTime>) = (row.try_get(0)?, row.try_get(1)?);
+    }
+    let seen = sqlx::query(INBOUND_SEEN)
+        .bind(company)
+        .bind(integration)
+        .bind(&m.external_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if seen.is_some() {
+        return Err("the message was handled before".into());
+    }
+    for (sql, id) in
+        [(SOURCE_EXISTS, source_id), (PIPELINE_EXISTS, pipeline), (MEMBER_EXISTS, assignee_id)]
+    {
+        let row = sqlx::query(sql).bind(company).bind(id).fetch_optional(&mut *tx).await?;
+        let _id: Uuid = row.ok_or("a default of the integration is gone")?.try_get(0)?;
+    }
+    let known = sqlx::query(CONTACT_BY_IDENTITY)
+        .bind(company)
+        .bind(m.platform)
+        .bind(&m.sender_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let by_phone =
+        sqlx::query(CONTACT_BY_PHONE).bind(company).bind(&m.phone).fetch_optional(&mut *tx).await?;
+    if known.is_some() || by_phone.is_some() {
+        return Err("the sender is a known contact".into());
+    }
+    pg_reserve(&mut tx, RESERVE_CONTACT, company).await?;
+    let contact = Uuid::now_v7();
+    sqlx::query(INSERT_CONTACT)
+        .bind(company)
+        .bind(contact)
+        .bind(&m.first_name)
+        .bind(&m.last_name)
+        .bind(None::<String>)
+        .bind(&m.phone)
+        .bind(None::<String>)
+        .bind(assignee_id)
+        .bind(&m.search_name)
+        .bind(&m.last_name_key)
+        .bind(now)
+        .bind(now)
+        .bind(1_i64)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(INSERT_IDENTITY)
+        .bind(company)
+        .bind(m.platform)
+        .bind(&m.sender_id)
+        .bind(contact)
+        .bind(integration)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let open = sqlx::query(OPEN_DEAL_OF)
+        .bind(company)
+        .bind(contact)
+        .bind("open")
+        .fetch_optional(&mut *tx)
+        .await?;
+    if open.is_some() {
+        return Err("a new contact with an open deal".into());
+    }
+    let rows = sqlx::query(STAGES_IN).bind(company).bind(pipeline).fetch_all(&mut *tx).await?;
+    let stages = rows.iter().map(pg_stage).collect::<std::result::Result<Vec<_>, _>>()?;
+    let stage = stages.iter().find(|s| s.1 == "open").ok_or("no open stage")?.0;
+    pg_reserve(&mut tx, RESERVE_DEAL, company).await?;
+    let deal = Uuid::now_v7();
+    sqlx::query(INSERT_DEAL)
+        .bind(company)
+        .bind(deal)
+        .bind(&m.title)
+        .bind(0_i64)
+        .bind("USD")
+        .bind(contact)
+        .bind(pipeline)
+        .bind(stage)
+        .bind(source_id)
+        .bind(assignee_id)
+        .bind("open")
+        .bind(None::<time::Date>)
+        .bind(None::<String>)
+        .bind(None::<OffsetDateTime>)
+        .bind(now)
+        .bind(now)
+        .bind(1_i64)
+        .execute(&mut *tx)
+        .await?;
+    let activity = Uuid::now_v7();
+    sqlx::query(INSERT_ACTIVITY)
+        .bind(company)
+        .bind(activity)
+        .bind("message_in")
+        .bind(m.subject)
+        .bind(&m.body)
+        .bind(contact)
+        .bind(deal)
+        .bind(assignee_id)
+        .bind(None::<OffsetDateTime>)
+        .bind(None::<OffsetDateTime>)
+        .bind(m.sent_at)
+        .bind(now)
+        .bind(now)
+        .bind(1_i64)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(INSERT_INBOUND)
+        .bind(company)
+        .bind(integration)
+        .bind(&m.external_id)
+        .bind(contact)
+        .bind(deal)
+        .bind(activity)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    for event in inbound_events(contact, deal, activity, pipeline, stage) {
+        pg_outbox(&mut tx, company, None, event, now).await?;
+    }
+    tx.commit().await?;
+    Ok([contact, deal, activity])
 }
 
 async fn pg_save_deal(
@@ -1062,7 +1626,7 @@ impl Runner for RawPostgres {
                         pg_outbox(
                             &mut tx,
                             company,
-                            owner,
+                            Some(owner),
                             ("contact.created", "contact", id, created_event(id)),
                             now,
                         )
@@ -1159,7 +1723,7 @@ impl Runner for RawPostgres {
                         pg_outbox(
                             &mut tx,
                             company,
-                            owner,
+                            Some(owner),
                             ("deal.stage_changed", "deal", deal.id, event),
                             now,
                         )
@@ -1206,14 +1770,20 @@ impl Runner for RawPostgres {
                         pg_outbox(
                             &mut tx,
                             company,
-                            owner,
+                            Some(owner),
                             ("deal.stage_changed", "deal", deal.id, changed),
                             now,
                         )
                         .await?;
                         let won = won_event(deal.id, current.amount_minor, &current.currency);
-                        pg_outbox(&mut tx, company, owner, ("deal.won", "deal", deal.id, won), now)
-                            .await?;
+                        pg_outbox(
+                            &mut tx,
+                            company,
+                            Some(owner),
+                            ("deal.won", "deal", deal.id, won),
+                            now,
+                        )
+                        .await?;
                         tx.commit().await?;
                         Ok(())
                     })
@@ -1229,6 +1799,11 @@ impl Runner for RawPostgres {
                 self.w.lane[k].stage = deal.home;
                 self.w.lane[k].version += 2;
                 d
+            }
+            Op::InboundMessage => {
+                let m = RawInbound::new(&self.w.inbound()?)?;
+                let (conn, data) = (&mut self.conn, &self.w.data);
+                timed(|| rt.block_on(pg_inbound(conn, data, &m)))?.0
             }
             Op::PipelineSummary => {
                 let conn = &mut self.conn;
@@ -1303,5 +1878,260 @@ impl Runner for RawPostgres {
             }
         };
         Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flame_core::ActivityId;
+    use flame_core::integration::messaging::MessagingPlatform;
+
+    use super::*;
+    use crate::seed::{DEFAULT_SEED, Engine, SeedMode, Store};
+
+    /// A message from WhatsApp sender number `sender`, with message id `id`; every sender in
+    /// these tests has the same name and writes the same text, so that only the ids, numbers and
+    /// times differ between what Flame and the raw runner write.
+    fn message(sender: u64, id: &str) -> InboundMessage {
+        let e164 = data::sender_phone(sender).expect("a sender number");
+        let wa_id = e164.trim_start_matches('+').to_owned();
+        InboundMessage {
+            platform: MessagingPlatform::WhatsApp,
+            external_message_id: id.to_owned(),
+            chat_id: wa_id.clone(),
+            sender_id: wa_id.clone(),
+            sender_name: Some("Zebediah Quarrington".to_owned()),
+            sender_username: None,
+            phone_raw: Some(wa_id),
+            phone: Some(Phone::parse(&e164, None).expect("a valid phone")),
+            text: Some("Do you ship to Tasmania?".to_owned()),
+            sent_at: time::macros::datetime!(2026-03-04 05:06:07 UTC),
+        }
+    }
+
+    /// The rows an inbound message writes, found by its new contact, deal and activity.
+    const WRITTEN: [(&str, &str); 6] = [
+        ("contacts", "id IN ($1, $2, $3)"),
+        ("channel_identities", "contact_id IN ($1, $2, $3)"),
+        ("deals", "id IN ($1, $2, $3)"),
+        ("activities", "id IN ($1, $2, $3)"),
+        ("inbound_messages", "contact_id IN ($1, $2, $3)"),
+        ("outbox", "aggregate_id IN ($1, $2, $3) ORDER BY event_type"),
+    ];
+
+    /// Whether `s` starts with `pattern`, where `9` stands for any ASCII digit and `f` for any
+    /// lowercase hex digit.
+    fn shaped(s: &[u8], pattern: &[u8]) -> bool {
+        s.len() >= pattern.len()
+            && s.iter().zip(pattern).all(|(c, p)| match p {
+                b'9' => c.is_ascii_digit(),
+                b'f' => c.is_ascii_hexdigit() && !c.is_ascii_uppercase(),
+                p => c == p,
+            })
+    }
+
+    /// `text` with the known ids named, the message's number, sender id and message id
+    /// replaced by placeholders, and any other UUID or time masked.
+    fn normalized(text: &str, labels: &[(Uuid, &str)], m: &InboundMessage) -> String {
+        let mut t = text.to_owned();
+        for (id, label) in labels {
+            t = t.replace(&id.to_string(), &format!("<{label}>"));
+        }
+        for sent in ["2026-03-04T05:06:07.000000Z", "2026-03-04T05:06:07+00:00"] {
+            t = t.replace(sent, "<sent_at>");
+        }
+        let phone = m.phone.as_ref().expect("a phone").as_str();
+        t = t
+            .replace(phone, "<phone>")
+            .replace(&m.sender_id, "<sender>")
+            .replace(&m.external_message_id, "<message>");
+        let (bytes, mut out, mut i) = (t.as_bytes(), Vec::new(), 0);
+        while i < bytes.len() {
+            let rest = &bytes[i..];
+            if shaped(rest, b"ffffffff-ffff-ffff-ffff-ffffffffffff") {
+                out.extend_from_slice(b"<uuid>");
+                i += 36;
+            } else if shaped(rest, b"9999-99-99T99:99:99") {
+                out.extend_from_slice(b"<time>");
+                i += 19;
+                while i < bytes.len() && (bytes[i] == b'.' || bytes[i].is_ascii_digit()) {
+                    i += 1;
+                }
+                for zone in [&b"+00:00"[..], b"Z"] {
+                    if bytes[i..].starts_with(zone) {
+                        i += zone.len();
+                        break;
+                    }
+                }
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    /// Every column of every row [`WRITTEN`] holds for `ids`, on SQLite, UUID blobs as text.
+    fn sqlite_rows(path: &std::path::Path, ids: [Uuid; 3]) -> Vec<String> {
+        use rusqlite::types::ValueRef;
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let mut out = Vec::new();
+        for (table, filter) in WRITTEN {
+            let mut st =
+                conn.prepare(&format!("SELECT * FROM {table} WHERE {filter}")).expect("prepare");
+            let names: Vec<String> = st.column_names().into_iter().map(str::to_owned).collect();
+            let params = rusqlite::params![ids[0].as_bytes(), ids[1].as_bytes(), ids[2].as_bytes()];
+            let mut rows = st.query(params).expect("query");
+            while let Some(row) = rows.next().expect("row") {
+                let cols: Vec<String> = (0..names.len())
+                    .map(|k| {
+                        let value = match row.get_ref(k).expect("column") {
+                            ValueRef::Null => "NULL".to_owned(),
+                            ValueRef::Integer(n) => format!("int {n}"),
+                            ValueRef::Real(x) => format!("real {x}"),
+                            ValueRef::Text(t) => format!("text {}", String::from_utf8_lossy(t)),
+                            ValueRef::Blob(b) => match Uuid::from_slice(b) {
+                                Ok(id) => format!("uuid {id}"),
+                                Err(_) => format!("blob of {}", b.len()),
+                            },
+                        };
+                        format!("{}={value}", names[k])
+                    })
+                    .collect();
+                out.push(format!("{table}: {}", cols.join(", ")));
+            }
+        }
+        out
+    }
+
+    /// Every row [`WRITTEN`] holds for `ids`, on PostgreSQL, as `to_jsonb` spells it.
+    async fn pg_rows(conn: &mut sqlx::PgConnection, ids: [Uuid; 3]) -> Vec<String> {
+        let mut out = Vec::new();
+        for (table, filter) in WRITTEN {
+            let text = format!("SELECT to_jsonb(t)::text FROM {table} t WHERE {filter}");
+            let rows = sqlx::query(sql(text))
+                .bind(ids[0])
+                .bind(ids[1])
+                .bind(ids[2])
+                .fetch_all(&mut *conn)
+                .await
+                .expect("rows");
+            for row in rows {
+                out.push(format!("{table}: {}", row.try_get::<String, _>(0).expect("text")));
+            }
+        }
+        out
+    }
+
+    /// Handles one new sender's message through Flame and one through the raw runner of
+    /// `engine`, and checks that they wrote the same rows (up to ids, numbers and times), the
+    /// same usage, and records Flame reads back: the raw side's contact, deal, activity and
+    /// events decode, its dedup record makes a redelivery a duplicate, and its channel identity
+    /// files the sender's next message under its contact and open deal.
+    fn raw_inbound_writes_what_flame_writes(engine: Engine) {
+        let rt = Arc::new(crate::runtime().expect("runtime"));
+        let store = rt
+            .block_on(Store::create(engine.clone(), 20, SeedMode::RawSql, DEFAULT_SEED))
+            .expect("a store");
+        let data = Arc::new(store.data.clone());
+        let company = CompanyId::from(data.company_id);
+        let integration = IntegrationId::from(data.inbound.integration_id);
+        let (by_flame, by_raw) =
+            (message(47_000_000, "wamid.flame"), message(47_000_001, "wamid.raw"));
+        let s = &store.session;
+        let before = rt.block_on(s.billing().usage()).expect("usage");
+
+        let outcome = rt
+            .block_on(store.flame.inbound().handle_message(company, integration, by_flame.clone()))
+            .expect("Flame handles it");
+        assert!(outcome.created_contact && outcome.created_deal && !outcome.duplicate);
+        let flame_ids = [
+            outcome.contact_id.expect("contact").as_uuid(),
+            outcome.deal_id.expect("deal").as_uuid(),
+            outcome.activity_id.expect("activity").as_uuid(),
+        ];
+        let w = Workload::new(Arc::clone(&data), 1, 2, 1);
+        let m = RawInbound::new(&by_raw).expect("raw input");
+        let (raw_ids, rows) = match &engine {
+            Engine::Sqlite => {
+                let path = store.sqlite_path.clone().expect("a file");
+                let mut raw = RawSqlite::open(&path, w).expect("rusqlite");
+                let ids = RawSqlite::inbound(&mut raw.conn, &raw.reserve, &data, &m)
+                    .expect("raw handles it");
+                (ids, [sqlite_rows(&path, flame_ids), sqlite_rows(&path, ids)])
+            }
+            Engine::Postgres(_) => {
+                let mut raw = RawPostgres::connect(Arc::clone(&rt), &store.url, w).expect("sqlx");
+                let ids =
+                    rt.block_on(pg_inbound(&mut raw.conn, &data, &m)).expect("raw handles it");
+                let rows = rt.block_on(async {
+                    [pg_rows(&mut raw.conn, flame_ids).await, pg_rows(&mut raw.conn, ids).await]
+                });
+                (ids, rows)
+            }
+        };
+        let labels = |ids: [Uuid; 3]| {
+            let mut labels = vec![
+                (data.company_id, "company".to_owned()),
+                (data.pipeline_id, "pipeline".to_owned()),
+                (data.inbound.integration_id, "integration".to_owned()),
+                (data.inbound.source_id, "source".to_owned()),
+                (data.inbound.assignee_id, "assignee".to_owned()),
+                (ids[0], "contact".to_owned()),
+                (ids[1], "deal".to_owned()),
+                (ids[2], "activity".to_owned()),
+            ];
+            labels.extend(data.stages.iter().map(|s| (s.id, format!("stage {}", s.name))));
+            labels
+        };
+        let shape = |rows: &[String], ids: [Uuid; 3], m: &InboundMessage| -> Vec<String> {
+            let labels = labels(ids);
+            let labels: Vec<(Uuid, &str)> =
+                labels.iter().map(|(id, l)| (*id, l.as_str())).collect();
+            rows.iter().map(|r| normalized(r, &labels, m)).collect()
+        };
+        let (flame_rows, raw_rows) =
+            (shape(&rows[0], flame_ids, &by_flame), shape(&rows[1], raw_ids, &by_raw));
+        assert_eq!(flame_rows.len(), 8, "{flame_rows:#?}");
+        assert_eq!(flame_rows, raw_rows);
+
+        let read_back = rt.block_on(async {
+            s.contacts().get(ContactId::from(raw_ids[0])).await?;
+            s.deals().get(DealId::from(raw_ids[1])).await?;
+            s.activities().get(ActivityId::from(raw_ids[2])).await?;
+            s.events().list(PageRequest::first(200)).await
+        });
+        let events = read_back.expect("Flame reads the raw side's records").items;
+        let raw_events = events.iter().filter(|e| raw_ids.contains(&e.payload.aggregate().1));
+        assert_eq!(raw_events.count(), 3);
+        let inbound = store.flame.inbound();
+        let again = rt
+            .block_on(inbound.handle_message(company, integration, by_raw.clone()))
+            .expect("a redelivery");
+        assert!(again.duplicate);
+        assert_eq!(again.activity_id.map(|a| a.as_uuid()), Some(raw_ids[2]));
+        let next = InboundMessage { external_message_id: "wamid.raw-2".into(), ..by_raw };
+        let next =
+            rt.block_on(inbound.handle_message(company, integration, next)).expect("a next one");
+        assert!(!next.created_contact && !next.created_deal);
+        assert_eq!(next.contact_id.map(|c| c.as_uuid()), Some(raw_ids[0]));
+        assert_eq!(next.deal_id.map(|d| d.as_uuid()), Some(raw_ids[1]));
+        let after = rt.block_on(s.billing().usage()).expect("usage");
+        let added = (after.contacts - before.contacts, after.deals - before.deals);
+        assert_eq!(added, (2, 2), "each side reserved a contact and a deal");
+        rt.block_on(store.close()).expect("close");
+    }
+
+    #[test]
+    fn raw_inbound_on_sqlite_writes_what_flame_writes() {
+        raw_inbound_writes_what_flame_writes(Engine::Sqlite);
+    }
+
+    /// Runs when `FLAME_BENCH_POSTGRES_URL` is set (as `scripts/bench-smoke` sets it).
+    #[test]
+    fn raw_inbound_on_postgres_writes_what_flame_writes() {
+        if let Some(url) = crate::postgres_url_from_env() {
+            raw_inbound_writes_what_flame_writes(Engine::Postgres(url));
+        }
     }
 }

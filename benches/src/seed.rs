@@ -1,6 +1,6 @@
-//! Seeding a store: one company with its members, the default pipeline and sources (always
-//! through the Flame API), then N contacts, N/2 deals across the stages and N activities,
-//! either through the Flame API or by raw SQL into Flame's own schema.
+//! Seeding a store: one company with its members, the default pipeline and sources and a
+//! WhatsApp integration (always through the Flame API), then N contacts, N/2 deals across the
+//! stages and N activities, either through the Flame API or by raw SQL into Flame's own schema.
 //!
 //! Raw seeding ([`SeedMode::RawSql`], the default) writes exactly the columns and encodings
 //! Flame writes (read off `flame-db/migrations/*/0001_foundation.sql` and `flame-db/src/sql.rs`:
@@ -25,6 +25,8 @@ use flame_core::auth::Role;
 use flame_core::company::{NewMember, SignUp};
 use flame_core::contact::NewContact;
 use flame_core::deal::NewDeal;
+use flame_core::integration::messaging::{MessagingPlatform, MessagingSettings};
+use flame_core::integration::{Credentials, IntegrationSettings, NewIntegration};
 use flame_core::pipeline::StageKind;
 use flame_db::{Flame, OpenOptions, Session};
 
@@ -127,6 +129,23 @@ pub struct Dataset {
     pub deals: usize,
     /// How many activities were seeded.
     pub activities: usize,
+    /// The messaging integration inbound messages arrive through.
+    pub inbound: InboundSetup,
+}
+
+/// The company's WhatsApp integration, created through the Flame API: it creates a contact for
+/// an unknown sender and opens a deal for them in the default pipeline's first open stage, from
+/// the "Messaging" source, assigned to the manager (no credentials, so no encryption key).
+#[derive(Debug, Clone)]
+pub struct InboundSetup {
+    /// The integration.
+    pub integration_id: Uuid,
+    /// Its platform.
+    pub platform: MessagingPlatform,
+    /// The source of the deals it opens.
+    pub source_id: Uuid,
+    /// The member its contacts, deals and activities are assigned to.
+    pub assignee_id: Uuid,
 }
 
 impl Dataset {
@@ -298,7 +317,28 @@ async fn company(flame: &Flame) -> Result<(Session, Dataset)> {
             },
         })
         .collect();
-    let sources = session.sources().list().await?.into_iter().map(|s| s.id.as_uuid()).collect();
+    let sources = session.sources().list().await?;
+    let messaging = sources
+        .iter()
+        .find(|s| s.name == "Messaging")
+        .map(|s| s.id)
+        .ok_or_else(|| BenchError::from("no Messaging source"))?;
+    let sources = sources.into_iter().map(|s| s.id.as_uuid()).collect();
+    let manager = members[2];
+    let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
+    settings.auto_create_contact = true;
+    settings.auto_create_deal = true;
+    settings.default_pipeline_id = Some(pipeline.id);
+    settings.default_source_id = Some(messaging);
+    settings.default_assignee_id = Some(manager.into());
+    let integration = session
+        .integrations()
+        .create(NewIntegration {
+            name: "WhatsApp".into(),
+            settings: IntegrationSettings::Messaging(settings),
+            credentials: Credentials::new(),
+        })
+        .await?;
     let data = Dataset {
         company_id: session.company_id().as_uuid(),
         owner_id: signed.owner.id.as_uuid(),
@@ -310,6 +350,12 @@ async fn company(flame: &Flame) -> Result<(Session, Dataset)> {
         open_deals: Vec::new(),
         deals: 0,
         activities: 0,
+        inbound: InboundSetup {
+            integration_id: integration.id.as_uuid(),
+            platform: MessagingPlatform::WhatsApp,
+            source_id: messaging.as_uuid(),
+            assignee_id: manager,
+        },
     };
     Ok((session, data))
 }

@@ -153,6 +153,7 @@ fn run_engine(
     let data = Arc::new(store.data.clone());
     let mut flame = FlameRunner::new(
         Arc::clone(rt),
+        store.flame.clone(),
         store.session.clone(),
         Workload::new(Arc::clone(&data), 0, 2, args.bulk),
     );
