@@ -109,6 +109,7 @@ impl Inbound {
         integration: IntegrationId,
         message: InboundMessage,
     ) -> Result<InboundOutcome> {
+        let message = message.validated()?;
         let now = clock::now();
         let mut tx = self.flame.pool().begin().await?;
         let (found, settings) = integration::usable::<MessagingSettings>(

@@ -649,6 +649,12 @@ async fn a_message_the_host_parsed_is_handled_once_and_checked_against_its_integ
         assert_not_found(
             inbound.handle_message(c, flame_core::IntegrationId::new(), other.clone()).await,
         );
+        // A message without an id, or with a sender name past its bound: a Validation error
+        // naming the field, nothing written.
+        let blank = InboundMessage { external_message_id: " \u{7} ".into(), ..other.clone() };
+        assert_invalid(inbound.handle_message(c, vk.id, blank).await, "external_message_id");
+        let long = InboundMessage { sender_name: Some("n".repeat(201)), ..other.clone() };
+        assert_invalid(inbound.handle_message(c, vk.id, long).await, "sender_name");
         assert_eq!(snapshot(&db.url).await, before);
         // A disabled integration takes nothing.
         let patch = IntegrationPatch { enabled: Some(false), ..Default::default() };

@@ -586,6 +586,10 @@ def test_a_message_the_host_parsed_is_handled_once_and_checked(store: flame.Flam
         store.inbound.handle_message(globex.company_id, vk.id, other)
     with pytest.raises(flame.NotFoundError):
         store.inbound.handle_message(s.company_id, uuid.uuid4(), other)
+    blank = flame.InboundMessage("vk", "  ", "2000000001", "id777", datetime.now(timezone.utc), text="?")
+    with pytest.raises(flame.ValidationError) as no_id:
+        store.inbound.handle_message(s.company_id, vk.id, blank)
+    assert no_id.value.field == "external_message_id"
     s.integrations.update(vk.id, vk.version, enabled=False)
     with pytest.raises(flame.ConflictError) as disabled:
         store.inbound.handle_message(s.company_id, vk.id, other)

@@ -23,7 +23,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
 use super::record::AdvertisingSettings;
-use super::{from_json, normalize_phone, received_text, webhook};
+use super::{from_json, normalize_phone, received_opt, received_text, required_id, webhook};
 use crate::contact::{Contact, NewContact};
 use crate::deal::{Deal, NewDeal};
 use crate::email::Email;
@@ -363,11 +363,6 @@ pub fn verify_vk_secret(body: &[u8], expected: &SecretString) -> Result<()> {
     Ok(())
 }
 
-fn required_id(field: &str, value: &str) -> Result<String> {
-    received_text(field, value, text::NAME_MAX)?
-        .ok_or_else(|| FlameError::validation(field, "must not be empty"))
-}
-
 // ---------------------------------------------------------------------------------------------
 // What a lead becomes in the CRM, ad spend, and the cost report.
 // ---------------------------------------------------------------------------------------------
@@ -386,14 +381,6 @@ pub const SPEND_ROWS_MAX: usize = 10_000;
 /// `value` cut to at most `max` characters.
 fn truncated(value: &str, max: usize) -> String {
     value.chars().take(max).collect()
-}
-
-/// Optional text received from outside, checked as the parsers check it.
-fn received_opt(field: &str, value: Option<String>, max: usize) -> Result<Option<String>> {
-    match value {
-        Some(value) => received_text(field, &value, max),
-        None => Ok(None),
-    }
 }
 
 impl Lead {

@@ -15,6 +15,8 @@ use crate::phone::Phone;
 use crate::pipeline::Stage;
 use crate::text;
 
+use super::{received_opt, required_id};
+
 platform_enum! {
     /// A messaging platform a company can connect.
     MessagingPlatform {
@@ -123,6 +125,26 @@ pub struct InboundMessage {
 }
 
 impl InboundMessage {
+    /// A message a host built itself (a platform Flame does not parse), checked with the
+    /// parsers' bounds: the message, chat and sender ids are required and at most
+    /// [`text::NAME_MAX`] characters, as are the sender's name, handle and raw phone; the
+    /// text at most [`text::NOTE_MAX`]. Text is cleaned of control characters and trimmed;
+    /// errors name the field.
+    pub fn validated(self) -> Result<InboundMessage> {
+        Ok(InboundMessage {
+            platform: self.platform,
+            external_message_id: required_id("external_message_id", &self.external_message_id)?,
+            chat_id: required_id("chat_id", &self.chat_id)?,
+            sender_id: required_id("sender_id", &self.sender_id)?,
+            sender_name: received_opt("sender_name", self.sender_name, text::NAME_MAX)?,
+            sender_username: received_opt("sender_username", self.sender_username, text::NAME_MAX)?,
+            phone_raw: received_opt("phone_raw", self.phone_raw, text::NAME_MAX)?,
+            phone: self.phone,
+            text: received_opt("text", self.text, text::NOTE_MAX)?,
+            sent_at: crate::clock::normalize(self.sent_at),
+        })
+    }
+
     /// The name to file an unknown sender under: the name the platform shows, else the
     /// handle, else the platform and the sender's id.
     pub fn sender_display_name(&self) -> String {

@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 
 use crate::error::{FlameError, Result};
 use crate::phone::Phone;
+use crate::text;
 
 /// Declares a platform enum: its variants with their stored and display names, `ALL`,
 /// `as_str`, `display_name`, `Display`, and parsing (`FromStr`, serde) that accepts the stored
@@ -179,6 +180,25 @@ pub(crate) fn received_text(field: &str, value: &str, max_chars: usize) -> Resul
         ));
     }
     Ok(Some(trimmed.to_owned()))
+}
+
+/// A required id received from outside: cleaned like [`received_text`], at most
+/// [`text::NAME_MAX`] characters, not empty.
+pub(crate) fn required_id(field: &str, value: &str) -> Result<String> {
+    received_text(field, value, text::NAME_MAX)?
+        .ok_or_else(|| FlameError::validation(field, "must not be empty"))
+}
+
+/// Optional text received from outside, checked as the parsers check it.
+pub(crate) fn received_opt(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>> {
+    match value {
+        Some(value) => received_text(field, &value, max),
+        None => Ok(None),
+    }
 }
 
 /// A phone number as a platform sent it, normalized when it is a valid international number.
