@@ -377,10 +377,9 @@ impl Row {
     /// The value of column `col`.
     pub(crate) fn get<T: Column>(&self, col: &str) -> Result<T> {
         match self {
-            Row::Sqlite(r) => r.get(col).ok_or_else(|| {
-                tracing::warn!(column = col, "could not decode a stored value");
-                corrupt(col)
-            }),
+            Row::Sqlite(r) => r
+                .get(col)
+                .ok_or_else(|| decode_error(col, "no such column, or not of the column's type")),
             Row::Postgres(r) => r.try_get(col).map_err(|e| decode_error(col, e)),
         }
     }
@@ -477,11 +476,6 @@ pub(crate) fn prefix_op(backend: Backend) -> &'static str {
         Backend::Sqlite => "GLOB",
         Backend::Postgres => "LIKE",
     }
-}
-
-/// A time as PostgreSQL reads it in text (`COPY`): RFC 3339, UTC, microseconds.
-pub(crate) fn pg_time_text(t: OffsetDateTime) -> String {
-    crate::sqlite::encode_time(t)
 }
 
 impl Tx {

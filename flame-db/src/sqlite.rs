@@ -33,6 +33,7 @@ use uuid::Uuid;
 
 use flame_core::{FlameError, Result};
 
+use crate::error::{Refusal, connection_timed_out, refused, store_closed};
 use crate::sql::Arg;
 
 /// Prepared statements kept per connection: more than the distinct statements Flame sends.
@@ -103,7 +104,7 @@ impl Store {
     pub(crate) async fn begin(&self) -> Result<Tx> {
         let deadline = Instant::now() + self.busy_timeout;
         let mut guard = self.lock_writer().await?;
-        let conn = guard.as_mut().ok_or_else(closed)?;
+        let conn = guard.as_mut().ok_or_else(store_closed)?;
         // Other processes may hold the lock: retry without blocking the thread.
         conn.busy_timeout(Duration::ZERO).map_err(statement_error)?;
         let mut pause = Duration::from_millis(1);
@@ -124,11 +125,11 @@ impl Store {
     /// Runs one statement outside a transaction.
     pub(crate) async fn run(&self, sql: &str, args: &[Arg], want: Want) -> Result<Output> {
         if self.closed.load(Ordering::Acquire) {
-            return Err(closed());
+            return Err(store_closed());
         }
         if self.path.is_none() {
             let mut guard = self.lock_writer().await?;
-            return run(guard.as_mut().ok_or_else(closed)?, sql, args, want);
+            return run(guard.as_mut().ok_or_else(store_closed)?, sql, args, want);
         }
         let sql = numbered(sql);
         let conn = self.reader()?;
@@ -139,7 +140,7 @@ impl Store {
                 // A write: it queues with the process's other writers.
                 self.give_back(conn);
                 let mut guard = self.lock_writer().await?;
-                return run_numbered(guard.as_mut().ok_or_else(closed)?, &sql, args, want);
+                return run_numbered(guard.as_mut().ok_or_else(store_closed)?, &sql, args, want);
             }
             Err(e) => Err(e),
         };
@@ -157,11 +158,8 @@ impl Store {
     async fn lock_writer(&self) -> Result<OwnedMutexGuard<Option<Connection>>> {
         match tokio::time::timeout(self.busy_timeout, self.writer.clone().lock_owned()).await {
             Ok(guard) if guard.is_some() => Ok(guard),
-            Ok(_) => Err(closed()),
-            Err(_) => {
-                tracing::warn!("timed out waiting for the SQLite writer connection");
-                Err(FlameError::storage("timed out waiting for a database connection"))
-            }
+            Ok(_) => Err(store_closed()),
+            Err(_) => Err(connection_timed_out()),
         }
     }
 
@@ -170,7 +168,7 @@ impl Store {
         match (idle, &self.path) {
             (Some(conn), _) => Ok(conn),
             (None, Some(path)) => connect(path, self.busy_timeout),
-            (None, None) => Err(closed()),
+            (None, None) => Err(store_closed()),
         }
     }
 
@@ -193,7 +191,7 @@ pub(crate) struct Tx {
 
 impl Tx {
     fn conn(&self) -> Result<&Connection> {
-        self.conn.as_ref().ok_or_else(closed)
+        self.conn.as_ref().ok_or_else(store_closed)
     }
 
     /// Runs one statement in the transaction.
@@ -316,8 +314,8 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, index: usize, arg: &Arg) -> ru
     }
 }
 
-/// Times are stored as fixed-width RFC 3339 text in UTC with microseconds, so that text
-/// order is time order.
+/// A time as fixed-width RFC 3339 text in UTC with microseconds: how SQLite stores times
+/// (text order is time order), and how PostgreSQL's `COPY` reads them.
 pub(crate) fn encode_time(t: OffsetDateTime) -> String {
     let t = flame_core::clock::normalize(t);
     format!(
@@ -467,10 +465,6 @@ fn configure(conn: &Connection, busy_timeout: Duration) -> Result<()> {
     Ok(())
 }
 
-fn closed() -> FlameError {
-    FlameError::storage("the store is closed")
-}
-
 fn open_error(e: rusqlite::Error) -> FlameError {
     tracing::warn!(error = %e, "could not open the SQLite database");
     FlameError::storage("could not open the SQLite database file")
@@ -480,7 +474,7 @@ fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked))
 }
 
-/// Maps an error from running a statement, as `crate::error` does for sqlx's.
+/// Maps an error from running a statement (Flame's wording: [`refused`]).
 fn statement_error(e: rusqlite::Error) -> FlameError {
     use rusqlite::ffi;
     let extended = match &e {
@@ -490,16 +484,14 @@ fn statement_error(e: rusqlite::Error) -> FlameError {
     tracing::warn!(code = ?extended, error = %e, "database error");
     match extended {
         Some(ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY) => {
-            FlameError::conflict("record", "a record with the same unique key already exists")
+            refused(Refusal::Unique)
         }
-        Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => {
-            FlameError::conflict("record", "it references, or is referenced by, another record")
-        }
+        Some(ffi::SQLITE_CONSTRAINT_FOREIGNKEY) => refused(Refusal::ForeignKey),
         Some(ffi::SQLITE_CONSTRAINT_CHECK | ffi::SQLITE_CONSTRAINT_NOTNULL) => {
-            FlameError::storage("a stored value broke a database check")
+            refused(Refusal::Check)
         }
-        _ if is_busy(&e) => FlameError::storage("the database is busy; try again"),
-        Some(_) => FlameError::storage("the database refused the statement"),
+        _ if is_busy(&e) => refused(Refusal::Busy),
+        Some(_) => refused(Refusal::Other),
         None => FlameError::storage("the database operation failed"),
     }
 }
