@@ -924,7 +924,10 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
     }
 }
 
-/// Which contacts to list.
+/// Which contacts to list. A list with a name prefix comes in order of the matched name
+/// (full name, or last name), then id; else with a phone prefix by phone, then id; else with
+/// an email prefix by email, then id; without a prefix, newest first. A page's cursor only
+/// continues the list it came from.
 #[derive(Debug, Clone, Default, uniffi::Record)]
 pub struct ContactFilter {
     /// Name starts with.

@@ -624,6 +624,12 @@ final class FlameKitTests: XCTestCase {
             try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: badPhone)
         }
         XCTAssertEqual(field(phone), "phone")
+        var noId = other
+        noId.externalMessageId = "  "
+        let blank = await flameError {
+            try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: noId)
+        }
+        XCTAssertEqual(field(blank), "external_message_id")
         _ = try await integrations.update(id: vk.id, version: vk.version, patch: IntegrationPatch(enabled: false))
         let disabled = await flameError {
             try await inbound.handleMessage(companyId: acme.company.id, integrationId: vk.id, message: other)

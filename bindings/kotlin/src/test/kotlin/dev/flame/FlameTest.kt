@@ -676,6 +676,10 @@ class FlameTest {
             runBlocking { inbound.handleMessage(acme.company.id, vk.id, other.copy(phone = "12345")) }
         }
         assertEquals("phone", phone.field)
+        val noId = assertThrows<FlameException.Validation> {
+            runBlocking { inbound.handleMessage(acme.company.id, vk.id, other.copy(externalMessageId = "  ")) }
+        }
+        assertEquals("external_message_id", noId.field)
         integrations.update(vk.id, vk.version, IntegrationPatch(enabled = false))
         val disabled = assertThrows<FlameException.Conflict> { runBlocking { inbound.handleMessage(acme.company.id, vk.id, other) } }
         assertEquals("integration", disabled.entity)
