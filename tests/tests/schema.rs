@@ -3,6 +3,7 @@
 use flame_core::FlameError;
 use flame_db::{Flame, OpenOptions};
 use flame_tests::{TestDb, company, exec_raw};
+use sqlx::Connection;
 
 fn schema_reason(result: flame_core::Result<Flame>) -> String {
     match result {
@@ -132,4 +133,89 @@ async fn health_reports_a_configured_key() {
     let health = flame.health().await;
     assert!(health.encryption_configured);
     assert!(!format!("{flame:?} {health:?}").contains("7, 7"), "no key bytes in Debug");
+}
+
+/// Every table (except the migration ledger) and every column of the live schema, as the
+/// database's own catalogue reports them after all migrations, sorted.
+async fn live_catalogue(url: &str) -> Vec<(String, Vec<String>)> {
+    let rows: Vec<(String, String)> = if url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(url).await.expect("connect sqlite");
+        let rows = sqlx::query_as(
+            "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+               AND m.name <> 'flame_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("sqlite catalogue");
+        conn.close().await.ok();
+        rows
+    } else {
+        let mut conn = sqlx::PgConnection::connect(url).await.expect("connect postgres");
+        let rows = sqlx::query_as(
+            "SELECT c.table_name::text, c.column_name::text
+             FROM information_schema.columns c
+             JOIN information_schema.tables t
+               ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+               AND c.table_name <> 'flame_migrations'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("postgres catalogue");
+        conn.close().await.ok();
+        rows
+    };
+    let mut tables: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (table, column) in rows {
+        tables.entry(table).or_default().push(column);
+    }
+    tables
+        .into_iter()
+        .map(|(t, mut cols)| {
+            cols.sort();
+            (t, cols)
+        })
+        .collect()
+}
+
+/// `schema::EXPECTED` is what the start-up check verifies; this proves it lists exactly the
+/// tables and columns the migrations create, so a migration that forgets to extend it fails
+/// here, naming what is missing.
+#[tokio::test]
+async fn expected_lists_every_table_and_column_of_the_migrations() {
+    for (url, _dir) in urls().await {
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        let live = live_catalogue(&url).await;
+        let expected = flame_db::schema::EXPECTED;
+        let mut problems = Vec::new();
+        for (table, columns) in &live {
+            match expected.iter().find(|(t, _)| t == table) {
+                None => problems.push(format!("table {table} is not in EXPECTED")),
+                Some((_, listed)) => {
+                    for col in columns.iter().filter(|c| !listed.contains(&c.as_str())) {
+                        problems.push(format!("column {table}.{col} is not in EXPECTED"));
+                    }
+                }
+            }
+        }
+        for (table, listed) in expected {
+            match live.iter().find(|(t, _)| t == table) {
+                None => problems.push(format!("table {table} is in EXPECTED but not migrated")),
+                Some((_, columns)) => {
+                    for col in listed.iter().filter(|c| !columns.iter().any(|l| l == *c)) {
+                        problems
+                            .push(format!("column {table}.{col} is in EXPECTED but not migrated"));
+                    }
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (table, _) in expected {
+            if !seen.insert(table) {
+                problems.push(format!("table {table} is listed twice in EXPECTED"));
+            }
+        }
+        assert!(problems.is_empty(), "{url}:\n{}", problems.join("\n"));
+    }
 }
