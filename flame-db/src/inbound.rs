@@ -5,9 +5,11 @@
 use flame_core::billing::Limit;
 use flame_core::deal::DealStatus;
 use flame_core::event::EventPayload;
-use flame_core::integration::messaging::{InboundMessage, MessagingSettings};
+use flame_core::integration::messaging::{InboundMessage, MessagingPlatform, MessagingSettings};
+use flame_core::integration::verify::{self, WebhookRequest};
 use flame_core::integration::{telegram, whatsapp};
 use flame_core::{CompanyId, ContactId, DealId, FlameError, IntegrationId, Result, clock};
+use secrecy::SecretString;
 
 use crate::sql::{Executor, Tx, args};
 use crate::{Flame, activity, contact, deal, integration, outbox, pipeline, usage};
@@ -47,22 +49,36 @@ impl Flame {
 }
 
 impl Inbound {
-    /// Handles a webhook body as the integration's platform sends it: a Telegram Bot API
-    /// `Update`, or a WhatsApp Cloud API webhook (which may carry several messages). A body
-    /// that is not the platform's format is a `Validation` error naming the JSON path, and
-    /// nothing is written; updates without a message (edits, status reports) do nothing.
+    /// Handles a webhook request as the integration's platform sends it: a Telegram Bot API
+    /// `Update`, or a WhatsApp Cloud API webhook (which may carry several messages).
+    ///
+    /// The request is verified before any of its body is read: a Telegram update must carry
+    /// the integration's `secret_token` credential in `X-Telegram-Bot-Api-Secret-Token`, a
+    /// WhatsApp webhook the `X-Hub-Signature-256` of its raw body under the `app_secret`
+    /// credential (see [`flame_core::integration::verify`]). An integration without that
+    /// credential refuses every request (fail closed). A missing or wrong header is
+    /// [`FlameError::Unauthenticated`] naming it, and nothing is written.
+    ///
+    /// A verified body that is not the platform's format is a `Validation` error naming the
+    /// JSON path, and nothing is written; updates without a message (edits, status reports)
+    /// do nothing.
     pub async fn handle_webhook(
         &self,
         company: CompanyId,
         integration: IntegrationId,
-        body: &[u8],
+        request: &WebhookRequest,
     ) -> Result<Vec<InboundOutcome>> {
-        let settings = self.settings(company, integration).await?;
+        let (found, settings) = self.settings(company, integration).await?;
+        let body = request.body.as_slice();
         let messages = match settings.platform {
-            flame_core::integration::messaging::MessagingPlatform::Telegram => {
+            MessagingPlatform::Telegram => {
+                let secret = self.secret(&found, verify::SECRET_TOKEN).await?;
+                verify::verify_telegram(secret.as_ref(), request)?;
                 telegram::parse_update(body)?.into_iter().collect()
             }
-            flame_core::integration::messaging::MessagingPlatform::WhatsApp => {
+            MessagingPlatform::WhatsApp => {
+                let secret = self.secret(&found, verify::APP_SECRET).await?;
+                verify::verify_meta(secret.as_ref(), request)?;
                 whatsapp::parse_webhook(body)?
             }
             other => {
@@ -82,13 +98,47 @@ impl Inbound {
         Ok(outcomes)
     }
 
+    /// Answers Meta's webhook subscription handshake for a messaging integration: the
+    /// `challenge` to send back when `mode` is `subscribe` and `verify_token` is the
+    /// integration's `verify_token` credential. Another mode is a `Validation` error on
+    /// `"hub.mode"`; no credential or another token is [`FlameError::Unauthenticated`];
+    /// another company's or an unknown integration is `NotFound`.
+    pub async fn verify_subscription(
+        &self,
+        company: CompanyId,
+        integration: IntegrationId,
+        mode: &str,
+        verify_token: &str,
+        challenge: &str,
+    ) -> Result<String> {
+        let (found, _) = self.settings(company, integration).await?;
+        let expected = self.secret(&found, verify::VERIFY_TOKEN).await?;
+        verify::verify_subscription(expected.as_ref(), mode, verify_token, challenge)
+    }
+
+    /// The credential `field` of the integration, `None` when it holds none.
+    async fn secret(
+        &self,
+        found: &flame_core::integration::Integration,
+        field: &str,
+    ) -> Result<Option<SecretString>> {
+        if !found.credential_fields.iter().any(|f| f == field) {
+            return Ok(None);
+        }
+        let mut exec = self.flame.pool().exec();
+        integration::open_credential(&self.flame, &mut exec, found.company_id, found.id, field)
+            .await
+            .map(Some)
+    }
+
     async fn settings(
         &self,
         company: CompanyId,
         integration: IntegrationId,
-    ) -> Result<MessagingSettings> {
+    ) -> Result<(flame_core::integration::Integration, MessagingSettings)> {
         let found = integration::find(&mut self.flame.pool().exec(), company, integration).await?;
-        found.settings_as::<MessagingSettings>().cloned()
+        let settings = found.settings_as::<MessagingSettings>().cloned()?;
+        Ok((found, settings))
     }
 
     /// Handles one message already parsed (for platforms whose webhooks the host parses, or

@@ -524,17 +524,44 @@ pub struct Inbound {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Inbound {
-    /// Handles a platform's webhook body (Telegram `Update`, WhatsApp Cloud API webhook).
+    /// Handles a platform's webhook request (Telegram `Update`, WhatsApp Cloud API webhook):
+    /// `headers` as received (names in any case) and the raw `body`. It is verified before
+    /// its body is read: Telegram's `X-Telegram-Bot-Api-Secret-Token` must be the
+    /// integration's `secret_token` credential, WhatsApp's `X-Hub-Signature-256` the HMAC of
+    /// the body under its `app_secret`; without that credential every request is refused. A
+    /// missing or wrong header is `Unauthenticated` naming it, and nothing is written.
     pub async fn handle_webhook(
         &self,
         company_id: String,
         integration_id: String,
+        headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<Vec<InboundOutcome>> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        let outcomes = self.inner.handle_webhook(company, integration, &body).await?;
+        let request =
+            fc::integration::verify::WebhookRequest::new(headers.into_iter().collect(), body);
+        let outcomes = self.inner.handle_webhook(company, integration, &request).await?;
         Ok(outcomes.into_iter().map(Into::into).collect())
+    }
+
+    /// Answers Meta's subscription handshake: `challenge` when `mode` is `subscribe` and
+    /// `verify_token` is the integration's `verify_token` credential. Another mode is a
+    /// `Validation` error on `hub.mode`; no credential or another token `Unauthenticated`.
+    pub async fn verify_subscription(
+        &self,
+        company_id: String,
+        integration_id: String,
+        mode: String,
+        verify_token: String,
+        challenge: String,
+    ) -> Result<String> {
+        let company = crate::types::company_id("company_id", &company_id)?;
+        let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        Ok(self
+            .inner
+            .verify_subscription(company, integration, &mode, &verify_token, &challenge)
+            .await?)
     }
 
     /// Handles one message the host parsed: its contact is found (by channel identity, then

@@ -2,11 +2,12 @@
 //! the defaults checked when saved and when used, and inbound messages that create the
 //! contact, the deal and the activity by themselves — exactly once.
 
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
 use flame_core::crypto::EncryptionKey;
 use flame_core::integration::messaging::{MessagingPlatform, MessagingSettings};
 use flame_core::integration::record::{WEBHOOK_SIGNING_SECRET, WebhookSettings};
+use flame_core::integration::verify::{self, WebhookRequest};
 use flame_core::integration::{
     Credentials, IntegrationKind, IntegrationPatch, IntegrationSettings, NewIntegration,
 };
@@ -54,6 +55,22 @@ fn bot(name: &str, settings: MessagingSettings, token: Option<&str>) -> NewInteg
         settings: IntegrationSettings::Messaging(settings),
         credentials,
     }
+}
+
+/// The secret token of the test bots' webhooks.
+const TELEGRAM_SECRET: &str = "tg-webhook-secret";
+/// The app secret of the test WhatsApp numbers.
+const META_APP_SECRET: &str = "meta-app-secret";
+
+/// A Telegram webhook request carrying the bot's secret token.
+fn tg(body: &[u8]) -> WebhookRequest {
+    WebhookRequest::new(vec![], body).with_header(verify::TELEGRAM_SECRET_HEADER, TELEGRAM_SECRET)
+}
+
+/// A WhatsApp webhook request signed with the app secret, as Meta signs it.
+fn wa(body: &[u8]) -> WebhookRequest {
+    let signature = verify::meta_signature(&SecretString::from(META_APP_SECRET), body);
+    WebhookRequest::new(vec![], body).with_header(verify::META_SIGNATURE_HEADER, signature)
 }
 
 fn telegram() -> MessagingSettings {
@@ -321,8 +338,9 @@ async fn sales_bot(
     settings.default_source_id = Some(source.id);
     settings.default_assignee_id = Some(manager.user.id);
     settings.deal_currency = Some("RUB".into());
-    let integration =
-        s.integrations().create(bot("Sales bot", settings, Some("1:TOKEN"))).await.expect("bot");
+    let mut new = bot("Sales bot", settings, Some("1:TOKEN"));
+    new.credentials = new.credentials.with(verify::SECRET_TOKEN, TELEGRAM_SECRET);
+    let integration = s.integrations().create(new).await.expect("bot");
     (keyed, integration.id, pipeline.id, manager.user.id)
 }
 
@@ -333,7 +351,7 @@ async fn an_inbound_message_creates_the_contact_the_deal_and_the_activity_once()
         let (flame, integration, pipeline, manager) = sales_bot(&db, &acme).await;
         let inbound = flame.inbound();
         let first = inbound
-            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_TEXT))
             .await
             .expect("handled");
         assert_eq!(first.len(), 1);
@@ -370,7 +388,7 @@ async fn an_inbound_message_creates_the_contact_the_deal_and_the_activity_once()
         // A redelivered webhook changes nothing.
         let before = snapshot(&db.url).await;
         let again = inbound
-            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_TEXT))
             .await
             .expect("again");
         assert!(again[0].duplicate);
@@ -379,7 +397,7 @@ async fn an_inbound_message_creates_the_contact_the_deal_and_the_activity_once()
 
         // The next message from the same sender joins the same contact and open deal.
         let next = inbound
-            .handle_webhook(acme.company.id, integration, TELEGRAM_CONTACT)
+            .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_CONTACT))
             .await
             .expect("next");
         assert_eq!(next[0].contact_id, outcome.contact_id);
@@ -388,7 +406,7 @@ async fn an_inbound_message_creates_the_contact_the_deal_and_the_activity_once()
         // Updates that carry no message do nothing.
         assert!(
             inbound
-                .handle_webhook(acme.company.id, integration, TELEGRAM_EDITED)
+                .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_EDITED))
                 .await
                 .expect("edit")
                 .is_empty()
@@ -415,9 +433,15 @@ async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
         let (flame, integration, _, _) = sales_bot(&db, &acme).await;
         // A WhatsApp number already in the CRM is the same person.
         let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
-        let mut wa = MessagingSettings::new(MessagingPlatform::WhatsApp);
-        wa.auto_create_contact = true;
-        let whatsapp = keyed.integrations().create(bot("WhatsApp", wa, None)).await;
+        let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
+        wa_settings.auto_create_contact = true;
+        let whatsapp = keyed
+            .integrations()
+            .create(NewIntegration {
+                credentials: Credentials::new().with(verify::APP_SECRET, META_APP_SECRET),
+                ..bot("WhatsApp", wa_settings, None)
+            })
+            .await;
         let whatsapp = match whatsapp {
             Ok(w) => w,
             Err(e) => panic!("{e:?}"),
@@ -434,7 +458,7 @@ async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
             .expect("contact");
         let outcomes = flame
             .inbound()
-            .handle_webhook(acme.company.id, whatsapp.id, WHATSAPP_TWO)
+            .handle_webhook(acme.company.id, whatsapp.id, &wa(WHATSAPP_TWO))
             .await
             .expect("two");
         // The image in between is skipped; the two text messages are filed.
@@ -458,27 +482,37 @@ async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
         let globex = company(&db.flame, "Globex").await;
         let before = snapshot(&db.url).await;
         assert_invalid(
-            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_MALFORMED).await,
+            flame
+                .inbound()
+                .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_MALFORMED))
+                .await,
             "message.date",
         );
         assert!(matches!(
-            flame.inbound().handle_webhook(acme.company.id, integration, b"{not json").await,
+            flame.inbound().handle_webhook(acme.company.id, integration, &tg(b"{not json")).await,
             Err(FlameError::Validation { .. })
         ));
         assert_not_found(
-            flame.inbound().handle_webhook(globex.company.id, integration, TELEGRAM_TEXT).await,
+            flame
+                .inbound()
+                .handle_webhook(globex.company.id, integration, &tg(TELEGRAM_TEXT))
+                .await,
         );
         assert_not_found(
             flame
                 .inbound()
-                .handle_webhook(acme.company.id, flame_core::IntegrationId::new(), TELEGRAM_TEXT)
+                .handle_webhook(
+                    acme.company.id,
+                    flame_core::IntegrationId::new(),
+                    &tg(TELEGRAM_TEXT),
+                )
                 .await,
         );
         // A Telegram body sent to the WhatsApp integration is not its format.
         assert!(
             flame
                 .inbound()
-                .handle_webhook(acme.company.id, whatsapp.id, TELEGRAM_TEXT)
+                .handle_webhook(acme.company.id, whatsapp.id, &wa(TELEGRAM_TEXT))
                 .await
                 .is_err()
         );
@@ -522,7 +556,7 @@ async fn defaults_deleted_after_saving_are_a_clear_error_at_use() {
         acme.session.members().remove(manager).await.expect("remove the default assignee");
         let before = snapshot(&db.url).await;
         assert_invalid(
-            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_TEXT).await,
+            flame.inbound().handle_webhook(acme.company.id, integration, &tg(TELEGRAM_TEXT)).await,
             "default_assignee_id",
         );
         assert_eq!(snapshot(&db.url).await, before);
@@ -534,7 +568,7 @@ async fn defaults_deleted_after_saving_are_a_clear_error_at_use() {
         let patch = IntegrationPatch { enabled: Some(false), ..Default::default() };
         s.integrations().update(integration, current.version, patch).await.expect("disable");
         assert_conflict(
-            flame.inbound().handle_webhook(acme.company.id, integration, TELEGRAM_TEXT).await,
+            flame.inbound().handle_webhook(acme.company.id, integration, &tg(TELEGRAM_TEXT)).await,
         );
     }
 }
@@ -559,7 +593,7 @@ async fn credentials_never_reach_logs_events_errors_or_debug_output() {
         shown += &format!("{updated:?} {flame:?}");
         flame
             .inbound()
-            .handle_webhook(acme.company.id, integration, TELEGRAM_TEXT)
+            .handle_webhook(acme.company.id, integration, &tg(TELEGRAM_TEXT))
             .await
             .expect("inbound");
         let wrong = with_keys(&db, &[key("k1", 3)]).await;
@@ -662,5 +696,117 @@ async fn a_message_the_host_parsed_is_handled_once_and_checked_against_its_integ
         let disabled = snapshot(&db.url).await;
         assert_conflict(inbound.handle_message(c, vk.id, other).await);
         assert_eq!(snapshot(&db.url).await, disabled);
+    }
+}
+
+fn assert_unauthenticated<T: std::fmt::Debug>(result: flame_core::Result<T>, names: &str) {
+    match result {
+        Err(FlameError::Unauthenticated { reason }) => {
+            assert!(reason.contains(names), "{reason} names {names}")
+        }
+        other => panic!("expected Unauthenticated naming {names}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_write_nothing() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, bot_id, _, _) = sales_bot(&db, &acme).await;
+        let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
+        wa_settings.auto_create_contact = true;
+        let whatsapp = keyed
+            .integrations()
+            .create(NewIntegration {
+                credentials: Credentials::new()
+                    .with(verify::APP_SECRET, META_APP_SECRET)
+                    .with(verify::VERIFY_TOKEN, "hub-verify"),
+                ..bot("WhatsApp", wa_settings.clone(), None)
+            })
+            .await
+            .expect("whatsapp");
+        // Integrations without a secret refuse everything (fail closed).
+        let globex = company(&db.flame, "Globex").await;
+        let g = globex.company.id;
+        let gs = flame.session(globex.owner.id, g).await.expect("session");
+        let open_bot =
+            gs.integrations().create(bot("Open bot", telegram(), None)).await.expect("bot");
+        let open_wa =
+            gs.integrations().create(bot("Open WA", wa_settings, None)).await.expect("wa");
+        let inbound = flame.inbound();
+        let c = acme.company.id;
+        let before = snapshot(&db.url).await;
+
+        let unsigned = WebhookRequest::new(vec![], TELEGRAM_TEXT);
+        assert_unauthenticated(
+            inbound.handle_webhook(c, bot_id, &unsigned).await,
+            verify::TELEGRAM_SECRET_HEADER,
+        );
+        let wrong = unsigned.clone().with_header(verify::TELEGRAM_SECRET_HEADER, "guessed");
+        assert_unauthenticated(
+            inbound.handle_webhook(c, bot_id, &wrong).await,
+            verify::TELEGRAM_SECRET_HEADER,
+        );
+        assert_unauthenticated(
+            inbound.handle_webhook(g, open_bot.id, &tg(TELEGRAM_TEXT)).await,
+            verify::SECRET_TOKEN,
+        );
+
+        assert_unauthenticated(
+            inbound
+                .handle_webhook(c, whatsapp.id, &WebhookRequest::new(vec![], WHATSAPP_TWO))
+                .await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        let mut tampered = wa(WHATSAPP_TWO);
+        tampered.body = TELEGRAM_TEXT.to_vec();
+        assert_unauthenticated(
+            inbound.handle_webhook(c, whatsapp.id, &tampered).await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        let other_secret = WebhookRequest::new(vec![], WHATSAPP_TWO).with_header(
+            verify::META_SIGNATURE_HEADER,
+            verify::meta_signature(&SecretString::from("not-the-app-secret"), WHATSAPP_TWO),
+        );
+        assert_unauthenticated(
+            inbound.handle_webhook(c, whatsapp.id, &other_secret).await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        assert_unauthenticated(
+            inbound.handle_webhook(g, open_wa.id, &wa(WHATSAPP_TWO)).await,
+            verify::APP_SECRET,
+        );
+        assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
+        assert_eq!(count_rows(&db.url, "inbound_messages").await, 0);
+
+        // The subscription handshake answers only the integration's verify token.
+        assert_eq!(
+            inbound
+                .verify_subscription(c, whatsapp.id, "subscribe", "hub-verify", "1158201444")
+                .await
+                .expect("handshake"),
+            "1158201444"
+        );
+        assert_unauthenticated(
+            inbound.verify_subscription(c, whatsapp.id, "subscribe", "guess", "1").await,
+            "hub.verify_token",
+        );
+        assert_unauthenticated(
+            inbound.verify_subscription(g, open_wa.id, "subscribe", "hub-verify", "1").await,
+            verify::VERIFY_TOKEN,
+        );
+        assert_invalid(
+            inbound.verify_subscription(c, whatsapp.id, "unsubscribe", "hub-verify", "1").await,
+            "hub.mode",
+        );
+
+        // Signed correctly, the same bodies go through.
+        let ok = inbound.handle_webhook(c, whatsapp.id, &wa(WHATSAPP_TWO)).await.expect("signed");
+        assert_eq!(ok.len(), 2);
+        assert_eq!(
+            inbound.handle_webhook(c, bot_id, &tg(TELEGRAM_TEXT)).await.expect("tg").len(),
+            1
+        );
     }
 }

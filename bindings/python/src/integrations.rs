@@ -501,26 +501,60 @@ pub(crate) struct Inbound {
 
 #[pymethods]
 impl Inbound {
-    /// Handles a webhook body (`bytes`) as the integration's platform sends it: a Telegram
-    /// Bot API `Update` or a WhatsApp Cloud API webhook (which may carry several messages).
-    /// Each message finds or creates its contact, opens a deal when the integration says so
-    /// and is recorded as an activity, once: a redelivered message is a `duplicate`. A body
-    /// that is not the platform's format raises `ValidationError` naming the JSON path, and
-    /// nothing is written; updates without a message return `[]`.
+    /// Handles a webhook request as the integration's platform sends it: the raw body
+    /// (`bytes`, exactly as received) of a Telegram Bot API `Update` or a WhatsApp Cloud API
+    /// webhook, and the request's `headers` (a `dict`, names in any case). The request is
+    /// verified first: a Telegram update must carry the integration's `secret_token`
+    /// credential in `X-Telegram-Bot-Api-Secret-Token`, a WhatsApp webhook the
+    /// `X-Hub-Signature-256` of its body under the `app_secret` credential; an integration
+    /// without that credential refuses every request. A missing or wrong header raises
+    /// `UnauthenticatedError` naming it, and nothing is written. Each message then finds or
+    /// creates its contact, opens a deal when the integration says so and is recorded as an
+    /// activity, once: a redelivered message is a `duplicate`. A body that is not the
+    /// platform's format raises `ValidationError` naming the JSON path, and nothing is
+    /// written; updates without a message return `[]`.
+    #[pyo3(signature = (company_id, integration_id, body, headers=None))]
     fn handle_webhook(
         &self,
         py: Python<'_>,
         company_id: Uuid,
         integration_id: Uuid,
         body: &[u8],
+        headers: Option<std::collections::HashMap<String, String>>,
     ) -> PyResult<Vec<InboundOutcome>> {
         let api = self.flame.inbound();
         let company = CompanyId::from_uuid(company_id);
         let integration = IntegrationId::from_uuid(integration_id);
-        Ok(run(py, async move { api.handle_webhook(company, integration, body).await })?
+        let request = flame_core::integration::verify::WebhookRequest::new(
+            headers.unwrap_or_default().into_iter().collect(),
+            body,
+        );
+        Ok(run(py, async move { api.handle_webhook(company, integration, &request).await })?
             .into_iter()
             .map(InboundOutcome)
             .collect())
+    }
+
+    /// Answers Meta's webhook subscription handshake (`hub.mode`, `hub.verify_token`,
+    /// `hub.challenge` of the GET request): returns the challenge to send back when the mode
+    /// is `subscribe` and the token is the integration's `verify_token` credential. Another
+    /// mode raises `ValidationError` on `hub.mode`; no credential or another token
+    /// `UnauthenticatedError`.
+    fn verify_subscription(
+        &self,
+        py: Python<'_>,
+        company_id: Uuid,
+        integration_id: Uuid,
+        mode: String,
+        verify_token: String,
+        challenge: String,
+    ) -> PyResult<String> {
+        let api = self.flame.inbound();
+        let company = CompanyId::from_uuid(company_id);
+        let integration = IntegrationId::from_uuid(integration_id);
+        run(py, async move {
+            api.verify_subscription(company, integration, &mode, &verify_token, &challenge).await
+        })
     }
 
     /// Handles one `InboundMessage` the host parsed itself, as `handle_webhook` handles each

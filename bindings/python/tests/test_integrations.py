@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import hmac
 import pickle
 import uuid
 from collections.abc import Iterator
@@ -364,6 +366,17 @@ def test_defaults_and_updates_are_checked(
 # --- Inbound messages ---------------------------------------------------------------------
 
 
+TG_SECRET = "tg-webhook-secret"
+TG = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
+META_SECRET = "meta-app-secret"
+
+
+def meta_signed(body: bytes) -> dict[str, str]:
+    """The headers Meta sends with ``body``: its HMAC-SHA256 under the app secret."""
+    digest = hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": "sha256=" + digest}
+
+
 def sales_bot(keyed: flame.Flame, owner: flame.Session) -> tuple[flame.Integration, UUIDs]:
     """A Telegram bot that creates contacts and deals, with every default set."""
     s = as_owner(keyed, owner)
@@ -377,7 +390,9 @@ def sales_bot(keyed: flame.Flame, owner: flame.Session) -> tuple[flame.Integrati
         default_assignee_id=manager.user.id,
         deal_currency="RUB",
     )
-    bot = s.integrations.create("Sales bot", settings, {"token": "1:TOKEN"})
+    bot = s.integrations.create(
+        "Sales bot", settings, {"token": "1:TOKEN", "secret_token": TG_SECRET}
+    )
     return bot, (pipeline.id, source.id, manager.user.id)
 
 
@@ -386,7 +401,9 @@ def test_a_telegram_webhook_creates_the_contact_and_the_deal_once(
 ) -> None:
     bot, (pipeline_id, source_id, manager_id) = sales_bot(keyed, owner)
     inbound = keyed.inbound
-    first = inbound.handle_webhook(owner.company_id, bot.id, fixture("telegram_text_message.json"))
+    first = inbound.handle_webhook(
+        owner.company_id, bot.id, fixture("telegram_text_message.json"), headers=TG
+    )
     assert len(first) == 1
     outcome = first[0]
     assert outcome.created_contact and outcome.created_deal and not outcome.duplicate
@@ -408,7 +425,9 @@ def test_a_telegram_webhook_creates_the_contact_and_the_deal_once(
     assert outcome.to_dict()["created_deal"] is True
 
     # A redelivered webhook is a duplicate and changes nothing.
-    again = inbound.handle_webhook(owner.company_id, bot.id, fixture("telegram_text_message.json"))
+    again = inbound.handle_webhook(
+        owner.company_id, bot.id, fixture("telegram_text_message.json"), headers=TG
+    )
     assert again[0].duplicate
     assert (again[0].contact_id, again[0].deal_id) == (outcome.contact_id, outcome.deal_id)
     assert not again[0].created_contact and not again[0].created_deal
@@ -418,23 +437,51 @@ def test_a_telegram_webhook_creates_the_contact_and_the_deal_once(
 
     # The same sender's next message joins the same contact and open deal.
     nxt = inbound.handle_webhook(
-        owner.company_id, bot.id, fixture("telegram_contact_message.json")
+        owner.company_id, bot.id, fixture("telegram_contact_message.json"), headers=TG
     )
     assert (nxt[0].contact_id, nxt[0].deal_id) == (outcome.contact_id, outcome.deal_id)
     assert not nxt[0].created_contact and not nxt[0].created_deal
     # An update without a message does nothing.
     edited = fixture("telegram_edited_message.json")
-    assert inbound.handle_webhook(owner.company_id, bot.id, edited) == []
+    assert inbound.handle_webhook(owner.company_id, bot.id, edited, headers=TG) == []
     types = {e.event_type for e in owner.events.list(limit=100)}
     assert {"contact.created", "deal.created", "activity.created"} <= types
 
 
 def test_a_whatsapp_sender_is_matched_by_phone(keyed: flame.Flame, owner: flame.Session) -> None:
     s = as_owner(keyed, owner)
-    whatsapp = s.integrations.create("WhatsApp", flame.MessagingSettings("whatsapp"))
+    whatsapp = s.integrations.create(
+        "WhatsApp",
+        flame.MessagingSettings("whatsapp"),
+        {"app_secret": META_SECRET, "verify_token": "hub-verify"},
+    )
     known = owner.contacts.create("Sheena", phone="+1 650-555-1234")
+    body = fixture("whatsapp_two_senders.json")
+    # Unsigned, tampered or wrongly signed bodies are refused and write nothing.
+    with pytest.raises(flame.UnauthenticatedError) as caught:
+        keyed.inbound.handle_webhook(owner.company_id, whatsapp.id, body)
+    assert "X-Hub-Signature-256" in str(caught.value)
+    with pytest.raises(flame.UnauthenticatedError):
+        keyed.inbound.handle_webhook(
+            owner.company_id, whatsapp.id, body + b" ", headers=meta_signed(body)
+        )
+    with pytest.raises(flame.UnauthenticatedError):
+        keyed.inbound.handle_webhook(
+            owner.company_id, whatsapp.id, body, headers={"X-Hub-Signature-256": "sha256=00"}
+        )
+    assert len(owner.contacts.list()) == 1
+    # The subscription handshake answers only the integration's verify token.
+    challenge = keyed.inbound.verify_subscription(
+        owner.company_id, whatsapp.id, "subscribe", "hub-verify", "1158201444"
+    )
+    assert challenge == "1158201444"
+    with pytest.raises(flame.UnauthenticatedError):
+        keyed.inbound.verify_subscription(owner.company_id, whatsapp.id, "subscribe", "x", "1")
+    with pytest.raises(flame.ValidationError) as wrong_mode:
+        keyed.inbound.verify_subscription(owner.company_id, whatsapp.id, "other", "hub-verify", "1")
+    assert wrong_mode.value.field == "hub.mode"
     outcomes = keyed.inbound.handle_webhook(
-        owner.company_id, whatsapp.id, fixture("whatsapp_two_senders.json")
+        owner.company_id, whatsapp.id, body, headers=meta_signed(body)
     )
     assert len(outcomes) == 2
     assert outcomes[0].contact_id == known.id and not outcomes[0].created_contact
@@ -447,19 +494,33 @@ def test_a_malformed_body_is_a_validation_error_and_writes_nothing(
 ) -> None:
     bot, _ = sales_bot(keyed, owner)
     inbound = keyed.inbound
+    # Without the bot's secret token (or with another one), nothing is read or written.
+    text = fixture("telegram_text_message.json")
+    with pytest.raises(flame.UnauthenticatedError) as unsigned:
+        inbound.handle_webhook(owner.company_id, bot.id, text)
+    assert "X-Telegram-Bot-Api-Secret-Token" in str(unsigned.value)
+    guessed = {"x-telegram-bot-api-secret-token": "guess"}
+    with pytest.raises(flame.UnauthenticatedError):
+        inbound.handle_webhook(owner.company_id, bot.id, text, headers=guessed)
     with pytest.raises(flame.ValidationError) as caught:
-        inbound.handle_webhook(owner.company_id, bot.id, fixture("telegram_malformed_date.json"))
+        inbound.handle_webhook(
+            owner.company_id, bot.id, fixture("telegram_malformed_date.json"), headers=TG
+        )
     assert caught.value.field == "message.date"
     assert "yesterday" not in str(caught.value)
     with pytest.raises(flame.ValidationError):
-        inbound.handle_webhook(owner.company_id, bot.id, b"{not json")
+        inbound.handle_webhook(owner.company_id, bot.id, b"{not json", headers=TG)
     with pytest.raises(TypeError):
-        inbound.handle_webhook(owner.company_id, bot.id, "{}")  # type: ignore[arg-type]
+        inbound.handle_webhook(owner.company_id, bot.id, "{}", headers=TG)  # type: ignore[arg-type]
     with pytest.raises(flame.NotFoundError):
-        inbound.handle_webhook(owner.company_id, uuid.uuid4(), fixture("telegram_text_message.json"))
+        inbound.handle_webhook(
+            owner.company_id, uuid.uuid4(), fixture("telegram_text_message.json"), headers=TG
+        )
     globex = store.sign_up("Globex", "hank@globex.test", "Hank")
     with pytest.raises(flame.NotFoundError):
-        inbound.handle_webhook(globex.company.id, bot.id, fixture("telegram_text_message.json"))
+        inbound.handle_webhook(
+            globex.company.id, bot.id, fixture("telegram_text_message.json"), headers=TG
+        )
     assert len(owner.contacts.list()) == 0
     assert len(owner.deals.list()) == 0
 
@@ -467,7 +528,9 @@ def test_a_malformed_body_is_a_validation_error_and_writes_nothing(
     s = as_owner(keyed, owner)
     s.integrations.update(bot.id, bot.version, enabled=False)
     with pytest.raises(flame.ConflictError):
-        inbound.handle_webhook(owner.company_id, bot.id, fixture("telegram_text_message.json"))
+        inbound.handle_webhook(
+            owner.company_id, bot.id, fixture("telegram_text_message.json"), headers=TG
+        )
 
 
 # --- No secret anywhere -------------------------------------------------------------------
@@ -498,13 +561,17 @@ def test_no_secret_reaches_a_repr_a_dict_or_an_error(
     with flame.open(url, encryption_key=k) as keyed:
         show(keyed)
         s = as_owner(keyed, owner)
-        bot = s.integrations.create("Bot", telegram(), {"token": secret})
+        bot = s.integrations.create(
+            "Bot", telegram(), {"token": secret, "secret_token": TG_SECRET}
+        )
         show(bot)
         show(s.integrations.list())
         show(s.integrations.get(bot.id))
         updated = s.integrations.update(bot.id, bot.version, credentials={"token": secret})
         show(updated)
-        show(keyed.inbound.handle_webhook(owner.company_id, bot.id, fixture("telegram_text_message.json")))
+        show(keyed.inbound.handle_webhook(
+            owner.company_id, bot.id, fixture("telegram_text_message.json"), headers=TG
+        ))
         show(keyed.rotate_keys())
         show(keyed.health())
         for event in owner.events.list(limit=200):

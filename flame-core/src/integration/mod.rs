@@ -6,7 +6,9 @@
 //! - [`advertising`] — leads from ad platforms (Meta Lead Ads, VK Ads lead forms) and UTM tags;
 //! - [`accounting`] — invoice documents handed to accounting systems;
 //! - [`webhook`] — signatures, retries and event subscriptions of outgoing webhooks;
-//! - [`ssrf`] — which webhook URLs and addresses Flame may call at all.
+//! - [`ssrf`] — which webhook URLs and addresses Flame may call at all;
+//! - [`verify`] — proof that an inbound webhook came from its platform (Telegram secret token,
+//!   Meta `X-Hub-Signature-256`, the Meta subscription handshake).
 //!
 //! Nothing here performs I/O: the parsers take the bytes a host received, the builders return
 //! values for `flame-db` to store and for a host to send. The credentials of an integration are
@@ -105,6 +107,7 @@ pub mod messaging;
 pub mod record;
 pub mod ssrf;
 pub mod telegram;
+pub mod verify;
 pub mod webhook;
 pub mod whatsapp;
 

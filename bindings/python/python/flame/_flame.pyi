@@ -2354,11 +2354,32 @@ class Inbound:
     """Inbound messages for messaging integrations: trusted host calls."""
 
     def handle_webhook(
-        self, company_id: UUID, integration_id: UUID, body: bytes
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        body: bytes,
+        headers: builtins.dict[str, str] | None = None,
     ) -> builtins.list[InboundOutcome]:
-        """Handles a Telegram ``Update`` or WhatsApp Cloud API webhook body: each message
-        finds or creates its contact, may open a deal, and is recorded once (a redelivery is
-        a ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+        """Handles a Telegram ``Update`` or WhatsApp Cloud API webhook: the raw ``body`` and
+        the request's ``headers``. Verified first: Telegram's
+        ``X-Telegram-Bot-Api-Secret-Token`` must be the integration's ``secret_token``
+        credential, WhatsApp's ``X-Hub-Signature-256`` the HMAC-SHA256 of the body under its
+        ``app_secret``; without that credential every request is refused. A missing or wrong
+        header raises ``UnauthenticatedError`` and writes nothing. Each message finds or
+        creates its contact, may open a deal, and is recorded once (a redelivery is a
+        ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+    def verify_subscription(
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        mode: str,
+        verify_token: str,
+        challenge: str,
+    ) -> str:
+        """Answers Meta's subscription handshake: ``challenge`` when ``mode`` is
+        ``"subscribe"`` and ``verify_token`` is the integration's ``verify_token``
+        credential. Another mode raises ``ValidationError`` on "hub.mode"; no credential or
+        another token ``UnauthenticatedError``."""
     def handle_message(
         self, company_id: UUID, integration_id: UUID, message: InboundMessage
     ) -> InboundOutcome:

@@ -349,18 +349,29 @@ final class FlameKitTests: XCTestCase {
             settings: .messaging(
                 platform: .telegram, autoCreateContact: true, autoCreateDeal: true, defaultSourceId: nil,
                 defaultPipelineId: pipeline.id, defaultAssigneeId: nil, dealCurrency: "RUB"),
-            credentials: ["token": "123:SECRET"])
-        XCTAssertEqual(bot.credentialFields, ["token"])
+            credentials: ["token": "123:SECRET", "secret_token": "tg-secret"])
+        XCTAssertEqual(bot.credentialFields, ["secret_token", "token"])
         XCTAssertFalse(String(describing: bot).contains("SECRET"))
         let update = Data(
             """
             {"update_id": 1, "message": {"message_id": 7, "from": {"id": 42, "is_bot": false, "first_name": "Ivan"},
              "chat": {"id": 42, "type": "private"}, "date": 1441645532, "text": "How much?"}}
             """.utf8)
-        let first = try await flame.inbound().handleWebhook(companyId: acme.company.id, integrationId: bot.id, body: update)
+        let signed = ["X-Telegram-Bot-Api-Secret-Token": "tg-secret"]
+        let unsigned = await flameError {
+            try await flame.inbound().handleWebhook(
+                companyId: acme.company.id, integrationId: bot.id, headers: [:], body: update)
+        }
+        guard case .Unauthenticated(let reason) = unsigned else {
+            return XCTFail("\(String(describing: unsigned))")
+        }
+        XCTAssertTrue(reason.contains("X-Telegram-Bot-Api-Secret-Token"), reason)
+        let first = try await flame.inbound().handleWebhook(
+            companyId: acme.company.id, integrationId: bot.id, headers: signed, body: update)
         XCTAssertEqual(first.count, 1)
         XCTAssertTrue(first[0].createdContact && first[0].createdDeal)
-        let again = try await flame.inbound().handleWebhook(companyId: acme.company.id, integrationId: bot.id, body: update)
+        let again = try await flame.inbound().handleWebhook(
+            companyId: acme.company.id, integrationId: bot.id, headers: signed, body: update)
         XCTAssertTrue(again[0].duplicate)
         let ssrf = await flameError {
             try await acme.session.integrations().create(

@@ -392,22 +392,34 @@ class FlameTest {
             IntegrationSettings.Messaging(
                 MessagingPlatform.TELEGRAM, true, true, null, pipeline.id, null, "RUB",
             ),
-            mapOf("token" to "123:SECRET"),
+            mapOf("token" to "123:SECRET", "secret_token" to "tg-secret"),
         )
-        assertEquals(listOf("token"), bot.credentialFields)
+        assertEquals(listOf("secret_token", "token"), bot.credentialFields)
         assertFalse(bot.toString().contains("SECRET"), bot.toString())
         assertEquals("123:SECRET", acme.session.integrations().credential(bot.id, "token").expose())
 
         val update = """{"update_id": 1, "message": {"message_id": 7, "from": {"id": 42, "is_bot": false,
             "first_name": "Ivan", "last_name": "Petrov"}, "chat": {"id": 42, "type": "private"},
             "date": 1441645532, "text": "How much?"}}""".toByteArray()
-        val first = flame.inbound().handleWebhook(acme.company.id, bot.id, update).single()
+        val signed = mapOf("X-Telegram-Bot-Api-Secret-Token" to "tg-secret")
+        val unsigned = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.inbound().handleWebhook(acme.company.id, bot.id, emptyMap(), update) }
+        }
+        assertTrue(unsigned.reason.contains("X-Telegram-Bot-Api-Secret-Token"), unsigned.reason)
+        assertThrows<FlameException.Unauthenticated> {
+            runBlocking {
+                flame.inbound().handleWebhook(
+                    acme.company.id, bot.id, mapOf("X-Telegram-Bot-Api-Secret-Token" to "guess"), update,
+                )
+            }
+        }
+        val first = flame.inbound().handleWebhook(acme.company.id, bot.id, signed, update).single()
         assertTrue(first.createdContact && first.createdDeal)
         assertEquals("Ivan", acme.session.contacts().get(first.contactId!!).firstName)
         assertEquals("RUB", acme.session.deals().get(first.dealId!!).value.currency)
-        assertTrue(flame.inbound().handleWebhook(acme.company.id, bot.id, update).single().duplicate)
+        assertTrue(flame.inbound().handleWebhook(acme.company.id, bot.id, signed, update).single().duplicate)
         val malformed = assertThrows<FlameException.Validation> {
-            runBlocking { flame.inbound().handleWebhook(acme.company.id, bot.id, "{}".toByteArray()) }
+            runBlocking { flame.inbound().handleWebhook(acme.company.id, bot.id, signed, "{}".toByteArray()) }
         }
         assertTrue(malformed.field.isNotEmpty())
 
