@@ -79,6 +79,26 @@ impl LoginThrottle {
         self.locked_until.is_some_and(|until| now < until)
     }
 
+    /// Reserves one login attempt at `now`, before its password is checked: `self` is the
+    /// stored throttle with the attempt already counted in `failures` (storage counts it in
+    /// the same statement that reads it, so concurrent attempts each see their own count).
+    ///
+    /// Returns `None` when the email is locked: the attempt stays counted and is refused
+    /// without checking the password (it does not extend the running lockout). Otherwise
+    /// returns the throttle to store while the password is checked, with the attempt presumed
+    /// to fail: the attempt that reaches `max_failures` locks at once, so attempts running
+    /// at the same time are refused rather than checked. A success then resets the throttle.
+    pub fn reserve(&self, now: OffsetDateTime, policy: &LockoutPolicy) -> Option<LoginThrottle> {
+        if self.is_locked(now) {
+            return None;
+        }
+        let before = LoginThrottle {
+            failures: self.failures.saturating_sub(1),
+            locked_until: self.locked_until,
+        };
+        Some(before.after_failure(now, policy))
+    }
+
     /// The throttle after one more failure at `now`.
     pub fn after_failure(&self, now: OffsetDateTime, policy: &LockoutPolicy) -> LoginThrottle {
         let failures = self.failures.saturating_add(1);
@@ -385,6 +405,27 @@ mod tests {
             t = t.after_failure(now, &policy);
         }
         assert_eq!(t.locked_until, Some(now + Duration::hours(1)));
+    }
+
+    #[test]
+    fn reserving_attempts_locks_at_the_last_allowed_one_and_refuses_while_locked() {
+        let policy = LockoutPolicy::default();
+        let now = crate::clock::now();
+        // Five attempts counted one after another (as storage counts them): the fifth
+        // reservation already locks, so a sixth running at the same time is refused.
+        let mut stored = LoginThrottle::default();
+        for attempt in 1..=5 {
+            stored.failures = attempt;
+            stored = stored.reserve(now, &policy).expect("may be checked");
+            assert_eq!(stored.failures, attempt);
+            assert_eq!(stored.is_locked(now), attempt == 5, "attempt {attempt}");
+        }
+        stored.failures += 1;
+        assert_eq!(stored.reserve(now, &policy), None);
+        // After the lockout ends, the next attempt is checked and presumed to lock longer.
+        let later = now + Duration::minutes(1);
+        let next = stored.reserve(later, &policy).expect("the lockout has ended");
+        assert_eq!(next.locked_until, Some(later + Duration::minutes(2)));
     }
 
     #[test]

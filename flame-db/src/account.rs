@@ -121,26 +121,17 @@ impl Flame {
     /// answer does not tell whether the email has an account. After
     /// [`LockoutPolicy::max_failures`](flame_core::account::LockoutPolicy) failures in a row
     /// the email is locked out for a growing time, recorded in the database.
+    ///
+    /// Each attempt is counted before its password is checked, so concurrent guesses cannot
+    /// outrun the lockout: at most `max_failures` attempts in a row are ever checked, the rest
+    /// are refused unseen. Attempts made while locked are counted too (the running lockout is
+    /// not extended; the next failure after it ends locks for longer).
     pub async fn login(&self, login: Login) -> Result<Session> {
         let email = Email::parse(&login.email)?;
         let attempt = Password::attempt(&login.password);
         let key = email_key(&email);
         let now = clock::now();
         let exec = &mut self.pool().exec();
-        let throttle = exec
-            .fetch_optional(
-                "SELECT failures, locked_until FROM login_throttle WHERE email_hash = $1",
-                args![key.clone()],
-            )
-            .await?
-            .map(|row| -> Result<LoginThrottle> {
-                Ok(LoginThrottle {
-                    failures: u32::try_from(row.int32("failures")?).unwrap_or(0),
-                    locked_until: row.opt_time("locked_until")?,
-                })
-            })
-            .transpose()?
-            .unwrap_or_default();
         let user = exec
             .fetch_optional(
                 "SELECT id, active, password_hash FROM users WHERE email = $1",
@@ -153,16 +144,26 @@ impl Flame {
             }
             _ => (None, None),
         };
-        if throttle.is_locked(now) {
+        if !self.reserve_login_attempt(&key, now).await? {
             self.verify_password(attempt, None).await;
             return Err(refused());
         }
         let verified = self.verify_password(attempt.clone(), stored).await;
         let (Some(user_id), Verified::Match { rehash }) = (user_id, verified) else {
-            self.record_login_failure(&key, now).await?;
+            // The attempt was counted, and any lockout it earns set, when it was reserved.
             return Err(refused());
         };
-        let company_id = self.login_company(user_id, login.company_id).await?;
+        let company_id = match self.login_company(user_id, login.company_id).await {
+            Ok(id) => id,
+            Err(err) => {
+                // The password was right: the attempt is not a failure.
+                self.pool()
+                    .exec()
+                    .execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key])
+                    .await?;
+                return Err(err);
+            }
+        };
         let new_hash = if rehash { Some(self.hash_password(attempt).await?) } else { None };
         let mut tx = self.pool().begin().await?;
         tx.execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key]).await?;
@@ -178,9 +179,13 @@ impl Flame {
         Ok(session)
     }
 
-    async fn record_login_failure(&self, key: &str, now: OffsetDateTime) -> Result<()> {
+    /// Counts one login attempt for `key` before its password is checked and answers whether
+    /// it may be checked ([`LoginThrottle::reserve`]): the attempt is counted as a failure,
+    /// and any lockout it would earn set, until a success resets the throttle. One statement
+    /// counts and reads, so concurrent attempts each see their own count and at most
+    /// `max_failures` of them are ever checked.
+    async fn reserve_login_attempt(&self, key: &str, now: OffsetDateTime) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
-        // One statement counts the failure, so that concurrent failures all count.
         let row = tx
             .fetch_one(
                 "INSERT INTO login_throttle (email_hash, failures, locked_until, updated_at)
@@ -191,20 +196,22 @@ impl Flame {
                 args![key, now],
             )
             .await?;
-        let failures = u32::try_from(row.int32("failures")?).unwrap_or(u32::MAX);
-        let before = LoginThrottle {
-            failures: failures.saturating_sub(1),
+        let counted = LoginThrottle {
+            failures: u32::try_from(row.int32("failures")?).unwrap_or(u32::MAX),
             locked_until: row.opt_time("locked_until")?,
         };
-        let after = before.after_failure(now, &self.inner.options.lockout);
-        if after.locked_until != before.locked_until {
+        let reserved = counted.reserve(now, &self.inner.options.lockout);
+        if let Some(presumed) = reserved
+            && presumed.locked_until != counted.locked_until
+        {
             tx.execute(
                 "UPDATE login_throttle SET locked_until = $1 WHERE email_hash = $2",
-                args![after.locked_until, key],
+                args![presumed.locked_until, key],
             )
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        Ok(reserved.is_some())
     }
 
     /// The company a login acts in: the one asked for, or the user's only company.

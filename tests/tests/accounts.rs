@@ -589,3 +589,35 @@ async fn passwords_and_tokens_never_reach_debug_output_errors_or_logs() {
     }
     assert!(shown.contains("[redacted]"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_cannot_get_past_the_lockout() {
+    for db in TestDb::each().await {
+        company(&db.flame, "Acme").await;
+        let lockout = LockoutPolicy { max_failures: 5, ..LockoutPolicy::default() };
+        let flame = reopen(&db, OpenOptions { lockout, ..OpenOptions::default() }).await;
+        // 49 wrong guesses at once, and the right password among them while they are still
+        // being verified: at most five attempts are verified, the rest are refused unseen.
+        let mut guesses = Vec::new();
+        for i in 0..49 {
+            let flame = flame.clone();
+            guesses.push(tokio::spawn(async move {
+                flame.login(login("owner@acme.test", &format!("wrong guess {i}"))).await
+            }));
+        }
+        let right = {
+            let flame = flame.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                flame.login(login("owner@acme.test", PASSWORD)).await
+            })
+        };
+        for guess in guesses {
+            assert_unauthenticated(guess.await.expect("join"));
+        }
+        let err = right.await.expect("join").expect_err(db.name);
+        assert_eq!(err, FlameError::unauthenticated(LOGIN_REFUSED), "{}", db.name);
+        // Still locked afterwards, seen by another handle.
+        assert_unauthenticated(db.flame.login(login("owner@acme.test", PASSWORD)).await);
+    }
+}
