@@ -19,8 +19,15 @@ use crate::text;
 /// would tell an attacker which emails have accounts.
 pub const LOGIN_REFUSED: &str = "wrong email or password, or too many attempts; try again later";
 
-/// A login attempt.
-#[derive(Clone, Serialize, Deserialize)]
+/// A login attempt. It can be read from JSON but never written out: its `Debug` hides the
+/// password and it has no `Serialize`.
+///
+/// ```compile_fail
+/// # use flame_core::account::Login;
+/// let login = Login { email: "a@b.io".into(), password: "secret".into(), company_id: None };
+/// serde_json::to_string(&login).unwrap();
+/// ```
+#[derive(Clone, Deserialize)]
 pub struct Login {
     /// The user's email.
     pub email: String,
@@ -272,17 +279,45 @@ impl NewInvitation {
     }
 }
 
+/// The one answer to an invitation that cannot be accepted without a session: unknown,
+/// revoked, used, expired, sent by someone who may no longer grant its role, or addressed to
+/// an email that already has an account (whose owner accepts from their own session).
+/// Telling them apart would tell whoever holds a token which emails have accounts.
+pub const INVITATION_REFUSED: &str =
+    "the invitation is unknown, used or expired, or must be accepted from the invitee's session";
+
 impl Invitation {
-    /// Fails with `Unauthenticated` unless the invitation can still be accepted at `now`.
+    /// Fails with `Unauthenticated` ([`INVITATION_REFUSED`]) unless the invitation can still
+    /// be accepted at `now`.
     pub fn ensure_open(&self, now: OffsetDateTime) -> Result<()> {
-        if self.revoked_at.is_some() {
-            return Err(FlameError::unauthenticated("the invitation was revoked"));
+        if self.revoked_at.is_some() || self.accepted_at.is_some() || now >= self.expires_at {
+            return Err(FlameError::unauthenticated(INVITATION_REFUSED));
         }
-        if self.accepted_at.is_some() {
-            return Err(FlameError::unauthenticated("the invitation was already accepted"));
+        Ok(())
+    }
+
+    /// Fails with `Forbidden` unless the invitation was sent to `email`: a user accepts only
+    /// the invitations addressed to them.
+    pub fn ensure_addressed_to(&self, email: &Email) -> Result<()> {
+        if &self.email != email {
+            return Err(FlameError::forbidden("accept an invitation sent to another email"));
         }
-        if now >= self.expires_at {
-            return Err(FlameError::unauthenticated("the invitation has expired"));
+        Ok(())
+    }
+
+    /// Fails with `Unauthenticated` ([`INVITATION_REFUSED`]) unless its inviter still may
+    /// grant its role: an active member (`inviter_role` is their role in the company, `None`
+    /// once removed) who is at least an admin, and an owner for an owner invitation.
+    pub fn ensure_inviter_may_grant(
+        &self,
+        inviter_role: Option<Role>,
+        inviter_active: bool,
+    ) -> Result<()> {
+        let allowed = inviter_active
+            && inviter_role
+                .is_some_and(|r| r.at_least(Role::Admin) && ensure_may_grant(r, self.role).is_ok());
+        if !allowed {
+            return Err(FlameError::unauthenticated(INVITATION_REFUSED));
         }
         Ok(())
     }
@@ -305,14 +340,23 @@ impl std::fmt::Debug for CreatedInvitation {
     }
 }
 
-/// What the invitee gives when accepting.
-#[derive(Clone, Serialize, Deserialize)]
+/// What a new user gives when accepting an invitation without an account (an existing user
+/// accepts from their own session instead). It can be read from JSON but never written out:
+/// its `Debug` hides the token and password and it has no `Serialize`.
+///
+/// ```compile_fail
+/// # use flame_core::account::AcceptInvitation;
+/// let accept = AcceptInvitation { token: "flame_inv_x".into(), name: None, password: None };
+/// serde_json::to_string(&accept).unwrap();
+/// ```
+#[derive(Clone, Deserialize)]
 pub struct AcceptInvitation {
     /// The invitation token.
     pub token: String,
-    /// Their display name (required when they have no account yet).
+    /// Their display name (required).
     pub name: Option<String>,
-    /// A password for a new account (checked against the policy); existing users keep theirs.
+    /// A password for the new account (checked against the policy); `None` when the host
+    /// authenticates users itself.
     pub password: Option<String>,
 }
 
@@ -469,5 +513,46 @@ mod tests {
         };
         let shown = format!("{login:?} {accept:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("flame_inv_abc"), "{shown}");
+    }
+
+    #[test]
+    fn login_and_acceptance_are_read_from_json() {
+        let login: Login = serde_json::from_str(
+            r#"{"email":"a@b.io","password":"hunter2hunter2","company_id":null}"#,
+        )
+        .expect("login");
+        assert_eq!(login.password, "hunter2hunter2");
+        let accept: AcceptInvitation =
+            serde_json::from_str(r#"{"token":"flame_inv_abc","name":"A","password":null}"#)
+                .expect("accept");
+        assert_eq!(accept.token, "flame_inv_abc");
+    }
+
+    #[test]
+    fn every_closed_invitation_is_refused_alike() {
+        let now = crate::clock::now();
+        let open =
+            NewInvitation { email: "x@example.com".into(), role: Role::Owner, valid_days: None }
+                .validate(CompanyId::new(), UserId::new(), now)
+                .expect("valid");
+        let refused = Err(FlameError::unauthenticated(INVITATION_REFUSED));
+        let revoked = Invitation { revoked_at: Some(now), ..open.clone() };
+        let used = Invitation { accepted_at: Some(now), ..open.clone() };
+        assert_eq!(revoked.ensure_open(now), refused);
+        assert_eq!(used.ensure_open(now), refused);
+        assert_eq!(open.ensure_open(now + Duration::days(8)), refused);
+        assert!(open.ensure_addressed_to(&Email::parse("X@example.com").expect("email")).is_ok());
+        assert!(matches!(
+            open.ensure_addressed_to(&Email::parse("y@example.com").expect("email")),
+            Err(FlameError::Forbidden { .. })
+        ));
+        // An owner invitation needs an active owner behind it; a member one an active admin.
+        assert!(open.ensure_inviter_may_grant(Some(Role::Owner), true).is_ok());
+        assert_eq!(open.ensure_inviter_may_grant(Some(Role::Admin), true), refused);
+        assert_eq!(open.ensure_inviter_may_grant(Some(Role::Owner), false), refused);
+        assert_eq!(open.ensure_inviter_may_grant(None, true), refused);
+        let member = Invitation { role: Role::Member, ..open };
+        assert!(member.ensure_inviter_may_grant(Some(Role::Admin), true).is_ok());
+        assert_eq!(member.ensure_inviter_may_grant(Some(Role::Manager), true), refused);
     }
 }

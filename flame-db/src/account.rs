@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use flame_core::account::{
     AcceptInvitation, ApiToken, CompanyMembership, CompanyOverview, CreatedApiToken,
-    CreatedInvitation, Invitation, LOGIN_REFUSED, Login, LoginThrottle, NewApiToken, NewInvitation,
-    UserOverview, ensure_may_grant,
+    CreatedInvitation, INVITATION_REFUSED, Invitation, LOGIN_REFUSED, Login, LoginThrottle,
+    NewApiToken, NewInvitation, UserOverview, ensure_may_grant,
 };
 use flame_core::auth::{self, Action, Credential, Resource, Role, Scope};
 use flame_core::billing::{Limit, Plan};
@@ -27,7 +27,7 @@ use flame_core::{
 use crate::company::{USER_COLUMNS, company_from_row, insert_membership, user_from_row};
 use crate::session::standing_from_row;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Flame, Session, billing, outbox, usage};
+use crate::{Flame, Session, SignedUp, billing, outbox, usage};
 
 /// How long an API token without expiry is trusted between two standing checks; the check
 /// itself (revocation, membership) still runs as for any session.
@@ -296,85 +296,99 @@ impl Flame {
         Ok(Session::new(self.clone(), principal, Some(SecretString::from(token.trim()))))
     }
 
-    /// Accepts an invitation: the invitee joins the company with the invited role (a new
-    /// user is created with the given name and password), and gets a session there.
-    /// Unknown, expired, revoked and already accepted invitations are `Unauthenticated`.
+    /// Accepts an invitation for a new user: the user is created with the given name and
+    /// password, joins the company with the invited role, and gets a session there.
+    ///
+    /// An existing user accepts from their own session instead
+    /// ([`Account::accept_invitation`]): the token went through the inviter, so it proves
+    /// nothing about who holds it. Unknown, expired, revoked and used invitations, invitations
+    /// whose inviter may no longer grant their role, and invitations for an email that already
+    /// has an account all get the same `Unauthenticated` answer
+    /// ([`INVITATION_REFUSED`](flame_core::account::INVITATION_REFUSED)) after the same work.
     pub async fn accept_invitation(&self, input: AcceptInvitation) -> Result<Session> {
-        let hash = token::hash_presented(TokenKind::Invitation, &input.token)?;
+        let hash = token::hash_presented(TokenKind::Invitation, &input.token)
+            .map_err(|_| invitation_refused())?;
         let now = clock::now();
-        let invitation = {
-            let sql = format!("{INVITATION_COLUMNS} WHERE token_hash = $1");
-            let row = self.pool().exec().fetch_optional(sql, args![hash.as_str()]).await?;
-            row.as_ref()
-                .map(invitation_from_row)
-                .transpose()?
-                .ok_or_else(|| FlameError::unauthenticated("unknown invitation"))?
+        let invitation = self.open_invitation(&hash, now).await?;
+        let (name, password) = input.new_user(&invitation.email)?;
+        let password_hash = match password {
+            Some(p) => Some(self.hash_password(p).await?),
+            None => None,
         };
-        invitation.ensure_open(now)?;
-        let existing = self
-            .pool()
-            .exec()
+        let mut tx = self.pool().begin().await?;
+        let taken = tx
             .fetch_optional(
-                "SELECT id, active, password_hash FROM users WHERE email = $1",
+                "SELECT id FROM users WHERE email = $1",
                 args![invitation.email.as_str()],
             )
             .await?;
-        let new_user = match &existing {
-            None => {
-                let (name, password) = input.new_user(&invitation.email)?;
-                let hash = match password {
-                    Some(p) => Some(self.hash_password(p).await?),
-                    None => None,
-                };
-                Some((name, hash))
-            }
-            Some(row) => {
-                if !row.get::<bool>("active")? {
-                    return Err(FlameError::unauthenticated("the user is deactivated"));
-                }
-                if input.password.is_some() && row.get::<Option<String>>("password_hash")?.is_some()
-                {
-                    return Err(FlameError::validation(
-                        "password",
-                        "the user already has a password; sign in with it",
-                    ));
-                }
-                None
-            }
-        };
+        if taken.is_some() {
+            return Err(invitation_refused());
+        }
+        let user = crate::company::create_user(
+            &mut tx,
+            &invitation.email,
+            &name,
+            password_hash.as_deref(),
+            now,
+        )
+        .await?;
+        let session = self.join_by_invitation(&mut tx, &invitation, user.id, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// The open invitation whose token digest is `hash`, or `Unauthenticated`.
+    async fn open_invitation(
+        &self,
+        hash: &token::TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Invitation> {
+        let sql = format!("{INVITATION_COLUMNS} WHERE token_hash = $1");
+        let row = self.pool().exec().fetch_optional(sql, args![hash.as_str()]).await?;
+        let invitation =
+            row.as_ref().map(invitation_from_row).transpose()?.ok_or_else(invitation_refused)?;
+        invitation.ensure_open(now)?;
+        Ok(invitation)
+    }
+
+    /// Inside `tx`: claims the invitation (once), checks its inviter may still grant its role,
+    /// adds `user_id` to its company and starts their session there.
+    async fn join_by_invitation(
+        &self,
+        tx: &mut Tx,
+        invitation: &Invitation,
+        user_id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Session> {
         let company = invitation.company_id;
-        let mut tx = self.pool().begin().await?;
         let claimed = tx
             .execute(
                 "UPDATE invitations SET accepted_at = $1
-                 WHERE company_id = $2 AND id = $3 AND accepted_at IS NULL AND revoked_at IS NULL",
+                 WHERE company_id = $2 AND id = $3 AND accepted_at IS NULL AND revoked_at IS NULL
+                   AND expires_at > $1",
                 args![now, company.as_uuid(), invitation.id.as_uuid()],
             )
             .await?;
         if claimed == 0 {
-            return Err(FlameError::unauthenticated("the invitation was already used"));
+            return Err(invitation_refused());
         }
-        let user_id = match (&existing, new_user) {
-            (Some(row), _) => {
-                let id: UserId = row.id("id")?;
-                if let Some(p) = &input.password {
-                    let password = Password::new("password", p, Some(&invitation.email))?;
-                    let hash = self.hash_password(password).await?;
-                    store_password_if_unset(&mut tx, id, &hash, now).await?;
-                }
-                id
-            }
-            (None, Some((name, hash))) => {
-                let user =
-                    crate::company::find_or_create_user(&mut tx, &invitation.email, &name, now)
-                        .await?;
-                if let Some(hash) = hash {
-                    store_password_if_unset(&mut tx, user.id, &hash, now).await?;
-                }
-                user.id
-            }
-            (None, None) => return Err(FlameError::not_found("user")),
+        let inviter = tx
+            .fetch_optional(
+                "SELECT u.active, m.role FROM users u
+                 LEFT JOIN memberships m ON m.user_id = u.id AND m.company_id = $1
+                 WHERE u.id = $2",
+                args![company.as_uuid(), invitation.invited_by.as_uuid()],
+            )
+            .await?;
+        let (inviter_role, inviter_active) = match &inviter {
+            Some(row) => (
+                row.get::<Option<String>>("role")?.map(|r| r.parse::<Role>()).transpose()?,
+                row.get::<bool>("active")?,
+            ),
+            None => (None, false),
         };
+        invitation.ensure_inviter_may_grant(inviter_role, inviter_active)?;
         let member = tx
             .fetch_optional(
                 "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
@@ -387,20 +401,18 @@ impl Flame {
                 "the user is already a member of this company",
             ));
         }
-        billing::ensure_company_writable(&mut tx, company, now).await?;
-        usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
-        insert_membership(&mut tx, company, user_id, invitation.role, now).await?;
+        billing::ensure_company_writable(tx, company, now).await?;
+        usage::reserve(tx, company, Limit::Seats, 1).await?;
+        insert_membership(tx, company, user_id, invitation.role, now).await?;
         outbox::record(
-            &mut tx,
+            tx,
             company,
             Some(user_id),
             now,
             vec![EventPayload::MemberAdded { user_id, role: invitation.role }],
         )
         .await?;
-        let session = self.start_session(&mut tx, user_id, company, now).await?;
-        tx.commit().await?;
-        Ok(session)
+        self.start_session(tx, user_id, company, now).await
     }
 
     /// Sets a user's password (checked against the policy) and revokes all their sessions:
@@ -454,19 +466,8 @@ impl Flame {
     }
 }
 
-/// Sets `hash` as the user's password unless they already have one.
-pub(crate) async fn store_password_if_unset(
-    tx: &mut Tx,
-    user: UserId,
-    hash: &str,
-    now: OffsetDateTime,
-) -> Result<()> {
-    tx.execute(
-        "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash IS NULL",
-        args![hash, now, user.as_uuid()],
-    )
-    .await?;
-    Ok(())
+fn invitation_refused() -> FlameError {
+    FlameError::unauthenticated(INVITATION_REFUSED)
 }
 
 /// Revokes the user's sessions (all of them, or all but `keep`).
@@ -544,6 +545,42 @@ impl Account {
         memberships_of(&mut self.session.flame().pool().exec(), &[self.session.user_id()])
             .await
             .map(|mut by_user| by_user.remove(&self.session.user_id()).unwrap_or_default())
+    }
+
+    /// Accepts an invitation sent to this user's email: they join its company with the
+    /// invited role and get a session there (this session stays as it was). An invitation
+    /// for another email is `Forbidden`; unknown, used, revoked and expired ones, and ones
+    /// whose inviter may no longer grant their role, are `Unauthenticated`
+    /// ([`INVITATION_REFUSED`]); already being a member is a `Conflict`.
+    pub async fn accept_invitation(&self, token: &str) -> Result<Session> {
+        self.session.authorize(Action::Update, Resource::Account).await?;
+        let flame = self.session.flame();
+        let hash = token::hash_presented(TokenKind::Invitation, token)
+            .map_err(|_| invitation_refused())?;
+        let now = clock::now();
+        let invitation = flame.open_invitation(&hash, now).await?;
+        let user = flame.user(self.session.user_id()).await?;
+        invitation.ensure_addressed_to(&user.email)?;
+        let mut tx = flame.pool().begin().await?;
+        let session = flame.join_by_invitation(&mut tx, &invitation, user.id, now).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Creates another company owned by this user, set up like [`Flame::sign_up`]'s (default
+    /// pipeline and sources, a trial on the default plan), and returns it with a session of
+    /// the user there.
+    pub async fn create_company(&self, name: &str) -> Result<SignedUp> {
+        self.session.authorize(Action::Update, Resource::Account).await?;
+        let name = flame_core::company::company_name(name)?;
+        let flame = self.session.flame();
+        let now = clock::now();
+        let owner = flame.user(self.session.user_id()).await?;
+        let mut tx = flame.pool().begin().await?;
+        let company = crate::company::create_company(&mut tx, &owner, name, now).await?;
+        let session = flame.start_session(&mut tx, owner.id, company.id, now).await?;
+        tx.commit().await?;
+        Ok(SignedUp { company, owner, session })
     }
 
     /// A new session of the same user in another of their companies.

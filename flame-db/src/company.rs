@@ -14,14 +14,14 @@ use flame_core::source::DEFAULT_SOURCES;
 use flame_core::{CompanyId, Email, FlameError, Result, UserId, clock};
 
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Flame, Session, account, billing, outbox, pipeline, source, usage};
+use crate::{Flame, Session, billing, outbox, pipeline, source, usage};
 
 /// What [`Flame::sign_up`] created.
 #[derive(Debug, Clone)]
 pub struct SignedUp {
     /// The new company.
     pub company: Company,
-    /// Its owner (an existing user if the email was known).
+    /// Its owner.
     pub owner: User,
     /// A session of the owner in the new company.
     pub session: Session,
@@ -70,22 +70,14 @@ const MEMBER_COLUMNS: &str =
         m.company_id, m.role, m.created_at AS joined_at, m.version AS membership_version
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
-/// Finds the user with `email`, or creates them, inside `tx`.
-pub(crate) async fn find_or_create_user(
+/// Creates a user with `email` (which must be new) inside `tx`, with `password_hash` if given.
+pub(crate) async fn create_user(
     tx: &mut Tx,
     email: &Email,
     name: &str,
+    password_hash: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<User> {
-    let found = tx
-        .fetch_optional(
-            "SELECT id, email, name, active, created_at, updated_at, version FROM users WHERE email = $1",
-            args![email.as_str()],
-        )
-        .await?;
-    if let Some(row) = found {
-        return user_from_row(&row);
-    }
     let user = User {
         id: UserId::new(),
         email: email.clone(),
@@ -96,12 +88,81 @@ pub(crate) async fn find_or_create_user(
         version: 1,
     };
     tx.execute(
-        "INSERT INTO users (id, email, name, active, created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        args![user.id.as_uuid(), user.email.as_str(), user.name.clone(), true, now, now, 1_i64],
+        "INSERT INTO users (id, email, name, active, password_hash, created_at, updated_at, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        args![
+            user.id.as_uuid(),
+            user.email.as_str(),
+            user.name.clone(),
+            true,
+            password_hash.map(str::to_owned),
+            now,
+            now,
+            1_i64
+        ],
     )
     .await?;
     Ok(user)
+}
+
+/// Finds the user with `email`, or creates them (without a password), inside `tx`.
+async fn find_or_create_user(
+    tx: &mut Tx,
+    email: &Email,
+    name: &str,
+    now: OffsetDateTime,
+) -> Result<User> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
+    if let Some(row) = tx.fetch_optional(sql, args![email.as_str()]).await? {
+        return user_from_row(&row);
+    }
+    create_user(tx, email, name, None, now).await
+}
+
+/// Whether a user with `email` exists, inside `tx`.
+async fn user_exists(tx: &mut Tx, email: &Email) -> Result<bool> {
+    let row =
+        tx.fetch_optional("SELECT id FROM users WHERE email = $1", args![email.as_str()]).await?;
+    Ok(row.is_some())
+}
+
+/// Creates a company owned by `owner` inside `tx`: the company, the owner's membership, the
+/// default pipeline and sources, a trial subscription on the default plan and its usage.
+pub(crate) async fn create_company(
+    tx: &mut Tx,
+    owner: &User,
+    name: String,
+    now: OffsetDateTime,
+) -> Result<Company> {
+    let company =
+        Company { id: CompanyId::new(), name, created_at: now, updated_at: now, version: 1 };
+    let plan = billing::default_plan(tx).await?;
+    tx.execute(
+        "INSERT INTO companies (id, name, created_at, updated_at, version) VALUES ($1, $2, $3, $4, 1)",
+        args![company.id.as_uuid(), company.name.clone(), now, now],
+    )
+    .await?;
+    insert_membership(tx, company.id, owner.id, Role::Owner, now).await?;
+    let (pipeline, stages) = default_pipeline().build(company.id, 0, true, now)?;
+    pipeline::insert(tx, &pipeline, &stages).await?;
+    for name in DEFAULT_SOURCES {
+        source::insert(tx, &flame_core::source::Source::create(company.id, name, now)?).await?;
+    }
+    billing::insert_subscription(tx, &Subscription::start_trial(company.id, &plan, now)).await?;
+    usage::create(tx, company.id, Usage { seats: 1, pipelines: 1, ..Usage::default() }).await?;
+    plan.limits.admits(&Usage { seats: 1, pipelines: 1, ..Usage::default() })?;
+    outbox::record(
+        tx,
+        company.id,
+        Some(owner.id),
+        now,
+        vec![
+            EventPayload::CompanyCreated { company_id: company.id, owner_id: owner.id },
+            EventPayload::MemberAdded { user_id: owner.id, role: Role::Owner },
+        ],
+    )
+    .await?;
+    Ok(company)
 }
 
 pub(crate) async fn insert_membership(
@@ -120,64 +181,37 @@ pub(crate) async fn insert_membership(
 }
 
 impl Flame {
-    /// Signs a company up, in one transaction: the company, its owner (created, or an
-    /// existing user with that email), the default pipeline (New → Qualified → Proposal →
-    /// Won / Lost), the default lead sources and a trial subscription on the default plan.
-    /// Returns them with a session of the owner.
+    /// Signs a company up, in one transaction: the company, its owner (a new user), the
+    /// default pipeline (New → Qualified → Proposal → Won / Lost), the default lead sources
+    /// and a trial subscription on the default plan. Returns them with a session of the owner.
     ///
-    /// This is a trusted host call: the host decides who may sign up.
+    /// This is a trusted host call: the host decides who may sign up. An email that already
+    /// has an account is a `Conflict` on `owner_email` (and nothing is stored): an existing
+    /// user creates another company from their own session
+    /// ([`Account::create_company`](crate::Account::create_company)).
     pub async fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
         let valid = input.validate()?;
         let now = clock::now();
-        let company = Company {
-            id: CompanyId::new(),
-            name: valid.company_name,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
         let password_hash = match &valid.password {
             Some(p) => Some(self.hash_password(p.clone()).await?),
             None => None,
         };
         let mut tx = self.pool().begin().await?;
-        let plan = billing::default_plan(&mut tx).await?;
-        let owner =
-            find_or_create_user(&mut tx, &valid.owner_email, &valid.owner_name, now).await?;
-        if !owner.active {
-            return Err(FlameError::validation("owner_email", "belongs to a deactivated user"));
+        if user_exists(&mut tx, &valid.owner_email).await? {
+            return Err(FlameError::conflict(
+                "owner_email",
+                "already has an account; sign in to create another company",
+            ));
         }
-        if let Some(hash) = password_hash {
-            account::store_password_if_unset(&mut tx, owner.id, &hash, now).await?;
-        }
-        tx.execute(
-            "INSERT INTO companies (id, name, created_at, updated_at, version) VALUES ($1, $2, $3, $4, 1)",
-            args![company.id.as_uuid(), company.name.clone(), now, now],
-        )
-        .await?;
-        insert_membership(&mut tx, company.id, owner.id, Role::Owner, now).await?;
-        let (pipeline, stages) = default_pipeline().build(company.id, 0, true, now)?;
-        pipeline::insert(&mut tx, &pipeline, &stages).await?;
-        for name in DEFAULT_SOURCES {
-            source::insert(&mut tx, &flame_core::source::Source::create(company.id, name, now)?)
-                .await?;
-        }
-        billing::insert_subscription(&mut tx, &Subscription::start_trial(company.id, &plan, now))
-            .await?;
-        usage::create(&mut tx, company.id, Usage { seats: 1, pipelines: 1, ..Usage::default() })
-            .await?;
-        plan.limits.admits(&Usage { seats: 1, pipelines: 1, ..Usage::default() })?;
-        outbox::record(
+        let owner = create_user(
             &mut tx,
-            company.id,
-            Some(owner.id),
+            &valid.owner_email,
+            &valid.owner_name,
+            password_hash.as_deref(),
             now,
-            vec![
-                EventPayload::CompanyCreated { company_id: company.id, owner_id: owner.id },
-                EventPayload::MemberAdded { user_id: owner.id, role: Role::Owner },
-            ],
         )
         .await?;
+        let company = create_company(&mut tx, &owner, valid.company_name, now).await?;
         let session = self.start_session(&mut tx, owner.id, company.id, now).await?;
         tx.commit().await?;
         Ok(SignedUp { company, owner, session })
