@@ -124,13 +124,37 @@ fn amount_error(reason: impl Into<String>) -> FlameError {
     FlameError::validation("amount", reason)
 }
 
+fn too_large() -> FlameError {
+    amount_error("is larger than the maximum of 10^15 minor units")
+}
+
 impl Money {
+    /// The largest amount, in minor units, that a single amount of money may have: 10^15
+    /// (10 trillion USD, 10^15 JPY). Larger amounts are a [`FlameError::Validation`] on
+    /// `amount`, so that sums of many amounts (stage totals, reports) stay far from overflow.
+    pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
     /// `amount_minor` minor units of `currency` (12345 USD cents is 123.45 USD); refuses
-    /// negative amounts.
+    /// negative amounts and amounts above [`Money::MAX_AMOUNT_MINOR`].
     pub fn from_minor(amount_minor: i64, currency: Currency) -> Result<Money> {
         if amount_minor < 0 {
             return Err(amount_error("must not be negative"));
         }
+        if amount_minor > Money::MAX_AMOUNT_MINOR {
+            return Err(too_large());
+        }
+        Ok(Money { amount_minor, currency })
+    }
+
+    /// A total of bounded amounts (a stage total, a report sum) as computed without overflow
+    /// in `i128`; it may exceed [`Money::MAX_AMOUNT_MINOR`]. Errors only when the total is
+    /// negative or does not fit in `i64` (more than 9,223 amounts at the maximum).
+    pub fn from_total(total_minor: i128, currency: Currency) -> Result<Money> {
+        if total_minor < 0 {
+            return Err(amount_error("must not be negative"));
+        }
+        let amount_minor =
+            i64::try_from(total_minor).map_err(|_| amount_error("is too large to add up"))?;
         Ok(Money { amount_minor, currency })
     }
 
@@ -160,13 +184,13 @@ impl Money {
                 currency.code()
             )));
         }
-        let too_large = || amount_error("is too large");
         let mut minor: i64 = 0;
         let padding = std::iter::repeat_n(b'0', units - fraction.len());
         for digit in whole.bytes().chain(fraction.bytes()).chain(padding) {
             minor = minor
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(i64::from(digit - b'0')))
+                .filter(|m| *m <= Money::MAX_AMOUNT_MINOR)
                 .ok_or_else(too_large)?;
         }
         Ok(Money { amount_minor: minor, currency })
@@ -200,8 +224,8 @@ impl Money {
         format!("{whole}.{fraction:0units$}")
     }
 
-    /// The sum of two amounts of the same currency; errors on a currency mismatch or an
-    /// overflow.
+    /// The sum of two amounts of the same currency (a total, which may exceed
+    /// [`Money::MAX_AMOUNT_MINOR`]); errors on a currency mismatch or an `i64` overflow.
     pub fn checked_add(&self, other: &Money) -> Result<Money> {
         if self.currency != other.currency {
             return Err(FlameError::validation(
@@ -212,7 +236,7 @@ impl Money {
         let amount_minor = self
             .amount_minor
             .checked_add(other.amount_minor)
-            .ok_or_else(|| amount_error("is too large"))?;
+            .ok_or_else(|| amount_error("is too large to add up"))?;
         Ok(Money { amount_minor, currency: self.currency })
     }
 }
@@ -303,7 +327,12 @@ mod tests {
         assert_eq!(m.amount_minor(), 123_450);
         assert_eq!(m.currency(), usd());
         assert!(!m.is_zero());
-        assert_eq!(Money::from_minor(i64::MAX, usd()).unwrap().amount_minor(), i64::MAX);
+        let max = Money::MAX_AMOUNT_MINOR;
+        assert_eq!(Money::from_minor(max, usd()).unwrap().amount_minor(), max);
+        let (field, reason) = error_of(Money::from_minor(max + 1, usd()));
+        assert_eq!(field, "amount");
+        assert_eq!(reason, "is larger than the maximum of 10^15 minor units");
+        assert!(Money::from_minor(i64::MAX, usd()).is_err());
         let (field, reason) = error_of(Money::from_minor(-1, usd()));
         assert_eq!((field.as_str(), reason.as_str()), ("amount", "must not be negative"));
         let zero = Money::zero(usd());
@@ -374,14 +403,16 @@ mod tests {
 
     #[test]
     fn parse_overflow_boundaries() {
-        // i64::MAX = 9223372036854775807
-        let max = Money::parse("92233720368547758.07", "USD").unwrap();
-        assert_eq!(max.amount_minor(), i64::MAX);
-        assert_eq!(amount_reason("92233720368547758.08", "USD"), "is too large");
-        assert_eq!(amount_reason("92233720368547759", "USD"), "is too large");
-        assert_eq!(Money::parse("9223372036854775807", "JPY").unwrap().amount_minor(), i64::MAX);
-        assert_eq!(amount_reason("9223372036854775808", "JPY"), "is too large");
-        assert_eq!(amount_reason(&"9".repeat(40), "JPY"), "is too large");
+        let too_large = "is larger than the maximum of 10^15 minor units";
+        let max = Money::parse("10000000000000.00", "USD").unwrap();
+        assert_eq!(max.amount_minor(), Money::MAX_AMOUNT_MINOR);
+        assert_eq!(amount_reason("10000000000000.01", "USD"), too_large);
+        assert_eq!(amount_reason("92233720368547758.08", "USD"), too_large);
+        assert_eq!(amount_reason("92233720368547759", "USD"), too_large);
+        assert_eq!(Money::parse("1000000000000000", "JPY").unwrap().amount_minor(), 10_i64.pow(15));
+        assert_eq!(amount_reason("1000000000000001", "JPY"), too_large);
+        assert_eq!(amount_reason("9223372036854775808", "JPY"), too_large);
+        assert_eq!(amount_reason(&"9".repeat(40), "JPY"), too_large);
         // Leading zeros do not overflow.
         let padded = format!("{}1.00", "0".repeat(40));
         assert_eq!(Money::parse(&padded, "USD").unwrap().amount_minor(), 100);
@@ -396,8 +427,10 @@ mod tests {
         assert_eq!(Money::parse("1234", "JPY").unwrap().to_string(), "1234 JPY");
         assert_eq!(Money::parse("1.05", "KWD").unwrap().to_string(), "1.050 KWD");
         assert_eq!(Money::parse("0.0001", "CLF").unwrap().to_decimal_string(), "0.0001");
-        let max = Money::from_minor(i64::MAX, usd()).unwrap();
-        assert_eq!(max.to_decimal_string(), "92233720368547758.07");
+        let max = Money::from_minor(Money::MAX_AMOUNT_MINOR, usd()).unwrap();
+        assert_eq!(max.to_decimal_string(), "10000000000000.00");
+        let total = Money::from_total(i128::from(i64::MAX), usd()).unwrap();
+        assert_eq!(total.to_decimal_string(), "92233720368547758.07");
     }
 
     #[test]
@@ -428,11 +461,16 @@ mod tests {
 
     #[test]
     fn checked_add_rejects_overflow() {
-        let max = Money::from_minor(i64::MAX, usd()).unwrap();
+        let max = Money::from_total(i128::from(i64::MAX), usd()).unwrap();
         let cent = Money::from_minor(1, usd()).unwrap();
         let (field, reason) = error_of(max.checked_add(&cent));
-        assert_eq!((field.as_str(), reason.as_str()), ("amount", "is too large"));
+        assert_eq!((field.as_str(), reason.as_str()), ("amount", "is too large to add up"));
         assert_eq!(max.checked_add(&Money::zero(usd())).unwrap(), max);
+        let bound = Money::from_minor(Money::MAX_AMOUNT_MINOR, usd()).unwrap();
+        let sum = bound.checked_add(&bound).unwrap();
+        assert_eq!(sum.amount_minor(), 2 * Money::MAX_AMOUNT_MINOR);
+        assert!(Money::from_total(i128::from(i64::MAX) + 1, usd()).is_err());
+        assert!(Money::from_total(-1, usd()).is_err());
     }
 
     #[test]

@@ -508,7 +508,9 @@ impl Reports {
         }
         for row in exec
             .fetch_all(
-                "SELECT source_id, currency, CAST(SUM(amount_minor) AS BIGINT) AS total
+                "SELECT source_id, currency,
+                        CAST(SUM(amount_minor / 1000000000) AS BIGINT) AS total_high,
+                        CAST(SUM(amount_minor % 1000000000) AS BIGINT) AS total_low
                  FROM ad_spend
                  WHERE company_id = $1 AND day >= $2 AND day <= $3 AND source_id IS NOT NULL
                  GROUP BY source_id, currency",
@@ -517,7 +519,10 @@ impl Reports {
             .await?
         {
             let currency: Currency = row.parse("currency")?;
-            facts.spend.push((row.id("source_id")?, currency, row.int("total")?));
+            let total = i64::try_from(pipeline::split_sum(&row, "total")?).map_err(|_| {
+                flame_core::FlameError::validation("spend_minor", "is too large to add up")
+            })?;
+            facts.spend.push((row.id("source_id")?, currency, total));
         }
         for row in exec
             .fetch_all(

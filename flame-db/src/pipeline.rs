@@ -436,7 +436,9 @@ impl Pipelines {
             .pool()
             .exec()
             .fetch_all(
-                "SELECT stage_id, currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS total FROM deals
+                "SELECT stage_id, currency, COUNT(*) AS n,
+                        CAST(SUM(amount_minor / 1000000000) AS BIGINT) AS total_high,
+                        CAST(SUM(amount_minor % 1000000000) AS BIGINT) AS total_low FROM deals
                  WHERE company_id = $1 AND pipeline_id = $2 GROUP BY stage_id, currency",
                 args![self.session.tenant(), id.as_uuid()],
             )
@@ -445,8 +447,8 @@ impl Pipelines {
         for row in &rows {
             let stage: StageId = row.id("stage_id")?;
             let currency: Currency = row.parse("currency")?;
-            let total = Money::from_minor(row.int("total")?, currency)
-                .map_err(|_| FlameError::storage("a stage total overflowed"))?;
+            let total =
+                Money::from_total(split_sum(row, "total")?, currency).map_err(|e| e.at("total"))?;
             let entry = per_stage.entry(stage).or_default();
             entry.0 += u64::try_from(row.int("n")?).unwrap_or(0);
             entry.1.push(total);
@@ -460,4 +462,13 @@ impl Pipelines {
             })
             .collect())
     }
+}
+
+/// The exact sum of a column selected as `SUM(col / 1000000000) AS {name}_high` and
+/// `SUM(col % 1000000000) AS {name}_low`: each part fits in `i64` for any number of bounded
+/// amounts on both engines, and they are combined in `i128`, so a sum never overflows in SQL.
+pub(crate) fn split_sum(row: &Row, name: &str) -> Result<i128> {
+    let high = i128::from(row.int(&format!("{name}_high"))?);
+    let low = i128::from(row.int(&format!("{name}_low"))?);
+    Ok(high * 1_000_000_000 + low)
 }

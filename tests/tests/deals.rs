@@ -373,3 +373,44 @@ async fn a_failed_write_leaves_no_event_behind() {
         );
     }
 }
+
+#[tokio::test]
+async fn huge_amounts_are_refused_and_the_summary_keeps_working() {
+    for db in TestDb::each().await {
+        let s = company(&db.flame, "Acme").await.session;
+        let st = stages(&s).await;
+        // The attack: two deals whose sum overflows i64 used to break the summary.
+        let before = snapshot(&db.url).await;
+        assert_invalid(
+            s.deals().create(NewDeal::new("Half", i64::MAX / 2 + 1, "USD")).await,
+            "amount_minor",
+        );
+        assert_invalid(
+            s.deals()
+                .create(NewDeal::new("Over", flame_core::Money::MAX_AMOUNT_MINOR + 1, "USD"))
+                .await,
+            "amount_minor",
+        );
+        assert_eq!(snapshot(&db.url).await, before, "{}: nothing written", db.name);
+        // Exactly the maximum is accepted, twice, and the total is their exact sum.
+        let max = flame_core::Money::MAX_AMOUNT_MINOR;
+        let deal = s.deals().create(NewDeal::new("Max", max, "USD")).await.expect("max");
+        s.deals().create(NewDeal::new("Max 2", max, "USD")).await.expect("max again");
+        assert_invalid(
+            s.deals()
+                .update(
+                    deal.id,
+                    deal.version,
+                    DealPatch { amount_minor: Some(max + 1), ..DealPatch::default() },
+                )
+                .await,
+            "amount_minor",
+        );
+        let summary = s.pipelines().summary(st[0].pipeline_id).await.expect("summary");
+        let first = summary.iter().find(|l| l.stage.id == deal.stage_id).expect("line");
+        assert_eq!(first.deal_count, 2, "{}", db.name);
+        assert_eq!(first.totals.len(), 1);
+        assert_eq!(first.totals[0].amount_minor(), 2 * max, "{}", db.name);
+        assert_eq!(first.totals[0].to_decimal_string(), "20000000000000.00");
+    }
+}
