@@ -192,9 +192,12 @@ impl Activity {
             contact_id: input.contact_id,
             deal_id: input.deal_id,
             owner_id: Some(input.owner_id.unwrap_or(default_owner)),
-            due_at: input.due_at.map(crate::clock::normalize),
+            due_at: input.due_at.map(|t| crate::clock::checked("due_at", t)).transpose()?,
             done_at: None,
-            occurred_at: input.occurred_at.map(crate::clock::normalize).unwrap_or(now),
+            occurred_at: match input.occurred_at {
+                Some(t) => crate::clock::checked("occurred_at", t)?,
+                None => now,
+            },
             created_at: now,
             updated_at: now,
             version: 1,
@@ -214,7 +217,7 @@ impl Activity {
             if self.kind != ActivityKind::Task {
                 return Err(FlameError::validation("due_at", "only tasks have a due time"));
             }
-            next.due_at = Some(crate::clock::normalize(due));
+            next.due_at = Some(crate::clock::checked("due_at", due)?);
         }
         next.updated_at = now;
         next.version += 1;

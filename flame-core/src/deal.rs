@@ -254,7 +254,10 @@ impl Deal {
             source_id: input.source_id,
             assignee_id: Some(input.assignee_id.unwrap_or(default_assignee)),
             status: DealStatus::Open,
-            expected_close: input.expected_close,
+            expected_close: input
+                .expected_close
+                .map(|d| crate::clock::checked_date("expected_close", d))
+                .transpose()?,
             lost_reason: None,
             closed_at: None,
             created_at: now,
@@ -285,7 +288,9 @@ impl Deal {
         next.contact_id = patch.contact_id.or(self.contact_id);
         next.source_id = patch.source_id.or(self.source_id);
         next.assignee_id = patch.assignee_id.or(self.assignee_id);
-        next.expected_close = patch.expected_close.or(self.expected_close);
+        if let Some(date) = patch.expected_close {
+            next.expected_close = Some(crate::clock::checked_date("expected_close", date)?);
+        }
         next.updated_at = now;
         next.version += 1;
         Ok(next)

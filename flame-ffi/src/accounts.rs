@@ -380,6 +380,24 @@ impl Account {
         Ok(self.inner.companies().await?.into_iter().map(Into::into).collect())
     }
 
+    /// Accepts an invitation sent to this user's email: they join its company and get a
+    /// session there. One for another email is `Forbidden`; unknown, used, revoked or
+    /// expired ones `Unauthenticated`.
+    pub async fn accept_invitation(&self, token: String) -> Result<Arc<Session>> {
+        Ok(Session::wrap(self.inner.accept_invitation(&token).await?))
+    }
+
+    /// Creates another company owned by this user (set up like `Flame.signUp`'s) and
+    /// returns it with the user and a session there.
+    pub async fn create_company(&self, name: String) -> Result<crate::objects::SignedUp> {
+        let s = self.inner.create_company(&name).await?;
+        Ok(crate::objects::SignedUp {
+            company: s.company.into(),
+            owner: s.owner.into(),
+            session: Session::wrap(s.session),
+        })
+    }
+
     /// A new session of the same user in another of their companies.
     pub async fn switch_company(&self, company_id: String) -> Result<Arc<Session>> {
         let company = crate::types::company_id("company_id", &company_id)?;

@@ -43,7 +43,8 @@ impl Flame {
     }
 
     /// Signs a company up: the company, its owner, the default pipeline and sources and a
-    /// trial subscription, with a session of the owner. `password` (checked against the
+    /// trial subscription, with a session of the owner. An email that already has an account
+    /// is a `Conflict` on `owner_email` (that user calls `Account.createCompany`). `password` (checked against the
     /// policy) lets the owner log in with `login`; leave it out when the host authenticates
     /// users itself.
     #[uniffi::method(default(password))]
@@ -76,8 +77,10 @@ impl Flame {
         Ok(Session::wrap(self.inner.authenticate(&token).await?))
     }
 
-    /// Accepts an invitation: joins its company (creating the user with `name` and
-    /// `password` if the email is new) and returns a session there.
+    /// Accepts an invitation for a new user: creates the user with `name` and `password`,
+    /// joins its company and returns a session there. An existing user accepts from their
+    /// own session (`Account.acceptInvitation`); an invitation for an email that has an
+    /// account is refused like an unknown one (`Unauthenticated`).
     #[uniffi::method(default(name), default(password))]
     pub async fn accept_invitation(
         &self,

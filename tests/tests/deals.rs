@@ -414,3 +414,76 @@ async fn huge_amounts_are_refused_and_the_summary_keeps_working() {
         assert_eq!(first.totals[0].to_decimal_string(), "20000000000000.00");
     }
 }
+
+#[tokio::test]
+async fn times_outside_years_1_to_9999_are_refused_and_lists_keep_working() {
+    use flame_core::activity::{ActivityFilter, ActivityKind, ActivityPatch, NewActivity};
+    use time::{Date, Month};
+    for db in TestDb::each().await {
+        let s = company(&db.flame, "Acme").await.session;
+        let c = s
+            .contacts()
+            .create(NewContact { first_name: "Ada".into(), ..NewContact::default() })
+            .await
+            .expect("contact");
+        let deal = s.deals().create(NewDeal::new("Robots", 100, "USD")).await.expect("deal");
+        let task = s
+            .activities()
+            .create(NewActivity {
+                kind: ActivityKind::Task,
+                body: "Call".into(),
+                due_at: Some(flame_core::clock::now()),
+                ..NewActivity::note(c.id, "Call")
+            })
+            .await
+            .expect("task");
+        let before = snapshot(&db.url).await;
+        for year in [0, -1, -9999] {
+            let date = Date::from_calendar_date(year, Month::June, 1).expect("date");
+            let at = date.midnight().assume_utc();
+            let mut d = NewDeal::new("Old", 100, "USD");
+            d.expected_close = Some(date);
+            assert_invalid(s.deals().create(d).await, "expected_close");
+            assert_invalid(
+                s.deals()
+                    .update(
+                        deal.id,
+                        deal.version,
+                        DealPatch { expected_close: Some(date), ..DealPatch::default() },
+                    )
+                    .await,
+                "expected_close",
+            );
+            let t = NewActivity {
+                kind: ActivityKind::Task,
+                due_at: Some(at),
+                ..NewActivity::note(c.id, "Old task")
+            };
+            assert_invalid(s.activities().create(t).await, "due_at");
+            let n = NewActivity { occurred_at: Some(at), ..NewActivity::note(c.id, "Old note") };
+            assert_invalid(s.activities().create(n).await, "occurred_at");
+            assert_invalid(
+                s.activities()
+                    .update(
+                        task.id,
+                        task.version,
+                        ActivityPatch { due_at: Some(at), ..ActivityPatch::default() },
+                    )
+                    .await,
+                "due_at",
+            );
+        }
+        assert_eq!(snapshot(&db.url).await, before, "{}: nothing written", db.name);
+        let mut d = NewDeal::new("Edge", 100, "USD");
+        d.expected_close = Some(Date::from_calendar_date(9999, Month::December, 31).expect("d"));
+        s.deals().create(d).await.expect("year 9999 is allowed");
+        let deals = s.deals().list(DealFilter::default(), PageRequest::first(100)).await;
+        assert_eq!(deals.expect("deals list").items.len(), 2, "{}", db.name);
+        let activities = s
+            .activities()
+            .list(ActivityFilter::default(), PageRequest::first(100))
+            .await
+            .expect("activities list");
+        assert_eq!(activities.items.len(), 1, "{}", db.name);
+    }
+}

@@ -110,7 +110,8 @@ impl Flame {
     /// Signs a company up with its first owner (its default plan, pipeline and sources
     /// included) and returns the company, the owner and the owner's session. `password`
     /// (checked against the password policy) lets the owner `login` later; hosts that
-    /// authenticate users themselves leave it out. An existing user keeps their password.
+    /// authenticate users themselves leave it out. An email that already has an account
+    /// raises `ConflictError` on "owner_email" (that user calls `session.account.create_company`).
     #[pyo3(signature = (company_name, owner_email, owner_name, *, password=None))]
     fn sign_up(
         &self,
@@ -167,10 +168,12 @@ impl Flame {
         Ok(Session { inner })
     }
 
-    /// Accepts an invitation with its token: the invitee joins the company with the invited
-    /// role and gets a session there. A new user needs a `name` (and may set a `password`);
-    /// an existing user keeps theirs. Unknown, expired, revoked and already accepted
-    /// invitations raise `UnauthenticatedError`.
+    /// Accepts an invitation for a new user with its token: the user is created with `name`
+    /// (and `password`, if given), joins the company with the invited role and gets a session
+    /// there. An existing user accepts from their own session
+    /// (`session.account.accept_invitation`). Unknown, expired, revoked and used
+    /// invitations, ones whose inviter may no longer grant their role, and ones for an email
+    /// that has an account all raise the same `UnauthenticatedError`.
     #[pyo3(signature = (token, *, name=None, password=None))]
     fn accept_invitation(
         &self,
@@ -1412,6 +1415,27 @@ impl Account {
             .into_iter()
             .map(CompanyMembership)
             .collect())
+    }
+
+    /// Accepts an invitation sent to this user's email: they join its company and get a
+    /// session there. One for another email raises `ForbiddenError`; unknown, used, revoked
+    /// or expired ones `UnauthenticatedError`.
+    fn accept_invitation(&self, py: Python<'_>, token: String) -> PyResult<Session> {
+        let api = self.session.account();
+        let inner = run(py, async move { api.accept_invitation(&token).await })?;
+        Ok(Session { inner })
+    }
+
+    /// Creates another company owned by this user (set up like `sign_up`'s) and returns it
+    /// with the user and a session there.
+    fn create_company(&self, py: Python<'_>, name: String) -> PyResult<SignedUp> {
+        let api = self.session.account();
+        let signed = run(py, async move { api.create_company(&name).await })?;
+        Ok(SignedUp {
+            company: Py::new(py, Company(signed.company))?,
+            owner: Py::new(py, User(signed.owner))?,
+            session: Py::new(py, Session { inner: signed.session })?,
+        })
     }
 
     /// A new session of the same user in another of their companies.

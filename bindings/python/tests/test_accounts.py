@@ -584,5 +584,5 @@ def test_an_invited_existing_user_cannot_choose_their_email_as_password(
     globex.session.members.add(email, "Lou", "viewer")  # a user without a password
     invite = acme.session.invitations.create(email, "member")
     with pytest.raises(flame.ValidationError) as caught:
-        store.accept_invitation(invite.token, password=email)
+        store.accept_invitation(invite.token, name="Lou", password=email)
     assert caught.value.field == "password"

@@ -1780,7 +1780,8 @@ class Flame:
     def accept_invitation(
         self, token: str, *, name: Optional[str] = None, password: Optional[str] = None
     ) -> Session:
-        """Accepts an invitation and returns the invitee's session in the company."""
+        """Accepts an invitation for a new user and returns their session in the company;
+        an existing user accepts with ``session.account.accept_invitation``."""
     def set_password(self, user_id: UUID, password: str) -> None:
         """Sets a user's password and revokes their sessions (a trusted host call)."""
     def set_platform_admin(self, user_id: UUID, admin: bool) -> User:
@@ -2252,6 +2253,10 @@ class Account:
         """The user."""
     def companies(self) -> builtins.list[CompanyMembership]:
         """Every company the user belongs to, with their role there."""
+    def accept_invitation(self, token: str) -> Session:
+        """Accepts an invitation sent to this user's email; returns a session in its company."""
+    def create_company(self, name: str) -> SignedUp:
+        """Creates another company owned by this user, with a session there."""
     def switch_company(self, company_id: UUID) -> Session:
         """A new session of the same user in another of their companies."""
     def change_password(self, current: str, new: str) -> None:

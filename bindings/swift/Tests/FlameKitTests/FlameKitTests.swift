@@ -758,4 +758,28 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(counts?.trialing, 1)
         await flame.closeStore()
     }
+
+    func testAnExistingUserJoinsOnlyFromTheirOwnSession() async throws {
+        let flame = try await openStore()
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let evil = try await signUp(flame, "Evil", "mallory@evil.test")
+        let invite = try await evil.session.invitations().create(input: NewInvitation(email: "olga@acme.test", role: .owner))
+        let token = invite.token.expose()
+        let taken = await flameError { try await flame.acceptInvitation(token: token, name: "Mallory", password: "evil horse battery staple") }
+        guard case .Unauthenticated = taken else { return XCTFail("\(String(describing: taken))") }
+        let conflict = await flameError { try await flame.signUp(input: SignUp(companyName: "Evil Two", ownerEmail: "olga@acme.test", ownerName: "Mallory")) }
+        guard case .Conflict(let entity, _) = conflict else { return XCTFail("\(String(describing: conflict))") }
+        XCTAssertEqual(entity, "owner_email")
+        let foreign = await flameError { try await evil.session.account().acceptInvitation(token: token) }
+        guard case .Forbidden = foreign else { return XCTFail("\(String(describing: foreign))") }
+        let joined = try await acme.session.account().acceptInvitation(token: token)
+        XCTAssertEqual(joined.companyId(), evil.company.id)
+        XCTAssertEqual(joined.role(), .owner)
+        let second = try await acme.session.account().createCompany(name: "Acme Two")
+        XCTAssertEqual(second.company.name, "Acme Two")
+        XCTAssertEqual(second.owner.id, acme.owner.id)
+        let companies = try await acme.session.account().companies()
+        XCTAssertEqual(companies.count, 3)
+        await flame.closeStore()
+    }
 }

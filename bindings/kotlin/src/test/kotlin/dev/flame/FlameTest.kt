@@ -775,4 +775,29 @@ class FlameTest {
         assertEquals(1uL, counts.trialing)
         flame.closeStore()
     }
+
+    @Test
+    fun anExistingUserJoinsOnlyFromTheirOwnSession() = runBlocking {
+        val flame = openStore()
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val evil = signUp(flame, "Evil", "mallory@evil.test")
+        val invite = evil.session.invitations().create(NewInvitation("olga@acme.test", Role.OWNER))
+        val token = invite.token.expose()
+        assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.acceptInvitation(token, "Mallory", "evil horse battery staple") }
+        }
+        val conflict = assertThrows<FlameException.Conflict> {
+            runBlocking { flame.signUp(SignUp("Evil Two", "olga@acme.test", "Mallory")) }
+        }
+        assertEquals("owner_email", conflict.entity)
+        assertThrows<FlameException.Forbidden> { runBlocking { evil.session.account().acceptInvitation(token) } }
+        val joined = acme.session.account().acceptInvitation(token)
+        assertEquals(evil.company.id, joined.companyId())
+        assertEquals(Role.OWNER, joined.role())
+        val second = acme.session.account().createCompany("Acme Two")
+        assertEquals("Acme Two", second.company.name)
+        assertEquals(acme.owner.id, second.owner.id)
+        assertEquals(3, acme.session.account().companies().size)
+        flame.closeStore()
+    }
 }
