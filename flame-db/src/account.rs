@@ -546,11 +546,16 @@ impl Account {
             .map(|mut by_user| by_user.remove(&self.session.user_id()).unwrap_or_default())
     }
 
-    /// A new session of the same user in another of their companies.
+    /// A new session of the same user in another of their companies. A session revoked
+    /// (logout, logout everywhere, from any handle) is `Unauthenticated` here at once, not
+    /// only after the standing recheck interval.
     pub async fn switch_company(&self, company_id: CompanyId) -> Result<Session> {
         self.session.authorize(Action::Update, Resource::Account).await?;
         let flame = self.session.flame();
-        let mut tx = flame.pool().begin().await?;
+        // The session's standing is re-read inside the transaction, so a session revoked a
+        // moment ago (logout, logout everywhere, another process) mints nothing.
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Account)?;
         let session =
             flame.start_session(&mut tx, self.session.user_id(), company_id, clock::now()).await?;
         tx.commit().await?;
