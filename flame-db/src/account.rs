@@ -561,7 +561,9 @@ impl Account {
         let invitation = flame.open_invitation(&hash, now).await?;
         let user = flame.user(self.session.user_id()).await?;
         invitation.ensure_addressed_to(&user.email)?;
-        let mut tx = flame.pool().begin().await?;
+        // The session's standing is re-read inside the transaction, as for every write.
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Account)?;
         let session = flame.join_by_invitation(&mut tx, &invitation, user.id, now).await?;
         tx.commit().await?;
         Ok(session)
@@ -576,18 +578,25 @@ impl Account {
         let flame = self.session.flame();
         let now = clock::now();
         let owner = flame.user(self.session.user_id()).await?;
-        let mut tx = flame.pool().begin().await?;
+        // The session's standing is re-read inside the transaction, as for every write.
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Account)?;
         let company = crate::company::create_company(&mut tx, &owner, name, now).await?;
         let session = flame.start_session(&mut tx, owner.id, company.id, now).await?;
         tx.commit().await?;
         Ok(SignedUp { company, owner, session })
     }
 
-    /// A new session of the same user in another of their companies.
+    /// A new session of the same user in another of their companies. A session revoked
+    /// (logout, logout everywhere, from any handle) is `Unauthenticated` here at once, not
+    /// only after the standing recheck interval.
     pub async fn switch_company(&self, company_id: CompanyId) -> Result<Session> {
         self.session.authorize(Action::Update, Resource::Account).await?;
         let flame = self.session.flame();
-        let mut tx = flame.pool().begin().await?;
+        // The session's standing is re-read inside the transaction, so a session revoked a
+        // moment ago (logout, logout everywhere, another process) mints nothing.
+        let mut tx = self.session.begin_any().await?;
+        self.session.permit(Action::Update, Resource::Account)?;
         let session =
             flame.start_session(&mut tx, self.session.user_id(), company_id, clock::now()).await?;
         tx.commit().await?;

@@ -621,3 +621,49 @@ async fn concurrent_guesses_cannot_get_past_the_lockout() {
         assert_unauthenticated(db.flame.login(login("owner@acme.test", PASSWORD)).await);
     }
 }
+
+#[tokio::test]
+async fn a_revoked_session_cannot_switch_company() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let globex = company(&db.flame, "Globex").await;
+        globex
+            .session
+            .members()
+            .add(NewMember {
+                email: "owner@acme.test".into(),
+                name: "X".into(),
+                role: Role::Viewer,
+            })
+            .await
+            .expect("joins a second company");
+        let in_acme = |flame: Flame| async move {
+            flame
+                .login(Login {
+                    company_id: Some(acme.company.id),
+                    ..login("owner@acme.test", PASSWORD)
+                })
+                .await
+                .expect("login in acme")
+        };
+        // Logged out on this handle, then switching at once (within the recheck window).
+        let laptop = in_acme(db.flame.clone()).await;
+        laptop.pipelines().list().await.expect("works");
+        laptop.logout().await.expect("logout");
+        let sessions = count_rows(&db.url, "auth_sessions").await;
+        assert_unauthenticated(laptop.account().switch_company(globex.company.id).await);
+        assert_eq!(count_rows(&db.url, "auth_sessions").await, sessions, "no session was minted");
+        // Logged out everywhere through another handle (another process).
+        let phone = in_acme(db.flame.clone()).await;
+        phone.pipelines().list().await.expect("works");
+        let other = reopen(&db, OpenOptions::default()).await;
+        let remote = other
+            .authenticate(phone.token().expect("token").expose_secret())
+            .await
+            .expect("resume");
+        remote.account().logout_everywhere().await.expect("logout everywhere");
+        let sessions = count_rows(&db.url, "auth_sessions").await;
+        assert_unauthenticated(phone.account().switch_company(globex.company.id).await);
+        assert_eq!(count_rows(&db.url, "auth_sessions").await, sessions, "no session was minted");
+    }
+}
