@@ -444,7 +444,8 @@ class FlameTest {
         flame.closeStore()
         val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
-        assertEquals(1uL, rotated.rotateKeys(10u).resealed)
+        // Two sealed credentials: the bot token and its webhook secret token.
+        assertEquals(2uL, rotated.rotateKeys(10u).resealed)
         assertEquals(listOf("k2"), rotated.health().keysInUse!!.map { it.keyId })
         rotated.closeStore()
     }
