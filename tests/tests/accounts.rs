@@ -610,7 +610,14 @@ async fn concurrent_guesses_cannot_get_past_the_lockout() {
     for db in TestDb::each().await {
         company(&db.flame, "Acme").await;
         let lockout = LockoutPolicy { max_failures: 5, ..LockoutPolicy::default() };
-        let flame = reopen(&db, OpenOptions { lockout, ..OpenOptions::default() }).await;
+        // Every guess waits for its turn to hash (none is refused as busy): the lockout alone
+        // must stop them.
+        let password_hashing = flame_core::password::HashingLimit {
+            queue_timeout: Duration::from_secs(600),
+            ..Default::default()
+        };
+        let flame =
+            reopen(&db, OpenOptions { lockout, password_hashing, ..OpenOptions::default() }).await;
         // 49 wrong guesses at once, and the right password among them while they are still
         // being verified: at most five attempts are verified, the rest are refused unseen.
         let mut guesses = Vec::new();
