@@ -48,6 +48,14 @@ pub enum EmailVerification {
 }
 
 impl EmailVerification {
+    /// Its name in hosts that pass it as text (`"required"`, `"by_host"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EmailVerification::Required => "required",
+            EmailVerification::ByHost => "by_host",
+        }
+    }
+
     /// Fails with `Unauthenticated` ([`EMAIL_UNVERIFIED`]) when a user whose email was
     /// verified at `verified_at` may not log in. Call it only after the password matched.
     pub fn ensure_may_log_in(self, verified_at: Option<OffsetDateTime>) -> Result<()> {
@@ -57,6 +65,16 @@ impl EmailVerification {
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl std::str::FromStr for EmailVerification {
+    type Err = FlameError;
+    fn from_str(s: &str) -> Result<Self> {
+        [EmailVerification::Required, EmailVerification::ByHost]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| FlameError::validation("email_verification", "must be required or by_host"))
     }
 }
 
@@ -158,6 +176,9 @@ mod tests {
         );
         assert!(EmailVerification::Required.ensure_may_log_in(Some(now)).is_ok());
         assert!(EmailVerification::ByHost.ensure_may_log_in(None).is_ok());
+        assert_eq!("by_host".parse(), Ok(EmailVerification::ByHost));
+        assert_eq!("Required".parse(), Ok(EmailVerification::Required));
+        assert!("maybe".parse::<EmailVerification>().is_err());
     }
 
     #[test]
