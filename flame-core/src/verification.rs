@@ -74,7 +74,9 @@ impl std::str::FromStr for EmailVerification {
         [EmailVerification::Required, EmailVerification::ByHost]
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| FlameError::validation("email_verification", "must be required or by_host"))
+            .ok_or_else(|| {
+                FlameError::validation("email_verification", "must be required or by_host")
+            })
     }
 }
 

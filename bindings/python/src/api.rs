@@ -29,9 +29,9 @@ use crate::integrations::{EncryptionKey, Inbound, Integrations, Rotation};
 use crate::marketing::{Accounting, AccountingDocuments, Advertising, Leads, Reports};
 use crate::records::{
     Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
-    CreatedInvitation, Deal, EmailVerificationToken, Event, Health, Invitation, LockoutPolicy, Member, Membership,
-    NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits, Principal, Source, Stage,
-    StageSummary, Subscription, Usage, User, UserOverview,
+    CreatedInvitation, Deal, EmailVerificationToken, Event, Health, Invitation, LockoutPolicy,
+    Member, Membership, NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits,
+    Principal, Source, Stage, StageSummary, Subscription, Usage, User, UserOverview,
 };
 use crate::runtime::{run, run_infallible};
 use crate::webhooks::{WebhookDeliveries, WebhookWorker};
@@ -210,7 +210,11 @@ impl Flame {
     /// Issues a single-use token (valid 24 hours) proving the user's email, for the host to
     /// mail to `EmailVerificationToken.email`; never show it to whoever asked for it. An
     /// unknown user raises `NotFoundError`.
-    fn email_verification(&self, py: Python<'_>, user_id: Uuid) -> PyResult<EmailVerificationToken> {
+    fn email_verification(
+        &self,
+        py: Python<'_>,
+        user_id: Uuid,
+    ) -> PyResult<EmailVerificationToken> {
         let flame = self.inner.clone();
         run(py, async move { flame.email_verification(UserId::from_uuid(user_id)).await })
             .map(EmailVerificationToken)
@@ -227,7 +231,12 @@ impl Flame {
     /// Takes an account back with a mailed token: sets `new_password` (checked against the
     /// policy: `ValidationError` on "new_password"), marks the email verified, revokes every
     /// session and API token of the user, and uses the token up.
-    fn reset_password(&self, py: Python<'_>, token: String, new_password: String) -> PyResult<User> {
+    fn reset_password(
+        &self,
+        py: Python<'_>,
+        token: String,
+        new_password: String,
+    ) -> PyResult<User> {
         let flame = self.inner.clone();
         run(py, async move { flame.reset_password(&token, &new_password).await }).map(User)
     }

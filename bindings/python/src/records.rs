@@ -795,7 +795,9 @@ impl CreatedInvitation {
 /// A verification token just issued (`Flame.email_verification`), for the host to mail to
 /// `email` (shown this once). The token is never part of `repr()`, `str()` or `to_dict()`.
 #[pyclass(frozen, module = "flame", name = "EmailVerificationToken")]
-pub(crate) struct EmailVerificationToken(pub(crate) flame_core::verification::EmailVerificationToken);
+pub(crate) struct EmailVerificationToken(
+    pub(crate) flame_core::verification::EmailVerificationToken,
+);
 
 #[pymethods]
 impl EmailVerificationToken {
