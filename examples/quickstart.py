@@ -33,6 +33,12 @@ def main(argv: list[str]) -> int:
         signed = store.sign_up("Acme Robotics", email, "Olga Owner", password=password)
         print(f"Signed up {signed.company.name} (owner {signed.owner.email})")
 
+        # Nobody proved yet that the address is Olga's: the host mails her a verification
+        # token (a link), and her click proves it. Until then her password does not log in.
+        mail = store.email_verification(signed.owner.id)
+        store.verify_email(mail.token)
+        print(f"Verified {mail.email}")
+
         # Log in with the password; the session token resumes the session later (a cookie, a
         # keychain). It is a secret: print it, log it or store it in plain text nowhere.
         owner = store.login(email, password)

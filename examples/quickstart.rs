@@ -14,6 +14,7 @@ use flame_db::core::contact::NewContact;
 use flame_db::core::deal::NewDeal;
 use flame_db::core::page::PageRequest;
 use flame_db::{Flame, OpenOptions};
+use secrecy::ExposeSecret as _;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +35,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     println!("Signed up {} (owner {})", signed.company.name, signed.owner.email);
+
+    // Nobody proved yet that the address is Olga's: the host mails her a verification token
+    // (a link), and her click proves it. Until then her password does not log in.
+    let mail = flame.email_verification(signed.owner.id).await?;
+    flame.verify_email(mail.token.expose_secret()).await?;
+    println!("Verified {}", mail.email);
 
     // Later, or in another process: log in, and keep the session's token (a cookie, a
     // keychain) to resume it with `flame.authenticate(token)`.

@@ -19,6 +19,12 @@ use crate::text;
 /// would tell an attacker which emails have accounts.
 pub const LOGIN_REFUSED: &str = "wrong email or password, or too many attempts; try again later";
 
+/// The answer to a password change whose current password is wrong, or that is tried while
+/// the user's email is locked out: a wrong current password counts as a failed login of that
+/// email ([`LockoutPolicy`]), so a stolen session guesses no faster than a login form.
+pub const CURRENT_PASSWORD_REFUSED: &str =
+    "the current password is wrong, or there were too many attempts; try again later";
+
 /// A login attempt. It can be read from JSON but never written out: its `Debug` hides the
 /// password and it has no `Serialize`.
 ///

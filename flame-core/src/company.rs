@@ -39,6 +39,11 @@ pub struct User {
     pub name: String,
     /// Inactive users cannot act.
     pub active: bool,
+    /// When they proved that they receive mail at `email` ([`crate::verification`]); `None`
+    /// until then. Users that existed before verification was introduced count as verified
+    /// since their creation.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub email_verified_at: Option<OffsetDateTime>,
     /// When they were created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -32,6 +32,7 @@ pub mod pipeline;
 pub mod source;
 pub mod text;
 pub mod token;
+pub mod verification;
 
 pub use auth::{Action, Credential, Resource, Role, Scope, Session};
 pub use email::Email;

@@ -102,6 +102,51 @@ impl fmt::Debug for Password {
     }
 }
 
+/// The answer when a password hash or check waited longer than
+/// [`HashingLimit::queue_timeout`] for its turn: `Unauthenticated`, whatever the call (a
+/// login, a sign-up, a password change), so that a flood of attempts is refused cheaply
+/// instead of each taking 19 MiB and tens of milliseconds of CPU.
+pub const HASHING_BUSY: &str = "too many password checks at once; try again shortly";
+
+/// How many password hashes and checks may run at once, and how long one waits for its turn.
+///
+/// Each Argon2id run takes [`PasswordHasher`]'s memory (19 MiB by default) and a CPU for tens
+/// of milliseconds; unbounded, a burst of logins (which need no credentials to send) exhausts
+/// the host's memory. At most `max_concurrent` run at a time; a call that waits longer than
+/// `queue_timeout` is refused with `Unauthenticated` ([`HASHING_BUSY`]) before any hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingLimit {
+    /// At most this many hashes or checks at once (at least 1).
+    pub max_concurrent: usize,
+    /// How long a call waits for its turn before it is refused.
+    pub queue_timeout: std::time::Duration,
+}
+
+impl Default for HashingLimit {
+    /// One at a time per CPU; a call waits up to 3 seconds.
+    fn default() -> Self {
+        Self {
+            max_concurrent: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            queue_timeout: std::time::Duration::from_secs(3),
+        }
+    }
+}
+
+impl HashingLimit {
+    /// Fails with `Validation` on `password_hashing_limit` when no hash could ever run.
+    pub fn validate(&self) -> Result<()> {
+        if self.max_concurrent == 0 {
+            return Err(FlameError::validation("password_hashing_limit", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The error for a call that waited its whole `queue_timeout`.
+    pub fn busy() -> FlameError {
+        FlameError::unauthenticated(HASHING_BUSY)
+    }
+}
+
 /// What checking a password against a stored hash found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verified {
@@ -236,5 +281,14 @@ mod tests {
         let old = cheap.hash(&p).expect("hash");
         assert_eq!(PasswordHasher::default().verify(&p, &old), Verified::Match { rehash: true });
         assert!(PasswordHasher::with_costs(0, 0, 0).is_err());
+    }
+
+    #[test]
+    fn the_hashing_limit_admits_at_least_one_and_answers_unauthenticated() {
+        assert!(HashingLimit::default().max_concurrent >= 1);
+        assert!(HashingLimit::default().validate().is_ok());
+        let none = HashingLimit { max_concurrent: 0, ..HashingLimit::default() };
+        assert_eq!(field_of(none.validate().expect_err("zero")), "password_hashing_limit");
+        assert_eq!(HashingLimit::busy(), FlameError::unauthenticated(HASHING_BUSY));
     }
 }

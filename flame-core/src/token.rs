@@ -1,4 +1,5 @@
-//! Bearer secrets: session tokens, API tokens and invitation tokens.
+//! Bearer secrets: session tokens, API tokens, invitation tokens and email verification
+//! tokens.
 //!
 //! Each is 256 random bits from the operating system, written as a kind prefix and 64 hex
 //! digits (`flame_api_3f9c…`), so that a leaked token is recognisable in a scanner and a
@@ -23,6 +24,8 @@ pub enum TokenKind {
     Api,
     /// An invitation to join a company.
     Invitation,
+    /// A proof of an email address, mailed to it ([`crate::verification`]).
+    EmailVerification,
 }
 
 impl TokenKind {
@@ -32,6 +35,7 @@ impl TokenKind {
             TokenKind::Session => "flame_ses_",
             TokenKind::Api => "flame_api_",
             TokenKind::Invitation => "flame_inv_",
+            TokenKind::EmailVerification => "flame_ver_",
         }
     }
 
@@ -40,6 +44,7 @@ impl TokenKind {
             TokenKind::Session => "session token",
             TokenKind::Api => "API token",
             TokenKind::Invitation => "invitation token",
+            TokenKind::EmailVerification => "email verification token",
         }
     }
 }
@@ -107,7 +112,7 @@ pub fn hash_presented(kind: TokenKind, presented: &str) -> Result<TokenHash> {
 /// Which kind of token `presented` claims to be, from its prefix.
 pub fn kind_of(presented: &str) -> Option<TokenKind> {
     let presented = presented.trim();
-    [TokenKind::Session, TokenKind::Api, TokenKind::Invitation]
+    [TokenKind::Session, TokenKind::Api, TokenKind::Invitation, TokenKind::EmailVerification]
         .into_iter()
         .find(|k| presented.starts_with(k.prefix()))
 }

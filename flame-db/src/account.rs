@@ -9,16 +9,16 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use flame_core::account::{
-    AcceptInvitation, ApiToken, CompanyMembership, CompanyOverview, CreatedApiToken,
-    CreatedInvitation, INVITATION_REFUSED, Invitation, LOGIN_REFUSED, Login, LoginThrottle,
-    NewApiToken, NewInvitation, UserOverview, ensure_may_grant,
+    AcceptInvitation, ApiToken, CURRENT_PASSWORD_REFUSED, CompanyMembership, CompanyOverview,
+    CreatedApiToken, CreatedInvitation, INVITATION_REFUSED, Invitation, LOGIN_REFUSED, Login,
+    LoginThrottle, NewApiToken, NewInvitation, UserOverview, ensure_may_grant,
 };
 use flame_core::auth::{self, Action, Credential, Resource, Role, Scope};
 use flame_core::billing::{Limit, Plan};
 use flame_core::company::{Company, User};
 use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
-use flame_core::password::{Password, Verified};
+use flame_core::password::{HashingLimit, Password, Verified};
 use flame_core::token::{self, TokenKind};
 use flame_core::{
     ApiTokenId, CompanyId, Email, FlameError, InvitationId, Result, SessionId, UserId, clock,
@@ -33,7 +33,7 @@ use crate::{Flame, Session, SignedUp, billing, outbox, usage};
 /// itself (revocation, membership) still runs as for any session.
 const API_SESSION_HORIZON: time::Duration = time::Duration::days(3650);
 
-fn email_key(email: &Email) -> String {
+pub(crate) fn email_key(email: &Email) -> String {
     hex::encode(Sha256::digest(email.as_str().as_bytes()))
 }
 
@@ -41,24 +41,62 @@ fn refused() -> FlameError {
     FlameError::unauthenticated(LOGIN_REFUSED)
 }
 
+/// One turn to hash or check a password ([`OpenOptions::password_hashing`](crate::OpenOptions)):
+/// while it is held, one fewer hash or check may run. Dropping it gives the turn back.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct HashingTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
 impl Flame {
-    /// Hashes a password off the async runtime (Argon2id takes tens of milliseconds).
-    pub(crate) async fn hash_password(&self, password: Password) -> Result<String> {
-        let hasher = self.inner.options.password_hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|_| FlameError::Crypto { reason: "password hashing was interrupted".into() })?
+    /// Waits for a turn to hash or check a password, at most the configured queue timeout;
+    /// then `Unauthenticated` ([`HASHING_BUSY`](flame_core::password::HASHING_BUSY)).
+    pub(crate) async fn hashing_turn(&self) -> Result<HashingTurn> {
+        let wait = self.inner.options.password_hashing.queue_timeout;
+        match tokio::time::timeout(wait, self.inner.hashing.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashingTurn(permit)),
+            _ => Err(HashingLimit::busy()),
+        }
     }
 
-    /// Verifies a password off the async runtime; with no stored hash, spends the same time
-    /// and answers `Mismatch`.
-    async fn verify_password(&self, password: Password, stored: Option<String>) -> Verified {
+    /// Takes a turn to hash or check a password and holds it until the result is dropped, so
+    /// that tests can reach the bound of [`OpenOptions::password_hashing`](crate::OpenOptions)
+    /// deterministically. Not for production use.
+    #[doc(hidden)]
+    pub async fn hold_hashing_turn(&self) -> Result<HashingTurn> {
+        self.hashing_turn().await
+    }
+
+    /// Hashes a password off the async runtime (Argon2id takes tens of milliseconds), once it
+    /// gets a turn.
+    pub(crate) async fn hash_password(&self, password: Password) -> Result<String> {
+        let turn = self.hashing_turn().await?;
         let hasher = self.inner.options.password_hasher.clone();
-        tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => hasher.verify(&password, &hash),
-            None => {
-                hasher.verify_nothing(&password);
-                Verified::Mismatch
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            hasher.hash(&password)
+        })
+        .await
+        .map_err(|_| FlameError::Crypto { reason: "password hashing was interrupted".into() })?
+    }
+
+    /// Verifies a password off the async runtime, in the `turn` taken for it (held until the
+    /// check ends, even if the caller stops waiting); with no stored hash, spends the same
+    /// time and answers `Mismatch`.
+    async fn verify_password(
+        &self,
+        turn: HashingTurn,
+        password: Password,
+        stored: Option<String>,
+    ) -> Verified {
+        let hasher = self.inner.options.password_hasher.clone();
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            match stored {
+                Some(hash) => hasher.verify(&password, &hash),
+                None => {
+                    hasher.verify_nothing(&password);
+                    Verified::Mismatch
+                }
             }
         })
         .await
@@ -130,41 +168,48 @@ impl Flame {
         let email = Email::parse(&login.email)?;
         let attempt = Password::attempt(&login.password);
         let key = email_key(&email);
+        // The turn comes first: a login refused for lack of one is not counted as a failure.
+        let turn = self.hashing_turn().await?;
         let now = clock::now();
         let exec = &mut self.pool().exec();
         let user = exec
             .fetch_optional(
-                "SELECT id, active, password_hash FROM users WHERE email = $1",
+                "SELECT id, active, password_hash, email_verified_at FROM users WHERE email = $1",
                 args![email.as_str()],
             )
             .await?;
-        let (user_id, stored) = match &user {
-            Some(row) if row.get::<bool>("active")? => {
-                (Some(row.id::<UserId>("id")?), row.get::<Option<String>>("password_hash")?)
-            }
-            _ => (None, None),
+        let (user_id, stored, verified_at) = match &user {
+            Some(row) if row.get::<bool>("active")? => (
+                Some(row.id::<UserId>("id")?),
+                row.get::<Option<String>>("password_hash")?,
+                row.opt_time("email_verified_at")?,
+            ),
+            _ => (None, None, None),
         };
         if !self.reserve_login_attempt(&key, now).await? {
-            self.verify_password(attempt, None).await;
+            self.verify_password(turn, attempt, None).await;
             return Err(refused());
         }
-        let verified = self.verify_password(attempt.clone(), stored).await;
+        let verified = self.verify_password(turn, attempt.clone(), stored).await;
         let (Some(user_id), Verified::Match { rehash }) = (user_id, verified) else {
             // The attempt was counted, and any lockout it earns set, when it was reserved.
             return Err(refused());
         };
+        // Only now, with the password right, may the answer say more than `LOGIN_REFUSED`.
+        if let Err(err) = self.inner.options.email_verification.ensure_may_log_in(verified_at) {
+            self.clear_login_throttle(&key).await?;
+            return Err(err);
+        }
         let company_id = match self.login_company(user_id, login.company_id).await {
             Ok(id) => id,
             Err(err) => {
                 // The password was right: the attempt is not a failure.
-                self.pool()
-                    .exec()
-                    .execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key])
-                    .await?;
+                self.clear_login_throttle(&key).await?;
                 return Err(err);
             }
         };
-        let new_hash = if rehash { Some(self.hash_password(attempt).await?) } else { None };
+        // Re-hashing is opportunistic: without a turn now, the next login does it.
+        let new_hash = if rehash { self.hash_password(attempt).await.ok() } else { None };
         let mut tx = self.pool().begin().await?;
         tx.execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key]).await?;
         if let Some(hash) = new_hash {
@@ -179,12 +224,26 @@ impl Flame {
         Ok(session)
     }
 
+    /// Forgets the login failures of the email whose key is `key` (its password was just
+    /// proved).
+    pub(crate) async fn clear_login_throttle(&self, key: &str) -> Result<()> {
+        self.pool()
+            .exec()
+            .execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key])
+            .await?;
+        Ok(())
+    }
+
     /// Counts one login attempt for `key` before its password is checked and answers whether
     /// it may be checked ([`LoginThrottle::reserve`]): the attempt is counted as a failure,
     /// and any lockout it would earn set, until a success resets the throttle. One statement
     /// counts and reads, so concurrent attempts each see their own count and at most
     /// `max_failures` of them are ever checked.
-    async fn reserve_login_attempt(&self, key: &str, now: OffsetDateTime) -> Result<bool> {
+    pub(crate) async fn reserve_login_attempt(
+        &self,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
         let row = tx
             .fetch_one(
@@ -243,7 +302,7 @@ impl Flame {
     pub async fn authenticate(&self, token: &str) -> Result<Session> {
         let now = clock::now();
         let kind = token::kind_of(token)
-            .filter(|k| *k != TokenKind::Invitation)
+            .filter(|k| matches!(k, TokenKind::Session | TokenKind::Api))
             .ok_or_else(|| FlameError::unauthenticated("not a session or API token"))?;
         let hash = token::hash_presented(kind, token)?;
         let (table, extra) = match kind {
@@ -455,7 +514,7 @@ impl Flame {
         self.user(user_id).await
     }
 
-    async fn user(&self, user_id: UserId) -> Result<User> {
+    pub(crate) async fn user(&self, user_id: UserId) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
         let row = self.pool().exec().fetch_optional(sql, args![user_id.as_uuid()]).await?;
         found(row, user_from_row, "user")
@@ -471,7 +530,7 @@ fn invitation_refused() -> FlameError {
 }
 
 /// Revokes the user's sessions (all of them, or all but `keep`).
-async fn revoke_sessions(
+pub(crate) async fn revoke_sessions(
     tx: &mut Tx,
     user: UserId,
     keep: Option<SessionId>,
@@ -604,8 +663,21 @@ impl Account {
     }
 
     /// Changes the password after checking the current one; every other session of the user
-    /// is revoked (this one stays). A wrong current password is `Unauthenticated`.
-    pub async fn change_password(&self, current: &str, new: &str) -> Result<()> {
+    /// is revoked (this one stays), and with `revoke_api_tokens` every API token of theirs,
+    /// in every company, too (by default tokens stay: scripts keep working; ask for it when
+    /// the old password may have leaked).
+    ///
+    /// A wrong current password is `Unauthenticated` and counts as a failed login of the
+    /// user's email ([`LockoutPolicy`](flame_core::account::LockoutPolicy)): whoever holds a
+    /// session cannot guess the password through this call faster than through
+    /// [`Flame::login`], and while the email is locked out the current password is not even
+    /// checked.
+    pub async fn change_password(
+        &self,
+        current: &str,
+        new: &str,
+        revoke_api_tokens: bool,
+    ) -> Result<()> {
         self.session.authorize(Action::Update, Resource::Account).await?;
         let flame = self.session.flame();
         let user_id = self.session.user_id();
@@ -621,12 +693,18 @@ impl Account {
         let email: Email = row.parse("email")?;
         let stored: Option<String> = row.get("password_hash")?;
         let new = Password::new("new_password", new, Some(&email))?;
+        let key = email_key(&email);
+        let turn = flame.hashing_turn().await?;
+        if !flame.reserve_login_attempt(&key, clock::now()).await? {
+            return Err(FlameError::unauthenticated(CURRENT_PASSWORD_REFUSED));
+        }
         if !matches!(
-            flame.verify_password(Password::attempt(current), stored).await,
+            flame.verify_password(turn, Password::attempt(current), stored).await,
             Verified::Match { .. }
         ) {
-            return Err(FlameError::unauthenticated("the current password is wrong"));
+            return Err(FlameError::unauthenticated(CURRENT_PASSWORD_REFUSED));
         }
+        flame.clear_login_throttle(&key).await?;
         let hash = flame.hash_password(new).await?;
         let now = clock::now();
         let mut tx = self.session.begin_any().await?;
@@ -642,21 +720,43 @@ impl Account {
             Credential::ApiToken(_) => None,
         };
         revoke_sessions(&mut tx, user_id, keep, now).await?;
+        if revoke_api_tokens {
+            revoke_api_tokens_of(&mut tx, user_id, now).await?;
+        }
         tx.commit().await?;
         flame.standing_changed();
         Ok(())
     }
 
-    /// Logs the user out of every session, in every company, this one included. API tokens
-    /// stay valid (revoke them one by one).
-    pub async fn logout_everywhere(&self) -> Result<u64> {
+    /// Logs the user out of every session, in every company, this one included, and answers
+    /// how many sessions it revoked. With `revoke_api_tokens`, every API token of theirs, in
+    /// every company, stops working too; by default tokens stay valid (scripts and servers
+    /// keep running; revoke them here or one by one when they may have leaked).
+    pub async fn logout_everywhere(&self, revoke_api_tokens: bool) -> Result<u64> {
         self.session.authorize(Action::Update, Resource::Account).await?;
+        let now = clock::now();
         let mut tx = self.session.flame().pool().begin().await?;
-        let n = revoke_sessions(&mut tx, self.session.user_id(), None, clock::now()).await?;
+        let n = revoke_sessions(&mut tx, self.session.user_id(), None, now).await?;
+        if revoke_api_tokens {
+            revoke_api_tokens_of(&mut tx, self.session.user_id(), now).await?;
+        }
         tx.commit().await?;
         self.session.flame().standing_changed();
         Ok(n)
     }
+}
+
+/// Revokes every API token of `user`, in every company.
+pub(crate) async fn revoke_api_tokens_of(
+    tx: &mut Tx,
+    user: UserId,
+    now: OffsetDateTime,
+) -> Result<u64> {
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        args![now, user.as_uuid()],
+    )
+    .await
 }
 
 const API_TOKEN_COLUMNS: &str = "SELECT company_id, id, user_id, name, scope, expires_at,
@@ -901,7 +1001,7 @@ impl Platform {
         let limit = page.limit()?;
         let search = flame_core::text::optional("search", search, flame_core::text::NAME_MAX)?;
         let mut q = Statement::new(
-            "SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version, u.platform_admin FROM users u WHERE 1 = 1",
+            "SELECT u.id, u.email, u.name, u.active, u.email_verified_at, u.created_at, u.updated_at, u.version, u.platform_admin FROM users u WHERE 1 = 1",
             vec![],
         );
         if let Some(search) = search {
@@ -957,11 +1057,7 @@ impl Platform {
             return Err(FlameError::not_found("user"));
         }
         revoke_sessions(&mut tx, user_id, None, now).await?;
-        tx.execute(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            args![now, user_id.as_uuid()],
-        )
-        .await?;
+        revoke_api_tokens_of(&mut tx, user_id, now).await?;
         tx.commit().await?;
         flame.standing_changed();
         flame.user(user_id).await

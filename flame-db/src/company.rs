@@ -39,7 +39,7 @@ pub(crate) fn company_from_row(row: &Row) -> Result<Company> {
 
 /// The user columns `user_from_row` reads, prefixed by `u.`.
 pub(crate) const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version";
+    "u.id, u.email, u.name, u.active, u.email_verified_at, u.created_at, u.updated_at, u.version";
 
 pub(crate) fn user_from_row(row: &Row) -> Result<User> {
     Ok(User {
@@ -47,6 +47,7 @@ pub(crate) fn user_from_row(row: &Row) -> Result<User> {
         email: row.parse("email")?,
         name: row.get("name")?,
         active: row.get("active")?,
+        email_verified_at: row.opt_time("email_verified_at")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
@@ -66,11 +67,13 @@ fn member_from_row(row: &Row) -> Result<Member> {
 }
 
 const MEMBER_COLUMNS: &str =
-    "SELECT u.id, u.email, u.name, u.active, u.created_at, u.updated_at, u.version,
+    "SELECT u.id, u.email, u.name, u.active, u.email_verified_at, u.created_at, u.updated_at,
+        u.version,
         m.company_id, m.role, m.created_at AS joined_at, m.version AS membership_version
      FROM memberships m JOIN users u ON u.id = m.user_id";
 
 /// Creates a user with `email` (which must be new) inside `tx`, with `password_hash` if given.
+/// The user starts unverified: nobody proved yet that the address is theirs.
 pub(crate) async fn create_user(
     tx: &mut Tx,
     email: &Email,
@@ -83,6 +86,7 @@ pub(crate) async fn create_user(
         email: email.clone(),
         name: name.to_owned(),
         active: true,
+        email_verified_at: None,
         created_at: now,
         updated_at: now,
         version: 1,

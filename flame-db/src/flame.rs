@@ -9,7 +9,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use flame_core::account::LockoutPolicy;
 use flame_core::crypto::{EncryptionKey, Keyring};
-use flame_core::password::PasswordHasher;
+use flame_core::password::{HashingLimit, PasswordHasher};
+use flame_core::verification::EmailVerification;
 use flame_core::{FlameError, Result};
 
 use crate::schema::{self, SchemaStatus};
@@ -49,6 +50,15 @@ pub struct OpenOptions {
     /// How passwords are hashed (Argon2id; OWASP's costs by default). Hashes made with other
     /// costs are replaced at the next successful login.
     pub password_hasher: PasswordHasher,
+    /// How many password hashes and checks run at once (one per CPU by default) and how long
+    /// a call waits for its turn before it is refused with `Unauthenticated`
+    /// ([`HASHING_BUSY`](flame_core::password::HASHING_BUSY)).
+    pub password_hashing: HashingLimit,
+    /// Whether a password login needs a verified email: [`EmailVerification::Required`] (the
+    /// default: Flame keeps the state, and the host mails the tokens of
+    /// [`Flame::email_verification`]) or [`EmailVerification::ByHost`] (the host proves
+    /// addresses itself).
+    pub email_verification: EmailVerification,
     /// The key that encrypts integration credentials; `None` leaves encryption unconfigured
     /// (integrations without credentials still work).
     pub encryption_key: Option<EncryptionKey>,
@@ -70,6 +80,8 @@ impl Default for OpenOptions {
             session_recheck: Duration::from_secs(5),
             lockout: LockoutPolicy::default(),
             password_hasher: PasswordHasher::default(),
+            password_hashing: HashingLimit::default(),
+            email_verification: EmailVerification::Required,
             encryption_key: None,
             previous_keys: Vec::new(),
             webhook_allow_loopback: false,
@@ -100,6 +112,9 @@ pub(crate) struct Inner {
     pub(crate) generation: AtomicU64,
     /// The encryption key and the older keys, when a key is configured.
     pub(crate) keyring: Option<Keyring>,
+    /// One permit per password hash or check allowed to run at once
+    /// ([`OpenOptions::password_hashing`]).
+    pub(crate) hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Flame {
@@ -119,6 +134,10 @@ impl Flame {
     /// `url` is `sqlite://path/to/file.db` (created if missing; WAL, foreign keys on),
     /// `sqlite::memory:` (a private in-memory database), or `postgres://user@host/db`.
     pub async fn open(url: &str, options: OpenOptions) -> Result<Flame> {
+        options.password_hashing.validate()?;
+        let hashing = Arc::new(tokio::sync::Semaphore::new(
+            options.password_hashing.max_concurrent.min(tokio::sync::Semaphore::MAX_PERMITS),
+        ));
         let keyring = match &options.encryption_key {
             Some(primary) => {
                 let mut ring = Keyring::new(primary.clone());
@@ -147,7 +166,7 @@ impl Flame {
             }
         };
         let generation = AtomicU64::new(0);
-        Ok(Flame { inner: Arc::new(Inner { pool, options, schema, generation, keyring }) })
+        Ok(Flame { inner: Arc::new(Inner { pool, options, schema, generation, keyring, hashing }) })
     }
 
     /// Which engine the store runs on.

@@ -56,9 +56,10 @@ mod source;
 mod sql;
 mod sqlite;
 mod usage;
+mod verification;
 mod webhook;
 
-pub use account::{Account, ApiTokens, Invitations, Platform};
+pub use account::{Account, ApiTokens, HashingTurn, Invitations, Platform};
 pub use accounting::{Accounting, AccountingDocuments};
 pub use activity::Activities;
 pub use advertising::{Advertising, LeadOutcome, Leads, Reports};

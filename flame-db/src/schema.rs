@@ -62,6 +62,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003", "integrations"),
     migration!(4, "0004", "contact_search"),
     migration!(5, "0005", "deal_summary"),
+    migration!(6, "0006", "email_verification"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -90,6 +91,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "version",
             "password_hash",
             "platform_admin",
+            "email_verified_at",
         ],
     ),
     ("login_throttle", &["email_hash", "failures", "locked_until", "updated_at"]),
@@ -376,6 +378,10 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
         ],
+    ),
+    (
+        "email_verifications",
+        &["token_hash", "user_id", "email", "expires_at", "used_at", "created_at"],
     ),
 ];
 

@@ -270,6 +270,31 @@ impl From<NewInvitation> for fc::account::NewInvitation {
     }
 }
 
+/// A verification token just issued, for the host to mail to `email` (shown this once; never
+/// show it to whoever asked for it).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct EmailVerificationToken {
+    /// The user it verifies.
+    pub user_id: String,
+    /// The address to mail it to.
+    pub email: String,
+    /// When it stops working.
+    pub expires_at: SystemTime,
+    /// The token, for `Flame.verifyEmail` or `Flame.resetPassword`.
+    pub token: Arc<Secret>,
+}
+
+impl From<fc::verification::EmailVerificationToken> for EmailVerificationToken {
+    fn from(t: fc::verification::EmailVerificationToken) -> Self {
+        Self {
+            user_id: id(t.user_id),
+            email: t.email.into_string(),
+            expires_at: time(t.expires_at),
+            token: Secret::new(t.token),
+        }
+    }
+}
+
 /// An invitation just created, with the token to send (shown this once).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct CreatedInvitation {
@@ -404,14 +429,25 @@ impl Account {
         Ok(Session::wrap(self.inner.switch_company(company).await?))
     }
 
-    /// Changes the password after checking the current one; other sessions are revoked.
-    pub async fn change_password(&self, current: String, new: String) -> Result<()> {
-        Ok(self.inner.change_password(&current, &new).await?)
+    /// Changes the password after checking the current one; other sessions are revoked, and
+    /// with `revokeApiTokens` every API token of the user too (by default tokens stay). A
+    /// wrong current password is `Unauthenticated` and counts as a failed login.
+    #[uniffi::method(default(revoke_api_tokens = false))]
+    pub async fn change_password(
+        &self,
+        current: String,
+        new: String,
+        revoke_api_tokens: bool,
+    ) -> Result<()> {
+        Ok(self.inner.change_password(&current, &new, revoke_api_tokens).await?)
     }
 
-    /// Logs the user out of every session, this one included; returns how many.
-    pub async fn logout_everywhere(&self) -> Result<u64> {
-        Ok(self.inner.logout_everywhere().await?)
+    /// Logs the user out of every session, this one included, and with `revokeApiTokens`
+    /// revokes every API token of theirs too (by default tokens stay); returns how many
+    /// sessions.
+    #[uniffi::method(default(revoke_api_tokens = false))]
+    pub async fn logout_everywhere(&self, revoke_api_tokens: bool) -> Result<u64> {
+        Ok(self.inner.logout_everywhere(revoke_api_tokens).await?)
     }
 }
 

@@ -98,6 +98,28 @@ impl Flame {
         Ok(self.inner.set_password(user, &password).await?)
     }
 
+    /// Issues a single-use token (valid 24 hours) proving `userId`'s email, for the host to
+    /// mail to the address in the result; never show it to whoever asked for it.
+    pub async fn email_verification(
+        &self,
+        user_id: String,
+    ) -> Result<crate::accounts::EmailVerificationToken> {
+        let user = crate::types::user_id("user_id", &user_id)?;
+        Ok(self.inner.email_verification(user).await?.into())
+    }
+
+    /// Marks the email of the token's user verified (they may log in from then on) and uses
+    /// the token up. Unknown, used or expired tokens are `Unauthenticated`.
+    pub async fn verify_email(&self, token: String) -> Result<User> {
+        Ok(self.inner.verify_email(&token).await?.into())
+    }
+
+    /// Takes an account back with a mailed token: sets the password, marks the email
+    /// verified, revokes every session and API token of the user, and uses the token up.
+    pub async fn reset_password(&self, token: String, new_password: String) -> Result<User> {
+        Ok(self.inner.reset_password(&token, &new_password).await?.into())
+    }
+
     /// Marks a user as platform administrator, or not (a trusted host call).
     pub async fn set_platform_admin(&self, user_id: String, admin: bool) -> Result<User> {
         let user = crate::types::user_id("user_id", &user_id)?;

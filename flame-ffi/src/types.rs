@@ -116,6 +116,17 @@ mirror_enum! {
 }
 
 mirror_enum! {
+    /// Whether a password login needs a verified email.
+    EmailVerification => fc::verification::EmailVerification {
+        /// Flame keeps the state: users log in once they verified their email with a token
+        /// the host mailed them (`Flame.emailVerification`, `Flame.verifyEmail`). The default.
+        Required,
+        /// The host proves addresses itself; login ignores the verification state.
+        ByHost,
+    }
+}
+
+mirror_enum! {
     /// Where a deal stands.
     DealStatus => fc::deal::DealStatus {
         /// In progress.
@@ -249,6 +260,16 @@ pub struct OpenOptions {
     /// Whether webhook URLs may point at loopback addresses (tests, local development).
     #[uniffi(default)]
     pub webhook_allow_loopback: bool,
+    /// Whether a password login needs a verified email (`Required` when left out).
+    #[uniffi(default)]
+    pub email_verification: Option<EmailVerification>,
+    /// How many password hashes and checks run at once (one per CPU when left out).
+    #[uniffi(default)]
+    pub password_hashing_max_concurrent: Option<u32>,
+    /// How long a password hash or check waits for its turn before it is refused with
+    /// `Unauthenticated`.
+    #[uniffi(default)]
+    pub password_hashing_queue_timeout: Option<Duration>,
 }
 
 impl From<OpenOptions> for flame_db::OpenOptions {
@@ -273,6 +294,15 @@ impl From<OpenOptions> for flame_db::OpenOptions {
             encryption_key: o.encryption_key.map(|k| k.inner.clone()),
             previous_keys: o.previous_keys.iter().map(|k| k.inner.clone()).collect(),
             webhook_allow_loopback: o.webhook_allow_loopback,
+            email_verification: o.email_verification.map_or(d.email_verification, Into::into),
+            password_hashing: fc::password::HashingLimit {
+                max_concurrent: o
+                    .password_hashing_max_concurrent
+                    .map_or(d.password_hashing.max_concurrent, |n| n as usize),
+                queue_timeout: o
+                    .password_hashing_queue_timeout
+                    .unwrap_or(d.password_hashing.queue_timeout),
+            },
         }
     }
 }
@@ -547,6 +577,8 @@ pub struct User {
     pub name: String,
     /// Whether the user may sign in.
     pub active: bool,
+    /// When they proved their email address; `null`/`nil` until then.
+    pub email_verified_at: Option<SystemTime>,
     /// When it was created.
     pub created_at: SystemTime,
     /// When it last changed.
@@ -562,6 +594,7 @@ impl From<fc::company::User> for User {
             email: u.email.into_string(),
             name: u.name,
             active: u.active,
+            email_verified_at: opt_time(u.email_verified_at),
             created_at: time(u.created_at),
             updated_at: time(u.updated_at),
             version: u.version,

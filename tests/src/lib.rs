@@ -77,9 +77,10 @@ impl TestDb {
 /// The password every test owner signs up with.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Signs up a company named `name` with owner `owner@<name>.test`.
+/// Signs up a company named `name` with owner `owner@<name>.test`, whose email is then
+/// verified (as the host's mail flow would), so that they can log in with [`PASSWORD`].
 pub async fn company(flame: &Flame, name: &str) -> SignedUp {
-    flame
+    let mut signed = flame
         .sign_up(SignUp {
             company_name: name.into(),
             owner_email: format!("owner@{}.test", name.to_lowercase().replace(' ', "-")),
@@ -87,7 +88,17 @@ pub async fn company(flame: &Flame, name: &str) -> SignedUp {
             password: Some(PASSWORD.into()),
         })
         .await
-        .expect("sign up")
+        .expect("sign up");
+    signed.owner = verify(flame, signed.owner.id).await;
+    signed
+}
+
+/// Verifies `user`'s email the way the owner of the address does: with a token issued for the
+/// host to mail.
+pub async fn verify(flame: &Flame, user: flame_core::UserId) -> flame_core::company::User {
+    use secrecy::ExposeSecret as _;
+    let mail = flame.email_verification(user).await.expect("issue a verification token");
+    flame.verify_email(mail.token.expose_secret()).await.expect("verify the email")
 }
 
 /// Makes a plan without limits the default, for tests that create more than the seeded
@@ -225,6 +236,7 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "invitations",
         "payments",
         "login_throttle",
+        "email_verifications",
     ] {
         out.push((table, count_rows(url, table).await));
     }

@@ -150,7 +150,7 @@ async fn session_tokens_resume_and_revocation_takes_effect_at_once() {
             .authenticate(phone.token().expect("token").expose_secret())
             .await
             .expect("resume");
-        remote.account().logout_everywhere().await.expect("logout everywhere");
+        remote.account().logout_everywhere(false).await.expect("logout everywhere");
         assert_unauthenticated(phone.contacts().create(contact("Ada")).await);
         assert_unauthenticated(acme.session.contacts().create(contact("Ada")).await);
         assert_eq!(count_rows(&db.url, "contacts").await, 0);
@@ -189,16 +189,25 @@ async fn changing_the_password_revokes_the_other_sessions() {
         let here = db.flame.login(login("owner@acme.test", PASSWORD)).await.expect("login");
         let there = db.flame.login(login("owner@acme.test", PASSWORD)).await.expect("login");
         let new = "a much better passphrase";
+        assert_unauthenticated(
+            here.account().change_password("wrong horse battery", new, false).await,
+        );
+        // A wrong current password counts as a failed login of the email, and changes
+        // nothing else.
+        assert_eq!(count_rows(&db.url, "login_throttle").await, 1, "{}", db.name);
         let before = snapshot(&db.url).await;
-        assert_unauthenticated(here.account().change_password("wrong horse battery", new).await);
-        assert_invalid(here.account().change_password(PASSWORD, "short").await, "new_password");
         assert_invalid(
-            here.account().change_password(PASSWORD, "owner@acme.test").await,
+            here.account().change_password(PASSWORD, "short", false).await,
+            "new_password",
+        );
+        assert_invalid(
+            here.account().change_password(PASSWORD, "owner@acme.test", false).await,
             "new_password",
         );
         assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
 
-        here.account().change_password(PASSWORD, new).await.expect("changed");
+        here.account().change_password(PASSWORD, new, false).await.expect("changed");
+        assert_eq!(count_rows(&db.url, "login_throttle").await, 0, "{}", db.name);
         here.pipelines().list().await.expect("this session stays");
         assert_unauthenticated(there.pipelines().list().await);
         assert_unauthenticated(acme.session.pipelines().list().await);
@@ -267,7 +276,7 @@ async fn api_tokens_act_within_their_scope_until_revoked_or_expired() {
                 .await,
         );
         assert_forbidden(
-            as_writer.account().change_password(PASSWORD, "whatever it takes 1").await,
+            as_writer.account().change_password(PASSWORD, "whatever it takes 1", false).await,
         );
 
         let listed = tokens.list().await.expect("list");
@@ -425,6 +434,9 @@ async fn invitations_are_accepted_once_before_they_expire() {
         assert_eq!(session.role(), Role::Manager);
         session.contacts().create(contact("Ada")).await.expect("a manager writes");
         assert_unauthenticated(db.flame.accept_invitation(accept(None)).await);
+        // The invitation went through the inviter: it proves nothing about the address, so
+        // the new user logs in once they verified it.
+        flame_tests::verify(&db.flame, session.user_id()).await;
         db.flame.login(login("new@acme.test", "nina's own password")).await.expect("login");
         assert!(invitations.list_open().await.expect("open").is_empty());
 
@@ -567,7 +579,10 @@ async fn passwords_and_tokens_never_reach_debug_output_errors_or_logs() {
         shown += &format!("{:?}", db.flame.authenticate(&(broken + "0")).await);
         shown += &format!(
             "{:?}",
-            session.account().change_password("wrong horse battery", "wrong horse battery").await
+            session
+                .account()
+                .change_password("wrong horse battery", "wrong horse battery", false)
+                .await
         );
         shown += &format!(
             "{:?}",
@@ -595,7 +610,14 @@ async fn concurrent_guesses_cannot_get_past_the_lockout() {
     for db in TestDb::each().await {
         company(&db.flame, "Acme").await;
         let lockout = LockoutPolicy { max_failures: 5, ..LockoutPolicy::default() };
-        let flame = reopen(&db, OpenOptions { lockout, ..OpenOptions::default() }).await;
+        // Every guess waits for its turn to hash (none is refused as busy): the lockout alone
+        // must stop them.
+        let password_hashing = flame_core::password::HashingLimit {
+            queue_timeout: Duration::from_secs(600),
+            ..Default::default()
+        };
+        let flame =
+            reopen(&db, OpenOptions { lockout, password_hashing, ..OpenOptions::default() }).await;
         // 49 wrong guesses at once, and the right password among them while they are still
         // being verified: at most five attempts are verified, the rest are refused unseen.
         let mut guesses = Vec::new();
@@ -661,7 +683,7 @@ async fn a_revoked_session_cannot_switch_company() {
             .authenticate(phone.token().expect("token").expose_secret())
             .await
             .expect("resume");
-        remote.account().logout_everywhere().await.expect("logout everywhere");
+        remote.account().logout_everywhere(false).await.expect("logout everywhere");
         let sessions = count_rows(&db.url, "auth_sessions").await;
         assert_unauthenticated(phone.account().switch_company(globex.company.id).await);
         assert_eq!(count_rows(&db.url, "auth_sessions").await, sessions, "no session was minted");

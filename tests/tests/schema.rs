@@ -346,6 +346,10 @@ async fn a_database_with_data_from_migration_0001_upgrades_and_reads_back() {
             })
             .await
             .expect("the old owner logs in after the upgrade");
+        // Migration 0006 counts users that existed before it as verified since their creation:
+        // an upgrade locks nobody out of a password login.
+        let user = session.account().user().await.expect("user");
+        assert_eq!(user.email_verified_at, Some(user.created_at), "{url}");
 
         let contact =
             session.contacts().get(ContactId::from_uuid(uuid_of(4))).await.expect("contact");

@@ -29,9 +29,9 @@ use crate::integrations::{EncryptionKey, Inbound, Integrations, Rotation};
 use crate::marketing::{Accounting, AccountingDocuments, Advertising, Leads, Reports};
 use crate::records::{
     Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
-    CreatedInvitation, Deal, Event, Health, Invitation, LockoutPolicy, Member, Membership,
-    NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits, Principal, Source, Stage,
-    StageSummary, Subscription, Usage, User, UserOverview,
+    CreatedInvitation, Deal, EmailVerificationToken, Event, Health, Invitation, LockoutPolicy,
+    Member, Membership, NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits,
+    Principal, Source, Stage, StageSummary, Subscription, Usage, User, UserOverview,
 };
 use crate::runtime::{run, run_infallible};
 use crate::webhooks::{WebhookDeliveries, WebhookWorker};
@@ -60,7 +60,7 @@ where
 /// `Flame.rotate_keys` re-seals it under `encryption_key`. `webhook_allow_loopback` lets
 /// webhook URLs point at loopback addresses (tests, local development).
 #[pyfunction]
-#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None, encryption_key=None, previous_keys=Vec::new(), webhook_allow_loopback=false))]
+#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None, encryption_key=None, previous_keys=Vec::new(), webhook_allow_loopback=false, email_verification="required", password_hashing_max_concurrent=None, password_hashing_queue_timeout=None))]
 #[allow(clippy::too_many_arguments, clippy::needless_update)]
 pub(crate) fn open(
     py: Python<'_>,
@@ -75,8 +75,18 @@ pub(crate) fn open(
     encryption_key: Option<PyRef<'_, EncryptionKey>>,
     previous_keys: Vec<PyRef<'_, EncryptionKey>>,
     webhook_allow_loopback: bool,
+    email_verification: &str,
+    password_hashing_max_concurrent: Option<usize>,
+    password_hashing_queue_timeout: Option<Duration>,
 ) -> PyResult<Flame> {
     let defaults = OpenOptions::default();
+    let email_verification = parse(py, email_verification)?;
+    let password_hashing = flame_core::password::HashingLimit {
+        max_concurrent: password_hashing_max_concurrent
+            .unwrap_or(defaults.password_hashing.max_concurrent),
+        queue_timeout: password_hashing_queue_timeout
+            .unwrap_or(defaults.password_hashing.queue_timeout),
+    };
     let options = OpenOptions {
         schema: if verify_only { SchemaMode::VerifyOnly } else { SchemaMode::Migrate },
         max_connections: max_connections.unwrap_or(defaults.max_connections),
@@ -89,6 +99,8 @@ pub(crate) fn open(
         encryption_key: encryption_key.map(|k| k.0.clone()),
         previous_keys: previous_keys.iter().map(|k| k.0.clone()).collect(),
         webhook_allow_loopback,
+        email_verification,
+        password_hashing,
         // Every option is given today; options added later keep their defaults until they
         // are exposed here.
         ..defaults
@@ -193,6 +205,40 @@ impl Flame {
     fn set_password(&self, py: Python<'_>, user_id: Uuid, password: String) -> PyResult<()> {
         let flame = self.inner.clone();
         run(py, async move { flame.set_password(UserId::from_uuid(user_id), &password).await })
+    }
+
+    /// Issues a single-use token (valid 24 hours) proving the user's email, for the host to
+    /// mail to `EmailVerificationToken.email`; never show it to whoever asked for it. An
+    /// unknown user raises `NotFoundError`.
+    fn email_verification(
+        &self,
+        py: Python<'_>,
+        user_id: Uuid,
+    ) -> PyResult<EmailVerificationToken> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.email_verification(UserId::from_uuid(user_id)).await })
+            .map(EmailVerificationToken)
+    }
+
+    /// Marks the email of the token's user verified (with `email_verification="required"`,
+    /// they may log in from then on) and uses the token up. Their password and sessions stay.
+    /// Unknown, used or expired tokens raise `UnauthenticatedError`.
+    fn verify_email(&self, py: Python<'_>, token: String) -> PyResult<User> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.verify_email(&token).await }).map(User)
+    }
+
+    /// Takes an account back with a mailed token: sets `new_password` (checked against the
+    /// policy: `ValidationError` on "new_password"), marks the email verified, revokes every
+    /// session and API token of the user, and uses the token up.
+    fn reset_password(
+        &self,
+        py: Python<'_>,
+        token: String,
+        new_password: String,
+    ) -> PyResult<User> {
+        let flame = self.inner.clone();
+        run(py, async move { flame.reset_password(&token, &new_password).await }).map(User)
     }
 
     /// Marks a user as platform administrator, or not: a trusted host call (no company role
@@ -1448,17 +1494,27 @@ impl Account {
 
     /// Changes the password after checking the `current` one (a wrong one raises
     /// `UnauthenticatedError`; a `new` one the policy refuses raises `ValidationError` on
-    /// "new_password"). Every other session of the user is revoked; this one stays.
-    fn change_password(&self, py: Python<'_>, current: String, new: String) -> PyResult<()> {
+    /// "new_password"). Every other session of the user is revoked; this one stays. With
+    /// `revoke_api_tokens`, every API token of the user stops working too (by default they
+    /// stay). A wrong current password counts as a failed login of the email.
+    #[pyo3(signature = (current, new, *, revoke_api_tokens=false))]
+    fn change_password(
+        &self,
+        py: Python<'_>,
+        current: String,
+        new: String,
+        revoke_api_tokens: bool,
+    ) -> PyResult<()> {
         let api = self.session.account();
-        run(py, async move { api.change_password(&current, &new).await })
+        run(py, async move { api.change_password(&current, &new, revoke_api_tokens).await })
     }
 
     /// Logs the user out of every session, in every company, this one included; returns
-    /// how many were revoked. API tokens stay valid.
-    fn logout_everywhere(&self, py: Python<'_>) -> PyResult<u64> {
+    /// how many were revoked. API tokens stay valid unless `revoke_api_tokens`.
+    #[pyo3(signature = (*, revoke_api_tokens=false))]
+    fn logout_everywhere(&self, py: Python<'_>, revoke_api_tokens: bool) -> PyResult<u64> {
         let api = self.session.account();
-        run(py, async move { api.logout_everywhere().await })
+        run(py, async move { api.logout_everywhere(revoke_api_tokens).await })
     }
 }
 

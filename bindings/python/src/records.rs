@@ -363,6 +363,8 @@ record! {
         name => u.name.clone();
         /// Inactive users cannot act.
         active => u.active;
+        /// When they proved their email address (UTC); `None` until then.
+        email_verified_at => u.email_verified_at.map(utc);
         /// When they were created (UTC).
         created_at => utc(u.created_at);
         /// When they last changed (UTC).
@@ -790,6 +792,64 @@ impl CreatedInvitation {
     }
 }
 
+/// A verification token just issued (`Flame.email_verification`), for the host to mail to
+/// `email` (shown this once). The token is never part of `repr()`, `str()` or `to_dict()`.
+#[pyclass(frozen, module = "flame", name = "EmailVerificationToken")]
+pub(crate) struct EmailVerificationToken(
+    pub(crate) flame_core::verification::EmailVerificationToken,
+);
+
+#[pymethods]
+impl EmailVerificationToken {
+    /// The user it verifies.
+    #[getter]
+    fn user_id(&self) -> uuid::Uuid {
+        self.0.user_id.as_uuid()
+    }
+
+    /// The address to mail it to.
+    #[getter]
+    fn email(&self) -> String {
+        self.0.email.as_str().to_owned()
+    }
+
+    /// When it stops working (UTC).
+    #[getter]
+    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, utc(self.0.expires_at))
+    }
+
+    /// The token, for `Flame.verify_email` or `Flame.reset_password` (shown this once).
+    #[getter]
+    fn token(&self) -> String {
+        self.0.token.expose_secret().to_owned()
+    }
+
+    /// `{"user_id", "email", "expires_at"}`; the token is left out.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        dict(
+            py,
+            vec![
+                ("user_id", to_py(py, self.user_id())?),
+                ("email", to_py(py, self.email())?),
+                ("expires_at", self.expires_at(py)?),
+            ],
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr(
+            "EmailVerificationToken",
+            &[
+                ("user_id", to_py(py, self.user_id())?),
+                ("email", to_py(py, self.email())?),
+                ("expires_at", self.expires_at(py)?),
+                ("token", to_py(py, REDACTED)?),
+            ],
+        )
+    }
+}
+
 /// What `repr()` shows in place of a secret.
 pub(crate) const REDACTED: &str = "[redacted]";
 
@@ -1044,6 +1104,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<CreatedApiToken>()?;
     m.add_class::<Invitation>()?;
     m.add_class::<CreatedInvitation>()?;
+    m.add_class::<EmailVerificationToken>()?;
     m.add_class::<CompanyMembership>()?;
     m.add_class::<UserOverview>()?;
     m.add_class::<CompanyOverview>()?;

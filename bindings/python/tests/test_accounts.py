@@ -18,12 +18,21 @@ NEW_PASSWORD = "a much better passphrase"
 WEAK = "Zq9!xw"
 
 
+def _verify(store: flame.Flame, user_id: UUID) -> flame.User:
+    """Verifies the user's email as the owner of the address does: with the mailed token."""
+    return store.verify_email(store.email_verification(user_id).token)
+
+
 def _acme(store: flame.Flame) -> flame.SignedUp:
-    return store.sign_up("Acme", "owner@acme.test", "Olga Owner", password=PASSWORD)
+    signed = store.sign_up("Acme", "owner@acme.test", "Olga Owner", password=PASSWORD)
+    _verify(store, signed.owner.id)
+    return signed
 
 
 def _globex(store: flame.Flame) -> flame.SignedUp:
-    return store.sign_up("Globex", "owner@globex.test", "Hank Owner", password=PASSWORD)
+    signed = store.sign_up("Globex", "owner@globex.test", "Hank Owner", password=PASSWORD)
+    _verify(store, signed.owner.id)
+    return signed
 
 
 def _token(session: flame.Session) -> str:
@@ -133,7 +142,7 @@ def test_password_hasher_costs_are_used_and_old_hashes_still_verify(
     with flame.open(url, password_hasher=cheap) as other:
         # The hash made with the default costs verifies (and is replaced) here...
         assert other.login("owner@acme.test", PASSWORD).role == "owner"
-        other.sign_up("Globex", "owner@globex.test", "Hank", password=PASSWORD)
+        _verify(other, other.sign_up("Globex", "owner@globex.test", "Hank", password=PASSWORD).owner.id)
     # ...and the cheap hash verifies with the default costs.
     assert store.login("owner@acme.test", PASSWORD).role == "owner"
     assert store.login("owner@globex.test", PASSWORD).role == "owner"
@@ -367,6 +376,11 @@ def test_invitations_are_accepted_once(store: flame.Flame) -> None:
         store.accept_invitation(sent.token, name="Nina New")
     with pytest.raises(flame.UnauthenticatedError):
         store.accept_invitation("flame_inv_" + "0" * 64, name="X")
+    # The invitation went through the inviter: the new user logs in once they verified
+    # their address.
+    with pytest.raises(flame.UnauthenticatedError):
+        store.login("new@acme.test", "nina's own password")
+    _verify(store, session.user_id)
     assert store.login("new@acme.test", "nina's own password").role == "manager"
     assert invitations.list_open() == []
 

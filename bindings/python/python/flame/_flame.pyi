@@ -20,6 +20,7 @@ from ._types import (
     DealStatus,
     DeliveryStatus,
     DocumentStatus,
+    EmailVerification,
     IntegrationKind,
     MessagingPlatform,
     PaymentOutcome,
@@ -455,6 +456,9 @@ class User:
     @property
     def active(self) -> bool:
         """Inactive users cannot act."""
+    @property
+    def email_verified_at(self) -> Optional[datetime]:
+        """When they proved their email address (UTC); ``None`` until then."""
     @property
     def created_at(self) -> datetime:
         """When they were created (UTC)."""
@@ -924,6 +928,26 @@ class CreatedInvitation:
         """The token for ``Flame.accept_invitation``."""
     def to_dict(self) -> dict[str, Any]:
         """``{"invitation": dict}``; the token is left out."""
+
+@final
+class EmailVerificationToken:
+    """A verification token just issued, for the host to mail to ``email`` (shown this once;
+    never in ``repr()`` or ``to_dict()``). Never show it to whoever asked for it."""
+
+    @property
+    def user_id(self) -> UUID:
+        """The user it verifies."""
+    @property
+    def email(self) -> str:
+        """The address to mail it to."""
+    @property
+    def expires_at(self) -> datetime:
+        """When it stops working (UTC)."""
+    @property
+    def token(self) -> str:
+        """The token for ``Flame.verify_email`` or ``Flame.reset_password``."""
+    def to_dict(self) -> dict[str, Any]:
+        """``{"user_id", "email", "expires_at"}``; the token is left out."""
 
 @final
 class CompanyMembership:
@@ -1751,9 +1775,16 @@ def open(
     encryption_key: Optional[EncryptionKey] = None,
     previous_keys: Sequence[EncryptionKey] = (),
     webhook_allow_loopback: bool = False,
+    email_verification: EmailVerification = "required",
+    password_hashing_max_concurrent: Optional[int] = None,
+    password_hashing_queue_timeout: Optional[timedelta] = None,
 ) -> Flame:
     """Opens ``sqlite://PATH``, ``sqlite::memory:`` or ``postgres://...``, migrates (unless
     ``verify_only``) and verifies the schema. Options left out take Flame's defaults.
+    ``email_verification="required"`` refuses password logins of unverified emails
+    (``"by_host"``: the host proves addresses itself). At most
+    ``password_hashing_max_concurrent`` password hashes run at once (one per CPU); one that
+    waits longer than ``password_hashing_queue_timeout`` raises ``UnauthenticatedError``.
     ``encryption_key`` seals integration credentials; ``previous_keys`` still open what
     older keys sealed (see ``Flame.rotate_keys``); ``webhook_allow_loopback`` lets webhook
     URLs point at loopback addresses (tests, local development)."""
@@ -1784,6 +1815,14 @@ class Flame:
         an existing user accepts with ``session.account.accept_invitation``."""
     def set_password(self, user_id: UUID, password: str) -> None:
         """Sets a user's password and revokes their sessions (a trusted host call)."""
+    def email_verification(self, user_id: UUID) -> EmailVerificationToken:
+        """Issues a single-use token (valid 24 hours) proving the user's email, for the host
+        to mail (a trusted host call)."""
+    def verify_email(self, token: str) -> User:
+        """Marks the token's user's email verified and uses the token up."""
+    def reset_password(self, token: str, new_password: str) -> User:
+        """Sets the password of the token's user, marks their email verified and revokes
+        every session and API token of theirs."""
     def set_platform_admin(self, user_id: UUID, admin: bool) -> User:
         """Marks a user as platform administrator, or not (a trusted host call)."""
     @property
@@ -2259,10 +2298,14 @@ class Account:
         """Creates another company owned by this user, with a session there."""
     def switch_company(self, company_id: UUID) -> Session:
         """A new session of the same user in another of their companies."""
-    def change_password(self, current: str, new: str) -> None:
-        """Changes the password; every other session of the user is revoked."""
-    def logout_everywhere(self) -> int:
-        """Revokes every session of the user, this one included; returns how many."""
+    def change_password(
+        self, current: str, new: str, *, revoke_api_tokens: bool = False
+    ) -> None:
+        """Changes the password; every other session of the user is revoked (and every API
+        token, with ``revoke_api_tokens``)."""
+    def logout_everywhere(self, *, revoke_api_tokens: bool = False) -> int:
+        """Revokes every session of the user, this one included (and every API token, with
+        ``revoke_api_tokens``); returns how many sessions."""
 
 @final
 class ApiTokens:

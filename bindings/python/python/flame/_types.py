@@ -20,6 +20,9 @@ SubscriptionStatus = Literal["trialing", "active", "past_due", "canceled", "expi
 BillingInterval = Literal["month", "year"]
 #: What an API token allows: reads only, or whatever the user's role allows.
 Scope = Literal["read_only", "read_write"]
+#: Whether a password login needs a verified email: Flame keeps the state ("required", the
+#: default), or the host proves addresses itself ("by_host").
+EmailVerification = Literal["required", "by_host"]
 #: How a session was authenticated: a login session or an API token.
 CredentialKind = Literal["session", "api_token"]
 #: Whether a payment the provider reports went through.

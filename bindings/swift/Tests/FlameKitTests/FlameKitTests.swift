@@ -277,6 +277,8 @@ final class FlameKitTests: XCTestCase {
         let acme = try await flame.signUp(
             input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga"),
             password: password)
+        let acmeMail = try await flame.emailVerification(userId: acme.owner.id)
+        _ = try await flame.verifyEmail(token: acmeMail.token.expose())
 
         let session = try await flame.login(email: "olga@acme.test", password: password)
         XCTAssertEqual(session.userId(), acme.owner.id)
@@ -687,6 +689,8 @@ final class FlameKitTests: XCTestCase {
             input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga"), password: password)
         let globex = try await flame.signUp(
             input: SignUp(companyName: "Globex", ownerEmail: "hank@globex.test", ownerName: "Hank"), password: password)
+        let globexMail = try await flame.emailVerification(userId: globex.owner.id)
+        _ = try await flame.verifyEmail(token: globexMail.token.expose())
         _ = try await flame.setPlatformAdmin(userId: acme.owner.id, admin: true)
         let platform = acme.session.platform()
 
@@ -780,6 +784,57 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(second.owner.id, acme.owner.id)
         let companies = try await acme.session.account().companies()
         XCTAssertEqual(companies.count, 3)
+        await flame.closeStore()
+    }
+
+    func testEmailVerification() async throws {
+        let flame = try await openStore()
+        let password = "correct horse battery"
+        let acme = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga"), password: password)
+        XCTAssertNil(acme.owner.emailVerifiedAt)
+
+        // An unverified email does not log in; the answer says why only to the right password.
+        let wrong = await flameError { try await flame.login(email: "olga@acme.test", password: "wrong horse battery") }
+        let unverified = await flameError { try await flame.login(email: "olga@acme.test", password: password) }
+        guard case .Unauthenticated(let wrongReason) = wrong, case .Unauthenticated(let reason) = unverified else {
+            return XCTFail("\(String(describing: wrong)) \(String(describing: unverified))")
+        }
+        XCTAssertTrue(reason.contains("not verified"), reason)
+        XCTAssertFalse(wrongReason.contains("not verified"), wrongReason)
+
+        // The host mails the token; the owner of the address verifies it, once.
+        let mail = try await flame.emailVerification(userId: acme.owner.id)
+        XCTAssertEqual(mail.email, "olga@acme.test")
+        let token = mail.token.expose()
+        XCTAssertTrue(token.hasPrefix("flame_ver_"))
+        XCTAssertFalse(String(describing: mail).contains(token))
+        let verified = try await flame.verifyEmail(token: token)
+        XCTAssertNotNil(verified.emailVerifiedAt)
+        let reused = await flameError { try await flame.verifyEmail(token: token) }
+        guard case .Unauthenticated = reused else { return XCTFail("\(String(describing: reused))") }
+        let session = try await flame.login(email: "olga@acme.test", password: password)
+
+        // Logging out everywhere can revoke the API tokens too (by default they stay).
+        let apiToken = try await session.apiTokens().create(input: NewApiToken(name: "reports", scope: .readOnly)).secret.expose()
+        let loggedOut = try await session.account().logoutEverywhere()
+        XCTAssertEqual(loggedOut, 2)
+        _ = try await flame.authenticate(token: apiToken)
+        let again = try await flame.login(email: "olga@acme.test", password: password)
+        let revoked = try await again.account().logoutEverywhere(revokeApiTokens: true)
+        XCTAssertEqual(revoked, 1)
+        let dead = await flameError { try await flame.authenticate(token: apiToken) }
+        guard case .Unauthenticated = dead else { return XCTFail("\(String(describing: dead))") }
+
+        // A mailed token takes an account back: a new password, every session revoked.
+        let third = try await flame.login(email: "olga@acme.test", password: password)
+        let reset = try await flame.emailVerification(userId: acme.owner.id).token.expose()
+        _ = try await flame.resetPassword(token: reset, newPassword: "a much better passphrase")
+        let ended = await flameError { try await third.contacts().list() }
+        guard case .Unauthenticated = ended else { return XCTFail("\(String(describing: ended))") }
+        let old = await flameError { try await flame.login(email: "olga@acme.test", password: password) }
+        guard case .Unauthenticated = old else { return XCTFail("\(String(describing: old))") }
+        _ = try await flame.login(email: "olga@acme.test", password: "a much better passphrase")
         await flame.closeStore()
     }
 }

@@ -291,6 +291,7 @@ class FlameTest {
         val flame = Flame.open("sqlite://$dbPath")
         val password = "correct horse battery"
         val acme = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner"), password)
+        flame.verifyEmail(flame.emailVerification(acme.owner.id).token.expose())
 
         // Login: success, and one answer for every failure.
         val session = flame.login("olga@acme.test", password)
@@ -725,6 +726,7 @@ class FlameTest {
         val password = "correct horse battery"
         val acme = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner"), password)
         val globex = flame.signUp(SignUp("Globex", "hank@globex.test", "Hank"), password)
+        flame.verifyEmail(flame.emailVerification(globex.owner.id).token.expose())
         flame.setPlatformAdmin(acme.owner.id, true)
         val platform = acme.session.platform()
 
@@ -799,6 +801,56 @@ class FlameTest {
         assertEquals("Acme Two", second.company.name)
         assertEquals(acme.owner.id, second.owner.id)
         assertEquals(3, acme.session.account().companies().size)
+        flame.closeStore()
+    }
+
+    @Test
+    fun emailVerification() = runBlocking {
+        val flame = openStore()
+        val password = "correct horse battery"
+        val acme = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner"), password)
+        assertNull(acme.owner.emailVerifiedAt)
+
+        // An unverified email does not log in; the answer says why only to the right password.
+        val wrong = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.login("olga@acme.test", "wrong horse battery") }
+        }
+        val unverified = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.login("olga@acme.test", password) }
+        }
+        assertTrue(unverified.reason.contains("not verified"), unverified.reason)
+        assertFalse(wrong.reason.contains("not verified"), wrong.reason)
+
+        // The host mails the token; the owner of the address verifies it, once.
+        val mail = flame.emailVerification(acme.owner.id)
+        assertEquals("olga@acme.test", mail.email)
+        val token = mail.token.expose()
+        assertTrue(token.startsWith("flame_ver_"))
+        assertFalse(mail.toString().contains(token), mail.toString())
+        assertNotNull(flame.verifyEmail(token).emailVerifiedAt)
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.verifyEmail(token) } }
+        val session = flame.login("olga@acme.test", password)
+
+        // Logging out everywhere can revoke the API tokens too (by default they stay).
+        val apiToken = session.apiTokens().create(NewApiToken("reports", Scope.READ_ONLY)).secret.expose()
+        assertEquals(2uL, session.account().logoutEverywhere())
+        flame.authenticate(apiToken)
+        val again = flame.login("olga@acme.test", password)
+        assertEquals(1uL, again.account().logoutEverywhere(revokeApiTokens = true))
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.authenticate(apiToken) } }
+
+        // A mailed token takes an account back: a new password, every session revoked.
+        val third = flame.login("olga@acme.test", password)
+        flame.resetPassword(flame.emailVerification(acme.owner.id).token.expose(), "a much better passphrase")
+        assertThrows<FlameException.Unauthenticated> { runBlocking { third.contacts().list() } }
+        assertThrows<FlameException.Unauthenticated> { runBlocking { flame.login("olga@acme.test", password) } }
+        flame.login("olga@acme.test", "a much better passphrase")
+
+        // A host that verifies emails itself lets unverified users log in.
+        flame.signUp(SignUp("Globex", "hank@globex.test", "Hank"), password)
+        val byHost = Flame.open("sqlite://${dir.resolve("crm.db")}", OpenOptions(emailVerification = EmailVerification.BY_HOST))
+        byHost.login("hank@globex.test", password)
+        byHost.closeStore()
         flame.closeStore()
     }
 }
