@@ -1070,6 +1070,7 @@ class MessagingSettings:
         default_pipeline_id: Optional[UUID] = None,
         default_assignee_id: Optional[UUID] = None,
         deal_currency: Optional[str] = None,
+        phone_number_id: Optional[str] = None,
     ) -> None:
         """Settings for ``platform`` (an unknown one raises ``ValidationError`` on
         "platform"); the rest is checked when the integration is saved."""
@@ -1094,6 +1095,10 @@ class MessagingSettings:
     @property
     def deal_currency(self) -> Optional[str]:
         """The currency of its deals ("USD" when ``None``)."""
+    @property
+    def phone_number_id(self) -> Optional[str]:
+        """WhatsApp only: the Cloud API id of the business number it owns (digits); webhook
+        messages are routed by it, and without one no WhatsApp webhook is accepted."""
     def to_dict(self) -> dict[str, Any]:
         """The settings as a dict."""
 
@@ -2398,18 +2403,32 @@ class Advertising:
     """Leads and ad spend of advertising integrations: trusted host calls."""
 
     def ingest_meta_lead(
-        self, company_id: UUID, integration_id: UUID, body: bytes
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        body: bytes,
+        headers: builtins.dict[str, str] | None = None,
     ) -> LeadOutcome:
-        """Ingests a Meta Lead Ads lead (the Graph API lead object): the contact is found or
-        created, the source found or created, a deal opened when the integration says so —
-        once (a redelivery is a ``duplicate``). A malformed body raises ``ValidationError``
-        naming the JSON path and writes nothing."""
+        """Ingests a Meta Lead Ads lead (the Graph API lead object) with the request's
+        ``headers``: its ``X-Hub-Signature-256`` must be the HMAC-SHA256 of ``body`` under
+        the integration's ``app_secret`` credential (without that credential every request
+        is refused); a missing or wrong one raises ``UnauthenticatedError`` naming the header
+        and writes nothing. Then the contact is found or created, the source found or
+        created, a deal opened when the integration says so — once (a redelivery is a
+        ``duplicate``). A malformed body raises ``ValidationError`` naming the JSON path and
+        writes nothing."""
     def ingest_vk_lead(
-        self, company_id: UUID, integration_id: UUID, body: bytes, received_at: datetime
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        body: bytes,
+        received_at: datetime,
+        headers: builtins.dict[str, str] | None = None,
     ) -> Optional[LeadOutcome]:
-        """Ingests a VK Callback API request dated ``received_at`` (timezone-aware); a wrong
-        callback secret raises ``UnauthenticatedError``; an event without a lead returns
-        ``None``."""
+        """Ingests a VK Callback API request dated ``received_at`` (timezone-aware). When the
+        integration holds the credential "secret", a callback without it raises
+        ``UnauthenticatedError``; without that credential every callback is taken (the host
+        must authenticate it). An event without a lead returns ``None``."""
     def ingest_lead(self, company_id: UUID, integration_id: UUID, lead: Lead) -> LeadOutcome:
         """Ingests a lead the host built, checked like a parsed one (``ValidationError``
         naming the field, "utm.campaign"), then as ``ingest_meta_lead`` does. Another

@@ -464,14 +464,30 @@ class FlameTest {
         // A Meta lead becomes a contact and a deal, once.
         val meta = acme.session.integrations().create(
             "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, true, pipeline.id, null, "RUB"),
+            mapOf("app_secret" to "meta-app-secret"),
         )
         val lead = """{"created_time": "2024-11-05T16:20:01+0300", "id": "42",
             "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]},
                            {"name": "email", "values": ["anna@example.com"]}]}""".toByteArray()
-        val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead)
+        // The lead must carry Meta's signature under the app secret: unsigned or wrongly
+        // signed, it is refused and nothing is written.
+        val unsignedLead = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.advertising().ingestMetaLead(acme.company.id, meta.id, emptyMap(), lead) }
+        }
+        assertTrue(unsignedLead.reason.contains("X-Hub-Signature-256"), unsignedLead.reason)
+        assertThrows<FlameException.Unauthenticated> {
+            runBlocking {
+                flame.advertising().ingestMetaLead(
+                    acme.company.id, meta.id, metaSigned("not-the-app-secret", lead), lead,
+                )
+            }
+        }
+        assertTrue(acme.session.contacts().list().items.isEmpty())
+        val signedLead = metaSigned("meta-app-secret", lead)
+        val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, signedLead, lead)
         assertFalse(first.duplicate)
         assertEquals("RUB", acme.session.deals().get(first.dealId!!).value.currency)
-        assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead).duplicate)
+        assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, signedLead, lead).duplicate)
         assertEquals(1uL, flame.advertising().importSpend(acme.company.id, meta.id, listOf(AdSpend("Autumn", "2024-11-05", 5000L, "USD"))))
         val costs = acme.session.reports().costBySource("2024-11-01", "2024-11-30")
         assertTrue(costs.any { it.leads == 1uL && it.spendMinor == 5000L }, costs.toString())
@@ -800,5 +816,13 @@ class FlameTest {
         assertEquals(acme.owner.id, second.owner.id)
         assertEquals(3, acme.session.account().companies().size)
         flame.closeStore()
+    }
+
+    /** The headers Meta sends with `body`: its HMAC-SHA256 under `appSecret`. */
+    private fun metaSigned(appSecret: String, body: ByteArray): Map<String, String> {
+        val mac = javax.crypto.Mac.getInstance("HmacSHA256")
+        mac.init(javax.crypto.spec.SecretKeySpec(appSecret.toByteArray(), "HmacSHA256"))
+        val hex = mac.doFinal(body).joinToString("") { "%02x".format(it) }
+        return mapOf("X-Hub-Signature-256" to "sha256=$hex")
     }
 }
