@@ -1384,8 +1384,28 @@ class ImportReport:
     @property
     def errors(self) -> builtins.list[RowError]:
         """The rejected rows, in order, up to 1,000 (``rejected`` counts them all)."""
+    @property
+    def failed(self) -> Optional[ImportFailure]:
+        """Where and why the import stopped before the end of its input (the rows imported
+        until then stay imported); ``None`` when it read everything."""
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict (``errors`` as dicts)."""
+
+@final
+class ImportFailure:
+    """Where and why an import stopped."""
+
+    @property
+    def line(self) -> int:
+        """The first line (or 1-based position) not imported: every row before it was
+        imported or is listed as rejected, none from it on was imported."""
+    @property
+    def error(self) -> FlameError:
+        """Why, as the exception it would raise (``ForbiddenError`` for a member demoted
+        during the import, ``PlanLimitExceededError``, ``ValidationError`` on "row" for a
+        record past the size bound, ``StorageError``...)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The failure as a dict."""
 
 # --- Leads, spend, reports, accounting, webhooks ------------------------------------------
 
@@ -2013,13 +2033,17 @@ class Contacts:
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
         """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
         lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
-        their 1-based position; a row of the wrong shape raises ``TypeError`` and a plan limit
-        ``PlanLimitExceededError``: that chunk is not written, earlier chunks stay imported."""
+        their 1-based position. A chunk that cannot be written (plan limit, the session
+        demoted or revoked since the import began, a read-only company) stops the import:
+        the report's ``failed`` says from which row and why, and the earlier chunks stay
+        imported. A row of the wrong shape raises ``TypeError`` (its chunk is not written)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports a contacts CSV (header: first_name, last_name, email, phone,
         phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A bad
-        header raises ``ValidationError`` on "header"; bad lines are reported by line (the
-        header is line 1)."""
+        header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
+        among them) are reported by line (the header is line 1). A batch that cannot be
+        written, an unreadable input or a record too long to read stops the import: see the
+        report's ``failed``."""
 
 @final
 class Deals:

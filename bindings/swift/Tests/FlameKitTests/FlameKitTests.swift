@@ -399,6 +399,16 @@ final class FlameKitTests: XCTestCase {
             csv: Data("first_name,email\nAda,ada@example.com\nBad,not-an-email\n".utf8))
         XCTAssertEqual(report.imported, 1)
         XCTAssertEqual(report.errors.map(\.line), [3])
+        XCTAssertNil(report.failed)
+        // A record too long to read stops the import; the report says where and why.
+        let endless = Data(("first_name\nMargaret\n" + String(repeating: "x", count: 300_000)).utf8)
+        let stopped = try await acme.session.contacts().importCsv(csv: endless)
+        XCTAssertEqual(stopped.imported, 0)
+        XCTAssertEqual(stopped.failed?.line, 2)
+        guard case .Validation(let stoppedField, _)? = stopped.failed?.error else {
+            return XCTFail("\(String(describing: stopped.failed))")
+        }
+        XCTAssertEqual(stoppedField, "row")
         await flame.closeStore()
     }
 

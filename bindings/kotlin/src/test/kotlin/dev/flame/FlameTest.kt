@@ -441,6 +441,14 @@ class FlameTest {
         val file = dir.resolve("contacts.csv")
         java.nio.file.Files.writeString(file, "first_name\nGrace\nLinus\n")
         assertEquals(2uL, acme.session.contacts().importCsvFile(file.toString()).imported)
+        assertNull(report.failed)
+        // A record too long to read stops the import; the report says where and why.
+        val endless = ("first_name\nMargaret\n" + "x".repeat(300_000)).toByteArray()
+        val stopped = acme.session.contacts().importCsv(endless)
+        assertEquals(0uL, stopped.imported)
+        val failed = stopped.failed!!
+        assertEquals(2uL, failed.line)
+        assertEquals("row", (failed.error as FlameException.Validation).field)
         flame.closeStore()
         val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
