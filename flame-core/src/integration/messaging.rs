@@ -160,7 +160,9 @@ impl InboundMessage {
     /// parsers' bounds: the message, chat and sender ids are required and at most
     /// [`text::NAME_MAX`] characters, as are the sender's name, handle and raw phone; the
     /// text at most [`text::NOTE_MAX`]. Text is cleaned of control characters and trimmed;
-    /// errors name the field.
+    /// errors name the field. A `sent_at` outside the years 1 to 9999 ([`crate::clock::YEARS`])
+    /// is refused, not clamped: the platform's time is recorded on the activity as sent, and a
+    /// made-up one would misdate it.
     pub fn validated(self) -> Result<InboundMessage> {
         Ok(InboundMessage {
             platform: self.platform,
@@ -172,7 +174,7 @@ impl InboundMessage {
             phone_raw: received_opt("phone_raw", self.phone_raw, text::NAME_MAX)?,
             phone: self.phone,
             text: received_opt("text", self.text, text::NOTE_MAX)?,
-            sent_at: crate::clock::normalize(self.sent_at),
+            sent_at: crate::clock::checked("sent_at", self.sent_at)?,
         })
     }
 
