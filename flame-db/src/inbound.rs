@@ -63,7 +63,10 @@ impl Inbound {
     ///
     /// A verified body that is not the platform's format is a `Validation` error naming the
     /// JSON path, and nothing is written; updates without a message (edits, status reports)
-    /// do nothing.
+    /// do nothing. WhatsApp messages are routed by their `metadata.phone_number_id` to the
+    /// integration owning that number (see `route_whatsapp`): a body for a number no
+    /// integration of the company owns — this one included, when it has no `phone_number_id`
+    /// setting — is a `Validation` error naming that path, and nothing is written.
     pub async fn handle_webhook(
         &self,
         company: CompanyId,

@@ -537,6 +537,8 @@ impl Inbound {
     /// integration's `secret_token` credential, WhatsApp's `X-Hub-Signature-256` the HMAC of
     /// the body under its `app_secret`; without that credential every request is refused. A
     /// missing or wrong header is `Unauthenticated` naming it, and nothing is written.
+    /// WhatsApp messages go to the integration whose `phoneNumberId` is their
+    /// `metadata.phone_number_id`; a body for a number none owns is a `Validation` error.
     pub async fn handle_webhook(
         &self,
         company_id: String,

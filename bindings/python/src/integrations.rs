@@ -517,7 +517,9 @@ impl Inbound {
     /// creates its contact, opens a deal when the integration says so and is recorded as an
     /// activity, once: a redelivered message is a `duplicate`. A body that is not the
     /// platform's format raises `ValidationError` naming the JSON path, and nothing is
-    /// written; updates without a message return `[]`.
+    /// written; updates without a message return `[]`. WhatsApp messages go to the
+    /// integration whose `phone_number_id` is their `metadata.phone_number_id`; a body for
+    /// a number no integration of the company owns raises `ValidationError` naming that path.
     #[pyo3(signature = (company_id, integration_id, body, headers=None))]
     fn handle_webhook(
         &self,

@@ -293,15 +293,23 @@ impl InboundMessage {
     ///
     /// - no number in the message, or the contact's own: nothing (`None`);
     /// - a contact without a number takes it, normalized to E.164 ([`PhoneUpdate::Attach`]);
-    /// - a contact with a different number keeps it, and the shared one is recorded on the
-    ///   message's activity ([`PhoneUpdate::Record`]) — as it is when it is not a valid
-    ///   international number (the raw text then), so that nothing the sender gave is lost.
+    /// - a contact with a different number keeps it; when the number was *shared* (a
+    ///   Telegram contact, whose phone is only ever taken from a contact the sender shared),
+    ///   it is recorded on the message's activity ([`PhoneUpdate::Record`]) — as it is when
+    ///   it is not a valid international number (the raw text then), so that nothing the
+    ///   sender gave is lost. On other platforms the number is the sender's address (a
+    ///   WhatsApp id), repeated on every message: a contact filed under another number is
+    ///   left alone, without a note on each message.
     pub fn phone_update(&self, current: Option<&Phone>) -> Option<PhoneUpdate> {
+        let shared_contact = self.platform == MessagingPlatform::Telegram;
         match (&self.phone, current) {
             (Some(shared), None) => Some(PhoneUpdate::Attach(shared.clone())),
             (Some(shared), Some(current)) if shared == current => None,
-            (Some(shared), Some(_)) => Some(PhoneUpdate::Record(shared.as_str().to_owned())),
-            (None, _) => self.phone_raw.clone().map(PhoneUpdate::Record),
+            (Some(shared), Some(_)) if shared_contact => {
+                Some(PhoneUpdate::Record(shared.as_str().to_owned()))
+            }
+            (None, _) if shared_contact => self.phone_raw.clone().map(PhoneUpdate::Record),
+            _ => None,
         }
     }
 
@@ -408,6 +416,10 @@ mod tests {
             Some(PhoneUpdate::Record("+79991234567".into()))
         );
         assert_eq!(shared(None).phone_update(Some(&us)), None);
+        // A WhatsApp sender's number is their address, on every message: no note each time.
+        let whatsapp = InboundMessage { platform: MessagingPlatform::WhatsApp, ..message.clone() };
+        assert_eq!(whatsapp.phone_update(None), Some(PhoneUpdate::Attach(ru.clone())));
+        assert_eq!(whatsapp.phone_update(Some(&us)), None);
         assert_eq!(shared(None).phone_update(None), None);
         // Not a valid number: kept as sent, on the activity.
         assert_eq!(

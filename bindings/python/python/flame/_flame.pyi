@@ -2401,7 +2401,9 @@ class Inbound:
         ``app_secret``; without that credential every request is refused. A missing or wrong
         header raises ``UnauthenticatedError`` and writes nothing. Each message finds or
         creates its contact, may open a deal, and is recorded once (a redelivery is a
-        ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+        ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing, as
+        does a WhatsApp body for a number no integration of the company owns (its
+        ``phone_number_id``)."""
     def verify_subscription(
         self,
         company_id: UUID,
