@@ -63,6 +63,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let file = std::io::BufReader::new(std::fs::File::open(&csv_path)?);
     let report = signed.session.contacts().import_csv(file).await?;
     let secs = started.elapsed().as_secs_f64();
+    if let Some(failed) = &report.failed {
+        // The batches before it stay imported; the import could resume from this line.
+        eprintln!("stopped at line {}: {}", failed.line, failed.error);
+    }
     println!(
         "imported {} contacts ({} rejected) in {secs:.1} s: {:.0} rows/s",
         report.imported,

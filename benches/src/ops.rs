@@ -346,6 +346,9 @@ impl Runner for FlameRunner {
                     rt.block_on(async {
                         let report = s.contacts().import(inputs).await?;
                         debug_assert_eq!(report.rejected, 0);
+                        if let Some(failed) = report.failed {
+                            return Err(failed.error.into());
+                        }
                         Ok::<_, BenchError>(())
                     })
                 })?

@@ -178,7 +178,9 @@ impl NewApiToken {
         now: OffsetDateTime,
     ) -> Result<ApiToken> {
         let name = text::required("name", &self.name, text::NAME_MAX)?;
-        if let Some(expires_at) = self.expires_at
+        let expires_at =
+            self.expires_at.map(|t| crate::clock::checked("expires_at", t)).transpose()?;
+        if let Some(expires_at) = expires_at
             && expires_at <= now
         {
             return Err(FlameError::validation("expires_at", "must be in the future"));
@@ -189,7 +191,7 @@ impl NewApiToken {
             user_id,
             name,
             scope: self.scope,
-            expires_at: self.expires_at.map(crate::clock::normalize),
+            expires_at,
             last_used_at: None,
             revoked_at: None,
             created_at: now,

@@ -601,6 +601,8 @@ impl NewPayment {
             Money::from_minor(self.amount_minor, currency).map_err(|e| e.at("amount_minor"))?;
         let failure_reason =
             text::optional("failure_reason", self.failure_reason.as_deref(), text::REASON_MAX)?;
+        let period_end =
+            self.period_end.map(|t| crate::clock::checked("period_end", t)).transpose()?;
         match self.outcome {
             PaymentOutcome::Succeeded if self.period_end.is_none() => {
                 return Err(FlameError::validation(
@@ -623,7 +625,7 @@ impl NewPayment {
             provider_ref,
             outcome: self.outcome,
             amount,
-            period_end: self.period_end.map(clock_floor),
+            period_end: period_end.map(clock_floor),
             failure_reason,
             recorded_at: now,
         })

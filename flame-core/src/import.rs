@@ -11,6 +11,18 @@ use crate::error::{FlameError, Result};
 /// The most rejected rows an [`ImportReport`] lists one by one (it still counts them all).
 pub const MAX_REPORTED_ERRORS: usize = 1_000;
 
+/// The most bytes one CSV record (the header included) may have. A longer record is
+/// rejected as a `Validation` error on `row` ([`record_too_long`]); one so long that reading
+/// it would hold more than about this much again in memory stops the import there
+/// ([`ImportReport::failed`]).
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// The error of a CSV record longer than [`MAX_RECORD_BYTES`]: a `Validation` on `field`
+/// (`"row"`, or `"header"` for the first line).
+pub fn record_too_long(field: &str) -> FlameError {
+    FlameError::validation(field, format!("is longer than {MAX_RECORD_BYTES} bytes"))
+}
+
 /// The columns a contacts CSV may have (header names, case-insensitive): `first_name`
 /// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`.
 pub const CONTACT_COLUMNS: [&str; 6] =
@@ -90,18 +102,46 @@ pub struct RowError {
     pub reason: String,
 }
 
+/// Where and why an import stopped before the end of its input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFailure {
+    /// The first line (or 1-based position) **not** imported: the first row of the batch
+    /// that could not be written, or the record that could not be read. Every row before it
+    /// was imported or is listed as rejected; no row from it on was imported, so the import
+    /// can be resumed from this line.
+    pub line: u64,
+    /// Why: the batch's error (`Forbidden` for a member demoted during the import,
+    /// `PlanLimitExceeded`, `ReadOnly`, `Storage`…) or the record's (`Validation` on `row`
+    /// for a record longer than [`MAX_RECORD_BYTES`]).
+    pub error: FlameError,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
-    /// Rows imported.
+    /// Rows imported (committed).
     pub imported: u64,
     /// Rows rejected.
     pub rejected: u64,
     /// The rejected rows, in order, up to [`MAX_REPORTED_ERRORS`].
     pub errors: Vec<RowError>,
+    /// `Some` when the import stopped before the end of its input (the rows imported until
+    /// then stay imported, and are counted above); `None` when it read everything.
+    #[serde(default)]
+    pub failed: Option<ImportFailure>,
 }
 
 impl ImportReport {
+    /// Whether the whole input was read (every row imported or rejected).
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_none()
+    }
+
+    /// Records that the import stopped at `line` with `error`.
+    pub fn stop(&mut self, line: u64, error: FlameError) {
+        self.failed = Some(ImportFailure { line, error });
+    }
+
     /// Records that the row at `line` was rejected with `error`.
     pub fn reject(&mut self, line: u64, error: &FlameError) {
         self.rejected += 1;
@@ -145,5 +185,15 @@ mod tests {
         assert_eq!(report.rejected, MAX_REPORTED_ERRORS as u64 + 5);
         assert_eq!(report.errors.len(), MAX_REPORTED_ERRORS);
         assert_eq!(report.errors[0].field, "email");
+        assert!(report.is_complete());
+        report.stop(7, FlameError::forbidden("create contact"));
+        assert!(!report.is_complete());
+        let json = serde_json::to_string(&report).expect("json");
+        let back: ImportReport = serde_json::from_str(&json).expect("back");
+        assert_eq!(back, report);
+        assert_eq!(
+            record_too_long("row"),
+            FlameError::validation("row", format!("is longer than {MAX_RECORD_BYTES} bytes"))
+        );
     }
 }

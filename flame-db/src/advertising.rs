@@ -21,6 +21,7 @@ use flame_core::integration::advertising::{
     report_period, verify_vk_secret,
 };
 use flame_core::integration::record::AdvertisingSettings;
+use flame_core::integration::verify::{self, WebhookRequest};
 use flame_core::money::Currency;
 use flame_core::page::{Page, PageRequest};
 use flame_core::source::Source;
@@ -62,32 +63,66 @@ impl Flame {
 
 impl Advertising {
     /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object
-    /// ([`parse_meta_lead`]), for the Meta integration `integration` of `company`. See
-    /// [`ingest_lead`](Self::ingest_lead) for what it does; a malformed body is a `Validation`
-    /// error naming the JSON path, and nothing is written.
+    /// ([`parse_meta_lead`]), for the Meta integration `integration` of `company`, as the
+    /// host received it.
+    ///
+    /// The request is verified before its body is read: its `X-Hub-Signature-256` must be the
+    /// HMAC-SHA256 of the raw body under the integration's [`verify::APP_SECRET`] credential
+    /// ([`verify::verify_meta`]); an integration without that credential refuses every request
+    /// (fail closed). A missing or wrong signature is [`flame_core::FlameError::Unauthenticated`] naming
+    /// the header, and nothing is written. Then see [`ingest_lead`](Self::ingest_lead) for what
+    /// it does; a malformed body is a `Validation` error naming the JSON path, and nothing is
+    /// written.
     pub async fn ingest_meta_lead(
         &self,
         company: CompanyId,
         integration: IntegrationId,
-        body: &[u8],
+        request: &WebhookRequest,
     ) -> Result<LeadOutcome> {
-        let lead = parse_meta_lead(body)?;
-        self.ingest_lead(company, integration, lead).await
+        let mut tx = self.flame.pool().begin().await?;
+        let (found, settings) = integration::usable::<AdvertisingSettings>(
+            &mut tx,
+            company,
+            integration,
+            Some(AdvertisingPlatform::Meta),
+        )
+        .await?;
+        let secret = match found.credential_fields.iter().any(|f| f == verify::APP_SECRET) {
+            true => Some(
+                integration::open_credential(
+                    &self.flame,
+                    &mut tx,
+                    company,
+                    integration,
+                    verify::APP_SECRET,
+                )
+                .await?,
+            ),
+            false => None,
+        };
+        verify::verify_meta(secret.as_ref(), request)?;
+        let lead = parse_meta_lead(&request.body)?.validated()?;
+        ingest(tx, &found, &settings, lead, clock::now()).await
     }
 
-    /// Ingests a VK Callback API request for the VK Ads integration `integration` of
-    /// `company`. When the integration holds the credential [`VK_CALLBACK_SECRET`], the
-    /// request must carry that secret (else `Unauthenticated`, nothing written). A
+    /// Ingests a VK Callback API request, as the host received it, for the VK Ads integration
+    /// `integration` of `company`. VK proves a callback with the community's secret inside
+    /// the body (the `secret` field): when the integration holds the credential
+    /// [`VK_CALLBACK_SECRET`], the request must carry that secret, compared in constant time
+    /// (else `Unauthenticated`, nothing written). **An integration without that credential
+    /// takes every callback** (VK lets a community leave the secret unset): the host must
+    /// then authenticate the request itself, e.g. by a secret path in its URL. A
     /// `lead_forms_new` event is ingested as [`ingest_lead`](Self::ingest_lead) says, dated
-    /// `received_at` (VK sends no time); any other event (the `confirmation` request, which the
-    /// host answers itself) is `Ok(None)`.
+    /// `received_at` (VK sends no time); any other event (the `confirmation` request, which
+    /// the host answers itself) is `Ok(None)`.
     pub async fn ingest_vk_lead(
         &self,
         company: CompanyId,
         integration: IntegrationId,
-        body: &[u8],
+        request: &WebhookRequest,
         received_at: OffsetDateTime,
     ) -> Result<Option<LeadOutcome>> {
+        let body = request.body.as_slice();
         let mut tx = self.flame.pool().begin().await?;
         let (found, settings) = integration::usable::<AdvertisingSettings>(
             &mut tx,

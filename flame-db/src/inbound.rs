@@ -5,7 +5,9 @@
 use flame_core::billing::Limit;
 use flame_core::deal::DealStatus;
 use flame_core::event::EventPayload;
-use flame_core::integration::messaging::{InboundMessage, MessagingPlatform, MessagingSettings};
+use flame_core::integration::messaging::{
+    InboundMessage, MessagingPlatform, MessagingSettings, PhoneUpdate,
+};
 use flame_core::integration::verify::{self, WebhookRequest};
 use flame_core::integration::{telegram, whatsapp};
 use flame_core::{CompanyId, ContactId, DealId, FlameError, IntegrationId, Result, clock};
@@ -61,7 +63,10 @@ impl Inbound {
     ///
     /// A verified body that is not the platform's format is a `Validation` error naming the
     /// JSON path, and nothing is written; updates without a message (edits, status reports)
-    /// do nothing.
+    /// do nothing. WhatsApp messages are routed by their `metadata.phone_number_id` to the
+    /// integration owning that number (see `route_whatsapp`): a body for a number no
+    /// integration of the company owns — this one included, when it has no `phone_number_id`
+    /// setting — is a `Validation` error naming that path, and nothing is written.
     pub async fn handle_webhook(
         &self,
         company: CompanyId,
@@ -70,7 +75,7 @@ impl Inbound {
     ) -> Result<Vec<InboundOutcome>> {
         let (found, settings) = self.settings(company, integration).await?;
         let body = request.body.as_slice();
-        let messages = match settings.platform {
+        let messages: Vec<InboundMessage> = match settings.platform {
             MessagingPlatform::Telegram => {
                 let secret = self.secret(&found, verify::SECRET_TOKEN).await?;
                 verify::verify_telegram(secret.as_ref(), request)?;
@@ -79,7 +84,13 @@ impl Inbound {
             MessagingPlatform::WhatsApp => {
                 let secret = self.secret(&found, verify::APP_SECRET).await?;
                 verify::verify_meta(secret.as_ref(), request)?;
-                whatsapp::parse_webhook(body)?
+                let numbers = whatsapp::parse_webhook_by_number(body)?;
+                let routed = self.route_whatsapp(company, &found, request, numbers).await?;
+                let mut outcomes = Vec::with_capacity(routed.len());
+                for (owner, message) in routed {
+                    outcomes.push(self.handle_message(company, owner, message).await?);
+                }
+                return Ok(outcomes);
             }
             other => {
                 return Err(FlameError::validation(
@@ -114,6 +125,75 @@ impl Inbound {
         let (found, _) = self.settings(company, integration).await?;
         let expected = self.secret(&found, verify::VERIFY_TOKEN).await?;
         verify::verify_subscription(expected.as_ref(), mode, verify_token, challenge)
+    }
+
+    /// Routes the messages of a verified WhatsApp webhook to the integrations that own their
+    /// business numbers (`metadata.phone_number_id`, see
+    /// [`MessagingSettings::phone_number_id`]), before anything is stored: the integration
+    /// the request came in for when it owns the number, else another enabled WhatsApp
+    /// integration of the same company that owns it and whose `app_secret` verifies the same
+    /// request. A number no such integration owns refuses the whole body: a `Validation`
+    /// error naming the JSON path of its `phone_number_id`.
+    async fn route_whatsapp(
+        &self,
+        company: CompanyId,
+        found: &flame_core::integration::Integration,
+        request: &WebhookRequest,
+        numbers: Vec<whatsapp::NumberMessages>,
+    ) -> Result<Vec<(IntegrationId, InboundMessage)>> {
+        let owns = |integration: &flame_core::integration::Integration, number: &str| {
+            integration.settings_as::<MessagingSettings>().is_ok_and(|s| s.owns_number(number))
+        };
+        let mut others: Option<Vec<flame_core::integration::Integration>> = None;
+        let mut routed = Vec::new();
+        for group in numbers {
+            let owner = if owns(found, &group.phone_number_id) {
+                found.id
+            } else {
+                if others.is_none() {
+                    let sql = format!(
+                        "{} WHERE company_id = $1 AND kind = $2 AND id <> $3 ORDER BY id",
+                        integration::COLUMNS
+                    );
+                    let rows = self
+                        .flame
+                        .pool()
+                        .exec()
+                        .fetch_all(
+                            sql,
+                            args![
+                                company.as_uuid(),
+                                flame_core::integration::IntegrationKind::Messaging.as_str(),
+                                found.id.as_uuid()
+                            ],
+                        )
+                        .await?;
+                    let list: Result<Vec<_>> =
+                        rows.iter().map(integration::integration_from_row).collect();
+                    others = Some(list?);
+                }
+                let mut owner = None;
+                for other in others.iter().flatten() {
+                    if !other.enabled || !owns(other, &group.phone_number_id) {
+                        continue;
+                    }
+                    let secret = self.secret(other, verify::APP_SECRET).await?;
+                    if verify::verify_meta(secret.as_ref(), request).is_ok() {
+                        owner = Some(other.id);
+                        break;
+                    }
+                }
+                owner.ok_or_else(|| {
+                    FlameError::validation(
+                        group.field.clone(),
+                        "is not the business number of this integration (its phone_number_id \
+                         setting) nor of another WhatsApp integration verifying this request",
+                    )
+                })?
+            };
+            routed.extend(group.messages.into_iter().map(|m| (owner, m)));
+        }
+        Ok(routed)
     }
 
     /// The credential `field` of the integration, `None` when it holds none.
@@ -205,6 +285,12 @@ impl Inbound {
                 }
                 None => (None, false),
             };
+        let unrecorded_phone = match contact_id {
+            Some(id) if !created_contact => {
+                self.attach_phone(&mut tx, company, id, &message, now, &mut events).await?
+            }
+            _ => None,
+        };
         let mut outcome = InboundOutcome {
             external_message_id: message.external_message_id.clone(),
             duplicate: false,
@@ -246,7 +332,14 @@ impl Inbound {
                 None => None,
             };
             outcome.deal_id = deal_id;
-            let activity = message.activity_record(company, settings, contact_id, deal_id, now)?;
+            let activity = message.activity_record_noting(
+                company,
+                settings,
+                contact_id,
+                deal_id,
+                unrecorded_phone.as_ref(),
+                now,
+            )?;
             activity::insert(&mut tx, &activity).await?;
             events.push(EventPayload::ActivityCreated {
                 activity_id: activity.id,
@@ -274,6 +367,54 @@ impl Inbound {
         outbox::record(&mut tx, company, None, now, events).await?;
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// Gives the existing contact `contact` the phone number its sender shared in `message`
+    /// ([`InboundMessage::phone_update`]): attached when the contact has none (a
+    /// `contact.updated` event), else returned as a [`PhoneUpdate::Record`] for the
+    /// message's activity — a different number already there is never overwritten.
+    async fn attach_phone(
+        &self,
+        tx: &mut Tx,
+        company: CompanyId,
+        contact: ContactId,
+        message: &InboundMessage,
+        now: time::OffsetDateTime,
+        events: &mut Vec<EventPayload>,
+    ) -> Result<Option<PhoneUpdate>> {
+        if message.phone.is_none() && message.phone_raw.is_none() {
+            return Ok(None);
+        }
+        let (c, id) = (company.as_uuid(), contact.as_uuid());
+        let row = tx
+            .fetch_optional(
+                "SELECT phone FROM contacts WHERE company_id = $1 AND id = $2",
+                args![c, id],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let current = row
+            .get::<Option<String>>("phone")?
+            .map(|p| flame_core::Phone::from_stored(&p))
+            .transpose()
+            .map_err(|_| crate::sql::corrupt("phone"))?;
+        match message.phone_update(current.as_ref()) {
+            Some(PhoneUpdate::Attach(phone)) => {
+                let changed = tx
+                    .execute(
+                        "UPDATE contacts SET phone = $1, updated_at = $2, version = version + 1
+                         WHERE company_id = $3 AND id = $4 AND phone IS NULL",
+                        args![phone.as_str(), now, c, id],
+                    )
+                    .await?;
+                if changed == 0 {
+                    return Ok(Some(PhoneUpdate::Record(phone.as_str().to_owned())));
+                }
+                events.push(EventPayload::ContactUpdated { contact_id: contact });
+                Ok(None)
+            }
+            other => Ok(other),
+        }
     }
 
     async fn find_contact(

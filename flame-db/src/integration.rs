@@ -17,7 +17,8 @@ use flame_core::{CompanyId, FlameError, IntegrationId, Result, clock};
 use crate::sql::{Executor, Row, Tx, args, found};
 use crate::{Flame, Session, usage};
 
-const COLUMNS: &str = "SELECT company_id, id, name, enabled, settings, credential_fields,
+pub(crate) const COLUMNS: &str =
+    "SELECT company_id, id, name, enabled, settings, credential_fields,
         created_at, updated_at, version FROM integrations";
 
 pub(crate) fn integration_from_row(row: &Row) -> Result<Integration> {

@@ -58,24 +58,58 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Where a `sqlite:` URL points.
-fn parse_url(url: &str) -> Option<Option<PathBuf>> {
-    let rest = url.strip_prefix("sqlite:")?;
-    if rest == ":memory:" || rest.contains(":memory:") || rest.contains("mode=memory") {
-        return Some(None);
+/// Where a `sqlite:` URL points: `None` for a throw-away in-memory store.
+///
+/// - `sqlite::memory:` and `sqlite://:memory:` open memory — nothing else does: a path that
+///   merely contains `":memory:"` (`sqlite:///data/:memory:.db`) is that file;
+/// - `sqlite://PATH` and `sqlite:PATH` open (creating) the file at `PATH`;
+/// - the only query parameter taken is `mode=rwc` (read, write, create: what Flame does
+///   anyway). Any other — `mode=ro`, `mode=memory`, `cache=shared`… — is refused, never
+///   ignored: a store that silently writes where the host asked it not to, or forgets
+///   everything on close, is worse than an error. (Read-only opening is not supported: the
+///   store migrates and writes its schema checks when it opens.) SQLite `file:` URI names are
+///   refused for the same reason.
+///
+/// Errors are `Validation` on `"url"`, naming what is wrong but not the URL.
+fn parse_url(url: &str) -> Result<Option<PathBuf>> {
+    let bad = |reason: &str| FlameError::validation("url", reason);
+    let rest = url
+        .strip_prefix("sqlite:")
+        .ok_or_else(|| bad("must be sqlite://PATH, sqlite::memory: or postgres://…"))?;
+    if rest == ":memory:" || rest == "//:memory:" {
+        return Ok(None);
     }
     let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() { None } else { Some(Some(PathBuf::from(path))) }
+    let (path, query) = match rest.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (rest, None),
+    };
+    for parameter in query.into_iter().flat_map(|q| q.split('&')).filter(|p| !p.is_empty()) {
+        if parameter != "mode=rwc" {
+            return Err(bad(
+                "takes no query parameter but mode=rwc (mode=ro, mode=memory, cache and the \
+                 others are not supported)",
+            ));
+        }
+    }
+    if path.is_empty() {
+        return Err(bad("must name a database file (sqlite://PATH) or sqlite::memory:"));
+    }
+    if path == ":memory:" {
+        // `sqlite://:memory:?mode=rwc` and the like: memory with a parameter is not a form
+        // Flame documents.
+        return Err(bad("opens memory only as sqlite::memory:"));
+    }
+    if path.starts_with("file:") {
+        return Err(bad("must be a path: SQLite file: URI names are not supported"));
+    }
+    Ok(Some(PathBuf::from(path)))
 }
 
 impl Store {
     /// Opens (creating if missing) the database at `url`.
     pub(crate) fn open(url: &str, max_connections: u32, busy_timeout: Duration) -> Result<Store> {
-        let bad_url = || {
-            FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…")
-        };
-        let path = parse_url(url).ok_or_else(bad_url)?;
+        let path = parse_url(url)?;
         let writer = match &path {
             Some(path) => {
                 let conn = connect(path, busy_timeout)?;
@@ -448,10 +482,10 @@ impl<T: serde::de::DeserializeOwned> Decode for sqlx::types::Json<T> {
 }
 
 fn connect(path: &std::path::Path, busy_timeout: Duration) -> Result<Connection> {
+    // No SQLITE_OPEN_URI: the path is a file name, never a `file:` URI with its own mode.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(open_error)?;
     configure(&conn, busy_timeout)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
@@ -502,16 +536,46 @@ mod tests {
 
     #[test]
     fn urls_name_a_file_or_memory() {
-        assert_eq!(parse_url("sqlite::memory:"), Some(None));
-        assert_eq!(parse_url("sqlite://file:x?mode=memory&cache=shared"), Some(None));
-        assert_eq!(parse_url("sqlite:///tmp/a.db"), Some(Some(PathBuf::from("/tmp/a.db"))));
+        let file = |p: &str| Ok(Some(PathBuf::from(p)));
+        assert_eq!(parse_url("sqlite::memory:"), Ok(None));
+        assert_eq!(parse_url("sqlite://:memory:"), Ok(None));
+        assert_eq!(parse_url("sqlite:///tmp/a.db"), file("/tmp/a.db"));
+        assert_eq!(parse_url("sqlite://data/a.db?mode=rwc"), file("data/a.db"));
+        assert_eq!(parse_url("sqlite:a.db"), file("a.db"));
+        // A path that merely contains ":memory:" is a file, not a throw-away store.
+        assert_eq!(parse_url("sqlite:///data/:memory:.db"), file("/data/:memory:.db"));
+        assert_eq!(parse_url("sqlite://backup-:memory:"), file("backup-:memory:"));
         assert_eq!(
-            parse_url("sqlite://data/a.db?mode=rwc"),
-            Some(Some(PathBuf::from("data/a.db")))
+            parse_url("sqlite:///var/lib/x:memory:/crm.db"),
+            file("/var/lib/x:memory:/crm.db")
         );
-        assert_eq!(parse_url("sqlite:a.db"), Some(Some(PathBuf::from("a.db"))));
-        assert_eq!(parse_url("sqlite://"), None);
-        assert_eq!(parse_url("postgres://x"), None);
+    }
+
+    #[test]
+    fn unsupported_urls_and_parameters_are_refused_not_ignored() {
+        for url in [
+            "sqlite://",
+            "sqlite:",
+            "postgres://x",
+            "sqlite:///tmp/a.db?mode=ro",
+            "sqlite:///tmp/a.db?mode=rw",
+            "sqlite:///tmp/a.db?mode=memory",
+            "sqlite:///tmp/a.db?cache=shared",
+            "sqlite:///tmp/a.db?mode=rwc&immutable=1",
+            "sqlite://file:x?mode=memory&cache=shared",
+            "sqlite://file:crm.db",
+            "sqlite::memory:?mode=rwc",
+            "sqlite://:memory:?cache=shared",
+            "sqlite://?mode=rwc",
+        ] {
+            match parse_url(url) {
+                Err(FlameError::Validation { field, reason }) => {
+                    assert_eq!(field, "url", "{url}");
+                    assert!(!reason.contains("/tmp"), "{reason}");
+                }
+                other => panic!("{url}: expected a Validation on url, got {other:?}"),
+            }
+        }
     }
 
     #[test]

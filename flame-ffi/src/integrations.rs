@@ -173,6 +173,10 @@ pub enum IntegrationSettings {
         default_assignee_id: Option<String>,
         /// The currency of its deals (`USD` when `null`).
         deal_currency: Option<String>,
+        /// WhatsApp only: the Cloud API id of the business number it owns; webhook messages
+        /// are routed by it, and without one no WhatsApp webhook is accepted.
+        #[uniffi(default = None)]
+        phone_number_id: Option<String>,
     },
     /// An accounting system: won deals become invoice documents.
     Accounting {
@@ -219,6 +223,7 @@ impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
                 default_pipeline_id: opt_id(m.default_pipeline_id),
                 default_assignee_id: opt_id(m.default_assignee_id),
                 deal_currency: m.deal_currency,
+                phone_number_id: m.phone_number_id,
             },
             S::Accounting(a) => Self::Accounting {
                 platform: a.platform.into(),
@@ -252,6 +257,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 default_pipeline_id,
                 default_assignee_id,
                 deal_currency,
+                phone_number_id,
             } => S::Messaging(fc::integration::messaging::MessagingSettings {
                 platform: platform.into(),
                 auto_create_contact,
@@ -260,6 +266,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
                 default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
                 deal_currency,
+                phone_number_id,
             }),
             IntegrationSettings::Accounting {
                 platform,
@@ -530,6 +537,8 @@ impl Inbound {
     /// integration's `secret_token` credential, WhatsApp's `X-Hub-Signature-256` the HMAC of
     /// the body under its `app_secret`; without that credential every request is refused. A
     /// missing or wrong header is `Unauthenticated` naming it, and nothing is written.
+    /// WhatsApp messages go to the integration whose `phoneNumberId` is their
+    /// `metadata.phone_number_id`; a body for a number none owns is a `Validation` error.
     pub async fn handle_webhook(
         &self,
         company_id: String,

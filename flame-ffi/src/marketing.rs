@@ -1,8 +1,10 @@
 //! Advertising leads, ad spend, the cost report and accounting documents on the uniffi
 //! surface. Every method is a conversion and a call.
 
+use std::collections::HashMap;
 use std::time::SystemTime;
 
+use fc::integration::verify::WebhookRequest;
 use flame_db::core as fc;
 use uuid::Uuid;
 
@@ -332,30 +334,41 @@ pub struct Advertising {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Advertising {
-    /// Ingests a Meta Lead Ads lead (the Graph API lead object).
+    /// Ingests a Meta Lead Ads lead (the Graph API lead object): `headers` as received (names
+    /// in any case) and the raw `body`. Its `X-Hub-Signature-256` must be the HMAC of the body
+    /// under the integration's `app_secret` credential; without that credential every request
+    /// is refused. A missing or wrong signature is `Unauthenticated` naming the header, and
+    /// nothing is written.
     pub async fn ingest_meta_lead(
         &self,
         company_id: String,
         integration_id: String,
+        headers: HashMap<String, String>,
         body: Vec<u8>,
     ) -> Result<LeadOutcome> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        Ok(self.inner.ingest_meta_lead(company, integration, &body).await?.into())
+        let request = WebhookRequest::new(headers.into_iter().collect(), body);
+        Ok(self.inner.ingest_meta_lead(company, integration, &request).await?.into())
     }
 
-    /// Ingests a VK Ads lead-form callback; `null` for callbacks that carry no lead.
+    /// Ingests a VK Ads lead-form callback (`headers` as received, the raw `body`); `null` for
+    /// callbacks that carry no lead. When the integration holds the credential `secret`, the
+    /// callback must carry it (else `Unauthenticated`, nothing written); without it every
+    /// callback is taken, and the host must authenticate the request itself.
     pub async fn ingest_vk_lead(
         &self,
         company_id: String,
         integration_id: String,
+        headers: HashMap<String, String>,
         body: Vec<u8>,
         received_at: SystemTime,
     ) -> Result<Option<LeadOutcome>> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
+        let request = WebhookRequest::new(headers.into_iter().collect(), body);
         let outcome =
-            self.inner.ingest_vk_lead(company, integration, &body, received_at.into()).await?;
+            self.inner.ingest_vk_lead(company, integration, &request, received_at.into()).await?;
         Ok(outcome.map(Into::into))
     }
 

@@ -1570,6 +1570,20 @@ pub struct ImportReport {
     pub rejected: u64,
     /// The rejected rows, in order (the first 1,000).
     pub errors: Vec<RowError>,
+    /// Set when the import stopped before the end of its input (a batch could not be
+    /// written, or a record could not be read): the rows imported until then stay imported.
+    pub failed: Option<ImportFailure>,
+}
+
+/// Where and why an import stopped.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct ImportFailure {
+    /// The first line (or 1-based position) not imported: every row before it was imported
+    /// or is listed as rejected, none from it on was imported.
+    pub line: u64,
+    /// Why (`Forbidden` for a member demoted during the import, `PlanLimitExceeded`,
+    /// `Validation` on `row` for a record past the size bound, `Storage`…).
+    pub error: FlameError,
 }
 
 impl From<fc::import::ImportReport> for ImportReport {
@@ -1582,6 +1596,7 @@ impl From<fc::import::ImportReport> for ImportReport {
                 .into_iter()
                 .map(|e| RowError { line: e.line, field: e.field, reason: e.reason })
                 .collect(),
+            failed: r.failed.map(|f| ImportFailure { line: f.line, error: f.error.into() }),
         }
     }
 }

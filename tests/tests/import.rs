@@ -3,6 +3,7 @@
 
 use flame_core::company::NewMember;
 use flame_core::contact::{ContactFilter, NewContact};
+use flame_core::import::MAX_RECORD_BYTES;
 use flame_core::page::PageRequest;
 use flame_core::{FlameError, Role, UserId};
 use flame_tests::{TestDb, assert_invalid, company, count_rows, snapshot};
@@ -107,8 +108,12 @@ async fn imports_respect_permissions_and_the_plan_limit() {
         // The starter plan allows 1,000 contacts: a batch that would pass it is not written.
         let rows =
             (0..1_200).map(|i| NewContact { first_name: format!("P{i}"), ..NewContact::default() });
-        match acme.session.contacts().import(rows).await {
-            Err(FlameError::PlanLimitExceeded { limit, allowed, used }) => {
+        let report = acme.session.contacts().import(rows).await.expect("a report");
+        assert_eq!(report.imported, 0);
+        let failed = report.failed.expect("stopped");
+        assert_eq!(failed.line, 1);
+        match failed.error {
+            FlameError::PlanLimitExceeded { limit, allowed, used } => {
                 assert_eq!((limit.as_str(), allowed, used), ("contacts", 1000, 0));
             }
             other => panic!("expected the contact limit, got {other:?}"),
@@ -139,10 +144,12 @@ async fn a_failing_input_stops_the_import_instead_of_passing_for_a_bad_line() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
         let reader = BrokenReader { data: b"first_name\nAda\nGrace\n" };
-        match acme.session.contacts().import_csv(reader).await {
-            Err(FlameError::Storage { reason }) => {
-                assert!(reason.contains("CSV input"), "{reason}")
-            }
+        let report = acme.session.contacts().import_csv(reader).await.expect("a report");
+        assert_eq!((report.imported, report.rejected), (0, 0));
+        let failed = report.failed.expect("stopped");
+        assert_eq!(failed.line, 2, "the unfinished batch starts at Ada");
+        match failed.error {
+            FlameError::Storage { reason } => assert!(reason.contains("CSV input"), "{reason}"),
             other => panic!("expected Storage, got {other:?}"),
         }
         assert_eq!(count_rows(&db.url, "contacts").await, 0, "the unfinished batch is not written");
@@ -197,5 +204,162 @@ async fn imported_values_read_back_exactly_as_created_ones() {
             .await
             .expect("search by last name");
         assert_eq!(by_last.items.len(), 2, "{}", db.name);
+    }
+}
+
+fn people(range: std::ops::RangeInclusive<u64>) -> impl Iterator<Item = NewContact> + Send {
+    range.map(|i| NewContact { first_name: format!("Person{i}"), ..NewContact::default() })
+}
+
+#[tokio::test]
+async fn a_batch_failing_after_committed_ones_keeps_the_report_of_what_was_imported() {
+    for db in TestDb::each().await {
+        let plan = db
+            .flame
+            .plans()
+            .create(flame_core::billing::NewPlan {
+                code: "six-thousand".into(),
+                name: "6k".into(),
+                price_minor: 0,
+                currency: "USD".into(),
+                interval: flame_core::billing::BillingInterval::Month,
+                trial_days: 30,
+                limits: flame_core::billing::PlanLimits {
+                    contacts: Some(6_000),
+                    ..flame_core::billing::PlanLimits::default()
+                },
+                public: false,
+            })
+            .await
+            .expect("plan");
+        db.flame.plans().set_default(plan.id).await.expect("default");
+        let acme = company(&db.flame, "Acme").await;
+        let mut rows: Vec<NewContact> = people(1..=12_000).collect();
+        rows[9].first_name = " ".into(); // a bad row, in the committed batch
+        rows[5_009].first_name = " ".into(); // and one in the batch that fails
+        let report = acme.session.contacts().import(rows).await.expect("a report");
+        // The first batch (5,000 good rows: rows 1-5,001 but the bad one) is committed; the
+        // second would pass the plan's limit.
+        assert_eq!((report.imported, report.rejected), (5_000, 2), "{}", db.name);
+        assert_eq!(report.errors.iter().map(|e| e.line).collect::<Vec<_>>(), [10, 5_010]);
+        let failed = report.failed.as_ref().expect("stopped");
+        assert_eq!(failed.line, 5_002, "where it stopped");
+        assert!(
+            matches!(&failed.error, FlameError::PlanLimitExceeded { limit, .. } if limit == "contacts"),
+            "{:?}",
+            failed.error
+        );
+        assert!(!report.is_complete());
+        assert_eq!(count_rows(&db.url, "contacts").await, 5_000);
+        assert_eq!(acme.session.billing().usage().await.expect("usage").contacts, 5_000);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_demoted_during_an_import_stops_it_at_the_next_batch() {
+    for db in TestDb::each().await {
+        flame_tests::unlimited_plan(&db.flame).await;
+        let acme = company(&db.flame, "Acme").await;
+        let member = acme
+            .session
+            .members()
+            .add(NewMember { email: "m@acme.test".into(), name: "M".into(), role: Role::Member })
+            .await
+            .expect("member");
+        let ms = db.flame.session(member.user.id, acme.company.id).await.expect("session");
+        let (url, owner, company, user, version) = (
+            db.url.clone(),
+            acme.owner.id,
+            acme.company.id,
+            member.user.id,
+            member.membership.version,
+        );
+        // Once the first batch is written, the owner demotes the member to viewer (from
+        // another handle, as another device would), while the import goes on reading rows.
+        let rows = people(1..=12_000).inspect(move |row| {
+            if row.first_name == "Person5001" {
+                let url = url.clone();
+                std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    runtime.block_on(async move {
+                        let flame = flame_db::Flame::open(&url, flame_db::OpenOptions::default())
+                            .await
+                            .expect("open");
+                        let s = flame.session(owner, company).await.expect("owner");
+                        s.members().change_role(user, Role::Viewer, version).await.expect("demote");
+                    })
+                })
+                .join()
+                .expect("demoted");
+            }
+        });
+        let report = ms.contacts().import(rows).await.expect("a report");
+        assert_eq!(report.imported, 5_000, "{}", db.name);
+        let failed = report.failed.expect("stopped");
+        assert_eq!(failed.line, 5_001);
+        assert!(matches!(failed.error, FlameError::Forbidden { .. }), "{:?}", failed.error);
+        assert_eq!(count_rows(&db.url, "contacts").await, 5_000);
+    }
+}
+
+/// Serves a header, a good line, then `x` without end (a record that never ends), counting
+/// what it served.
+struct Endless {
+    head: &'static [u8],
+    served: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = if self.head.is_empty() {
+            buf.fill(b'x');
+            buf.len()
+        } else {
+            let n = buf.len().min(self.head.len());
+            buf[..n].copy_from_slice(&self.head[..n]);
+            self.head = &self.head[n..];
+            n
+        };
+        self.served.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+#[tokio::test]
+async fn a_csv_record_is_bounded_in_size() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let contacts = acme.session.contacts();
+        // A record past the bound is a bad line; the lines around it are imported.
+        let long = "y".repeat(MAX_RECORD_BYTES + 1);
+        let csv = format!("first_name,organization\nAda,A\nBob,{long}\nCy,C\n");
+        let report = contacts.import_csv(csv.as_bytes()).await.expect("import");
+        assert_eq!((report.imported, report.rejected), (2, 1), "{}", db.name);
+        assert_eq!(
+            (report.errors[0].line, report.errors[0].field.as_str()),
+            (3, "row"),
+            "{:?}",
+            report.errors
+        );
+        assert!(report.is_complete());
+        // A record that never ends is not read into memory: the import stops there.
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let endless = Endless { head: b"first_name\nDee\nEve", served: served.clone() };
+        let report = contacts.import_csv(endless).await.expect("a report");
+        assert_eq!(report.imported, 0);
+        let failed = report.failed.expect("stopped");
+        assert_eq!(failed.line, 2, "the unfinished batch starts at Dee");
+        assert_eq!(failed.error, flame_core::import::record_too_long("row"));
+        let served = served.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(served < 3 * MAX_RECORD_BYTES, "read {served} bytes of one record");
+        // A header past the bound is refused like any bad header.
+        let header = format!("first_name,{}\n", "z".repeat(MAX_RECORD_BYTES));
+        assert_invalid(contacts.import_csv(header.as_bytes()).await, "header");
+        let endless_header = Endless { head: b"", served: Default::default() };
+        assert_invalid(contacts.import_csv(endless_header).await, "header");
+        assert_eq!(count_rows(&db.url, "contacts").await, 2);
     }
 }

@@ -73,6 +73,16 @@ fn wa(body: &[u8]) -> WebhookRequest {
     WebhookRequest::new(vec![], body).with_header(verify::META_SIGNATURE_HEADER, signature)
 }
 
+/// The business number (`metadata.phone_number_id`) of the WhatsApp fixtures.
+const WHATSAPP_NUMBER: &str = "106540352242922";
+
+/// WhatsApp settings that create contacts, for the business number `number`.
+fn whatsapp_number(number: &str) -> MessagingSettings {
+    let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
+    settings.phone_number_id = Some(number.into());
+    settings
+}
+
 fn telegram() -> MessagingSettings {
     MessagingSettings::new(MessagingPlatform::Telegram)
 }
@@ -435,6 +445,7 @@ async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
         let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
         let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
         wa_settings.auto_create_contact = true;
+        wa_settings.phone_number_id = Some(WHATSAPP_NUMBER.into());
         let whatsapp = keyed
             .integrations()
             .create(NewIntegration {
@@ -716,6 +727,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_write_nothing() {
         let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
         let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
         wa_settings.auto_create_contact = true;
+        wa_settings.phone_number_id = Some(WHATSAPP_NUMBER.into());
         let whatsapp = keyed
             .integrations()
             .create(NewIntegration {
@@ -808,5 +820,158 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_write_nothing() {
             inbound.handle_webhook(c, bot_id, &tg(TELEGRAM_TEXT)).await.expect("tg").len(),
             1
         );
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_messages_go_to_the_integration_that_owns_their_number() {
+    for db in TestDb::each().await {
+        flame_tests::unlimited_plan(&db.flame).await;
+        let acme = company(&db.flame, "Acme").await;
+        let flame = with_keys(&db, &[key("k1", 1)]).await;
+        let s = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let number = |name: &str, settings: MessagingSettings, secret: &str| NewIntegration {
+            credentials: Credentials::new().with(verify::APP_SECRET, secret),
+            ..bot(name, settings, None)
+        };
+        // Two numbers of one Meta app (one app secret), a number of another app, and a
+        // number that does not say which it is.
+        let owner = s
+            .integrations()
+            .create(number("Sales", whatsapp_number(WHATSAPP_NUMBER), META_APP_SECRET))
+            .await
+            .expect("owner");
+        let sibling = s
+            .integrations()
+            .create(number("Support", whatsapp_number("200"), META_APP_SECRET))
+            .await
+            .expect("sibling");
+        let other_app = s
+            .integrations()
+            .create(number("Other app", whatsapp_number("400"), "another-app-secret"))
+            .await
+            .expect("other app");
+        let unnumbered = s
+            .integrations()
+            .create(number(
+                "Unnumbered",
+                MessagingSettings::new(MessagingPlatform::WhatsApp),
+                META_APP_SECRET,
+            ))
+            .await
+            .expect("unnumbered");
+        assert_invalid(
+            s.integrations()
+                .create(number("Bad number", whatsapp_number("+1 650"), META_APP_SECRET))
+                .await,
+            "phone_number_id",
+        );
+        let mut tg_number = telegram();
+        tg_number.phone_number_id = Some("1".into());
+        assert_invalid(
+            s.integrations().create(bot("Bot", tg_number, None)).await,
+            "phone_number_id",
+        );
+        let inbound = flame.inbound();
+        let c = acme.company.id;
+        let field = "entry[0].changes[0].value.metadata.phone_number_id";
+        let for_number = |n: &str| {
+            String::from_utf8(WHATSAPP_TWO.to_vec())
+                .expect("utf-8")
+                .replace(WHATSAPP_NUMBER, n)
+                .into_bytes()
+        };
+
+        // Bodies for a number nobody here owns, for a number of another app's integration,
+        // or sent to an integration without a number: refused, nothing written.
+        let before = snapshot(&db.url).await;
+        assert_invalid(inbound.handle_webhook(c, owner.id, &wa(&for_number("300"))).await, field);
+        assert_invalid(inbound.handle_webhook(c, owner.id, &wa(&for_number("400"))).await, field);
+        assert_invalid(
+            inbound.handle_webhook(c, unnumbered.id, &wa(&for_number("300"))).await,
+            field,
+        );
+        // One change for a known number and one for an unknown one: nothing of either.
+        let mut mixed: serde_json::Value = serde_json::from_slice(WHATSAPP_TWO).expect("json");
+        let mut second = mixed["entry"][0]["changes"][0].clone();
+        second["value"]["metadata"]["phone_number_id"] = "300".into();
+        for m in second["value"]["messages"].as_array_mut().expect("messages") {
+            m["id"] = format!("{}-2", m["id"].as_str().expect("id")).into();
+        }
+        mixed["entry"][0]["changes"].as_array_mut().expect("changes").push(second);
+        let mixed = serde_json::to_vec(&mixed).expect("json");
+        assert_invalid(
+            inbound.handle_webhook(c, owner.id, &wa(&mixed)).await,
+            "entry[0].changes[1].value.metadata.phone_number_id",
+        );
+        // The other app's body does not pass as this app's.
+        let other_signed = WebhookRequest::new(vec![], for_number("400")).with_header(
+            verify::META_SIGNATURE_HEADER,
+            verify::meta_signature(&SecretString::from("another-app-secret"), &for_number("400")),
+        );
+        assert_unauthenticated(
+            inbound.handle_webhook(c, sibling.id, &other_signed).await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
+        assert_eq!(count_rows(&db.url, "inbound_messages").await, 0);
+
+        // Delivered to its sibling (same app), the body is filed under the number's owner: a
+        // redelivery to the owner is a duplicate.
+        let routed =
+            inbound.handle_webhook(c, sibling.id, &wa(WHATSAPP_TWO)).await.expect("routed");
+        assert_eq!(routed.len(), 2);
+        assert!(routed.iter().all(|o| !o.duplicate));
+        let again = inbound.handle_webhook(c, owner.id, &wa(WHATSAPP_TWO)).await.expect("again");
+        assert!(again.iter().all(|o| o.duplicate), "{again:?}");
+        // And its own number's messages stay with the sibling.
+        let own = inbound.handle_webhook(c, sibling.id, &wa(&for_number("200"))).await;
+        assert!(own.expect("own").iter().all(|o| !o.duplicate));
+        let other = inbound.handle_webhook(c, other_app.id, &other_signed).await;
+        assert_eq!(other.expect("other app").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_shared_telegram_contact_gives_its_number_to_the_sender_without_overwriting_one() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let (flame, integration, _, _) = sales_bot(&db, &acme).await;
+        let inbound = flame.inbound();
+        let c = acme.company.id;
+        let s = &acme.session;
+        let first = inbound.handle_webhook(c, integration, &tg(TELEGRAM_TEXT)).await.expect("text");
+        let contact_id = first[0].contact_id.expect("contact");
+        assert_eq!(s.contacts().get(contact_id).await.expect("get").phone, None);
+        let contacts = count_rows(&db.url, "contacts").await;
+
+        // The sender shares their own number: it joins their contact, normalized.
+        let shared =
+            inbound.handle_webhook(c, integration, &tg(TELEGRAM_CONTACT)).await.expect("shared");
+        assert_eq!((shared[0].contact_id, shared[0].created_contact), (Some(contact_id), false));
+        let contact = s.contacts().get(contact_id).await.expect("get");
+        assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+79991234567"));
+        assert_eq!(count_rows(&db.url, "contacts").await, contacts, "no second contact");
+
+        // A contact with another number keeps it; the shared one is on the activity.
+        let patch = flame_core::contact::ContactPatch {
+            phone: Some("+1 650 555 1234".into()),
+            ..Default::default()
+        };
+        s.contacts().update(contact_id, contact.version, patch).await.expect("new number");
+        let body = String::from_utf8(TELEGRAM_CONTACT.to_vec())
+            .expect("utf-8")
+            .replace("\"message_id\": 1366", "\"message_id\": 1367");
+        let again = inbound
+            .handle_webhook(c, integration, &tg(body.as_bytes()))
+            .await
+            .expect("shared again");
+        assert_eq!(again[0].contact_id, Some(contact_id));
+        let contact = s.contacts().get(contact_id).await.expect("get");
+        assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+16505551234"));
+        let activity =
+            s.activities().get(again[0].activity_id.expect("activity")).await.expect("activity");
+        assert_eq!(activity.body, "Shared phone number: +79991234567");
+        assert_eq!(count_rows(&db.url, "contacts").await, contacts, "no second contact");
     }
 }

@@ -3,6 +3,7 @@
 //! company has — and ad spend imported per campaign and day gives the cost per lead and per
 //! won deal of each source, per currency.
 
+use secrecy::SecretString;
 use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime};
 
@@ -14,6 +15,7 @@ use flame_core::integration::advertising::{
 };
 use flame_core::integration::messaging::{MessagingPlatform, MessagingSettings};
 use flame_core::integration::record::AdvertisingSettings;
+use flame_core::integration::verify::{self, WebhookRequest};
 use flame_core::integration::{Credentials, IntegrationPatch, IntegrationSettings, NewIntegration};
 use flame_core::page::PageRequest;
 use flame_core::{FlameError, IntegrationId, Role, UserId};
@@ -64,15 +66,41 @@ async fn manager(acme: &SignedUp) -> UserId {
     member.user.id
 }
 
+/// The app secret of the test Meta integrations.
+const META_APP_SECRET: &str = "meta-app-secret";
+
+/// A handle on the test database with an encryption key, to seal and open the integrations'
+/// secrets.
+async fn keyed(db: &TestDb) -> Flame {
+    let options = OpenOptions {
+        encryption_key: Some(EncryptionKey::from_bytes("k1", &[1; 32]).expect("key")),
+        ..OpenOptions::default()
+    };
+    Flame::open(&db.url, options).await.expect("open with a key")
+}
+
+/// A Meta Lead Ads request of `body`, signed with the app secret as Meta signs it.
+fn signed(body: &[u8]) -> WebhookRequest {
+    let signature = verify::meta_signature(&SecretString::from(META_APP_SECRET), body);
+    WebhookRequest::new(vec![], body).with_header(verify::META_SIGNATURE_HEADER, signature)
+}
+
+/// A VK callback request of `body` (VK proves it with the secret inside the body).
+fn callback(body: &[u8]) -> WebhookRequest {
+    WebhookRequest::new(vec![], body)
+}
+
 /// An advertising integration of `platform` that opens deals in the default pipeline,
-/// assigned to `assignee`.
+/// assigned to `assignee`; a Meta one holds the app secret.
 async fn ads(
+    db: &TestDb,
     acme: &SignedUp,
     name: &str,
     platform: AdvertisingPlatform,
     assignee: Option<UserId>,
 ) -> IntegrationId {
-    let s = &acme.session;
+    let flame = keyed(db).await;
+    let s = &flame.session(acme.owner.id, acme.company.id).await.expect("session");
     let pipeline = s.pipelines().default_pipeline().await.expect("pipeline");
     let settings = AdvertisingSettings {
         platform,
@@ -85,7 +113,12 @@ async fn ads(
         .create(NewIntegration {
             name: name.into(),
             settings: IntegrationSettings::Advertising(settings),
-            credentials: Credentials::new(),
+            credentials: match platform {
+                AdvertisingPlatform::Meta => {
+                    Credentials::new().with(verify::APP_SECRET, META_APP_SECRET)
+                }
+                _ => Credentials::new(),
+            },
         })
         .await
         .expect("advertising integration")
@@ -107,13 +140,13 @@ async fn a_meta_lead_creates_its_contact_deal_and_source_exactly_once() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
         let max = manager(&acme).await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, Some(max)).await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, Some(max)).await;
         let s = &acme.session;
 
-        let outcome = db
-            .flame
+        let outcome = keyed(&db)
+            .await
             .advertising()
-            .ingest_meta_lead(acme.company.id, meta, META_LEAD)
+            .ingest_meta_lead(acme.company.id, meta, &signed(META_LEAD))
             .await
             .expect("ingested");
         assert!(outcome.created_contact && !outcome.duplicate, "{}", db.name);
@@ -161,10 +194,10 @@ async fn a_meta_lead_creates_its_contact_deal_and_source_exactly_once() {
 
         // A redelivery changes nothing and answers with the first delivery's ids.
         let before = everything(&db.url).await;
-        let again = db
-            .flame
+        let again = keyed(&db)
+            .await
             .advertising()
-            .ingest_meta_lead(acme.company.id, meta, META_LEAD)
+            .ingest_meta_lead(acme.company.id, meta, &signed(META_LEAD))
             .await
             .expect("redelivered");
         assert!(again.duplicate && !again.created_contact);
@@ -180,8 +213,8 @@ async fn a_meta_lead_creates_its_contact_deal_and_source_exactly_once() {
 async fn leads_find_their_contact_by_email_then_phone() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
-        let vk = ads(&acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let vk = ads(&db, &acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
         let s = &acme.session;
         let joe = s
             .contacts()
@@ -201,13 +234,15 @@ async fn leads_find_their_contact_by_email_then_phone() {
             })
             .await
             .expect("ivan");
-        let ads = db.flame.advertising();
+        let ads = keyed(&db).await.advertising();
 
-        let by_email =
-            ads.ingest_meta_lead(acme.company.id, meta, META_LEAD).await.expect("by email");
+        let by_email = ads
+            .ingest_meta_lead(acme.company.id, meta, &signed(META_LEAD))
+            .await
+            .expect("by email");
         assert_eq!((by_email.contact_id, by_email.created_contact), (joe.id, false));
         let by_phone = ads
-            .ingest_vk_lead(acme.company.id, vk, VK_LEAD, VK_RECEIVED)
+            .ingest_vk_lead(acme.company.id, vk, &callback(VK_LEAD), VK_RECEIVED)
             .await
             .expect("by phone")
             .expect("a lead");
@@ -217,7 +252,8 @@ async fn leads_find_their_contact_by_email_then_phone() {
         assert_eq!(s.contacts().get(joe.id).await.expect("joe"), joe);
 
         // A lead with neither a usable email nor phone is a new person.
-        let anna = ads.ingest_meta_lead(acme.company.id, meta, META_MINIMAL).await.expect("anna");
+        let anna =
+            ads.ingest_meta_lead(acme.company.id, meta, &signed(META_MINIMAL)).await.expect("anna");
         assert!(anna.created_contact);
         let contact = s.contacts().get(anna.contact_id).await.expect("contact");
         assert_eq!(
@@ -238,7 +274,7 @@ async fn leads_find_their_contact_by_email_then_phone() {
 async fn utm_tags_name_the_source_and_stay_with_the_lead() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
         let s = &acme.session;
         let existing = s.sources().create("instagram").await.expect("source");
         let mut lead = parse_meta_lead(META_LEAD).expect("lead");
@@ -280,25 +316,31 @@ async fn utm_tags_name_the_source_and_stay_with_the_lead() {
 async fn malformed_payloads_are_refused_by_field_and_write_nothing() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
-        let vk = ads(&acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
-        let ads = db.flame.advertising();
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let vk = ads(&db, &acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
+        let ads = keyed(&db).await.advertising();
         let c = acme.company.id;
         let before = everything(&db.url).await;
         assert_invalid(
-            ads.ingest_meta_lead(c, meta, META_BAD_FIELD_DATA).await,
+            ads.ingest_meta_lead(c, meta, &signed(META_BAD_FIELD_DATA)).await,
             "field_data[0].values",
         );
-        assert_invalid(ads.ingest_meta_lead(c, meta, META_BAD_TIME).await, "created_time");
-        assert_invalid(ads.ingest_meta_lead(c, meta, b"not json").await, "body");
+        assert_invalid(ads.ingest_meta_lead(c, meta, &signed(META_BAD_TIME)).await, "created_time");
+        assert_invalid(ads.ingest_meta_lead(c, meta, &signed(b"not json")).await, "body");
         assert_invalid(
-            ads.ingest_vk_lead(c, vk, VK_MISSING_ANSWERS, VK_RECEIVED).await,
+            ads.ingest_vk_lead(c, vk, &callback(VK_MISSING_ANSWERS), VK_RECEIVED).await,
             "object.answers",
         );
         // A lead from the other platform's webhook.
-        assert_invalid(ads.ingest_vk_lead(c, meta, VK_LEAD, VK_RECEIVED).await, "platform");
+        assert_invalid(
+            ads.ingest_vk_lead(c, meta, &callback(VK_LEAD), VK_RECEIVED).await,
+            "platform",
+        );
         // VK's confirmation request is not a lead: nothing to do.
-        assert_eq!(ads.ingest_vk_lead(c, vk, VK_CONFIRMATION, VK_RECEIVED).await, Ok(None));
+        assert_eq!(
+            ads.ingest_vk_lead(c, vk, &callback(VK_CONFIRMATION), VK_RECEIVED).await,
+            Ok(None)
+        );
         assert_eq!(everything(&db.url).await, before, "{}", db.name);
     }
 }
@@ -310,8 +352,8 @@ async fn only_the_companys_own_enabled_advertising_integrations_take_leads() {
         let acme = company(&db.flame, "Acme").await;
         let globex = company(&db.flame, "Globex").await;
         let max = manager(&acme).await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, Some(max)).await;
-        let theirs = ads(&globex, "Their ads", AdvertisingPlatform::Meta, None).await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, Some(max)).await;
+        let theirs = ads(&db, &globex, "Their ads", AdvertisingPlatform::Meta, None).await;
         let bot = acme
             .session
             .integrations()
@@ -324,19 +366,22 @@ async fn only_the_companys_own_enabled_advertising_integrations_take_leads() {
             })
             .await
             .expect("bot");
-        let ads = db.flame.advertising();
+        let ads = keyed(&db).await.advertising();
         let c = acme.company.id;
         let before = everything(&db.url).await;
-        assert_not_found(ads.ingest_meta_lead(c, theirs, META_LEAD).await);
-        assert_not_found(ads.ingest_meta_lead(c, IntegrationId::new(), META_LEAD).await);
-        assert_not_found(ads.ingest_meta_lead(c, bot.id, META_LEAD).await);
+        assert_not_found(ads.ingest_meta_lead(c, theirs, &signed(META_LEAD)).await);
+        assert_not_found(ads.ingest_meta_lead(c, IntegrationId::new(), &signed(META_LEAD)).await);
+        assert_not_found(ads.ingest_meta_lead(c, bot.id, &signed(META_LEAD)).await);
         assert_not_found(
             ads.import_spend(c, theirs, vec![spend("X", date!(2026 - 01 - 01), 1, "USD")]).await,
         );
 
         // Defaults deleted since the integration was saved: a clear error at use.
         acme.session.members().remove(max).await.expect("remove the assignee");
-        assert_invalid(ads.ingest_meta_lead(c, meta, META_LEAD).await, "default_assignee_id");
+        assert_invalid(
+            ads.ingest_meta_lead(c, meta, &signed(META_LEAD)).await,
+            "default_assignee_id",
+        );
 
         // A disabled integration takes nothing.
         let current = acme.session.integrations().get(meta).await.expect("get");
@@ -349,7 +394,7 @@ async fn only_the_companys_own_enabled_advertising_integrations_take_leads() {
             counts.retain(|(t, _)| !["memberships", "outbox"].contains(t));
         }
         assert_eq!(after, expected, "{}", db.name);
-        assert_conflict(ads.ingest_meta_lead(c, meta, META_LEAD).await);
+        assert_conflict(ads.ingest_meta_lead(c, meta, &signed(META_LEAD)).await);
         assert_conflict(
             ads.import_spend(c, meta, vec![spend("X", date!(2026 - 01 - 01), 1, "USD")]).await,
         );
@@ -380,16 +425,19 @@ async fn plan_limits_and_read_only_companies_apply_to_leads() {
             .expect("plan");
         db.flame.plans().set_default(plan.id).await.expect("default");
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
-        let ads = db.flame.advertising();
-        ads.ingest_meta_lead(acme.company.id, meta, META_LEAD).await.expect("first lead");
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let ads = keyed(&db).await.advertising();
+        ads.ingest_meta_lead(acme.company.id, meta, &signed(META_LEAD)).await.expect("first lead");
         let before = everything(&db.url).await;
-        assert_limit(ads.ingest_meta_lead(acme.company.id, meta, META_MINIMAL).await, "contacts");
+        assert_limit(
+            ads.ingest_meta_lead(acme.company.id, meta, &signed(META_MINIMAL)).await,
+            "contacts",
+        );
         assert_eq!(everything(&db.url).await, before, "{}", db.name);
 
         let sub = acme.session.billing().subscription().await.expect("subscription");
         acme.session.billing().cancel(sub.version).await.expect("cancel");
-        assert_read_only(ads.ingest_meta_lead(acme.company.id, meta, META_MINIMAL).await);
+        assert_read_only(ads.ingest_meta_lead(acme.company.id, meta, &signed(META_MINIMAL)).await);
         assert_read_only(
             ads.import_spend(
                 acme.company.id,
@@ -435,18 +483,21 @@ async fn a_vk_integration_with_a_secret_takes_only_callbacks_that_carry_it() {
             .expect("utf-8")
             .replace("my-callback-secret", "forged");
         assert_unauthenticated(
-            keyed.advertising().ingest_vk_lead(c, vk, forged.as_bytes(), VK_RECEIVED).await,
+            keyed
+                .advertising()
+                .ingest_vk_lead(c, vk, &callback(forged.as_bytes()), VK_RECEIVED)
+                .await,
         );
         // Without the key the secret cannot be read: a Crypto error, never a pass.
         assert!(matches!(
-            db.flame.advertising().ingest_vk_lead(c, vk, VK_LEAD, VK_RECEIVED).await,
+            db.flame.advertising().ingest_vk_lead(c, vk, &callback(VK_LEAD), VK_RECEIVED).await,
             Err(FlameError::Crypto { .. })
         ));
         assert_eq!(everything(&db.url).await, before);
 
         let outcome = keyed
             .advertising()
-            .ingest_vk_lead(c, vk, VK_LEAD, VK_RECEIVED)
+            .ingest_vk_lead(c, vk, &callback(VK_LEAD), VK_RECEIVED)
             .await
             .expect("ingested")
             .expect("a lead");
@@ -463,8 +514,8 @@ async fn a_vk_integration_with_a_secret_takes_only_callbacks_that_carry_it() {
 async fn spend_imports_are_all_or_nothing_and_upsert_per_campaign_and_day() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
-        let ads = db.flame.advertising();
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let ads = keyed(&db).await.advertising();
         let c = acme.company.id;
         let day = date!(2024 - 11 - 05);
         let written = ads
@@ -551,9 +602,9 @@ fn row<'a>(report: &'a [SourceCost], source: &str, currency: Option<&str>) -> &'
 async fn the_cost_report_gives_cost_per_lead_and_won_deal_per_source_and_currency() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
-        let vk = ads(&acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
-        let ads = db.flame.advertising();
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let vk = ads(&db, &acme, "VK ads", AdvertisingPlatform::VkAds, None).await;
+        let ads = keyed(&db).await.advertising();
         let s = &acme.session;
         let c = acme.company.id;
         // Meta spends dollars, VK rubles.
@@ -571,9 +622,12 @@ async fn the_cost_report_gives_cost_per_lead_and_won_deal_per_source_and_currenc
             .await
             .expect("vk spend");
         // Two Meta leads (2015-02-28, 2024-11-05), one VK lead (2024-11-05).
-        let joe = ads.ingest_meta_lead(c, meta, META_LEAD).await.expect("joe");
-        ads.ingest_meta_lead(c, meta, META_MINIMAL).await.expect("anna");
-        ads.ingest_vk_lead(c, vk, VK_LEAD, VK_RECEIVED).await.expect("ivan").expect("lead");
+        let joe = ads.ingest_meta_lead(c, meta, &signed(META_LEAD)).await.expect("joe");
+        ads.ingest_meta_lead(c, meta, &signed(META_MINIMAL)).await.expect("anna");
+        ads.ingest_vk_lead(c, vk, &callback(VK_LEAD), VK_RECEIVED)
+            .await
+            .expect("ivan")
+            .expect("lead");
         // Joe's deal is won today; so is a deal entered by hand under the Meta source.
         let deal = s.deals().get(joe.deal_id.expect("deal")).await.expect("deal");
         s.deals().win(deal.id, deal.version).await.expect("won");
@@ -651,13 +705,14 @@ async fn the_cost_report_gives_cost_per_lead_and_won_deal_per_source_and_currenc
 async fn racing_deliveries_of_one_lead_are_ingested_once() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
-        let meta = ads(&acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
         let mut tasks = Vec::new();
+        let keyed = keyed(&db).await;
         for _ in 0..8 {
-            let flame = db.flame.clone();
+            let flame = keyed.clone();
             let company = acme.company.id;
             tasks.push(tokio::spawn(async move {
-                flame.advertising().ingest_meta_lead(company, meta, META_LEAD).await
+                flame.advertising().ingest_meta_lead(company, meta, &signed(META_LEAD)).await
             }));
         }
         let mut outcomes = Vec::new();
@@ -670,5 +725,77 @@ async fn racing_deliveries_of_one_lead_are_ingested_once() {
         for (table, n) in [("leads", 1), ("contacts", 1), ("deals", 1)] {
             assert_eq!(count_rows(&db.url, table).await, n, "{}: {table}", db.name);
         }
+    }
+}
+
+#[tokio::test]
+async fn meta_leads_need_the_app_secrets_signature() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
+        let flame = keyed(&db).await;
+        let s = flame.session(acme.owner.id, acme.company.id).await.expect("session");
+        let pipeline = s.pipelines().default_pipeline().await.expect("pipeline");
+        let unsigned_integration = s
+            .integrations()
+            .create(NewIntegration {
+                name: "Meta without a secret".into(),
+                settings: IntegrationSettings::Advertising(AdvertisingSettings {
+                    platform: AdvertisingPlatform::Meta,
+                    auto_create_deal: false,
+                    default_pipeline_id: Some(pipeline.id),
+                    default_assignee_id: None,
+                    deal_currency: None,
+                }),
+                credentials: Credentials::new(),
+            })
+            .await
+            .expect("integration")
+            .id;
+        let ads = flame.advertising();
+        let c = acme.company.id;
+        let before = everything(&db.url).await;
+        let unauthenticated = |result: flame_core::Result<_>, names: &str| match result {
+            Err(FlameError::Unauthenticated { reason }) => {
+                assert!(reason.contains(names), "{reason} names {names}")
+            }
+            other => panic!("expected Unauthenticated naming {names}, got {other:?}"),
+        };
+        // No signature, a signature of another body, under another secret, malformed.
+        unauthenticated(
+            ads.ingest_meta_lead(c, meta, &callback(META_LEAD)).await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        let mut tampered = signed(META_LEAD);
+        tampered.body = META_MINIMAL.to_vec();
+        unauthenticated(ads.ingest_meta_lead(c, meta, &tampered).await, "does not match");
+        let other = callback(META_LEAD).with_header(
+            verify::META_SIGNATURE_HEADER,
+            verify::meta_signature(&SecretString::from("guessed"), META_LEAD),
+        );
+        unauthenticated(ads.ingest_meta_lead(c, meta, &other).await, "does not match");
+        let malformed = callback(META_LEAD).with_header(verify::META_SIGNATURE_HEADER, "sha256=zz");
+        unauthenticated(ads.ingest_meta_lead(c, meta, &malformed).await, "does not match");
+        // Even a malformed body is refused for its signature first, not parsed.
+        unauthenticated(
+            ads.ingest_meta_lead(c, meta, &callback(b"not json")).await,
+            verify::META_SIGNATURE_HEADER,
+        );
+        // An integration without the app secret takes nothing (fail closed).
+        unauthenticated(
+            ads.ingest_meta_lead(c, unsigned_integration, &signed(META_LEAD)).await,
+            verify::APP_SECRET,
+        );
+        // Without the key the secret cannot be read: a Crypto error, never a pass.
+        assert!(matches!(
+            db.flame.advertising().ingest_meta_lead(c, meta, &signed(META_LEAD)).await,
+            Err(FlameError::Crypto { .. })
+        ));
+        assert_eq!(everything(&db.url).await, before, "{}", db.name);
+        assert_eq!(count_rows(&db.url, "leads").await, 0);
+
+        let outcome = ads.ingest_meta_lead(c, meta, &signed(META_LEAD)).await.expect("signed");
+        assert!(outcome.created_contact);
+        assert_eq!(count_rows(&db.url, "leads").await, 1);
     }
 }

@@ -130,3 +130,31 @@ async fn a_closed_store_refuses_calls() {
         other => panic!("expected Storage, got {other:?}"),
     }
 }
+
+/// A path that merely contains ":memory:" is a file that keeps its data; parameters Flame
+/// does not support are refused instead of silently ignored.
+#[tokio::test]
+async fn sqlite_urls_open_memory_only_when_asked_and_refuse_unsupported_parameters() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("crm-:memory:.db");
+    let url = format!("sqlite://{}", path.display());
+    let flame = Flame::open(&url, OpenOptions::default()).await.expect("open");
+    company(&flame, "Acme").await;
+    flame.close().await;
+    assert!(path.exists(), "the store is a file");
+    let again = Flame::open(&url, OpenOptions::default()).await.expect("reopen");
+    assert_eq!(again.health().await.counts.expect("counts").companies, 1, "the data was kept");
+    again.close().await;
+
+    for query in ["?mode=ro", "?mode=memory", "?cache=shared", "?mode=rwc&immutable=1"] {
+        let other = dir.path().join("other.db");
+        let url = format!("sqlite://{}{query}", other.display());
+        match Flame::open(&url, OpenOptions::default()).await {
+            Err(FlameError::Validation { field, .. }) => assert_eq!(field, "url", "{query}"),
+            other => panic!("{query}: expected a Validation on url, got {other:?}"),
+        }
+        assert!(!other.exists(), "{query}: nothing was created");
+    }
+    let memory = Flame::open("sqlite::memory:", OpenOptions::default()).await.expect("memory");
+    company(&memory, "Scratch").await;
+}

@@ -764,10 +764,12 @@ impl Contacts {
     ///
     /// Rows are converted and imported 5,000 at a time, with the GIL released while each
     /// chunk is written (one transaction and one "contacts.imported" event per chunk), so
-    /// memory stays bounded. A plan limit reached by a chunk raises `PlanLimitExceededError`
-    /// and a row that is neither a `NewContact` nor a mapping of those keys (or a failing
-    /// iterable) raises `TypeError` (or its own exception): either way that chunk is not
-    /// written and the earlier chunks stay imported.
+    /// memory stays bounded. A chunk that cannot be written — the plan limit, the session
+    /// demoted or revoked since the import began, a read-only company — stops the import:
+    /// the report's `failed` gives the first row not imported and the error, and the
+    /// earlier chunks stay imported. A row that is neither a `NewContact` nor a mapping of
+    /// those keys (or a failing iterable) raises `TypeError` (or its own exception): that
+    /// chunk is not written and the earlier chunks stay imported.
     fn import_rows(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
         import::import_rows(py, &self.session.contacts(), rows)
     }
@@ -776,8 +778,10 @@ impl Contacts {
     /// columns first_name, last_name, email, phone, phone_region, organization): `source` is
     /// a path (`str` or `os.PathLike`), which Rust opens and streams without reading it
     /// whole, or the CSV itself as `bytes`. A bad header raises `ValidationError` on
-    /// "header" and nothing is imported; a bad line is reported with its line number (the
-    /// header is line 1) and the rest go on. A missing file raises `OSError`.
+    /// "header" and nothing is imported; a bad line (one longer than 64 KiB among them) is
+    /// reported with its line number (the header is line 1) and the rest go on. A batch that
+    /// cannot be written, an unreadable input or a record too long to read stops the import
+    /// (the report's `failed`). A missing file raises `OSError`.
     fn import_csv(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
         import::import_csv(py, &self.session.contacts(), source)
     }

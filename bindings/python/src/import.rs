@@ -12,11 +12,13 @@ use uuid::Uuid;
 use flame_core::UserId;
 use flame_core::contact::NewContact as RNewContact;
 use flame_core::import::{
-    ImportReport as RImportReport, MAX_REPORTED_ERRORS, RowError as RRowError,
+    ImportFailure as RImportFailure, ImportReport as RImportReport, MAX_REPORTED_ERRORS,
+    RowError as RRowError,
 };
 
+use crate::errors::to_py_err;
 use crate::records::record;
-use crate::runtime::run;
+use crate::runtime::{run, run_infallible};
 
 /// Rows converted (with the GIL) and imported (without it) at a time by
 /// `Contacts.import_rows`: the size of the Rust import's own batches, so that memory stays
@@ -87,15 +89,31 @@ record! {
 }
 
 record! {
-    /// What an import did: how many rows were imported and rejected, and the rejected rows
-    /// in order (the first 1,000; `rejected` counts them all).
+    /// Where and why an import stopped before the end of its input.
+    ImportFailure = "ImportFailure" (RImportFailure) |f, py| {
+        /// The first line (or 1-based position) not imported: every row before it was
+        /// imported or is listed as rejected, none from it on was imported.
+        line => f.line;
+        /// Why, as the exception it would raise (`ForbiddenError` for a member demoted
+        /// during the import, `PlanLimitExceededError`, `ValidationError` on "row" for a
+        /// record past the size bound, `StorageError`…).
+        error => to_py_err(py, f.error.clone()).into_value(py);
+    }
+}
+
+record! {
+    /// What an import did: how many rows were imported and rejected, the rejected rows in
+    /// order (the first 1,000; `rejected` counts them all), and where and why it stopped
+    /// when it did not read its whole input (`failed`, else `None`).
     ImportReport = "ImportReport" (RImportReport) |r, py| {
-        /// Rows imported.
+        /// Rows imported (committed).
         imported => r.imported;
         /// Rows rejected.
         rejected => r.rejected;
         /// The rejected rows, in order, up to 1,000.
         errors => r.errors.iter().cloned().map(RowError).collect::<Vec<_>>();
+        /// Where and why the import stopped early; `None` when it read everything.
+        failed => r.failed.clone().map(ImportFailure);
     }
 }
 
@@ -171,6 +189,10 @@ fn add_chunk(total: &mut RImportReport, chunk: RImportReport, offset: u64) {
         e.line += offset;
         e
     }));
+    if let Some(mut failed) = chunk.failed {
+        failed.line += offset;
+        total.failed = Some(failed);
+    }
 }
 
 /// `Contacts.import_rows`: converts [`IMPORT_CHUNK`] rows of `rows` at a time with the GIL,
@@ -197,10 +219,21 @@ pub(crate) fn import_rows(
             break;
         }
         let api = api.clone();
-        let report = run(py, async move { api.import(chunk).await })?;
+        let report = match run_infallible(py, async move { api.import(chunk).await })? {
+            Ok(report) => report,
+            // After a chunk was imported, a chunk refused as a whole (a session revoked or
+            // demoted since) is where the import stopped: the report of the chunks before it
+            // is kept, not lost to an exception.
+            Err(error) if offset > 0 => {
+                total.stop(offset + 1, error);
+                break;
+            }
+            Err(error) => return Err(to_py_err(py, error)),
+        };
+        let stopped = report.failed.is_some();
         add_chunk(&mut total, report, offset);
         offset += n as u64;
-        if n < IMPORT_CHUNK {
+        if n < IMPORT_CHUNK || stopped {
             break;
         }
     }
@@ -235,5 +268,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NewContact>()?;
     m.add_class::<RowError>()?;
     m.add_class::<ImportReport>()?;
+    m.add_class::<ImportFailure>()?;
     Ok(())
 }

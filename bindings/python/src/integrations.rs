@@ -94,12 +94,15 @@ record! {
         default_assignee_id => m.default_assignee_id.map(|id| id.as_uuid());
         /// The currency of the deals it opens (ISO 4217; "USD" when `None`).
         deal_currency => m.deal_currency.clone();
+        /// WhatsApp only: the Cloud API id of the business number it owns; webhook messages
+        /// are routed by it, and without one no WhatsApp webhook is accepted.
+        phone_number_id => m.phone_number_id.clone();
     }
     extra {
         /// Settings for `platform`. They are checked when the integration is saved: opening
         /// deals needs `default_pipeline_id`, and the defaults must be the company's records.
         #[new]
-        #[pyo3(signature = (platform, *, auto_create_contact=true, auto_create_deal=false, default_source_id=None, default_pipeline_id=None, default_assignee_id=None, deal_currency=None))]
+        #[pyo3(signature = (platform, *, auto_create_contact=true, auto_create_deal=false, default_source_id=None, default_pipeline_id=None, default_assignee_id=None, deal_currency=None, phone_number_id=None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -110,6 +113,7 @@ record! {
             default_pipeline_id: Option<Uuid>,
             default_assignee_id: Option<Uuid>,
             deal_currency: Option<String>,
+            phone_number_id: Option<String>,
         ) -> PyResult<Self> {
             Ok(MessagingSettings(RMessagingSettings {
                 platform: parse::<MessagingPlatform>(py, platform)?,
@@ -119,6 +123,7 @@ record! {
                 default_pipeline_id: default_pipeline_id.map(PipelineId::from_uuid),
                 default_assignee_id: default_assignee_id.map(UserId::from_uuid),
                 deal_currency,
+                phone_number_id,
             }))
         }
     }
@@ -512,7 +517,9 @@ impl Inbound {
     /// creates its contact, opens a deal when the integration says so and is recorded as an
     /// activity, once: a redelivered message is a `duplicate`. A body that is not the
     /// platform's format raises `ValidationError` naming the JSON path, and nothing is
-    /// written; updates without a message return `[]`.
+    /// written; updates without a message return `[]`. WhatsApp messages go to the
+    /// integration whose `phone_number_id` is their `metadata.phone_number_id`; a body for
+    /// a number no integration of the company owns raises `ValidationError` naming that path.
     #[pyo3(signature = (company_id, integration_id, body, headers=None))]
     fn handle_webhook(
         &self,

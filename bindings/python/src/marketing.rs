@@ -2,6 +2,8 @@
 //! (`session.leads`), the cost report (`session.reports`) and accounting documents
 //! (`session.accounting`, `flame.accounting`). Every method is a conversion and a call.
 
+use std::collections::HashMap;
+
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyMapping, PyString};
@@ -15,6 +17,7 @@ use flame_core::integration::advertising::{
     AdSpend as RAdSpend, AdvertisingPlatform, Lead as RLead, LeadAnswer, LeadRecord as RLeadRecord,
     SourceCost as RSourceCost, Utm as RUtm,
 };
+use flame_core::integration::verify::WebhookRequest;
 use flame_core::{CompanyId, Currency, DealId, FlameError, IntegrationId};
 
 use crate::api::page_of;
@@ -318,32 +321,41 @@ pub(crate) struct Advertising {
 
 #[pymethods]
 impl Advertising {
-    /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object (`bytes`), for
-    /// the Meta integration `integration_id`. In one transaction the contact is found (by
-    /// email, then phone) or created, the lead source found or created, a deal opened when
-    /// the integration says so, and the lead stored — once: a redelivered lead is a
-    /// `duplicate`. A malformed body raises `ValidationError` naming the JSON path, and
-    /// nothing is written.
+    /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object (`bytes`, exactly
+    /// as received), for the Meta integration `integration_id`, with the request's `headers`
+    /// (a `dict`, names in any case). The request is verified first: its
+    /// `X-Hub-Signature-256` must be the HMAC-SHA256 of the body under the integration's
+    /// `app_secret` credential; an integration without it refuses every request. A missing or
+    /// wrong signature raises `UnauthenticatedError` naming the header, and nothing is
+    /// written. Then, in one transaction, the contact is found (by email, then phone) or
+    /// created, the lead source found or created, a deal opened when the integration says
+    /// so, and the lead stored — once: a redelivered lead is a `duplicate`. A malformed body
+    /// raises `ValidationError` naming the JSON path, and nothing is written.
+    #[pyo3(signature = (company_id, integration_id, body, headers=None))]
     fn ingest_meta_lead(
         &self,
         py: Python<'_>,
         company_id: Uuid,
         integration_id: Uuid,
         body: &[u8],
+        headers: Option<HashMap<String, String>>,
     ) -> PyResult<LeadOutcome> {
         let api = self.flame.advertising();
         let company = CompanyId::from_uuid(company_id);
         let integration = IntegrationId::from_uuid(integration_id);
-        run(py, async move { api.ingest_meta_lead(company, integration, body).await })
+        let request = WebhookRequest::new(headers.unwrap_or_default().into_iter().collect(), body);
+        run(py, async move { api.ingest_meta_lead(company, integration, &request).await })
             .map(LeadOutcome)
     }
 
-    /// Ingests a VK Callback API request (`bytes`) for the VK Ads integration
-    /// `integration_id`, dated `received_at` (timezone-aware; VK sends no time). When the
-    /// integration holds the credential "secret", the request must carry it (else
-    /// `UnauthenticatedError`, nothing written). A `lead_forms_new` event is ingested as
-    /// `ingest_meta_lead` says; any other event (the `confirmation` request, which the host
-    /// answers itself) returns `None`.
+    /// Ingests a VK Callback API request (`bytes`, and its `headers`) for the VK Ads
+    /// integration `integration_id`, dated `received_at` (timezone-aware; VK sends no time).
+    /// When the integration holds the credential "secret", the request must carry it (else
+    /// `UnauthenticatedError`, nothing written); without that credential every callback is
+    /// taken, and the host must authenticate the request itself. A `lead_forms_new` event is
+    /// ingested as `ingest_meta_lead` says; any other event (the `confirmation` request, which
+    /// the host answers itself) returns `None`.
+    #[pyo3(signature = (company_id, integration_id, body, received_at, headers=None))]
     fn ingest_vk_lead(
         &self,
         py: Python<'_>,
@@ -351,15 +363,15 @@ impl Advertising {
         integration_id: Uuid,
         body: &[u8],
         received_at: OffsetDateTime,
+        headers: Option<HashMap<String, String>>,
     ) -> PyResult<Option<LeadOutcome>> {
         let api = self.flame.advertising();
         let company = CompanyId::from_uuid(company_id);
         let integration = IntegrationId::from_uuid(integration_id);
-        let outcome =
-            run(
-                py,
-                async move { api.ingest_vk_lead(company, integration, body, received_at).await },
-            )?;
+        let request = WebhookRequest::new(headers.unwrap_or_default().into_iter().collect(), body);
+        let outcome = run(py, async move {
+            api.ingest_vk_lead(company, integration, &request, received_at).await
+        })?;
         Ok(outcome.map(LeadOutcome))
     }
 

@@ -203,8 +203,30 @@ def test_imports_respect_permissions_and_the_plan_limit(
         vs.contacts.import_csv(b"first_name\nA\n")
     with pytest.raises(flame.ForbiddenError):
         vs.contacts.import_rows([])
-    # The starter plan allows 1,000 contacts: a chunk that would pass it is not written.
-    with pytest.raises(flame.PlanLimitExceededError) as caught:
-        owner.contacts.import_rows({"first_name": f"P{i}"} for i in range(1_200))
-    assert (caught.value.limit, caught.value.allowed, caught.value.used) == ("contacts", 1000, 0)
+    # The starter plan allows 1,000 contacts: a chunk that would pass it is not written, and
+    # the report says where the import stopped and why.
+    report = owner.contacts.import_rows({"first_name": f"P{i}"} for i in range(1_200))
+    assert report.imported == 0
+    assert report.failed is not None and report.failed.line == 1
+    error = report.failed.error
+    assert isinstance(error, flame.PlanLimitExceededError)
+    assert (error.limit, error.allowed, error.used) == ("contacts", 1000, 0)
     assert owner.billing.usage().contacts == 0
+
+
+def test_a_chunk_failing_after_imported_ones_keeps_their_report(store: flame.Flame) -> None:
+    plan = store.plans.create("six", "Six thousand", 0, "USD", limits=flame.PlanLimits(contacts=6_000))
+    store.plans.set_default(plan.id)
+    owner = store.sign_up("Acme", "owner@acme.test", "Olga").session
+    report = owner.contacts.import_rows({"first_name": f"P{i}"} for i in range(12_000))
+    # The first chunk of 5,000 is imported; the second would pass the limit.
+    assert report.imported == 5_000
+    assert report.failed is not None and report.failed.line == 5_001
+    assert isinstance(report.failed.error, flame.PlanLimitExceededError)
+    assert owner.billing.usage().contacts == 5_000
+    # A record past the size bound is a bad line; the others are imported.
+    csv = b"first_name,organization\nAda,A\nBob," + b"y" * (64 * 1024 + 1) + b"\n"
+    small = store.sign_up("Small", "owner@small.test", "Sam").session
+    lines = small.contacts.import_csv(csv)
+    assert (lines.imported, lines.rejected, lines.failed) == (1, 1, None)
+    assert (lines.errors[0].line, lines.errors[0].field) == (3, "row")

@@ -452,11 +452,26 @@ def test_a_whatsapp_sender_is_matched_by_phone(keyed: flame.Flame, owner: flame.
     s = as_owner(keyed, owner)
     whatsapp = s.integrations.create(
         "WhatsApp",
-        flame.MessagingSettings("whatsapp"),
+        flame.MessagingSettings("whatsapp", phone_number_id="106540352242922"),
         {"app_secret": META_SECRET, "verify_token": "hub-verify"},
     )
+    settings = whatsapp.settings
+    assert isinstance(settings, flame.MessagingSettings)
+    assert settings.phone_number_id == "106540352242922"
     known = owner.contacts.create("Sheena", phone="+1 650-555-1234")
     body = fixture("whatsapp_two_senders.json")
+    # A body for a number this integration does not own is refused, signed or not.
+    other_number = body.replace(b"106540352242922", b"300")
+    with pytest.raises(flame.ValidationError) as not_ours:
+        keyed.inbound.handle_webhook(
+            owner.company_id, whatsapp.id, other_number, headers=meta_signed(other_number)
+        )
+    assert not_ours.value.field == "entry[0].changes[0].value.metadata.phone_number_id"
+    with pytest.raises(flame.ValidationError) as bad_number:
+        s.integrations.create(
+            "Bad", flame.MessagingSettings("whatsapp", phone_number_id="+1 650"), {}
+        )
+    assert bad_number.value.field == "phone_number_id"
     # Unsigned, tampered or wrongly signed bodies are refused and write nothing.
     with pytest.raises(flame.UnauthenticatedError) as caught:
         keyed.inbound.handle_webhook(owner.company_id, whatsapp.id, body)

@@ -3,7 +3,10 @@ nothing, ad spend is imported with exact amounts, and the cost report gives Deci
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +23,31 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
+META_SECRET = "meta-app-secret"
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[flame.Flame]:
+    """The store with an encryption key, to seal the Meta integrations' app secret."""
+    key = flame.EncryptionKey.from_bytes("k1", bytes([1]) * 32)
+    with flame.open(url, encryption_key=key) as opened:
+        yield opened
+
+
+def meta_signed(body: bytes) -> dict[str, str]:
+    """The headers Meta sends with ``body``: its HMAC-SHA256 under the app secret."""
+    digest = hmac.new(META_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": "sha256=" + digest}
+
+
 def ads(s: flame.Session, name: str, platform: flame.AdvertisingPlatform) -> uuid.UUID:
-    """An advertising integration that opens deals in the default pipeline."""
+    """An advertising integration that opens deals in the default pipeline; a Meta one holds
+    the app secret its requests are signed with."""
     settings = flame.AdvertisingSettings(
         platform, auto_create_deal=True, default_pipeline_id=s.pipelines.default().id
     )
-    return s.integrations.create(name, settings).id
+    credentials = {"app_secret": META_SECRET} if platform == "meta" else {}
+    return s.integrations.create(name, settings, credentials).id
 
 
 def written(s: flame.Session) -> tuple[int, int, int]:
@@ -41,7 +63,12 @@ def test_a_meta_lead_creates_its_contact_and_deal_once(
     store: flame.Flame, owner: flame.Session
 ) -> None:
     meta = ads(owner, "Meta ads", "meta")
-    outcome = store.advertising.ingest_meta_lead(owner.company_id, meta, fixture("meta_lead.json"))
+    outcome = store.advertising.ingest_meta_lead(
+        owner.company_id,
+        meta,
+        fixture("meta_lead.json"),
+        headers=meta_signed(fixture("meta_lead.json")),
+    )
     assert isinstance(outcome, flame.LeadOutcome)
     assert outcome.created_contact and not outcome.duplicate
 
@@ -72,7 +99,12 @@ def test_a_meta_lead_creates_its_contact_and_deal_once(
 
     # A redelivery changes nothing and answers with the first delivery's ids.
     before = written(owner)
-    again = store.advertising.ingest_meta_lead(owner.company_id, meta, fixture("meta_lead.json"))
+    again = store.advertising.ingest_meta_lead(
+        owner.company_id,
+        meta,
+        fixture("meta_lead.json"),
+        headers=meta_signed(fixture("meta_lead.json")),
+    )
     assert again.duplicate and not again.created_contact
     assert (again.lead_id, again.contact_id, again.deal_id, again.source_id) == (
         outcome.lead_id,
@@ -95,11 +127,18 @@ def test_a_malformed_lead_raises_validation_error_and_writes_nothing(
     before = written(owner)
     with pytest.raises(flame.ValidationError) as caught:
         advertising.ingest_meta_lead(
-            owner.company_id, meta, fixture("meta_lead_bad_field_data.json")
+            owner.company_id,
+            meta,
+            fixture("meta_lead_bad_field_data.json"),
+            headers=meta_signed(fixture("meta_lead_bad_field_data.json")),
         )
     assert caught.value.field.startswith("field_data"), caught.value.field
     with pytest.raises(flame.ValidationError):
-        advertising.ingest_meta_lead(owner.company_id, meta, b"{not json")
+        advertising.ingest_meta_lead(
+            owner.company_id,
+            meta,
+            b"{not json", headers=meta_signed(b"{not json"),
+        )
     with pytest.raises(TypeError):
         advertising.ingest_meta_lead(owner.company_id, meta, "{}")  # type: ignore[arg-type]
     # A VK lead for the Meta integration is from the wrong platform.
@@ -113,7 +152,12 @@ def test_a_malformed_lead_raises_validation_error_and_writes_nothing(
         advertising.ingest_meta_lead(owner.company_id, uuid.uuid4(), fixture("meta_lead.json"))
     globex = store.sign_up("Globex", "owner@globex.test", "Gus")
     with pytest.raises(flame.NotFoundError):
-        advertising.ingest_meta_lead(globex.company.id, meta, fixture("meta_lead.json"))
+        advertising.ingest_meta_lead(
+            globex.company.id,
+            meta,
+            fixture("meta_lead.json"),
+            headers=meta_signed(fixture("meta_lead.json")),
+        )
     assert written(owner) == before == (0, 0, 0)
 
 
@@ -139,7 +183,12 @@ def test_spend_is_imported_exactly_and_the_cost_report_is_in_decimals(
 ) -> None:
     meta = ads(owner, "Meta ads", "meta")
     advertising = store.advertising
-    lead = advertising.ingest_meta_lead(owner.company_id, meta, fixture("meta_lead.json"))
+    lead = advertising.ingest_meta_lead(
+        owner.company_id,
+        meta,
+        fixture("meta_lead.json"),
+        headers=meta_signed(fixture("meta_lead.json")),
+    )
     rows: list[flame.AdSpend | dict[str, object]] = [
         flame.AdSpend("Spring sale", date(2015, 2, 28), Decimal("100.01"), "USD"),
         {"campaign": "Spring sale", "day": date(2015, 3, 1), "amount": "70", "currency": "usd"},
@@ -261,8 +310,14 @@ def test_deals_from_leads_take_the_integrations_currency(
             default_pipeline_id=owner.pipelines.default().id,
             deal_currency="RUB",
         ),
+        {"app_secret": META_SECRET},
     ).id
-    outcome = store.advertising.ingest_meta_lead(owner.company_id, meta, fixture("meta_lead.json"))
+    outcome = store.advertising.ingest_meta_lead(
+        owner.company_id,
+        meta,
+        fixture("meta_lead.json"),
+        headers=meta_signed(fixture("meta_lead.json")),
+    )
     assert outcome.deal_id is not None
     assert owner.deals.get(outcome.deal_id).value == flame.Money(0, "RUB")
     with pytest.raises(flame.ValidationError) as caught:
@@ -397,3 +452,36 @@ def test_a_lead_the_host_built_is_ingested_once_and_checked(store: flame.Flame) 
     assert tag.value.field == "utm_term"
     with pytest.raises(TypeError):
         flame.Lead("other", "x", datetime(2024, 1, 1))
+
+
+def test_a_meta_lead_needs_the_app_secrets_signature(
+    store: flame.Flame, owner: flame.Session
+) -> None:
+    meta = ads(owner, "Meta ads", "meta")
+    body = fixture("meta_lead.json")
+    advertising = store.advertising
+    # Unsigned, signed for another body, or wrongly signed: refused, nothing written.
+    with pytest.raises(flame.UnauthenticatedError) as unsigned:
+        advertising.ingest_meta_lead(owner.company_id, meta, body)
+    assert "X-Hub-Signature-256" in str(unsigned.value)
+    with pytest.raises(flame.UnauthenticatedError):
+        advertising.ingest_meta_lead(
+            owner.company_id,
+            meta,
+            body + b" ",
+            headers=meta_signed(body),
+        )
+    with pytest.raises(flame.UnauthenticatedError):
+        advertising.ingest_meta_lead(
+            owner.company_id, meta, body, headers={"x-hub-signature-256": "sha256=00"}
+        )
+    # A Meta integration without the app secret takes nothing.
+    bare = owner.integrations.create(
+        "Meta without a secret", flame.AdvertisingSettings("meta", auto_create_deal=False)
+    ).id
+    with pytest.raises(flame.UnauthenticatedError) as no_secret:
+        advertising.ingest_meta_lead(owner.company_id, bare, body, headers=meta_signed(body))
+    assert "app_secret" in str(no_secret.value)
+    assert written(owner) == (0, 0, 0)
+    outcome = advertising.ingest_meta_lead(owner.company_id, meta, body, headers=meta_signed(body))
+    assert outcome.created_contact

@@ -281,6 +281,7 @@ impl InvoiceDocument {
         currency: Currency,
         issued_at: OffsetDateTime,
     ) -> Result<Self> {
+        let issued_at = crate::clock::checked("issued_at", issued_at)?;
         if lines.is_empty() {
             return Err(FlameError::validation("lines", "must not be empty"));
         }
@@ -335,7 +336,7 @@ impl InvoiceDocument {
             vat_minor: vat,
             total_minor: total,
             currency,
-            issued_at: crate::clock::normalize(issued_at),
+            issued_at,
         })
     }
 }
@@ -1125,5 +1126,37 @@ mod tests {
         assert_eq!(AccountingPlatform::OneC.display_name(), "1C");
         assert!(" 1c ".parse::<AccountingPlatform>().is_err());
         assert_eq!(" MoySklad ".parse::<AccountingPlatform>(), Ok(AccountingPlatform::MoySklad));
+    }
+
+    #[test]
+    fn an_issue_time_outside_years_1_to_9999_is_refused() {
+        let line = InvoiceLine {
+            description: "Robots".into(),
+            quantity: 1,
+            unit_price_minor: 100,
+            vat_rate_bp: 0,
+            total_minor: 100,
+        };
+        let customer =
+            Customer { name: "Ada".into(), email: None, phone: None, organization: None };
+        let usd = Currency::parse("USD").expect("usd");
+        for year in [0, -1, -9999] {
+            let at = time::Date::from_calendar_date(year, time::Month::June, 1)
+                .expect("date")
+                .midnight()
+                .assume_utc();
+            let doc = InvoiceDocument::from_lines(
+                Uuid::nil(),
+                DealId::new(),
+                customer.clone(),
+                vec![line.clone()],
+                usd,
+                at,
+            );
+            assert_eq!(
+                doc.expect_err("refused"),
+                FlameError::validation("issued_at", "must be in the years 1 to 9999")
+            );
+        }
     }
 }

@@ -600,15 +600,16 @@ pub fn check_spend(rows: &[AdSpend], platform: AdvertisingPlatform) -> Result<Ve
         }
         let amount =
             Money::from_minor(row.amount_minor, currency).map_err(|e| e.at(&at("amount_minor")))?;
+        let day = crate::clock::checked_date(&at("day"), row.day)?;
         let source_name = text::optional(&at("source"), row.source.as_deref(), text::NAME_MAX)?
             .unwrap_or_else(|| platform.display_name().to_owned());
-        if let Some(first) = seen.insert((campaign.clone(), row.day), i) {
+        if let Some(first) = seen.insert((campaign.clone(), day), i) {
             return Err(FlameError::validation(
                 at("day"),
                 format!("repeats the campaign and day of rows[{first}]"),
             ));
         }
-        checked.push(CheckedSpend { campaign, day: row.day, amount, source_name });
+        checked.push(CheckedSpend { campaign, day, amount, source_name });
     }
     Ok(checked)
 }

@@ -56,6 +56,11 @@ pub struct MessagingSettings {
     /// The currency of the deals it opens (ISO 4217; `USD` when `None`).
     #[serde(default)]
     pub deal_currency: Option<String>,
+    /// WhatsApp only: the Cloud API id of the business number this integration owns
+    /// (`metadata.phone_number_id` of its webhooks). Webhook messages are routed by it, and a
+    /// WhatsApp integration without one accepts no webhook (fail closed).
+    #[serde(default)]
+    pub phone_number_id: Option<String>,
 }
 
 impl MessagingSettings {
@@ -69,6 +74,7 @@ impl MessagingSettings {
             default_pipeline_id: None,
             default_assignee_id: None,
             deal_currency: None,
+            phone_number_id: None,
         }
     }
 
@@ -78,13 +84,38 @@ impl MessagingSettings {
             .map_err(|e| e.at("deal_currency"))
     }
 
-    /// The settings checked: a connection that opens deals names the pipeline they open in.
-    pub fn validated(self) -> Result<Self> {
+    /// The settings checked: a connection that opens deals names the pipeline they open in;
+    /// a `phone_number_id` (trimmed) is digits, at most [`PHONE_NUMBER_ID_MAX`], and only on
+    /// a WhatsApp connection.
+    pub fn validated(mut self) -> Result<Self> {
         if self.auto_create_deal {
             self.deal_pipeline()?;
         }
         self.deal_currency()?;
+        if let Some(id) = self.phone_number_id.take() {
+            let field = "phone_number_id";
+            if self.platform != MessagingPlatform::WhatsApp {
+                return Err(FlameError::validation(field, "is for WhatsApp integrations only"));
+            }
+            let id = id.trim();
+            if id.is_empty()
+                || id.len() > PHONE_NUMBER_ID_MAX
+                || !id.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(FlameError::validation(
+                    field,
+                    format!("must be the number's Cloud API id: 1 to {PHONE_NUMBER_ID_MAX} digits"),
+                ));
+            }
+            self.phone_number_id = Some(id.to_owned());
+        }
         Ok(self)
+    }
+
+    /// Whether this connection owns the WhatsApp business number `phone_number_id`.
+    pub fn owns_number(&self, phone_number_id: &str) -> bool {
+        self.platform == MessagingPlatform::WhatsApp
+            && self.phone_number_id.as_deref() == Some(phone_number_id)
     }
 
     /// The pipeline its deals open in; a `Validation` on `default_pipeline_id` without one.
@@ -129,7 +160,9 @@ impl InboundMessage {
     /// parsers' bounds: the message, chat and sender ids are required and at most
     /// [`text::NAME_MAX`] characters, as are the sender's name, handle and raw phone; the
     /// text at most [`text::NOTE_MAX`]. Text is cleaned of control characters and trimmed;
-    /// errors name the field.
+    /// errors name the field. A `sent_at` outside the years 1 to 9999 ([`crate::clock::YEARS`])
+    /// is refused, not clamped: the platform's time is recorded on the activity as sent, and a
+    /// made-up one would misdate it.
     pub fn validated(self) -> Result<InboundMessage> {
         Ok(InboundMessage {
             platform: self.platform,
@@ -141,7 +174,7 @@ impl InboundMessage {
             phone_raw: received_opt("phone_raw", self.phone_raw, text::NAME_MAX)?,
             phone: self.phone,
             text: received_opt("text", self.text, text::NOTE_MAX)?,
-            sent_at: crate::clock::normalize(self.sent_at),
+            sent_at: crate::clock::checked("sent_at", self.sent_at)?,
         })
     }
 
@@ -227,10 +260,57 @@ impl InboundMessage {
         deal: Option<DealId>,
         now: OffsetDateTime,
     ) -> Result<Activity> {
-        let input = self.activity(contact, deal, settings.default_assignee_id);
+        self.activity_record_noting(company_id, settings, contact, deal, None, now)
+    }
+
+    /// [`activity_record`](Self::activity_record), recording on the activity a shared phone
+    /// number the contact did not take ([`PhoneUpdate::Record`]): the body gets a last line
+    /// `"Shared phone number: <number>"` (the body cut to fit [`text::NOTE_MAX`]).
+    pub fn activity_record_noting(
+        &self,
+        company_id: CompanyId,
+        settings: &MessagingSettings,
+        contact: ContactId,
+        deal: Option<DealId>,
+        phone: Option<&PhoneUpdate>,
+        now: OffsetDateTime,
+    ) -> Result<Activity> {
+        let mut input = self.activity(contact, deal, settings.default_assignee_id);
+        if let Some(PhoneUpdate::Record(number)) = phone {
+            let line = format!("Shared phone number: {number}");
+            let room = text::NOTE_MAX.saturating_sub(line.chars().count() + 1);
+            let kept: String = input.body.chars().take(room).collect();
+            input.body = if self.text.is_some() { format!("{kept}\n{line}") } else { line };
+        }
         let mut activity = Activity::create(company_id, &input, super::NO_MEMBER, now)?;
         activity.owner_id = settings.default_assignee_id;
         Ok(activity)
+    }
+
+    /// What the phone number the sender shared (a Telegram contact shared through the bot's
+    /// button, a WhatsApp sender's number) does to the existing contact they are filed under,
+    /// whose number is `current`:
+    ///
+    /// - no number in the message, or the contact's own: nothing (`None`);
+    /// - a contact without a number takes it, normalized to E.164 ([`PhoneUpdate::Attach`]);
+    /// - a contact with a different number keeps it; when the number was *shared* (a
+    ///   Telegram contact, whose phone is only ever taken from a contact the sender shared),
+    ///   it is recorded on the message's activity ([`PhoneUpdate::Record`]) — as it is when
+    ///   it is not a valid international number (the raw text then), so that nothing the
+    ///   sender gave is lost. On other platforms the number is the sender's address (a
+    ///   WhatsApp id), repeated on every message: a contact filed under another number is
+    ///   left alone, without a note on each message.
+    pub fn phone_update(&self, current: Option<&Phone>) -> Option<PhoneUpdate> {
+        let shared_contact = self.platform == MessagingPlatform::Telegram;
+        match (&self.phone, current) {
+            (Some(shared), None) => Some(PhoneUpdate::Attach(shared.clone())),
+            (Some(shared), Some(current)) if shared == current => None,
+            (Some(shared), Some(_)) if shared_contact => {
+                Some(PhoneUpdate::Record(shared.as_str().to_owned()))
+            }
+            (None, _) if shared_contact => self.phone_raw.clone().map(PhoneUpdate::Record),
+            _ => None,
+        }
     }
 
     /// The activity that records the message on the contact (and the deal).
@@ -252,6 +332,20 @@ impl InboundMessage {
         }
     }
 }
+
+/// What a phone number shared in a message does to the contact it is filed under (see
+/// [`InboundMessage::phone_update`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneUpdate {
+    /// The contact had no number: it takes this one.
+    Attach(Phone),
+    /// The contact keeps its number; this one (normalized, or raw when it does not parse) is
+    /// recorded on the message's activity.
+    Record(String),
+}
+
+/// The most digits of a WhatsApp [`MessagingSettings::phone_number_id`].
+pub const PHONE_NUMBER_ID_MAX: usize = 32;
 
 /// The most characters an incoming message's text may have (the platforms allow 4096).
 pub(crate) const MESSAGE_TEXT_MAX: usize = text::NOTE_MAX;
@@ -293,5 +387,93 @@ mod tests {
         );
         settings.default_pipeline_id = Some(PipelineId::new());
         assert!(settings.validated().is_ok());
+    }
+
+    fn shared(phone_raw: Option<&str>) -> InboundMessage {
+        InboundMessage {
+            platform: MessagingPlatform::Telegram,
+            external_message_id: "1:1".into(),
+            chat_id: "1".into(),
+            sender_id: "1".into(),
+            sender_name: None,
+            sender_username: None,
+            phone_raw: phone_raw.map(str::to_owned),
+            phone: phone_raw.and_then(super::super::normalize_phone),
+            text: None,
+            sent_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_shared_number_is_attached_only_where_there_is_none() {
+        let ru: Phone = "+79991234567".parse().expect("phone");
+        let us: Phone = "+16505551234".parse().expect("phone");
+        let message = shared(Some("79991234567"));
+        assert_eq!(message.phone_update(None), Some(PhoneUpdate::Attach(ru.clone())));
+        assert_eq!(message.phone_update(Some(&ru)), None);
+        assert_eq!(
+            message.phone_update(Some(&us)),
+            Some(PhoneUpdate::Record("+79991234567".into()))
+        );
+        assert_eq!(shared(None).phone_update(Some(&us)), None);
+        // A WhatsApp sender's number is their address, on every message: no note each time.
+        let whatsapp = InboundMessage { platform: MessagingPlatform::WhatsApp, ..message.clone() };
+        assert_eq!(whatsapp.phone_update(None), Some(PhoneUpdate::Attach(ru.clone())));
+        assert_eq!(whatsapp.phone_update(Some(&us)), None);
+        assert_eq!(shared(None).phone_update(None), None);
+        // Not a valid number: kept as sent, on the activity.
+        assert_eq!(
+            shared(Some("12345")).phone_update(None),
+            Some(PhoneUpdate::Record("12345".into()))
+        );
+
+        let settings = MessagingSettings::new(MessagingPlatform::Telegram);
+        let (company, contact) = (CompanyId::new(), ContactId::new());
+        let record = PhoneUpdate::Record("+79991234567".into());
+        let noted = message
+            .activity_record_noting(
+                company,
+                &settings,
+                contact,
+                None,
+                Some(&record),
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .expect("activity");
+        assert_eq!(noted.body, "Shared phone number: +79991234567");
+        let with_text = InboundMessage { text: Some("x".repeat(text::NOTE_MAX)), ..message };
+        let noted = with_text
+            .activity_record_noting(
+                company,
+                &settings,
+                contact,
+                None,
+                Some(&record),
+                OffsetDateTime::UNIX_EPOCH,
+            )
+            .expect("activity");
+        assert!(noted.body.ends_with("\nShared phone number: +79991234567"));
+        assert_eq!(noted.body.chars().count(), text::NOTE_MAX);
+    }
+
+    #[test]
+    fn a_whatsapp_number_id_is_digits_on_whatsapp_only() {
+        let mut settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
+        settings.phone_number_id = Some(" 106540352242922 ".into());
+        let settings = settings.validated().expect("digits");
+        assert_eq!(settings.phone_number_id.as_deref(), Some("106540352242922"));
+        assert!(settings.owns_number("106540352242922"));
+        assert!(!settings.owns_number("106540352242923"));
+        for bad in ["", "+1 650", "1".repeat(PHONE_NUMBER_ID_MAX + 1).as_str()] {
+            let mut s = MessagingSettings::new(MessagingPlatform::WhatsApp);
+            s.phone_number_id = Some(bad.into());
+            assert!(
+                matches!(s.validated(), Err(FlameError::Validation { field, .. }) if field == "phone_number_id"),
+                "{bad:?}"
+            );
+        }
+        let mut telegram = MessagingSettings::new(MessagingPlatform::Telegram);
+        telegram.phone_number_id = Some("1".into());
+        assert!(telegram.validated().is_err());
     }
 }

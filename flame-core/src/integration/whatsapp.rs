@@ -41,10 +41,17 @@ struct Change {
 
 #[derive(Deserialize)]
 struct Value {
+    metadata: Option<Metadata>,
     #[serde(default)]
     contacts: Vec<Contact>,
     #[serde(default)]
     messages: Vec<Message>,
+}
+
+/// The business number a change is for.
+#[derive(Deserialize)]
+struct Metadata {
+    phone_number_id: String,
 }
 
 #[derive(Deserialize)]
@@ -81,26 +88,63 @@ struct Text {
 /// (`"entry[0].changes[0].value.messages[1].timestamp"`): no message of it is returned, so
 /// that the host answers with an error and nothing is half-imported.
 pub fn parse_webhook(body: &[u8]) -> Result<Vec<InboundMessage>> {
+    Ok(parse_webhook_by_number(body)?.into_iter().flat_map(|n| n.messages).collect())
+}
+
+/// The text messages of one change of a WhatsApp webhook, with the business number they were
+/// sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberMessages {
+    /// The Cloud API id of the business number (`value.metadata.phone_number_id`): what
+    /// routes the messages to the integration that owns the number
+    /// ([`MessagingSettings::phone_number_id`](super::messaging::MessagingSettings::phone_number_id)).
+    pub phone_number_id: String,
+    /// The JSON path of that id (`"entry[0].changes[0].value.metadata.phone_number_id"`), for
+    /// an error that refuses it.
+    pub field: String,
+    /// The text messages, in the order they appear (never empty).
+    pub messages: Vec<InboundMessage>,
+}
+
+/// Reads a WhatsApp webhook as [`parse_webhook`] does, keeping each change's messages with
+/// the business number they were sent to. A change with text messages but without
+/// `value.metadata.phone_number_id` is a [`FlameError::Validation`] naming that path: a
+/// message that cannot be routed is refused, not guessed.
+pub fn parse_webhook_by_number(body: &[u8]) -> Result<Vec<NumberMessages>> {
     let envelope: Envelope = from_json(body)?;
     if envelope.object != WEBHOOK_OBJECT {
         return Err(FlameError::validation("object", "must be whatsapp_business_account"));
     }
     let webhook: Webhook = from_json(body)?;
-    let mut messages = Vec::new();
+    let mut numbers = Vec::new();
     for (e, entry) in webhook.entry.iter().enumerate() {
         for (c, change) in entry.changes.iter().enumerate() {
             if change.field != "messages" {
                 continue;
             }
             let path = format!("entry[{e}].changes[{c}].value");
+            let mut messages = Vec::new();
             for (m, message) in change.value.messages.iter().enumerate() {
                 if let Some(message) = read_message(&path, m, message, &change.value.contacts)? {
                     messages.push(message);
                 }
             }
+            if messages.is_empty() {
+                continue;
+            }
+            let field = format!("{path}.metadata.phone_number_id");
+            let phone_number_id = change
+                .value
+                .metadata
+                .as_ref()
+                .map(|m| m.phone_number_id.trim())
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| FlameError::validation(field.clone(), "is missing"))?
+                .to_owned();
+            numbers.push(NumberMessages { phone_number_id, field, messages });
         }
     }
-    Ok(messages)
+    Ok(numbers)
 }
 
 /// The message `index` of the change value at `path`; `None` when it is not a text message.
@@ -205,6 +249,26 @@ mod tests {
             ]
         );
         assert_eq!(messages[1].phone.as_ref().map(|p| p.as_str()), Some("+79991234567"));
+    }
+
+    #[test]
+    fn messages_keep_the_number_they_were_sent_to() {
+        let numbers = parse_webhook_by_number(&fixture("whatsapp_two_senders.json")).expect("ok");
+        assert_eq!(numbers.len(), 1);
+        assert_eq!(numbers[0].phone_number_id, "106540352242922");
+        assert_eq!(numbers[0].field, "entry[0].changes[0].value.metadata.phone_number_id");
+        assert_eq!(numbers[0].messages.len(), 2);
+        let unroutable = br#"{"object": "whatsapp_business_account", "entry": [{"changes": [
+            {"field": "messages", "value": {"messages": [{"from": "1", "id": "w",
+            "timestamp": "1", "type": "text", "text": {"body": "x"}}]}}]}]}"#;
+        assert_eq!(
+            parse_webhook_by_number(unroutable),
+            Err(FlameError::validation(
+                "entry[0].changes[0].value.metadata.phone_number_id",
+                "is missing"
+            ))
+        );
+        assert_eq!(parse_webhook_by_number(&fixture("whatsapp_status_delivered.json")), Ok(vec![]));
     }
 
     #[test]

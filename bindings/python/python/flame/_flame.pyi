@@ -1094,6 +1094,7 @@ class MessagingSettings:
         default_pipeline_id: Optional[UUID] = None,
         default_assignee_id: Optional[UUID] = None,
         deal_currency: Optional[str] = None,
+        phone_number_id: Optional[str] = None,
     ) -> None:
         """Settings for ``platform`` (an unknown one raises ``ValidationError`` on
         "platform"); the rest is checked when the integration is saved."""
@@ -1118,6 +1119,10 @@ class MessagingSettings:
     @property
     def deal_currency(self) -> Optional[str]:
         """The currency of its deals ("USD" when ``None``)."""
+    @property
+    def phone_number_id(self) -> Optional[str]:
+        """WhatsApp only: the Cloud API id of the business number it owns (digits); webhook
+        messages are routed by it, and without one no WhatsApp webhook is accepted."""
     def to_dict(self) -> dict[str, Any]:
         """The settings as a dict."""
 
@@ -1403,8 +1408,28 @@ class ImportReport:
     @property
     def errors(self) -> builtins.list[RowError]:
         """The rejected rows, in order, up to 1,000 (``rejected`` counts them all)."""
+    @property
+    def failed(self) -> Optional[ImportFailure]:
+        """Where and why the import stopped before the end of its input (the rows imported
+        until then stay imported); ``None`` when it read everything."""
     def to_dict(self) -> dict[str, Any]:
         """The report as a dict (``errors`` as dicts)."""
+
+@final
+class ImportFailure:
+    """Where and why an import stopped."""
+
+    @property
+    def line(self) -> int:
+        """The first line (or 1-based position) not imported: every row before it was
+        imported or is listed as rejected, none from it on was imported."""
+    @property
+    def error(self) -> FlameError:
+        """Why, as the exception it would raise (``ForbiddenError`` for a member demoted
+        during the import, ``PlanLimitExceededError``, ``ValidationError`` on "row" for a
+        record past the size bound, ``StorageError``...)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The failure as a dict."""
 
 # --- Leads, spend, reports, accounting, webhooks ------------------------------------------
 
@@ -2047,13 +2072,17 @@ class Contacts:
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
         """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
         lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
-        their 1-based position; a row of the wrong shape raises ``TypeError`` and a plan limit
-        ``PlanLimitExceededError``: that chunk is not written, earlier chunks stay imported."""
+        their 1-based position. A chunk that cannot be written (plan limit, the session
+        demoted or revoked since the import began, a read-only company) stops the import:
+        the report's ``failed`` says from which row and why, and the earlier chunks stay
+        imported. A row of the wrong shape raises ``TypeError`` (its chunk is not written)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports a contacts CSV (header: first_name, last_name, email, phone,
         phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A bad
-        header raises ``ValidationError`` on "header"; bad lines are reported by line (the
-        header is line 1)."""
+        header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
+        among them) are reported by line (the header is line 1). A batch that cannot be
+        written, an unreadable input or a record too long to read stops the import: see the
+        report's ``failed``."""
 
 @final
 class Deals:
@@ -2415,7 +2444,9 @@ class Inbound:
         ``app_secret``; without that credential every request is refused. A missing or wrong
         header raises ``UnauthenticatedError`` and writes nothing. Each message finds or
         creates its contact, may open a deal, and is recorded once (a redelivery is a
-        ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing."""
+        ``duplicate``). A malformed body raises ``ValidationError`` and writes nothing, as
+        does a WhatsApp body for a number no integration of the company owns (its
+        ``phone_number_id``)."""
     def verify_subscription(
         self,
         company_id: UUID,
@@ -2441,18 +2472,32 @@ class Advertising:
     """Leads and ad spend of advertising integrations: trusted host calls."""
 
     def ingest_meta_lead(
-        self, company_id: UUID, integration_id: UUID, body: bytes
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        body: bytes,
+        headers: builtins.dict[str, str] | None = None,
     ) -> LeadOutcome:
-        """Ingests a Meta Lead Ads lead (the Graph API lead object): the contact is found or
-        created, the source found or created, a deal opened when the integration says so —
-        once (a redelivery is a ``duplicate``). A malformed body raises ``ValidationError``
-        naming the JSON path and writes nothing."""
+        """Ingests a Meta Lead Ads lead (the Graph API lead object) with the request's
+        ``headers``: its ``X-Hub-Signature-256`` must be the HMAC-SHA256 of ``body`` under
+        the integration's ``app_secret`` credential (without that credential every request
+        is refused); a missing or wrong one raises ``UnauthenticatedError`` naming the header
+        and writes nothing. Then the contact is found or created, the source found or
+        created, a deal opened when the integration says so — once (a redelivery is a
+        ``duplicate``). A malformed body raises ``ValidationError`` naming the JSON path and
+        writes nothing."""
     def ingest_vk_lead(
-        self, company_id: UUID, integration_id: UUID, body: bytes, received_at: datetime
+        self,
+        company_id: UUID,
+        integration_id: UUID,
+        body: bytes,
+        received_at: datetime,
+        headers: builtins.dict[str, str] | None = None,
     ) -> Optional[LeadOutcome]:
-        """Ingests a VK Callback API request dated ``received_at`` (timezone-aware); a wrong
-        callback secret raises ``UnauthenticatedError``; an event without a lead returns
-        ``None``."""
+        """Ingests a VK Callback API request dated ``received_at`` (timezone-aware). When the
+        integration holds the credential "secret", a callback without it raises
+        ``UnauthenticatedError``; without that credential every callback is taken (the host
+        must authenticate it). An event without a lead returns ``None``."""
     def ingest_lead(self, company_id: UUID, integration_id: UUID, lead: Lead) -> LeadOutcome:
         """Ingests a lead the host built, checked like a parsed one (``ValidationError``
         naming the field, "utm.campaign"), then as ``ingest_meta_lead`` does. Another

@@ -368,6 +368,19 @@ final class FlameKitTests: XCTestCase {
             return XCTFail("\(String(describing: unsigned))")
         }
         XCTAssertTrue(reason.contains("X-Telegram-Bot-Api-Secret-Token"), reason)
+        // Another secret token is refused the same way, and writes nothing.
+        let wrongToken = await flameError {
+            try await flame.inbound().handleWebhook(
+                companyId: acme.company.id, integrationId: bot.id,
+                headers: ["X-Telegram-Bot-Api-Secret-Token": "guess"], body: update)
+        }
+        guard case .Unauthenticated(let wrongReason) = wrongToken else {
+            return XCTFail("\(String(describing: wrongToken))")
+        }
+        XCTAssertTrue(wrongReason.contains("does not match"), wrongReason)
+        XCTAssertFalse(wrongReason.contains("guess"), wrongReason)
+        let untouched = try await acme.session.contacts().list().items
+        XCTAssertTrue(untouched.isEmpty)
         let first = try await flame.inbound().handleWebhook(
             companyId: acme.company.id, integrationId: bot.id, headers: signed, body: update)
         XCTAssertEqual(first.count, 1)
@@ -388,6 +401,16 @@ final class FlameKitTests: XCTestCase {
             csv: Data("first_name,email\nAda,ada@example.com\nBad,not-an-email\n".utf8))
         XCTAssertEqual(report.imported, 1)
         XCTAssertEqual(report.errors.map(\.line), [3])
+        XCTAssertNil(report.failed)
+        // A record too long to read stops the import; the report says where and why.
+        let endless = Data(("first_name\nMargaret\n" + String(repeating: "x", count: 300_000)).utf8)
+        let stopped = try await acme.session.contacts().importCsv(csv: endless)
+        XCTAssertEqual(stopped.imported, 0)
+        XCTAssertEqual(stopped.failed?.line, 2)
+        guard case .Validation(let stoppedField, _)? = stopped.failed?.error else {
+            return XCTFail("\(String(describing: stopped.failed))")
+        }
+        XCTAssertEqual(stoppedField, "row")
         await flame.closeStore()
     }
 
@@ -407,15 +430,34 @@ final class FlameKitTests: XCTestCase {
             settings: .advertising(
                 platform: .meta, autoCreateDeal: true, defaultPipelineId: pipeline.id, defaultAssigneeId: nil,
                 dealCurrency: "RUB"),
-            credentials: [:])
+            credentials: ["app_secret": "meta-app-secret"])
         let lead = Data(
-            """
-            {"created_time": "2024-11-05T16:20:01+0300", "id": "42",
-             "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]}]}
-            """.utf8)
-        let first = try await flame.advertising().ingestMetaLead(companyId: acme.company.id, integrationId: meta.id, body: lead)
+            #"{"created_time": "2024-11-05T16:20:01+0300", "id": "42", "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]}]}"#
+                .utf8)
+        // Python: hmac.new(b"meta-app-secret", lead, hashlib.sha256).hexdigest()
+        let signedLead = ["X-Hub-Signature-256": "sha256=1a20f8dd885ccc6bad7b4e23247bed997ed02a1b9127ae32fce6d41f9aef9aca"]
+        // Unsigned or wrongly signed, the lead is refused and nothing is written.
+        let unsignedLead = await flameError {
+            try await flame.advertising().ingestMetaLead(
+                companyId: acme.company.id, integrationId: meta.id, headers: [:], body: lead)
+        }
+        guard case .Unauthenticated(let leadReason) = unsignedLead else {
+            return XCTFail("\(String(describing: unsignedLead))")
+        }
+        XCTAssertTrue(leadReason.contains("X-Hub-Signature-256"), leadReason)
+        let forgedLead = await flameError {
+            try await flame.advertising().ingestMetaLead(
+                companyId: acme.company.id, integrationId: meta.id,
+                headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64)], body: lead)
+        }
+        guard case .Unauthenticated = forgedLead else { return XCTFail("\(String(describing: forgedLead))") }
+        let noContacts = try await acme.session.contacts().list().items
+        XCTAssertTrue(noContacts.isEmpty)
+        let first = try await flame.advertising().ingestMetaLead(
+            companyId: acme.company.id, integrationId: meta.id, headers: signedLead, body: lead)
         XCTAssertNotNil(first.dealId)
-        let again = try await flame.advertising().ingestMetaLead(companyId: acme.company.id, integrationId: meta.id, body: lead)
+        let again = try await flame.advertising().ingestMetaLead(
+            companyId: acme.company.id, integrationId: meta.id, headers: signedLead, body: lead)
         XCTAssertTrue(again.duplicate)
 
         _ = try await acme.session.integrations().create(

@@ -442,6 +442,14 @@ class FlameTest {
         val file = dir.resolve("contacts.csv")
         java.nio.file.Files.writeString(file, "first_name\nGrace\nLinus\n")
         assertEquals(2uL, acme.session.contacts().importCsvFile(file.toString()).imported)
+        assertNull(report.failed)
+        // A record too long to read stops the import; the report says where and why.
+        val endless = ("first_name\nMargaret\n" + "x".repeat(300_000)).toByteArray()
+        val stopped = acme.session.contacts().importCsv(endless)
+        assertEquals(0uL, stopped.imported)
+        val failed = stopped.failed!!
+        assertEquals(2uL, failed.line)
+        assertEquals("row", (failed.error as FlameException.Validation).field)
         flame.closeStore()
         val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
@@ -465,14 +473,30 @@ class FlameTest {
         // A Meta lead becomes a contact and a deal, once.
         val meta = acme.session.integrations().create(
             "Meta ads", IntegrationSettings.Advertising(AdvertisingPlatform.META, true, pipeline.id, null, "RUB"),
+            mapOf("app_secret" to "meta-app-secret"),
         )
         val lead = """{"created_time": "2024-11-05T16:20:01+0300", "id": "42",
             "field_data": [{"name": "full_name", "values": ["Anna Smirnova"]},
                            {"name": "email", "values": ["anna@example.com"]}]}""".toByteArray()
-        val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead)
+        // The lead must carry Meta's signature under the app secret: unsigned or wrongly
+        // signed, it is refused and nothing is written.
+        val unsignedLead = assertThrows<FlameException.Unauthenticated> {
+            runBlocking { flame.advertising().ingestMetaLead(acme.company.id, meta.id, emptyMap(), lead) }
+        }
+        assertTrue(unsignedLead.reason.contains("X-Hub-Signature-256"), unsignedLead.reason)
+        assertThrows<FlameException.Unauthenticated> {
+            runBlocking {
+                flame.advertising().ingestMetaLead(
+                    acme.company.id, meta.id, metaSigned("not-the-app-secret", lead), lead,
+                )
+            }
+        }
+        assertTrue(acme.session.contacts().list().items.isEmpty())
+        val signedLead = metaSigned("meta-app-secret", lead)
+        val first = flame.advertising().ingestMetaLead(acme.company.id, meta.id, signedLead, lead)
         assertFalse(first.duplicate)
         assertEquals("RUB", acme.session.deals().get(first.dealId!!).value.currency)
-        assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, lead).duplicate)
+        assertTrue(flame.advertising().ingestMetaLead(acme.company.id, meta.id, signedLead, lead).duplicate)
         assertEquals(1uL, flame.advertising().importSpend(acme.company.id, meta.id, listOf(AdSpend("Autumn", "2024-11-05", 5000L, "USD"))))
         val costs = acme.session.reports().costBySource("2024-11-01", "2024-11-30")
         assertTrue(costs.any { it.leads == 1uL && it.spendMinor == 5000L }, costs.toString())
@@ -852,5 +876,13 @@ class FlameTest {
         byHost.login("hank@globex.test", password)
         byHost.closeStore()
         flame.closeStore()
+    }
+
+    /** The headers Meta sends with `body`: its HMAC-SHA256 under `appSecret`. */
+    private fun metaSigned(appSecret: String, body: ByteArray): Map<String, String> {
+        val mac = javax.crypto.Mac.getInstance("HmacSHA256")
+        mac.init(javax.crypto.spec.SecretKeySpec(appSecret.toByteArray(), "HmacSHA256"))
+        val hex = mac.doFinal(body).joinToString("") { "%02x".format(it) }
+        return mapOf("X-Hub-Signature-256" to "sha256=$hex")
     }
 }
