@@ -322,7 +322,7 @@ impl Members {
     ) -> Result<Membership> {
         self.session.authorize(Action::Update, Resource::Member).await?;
         let company = self.session.company_id();
-        let mut tx = self.session.begin().await?;
+        let mut tx = self.session.begin_locking_company().await?;
         self.session.permit(Action::Update, Resource::Member)?;
         let current = self.membership_in(&mut tx, user_id).await?;
         if (role == Role::Owner || current.role == Role::Owner)
@@ -368,7 +368,7 @@ impl Members {
         if to == me {
             return Err(FlameError::validation("user_id", "is already the session's user"));
         }
-        let mut tx = self.session.begin().await?;
+        let mut tx = self.session.begin_locking_company().await?;
         let now = self.session.permit(Action::Update, Resource::Billing)?;
         let target = self.membership_in(&mut tx, to).await?;
         let c = company.as_uuid();
@@ -418,7 +418,7 @@ impl Members {
 
     async fn remove_member(&self, user_id: UserId, leaving: bool) -> Result<()> {
         let company = self.session.company_id();
-        let mut tx = self.session.begin_any().await?;
+        let mut tx = self.session.begin_any_locking_company().await?;
         if !leaving {
             self.session.permit(Action::Delete, Resource::Member)?;
         }
@@ -493,6 +493,10 @@ impl Members {
     }
 }
 
+/// Refuses to take the owner role from one of the company's owners when they are the last.
+/// Callers hold the company's row lock
+/// (`Session::begin_locking_company`), so two owners demoting or removing
+/// each other at once cannot both count two owners.
 async fn ensure_not_last_owner(tx: &mut Tx, company: CompanyId) -> Result<()> {
     let owners = tx
         .fetch_one(

@@ -136,7 +136,11 @@ impl Flame {
     /// at a time; safe to interrupt and run again.
     pub async fn rotate_keys(&self, batch: u32) -> Result<crate::integrations::Rotation> {
         let r = self.inner.rotate_keys(batch).await?;
-        Ok(crate::integrations::Rotation { resealed: r.resealed, remaining: r.remaining })
+        Ok(crate::integrations::Rotation {
+            resealed: r.resealed,
+            remaining: r.remaining,
+            skipped: r.skipped.into_iter().map(crate::types::id).collect(),
+        })
     }
 
     /// The host's billing hooks (payments, expiry).

@@ -1305,6 +1305,10 @@ class Rotation:
     @property
     def remaining(self) -> int:
         """Credentials still under another key (0 when the rotation is complete)."""
+    @property
+    def skipped(self) -> list[UUID]:
+        """The integrations holding a credential no configured key decrypts (or a
+        malformed one): left as stored while the others rotated."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields."""
 
