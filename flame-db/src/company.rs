@@ -105,20 +105,6 @@ pub(crate) async fn create_user(
     Ok(user)
 }
 
-/// Finds the user with `email`, or creates them (without a password), inside `tx`.
-async fn find_or_create_user(
-    tx: &mut Tx,
-    email: &Email,
-    name: &str,
-    now: OffsetDateTime,
-) -> Result<User> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
-    if let Some(row) = tx.fetch_optional(sql, args![email.as_str()]).await? {
-        return user_from_row(&row);
-    }
-    create_user(tx, email, name, None, now).await
-}
-
 /// Whether a user with `email` exists, inside `tx`.
 async fn user_exists(tx: &mut Tx, email: &Email) -> Result<bool> {
     let row =
@@ -241,8 +227,15 @@ impl Members {
         Self { session }
     }
 
-    /// Adds a user to the company with a role, creating the user if the email is new.
-    /// Only an owner may add another owner.
+    /// Adds a new user to the company with a role: creates the user (without a password;
+    /// the host sets one or sends them through its own flow) and their membership. Only an
+    /// owner may add another owner.
+    ///
+    /// An email that already has an account is refused with a `Conflict` on `email`, and
+    /// nothing is stored: nobody joins a company without their consent, so an existing user
+    /// is invited ([`Invitations::create`](crate::Invitations::create)) and accepts from
+    /// their own session ([`Account::accept_invitation`](crate::Account::accept_invitation)).
+    /// (The answer tells an admin that the email has an account, as `sign_up` does.)
     pub async fn add(&self, input: NewMember) -> Result<Member> {
         self.session.authorize(Action::Create, Resource::Member).await?;
         let (email, name) = input.validate()?;
@@ -251,22 +244,28 @@ impl Members {
         let mut tx = self.session.begin().await?;
         let now = self.session.permit(Action::Create, Resource::Member)?;
         ensure_may_grant(self.session.role(), input.role)?;
-        let user = find_or_create_user(&mut tx, &email, &name, now).await?;
-        let existing = tx
-            .fetch_optional(
-                "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
-                args![company.as_uuid(), user.id.as_uuid()],
-            )
-            .await?;
-        if existing.is_some() {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
+        if let Some(row) = tx.fetch_optional(sql, args![email.as_str()]).await? {
+            let existing = user_from_row(&row)?;
+            let member = tx
+                .fetch_optional(
+                    "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
+                    args![company.as_uuid(), existing.id.as_uuid()],
+                )
+                .await?;
+            if member.is_some() {
+                return Err(FlameError::conflict(
+                    "member",
+                    "the user is already a member of this company",
+                ));
+            }
             return Err(FlameError::conflict(
-                "member",
-                "the user is already a member of this company",
+                "email",
+                "already has an account: invite them (invitations().create) to join from \
+                 their own session",
             ));
         }
-        if !user.active {
-            return Err(FlameError::validation("email", "belongs to a deactivated user"));
-        }
+        let user = create_user(&mut tx, &email, &name, None, now).await?;
         usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
         let membership = insert_membership(&mut tx, company, user.id, input.role, now).await?;
         outbox::record(

@@ -434,7 +434,9 @@ impl Flame {
             let rows = match &after {
                 None => tx.fetch_all(format!("{SELECT}{ORDER}"), args![primary.clone(), batch]),
                 Some((c, i, f)) => tx.fetch_all(
-                    format!("{SELECT} AND (company_id, integration_id, field) > ($3, $4, $5){ORDER}"),
+                    format!(
+                        "{SELECT} AND (company_id, integration_id, field) > ($3, $4, $5){ORDER}"
+                    ),
                     args![primary.clone(), batch, c.as_uuid(), i.as_uuid(), f.clone()],
                 ),
             }

@@ -179,9 +179,10 @@ impl Session {
         if lock_company && tx.backend() == crate::sql::Backend::Postgres {
             // Read committed: every statement after this one sees what the writers that held
             // the lock before committed.
-            tx.fetch_optional("SELECT id FROM companies WHERE id = $1 FOR UPDATE", args![
-                self.tenant()
-            ])
+            tx.fetch_optional(
+                "SELECT id FROM companies WHERE id = $1 FOR UPDATE",
+                args![self.tenant()],
+            )
             .await?;
         }
         let (_, standing) = self.refresh(&mut tx, now, generation).await?;

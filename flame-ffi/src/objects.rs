@@ -618,7 +618,9 @@ pub struct Members {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Members {
-    /// Adds a user to the company with a role, creating the user if the email is new.
+    /// Adds a new user to the company with a role. An email that already has an account is a
+    /// `Conflict` on "email": invite an existing user instead; they accept from their own
+    /// session.
     pub async fn add(&self, input: NewMember) -> Result<Member> {
         Ok(self.inner.add(input.into()).await?.into())
     }

@@ -350,7 +350,8 @@ async fn a_hidden_plan_cannot_be_chosen_by_a_company() {
         let acme = company(&db.flame, "Acme").await;
         let hidden = NewPlan { public: false, ..plan("partner", PlanLimits::default()) };
         let hidden = db.flame.plans().create(hidden).await.expect("hidden plan");
-        let public = db.flame.plans().create(plan("pro", PlanLimits::default())).await.expect("pro");
+        let public =
+            db.flame.plans().create(plan("pro", PlanLimits::default())).await.expect("pro");
         let billing = acme.session.billing();
         let sub = billing.subscription().await.expect("subscription");
         let before = snapshot(&db.url).await;
@@ -365,7 +366,8 @@ async fn a_hidden_plan_cannot_be_chosen_by_a_company() {
 #[tokio::test]
 async fn plan_limits_are_bounded_and_the_catalog_reads_back_large_ones() {
     for db in TestDb::each().await {
-        let huge = plan("huge", PlanLimits { contacts: Some(3_000_000_000), ..PlanLimits::default() });
+        let huge =
+            plan("huge", PlanLimits { contacts: Some(3_000_000_000), ..PlanLimits::default() });
         let before = count_rows(&db.url, "plans").await;
         assert_invalid(db.flame.plans().create(huge).await, "limits.contacts");
         assert_eq!(count_rows(&db.url, "plans").await, before, "{}", db.name);

@@ -443,9 +443,9 @@ impl EventSubscription {
         }
         // Every prefix of the type that ends at a dot and leaves at least one character
         // (what "deal.*" needs), and "" for "*".
-        let prefix_ok = |end: usize| end < event_type.len() && self.prefixes.contains(&event_type[..end]);
-        prefix_ok(0)
-            || event_type.char_indices().any(|(i, c)| c == '.' && prefix_ok(i + 1))
+        let prefix_ok =
+            |end: usize| end < event_type.len() && self.prefixes.contains(&event_type[..end]);
+        prefix_ok(0) || event_type.char_indices().any(|(i, c)| c == '.' && prefix_ok(i + 1))
     }
 }
 

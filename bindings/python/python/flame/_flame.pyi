@@ -2184,7 +2184,9 @@ class Members:
     """Members of the company."""
 
     def add(self, email: str, name: str, role: Role) -> Member:
-        """Adds a user to the company with a role."""
+        """Adds a new user to the company with a role. An email that already has an account
+        raises ``ConflictError`` on "email": invite an existing user
+        (``invitations.create``); they accept from their own session."""
     def get(self, user_id: UUID) -> Member:
         """One member."""
     def list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[Member]:

@@ -253,6 +253,24 @@ final class FlameKitTests: XCTestCase {
         await rotated.closeStore()
     }
 
+    func testAnExistingUserIsNotAddedWithoutConsent() async throws {
+        let flame = try await openStore()
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let evil = try await signUp(flame, "Evil", "mallory@evil.test")
+        let taken = await flameError {
+            try await evil.session.members().add(input: NewMember(email: "olga@acme.test", name: "Olga", role: .admin))
+        }
+        guard case .Conflict(let entity, _) = taken else { return XCTFail("\(String(describing: taken))") }
+        XCTAssertEqual(entity, "email")
+        let members = try await evil.session.members().list()
+        XCTAssertEqual(members.items.count, 1)
+        let invite = try await evil.session.invitations().create(input: NewInvitation(email: "olga@acme.test", role: .admin))
+        let joined = try await acme.session.account().acceptInvitation(token: invite.token.expose())
+        XCTAssertEqual(joined.companyId(), evil.company.id)
+        XCTAssertEqual(joined.role(), .admin)
+        await flame.closeStore()
+    }
+
     func testOtherAggregates() async throws {
         let flame = try await openStore()
         let signed = try await signUp(flame, "Acme", "olga@acme.test")

@@ -246,6 +246,23 @@ class FlameTest {
     }
 
     @Test
+    fun anExistingUserIsNotAddedWithoutConsent() = runBlocking {
+        val flame = openStore()
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val evil = signUp(flame, "Evil", "mallory@evil.test")
+        val taken = assertThrows<FlameException.Conflict> {
+            runBlocking { evil.session.members().add(NewMember("olga@acme.test", "Olga", Role.ADMIN)) }
+        }
+        assertEquals("email", taken.entity)
+        assertEquals(1, evil.session.members().list().items.size)
+        val invite = evil.session.invitations().create(NewInvitation("olga@acme.test", Role.ADMIN))
+        val joined = acme.session.account().acceptInvitation(invite.token.expose())
+        assertEquals(evil.company.id, joined.companyId())
+        assertEquals(Role.ADMIN, joined.role())
+        flame.closeStore()
+    }
+
+    @Test
     fun otherAggregates() = runBlocking {
         val flame = openStore()
         val signed = signUp(flame, "Acme", "olga@acme.test")
