@@ -561,7 +561,8 @@ impl Companies {
     /// afterwards.
     pub async fn delete(&self, version: i64) -> Result<()> {
         self.session.authorize(Action::Delete, Resource::Company).await?;
-        let mut tx = self.session.begin_any().await?;
+        // The company's row first, as the member changes take it: no lock-order deadlock.
+        let mut tx = self.session.begin_any_locking_company().await?;
         self.session.permit(Action::Delete, Resource::Company)?;
         let c = self.session.tenant();
         let current = tx

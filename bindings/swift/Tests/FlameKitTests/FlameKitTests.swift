@@ -249,7 +249,8 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(done.remaining, 1)
         XCTAssertEqual(done.skipped, [orphan.id])
         let s = try await rotated.session(userId: acme.owner.id, companyId: acme.company.id)
-        XCTAssertEqual(try await s.integrations().credential(id: bot.id, field: "token").expose(), "b")
+        let token = try await s.integrations().credential(id: bot.id, field: "token")
+        XCTAssertEqual(token.expose(), "b")
         await rotated.closeStore()
     }
 
