@@ -58,6 +58,26 @@ pub struct PlanLimits {
     pub integrations: Option<u32>,
 }
 
+impl PlanLimits {
+    /// The largest limit a plan may set: 2 147 483 647 (`i32::MAX`, what both engines'
+    /// limit columns hold). Larger is a `Validation` error on `limits.<name>`; `None`
+    /// (unlimited) is the way to say "no limit".
+    pub const MAX: u32 = i32::MAX as u32;
+
+    /// Checks that every limit is at most [`PlanLimits::MAX`].
+    pub fn validate(&self) -> Result<()> {
+        for limit in Limit::ALL {
+            if self.of(limit).is_some_and(|n| n > Self::MAX) {
+                return Err(FlameError::validation(
+                    format!("limits.{}", limit.as_str()),
+                    format!("must be at most {} (leave it unset for no limit)", Self::MAX),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One of the things a plan limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -235,6 +255,7 @@ impl NewPlan {
         if self.trial_days > 365 {
             return Err(FlameError::validation("trial_days", "must be at most 365"));
         }
+        self.limits.validate()?;
         let currency = Currency::parse(&self.currency)?;
         Ok(Plan {
             id: PlanId::new(),
@@ -482,7 +503,9 @@ impl Subscription {
         }
     }
 
-    /// Moves the subscription to another plan: allowed while the company can write, and only if
+    /// Moves the subscription to another plan: allowed while the company can write, only to a
+    /// public plan (a hidden one is a `Validation` error on `plan_id`: hidden plans are the
+    /// host's — a company reaches one only as the default plan it signed up on), and only if
     /// what it uses fits in the new plan's limits (a downgrade below current usage is refused,
     /// naming the limit).
     pub fn change_plan(&self, plan: &Plan, usage: &Usage, now: OffsetDateTime) -> Result<Self> {
@@ -494,6 +517,12 @@ impl Subscription {
         }
         if plan.id == self.plan_id {
             return Err(FlameError::conflict("subscription", "already on this plan"));
+        }
+        if !plan.public {
+            return Err(FlameError::validation(
+                "plan_id",
+                "is not a public plan: hidden plans cannot be chosen",
+            ));
         }
         plan.limits.admits(usage)?;
         Ok(Self { plan_id: plan.id, updated_at: now, version: self.version + 1, ..self.clone() })
@@ -708,6 +737,41 @@ mod tests {
         let revived = canceled.paid(later, later + Duration::days(30), later).expect("revives");
         assert!(revived.status.allows_writes());
         assert!(paid.paid(later, later, later).is_err(), "empty period");
+    }
+
+    #[test]
+    fn hidden_plans_cannot_be_chosen() {
+        let now = crate::clock::now();
+        let current =
+            Subscription::start_trial(CompanyId::new(), &plan(PlanLimits::default()), now);
+        let mut hidden = plan(PlanLimits::default());
+        hidden.public = false;
+        match current.change_plan(&hidden, &Usage::default(), now) {
+            Err(FlameError::Validation { field, .. }) => assert_eq!(field, "plan_id"),
+            other => panic!("expected a Validation error on plan_id, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn limits_above_the_bound_are_refused_naming_the_limit() {
+        let at_bound = PlanLimits { deals: Some(PlanLimits::MAX), ..PlanLimits::default() };
+        assert!(at_bound.validate().is_ok());
+        let mut input = NewPlan {
+            code: "huge".into(),
+            name: "Huge".into(),
+            price_minor: 0,
+            currency: "USD".into(),
+            interval: BillingInterval::Month,
+            trial_days: 0,
+            limits: PlanLimits { contacts: Some(3_000_000_000), ..PlanLimits::default() },
+            public: true,
+        };
+        match input.validate() {
+            Err(FlameError::Validation { field, .. }) => assert_eq!(field, "limits.contacts"),
+            other => panic!("expected a Validation error on limits.contacts, got {other:?}"),
+        }
+        input.limits = at_bound;
+        assert!(input.validate().is_ok());
     }
 
     #[test]

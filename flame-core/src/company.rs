@@ -108,7 +108,8 @@ impl std::fmt::Debug for SignUp {
 /// A new user, added to a company with a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewMember {
-    /// Their email; an existing user with this email joins the company instead.
+    /// Their email, which must be new: an existing user is invited instead
+    /// (`invitations().create`) and joins from their own session.
     pub email: String,
     /// Their display name.
     pub name: String,

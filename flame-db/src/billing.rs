@@ -19,9 +19,14 @@ const PLAN_COLUMNS: &str =
         public, is_default, version FROM plans";
 
 pub(crate) fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
-    row.get::<Option<i32>>(col)?
-        .map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col)))
-        .transpose()
+    // SQLite keeps any 64-bit integer: read it whole, so that a limit stored above i32::MAX
+    // before limits were bounded (`PlanLimits::MAX`) reads back instead of breaking the
+    // catalog. PostgreSQL's `integer` column holds no more.
+    let n: Option<i64> = match row {
+        Row::Sqlite(_) => row.get(col)?,
+        Row::Postgres(_) => row.get::<Option<i32>>(col)?.map(i64::from),
+    };
+    n.map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col))).transpose()
 }
 
 pub(crate) fn limits_from_row(row: &Row) -> Result<PlanLimits> {

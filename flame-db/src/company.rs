@@ -109,20 +109,6 @@ pub(crate) async fn create_user(
     Ok(user)
 }
 
-/// Finds the user with `email`, or creates them (without a password), inside `tx`.
-async fn find_or_create_user(
-    tx: &mut Tx,
-    email: &Email,
-    name: &str,
-    now: OffsetDateTime,
-) -> Result<User> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
-    if let Some(row) = tx.fetch_optional(sql, args![email.as_str()]).await? {
-        return user_from_row(&row);
-    }
-    create_user(tx, email, name, None, now).await
-}
-
 /// Whether a user with `email` exists, inside `tx`.
 async fn user_exists(tx: &mut Tx, email: &Email) -> Result<bool> {
     let row =
@@ -245,8 +231,15 @@ impl Members {
         Self { session }
     }
 
-    /// Adds a user to the company with a role, creating the user if the email is new.
-    /// Only an owner may add another owner.
+    /// Adds a new user to the company with a role: creates the user (without a password;
+    /// the host sets one or sends them through its own flow) and their membership. Only an
+    /// owner may add another owner.
+    ///
+    /// An email that already has an account is refused with a `Conflict` on `email`, and
+    /// nothing is stored: nobody joins a company without their consent, so an existing user
+    /// is invited ([`Invitations::create`](crate::Invitations::create)) and accepts from
+    /// their own session ([`Account::accept_invitation`](crate::Account::accept_invitation)).
+    /// (The answer tells an admin that the email has an account, as `sign_up` does.)
     pub async fn add(&self, input: NewMember) -> Result<Member> {
         self.session.authorize(Action::Create, Resource::Member).await?;
         let (email, name) = input.validate()?;
@@ -255,22 +248,28 @@ impl Members {
         let mut tx = self.session.begin().await?;
         let now = self.session.permit(Action::Create, Resource::Member)?;
         ensure_may_grant(self.session.role(), input.role)?;
-        let user = find_or_create_user(&mut tx, &email, &name, now).await?;
-        let existing = tx
-            .fetch_optional(
-                "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
-                args![company.as_uuid(), user.id.as_uuid()],
-            )
-            .await?;
-        if existing.is_some() {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
+        if let Some(row) = tx.fetch_optional(sql, args![email.as_str()]).await? {
+            let existing = user_from_row(&row)?;
+            let member = tx
+                .fetch_optional(
+                    "SELECT role FROM memberships WHERE company_id = $1 AND user_id = $2",
+                    args![company.as_uuid(), existing.id.as_uuid()],
+                )
+                .await?;
+            if member.is_some() {
+                return Err(FlameError::conflict(
+                    "member",
+                    "the user is already a member of this company",
+                ));
+            }
             return Err(FlameError::conflict(
-                "member",
-                "the user is already a member of this company",
+                "email",
+                "already has an account: invite them (invitations().create) to join from \
+                 their own session",
             ));
         }
-        if !user.active {
-            return Err(FlameError::validation("email", "belongs to a deactivated user"));
-        }
+        let user = create_user(&mut tx, &email, &name, None, now).await?;
         usage::reserve(&mut tx, company, Limit::Seats, 1).await?;
         let membership = insert_membership(&mut tx, company, user.id, input.role, now).await?;
         outbox::record(
@@ -326,7 +325,7 @@ impl Members {
     ) -> Result<Membership> {
         self.session.authorize(Action::Update, Resource::Member).await?;
         let company = self.session.company_id();
-        let mut tx = self.session.begin().await?;
+        let mut tx = self.session.begin_locking_company().await?;
         self.session.permit(Action::Update, Resource::Member)?;
         let current = self.membership_in(&mut tx, user_id).await?;
         if (role == Role::Owner || current.role == Role::Owner)
@@ -372,7 +371,7 @@ impl Members {
         if to == me {
             return Err(FlameError::validation("user_id", "is already the session's user"));
         }
-        let mut tx = self.session.begin().await?;
+        let mut tx = self.session.begin_locking_company().await?;
         let now = self.session.permit(Action::Update, Resource::Billing)?;
         let target = self.membership_in(&mut tx, to).await?;
         let c = company.as_uuid();
@@ -422,7 +421,7 @@ impl Members {
 
     async fn remove_member(&self, user_id: UserId, leaving: bool) -> Result<()> {
         let company = self.session.company_id();
-        let mut tx = self.session.begin_any().await?;
+        let mut tx = self.session.begin_any_locking_company().await?;
         if !leaving {
             self.session.permit(Action::Delete, Resource::Member)?;
         }
@@ -497,6 +496,10 @@ impl Members {
     }
 }
 
+/// Refuses to take the owner role from one of the company's owners when they are the last.
+/// Callers hold the company's row lock
+/// (`Session::begin_locking_company`), so two owners demoting or removing
+/// each other at once cannot both count two owners.
 async fn ensure_not_last_owner(tx: &mut Tx, company: CompanyId) -> Result<()> {
     let owners = tx
         .fetch_one(
@@ -562,7 +565,8 @@ impl Companies {
     /// afterwards.
     pub async fn delete(&self, version: i64) -> Result<()> {
         self.session.authorize(Action::Delete, Resource::Company).await?;
-        let mut tx = self.session.begin_any().await?;
+        // The company's row first, as the member changes take it: no lock-order deadlock.
+        let mut tx = self.session.begin_any_locking_company().await?;
         self.session.permit(Action::Delete, Resource::Company)?;
         let c = self.session.tenant();
         let current = tx

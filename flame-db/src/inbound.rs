@@ -251,6 +251,10 @@ impl Inbound {
         .await?;
         let settings = &settings;
         crate::billing::ensure_company_writable(&mut tx, company, now).await?;
+        // One message at a time per company, as leads are ingested (PostgreSQL; SQLite's
+        // write lock already does it): messages of one new sender racing each other find the
+        // contact and the deal the first one created instead of creating their own.
+        usage::read(&mut tx, company, true).await?;
         let c = company.as_uuid();
         let seen = tx
             .fetch_optional(

@@ -395,12 +395,18 @@ pub(crate) fn settings_json(settings: &IntegrationSettings) -> Result<serde_json
 }
 
 /// What [`Flame::rotate_keys`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     /// Secrets re-encrypted under the primary key by this call.
     pub resealed: u64,
-    /// Secrets still under another key (0 when the rotation is complete).
+    /// Secrets still under another key (0 when the rotation is complete); counts the
+    /// skipped ones.
     pub remaining: u64,
+    /// The integrations (each once, in id order) holding a secret that no configured key
+    /// decrypts, or that is malformed: left exactly as stored while the others rotated.
+    /// Open the store with the key that sealed them in `previous_keys` and rotate again, or
+    /// save their credentials anew.
+    pub skipped: Vec<IntegrationId>,
 }
 
 impl Flame {
@@ -408,20 +414,34 @@ impl Flame {
     /// `batch` at a time, each batch in its own transaction. Safe to interrupt and call again:
     /// it picks up whatever is still under an old key. A trusted host call (run it after
     /// opening with a new `encryption_key` and the old ones in `previous_keys`).
+    ///
+    /// Each write is a compare-and-set on the ciphertext that was read: a credential saved
+    /// anew while the rotation runs (sealed with the primary key by that save) keeps its new
+    /// value. A secret that cannot be decrypted is skipped and reported in
+    /// [`Rotation::skipped`]; it does not stop the rotation of the others.
     pub async fn rotate_keys(&self, batch: u32) -> Result<Rotation> {
         let keyring = self.keyring()?.clone();
         let primary = keyring.primary().id().to_owned();
         let batch = i64::from(batch.clamp(1, 10_000));
         let mut resealed = 0;
+        let mut skipped = std::collections::BTreeSet::new();
+        // Keyset cursor: skipped rows stay under their old key, so the scan moves past them.
+        let mut after: Option<(CompanyId, IntegrationId, String)> = None;
         loop {
             let mut tx = self.pool().begin().await?;
-            let rows = tx
-                .fetch_all(
-                    "SELECT company_id, integration_id, field, sealed FROM integration_secrets
-                     WHERE key_id <> $1 ORDER BY key_id, company_id, integration_id, field LIMIT $2",
-                    args![primary.clone(), batch],
-                )
-                .await?;
+            const SELECT: &str = "SELECT company_id, integration_id, field, sealed
+                 FROM integration_secrets WHERE key_id <> $1";
+            const ORDER: &str = " ORDER BY company_id, integration_id, field LIMIT $2";
+            let rows = match &after {
+                None => tx.fetch_all(format!("{SELECT}{ORDER}"), args![primary.clone(), batch]),
+                Some((c, i, f)) => tx.fetch_all(
+                    format!(
+                        "{SELECT} AND (company_id, integration_id, field) > ($3, $4, $5){ORDER}"
+                    ),
+                    args![primary.clone(), batch, c.as_uuid(), i.as_uuid(), f.clone()],
+                ),
+            }
+            .await?;
             if rows.is_empty() {
                 break;
             }
@@ -431,23 +451,37 @@ impl Flame {
                 let integration: IntegrationId = row.id("integration_id")?;
                 let field: String = row.get("field")?;
                 let stored: String = row.get("sealed")?;
-                let sealed = SealedSecret::parse(&stored)?;
-                let aad = Aad::new(company, integration, &field)?;
-                let fresh = keyring.reseal(&sealed, &aad)?;
-                tx.execute(
-                    "UPDATE integration_secrets SET sealed = $1, key_id = $2, updated_at = $3
-                     WHERE company_id = $4 AND integration_id = $5 AND field = $6",
-                    args![
-                        fresh.to_stored(),
-                        fresh.key_id(),
-                        now,
-                        company.as_uuid(),
-                        integration.as_uuid(),
-                        field
-                    ],
-                )
-                .await?;
-                resealed += 1;
+                after = Some((company, integration, field.clone()));
+                let fresh = SealedSecret::parse(&stored).and_then(|sealed| {
+                    keyring.reseal(&sealed, &Aad::new(company, integration, &field)?)
+                });
+                let fresh = match fresh {
+                    Ok(fresh) => fresh,
+                    Err(e) => {
+                        tracing::warn!(%integration, field = %field, error = %e,
+                            "a credential could not be decrypted for key rotation; skipped");
+                        skipped.insert(integration);
+                        continue;
+                    }
+                };
+                // Compare-and-set: only if the row still holds what was read.
+                let changed = tx
+                    .execute(
+                        "UPDATE integration_secrets SET sealed = $1, key_id = $2, updated_at = $3
+                         WHERE company_id = $4 AND integration_id = $5 AND field = $6
+                           AND sealed = $7",
+                        args![
+                            fresh.to_stored(),
+                            fresh.key_id(),
+                            now,
+                            company.as_uuid(),
+                            integration.as_uuid(),
+                            field,
+                            stored
+                        ],
+                    )
+                    .await?;
+                resealed += changed;
             }
             tx.commit().await?;
         }
@@ -461,7 +495,11 @@ impl Flame {
             )
             .await?
             .int("n")?;
-        Ok(Rotation { resealed, remaining: u64::try_from(remaining).unwrap_or(0) })
+        Ok(Rotation {
+            resealed,
+            remaining: u64::try_from(remaining).unwrap_or(0),
+            skipped: skipped.into_iter().collect(),
+        })
     }
 
     /// How many stored credentials each key id seals, for the health report.

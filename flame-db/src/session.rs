@@ -145,7 +145,7 @@ impl Session {
     /// revoked, expired or removed principals are `Unauthenticated`, and a company whose
     /// subscription is canceled or expired is `ReadOnly`.
     pub(crate) async fn begin(&self) -> Result<Tx> {
-        let (tx, standing) = self.begin_reading_standing().await?;
+        let (tx, standing) = self.begin_reading_standing(false).await?;
         auth::Session::ensure_writable(&standing)?;
         Ok(tx)
     }
@@ -153,13 +153,38 @@ impl Session {
     /// Like [`begin`](Self::begin), for the writes a read-only company may still make
     /// (its account, its API tokens, deleting the company).
     pub(crate) async fn begin_any(&self) -> Result<Tx> {
-        Ok(self.begin_reading_standing().await?.0)
+        Ok(self.begin_reading_standing(false).await?.0)
     }
 
-    async fn begin_reading_standing(&self) -> Result<(Tx, Standing)> {
+    /// Like [`begin`](Self::begin), after locking the company's row, for the writes that
+    /// change who its owners are: they queue on that lock, and each reads the standing and
+    /// the owner set only once the previous one committed (PostgreSQL; SQLite's write lock,
+    /// taken by every write transaction, already serializes them).
+    pub(crate) async fn begin_locking_company(&self) -> Result<Tx> {
+        let (tx, standing) = self.begin_reading_standing(true).await?;
+        auth::Session::ensure_writable(&standing)?;
+        Ok(tx)
+    }
+
+    /// Like [`begin_any`](Self::begin_any), after locking the company's row (see
+    /// [`begin_locking_company`](Self::begin_locking_company)).
+    pub(crate) async fn begin_any_locking_company(&self) -> Result<Tx> {
+        Ok(self.begin_reading_standing(true).await?.0)
+    }
+
+    async fn begin_reading_standing(&self, lock_company: bool) -> Result<(Tx, Standing)> {
         let now = clock::now();
         let generation = self.flame().generation();
         let mut tx = self.flame().pool().begin().await?;
+        if lock_company && tx.backend() == crate::sql::Backend::Postgres {
+            // Read committed: every statement after this one sees what the writers that held
+            // the lock before committed.
+            tx.fetch_optional(
+                "SELECT id FROM companies WHERE id = $1 FOR UPDATE",
+                args![self.tenant()],
+            )
+            .await?;
+        }
         let (_, standing) = self.refresh(&mut tx, now, generation).await?;
         Ok((tx, standing))
     }

@@ -351,6 +351,12 @@ impl WebhookWorker {
     /// One pass: dispatches up to `batch` outbox events, then claims up to `batch` due
     /// deliveries and posts them at once, recording each outcome. Errors are the store's
     /// (`Storage`); a receiver's failure is recorded on its delivery, not returned.
+    ///
+    /// The pass is shared fairly between companies: events and deliveries are taken in
+    /// turns, one per company with work waiting, then a second per company, and so on; and
+    /// every post is bounded by `timeout`. A company whose endpoint is slow (or whose
+    /// backlog is long) therefore holds a pass for at most one `timeout` and never takes
+    /// another company's turn.
     pub async fn run_once(&self) -> Result<WorkReport> {
         Ok(self.pass().await?.0)
     }
@@ -404,10 +410,17 @@ impl WebhookWorker {
             // earlier one that another dispatcher holds.
             tx.execute("SELECT pg_advisory_xact_lock($1)", args![DISPATCH_LOCK]).await?;
         }
+        // Companies take turns: each one's oldest event first, then each one's second… so
+        // that one company's backlog does not hold another's events back. Within a company
+        // the events keep their order.
         let rows = tx
             .fetch_all(
                 "SELECT company_id, id, event_type, aggregate_type, aggregate_id, occurred_at
-                 FROM outbox WHERE published_at IS NULL ORDER BY occurred_at, id LIMIT $1",
+                 FROM (SELECT company_id, id, event_type, aggregate_type, aggregate_id, occurred_at,
+                              ROW_NUMBER() OVER (PARTITION BY company_id
+                                                 ORDER BY occurred_at, id) AS turn
+                       FROM outbox WHERE published_at IS NULL) waiting
+                 ORDER BY turn, occurred_at, id LIMIT $1",
                 args![i64::from(self.inner.options.batch)],
             )
             .await?;
@@ -503,8 +516,17 @@ impl WebhookWorker {
             .pool()
             .exec()
             .fetch_all(
-                "SELECT d.company_id, d.id, d.integration_id, d.event_id, d.event_type,
-                        d.attempts, i.settings, o.payload, o.occurred_at, o.actor_id
+                // Companies take turns (each one's first due delivery, then each one's
+                // second…): a company whose endpoint is slow or whose deliveries pile up
+                // gets its share of the pass, not the whole of it.
+                "SELECT company_id, id, integration_id, event_id, event_type, attempts, settings,
+                        payload, occurred_at, actor_id
+                 FROM (
+                 SELECT d.company_id, d.id, d.integration_id, d.event_id, d.event_type,
+                        d.attempts, i.settings, o.payload, o.occurred_at, o.actor_id,
+                        d.next_attempt_at,
+                        ROW_NUMBER() OVER (PARTITION BY d.company_id
+                                           ORDER BY d.next_attempt_at, d.event_id) AS turn
                  FROM webhook_deliveries d
                  JOIN integrations i ON i.company_id = d.company_id AND i.id = d.integration_id
                  LEFT JOIN outbox o ON o.company_id = d.company_id AND o.id = d.event_id
@@ -520,7 +542,8 @@ impl WebhookWorker {
                        WHERE e.company_id = d.company_id AND e.aggregate_type = d.aggregate_type
                          AND e.aggregate_id = d.aggregate_id AND e.published_at IS NULL
                          AND e.id < d.event_id)
-                 ORDER BY d.next_attempt_at, d.event_id
+                 ) due
+                 ORDER BY turn, next_attempt_at, event_id
                  LIMIT $3",
                 args![now, true, i64::from(options.batch)],
             )
@@ -669,7 +692,7 @@ async fn subscribed_webhooks(
         let settings: sqlx::types::Json<serde_json::Value> = row.get("settings")?;
         let events =
             serde_json::from_value::<IntegrationSettings>(settings.0).ok().and_then(|s| match s {
-                IntegrationSettings::Webhook(w) => EventSubscription::new(&w.events).ok(),
+                IntegrationSettings::Webhook(w) => EventSubscription::stored(&w.events).ok(),
                 _ => None,
             });
         match events {

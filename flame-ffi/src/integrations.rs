@@ -445,8 +445,11 @@ impl From<flame_db::InboundOutcome> for InboundOutcome {
 pub struct Rotation {
     /// Secrets re-encrypted under the primary key.
     pub resealed: u64,
-    /// Secrets still under another key.
+    /// Secrets still under another key (the skipped ones too).
     pub remaining: u64,
+    /// The integrations holding a secret no configured key decrypts (or a malformed one),
+    /// left as stored while the others rotated.
+    pub skipped: Vec<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -158,7 +158,11 @@ impl Flame {
     /// at a time; safe to interrupt and run again.
     pub async fn rotate_keys(&self, batch: u32) -> Result<crate::integrations::Rotation> {
         let r = self.inner.rotate_keys(batch).await?;
-        Ok(crate::integrations::Rotation { resealed: r.resealed, remaining: r.remaining })
+        Ok(crate::integrations::Rotation {
+            resealed: r.resealed,
+            remaining: r.remaining,
+            skipped: r.skipped.into_iter().map(crate::types::id).collect(),
+        })
     }
 
     /// The host's billing hooks (payments, expiry).
@@ -636,7 +640,9 @@ pub struct Members {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Members {
-    /// Adds a user to the company with a role, creating the user if the email is new.
+    /// Adds a new user to the company with a role. An email that already has an account is a
+    /// `Conflict` on "email": invite an existing user instead; they accept from their own
+    /// session.
     pub async fn add(&self, input: NewMember) -> Result<Member> {
         Ok(self.inner.add(input.into()).await?.into())
     }

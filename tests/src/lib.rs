@@ -101,6 +101,24 @@ pub async fn verify(flame: &Flame, user: flame_core::UserId) -> flame_core::comp
     flame.verify_email(mail.token.expose_secret()).await.expect("verify the email")
 }
 
+/// Makes the user of `invitee` a member of `inviter`'s company with `role`, the way an
+/// existing user joins another company: `inviter` invites their email and they accept from
+/// their own session. Returns their session in `inviter`'s company.
+pub async fn join(
+    inviter: &flame_db::Session,
+    invitee: &flame_db::Session,
+    role: flame_core::Role,
+) -> flame_db::Session {
+    use secrecy::ExposeSecret;
+    let email = invitee.account().user().await.expect("the invitee").email.to_string();
+    let invite = inviter
+        .invitations()
+        .create(flame_core::account::NewInvitation { email, role, valid_days: None })
+        .await
+        .expect("invite");
+    invitee.account().accept_invitation(invite.token.expose_secret()).await.expect("accept")
+}
+
 /// Makes a plan without limits the default, for tests that create more than the seeded
 /// starter plan allows; companies signed up afterwards start on it.
 pub async fn unlimited_plan(flame: &Flame) {

@@ -309,16 +309,8 @@ async fn one_user_in_several_companies_with_a_role_in_each() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
         let globex = company(&db.flame, "Globex").await;
-        globex
-            .session
-            .members()
-            .add(NewMember {
-                email: "owner@acme.test".into(),
-                name: "X".into(),
-                role: Role::Viewer,
-            })
-            .await
-            .expect("joins a second company");
+        // An existing user joins from their own session.
+        flame_tests::join(&globex.session, &acme.session, Role::Viewer).await;
         assert_invalid(db.flame.login(login("owner@acme.test", PASSWORD)).await, "company_id");
         let in_globex = db
             .flame
@@ -649,16 +641,8 @@ async fn a_revoked_session_cannot_switch_company() {
     for db in TestDb::each().await {
         let acme = company(&db.flame, "Acme").await;
         let globex = company(&db.flame, "Globex").await;
-        globex
-            .session
-            .members()
-            .add(NewMember {
-                email: "owner@acme.test".into(),
-                name: "X".into(),
-                role: Role::Viewer,
-            })
-            .await
-            .expect("joins a second company");
+        // An existing user joins from their own session.
+        flame_tests::join(&globex.session, &acme.session, Role::Viewer).await;
         let in_acme = |flame: Flame| async move {
             flame
                 .login(Login {

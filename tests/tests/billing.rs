@@ -343,3 +343,50 @@ async fn lapsed_trials_are_read_only_and_health_counts_subscriptions_by_status()
         assert_eq!(db.flame.subscriptions().expire_lapsed_trials().await.expect("sweep"), 0);
     }
 }
+
+#[tokio::test]
+async fn a_hidden_plan_cannot_be_chosen_by_a_company() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let hidden = NewPlan { public: false, ..plan("partner", PlanLimits::default()) };
+        let hidden = db.flame.plans().create(hidden).await.expect("hidden plan");
+        let public =
+            db.flame.plans().create(plan("pro", PlanLimits::default())).await.expect("pro");
+        let billing = acme.session.billing();
+        let sub = billing.subscription().await.expect("subscription");
+        let before = snapshot(&db.url).await;
+        assert_invalid(billing.change_plan(hidden.id, sub.version).await, "plan_id");
+        assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
+        assert_eq!(billing.subscription().await.expect("unchanged"), sub, "{}", db.name);
+        let moved = billing.change_plan(public.id, sub.version).await.expect("a public plan");
+        assert_eq!(moved.plan_id, public.id);
+    }
+}
+
+#[tokio::test]
+async fn plan_limits_are_bounded_and_the_catalog_reads_back_large_ones() {
+    for db in TestDb::each().await {
+        let huge =
+            plan("huge", PlanLimits { contacts: Some(3_000_000_000), ..PlanLimits::default() });
+        let before = count_rows(&db.url, "plans").await;
+        assert_invalid(db.flame.plans().create(huge).await, "limits.contacts");
+        assert_eq!(count_rows(&db.url, "plans").await, before, "{}", db.name);
+
+        let max = PlanLimits { contacts: Some(PlanLimits::MAX), ..PlanLimits::default() };
+        let largest = db.flame.plans().create(plan("largest", max)).await.expect("at the bound");
+        let read = db.flame.plans().get(largest.id).await.expect("read back");
+        assert_eq!(read.limits.contacts, Some(2_147_483_647), "{}", db.name);
+        let listed = db.flame.plans().list().await.expect("the catalog still lists");
+        assert!(listed.iter().any(|p| p.id == largest.id && p.limits == max), "{}", db.name);
+
+        if db.name == "sqlite" {
+            // A limit stored above i32::MAX before limits were bounded no longer breaks the
+            // catalog on SQLite (whose INTEGER column kept it).
+            exec_raw(&db.url, "UPDATE plans SET limit_deals = 3000000000 WHERE code = 'largest'")
+                .await;
+            let listed = db.flame.plans().list().await.expect("the catalog lists");
+            let old = listed.iter().find(|p| p.id == largest.id).expect("listed");
+            assert_eq!(old.limits.deals, Some(3_000_000_000));
+        }
+    }
+}

@@ -188,3 +188,55 @@ async fn admin_configures_but_owner_alone_deletes_the_company() {
         assert_eq!(flame_tests::count_rows(&db.url, "deals").await, 0, "{}", db.name);
     }
 }
+
+#[tokio::test]
+async fn an_admin_cannot_add_an_existing_user_without_their_consent() {
+    use secrecy::ExposeSecret;
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let evil = company(&db.flame, "Evil").await;
+        let before = flame_tests::snapshot(&db.url).await;
+        let taken = evil
+            .session
+            .members()
+            .add(NewMember {
+                email: "owner@acme.test".into(),
+                name: "Olga".into(),
+                role: Role::Admin,
+            })
+            .await;
+        match taken {
+            Err(FlameError::Conflict { entity, reason }) => {
+                assert_eq!(entity, "email", "{}", db.name);
+                assert!(reason.contains("invite"), "{reason}");
+            }
+            other => panic!("{}: expected a Conflict on email, got {other:?}", db.name),
+        }
+        assert_eq!(flame_tests::snapshot(&db.url).await, before, "{}: nothing stored", db.name);
+        let companies = acme.session.account().companies().await.expect("companies");
+        assert_eq!(companies.len(), 1, "{}: Olga is still only in Acme", db.name);
+
+        // Invited, she joins from her own session, with the role offered.
+        let invite = evil
+            .session
+            .invitations()
+            .create(flame_core::account::NewInvitation {
+                email: "owner@acme.test".into(),
+                role: Role::Admin,
+                valid_days: None,
+            })
+            .await
+            .expect("invite");
+        let joined = acme
+            .session
+            .account()
+            .accept_invitation(invite.token.expose_secret())
+            .await
+            .expect("accepted from her own session");
+        assert_eq!((joined.company_id(), joined.role()), (evil.company.id, Role::Admin));
+        // A new email is still added directly.
+        let new =
+            NewMember { email: "new@evil.test".into(), name: "New".into(), role: Role::Member };
+        evil.session.members().add(new).await.expect("a new user");
+    }
+}

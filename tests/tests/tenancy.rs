@@ -133,15 +133,7 @@ async fn one_user_in_two_companies_sees_each_separately() {
     for db in TestDb::each().await {
         let a = company(&db.flame, "Acme").await;
         let b = company(&db.flame, "Globex").await;
-        b.session
-            .members()
-            .add(flame_core::company::NewMember {
-                email: a.owner.email.to_string(),
-                name: "Olga".into(),
-                role: Role::Viewer,
-            })
-            .await
-            .expect("join second company");
+        flame_tests::join(&b.session, &a.session, Role::Viewer).await;
         let in_b = db.flame.session(a.owner.id, b.company.id).await.expect("session in B");
         assert_eq!(in_b.role(), Role::Viewer);
         a.session

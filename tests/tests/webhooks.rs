@@ -839,3 +839,78 @@ async fn the_signing_secret_never_shows_in_logs_debug_output_or_errors() {
     assert!(!logs.contains(SECRET), "the secret is in the logs");
     assert!(!seen.contains(SECRET), "the secret is in Debug or error output");
 }
+
+#[tokio::test]
+async fn a_slow_endpoint_of_one_company_does_not_hold_back_another_companys_deliveries() {
+    for db in TestDb::each().await {
+        let receiver = Receiver::start().await;
+        let flame = open(&db, true).await;
+        let acme = company(&flame, "Acme").await;
+        let globex = company(&flame, "Globex").await;
+        let slow_company = acme.company.id.to_string();
+        // Acme's endpoint never answers; Globex's answers at once.
+        receiver.answer(move |r, _| {
+            if r.json()["company_id"] == slow_company.as_str() {
+                Reply::Hang
+            } else {
+                Reply::Status(200)
+            }
+        });
+        webhook(&acme.session, "Slow", &receiver.url(), &["deal.created"]).await;
+        webhook(&globex.session, "Fast", &receiver.url(), &["deal.created"]).await;
+        // Publish what sign-up and setup wrote, so that only the deals below are waiting.
+        let drain = flame.webhook_worker(fast()).expect("worker");
+        while drain.run_once().await.expect("pass").published > 0 {}
+        for i in 0..4 {
+            deal(&acme.session, &format!("Acme {i}")).await;
+        }
+        deal(&globex.session, "Globex").await;
+
+        // Two at a time: Acme's backlog came first, yet Globex gets its turn in this pass.
+        let options = WebhookOptions { batch: 2, timeout: ms(300), ..fast() };
+        let worker = flame.webhook_worker(options).expect("worker");
+        let pass = worker.run_once().await.expect("pass");
+        assert_eq!((pass.published, pass.delivered, pass.failed), (2, 1, 1), "{}", db.name);
+        let delivered = deliveries(&globex.session, with_status(DeliveryState::Delivered)).await;
+        assert_eq!(delivered.len(), 1, "{}: Globex's delivery was sent", db.name);
+        let globex_id = globex.company.id.to_string();
+        assert!(
+            receiver.requests().iter().any(|r| r.json()["company_id"] == globex_id.as_str()),
+            "{}",
+            db.name
+        );
+        let slow = deliveries(&acme.session, WebhookDeliveryFilter::default()).await;
+        assert_eq!(slow.len(), 1, "{}: Acme's first event only, so far", db.name);
+        assert_eq!(slow[0].last_error.as_deref(), Some("timed out after 300ms"), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_subscribes_to_a_bounded_number_of_event_patterns() {
+    for db in TestDb::each().await {
+        let flame = open(&db, true).await;
+        let s = company(&flame, "Acme").await.session;
+        let many: Vec<String> = (0..100_000).map(|i| format!("custom.e{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let url = "http://127.0.0.1:9/hook";
+        let before = flame_tests::count_rows(&db.url, "integrations").await;
+        assert_invalid(s.integrations().create(hook_input("Greedy", url, &many)).await, "events");
+        let allowed = webhook::PATTERNS_MAX;
+        assert_invalid(
+            s.integrations().create(hook_input("Greedy", url, &many[..=allowed])).await,
+            "events",
+        );
+        assert_eq!(flame_tests::count_rows(&db.url, "integrations").await, before, "{}", db.name);
+        let hook = webhook(&s, "Bounded", url, &many[..allowed]).await;
+        let patch = IntegrationPatch {
+            settings: Some(IntegrationSettings::Webhook(WebhookSettings {
+                url: url.into(),
+                events: many.iter().map(|e| (*e).to_owned()).collect(),
+            })),
+            ..IntegrationPatch::default()
+        };
+        assert_invalid(s.integrations().update(hook.id, hook.version, patch).await, "events");
+        let kept = s.integrations().get(hook.id).await.expect("get");
+        assert_eq!(kept.version, hook.version, "{}", db.name);
+    }
+}

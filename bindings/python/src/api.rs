@@ -1247,8 +1247,9 @@ pub(crate) struct Members {
 
 #[pymethods]
 impl Members {
-    /// Adds a user to the company with a role ("owner", "admin", "manager", "member",
-    /// "viewer"), creating the user if the email is new.
+    /// Adds a new user to the company with a role ("owner", "admin", "manager", "member",
+    /// "viewer"). An email that already has an account raises `ConflictError` on "email":
+    /// invite an existing user (`invitations.create`); they accept from their own session.
     fn add(&self, py: Python<'_>, email: String, name: String, role: &str) -> PyResult<Member> {
         let input = NewMember { email, name, role: parse::<Role>(py, role)? };
         let api = self.session.members();

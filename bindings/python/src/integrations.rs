@@ -403,6 +403,9 @@ record! {
         resealed => r.resealed;
         /// Credentials still under another key (0 when the rotation is complete).
         remaining => r.remaining;
+        /// The integrations holding a credential no configured key decrypts (or a malformed
+        /// one): left as stored while the others rotated.
+        skipped => r.skipped.iter().map(|id| id.as_uuid()).collect::<Vec<_>>();
     }
 }
 

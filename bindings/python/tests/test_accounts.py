@@ -312,7 +312,8 @@ def test_api_tokens_act_within_their_scope_until_revoked_or_expired(store: flame
 def test_one_user_in_several_companies(store: flame.Flame) -> None:
     acme = _acme(store)
     globex = _globex(store)
-    globex.session.members.add("owner@acme.test", "X", "viewer")
+    invite = globex.session.invitations.create("owner@acme.test", "viewer")
+    acme.session.account.accept_invitation(invite.token)
     with pytest.raises(flame.ValidationError) as caught:
         store.login("owner@acme.test", PASSWORD)
     assert caught.value.field == "company_id"
@@ -600,3 +601,18 @@ def test_an_invited_existing_user_cannot_choose_their_email_as_password(
     with pytest.raises(flame.ValidationError) as caught:
         store.accept_invitation(invite.token, name="Lou", password=email)
     assert caught.value.field == "password"
+
+
+def test_an_existing_user_is_not_added_without_consent(store: flame.Flame) -> None:
+    acme = _acme(store)
+    globex = _globex(store)
+    with pytest.raises(flame.ConflictError) as caught:
+        globex.session.members.add("owner@acme.test", "Olga", "admin")
+    assert caught.value.entity == "email"
+    assert "invite" in caught.value.reason
+    assert [m.user.email for m in globex.session.members.list()] == ["owner@globex.test"]
+    assert [c.company_name for c in acme.session.account.companies()] == ["Acme"]
+    # Invited, they join from their own session.
+    invite = globex.session.invitations.create("owner@acme.test", "admin")
+    joined = acme.session.account.accept_invitation(invite.token)
+    assert (joined.company_id, joined.role) == (globex.company.id, "admin")

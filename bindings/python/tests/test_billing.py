@@ -23,6 +23,27 @@ def _pay(store: flame.Flame, company_id: UUID, ref: str, days: int = 30) -> flam
     )
 
 
+def test_a_hidden_plan_cannot_be_chosen_and_limits_are_bounded(
+    store: flame.Flame, owner: flame.Session
+) -> None:
+    hidden = store.plans.create("partner", "Partner", "0", "EUR", trial_days=14, public=False)
+    sub = owner.billing.subscription()
+    with pytest.raises(flame.ValidationError) as caught:
+        owner.billing.change_plan(hidden.id, sub.version)
+    assert caught.value.field == "plan_id"
+    assert owner.billing.subscription() == sub
+
+    huge = flame.PlanLimits(contacts=3_000_000_000)
+    with pytest.raises(flame.ValidationError) as refused:
+        store.plans.create("huge", "Huge", "0", "EUR", limits=huge)
+    assert refused.value.field == "limits.contacts"
+    largest = store.plans.create(
+        "largest", "Largest", "0", "EUR", limits=flame.PlanLimits(contacts=2_147_483_647)
+    )
+    assert store.plans.get(largest.id).limits.contacts == 2_147_483_647
+    assert largest.id in [p.id for p in store.plans.list()]
+
+
 def test_change_plan_upgrades_and_refuses_a_downgrade_below_usage(
     store: flame.Flame, owner: flame.Session
 ) -> None:

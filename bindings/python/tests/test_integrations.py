@@ -192,7 +192,7 @@ def test_keys_rotate_and_health_shows_which_are_in_use(
 
         done = rotated.rotate_keys(batch=1)
         assert (done.resealed, done.remaining) == (2, 0)
-        assert done.to_dict() == {"resealed": 2, "remaining": 0}
+        assert done.to_dict() == {"resealed": 2, "remaining": 0, "skipped": []}
         assert rotated.rotate_keys().resealed == 0, "nothing left: safe to run again"
         health = rotated.health()
         assert health.to_dict()["keys_in_use"] == [{"key_id": "2026", "secrets": 2}]
@@ -203,6 +203,24 @@ def test_keys_rotate_and_health_shows_which_are_in_use(
     with flame.open(url, encryption_key=k2025) as old_only:
         with pytest.raises(flame.CryptoError):
             as_owner(old_only, owner).integrations.credential(ids[1], "token")
+
+
+def test_a_credential_no_key_opens_is_skipped_and_reported_while_the_others_rotate(
+    url: str, owner: flame.Session
+) -> None:
+    lost, k2025, k2026 = key("lost", 7), key("2025", 1), key("2026", 2)
+    with flame.open(url, encryption_key=lost) as first:
+        orphan = as_owner(first, owner).integrations.create("Orphan", telegram(), {"token": "o"})
+    with flame.open(url, encryption_key=k2025) as old:
+        bot = as_owner(old, owner).integrations.create("Bot", telegram(), {"token": "b"})
+
+    with flame.open(url, encryption_key=k2026, previous_keys=[k2025]) as rotated:
+        done = rotated.rotate_keys(batch=1)
+        assert (done.resealed, done.remaining, done.skipped) == (1, 1, [orphan.id])
+    with flame.open(url, encryption_key=k2026) as new_only:
+        assert as_owner(new_only, owner).integrations.credential(bot.id, "token") == "b"
+    with flame.open(url, encryption_key=lost) as first:
+        assert as_owner(first, owner).integrations.credential(orphan.id, "token") == "o"
 
 
 # --- Settings -----------------------------------------------------------------------------

@@ -292,3 +292,16 @@ def test_worker_options_are_checked_and_deliveries_are_for_admins(
         ms.webhook_deliveries.list()
     with pytest.raises(flame.ForbiddenError):
         ms.webhook_deliveries.retry(uuid.uuid4())
+
+
+def test_a_webhook_subscribes_to_a_bounded_number_of_event_patterns(acme: flame.Session) -> None:
+    patterns = [f"custom.e{i}" for i in range(100_000)]
+    url = "http://127.0.0.1:9/hook"
+    with pytest.raises(flame.ValidationError) as caught:
+        acme.integrations.create(
+            "Greedy", flame.WebhookSettings(url, patterns), {"signing_secret": SECRET}
+        )
+    assert caught.value.field == "events"
+    assert acme.integrations.list() == []
+    bounded = flame.WebhookSettings(url, patterns[:64])
+    assert acme.integrations.create("Bounded", bounded, {"signing_secret": SECRET}).name == "Bounded"

@@ -15,6 +15,7 @@
 //! a secret rotates, a header may carry several `v1` entries, one per secret: any match is
 //! enough.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -373,29 +374,61 @@ impl From<EventPattern> for String {
     }
 }
 
-/// The event types an endpoint subscribed to: at least one [`EventPattern`].
+/// The most patterns one endpoint may subscribe to.
+pub const PATTERNS_MAX: usize = 64;
+
+/// The event types an endpoint subscribed to: from one to [`PATTERNS_MAX`]
+/// [`EventPattern`]s. Matching an event costs one lookup per segment of its type, however
+/// many patterns there are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<String>", into = "Vec<String>")]
 pub struct EventSubscription {
     patterns: Vec<EventPattern>,
+    /// The exact types subscribed to.
+    exact: HashSet<String>,
+    /// The prefixes of the wildcard patterns, with their dot (`"deal."`; `""` for `"*"`).
+    prefixes: HashSet<String>,
 }
 
 impl EventSubscription {
     /// Parses the `patterns` (duplicates are dropped, order kept). Errors name the pattern by
-    /// its position: `"event_types[1]"`; an empty list is refused on `"event_types"`.
+    /// its position: `"event_types[1]"`; an empty list, or one of more than
+    /// [`PATTERNS_MAX`] patterns, is refused on `"event_types"`.
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self> {
+        if patterns.len() > PATTERNS_MAX {
+            return Err(FlameError::validation(
+                "event_types",
+                format!("must name at most {PATTERNS_MAX} event types (use a \"*\" pattern)"),
+            ));
+        }
+        Self::parse_all(patterns)
+    }
+
+    /// Like [`new`](Self::new), without the bound on the number of patterns: for
+    /// subscriptions stored before it existed, which still deliver.
+    pub fn stored<S: AsRef<str>>(patterns: &[S]) -> Result<Self> {
+        Self::parse_all(patterns)
+    }
+
+    fn parse_all<S: AsRef<str>>(patterns: &[S]) -> Result<Self> {
         if patterns.is_empty() {
             return Err(FlameError::validation("event_types", "must name at least one event type"));
         }
         let mut parsed: Vec<EventPattern> = Vec::with_capacity(patterns.len());
+        let mut exact = HashSet::new();
+        let mut prefixes = HashSet::new();
         for (i, pattern) in patterns.iter().enumerate() {
             let pattern = EventPattern::parse(pattern.as_ref())
                 .map_err(|e| e.at(&format!("event_types[{i}]")))?;
-            if !parsed.contains(&pattern) {
+            let new = match pattern.0.strip_suffix('*') {
+                Some(prefix) => prefixes.insert(prefix.to_owned()),
+                None => exact.insert(pattern.0.clone()),
+            };
+            if new {
                 parsed.push(pattern);
             }
         }
-        Ok(Self { patterns: parsed })
+        Ok(Self { patterns: parsed, exact, prefixes })
     }
 
     /// The patterns.
@@ -405,7 +438,14 @@ impl EventSubscription {
 
     /// Whether an event of type `event_type` is delivered to the endpoint.
     pub fn matches(&self, event_type: &str) -> bool {
-        self.patterns.iter().any(|pattern| pattern.matches(event_type))
+        if self.exact.contains(event_type) {
+            return true;
+        }
+        // Every prefix of the type that ends at a dot and leaves at least one character
+        // (what "deal.*" needs), and "" for "*".
+        let prefix_ok =
+            |end: usize| end < event_type.len() && self.prefixes.contains(&event_type[..end]);
+        prefix_ok(0) || event_type.char_indices().any(|(i, c)| c == '.' && prefix_ok(i + 1))
     }
 }
 
@@ -664,6 +704,23 @@ mod tests {
         let err = EventSubscription::new(&["deal.*", "deal.*.won"]).expect_err("invalid");
         assert!(matches!(err, FlameError::Validation { field, .. } if field == "event_types[1]"));
         assert!(serde_json::from_str::<EventSubscription>(r#"["DEAL"]"#).is_err());
+        let star = EventSubscription::new(&["*"]).expect("all");
+        assert!(star.matches("deal.won") && !star.matches(""));
+        let deep = EventSubscription::new(&["deal.stage.*", "x"]).expect("deep");
+        assert!(deep.matches("deal.stage.moved") && !deep.matches("deal.stage."));
+        assert!(!deep.matches("deal.won") && deep.matches("x") && !deep.matches("x.y"));
+    }
+
+    #[test]
+    fn subscriptions_are_bounded_and_match_without_scanning_every_pattern() {
+        let many: Vec<String> = (0..=PATTERNS_MAX).map(|i| format!("custom.e{i}")).collect();
+        let err = EventSubscription::new(&many).expect_err("too many");
+        assert!(matches!(&err, FlameError::Validation { field, .. } if field == "event_types"));
+        assert!(EventSubscription::new(&many[..PATTERNS_MAX]).is_ok());
+        // Stored before the bound: still read, and matched by lookup.
+        let huge: Vec<String> = (0..100_000).map(|i| format!("custom.e{i}")).collect();
+        let stored = EventSubscription::stored(&huge).expect("stored");
+        assert!(stored.matches("custom.e99999") && !stored.matches("deal.won"));
     }
 
     #[test]

@@ -1334,6 +1334,10 @@ class Rotation:
     @property
     def remaining(self) -> int:
         """Credentials still under another key (0 when the rotation is complete)."""
+    @property
+    def skipped(self) -> list[UUID]:
+        """The integrations holding a credential no configured key decrypts (or a
+        malformed one): left as stored while the others rotated."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields."""
 
@@ -2248,7 +2252,9 @@ class Members:
     """Members of the company."""
 
     def add(self, email: str, name: str, role: Role) -> Member:
-        """Adds a user to the company with a role."""
+        """Adds a new user to the company with a role. An email that already has an account
+        raises ``ConflictError`` on "email": invite an existing user
+        (``invitations.create``); they accept from their own session."""
     def get(self, user_id: UUID) -> Member:
         """One member."""
     def list(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Page[Member]:

@@ -226,6 +226,52 @@ final class FlameKitTests: XCTestCase {
         await flame.closeStore()
     }
 
+    func testKeyRotationSkipsACredentialNoKeyOpens() async throws {
+        let url = "sqlite://\(dir.appendingPathComponent("rotation.db").path)"
+        let lost = try EncryptionKey.fromBytes(id: "lost", bytes: Data(repeating: 5, count: 32))
+        let old = try EncryptionKey.fromBytes(id: "k1", bytes: Data(repeating: 6, count: 32))
+        let telegram = IntegrationSettings.messaging(
+            platform: .telegram, autoCreateContact: true, autoCreateDeal: false, defaultSourceId: nil,
+            defaultPipelineId: nil, defaultAssigneeId: nil, dealCurrency: nil)
+        let first = try await Flame.open(url: url, options: OpenOptions(encryptionKey: lost))
+        let acme = try await signUp(first, "Acme", "olga@acme.test")
+        let orphan = try await acme.session.integrations().create(
+            name: "Orphan", settings: telegram, credentials: ["token": "o"])
+        await first.closeStore()
+        let second = try await Flame.open(url: url, options: OpenOptions(encryptionKey: old))
+        let bot = try await second.session(userId: acme.owner.id, companyId: acme.company.id).integrations().create(
+            name: "Bot", settings: telegram, credentials: ["token": "b"])
+        await second.closeStore()
+        let newKey = try EncryptionKey.fromBytes(id: "k2", bytes: Data(repeating: 8, count: 32))
+        let rotated = try await Flame.open(url: url, options: OpenOptions(encryptionKey: newKey, previousKeys: [old]))
+        let done = try await rotated.rotateKeys(batch: 1)
+        XCTAssertEqual(done.resealed, 1)
+        XCTAssertEqual(done.remaining, 1)
+        XCTAssertEqual(done.skipped, [orphan.id])
+        let s = try await rotated.session(userId: acme.owner.id, companyId: acme.company.id)
+        let token = try await s.integrations().credential(id: bot.id, field: "token")
+        XCTAssertEqual(token.expose(), "b")
+        await rotated.closeStore()
+    }
+
+    func testAnExistingUserIsNotAddedWithoutConsent() async throws {
+        let flame = try await openStore()
+        let acme = try await signUp(flame, "Acme", "olga@acme.test")
+        let evil = try await signUp(flame, "Evil", "mallory@evil.test")
+        let taken = await flameError {
+            try await evil.session.members().add(input: NewMember(email: "olga@acme.test", name: "Olga", role: .admin))
+        }
+        guard case .Conflict(let entity, _) = taken else { return XCTFail("\(String(describing: taken))") }
+        XCTAssertEqual(entity, "email")
+        let members = try await evil.session.members().list()
+        XCTAssertEqual(members.items.count, 1)
+        let invite = try await evil.session.invitations().create(input: NewInvitation(email: "olga@acme.test", role: .admin))
+        let joined = try await acme.session.account().acceptInvitation(token: invite.token.expose())
+        XCTAssertEqual(joined.companyId(), evil.company.id)
+        XCTAssertEqual(joined.role(), .admin)
+        await flame.closeStore()
+    }
+
     func testOtherAggregates() async throws {
         let flame = try await openStore()
         let signed = try await signUp(flame, "Acme", "olga@acme.test")

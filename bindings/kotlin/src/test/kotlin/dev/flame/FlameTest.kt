@@ -222,6 +222,47 @@ class FlameTest {
     }
 
     @Test
+    fun keyRotationSkipsACredentialNoKeyOpens() = runBlocking {
+        val url = "sqlite://${dir.resolve("rotation.db")}"
+        val lost = EncryptionKey.fromBytes("lost", ByteArray(32) { 5 })
+        val old = EncryptionKey.fromBytes("k1", ByteArray(32) { 6 })
+        val telegram = IntegrationSettings.Messaging(MessagingPlatform.TELEGRAM, true, false, null, null, null, null)
+        val first = Flame.open(url, OpenOptions(encryptionKey = lost))
+        val acme = signUp(first, "Acme", "olga@acme.test")
+        val orphan = acme.session.integrations().create("Orphan", telegram, mapOf("token" to "o"))
+        first.closeStore()
+        val second = Flame.open(url, OpenOptions(encryptionKey = old))
+        val bot = second.session(acme.owner.id, acme.company.id).integrations().create("Bot", telegram, mapOf("token" to "b"))
+        second.closeStore()
+        val newKey = EncryptionKey.fromBytes("k2", ByteArray(32) { 8 })
+        val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(old)))
+        val done = rotated.rotateKeys(1u)
+        assertEquals(1uL, done.resealed)
+        assertEquals(1uL, done.remaining)
+        assertEquals(listOf(orphan.id), done.skipped)
+        val s = rotated.session(acme.owner.id, acme.company.id)
+        assertEquals("b", s.integrations().credential(bot.id, "token").expose())
+        rotated.closeStore()
+    }
+
+    @Test
+    fun anExistingUserIsNotAddedWithoutConsent() = runBlocking {
+        val flame = openStore()
+        val acme = signUp(flame, "Acme", "olga@acme.test")
+        val evil = signUp(flame, "Evil", "mallory@evil.test")
+        val taken = assertThrows<FlameException.Conflict> {
+            runBlocking { evil.session.members().add(NewMember("olga@acme.test", "Olga", Role.ADMIN)) }
+        }
+        assertEquals("email", taken.entity)
+        assertEquals(1, evil.session.members().list().items.size)
+        val invite = evil.session.invitations().create(NewInvitation("olga@acme.test", Role.ADMIN))
+        val joined = acme.session.account().acceptInvitation(invite.token.expose())
+        assertEquals(evil.company.id, joined.companyId())
+        assertEquals(Role.ADMIN, joined.role())
+        flame.closeStore()
+    }
+
+    @Test
     fun otherAggregates() = runBlocking {
         val flame = openStore()
         val signed = signUp(flame, "Acme", "olga@acme.test")
