@@ -182,7 +182,7 @@ fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u8> {
             }
         }
     }
-    let time = crate::sqlite::encode_time;
+    let time = crate::sql::codec::encode_time;
     let mut out = String::new();
     for c in contacts {
         let _ = write!(out, "{}\t{}\t", c.company_id.as_uuid(), c.id.as_uuid());

@@ -54,7 +54,6 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
-mod sqlite;
 mod usage;
 mod webhook;
 

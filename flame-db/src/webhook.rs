@@ -666,7 +666,7 @@ async fn subscribed_webhooks(
     let mut hooks = Vec::with_capacity(rows.len());
     for row in &rows {
         let id: IntegrationId = row.id("id")?;
-        let settings: sqlx::types::Json<serde_json::Value> = row.get("settings")?;
+        let settings: crate::sql::Json<serde_json::Value> = row.get("settings")?;
         let events =
             serde_json::from_value::<IntegrationSettings>(settings.0).ok().and_then(|s| match s {
                 IntegrationSettings::Webhook(w) => EventSubscription::new(&w.events).ok(),
@@ -698,8 +698,8 @@ struct Claim {
 
 impl Claim {
     fn from_row(row: &Row, lease_until: OffsetDateTime) -> Result<Self> {
-        let settings: sqlx::types::Json<serde_json::Value> = row.get("settings")?;
-        let payload: Option<sqlx::types::Json<serde_json::Value>> = row.get("payload")?;
+        let settings: crate::sql::Json<serde_json::Value> = row.get("settings")?;
+        let payload: Option<crate::sql::Json<serde_json::Value>> = row.get("payload")?;
         let event = match payload {
             Some(payload) => Some((payload.0, row.time("occurred_at")?, row.opt_id("actor_id")?)),
             None => None,
