@@ -5,13 +5,14 @@
 //! input's size.
 
 use std::collections::BTreeSet;
+#[cfg(feature = "csv")]
 use std::io::Read;
 
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, NewContact};
 use flame_core::event::EventPayload;
-use flame_core::import::{ContactColumns, ImportReport};
+use flame_core::import::ImportReport;
 use flame_core::{FlameError, Result, UserId};
 
 use crate::contact::Contacts;
@@ -43,7 +44,8 @@ impl Contacts {
     /// Imports contacts from CSV text (UTF-8, comma-separated, first line the header; see
     /// [`flame_core::import::CONTACT_COLUMNS`]). A bad header is a `Validation` error on
     /// `header` and nothing is imported; a bad record — ragged, not UTF-8, an invalid value —
-    /// is reported with its line and the rest go on.
+    /// is reported with its line and the rest go on. (The `csv` feature, on by default.)
+    #[cfg(feature = "csv")]
     pub async fn import_csv<R: Read + Send>(&self, reader: R) -> Result<ImportReport> {
         self.session
             .authorize(Action::Create, Resource::Contact { owner: Some(self.session.user_id()) })
@@ -54,7 +56,8 @@ impl Contacts {
             .headers()
             .map_err(|_| FlameError::validation("header", "is not a valid UTF-8 CSV header"))?
             .clone();
-        let columns = ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
+        let columns =
+            flame_core::import::ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
         let records = csv.into_records().map(move |record| match record {
             Ok(r) => {
                 let line = r.position().map_or(0, |p| p.line());

@@ -42,6 +42,7 @@ mod billing;
 mod company;
 mod contact;
 mod deal;
+mod delivery;
 mod error;
 mod flame;
 mod health;
@@ -55,6 +56,7 @@ mod session;
 mod source;
 mod sql;
 mod usage;
+#[cfg(feature = "webhooks")]
 mod webhook;
 
 pub use account::{Account, ApiTokens, Invitations, Platform};
@@ -65,6 +67,7 @@ pub use billing::{Billing, Plans, Subscriptions};
 pub use company::{Companies, Members, SignedUp};
 pub use contact::Contacts;
 pub use deal::Deals;
+pub use delivery::{WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter};
 pub use flame::{Flame, OpenOptions, SchemaMode};
 pub use health::{Counts, Health, KeyUse, SubscriptionCounts};
 pub use inbound::{Inbound, InboundOutcome};
@@ -74,10 +77,8 @@ pub use pipeline::Pipelines;
 pub use session::Session;
 pub use source::Sources;
 pub use sql::Backend;
-pub use webhook::{
-    WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter, WebhookOptions, WebhookWorker,
-    WorkReport, WorkerHandle,
-};
+#[cfg(feature = "webhooks")]
+pub use webhook::{WebhookOptions, WebhookWorker, WorkReport, WorkerHandle};
 
 /// The domain crate, re-exported so that hosts need one dependency.
 pub use flame_core as core;

@@ -569,6 +569,7 @@ impl From<flame_db::WebhookDelivery> for WebhookDelivery {
     }
 }
 
+#[cfg(feature = "webhooks")]
 /// What one pass of the delivery worker did.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct WorkReport {
@@ -584,6 +585,7 @@ pub struct WorkReport {
     pub dead: u64,
 }
 
+#[cfg(feature = "webhooks")]
 /// How the delivery worker runs; every `null` takes the Rust default.
 #[derive(Debug, Clone, Default, uniffi::Record)]
 pub struct WebhookOptions {
@@ -604,6 +606,7 @@ pub struct WebhookOptions {
     pub lease: Option<std::time::Duration>,
 }
 
+#[cfg(feature = "webhooks")]
 impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
     type Error = FlameError;
     fn try_from(o: WebhookOptions) -> Result<Self> {
@@ -622,6 +625,7 @@ impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
     }
 }
 
+#[cfg(feature = "webhooks")]
 /// The delivery worker: `runOnce` for a host's own scheduler, or `start` for a background
 /// task until `stop`.
 #[derive(Debug, uniffi::Object)]
@@ -630,6 +634,7 @@ pub struct WebhookWorker {
     pub(crate) running: std::sync::Mutex<Option<flame_db::WorkerHandle>>,
 }
 
+#[cfg(feature = "webhooks")]
 #[uniffi::export(async_runtime = "tokio")]
 impl WebhookWorker {
     /// One pass: dispatch new events, then post what is due.
