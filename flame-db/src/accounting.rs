@@ -27,7 +27,7 @@ const COLUMNS: &str = "SELECT company_id, id, integration_id, deal_id, status, d
 
 fn document_from_row(row: &Row) -> Result<AccountingDocument> {
     let status: DocumentStatus = row.parse("status")?;
-    let document: sqlx::types::Json<Option<InvoiceDocument>> = row.get("document")?;
+    let document: crate::sql::Json<Option<InvoiceDocument>> = row.get("document")?;
     Ok(AccountingDocument {
         id: row.get("id")?,
         company_id: row.id("company_id")?,
@@ -60,7 +60,7 @@ async fn enabled_integrations(
         .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        let settings: sqlx::types::Json<IntegrationSettings> = row.get("settings")?;
+        let settings: crate::sql::Json<IntegrationSettings> = row.get("settings")?;
         if let IntegrationSettings::Accounting(settings) = settings.0 {
             out.push((row.id("id")?, settings));
         }

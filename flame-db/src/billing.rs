@@ -22,10 +22,7 @@ pub(crate) fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
     // SQLite keeps any 64-bit integer: read it whole, so that a limit stored above i32::MAX
     // before limits were bounded (`PlanLimits::MAX`) reads back instead of breaking the
     // catalog. PostgreSQL's `integer` column holds no more.
-    let n: Option<i64> = match row {
-        Row::Sqlite(_) => row.get(col)?,
-        Row::Postgres(_) => row.get::<Option<i32>>(col)?.map(i64::from),
-    };
+    let n = row.opt_int_widened(col)?;
     n.map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col))).transpose()
 }
 

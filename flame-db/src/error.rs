@@ -50,6 +50,7 @@ pub(crate) fn store_closed() -> FlameError {
 }
 
 /// Maps a sqlx (PostgreSQL) error from running a statement.
+#[cfg(feature = "postgres")]
 pub(crate) fn storage_error(e: sqlx::Error) -> FlameError {
     match &e {
         sqlx::Error::Database(db) => {

@@ -1,11 +1,8 @@
 //! The [`Flame`] handle: an opened store, migrated and verified.
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use flame_core::account::LockoutPolicy;
 use flame_core::crypto::{EncryptionKey, Keyring};
@@ -207,26 +204,35 @@ impl Flame {
     }
 }
 
+/// The answer to a URL that names no store this build can open.
+pub(crate) fn bad_url() -> FlameError {
+    FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…")
+}
+
 async fn connect(url: &str, options: &OpenOptions) -> Result<Pool> {
     let url = url.trim();
-    let bad_url =
-        || FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…");
     if url.starts_with("sqlite:") {
-        let store = crate::sqlite::Store::open(url, options.max_connections, options.busy_timeout)?;
+        let store =
+            crate::sql::sqlite::Store::open(url, options.max_connections, options.busy_timeout)?;
         Ok(Pool::Sqlite(Arc::new(store)))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let connect = PgConnectOptions::from_str(url).map_err(|_| bad_url())?;
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.busy_timeout)
-            .connect_with(connect)
-            .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "could not connect to PostgreSQL");
-                FlameError::storage("could not connect to the PostgreSQL server")
-            })?;
-        Ok(Pool::Postgres(pool))
+        connect_postgres(url, options).await
     } else {
         Err(bad_url())
     }
+}
+
+#[cfg(feature = "postgres")]
+async fn connect_postgres(url: &str, options: &OpenOptions) -> Result<Pool> {
+    crate::sql::postgres::connect(url, options.max_connections, options.busy_timeout)
+        .await
+        .map(Pool::Postgres)
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn connect_postgres(_url: &str, _options: &OpenOptions) -> Result<Pool> {
+    Err(FlameError::validation(
+        "url",
+        "this build of Flame has no PostgreSQL support (cargo feature `postgres`)",
+    ))
 }

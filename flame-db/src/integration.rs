@@ -22,7 +22,7 @@ pub(crate) const COLUMNS: &str =
         created_at, updated_at, version FROM integrations";
 
 pub(crate) fn integration_from_row(row: &Row) -> Result<Integration> {
-    let settings: sqlx::types::Json<IntegrationSettings> = row.get("settings")?;
+    let settings: crate::sql::Json<IntegrationSettings> = row.get("settings")?;
     let fields: String = row.get("credential_fields")?;
     Ok(Integration {
         id: row.id("id")?,

@@ -42,10 +42,13 @@ mod billing;
 mod company;
 mod contact;
 mod deal;
+mod delivery;
 mod error;
 mod flame;
 mod health;
 mod import;
+#[cfg(feature = "csv")]
+mod import_csv;
 mod inbound;
 mod integration;
 mod outbox;
@@ -54,9 +57,9 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
-mod sqlite;
 mod usage;
 mod verification;
+#[cfg(feature = "webhooks")]
 mod webhook;
 
 pub use account::{Account, ApiTokens, HashingTurn, Invitations, Platform};
@@ -67,6 +70,7 @@ pub use billing::{Billing, Plans, Subscriptions};
 pub use company::{Companies, Members, SignedUp};
 pub use contact::Contacts;
 pub use deal::Deals;
+pub use delivery::{WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter};
 pub use flame::{Flame, OpenOptions, SchemaMode};
 pub use health::{Counts, Health, KeyUse, SubscriptionCounts};
 pub use inbound::{Inbound, InboundOutcome};
@@ -76,10 +80,8 @@ pub use pipeline::Pipelines;
 pub use session::Session;
 pub use source::Sources;
 pub use sql::Backend;
-pub use webhook::{
-    WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter, WebhookOptions, WebhookWorker,
-    WorkReport, WorkerHandle,
-};
+#[cfg(feature = "webhooks")]
+pub use webhook::{WebhookOptions, WebhookWorker, WorkReport, WorkerHandle};
 
 /// The domain crate, re-exported so that hosts need one dependency.
 pub use flame_core as core;

@@ -45,7 +45,7 @@ pub(crate) async fn record(
 }
 
 fn event_from_row(row: &Row) -> Result<Event> {
-    let payload: sqlx::types::Json<EventPayload> = row.get("payload")?;
+    let payload: crate::sql::Json<EventPayload> = row.get("payload")?;
     Ok(Event {
         id: row.id("id")?,
         company_id: row.id("company_id")?,

@@ -582,6 +582,7 @@ impl From<flame_db::WebhookDelivery> for WebhookDelivery {
     }
 }
 
+#[cfg(feature = "webhooks")]
 /// What one pass of the delivery worker did.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct WorkReport {
@@ -597,6 +598,7 @@ pub struct WorkReport {
     pub dead: u64,
 }
 
+#[cfg(feature = "webhooks")]
 /// How the delivery worker runs; every `null` takes the Rust default.
 #[derive(Debug, Clone, Default, uniffi::Record)]
 pub struct WebhookOptions {
@@ -617,6 +619,7 @@ pub struct WebhookOptions {
     pub lease: Option<std::time::Duration>,
 }
 
+#[cfg(feature = "webhooks")]
 impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
     type Error = FlameError;
     fn try_from(o: WebhookOptions) -> Result<Self> {
@@ -635,6 +638,7 @@ impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
     }
 }
 
+#[cfg(feature = "webhooks")]
 /// The delivery worker: `runOnce` for a host's own scheduler, or `start` for a background
 /// task until `stop`.
 #[derive(Debug, uniffi::Object)]
@@ -643,6 +647,7 @@ pub struct WebhookWorker {
     pub(crate) running: std::sync::Mutex<Option<flame_db::WorkerHandle>>,
 }
 
+#[cfg(feature = "webhooks")]
 #[uniffi::export(async_runtime = "tokio")]
 impl WebhookWorker {
     /// One pass: dispatch new events, then post what is due.

@@ -136,19 +136,6 @@ impl Flame {
         Arc::new(crate::marketing::AccountingDocuments { inner: self.inner.accounting() })
     }
 
-    /// The outgoing-webhook delivery worker of this store.
-    #[uniffi::method(default(options))]
-    pub fn webhook_worker(
-        &self,
-        options: crate::marketing::WebhookOptions,
-    ) -> Result<Arc<crate::marketing::WebhookWorker>> {
-        let worker = self.inner.webhook_worker(options.try_into()?)?;
-        Ok(Arc::new(crate::marketing::WebhookWorker {
-            inner: worker,
-            running: std::sync::Mutex::new(None),
-        }))
-    }
-
     /// Inbound messages for messaging integrations.
     pub fn inbound(&self) -> Arc<crate::integrations::Inbound> {
         Arc::new(crate::integrations::Inbound { inner: self.inner.inbound() })
@@ -359,23 +346,6 @@ pub struct Contacts {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Contacts {
-    /// Imports contacts from CSV bytes (UTF-8, header `first_name,last_name,email,phone,
-    /// phone_region,organization` in any order and case); bad lines are reported, good ones
-    /// imported in batches.
-    pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
-        Ok(self.inner.import_csv(std::io::Cursor::new(csv)).await?.into())
-    }
-
-    /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
-    pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
-        let file =
-            std::fs::File::open(&path).map_err(|_| crate::error::FlameError::Validation {
-                field: "path".into(),
-                reason: "cannot be opened for reading".into(),
-            })?;
-        Ok(self.inner.import_csv(std::io::BufReader::new(file)).await?.into())
-    }
-
     /// Creates a contact.
     pub async fn create(&self, input: NewContact) -> Result<Contact> {
         Ok(self.inner.create(input.try_into()?).await?.into())
@@ -798,5 +768,46 @@ impl Events {
     #[uniffi::method(default(page))]
     pub async fn list(&self, page: PageRequest) -> Result<EventPage> {
         Ok(self.inner.list(page.into()).await?.into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a phone's build leaves out (`--no-default-features`): its bindings lack these methods.
+
+#[cfg(feature = "webhooks")]
+#[uniffi::export]
+impl Flame {
+    /// The outgoing-webhook delivery worker of this store (the `webhooks` feature).
+    #[uniffi::method(default(options))]
+    pub fn webhook_worker(
+        &self,
+        options: crate::marketing::WebhookOptions,
+    ) -> Result<Arc<crate::marketing::WebhookWorker>> {
+        let worker = self.inner.webhook_worker(options.try_into()?)?;
+        Ok(Arc::new(crate::marketing::WebhookWorker {
+            inner: worker,
+            running: std::sync::Mutex::new(None),
+        }))
+    }
+}
+
+#[cfg(feature = "csv")]
+#[uniffi::export(async_runtime = "tokio")]
+impl Contacts {
+    /// Imports contacts from CSV bytes (UTF-8, header `first_name,last_name,email,phone,
+    /// phone_region,organization` in any order and case); bad lines are reported, good ones
+    /// imported in batches (the `csv` feature).
+    pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
+        Ok(self.inner.import_csv(std::io::Cursor::new(csv)).await?.into())
+    }
+
+    /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
+    pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
+        let file =
+            std::fs::File::open(&path).map_err(|_| crate::error::FlameError::Validation {
+                field: "path".into(),
+                reason: "cannot be opened for reading".into(),
+            })?;
+        Ok(self.inner.import_csv(std::io::BufReader::new(file)).await?.into())
     }
 }

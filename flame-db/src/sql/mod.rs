@@ -1,21 +1,29 @@
-//! The thin layer between the repositories and sqlx: one SQL text runs on either backend.
+//! The storage layer: one SQL text runs on either engine.
 //!
 //! Repositories write each statement once, with `$1, $2…` placeholders (both SQLite and
-//! PostgreSQL accept them), pass their values as [`Arg`]s and read [`Row`]s. This module
-//! binds and decodes per backend, so that nothing above it is generic over the database:
-//! PostgreSQL through sqlx, SQLite through rusqlite on the calling task (`crate::sqlite`).
+//! PostgreSQL accept them), pass their values as [`Arg`]s and read [`Row`]s. This module is
+//! engine-neutral — the values, the statement text, the executor every repository calls, the
+//! row decoding — and hands each statement to an engine module, so that nothing above it is
+//! generic over the database:
+//!
+//! - [`sqlite`]: rusqlite on the calling task (always built);
+//! - [`postgres`]: sqlx's PostgreSQL driver (the `postgres` cargo feature);
+//! - [`codec`]: the text forms of times and dates that both engines read.
+
+pub(crate) mod codec;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
 
 use std::sync::Arc;
 
-use sqlx::postgres::{PgPool, PgRow};
-use sqlx::{AssertSqlSafe, Postgres, Row as _, Transaction};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use flame_core::{FlameError, Result};
 
-use crate::error::{decode_error, storage_error};
-use crate::sqlite::{self, Output, Want};
+use crate::error::decode_error;
+use sqlite::{Output, Want};
 
 /// Which database engine a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,71 +129,68 @@ macro_rules! args {
 }
 pub(crate) use args;
 
-fn bind_pg<'q>(
-    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
-    args: Vec<Arg>,
-) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
-    for arg in args {
-        q = match arg {
-            Arg::Uuid(v) => q.bind(v),
-            Arg::Text(v) => q.bind(v),
-            Arg::Int(v) => q.bind(v),
-            Arg::Bool(v) => q.bind(v),
-            Arg::Time(v) => q.bind(v.map(flame_core::clock::normalize)),
-            Arg::Date(v) => q.bind(v),
-            Arg::Json(v) => q.bind(sqlx::types::Json(v)),
-        };
-    }
-    q
-}
-
 /// A SQL text: a static string or one assembled from static pieces (filters), never from
 /// input values, which always travel as [`Arg`]s.
-pub(crate) struct Sql(sqlx::SqlStr);
+pub(crate) enum Sql {
+    Static(&'static str),
+    Assembled(String),
+}
 
 impl From<&'static str> for Sql {
     fn from(s: &'static str) -> Self {
-        Sql(sqlx::SqlSafeStr::into_sql_str(s))
+        Sql::Static(s)
     }
 }
 
 impl From<String> for Sql {
     fn from(s: String) -> Self {
-        // Safe: assembled by the repositories from static fragments and placeholders only.
-        Sql(sqlx::SqlSafeStr::into_sql_str(AssertSqlSafe(s)))
+        Sql::Assembled(s)
     }
 }
 
 impl Sql {
     fn as_str(&self) -> &str {
-        self.0.as_str()
+        match self {
+            Sql::Static(s) => s,
+            Sql::Assembled(s) => s,
+        }
     }
 }
+
+/// A JSON column, decoded into `T` by either engine.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Json<T>(pub(crate) T);
 
 /// A pool of connections to one of the backends.
 #[derive(Debug, Clone)]
 pub(crate) enum Pool {
     Sqlite(Arc<sqlite::Store>),
-    Postgres(PgPool),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgPool),
 }
 
 /// An open transaction.
 pub(crate) enum Tx {
     Sqlite(sqlite::Tx),
-    Postgres(Transaction<'static, Postgres>),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgTx),
 }
 
 /// A fetched row.
 pub(crate) enum Row {
     Sqlite(sqlite::Row),
-    Postgres(PgRow),
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgRow),
 }
 
+/// Where a statement runs: a pool (autocommit) or an open transaction, of either engine.
 pub(crate) enum Target<'a> {
     SqlitePool(&'a sqlite::Store),
-    PgPool(&'a PgPool),
     SqliteTx(&'a mut sqlite::Tx),
-    PgTx(&'a mut Transaction<'static, Postgres>),
+    #[cfg(feature = "postgres")]
+    PgPool(&'a postgres::PgPool),
+    #[cfg(feature = "postgres")]
+    PgTx(&'a mut postgres::PgTx),
 }
 
 /// Runs `sql` on `target`, answering as `want` asks.
@@ -197,38 +202,11 @@ async fn run(target: Target<'_>, sql: Sql, args: Vec<Arg>, want: Want) -> Result
     match target {
         Target::SqlitePool(store) => store.run(sql.as_str(), &args, want).await.map(sqlite),
         Target::SqliteTx(tx) => tx.run(sql.as_str(), &args, want).map(sqlite),
-        Target::PgPool(p) => {
-            let mut conn = p.acquire().await.map_err(storage_error)?;
-            let out = pg_run(bind_pg(sqlx::query(sql.0), args), &mut *conn, want).await;
-            // Hand the connection back here rather than from a task spawned on drop: the
-            // next statement finds it idle instead of waiting for another thread.
-            conn.return_to_pool().await;
-            out
-        }
-        Target::PgTx(t) => pg_run(bind_pg(sqlx::query(sql.0), args), &mut **t, want).await,
+        #[cfg(feature = "postgres")]
+        Target::PgPool(p) => postgres::run_on_pool(p, sql, args, want).await,
+        #[cfg(feature = "postgres")]
+        Target::PgTx(t) => postgres::run_in_tx(t, sql, args, want).await,
     }
-}
-
-async fn pg_run<'q, 'c, E>(
-    q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
-    exec: E,
-    want: Want,
-) -> Result<Output<Row>>
-where
-    E: sqlx::Executor<'c, Database = Postgres>,
-{
-    let out = match want {
-        Want::Affected => q.execute(exec).await.map(|r| Output::Affected(r.rows_affected())),
-        Want::All => q
-            .fetch_all(exec)
-            .await
-            .map(|rows| Output::Rows(rows.into_iter().map(Row::Postgres).collect())),
-        Want::First => q
-            .fetch_optional(exec)
-            .await
-            .map(|row| Output::Rows(row.into_iter().map(Row::Postgres).collect())),
-    };
-    out.map_err(storage_error)
 }
 
 fn rows(out: Output<Row>) -> Vec<Row> {
@@ -296,6 +274,7 @@ impl Executor for PoolExec {
     fn target(&mut self) -> Target<'_> {
         match &self.0 {
             Pool::Sqlite(p) => Target::SqlitePool(p),
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => Target::PgPool(p),
         }
     }
@@ -308,12 +287,14 @@ impl Executor for Tx {
     fn target(&mut self) -> Target<'_> {
         match self {
             Tx::Sqlite(t) => Target::SqliteTx(t),
+            #[cfg(feature = "postgres")]
             Tx::Postgres(t) => Target::PgTx(t),
         }
     }
     fn backend(&self) -> Backend {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
@@ -323,6 +304,7 @@ impl Pool {
     pub(crate) fn backend(&self) -> Backend {
         match self {
             Pool::Sqlite(_) => Backend::Sqlite,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -339,7 +321,8 @@ impl Pool {
         async move {
             match pool {
                 Pool::Sqlite(store) => store.begin().await.map(Tx::Sqlite),
-                Pool::Postgres(p) => p.begin().await.map(Tx::Postgres).map_err(storage_error),
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(p) => postgres::begin(&p).await.map(Tx::Postgres),
             }
         }
     }
@@ -347,6 +330,7 @@ impl Pool {
     pub(crate) async fn close(&self) {
         match self {
             Pool::Sqlite(store) => store.close().await,
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => p.close().await,
         }
     }
@@ -357,21 +341,23 @@ impl Tx {
     pub(crate) async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.commit(),
-            Tx::Postgres(t) => t.commit().await.map_err(storage_error),
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(t) => postgres::commit(t).await,
         }
     }
 }
 
-/// A value type both backends decode.
-pub(crate) trait Column:
-    sqlite::Decode + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
-{
-}
+/// A value type every built engine decodes.
+#[cfg(feature = "postgres")]
+pub(crate) trait Column: sqlite::Decode + postgres::Decode {}
+#[cfg(feature = "postgres")]
+impl<T: sqlite::Decode + postgres::Decode> Column for T {}
 
-impl<T> Column for T where
-    T: sqlite::Decode + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
-{
-}
+/// A value type every built engine decodes.
+#[cfg(not(feature = "postgres"))]
+pub(crate) trait Column: sqlite::Decode {}
+#[cfg(not(feature = "postgres"))]
+impl<T: sqlite::Decode> Column for T {}
 
 impl Row {
     /// The value of column `col`.
@@ -380,7 +366,8 @@ impl Row {
             Row::Sqlite(r) => r
                 .get(col)
                 .ok_or_else(|| decode_error(col, "no such column, or not of the column's type")),
-            Row::Postgres(r) => r.try_get(col).map_err(|e| decode_error(col, e)),
+            #[cfg(feature = "postgres")]
+            Row::Postgres(r) => postgres::get(r, col),
         }
     }
 
@@ -421,6 +408,16 @@ impl Row {
     /// A 64-bit integer.
     pub(crate) fn int(&self, col: &str) -> Result<i64> {
         self.get(col)
+    }
+
+    /// An optional `integer` column read as 64 bits: SQLite keeps any 64-bit value in it,
+    /// PostgreSQL's holds 32.
+    pub(crate) fn opt_int_widened(&self, col: &str) -> Result<Option<i64>> {
+        match self {
+            Row::Sqlite(_) => self.get(col),
+            #[cfg(feature = "postgres")]
+            Row::Postgres(_) => Ok(self.get::<Option<i32>>(col)?.map(i64::from)),
+        }
     }
 
     /// A 32-bit integer.
@@ -484,15 +481,12 @@ impl Tx {
     /// caller inserts instead).
     pub(crate) async fn copy_in(&mut self, statement: &str, data: Vec<u8>) -> Result<Option<u64>> {
         match self {
-            Tx::Sqlite(_) => Ok(None),
-            Tx::Postgres(t) => {
-                let mut copy = t.copy_in_raw(statement).await.map_err(storage_error)?;
-                if let Err(e) = copy.send(data).await {
-                    let _ = copy.abort("the data could not be sent").await;
-                    return Err(storage_error(e));
-                }
-                copy.finish().await.map(Some).map_err(storage_error)
+            Tx::Sqlite(_) => {
+                let _ = (statement, data);
+                Ok(None)
             }
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(t) => postgres::copy_in(t, statement, data).await.map(Some),
         }
     }
 
@@ -500,9 +494,8 @@ impl Tx {
     pub(crate) async fn execute_script(&mut self, sql: &'static str) -> Result<()> {
         match self {
             Tx::Sqlite(t) => t.execute_script(sql),
-            Tx::Postgres(t) => {
-                sqlx::raw_sql(sql).execute(&mut **t).await.map(drop).map_err(storage_error)
-            }
+            #[cfg(feature = "postgres")]
+            Tx::Postgres(t) => postgres::execute_script(t, sql).await,
         }
     }
 }

@@ -33,8 +33,9 @@ use uuid::Uuid;
 
 use flame_core::{FlameError, Result};
 
+use super::Arg;
+use super::codec::{decode_date, decode_time, encode_date, encode_time};
 use crate::error::{Refusal, connection_timed_out, refused, store_closed};
-use crate::sql::Arg;
 
 /// Prepared statements kept per connection: more than the distinct statements Flame sends.
 const STATEMENT_CACHE: usize = 512;
@@ -348,41 +349,6 @@ fn bind(stmt: &mut rusqlite::CachedStatement<'_>, index: usize, arg: &Arg) -> ru
     }
 }
 
-/// A time as fixed-width RFC 3339 text in UTC with microseconds: how SQLite stores times
-/// (text order is time order), and how PostgreSQL's `COPY` reads them.
-pub(crate) fn encode_time(t: OffsetDateTime) -> String {
-    let t = flame_core::clock::normalize(t);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
-}
-
-fn encode_date(d: Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-fn decode_time(text: &str) -> Option<OffsetDateTime> {
-    use time::format_description::well_known::Rfc3339;
-    OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
-        // SQLite's own `datetime()` form: "YYYY-MM-DD HH:MM:SS[.SSS]", in UTC.
-        let format = time::macros::format_description!(
-            "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]]"
-        );
-        time::PrimitiveDateTime::parse(text, &format).ok().map(|t| t.assume_utc())
-    })
-}
-
-fn decode_date(text: &str) -> Option<Date> {
-    Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).ok()
-}
-
 /// A fetched row: its column names (shared by the rows of one statement) and its values.
 pub(crate) struct Row {
     names: Arc<[Box<str>]>,
@@ -471,11 +437,11 @@ impl Decode for Date {
     }
 }
 
-impl<T: serde::de::DeserializeOwned> Decode for sqlx::types::Json<T> {
+impl<T: serde::de::DeserializeOwned> Decode for super::Json<T> {
     fn decode(value: &Value) -> Option<Self> {
         match value {
-            Value::Text(s) => serde_json::from_str(s).ok().map(sqlx::types::Json),
-            Value::Blob(b) => serde_json::from_slice(b).ok().map(sqlx::types::Json),
+            Value::Text(s) => serde_json::from_str(s).ok().map(super::Json),
+            Value::Blob(b) => serde_json::from_slice(b).ok().map(super::Json),
             _ => None,
         }
     }
