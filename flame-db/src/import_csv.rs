@@ -13,6 +13,17 @@ use crate::contact::Contacts;
 use crate::import::Row;
 
 impl Contacts {
+    /// Imports contacts from the CSV file at `path`, streamed like
+    /// [`import_csv`](Self::import_csv) (memory stays bounded whatever the file's size). A
+    /// file that cannot be opened is a `Validation` error on `path`, and nothing is imported.
+    pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        let file = std::fs::File::open(path.as_ref()).map_err(|e| {
+            tracing::debug!(error = %e, "could not open a CSV file to import");
+            FlameError::validation("path", "cannot be opened for reading")
+        })?;
+        self.import_csv(std::io::BufReader::new(file)).await
+    }
+
     /// Imports contacts from CSV text (UTF-8, comma-separated, first line the header; see
     /// [`flame_core::import::CONTACT_COLUMNS`]). A bad header is a `Validation` error on
     /// `header` and nothing is imported; a bad record — ragged, not UTF-8, an invalid value,

@@ -803,11 +803,6 @@ impl Contacts {
 
     /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
     pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
-        let file =
-            std::fs::File::open(&path).map_err(|_| crate::error::FlameError::Validation {
-                field: "path".into(),
-                reason: "cannot be opened for reading".into(),
-            })?;
-        Ok(self.inner.import_csv(std::io::BufReader::new(file)).await?.into())
+        Ok(self.inner.import_csv_file(path).await?.into())
     }
 }

@@ -363,3 +363,20 @@ async fn a_csv_record_is_bounded_in_size() {
         assert_eq!(count_rows(&db.url, "contacts").await, 2);
     }
 }
+
+#[tokio::test]
+async fn a_csv_file_that_cannot_be_opened_is_a_validation_error_on_path() {
+    for db in TestDb::each().await {
+        let acme = company(&db.flame, "Acme").await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let before = snapshot(&db.url).await;
+        let missing = acme.session.contacts().import_csv_file(dir.path().join("missing.csv")).await;
+        assert_invalid(missing, "path");
+        assert_eq!(snapshot(&db.url).await, before, "{}: nothing stored", db.name);
+
+        let file = dir.path().join("contacts.csv");
+        std::fs::write(&file, "first_name\nGrace\nLinus\n").expect("write csv");
+        let report = acme.session.contacts().import_csv_file(&file).await.expect("import file");
+        assert_eq!(report.imported, 2, "{}", db.name);
+    }
+}

@@ -259,8 +259,7 @@ pub(crate) fn import_csv(
              not {type_name}"
         ))
     })?;
-    let file = py.detach(|| std::fs::File::open(path)).map_err(PyErr::from)?;
-    run(py, async move { api.import_csv(file).await }).map(ImportReport)
+    run(py, async move { api.import_csv_file(path).await }).map(ImportReport)
 }
 
 /// Adds the import classes to the module.

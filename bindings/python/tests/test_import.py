@@ -78,8 +78,9 @@ def test_a_bad_header_imports_nothing(owner: flame.Session, tmp_path: Path) -> N
             owner.contacts.import_csv(header)
         assert caught.value.field == "header"
         assert reason_part in caught.value.reason
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(flame.ValidationError) as missing:
         owner.contacts.import_csv(tmp_path / "missing.csv")
+    assert missing.value.field == "path"
     with pytest.raises(TypeError):
         owner.contacts.import_csv(42)  # type: ignore[arg-type]
     assert len(owner.contacts.list()) == 0

@@ -2082,8 +2082,9 @@ class Contacts:
         imported. A row of the wrong shape raises ``TypeError`` (its chunk is not written)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports a contacts CSV (header: first_name, last_name, email, phone,
-        phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A bad
-        header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
+        phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A path
+        that cannot be opened raises ``ValidationError`` on "path" (as in Kotlin and Swift); a
+        bad header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
         among them) are reported by line (the header is line 1). A batch that cannot be
         written, an unreadable input or a record too long to read stops the import: see the
         report's ``failed``."""

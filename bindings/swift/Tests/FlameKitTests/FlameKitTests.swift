@@ -448,6 +448,13 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(report.imported, 1)
         XCTAssertEqual(report.errors.map(\.line), [3])
         XCTAssertNil(report.failed)
+        let missing = await flameError {
+            try await acme.session.contacts().importCsvFile(path: "/nonexistent/flame/missing.csv")
+        }
+        guard case .Validation(let missingField, _) = missing else {
+            return XCTFail("\(String(describing: missing))")
+        }
+        XCTAssertEqual(missingField, "path")
         // A record too long to read stops the import; the report says where and why.
         let endless = Data(("first_name\nMargaret\n" + String(repeating: "x", count: 300_000)).utf8)
         let stopped = try await acme.session.contacts().importCsv(csv: endless)

@@ -483,6 +483,10 @@ class FlameTest {
         val file = dir.resolve("contacts.csv")
         java.nio.file.Files.writeString(file, "first_name\nGrace\nLinus\n")
         assertEquals(2uL, acme.session.contacts().importCsvFile(file.toString()).imported)
+        val missing = assertThrows<FlameException.Validation> {
+            runBlocking { acme.session.contacts().importCsvFile(dir.resolve("missing.csv").toString()) }
+        }
+        assertEquals("path", missing.field)
         assertNull(report.failed)
         // A record too long to read stops the import; the report says where and why.
         val endless = ("first_name\nMargaret\n" + "x".repeat(300_000)).toByteArray()
