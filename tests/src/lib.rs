@@ -122,21 +122,31 @@ pub async fn join(
 /// Makes a plan without limits the default, for tests that create more than the seeded
 /// starter plan allows; companies signed up afterwards start on it.
 pub async fn unlimited_plan(flame: &Flame) {
+    default_plan(flame, "unlimited", flame_core::billing::PlanLimits::default()).await;
+}
+
+/// Makes a hidden, free plan coded `code` with `limits` the default; companies signed up
+/// afterwards start on it.
+pub async fn default_plan(
+    flame: &Flame,
+    code: &str,
+    limits: flame_core::billing::PlanLimits,
+) -> flame_core::billing::Plan {
     let plan = flame
         .plans()
         .create(flame_core::billing::NewPlan {
-            code: "unlimited".into(),
-            name: "Unlimited".into(),
+            code: code.into(),
+            name: code.into(),
             price_minor: 0,
             currency: "USD".into(),
             interval: flame_core::billing::BillingInterval::Month,
             trial_days: 30,
-            limits: flame_core::billing::PlanLimits::default(),
+            limits,
             public: false,
         })
         .await
         .expect("plan");
-    flame.plans().set_default(plan.id).await.expect("default");
+    flame.plans().set_default(plan.id).await.expect("default")
 }
 
 /// Asserts that `result` is a `Validation` error naming `field`.

@@ -214,25 +214,9 @@ fn people(range: std::ops::RangeInclusive<u64>) -> impl Iterator<Item = NewConta
 #[tokio::test]
 async fn a_batch_failing_after_committed_ones_keeps_the_report_of_what_was_imported() {
     for db in TestDb::each().await {
-        let plan = db
-            .flame
-            .plans()
-            .create(flame_core::billing::NewPlan {
-                code: "six-thousand".into(),
-                name: "6k".into(),
-                price_minor: 0,
-                currency: "USD".into(),
-                interval: flame_core::billing::BillingInterval::Month,
-                trial_days: 30,
-                limits: flame_core::billing::PlanLimits {
-                    contacts: Some(6_000),
-                    ..flame_core::billing::PlanLimits::default()
-                },
-                public: false,
-            })
-            .await
-            .expect("plan");
-        db.flame.plans().set_default(plan.id).await.expect("default");
+        let limits =
+            flame_core::billing::PlanLimits { contacts: Some(6_000), ..Default::default() };
+        flame_tests::default_plan(&db.flame, "six-thousand", limits).await;
         let acme = company(&db.flame, "Acme").await;
         let mut rows: Vec<NewContact> = people(1..=12_000).collect();
         rows[9].first_name = " ".into(); // a bad row, in the committed batch

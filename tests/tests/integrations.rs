@@ -443,9 +443,7 @@ async fn senders_are_matched_by_phone_and_bad_input_writes_nothing() {
         let (flame, integration, _, _) = sales_bot(&db, &acme).await;
         // A WhatsApp number already in the CRM is the same person.
         let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
-        let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
-        wa_settings.auto_create_contact = true;
-        wa_settings.phone_number_id = Some(WHATSAPP_NUMBER.into());
+        let wa_settings = whatsapp_number(WHATSAPP_NUMBER);
         let whatsapp = keyed
             .integrations()
             .create(NewIntegration {
@@ -725,9 +723,7 @@ async fn unsigned_or_wrongly_signed_webhooks_are_refused_and_write_nothing() {
         let acme = company(&db.flame, "Acme").await;
         let (flame, bot_id, _, _) = sales_bot(&db, &acme).await;
         let keyed = flame.session(acme.owner.id, acme.company.id).await.expect("session");
-        let mut wa_settings = MessagingSettings::new(MessagingPlatform::WhatsApp);
-        wa_settings.auto_create_contact = true;
-        wa_settings.phone_number_id = Some(WHATSAPP_NUMBER.into());
+        let wa_settings = whatsapp_number(WHATSAPP_NUMBER);
         let whatsapp = keyed
             .integrations()
             .create(NewIntegration {

@@ -405,25 +405,8 @@ async fn only_the_companys_own_enabled_advertising_integrations_take_leads() {
 #[tokio::test]
 async fn plan_limits_and_read_only_companies_apply_to_leads() {
     for db in TestDb::each().await {
-        let plan = db
-            .flame
-            .plans()
-            .create(flame_core::billing::NewPlan {
-                code: "tiny".into(),
-                name: "Tiny".into(),
-                price_minor: 0,
-                currency: "USD".into(),
-                interval: flame_core::billing::BillingInterval::Month,
-                trial_days: 30,
-                limits: flame_core::billing::PlanLimits {
-                    contacts: Some(1),
-                    ..flame_core::billing::PlanLimits::default()
-                },
-                public: false,
-            })
-            .await
-            .expect("plan");
-        db.flame.plans().set_default(plan.id).await.expect("default");
+        let limits = flame_core::billing::PlanLimits { contacts: Some(1), ..Default::default() };
+        flame_tests::default_plan(&db.flame, "tiny", limits).await;
         let acme = company(&db.flame, "Acme").await;
         let meta = ads(&db, &acme, "Meta ads", AdvertisingPlatform::Meta, None).await;
         let ads = keyed(&db).await.advertising();

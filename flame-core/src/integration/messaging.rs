@@ -430,30 +430,17 @@ mod tests {
         let settings = MessagingSettings::new(MessagingPlatform::Telegram);
         let (company, contact) = (CompanyId::new(), ContactId::new());
         let record = PhoneUpdate::Record("+79991234567".into());
-        let noted = message
-            .activity_record_noting(
-                company,
-                &settings,
-                contact,
-                None,
-                Some(&record),
-                OffsetDateTime::UNIX_EPOCH,
-            )
-            .expect("activity");
-        assert_eq!(noted.body, "Shared phone number: +79991234567");
+        let noted = |m: &InboundMessage| {
+            let at = OffsetDateTime::UNIX_EPOCH;
+            m.activity_record_noting(company, &settings, contact, None, Some(&record), at)
+                .expect("activity")
+                .body
+        };
+        assert_eq!(noted(&message), "Shared phone number: +79991234567");
         let with_text = InboundMessage { text: Some("x".repeat(text::NOTE_MAX)), ..message };
-        let noted = with_text
-            .activity_record_noting(
-                company,
-                &settings,
-                contact,
-                None,
-                Some(&record),
-                OffsetDateTime::UNIX_EPOCH,
-            )
-            .expect("activity");
-        assert!(noted.body.ends_with("\nShared phone number: +79991234567"));
-        assert_eq!(noted.body.chars().count(), text::NOTE_MAX);
+        let long = noted(&with_text);
+        assert!(long.ends_with("\nShared phone number: +79991234567"));
+        assert_eq!(long.chars().count(), text::NOTE_MAX);
     }
 
     #[test]
