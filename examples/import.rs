@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.rejected,
         report.imported as f64 / secs
     );
-    flame.close().await;
+    flame.shutdown().await;
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

@@ -26,7 +26,7 @@ async fn main() -> std::process::ExitCode {
                 flame_db::schema::expected_version(),
                 if check { "verified" } else { "migrated and verified" }
             );
-            flame.close().await;
+            flame.shutdown().await;
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {

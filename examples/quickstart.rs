@@ -147,6 +147,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let events = owner.events().list(PageRequest::first(100)).await?;
     println!("\n{} events written to the outbox", events.items.len());
-    flame.close().await;
+    flame.shutdown().await;
     Ok(())
 }

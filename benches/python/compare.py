@@ -913,7 +913,7 @@ def main() -> int:
         _, data = seed_flame(store, args.contacts)
         seeded = time.perf_counter() - t0
         # Python's sqlite3 opens flame.db only while the wheel has it closed (see the docstring).
-        store.close()
+        store.shutdown()
         engine = copy_to_sqlalchemy(flame_db, sqla_db)
         with sqlite3.connect(flame_db) as src, sqlite3.connect(raw_db) as dst:
             src.backup(dst)
@@ -951,7 +951,7 @@ def main() -> int:
                 f"| {name} | {human(fm)} | {human(quantile(f, 0.99))} | {human(am)} | {human(rm)} | "
                 f"{am / fm:.2f}x | {fm / rm:.2f}x | {'yes' if am / fm >= 10 else 'no'} |"
             )
-        store.close()
+        store.shutdown()
         engine.dispose()
     return 0
 

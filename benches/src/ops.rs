@@ -344,7 +344,7 @@ impl Runner for FlameRunner {
                     (0..self.w.bulk).map(|_| new_contact(&self.w.person())).collect();
                 timed(|| {
                     rt.block_on(async {
-                        let report = s.contacts().import(inputs).await?;
+                        let report = s.contacts().import_rows(inputs).await?;
                         debug_assert_eq!(report.rejected, 0);
                         if let Some(failed) = report.failed {
                             return Err(failed.error.into());

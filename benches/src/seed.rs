@@ -246,7 +246,7 @@ impl Store {
 
     /// Closes the store and removes it (the temporary directory or the database).
     pub async fn close(self) -> Result<()> {
-        self.flame.close().await;
+        self.flame.shutdown().await;
         drop(self.dir);
         if let Some((admin, name)) = self.pg_database {
             let mut conn = sqlx::PgConnection::connect(&admin).await?;

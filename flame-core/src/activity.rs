@@ -229,16 +229,16 @@ impl Activity {
         if self.kind != ActivityKind::Task {
             return Err(FlameError::InvalidTransition {
                 entity: "activity".into(),
-                from: self.kind.to_string(),
-                to: "done".into(),
+                from_state: self.kind.to_string(),
+                to_state: "done".into(),
                 reason: "only tasks can be completed".into(),
             });
         }
         if self.is_done() {
             return Err(FlameError::InvalidTransition {
                 entity: "activity".into(),
-                from: "done".into(),
-                to: "done".into(),
+                from_state: "done".into(),
+                to_state: "done".into(),
                 reason: "the task is already done".into(),
             });
         }

@@ -533,8 +533,8 @@ impl Subscription {
         if !self.status.can_become(to) {
             return Err(FlameError::InvalidTransition {
                 entity: "subscription".into(),
-                from: self.status.to_string(),
-                to: to.to_string(),
+                from_state: self.status.to_string(),
+                to_state: to.to_string(),
                 reason: "the subscription lifecycle does not allow it".into(),
             });
         }
@@ -712,7 +712,7 @@ mod tests {
         // A failed payment on a lapsed trial names the status it really has.
         assert!(matches!(
             s.payment_failed(now),
-            Err(FlameError::InvalidTransition { from, .. }) if from == "expired"
+            Err(FlameError::InvalidTransition { from_state, .. }) if from_state == "expired"
         ));
     }
 

@@ -310,8 +310,8 @@ impl Deal {
         if self.status != DealStatus::Open {
             return Err(FlameError::InvalidTransition {
                 entity: "deal".into(),
-                from: self.status.to_string(),
-                to: to.to_string(),
+                from_state: self.status.to_string(),
+                to_state: to.to_string(),
                 reason: "a closed deal must be reopened before it moves".into(),
             });
         }
@@ -360,8 +360,8 @@ impl Deal {
         if self.status == DealStatus::Open {
             return Err(FlameError::InvalidTransition {
                 entity: "deal".into(),
-                from: "open".into(),
-                to: "open".into(),
+                from_state: "open".into(),
+                to_state: "open".into(),
                 reason: "only a won or lost deal can be reopened".into(),
             });
         }

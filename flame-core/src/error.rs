@@ -53,14 +53,14 @@ pub enum FlameError {
         reason: String,
     },
     /// A state machine refused the transition (a won deal moved without being reopened).
-    #[error("{entity} cannot go from {from} to {to}: {reason}")]
+    #[error("{entity} cannot go from {from_state} to {to_state}: {reason}")]
     InvalidTransition {
         /// The kind of record.
         entity: String,
         /// Its current state.
-        from: String,
+        from_state: String,
         /// The state that was asked for.
-        to: String,
+        to_state: String,
         /// Why the transition is refused.
         reason: String,
     },

@@ -177,7 +177,7 @@ impl Flame {
     }
 
     /// Closes every connection; later calls fail with `Storage`.
-    pub async fn close(&self) {
+    pub async fn shutdown(&self) {
         self.inner.pool.close().await;
     }
 

@@ -50,18 +50,18 @@ impl Contacts {
     /// failed batch's first) and the error. Only a failure before any row is read (no right
     /// to create contacts at all) is an `Err`.
     /// One `contacts.imported` event is written per batch.
-    pub async fn import<I>(&self, rows: I) -> Result<ImportReport>
+    pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
     where
         I: IntoIterator<Item = NewContact>,
         I::IntoIter: Send,
     {
-        self.import_rows(
+        self.import_numbered(
             rows.into_iter().enumerate().map(|(i, row)| (i as u64 + 1, Row::Contact(row))),
         )
         .await
     }
 
-    pub(crate) async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
+    pub(crate) async fn import_numbered<I>(&self, rows: I) -> Result<ImportReport>
     where
         I: Iterator<Item = (u64, Row)> + Send,
     {

@@ -1,5 +1,5 @@
 //! CSV import of contacts (the `csv` feature): the CSV stream read record by record, each
-//! record bounded in size, into the batches of [`Contacts::import_rows`].
+//! record bounded in size, into the batches of `Contacts::import_numbered`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl Contacts {
         }
         let columns = ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
         let records = CsvRows { csv, columns, mark, record: csv::StringRecord::new(), done: false };
-        self.import_rows(records).await
+        self.import_numbered(records).await
     }
 }
 

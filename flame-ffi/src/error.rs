@@ -42,14 +42,14 @@ pub enum FlameError {
         reason: String,
     },
     /// A state machine refused the transition.
-    #[error("{entity} cannot go from {from} to {to}: {reason}")]
+    #[error("{entity} cannot go from {from_state} to {to_state}: {reason}")]
     InvalidTransition {
         /// The kind of record.
         entity: String,
         /// Its current state.
-        from: String,
+        from_state: String,
         /// The state asked for.
-        to: String,
+        to_state: String,
         /// Why it is refused.
         reason: String,
     },
@@ -97,8 +97,8 @@ impl From<CoreError> for FlameError {
             CoreError::Unauthenticated { reason } => Self::Unauthenticated { reason },
             CoreError::Forbidden { action } => Self::Forbidden { action },
             CoreError::Conflict { entity, reason } => Self::Conflict { entity, reason },
-            CoreError::InvalidTransition { entity, from, to, reason } => {
-                Self::InvalidTransition { entity, from, to, reason }
+            CoreError::InvalidTransition { entity, from_state, to_state, reason } => {
+                Self::InvalidTransition { entity, from_state, to_state, reason }
             }
             CoreError::PlanLimitExceeded { limit, allowed, used } => {
                 Self::PlanLimitExceeded { limit, allowed, used }
@@ -128,8 +128,8 @@ mod tests {
             CoreError::conflict("deal", "stale"),
             CoreError::InvalidTransition {
                 entity: "deal".into(),
-                from: "won".into(),
-                to: "open".into(),
+                from_state: "won".into(),
+                to_state: "open".into(),
                 reason: "r".into(),
             },
             CoreError::PlanLimitExceeded { limit: "seats".into(), allowed: 1, used: 1 },

@@ -184,10 +184,10 @@ impl Flame {
         self.inner.schema_version()
     }
 
-    /// Closes every connection; later calls fail with `Storage`. (Rust's `Flame::close`;
-    /// renamed because Kotlin's `AutoCloseable.close()` releases the handle itself.)
-    pub async fn close_store(&self) {
-        self.inner.close().await;
+    /// Closes every connection; later calls fail with `Storage`. (Not `close`, in any host:
+    /// Kotlin's `AutoCloseable.close()` already releases the handle itself.)
+    pub async fn shutdown(&self) {
+        self.inner.shutdown().await;
     }
 }
 

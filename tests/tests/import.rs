@@ -20,7 +20,7 @@ async fn an_iterator_imports_in_batches_and_reports_bad_rows() {
             owner_id: (i == 7).then(UserId::new),
             ..NewContact::default()
         });
-        let report = acme.session.contacts().import(rows).await.expect("import");
+        let report = acme.session.contacts().import_rows(rows).await.expect("import");
         let bad = 12 + 11 + 1; // blank names, broken emails, a stranger as owner
         assert_eq!((report.imported, report.rejected), (n - bad, bad), "{}", db.name);
         assert_eq!(report.errors.len() as u64, bad);
@@ -108,7 +108,7 @@ async fn imports_respect_permissions_and_the_plan_limit() {
         // The starter plan allows 1,000 contacts: a batch that would pass it is not written.
         let rows =
             (0..1_200).map(|i| NewContact { first_name: format!("P{i}"), ..NewContact::default() });
-        let report = acme.session.contacts().import(rows).await.expect("a report");
+        let report = acme.session.contacts().import_rows(rows).await.expect("a report");
         assert_eq!(report.imported, 0);
         let failed = report.failed.expect("stopped");
         assert_eq!(failed.line, 1);
@@ -172,7 +172,7 @@ async fn imported_values_read_back_exactly_as_created_ones() {
             owner_id: None,
             ..NewContact::default()
         };
-        let report = acme.session.contacts().import([tricky(1)]).await.expect("import");
+        let report = acme.session.contacts().import_rows([tricky(1)]).await.expect("import");
         assert_eq!((report.imported, report.rejected), (1, 0), "{}", db.name);
         let created = acme.session.contacts().create(tricky(2)).await.expect("create");
         let page = acme
@@ -221,7 +221,7 @@ async fn a_batch_failing_after_committed_ones_keeps_the_report_of_what_was_impor
         let mut rows: Vec<NewContact> = people(1..=12_000).collect();
         rows[9].first_name = " ".into(); // a bad row, in the committed batch
         rows[5_009].first_name = " ".into(); // and one in the batch that fails
-        let report = acme.session.contacts().import(rows).await.expect("a report");
+        let report = acme.session.contacts().import_rows(rows).await.expect("a report");
         // The first batch (5,000 good rows: rows 1-5,001 but the bad one) is committed; the
         // second would pass the plan's limit.
         assert_eq!((report.imported, report.rejected), (5_000, 2), "{}", db.name);
@@ -280,7 +280,7 @@ async fn a_member_demoted_during_an_import_stops_it_at_the_next_batch() {
                 .expect("demoted");
             }
         });
-        let report = ms.contacts().import(rows).await.expect("a report");
+        let report = ms.contacts().import_rows(rows).await.expect("a report");
         assert_eq!(report.imported, 5_000, "{}", db.name);
         let failed = report.failed.expect("stopped");
         assert_eq!(failed.line, 5_001);

@@ -27,7 +27,7 @@ async fn migrations_apply_once_and_reopen_cleanly() {
         let flame = Flame::open(&url, OpenOptions::default()).await.expect("first open migrates");
         assert_eq!(flame.schema_version(), flame_db::schema::expected_version());
         company(&flame, "Acme").await;
-        flame.close().await;
+        flame.shutdown().await;
         let again =
             Flame::open(&url, OpenOptions::verify_only()).await.expect("verify-only reopens");
         let health = again.health().await;
@@ -36,7 +36,7 @@ async fn migrations_apply_once_and_reopen_cleanly() {
         assert_eq!(health.counts.map(|c| c.users), Some(1));
         assert_eq!(health.counts.map(|c| c.subscriptions), Some(1));
         assert!(!health.encryption_configured);
-        again.close().await;
+        again.shutdown().await;
     }
 }
 
@@ -51,7 +51,7 @@ async fn verify_only_refuses_an_unmigrated_database() {
 #[tokio::test]
 async fn a_dropped_column_is_named() {
     for (url, _dir) in urls().await {
-        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").shutdown().await;
         exec_raw(&url, "ALTER TABLE contacts DROP COLUMN organization").await;
         let reason = schema_reason(Flame::open(&url, OpenOptions::verify_only()).await);
         assert_eq!(reason, "column contacts.organization is missing", "{url}");
@@ -61,7 +61,7 @@ async fn a_dropped_column_is_named() {
 #[tokio::test]
 async fn a_dropped_table_is_named() {
     for (url, _dir) in urls().await {
-        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").shutdown().await;
         exec_raw(&url, "DROP TABLE outbox").await;
         let reason = schema_reason(Flame::open(&url, OpenOptions::verify_only()).await);
         assert_eq!(reason, "table outbox is missing", "{url}");
@@ -74,7 +74,7 @@ async fn a_dropped_table_is_named() {
 #[tokio::test]
 async fn a_database_from_a_newer_flame_is_refused() {
     for (url, _dir) in urls().await {
-        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").shutdown().await;
         exec_raw(
             &url,
             "INSERT INTO flame_migrations (version, name, checksum, applied_at)
@@ -91,7 +91,7 @@ async fn a_database_from_a_newer_flame_is_refused() {
 #[tokio::test]
 async fn an_edited_migration_is_refused() {
     for (url, _dir) in urls().await {
-        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").shutdown().await;
         exec_raw(&url, "UPDATE flame_migrations SET checksum = 'edited' WHERE version = 1").await;
         let reason = schema_reason(Flame::open(&url, OpenOptions::default()).await);
         assert!(reason.contains("migration 1") && reason.contains("checksum"), "{reason}");
@@ -185,7 +185,7 @@ async fn live_catalogue(url: &str) -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn expected_lists_every_table_and_column_of_the_migrations() {
     for (url, _dir) in urls().await {
-        Flame::open(&url, OpenOptions::default()).await.expect("migrate").close().await;
+        Flame::open(&url, OpenOptions::default()).await.expect("migrate").shutdown().await;
         let live = live_catalogue(&url).await;
         let expected = flame_db::schema::EXPECTED;
         let mut problems = Vec::new();
@@ -396,6 +396,6 @@ async fn a_database_with_data_from_migration_0001_upgrades_and_reads_back() {
             .await
             .expect("search");
         assert_eq!(found.items.iter().map(|c| c.id).collect::<Vec<_>>(), [contact.id]);
-        flame.close().await;
+        flame.shutdown().await;
     }
 }

@@ -124,7 +124,7 @@ async fn two_handles_on_one_file_write_side_by_side() {
 async fn a_closed_store_refuses_calls() {
     let db = TestDb::sqlite().await;
     let acme = company(&db.flame, "Acme").await;
-    db.flame.close().await;
+    db.flame.shutdown().await;
     match acme.session.contacts().create(person(0)).await {
         Err(FlameError::Storage { reason }) => assert!(reason.contains("closed"), "{reason}"),
         other => panic!("expected Storage, got {other:?}"),
@@ -140,11 +140,11 @@ async fn sqlite_urls_open_memory_only_when_asked_and_refuse_unsupported_paramete
     let url = format!("sqlite://{}", path.display());
     let flame = Flame::open(&url, OpenOptions::default()).await.expect("open");
     company(&flame, "Acme").await;
-    flame.close().await;
+    flame.shutdown().await;
     assert!(path.exists(), "the store is a file");
     let again = Flame::open(&url, OpenOptions::default()).await.expect("reopen");
     assert_eq!(again.health().await.counts.expect("counts").companies, 1, "the data was kept");
-    again.close().await;
+    again.shutdown().await;
 
     for query in ["?mode=ro", "?mode=memory", "?cache=shared", "?mode=rwc&immutable=1"] {
         let other = dir.path().join("other.db");

@@ -689,7 +689,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing() {
         let handle = first.webhook_worker(options.clone()).expect("worker").spawn();
         receiver.wait_for(1).await;
         handle.abort();
-        first.close().await;
+        first.shutdown().await;
 
         // A new process: another handle on the same database.
         let second = open(&db, true).await;

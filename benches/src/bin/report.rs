@@ -207,7 +207,7 @@ fn run_engine(
                 "COPY"
             };
             format!(
-                "bulk_import {} contacts (Flame: contacts().import, {:.0}/s; raw: {raw_how}, {:.0}/s)",
+                "bulk_import {} contacts (Flame: contacts().import_rows, {:.0}/s; raw: {raw_how}, {:.0}/s)",
                 args.bulk,
                 rate(f),
                 rate(r)

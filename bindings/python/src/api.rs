@@ -111,7 +111,7 @@ pub(crate) fn open(
 }
 
 /// An opened Flame store. Thread-safe: share one across threads; every call releases the
-/// GIL while Rust works. Use it as a context manager to close it.
+/// GIL while Rust works. Use it as a context manager to shut it down.
 #[pyclass(frozen, module = "flame", name = "Flame")]
 pub(crate) struct Flame {
     inner: flame_db::Flame,
@@ -346,9 +346,9 @@ impl Flame {
     }
 
     /// Closes every connection; later calls raise `StorageError`.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
         let flame = self.inner.clone();
-        run_infallible(py, async move { flame.close().await })
+        run_infallible(py, async move { flame.shutdown().await })
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -357,7 +357,7 @@ impl Flame {
 
     #[pyo3(signature = (*_args))]
     fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
-        self.close(py)?;
+        self.shutdown(py)?;
         Ok(false)
     }
 

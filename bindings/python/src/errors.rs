@@ -129,12 +129,12 @@ pub(crate) fn to_py_err(py: Python<'_>, error: Error) -> PyErr {
             ConflictError::new_err(message),
             vec![("entity", Text(entity)), ("reason", Text(reason))],
         ),
-        Error::InvalidTransition { entity, from, to, reason } => (
+        Error::InvalidTransition { entity, from_state, to_state, reason } => (
             InvalidTransitionError::new_err(message),
             vec![
                 ("entity", Text(entity)),
-                ("from_state", Text(from)),
-                ("to_state", Text(to)),
+                ("from_state", Text(from_state)),
+                ("to_state", Text(to_state)),
                 ("reason", Text(reason)),
             ],
         ),

@@ -196,7 +196,7 @@ fn add_chunk(total: &mut RImportReport, chunk: RImportReport, offset: u64) {
 }
 
 /// `Contacts.import_rows`: converts [`IMPORT_CHUNK`] rows of `rows` at a time with the GIL,
-/// imports each chunk with `Contacts::import` with the GIL released, and sums the reports.
+/// imports each chunk with `Contacts::import_rows` with the GIL released, and sums the reports.
 /// A row of the wrong shape raises `TypeError` before its chunk is imported, as an error of
 /// the iterable itself does; earlier chunks stay imported, like the batches of one import.
 pub(crate) fn import_rows(
@@ -219,7 +219,7 @@ pub(crate) fn import_rows(
             break;
         }
         let api = api.clone();
-        let report = match run_infallible(py, async move { api.import(chunk).await })? {
+        let report = match run_infallible(py, async move { api.import_rows(chunk).await })? {
             Ok(report) => report,
             // After a chunk was imported, a chunk refused as a whole (a session revoked or
             // demoted since) is where the import stopped: the report of the chunks before it

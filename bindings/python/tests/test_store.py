@@ -39,14 +39,14 @@ def test_verify_only_on_an_empty_database_is_a_schema_error(tmp_path: Path) -> N
 
 
 def test_verify_only_after_migrating(url: str) -> None:
-    flame.open(url).close()
+    flame.open(url).shutdown()
     with flame.open(url, verify_only=True) as again:
         assert again.health().schema_matches
 
 
 def test_closed_store_raises_storage_error(url: str) -> None:
     store = flame.open(url)
-    store.close()
+    store.shutdown()
     with pytest.raises(flame.StorageError):
         store.sign_up("Acme", "o@acme.test", "Olga")
 

@@ -397,8 +397,8 @@ impl DocumentState {
         }
         Err(FlameError::InvalidTransition {
             entity: "accounting document".to_owned(),
-            from: self.as_str().to_owned(),
-            to: next.as_str().to_owned(),
+            from_state: self.as_str().to_owned(),
+            to_state: next.as_str().to_owned(),
             reason: match self {
                 Self::Sent => "a sent document is final",
                 Self::Queued => "a queued document is sent or fails",

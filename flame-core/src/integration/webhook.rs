@@ -250,8 +250,8 @@ impl DeliveryState {
         }
         Err(FlameError::InvalidTransition {
             entity: "webhook delivery".to_owned(),
-            from: self.as_str().to_owned(),
-            to: next.as_str().to_owned(),
+            from_state: self.as_str().to_owned(),
+            to_state: next.as_str().to_owned(),
             reason: match self {
                 Self::Delivered => "a delivered event is final".to_owned(),
                 _ => "a dead delivery can only be redelivered".to_owned(),

@@ -1896,7 +1896,7 @@ class Flame:
     @property
     def schema_version(self) -> int:
         """The schema version found when the store opened."""
-    def close(self) -> None:
+    def shutdown(self) -> None:
         """Closes every connection; later calls raise ``StorageError``."""
     def __enter__(self) -> Flame: ...
     def __exit__(

@@ -140,10 +140,12 @@ final class FlameKitTests: XCTestCase {
         let refused = await flameError {
             try await deals.moveToStage(id: robot.id, stageId: stage("New"), version: robot.version)
         }
-        guard case .InvalidTransition(let what, _, _, _) = refused else {
+        guard case .InvalidTransition(let what, let fromState, let toState, _) = refused else {
             return XCTFail("\(String(describing: refused))")
         }
         XCTAssertEqual(what, "deal")
+        XCTAssertEqual(fromState, "won")
+        XCTAssertEqual(toState, "open")
 
         let won = try await deals.list(filter: DealFilter(status: .won))
         XCTAssertEqual(won.items.map(\.id), [robot.id])
@@ -168,7 +170,7 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(health.counts?.companies, 1)
         XCTAssertEqual(health.counts?.contacts, 2)
         XCTAssertEqual(health.counts?.deals, 3)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testErrorsArriveTyped() async throws {
@@ -223,7 +225,7 @@ final class FlameKitTests: XCTestCase {
 
         let url = await flameError { try await Flame.open(url: "mysql://x") }
         XCTAssertEqual(url, .Validation(field: "url", reason: "must be sqlite://PATH, sqlite::memory: or postgres://…"))
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testKeyRotationSkipsACredentialNoKeyOpens() async throws {
@@ -237,11 +239,11 @@ final class FlameKitTests: XCTestCase {
         let acme = try await signUp(first, "Acme", "olga@acme.test")
         let orphan = try await acme.session.integrations().create(
             name: "Orphan", settings: telegram, credentials: ["token": "o"])
-        await first.closeStore()
+        await first.shutdown()
         let second = try await Flame.open(url: url, options: OpenOptions(encryptionKey: old))
         let bot = try await second.session(userId: acme.owner.id, companyId: acme.company.id).integrations().create(
             name: "Bot", settings: telegram, credentials: ["token": "b"])
-        await second.closeStore()
+        await second.shutdown()
         let newKey = try EncryptionKey.fromBytes(id: "k2", bytes: Data(repeating: 8, count: 32))
         let rotated = try await Flame.open(url: url, options: OpenOptions(encryptionKey: newKey, previousKeys: [old]))
         let done = try await rotated.rotateKeys(batch: 1)
@@ -251,7 +253,7 @@ final class FlameKitTests: XCTestCase {
         let s = try await rotated.session(userId: acme.owner.id, companyId: acme.company.id)
         let token = try await s.integrations().credential(id: bot.id, field: "token")
         XCTAssertEqual(token.expose(), "b")
-        await rotated.closeStore()
+        await rotated.shutdown()
     }
 
     func testAnExistingUserIsNotAddedWithoutConsent() async throws {
@@ -269,7 +271,7 @@ final class FlameKitTests: XCTestCase {
         let joined = try await acme.session.account().acceptInvitation(token: invite.token.expose())
         XCTAssertEqual(joined.companyId(), evil.company.id)
         XCTAssertEqual(joined.role(), .admin)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testOtherAggregates() async throws {
@@ -313,7 +315,7 @@ final class FlameKitTests: XCTestCase {
         let events = try await session.events().list()
         let types = Set(events.items.map(\.eventType))
         XCTAssertTrue(types.isSuperset(of: ["company.created", "contact.created", "deal.created"]), "\(types)")
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testAccounts() async throws {
@@ -383,7 +385,7 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(revived.status, .active)
         let health = await flame.health()
         XCTAssertEqual(health.counts?.subscriptionsByStatus.active, 1)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testIntegrations() async throws {
@@ -464,7 +466,7 @@ final class FlameKitTests: XCTestCase {
             return XCTFail("\(String(describing: stopped.failed))")
         }
         XCTAssertEqual(stoppedField, "row")
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testLeadsInvoicesAndWebhooks() async throws {
@@ -534,7 +536,7 @@ final class FlameKitTests: XCTestCase {
         let deliveries = try await acme.session.webhookDeliveries().list()
         XCTAssertEqual(deliveries.map(\.status), [.pending])
         XCTAssertNotNil(deliveries.first?.lastError)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testLeadsTheHostBuilt() async throws {
@@ -657,7 +659,7 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(leadsAfter.items.count, 2)
         let contactsAfter = try await acme.session.contacts().list().items.count
         XCTAssertEqual(contactsAfter, contactsBefore)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testMessagesTheHostParsed() async throws {
@@ -749,7 +751,7 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(activitiesAfter, activitiesBefore)
         let globexContacts = try await globex.session.contacts().list()
         XCTAssertTrue(globexContacts.items.isEmpty)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testWebhookSignaturesAreVerified() async throws {
@@ -855,7 +857,7 @@ final class FlameKitTests: XCTestCase {
         let counts = await flame.health().counts?.subscriptionsByStatus
         XCTAssertEqual(counts?.expired, 2)
         XCTAssertEqual(counts?.trialing, 1)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testAnExistingUserJoinsOnlyFromTheirOwnSession() async throws {
@@ -879,7 +881,7 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(second.owner.id, acme.owner.id)
         let companies = try await acme.session.account().companies()
         XCTAssertEqual(companies.count, 3)
-        await flame.closeStore()
+        await flame.shutdown()
     }
 
     func testEmailVerification() async throws {
@@ -930,6 +932,6 @@ final class FlameKitTests: XCTestCase {
         let old = await flameError { try await flame.login(email: "olga@acme.test", password: password) }
         guard case .Unauthenticated = old else { return XCTFail("\(String(describing: old))") }
         _ = try await flame.login(email: "olga@acme.test", password: "a much better passphrase")
-        await flame.closeStore()
+        await flame.shutdown()
     }
 }

@@ -91,7 +91,7 @@ class FfiCostBenchmark {
             session.role()
             System.nanoTime() - start
         }
-        flame.closeStore()
+        flame.shutdown()
 
         val runtime = ManagementFactory.getRuntimeMXBean()
         val load = ManagementFactory.getOperatingSystemMXBean().systemLoadAverage

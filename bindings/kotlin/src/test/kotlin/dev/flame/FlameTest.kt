@@ -120,6 +120,8 @@ class FlameTest {
             runBlocking { deals.moveToStage(robot.id, stage("New"), robot.version) }
         }
         assertEquals("deal", refused.entity)
+        assertEquals("won", refused.fromState)
+        assertEquals("open", refused.toState)
         val reopened = deals.reopen(arm.id, stage("Proposal"), arm.version)
         assertEquals(DealStatus.OPEN, reopened.status)
         assertNull(reopened.lostReason)
@@ -149,7 +151,7 @@ class FlameTest {
         assertEquals(1uL, counts.companies)
         assertEquals(2uL, counts.contacts)
         assertEquals(3uL, counts.deals)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -218,7 +220,7 @@ class FlameTest {
         // A URL of an unknown engine is a Validation of `url`.
         val url = assertThrows<FlameException.Validation> { runBlocking { Flame.open("mysql://x") } }
         assertEquals("url", url.field)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -230,10 +232,10 @@ class FlameTest {
         val first = Flame.open(url, OpenOptions(encryptionKey = lost))
         val acme = signUp(first, "Acme", "olga@acme.test")
         val orphan = acme.session.integrations().create("Orphan", telegram, mapOf("token" to "o"))
-        first.closeStore()
+        first.shutdown()
         val second = Flame.open(url, OpenOptions(encryptionKey = old))
         val bot = second.session(acme.owner.id, acme.company.id).integrations().create("Bot", telegram, mapOf("token" to "b"))
-        second.closeStore()
+        second.shutdown()
         val newKey = EncryptionKey.fromBytes("k2", ByteArray(32) { 8 })
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(old)))
         val done = rotated.rotateKeys(1u)
@@ -242,7 +244,7 @@ class FlameTest {
         assertEquals(listOf(orphan.id), done.skipped)
         val s = rotated.session(acme.owner.id, acme.company.id)
         assertEquals("b", s.integrations().credential(bot.id, "token").expose())
-        rotated.closeStore()
+        rotated.shutdown()
     }
 
     @Test
@@ -259,7 +261,7 @@ class FlameTest {
         val joined = acme.session.account().acceptInvitation(invite.token.expose())
         assertEquals(evil.company.id, joined.companyId())
         assertEquals(Role.ADMIN, joined.role())
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -323,7 +325,7 @@ class FlameTest {
         )
         assertEquals(3, made.stages.size)
         assertEquals(2, session.pipelines().list().size)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -355,7 +357,7 @@ class FlameTest {
             assertThrows<FlameException.Unauthenticated> { runBlocking { strict.login("olga@acme.test", "nope nope nope") } }
         }
         assertThrows<FlameException.Unauthenticated> { runBlocking { strict.login("olga@acme.test", password) } }
-        strict.closeStore()
+        strict.shutdown()
 
         // API tokens: a read-only token reads, and cannot write; a secret prints nothing.
         val created = acme.session.apiTokens().create(NewApiToken("reports", Scope.READ_ONLY))
@@ -416,7 +418,7 @@ class FlameTest {
         val counts = flame.health().counts!!.subscriptionsByStatus
         assertEquals(1uL, counts.active)
         assertEquals(1uL, counts.trialing)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -495,13 +497,13 @@ class FlameTest {
         val failed = stopped.failed!!
         assertEquals(2uL, failed.line)
         assertEquals("row", (failed.error as FlameException.Validation).field)
-        flame.closeStore()
+        flame.shutdown()
         val newKey = EncryptionKey.fromBase64("k2", java.util.Base64.getEncoder().encodeToString(ByteArray(32) { 9 }))
         val rotated = Flame.open(url, OpenOptions(encryptionKey = newKey, previousKeys = listOf(key)))
         // Two sealed credentials: the bot token and its webhook secret token.
         assertEquals(2uL, rotated.rotateKeys(10u).resealed)
         assertEquals(listOf("k2"), rotated.health().keysInUse!!.map { it.keyId })
-        rotated.closeStore()
+        rotated.shutdown()
     }
 
     @Test
@@ -593,7 +595,7 @@ class FlameTest {
         } finally {
             server.stop(0)
         }
-        flame.closeStore()
+        flame.shutdown()
     }
 
     /** A store whose default plan has no limits, so that one company can hold many integrations. */
@@ -702,7 +704,7 @@ class FlameTest {
         assertEquals(2, acme.session.leads().list().items.size)
         assertEquals(0, globex.session.leads().list().items.size)
         assertEquals(contactsBefore, acme.session.contacts().list().items.size)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -769,7 +771,7 @@ class FlameTest {
         assertEquals(contactsBefore, acme.session.contacts().list().items.size)
         assertEquals(activitiesBefore, acme.session.activities().list().items.size)
         assertEquals(0, globex.session.contacts().list().items.size)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -845,7 +847,7 @@ class FlameTest {
         val counts = flame.health().counts!!.subscriptionsByStatus
         assertEquals(2uL, counts.expired)
         assertEquals(1uL, counts.trialing)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -870,7 +872,7 @@ class FlameTest {
         assertEquals("Acme Two", second.company.name)
         assertEquals(acme.owner.id, second.owner.id)
         assertEquals(3, acme.session.account().companies().size)
-        flame.closeStore()
+        flame.shutdown()
     }
 
     @Test
@@ -919,8 +921,8 @@ class FlameTest {
         flame.signUp(SignUp("Globex", "hank@globex.test", "Hank"), password)
         val byHost = Flame.open("sqlite://${dir.resolve("crm.db")}", OpenOptions(emailVerification = EmailVerification.BY_HOST))
         byHost.login("hank@globex.test", password)
-        byHost.closeStore()
-        flame.closeStore()
+        byHost.shutdown()
+        flame.shutdown()
     }
 
     /** The headers Meta sends with `body`: its HMAC-SHA256 under `appSecret`. */
