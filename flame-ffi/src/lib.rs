@@ -14,6 +14,7 @@ mod error;
 mod integrations;
 mod marketing;
 mod objects;
+mod surface;
 mod types;
 
 pub use accounts::*;
@@ -21,6 +22,7 @@ pub use error::FlameError;
 pub use integrations::*;
 pub use marketing::*;
 pub use objects::*;
+pub use surface::*;
 pub use types::*;
 
 uniffi::setup_scaffolding!();

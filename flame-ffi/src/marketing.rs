@@ -465,19 +465,14 @@ impl Accounting {
         Ok(self.inner.queue_invoice(deal).await?.into_iter().map(Into::into).collect())
     }
 
-    /// The documents, oldest first, optionally of one status.
-    #[uniffi::method(default(status), default(page))]
+    /// The documents matching `filter`, oldest first, a page at a time.
+    #[uniffi::method(default(filter), default(page))]
     pub async fn documents(
         &self,
-        status: Option<DocumentStatus>,
+        filter: crate::surface::DocumentFilter,
         page: PageRequest,
-    ) -> Result<Vec<AccountingDocument>> {
-        let filter = fc::integration::accounting::DocumentFilter {
-            status: status.map(Into::into),
-            ..Default::default()
-        };
-        let p = self.inner.documents(filter, page.into()).await?;
-        Ok(p.items.into_iter().map(Into::into).collect())
+    ) -> Result<crate::surface::AccountingDocumentPage> {
+        Ok(self.inner.documents(filter.try_into()?, page.into()).await?.into())
     }
 }
 
@@ -687,19 +682,14 @@ pub struct WebhookDeliveries {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl WebhookDeliveries {
-    /// Deliveries, newest first, optionally of one status.
-    #[uniffi::method(default(status), default(page))]
+    /// Deliveries matching `filter`, newest first, a page at a time.
+    #[uniffi::method(default(filter), default(page))]
     pub async fn list(
         &self,
-        status: Option<DeliveryStatus>,
+        filter: crate::surface::WebhookDeliveryFilter,
         page: PageRequest,
-    ) -> Result<Vec<WebhookDelivery>> {
-        let filter = flame_db::WebhookDeliveryFilter {
-            status: status.map(Into::into),
-            ..Default::default()
-        };
-        let p = self.inner.list(filter, page.into()).await?;
-        Ok(p.items.into_iter().map(Into::into).collect())
+    ) -> Result<crate::surface::WebhookDeliveryPage> {
+        Ok(self.inner.list(filter.try_into()?, page.into()).await?.into())
     }
 
     /// Sends a dead delivery again.

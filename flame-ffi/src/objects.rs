@@ -341,7 +341,7 @@ impl Session {
 /// The company's contacts.
 #[derive(Debug, uniffi::Object)]
 pub struct Contacts {
-    inner: flame_db::Contacts,
+    pub(crate) inner: flame_db::Contacts,
 }
 
 #[uniffi::export(async_runtime = "tokio")]

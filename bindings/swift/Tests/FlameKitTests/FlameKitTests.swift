@@ -521,7 +521,7 @@ final class FlameKitTests: XCTestCase {
         let ada = try await acme.session.contacts().create(input: NewContact(firstName: "Ada"))
         let deal = try await acme.session.deals().create(input: NewDeal(title: "Robots", amountMinor: 100000, currency: "USD", contactId: ada.id))
         _ = try await acme.session.deals().win(id: deal.id, version: deal.version)
-        let docs = try await acme.session.accounting().documents()
+        let docs = try await acme.session.accounting().documents().items
         XCTAssertEqual(docs.map(\.status), [.queued])
 
         // A webhook whose receiver is down: the attempt fails and the delivery stays pending.
@@ -533,7 +533,7 @@ final class FlameKitTests: XCTestCase {
         var failed: UInt64 = 0
         for _ in 0..<3 where failed == 0 { failed += try await worker.runOnce().failed }
         XCTAssertEqual(failed, 1)
-        let deliveries = try await acme.session.webhookDeliveries().list()
+        let deliveries = try await acme.session.webhookDeliveries().list().items
         XCTAssertEqual(deliveries.map(\.status), [.pending])
         XCTAssertNotNil(deliveries.first?.lastError)
         await flame.shutdown()

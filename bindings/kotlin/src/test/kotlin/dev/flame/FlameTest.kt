@@ -555,7 +555,7 @@ class FlameTest {
         val ada = acme.session.contacts().create(NewContact(firstName = "Ada"))
         val deal = acme.session.deals().create(NewDeal("Robots", 100000L, "USD", contactId = ada.id))
         acme.session.deals().win(deal.id, deal.version)
-        val docs = acme.session.accounting().documents()
+        val docs = acme.session.accounting().documents().items
         assertEquals(1, docs.size)
         assertEquals(DocumentStatus.QUEUED, docs[0].status)
         assertTrue(docs[0].documentJson!!.contains("flame.invoice.v1"))
@@ -591,7 +591,7 @@ class FlameTest {
             verifyWebhookSignature("whsec_test", signature, raw, java.time.Duration.ofSeconds(60))
             assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_wrong", signature, raw) }
             assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_test", signature, raw + " ".toByteArray()) }
-            assertEquals(DeliveryStatus.DELIVERED, acme.session.webhookDeliveries().list().single().status)
+            assertEquals(DeliveryStatus.DELIVERED, acme.session.webhookDeliveries().list().items.single().status)
         } finally {
             server.stop(0)
         }
