@@ -7,12 +7,12 @@ use flame_db::core as fc;
 use uuid::Uuid;
 
 use crate::error::{FlameError, Result};
+#[cfg(feature = "webhooks")]
+use crate::marketing::WebhookWorker;
 use crate::marketing::{
     Accounting, AccountingDocument, AccountingDocuments, DeliveryStatus, DocumentStatus,
     WebhookDeliveries, WebhookDelivery,
 };
-#[cfg(feature = "webhooks")]
-use crate::marketing::WebhookWorker;
 use crate::objects::Contacts;
 use crate::types::{ImportReport, NewContact, opt_deal_id, opt_integration_id};
 
@@ -143,10 +143,8 @@ impl Contacts {
     /// `ownerId` is not an id is a `Validation` error on `owner_id`, before anything is
     /// imported.
     pub async fn import_rows(&self, rows: Vec<NewContact>) -> Result<ImportReport> {
-        let rows = rows
-            .into_iter()
-            .map(fc::contact::NewContact::try_from)
-            .collect::<Result<Vec<_>>>()?;
+        let rows =
+            rows.into_iter().map(fc::contact::NewContact::try_from).collect::<Result<Vec<_>>>()?;
         Ok(self.inner.import_rows(rows).await?.into())
     }
 }
