@@ -612,6 +612,12 @@ pub struct WebhookOptions {
     /// How long a claimed delivery stays reserved (must exceed `timeout`).
     #[uniffi(default)]
     pub lease: Option<std::time::Duration>,
+    /// Events and deliveries per pass (1 to 500).
+    #[uniffi(default)]
+    pub batch: Option<u32>,
+    /// How long a started worker sleeps when a pass found nothing more to do.
+    #[uniffi(default)]
+    pub poll_interval: Option<std::time::Duration>,
 }
 
 #[cfg(feature = "webhooks")]
@@ -628,7 +634,8 @@ impl TryFrom<WebhookOptions> for flame_db::WebhookOptions {
             backoff,
             timeout: o.timeout.unwrap_or(d.timeout),
             lease: o.lease.unwrap_or(d.lease),
-            ..d
+            batch: o.batch.unwrap_or(d.batch),
+            poll_interval: o.poll_interval.unwrap_or(d.poll_interval),
         })
     }
 }

@@ -129,9 +129,17 @@ final class SurfaceTests: XCTestCase {
         _ = try await acme.session.contacts().create(input: NewContact(firstName: "Grace"))
         _ = try await acme.session.deals().create(input: NewDeal(title: "Robots", amountMinor: 100000, currency: "USD"))
 
-        let worker = try flame.webhookWorker(options: WebhookOptions(maxAttempts: 1, timeout: 2, lease: 5))
+        let worker = try flame.webhookWorker(
+            options: WebhookOptions(maxAttempts: 1, timeout: 2, lease: 5, batch: 7, pollInterval: 0.05))
         XCTAssertEqual(worker.options().maxAttempts, 1)
-        XCTAssertGreaterThan(worker.options().batch, 0)
+        XCTAssertEqual(worker.options().batch, 7)
+        XCTAssertEqual(worker.options().pollInterval, 0.05, accuracy: 0.001)
+        do {
+            _ = try flame.webhookWorker(options: WebhookOptions(batch: 0))
+            XCTFail("a batch of 0 is refused")
+        } catch FlameError.Validation(let field, _) {
+            XCTAssertEqual(field, "batch")
+        }
         var dead: UInt64 = 0
         for _ in 0..<5 where dead < 3 { dead += try await worker.runOnce().dead }
         XCTAssertEqual(dead, 3)

@@ -106,9 +106,12 @@ class SurfaceTest {
         acme.session.contacts().create(NewContact(firstName = "Grace"))
         acme.session.deals().create(NewDeal("Robots", 100000L, "USD"))
 
-        val worker = flame.webhookWorker(WebhookOptions(maxAttempts = 1u))
+        val worker = flame.webhookWorker(WebhookOptions(maxAttempts = 1u, batch = 7u, pollInterval = java.time.Duration.ofMillis(50)))
         assertEquals(1u, worker.options().maxAttempts)
-        assertTrue(worker.options().batch > 0u)
+        assertEquals(7u, worker.options().batch)
+        assertEquals(java.time.Duration.ofMillis(50), worker.options().pollInterval)
+        val badBatch = assertThrows<FlameException.Validation> { flame.webhookWorker(WebhookOptions(batch = 0u)) }
+        assertEquals("batch", badBatch.field)
         var dead = 0uL
         repeat(5) { if (dead < 3uL) dead += worker.runOnce().dead }
         assertEquals(3uL, dead)
