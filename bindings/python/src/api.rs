@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use secrecy::ExposeSecret;
 
 use flame_core::account::{AcceptInvitation, Login, NewApiToken, NewInvitation};
 use flame_core::activity::{ActivityFilter, ActivityKind, ActivityPatch, NewActivity};
@@ -31,22 +30,11 @@ use crate::records::{
     Activity, ApiToken, Company, CompanyMembership, CompanyOverview, Contact, CreatedApiToken,
     CreatedInvitation, Deal, EmailVerificationToken, Event, Health, Invitation, LockoutPolicy,
     Member, Membership, NewStage, Page, PasswordHasher, Payment, Pipeline, Plan, PlanLimits,
-    Principal, Source, Stage, StageSummary, Subscription, Usage, User, UserOverview,
+    Principal, Source, Stage, StageSummary, Subscription, Usage, User, UserOverview, page_of,
 };
 use crate::runtime::{run, run_infallible};
+use crate::secret::{Secret, SecretArg};
 use crate::webhooks::{WebhookDeliveries, WebhookWorker};
-
-/// Wraps each item of a Rust page into its Python record class.
-pub(crate) fn page_of<T, P>(
-    py: Python<'_>,
-    rust: flame_core::page::Page<T>,
-    wrap: fn(T) -> P,
-) -> PyResult<Page>
-where
-    P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
-{
-    Page::from_rust(py, rust, |item| Ok(Py::new(py, wrap(item))?.into_any()))
-}
 
 /// Opens the store at `url` — `sqlite://path/to/file.db` (created if missing),
 /// `sqlite::memory:` or `postgres://user@host/db` — applies pending migrations (unless
@@ -174,9 +162,9 @@ impl Flame {
     /// The session a bearer token stands for: a session token (`Session.token()`) or an
     /// API token (`CreatedApiToken.secret`). Unknown, malformed, expired and revoked tokens
     /// raise `UnauthenticatedError`.
-    fn authenticate(&self, py: Python<'_>, token: String) -> PyResult<Session> {
+    fn authenticate(&self, py: Python<'_>, token: SecretArg) -> PyResult<Session> {
         let flame = self.inner.clone();
-        let inner = run(py, async move { flame.authenticate(&token).await })?;
+        let inner = run(py, async move { flame.authenticate(token.expose()).await })?;
         Ok(Session { inner })
     }
 
@@ -190,12 +178,12 @@ impl Flame {
     fn accept_invitation(
         &self,
         py: Python<'_>,
-        token: String,
+        token: SecretArg,
         name: Option<String>,
         password: Option<String>,
     ) -> PyResult<Session> {
         let flame = self.inner.clone();
-        let input = AcceptInvitation { token, name, password };
+        let input = AcceptInvitation { token: token.into_string(), name, password };
         let inner = run(py, async move { flame.accept_invitation(input).await })?;
         Ok(Session { inner })
     }
@@ -223,9 +211,9 @@ impl Flame {
     /// Marks the email of the token's user verified (with `email_verification="required"`,
     /// they may log in from then on) and uses the token up. Their password and sessions stay.
     /// Unknown, used or expired tokens raise `UnauthenticatedError`.
-    fn verify_email(&self, py: Python<'_>, token: String) -> PyResult<User> {
+    fn verify_email(&self, py: Python<'_>, token: SecretArg) -> PyResult<User> {
         let flame = self.inner.clone();
-        run(py, async move { flame.verify_email(&token).await }).map(User)
+        run(py, async move { flame.verify_email(token.expose()).await }).map(User)
     }
 
     /// Takes an account back with a mailed token: sets `new_password` (checked against the
@@ -234,11 +222,12 @@ impl Flame {
     fn reset_password(
         &self,
         py: Python<'_>,
-        token: String,
+        token: SecretArg,
         new_password: String,
     ) -> PyResult<User> {
         let flame = self.inner.clone();
-        run(py, async move { flame.reset_password(&token, &new_password).await }).map(User)
+        run(py, async move { flame.reset_password(token.expose(), &new_password).await })
+            .map(User)
     }
 
     /// Marks a user as platform administrator, or not: a trusted host call (no company role
@@ -450,8 +439,8 @@ impl Session {
     /// The token that resumes this session with `Flame.authenticate` (for a cookie or a
     /// keychain); `None` for sessions made from an API token. A secret: it is never part of
     /// `repr()`.
-    fn token(&self) -> Option<String> {
-        self.inner.token().map(|t| t.expose_secret().to_owned())
+    fn token(&self) -> Option<Secret> {
+        self.inner.token().cloned().map(Secret::new)
     }
 
     /// Logs this session out: its token stops working, here and in every process.
@@ -1471,9 +1460,9 @@ impl Account {
     /// Accepts an invitation sent to this user's email: they join its company and get a
     /// session there. One for another email raises `ForbiddenError`; unknown, used, revoked
     /// or expired ones `UnauthenticatedError`.
-    fn accept_invitation(&self, py: Python<'_>, token: String) -> PyResult<Session> {
+    fn accept_invitation(&self, py: Python<'_>, token: SecretArg) -> PyResult<Session> {
         let api = self.session.account();
-        let inner = run(py, async move { api.accept_invitation(&token).await })?;
+        let inner = run(py, async move { api.accept_invitation(token.expose()).await })?;
         Ok(Session { inner })
     }
 

@@ -16,6 +16,7 @@ mod integrations;
 mod marketing;
 mod records;
 mod runtime;
+mod secret;
 mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.
@@ -25,6 +26,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(api::open, m)?)?;
     errors::register(m)?;
     records::register(m)?;
+    secret::register(m)?;
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;

@@ -6,18 +6,17 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use secrecy::SecretString;
 use uuid::Uuid;
 
 use flame_core::integration::webhook::{self, Backoff, DeliveryState};
 use flame_core::{FlameError, IntegrationId};
 use flame_db::{WebhookDeliveryFilter, WebhookOptions, WorkerHandle};
 
-use crate::api::page_of;
 use crate::convert::{page, parse_opt, repr, to_py};
 use crate::errors::to_py_err;
-use crate::records::{Page, record, utc};
+use crate::records::{Page, page_of, record, utc};
 use crate::runtime::{detach, run, run_infallible, spawn};
+use crate::secret::SecretArg;
 
 record! {
     /// What one pass of a `WebhookWorker` did.
@@ -298,12 +297,12 @@ impl WebhookDeliveries {
 #[pyo3(signature = (secret, header, body, tolerance_seconds=webhook::SIGNATURE_TOLERANCE.as_secs()))]
 pub(crate) fn verify_webhook_signature(
     py: Python<'_>,
-    secret: String,
+    secret: SecretArg,
     header: &str,
     body: &[u8],
     tolerance_seconds: u64,
 ) -> PyResult<()> {
-    let secret = SecretString::from(secret);
+    let secret = secret.0;
     let tolerance = Duration::from_secs(tolerance_seconds);
     webhook::verify(&secret, header, body, flame_core::clock::now(), tolerance)
         .map_err(|e: FlameError| to_py_err(py, e))
