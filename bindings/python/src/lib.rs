@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 mod api;
 mod convert;
+mod enums;
 mod errors;
 mod import;
 mod integrations;
@@ -27,6 +28,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     records::register(m)?;
     secret::register(m)?;
+    enums::register(m)?;
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;

@@ -601,15 +601,20 @@ record! {
     }
 }
 
+/// `Credential.kind`: "session" or "api_token".
+pub(crate) fn credential_kind(c: &flame_core::Credential) -> &'static str {
+    match c {
+        flame_core::Credential::Session(_) => "session",
+        flame_core::Credential::ApiToken(_) => "api_token",
+    }
+}
+
 record! {
     /// The stored credential a session stands on: a login session or an API token. Its `id`
     /// names the stored row, never the token text.
     Credential = "Credential" (@enum flame_core::Credential) |c, py| {
         /// "session" (a login session) or "api_token".
-        kind => match c {
-            flame_core::Credential::Session(_) => "session",
-            flame_core::Credential::ApiToken(_) => "api_token",
-        };
+        kind => credential_kind(c);
         /// The id of the stored session or API token (an API token's id is `ApiToken.id`).
         id => match c {
             flame_core::Credential::Session(id) => id.as_uuid(),

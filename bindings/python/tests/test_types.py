@@ -1,0 +1,38 @@
+"""The ``Literal`` aliases of ``flame._types`` name exactly what the Rust core stores: each is
+compared with the names the extension reads from the Rust enums (``_enum_names()``), so a
+variant added (or renamed) in Rust fails here until the alias follows."""
+
+from __future__ import annotations
+
+from typing import get_args
+
+import pytest
+
+import flame
+from flame import _flame, _types
+
+NAMES = _flame._enum_names()
+
+
+def test_every_literal_alias_is_checked() -> None:
+    literal_aliases = {
+        name
+        for name in _types.__all__
+        if getattr(getattr(_types, name), "__origin__", None) is not None
+        and str(getattr(_types, name)).startswith("typing.Literal")
+    }
+    assert literal_aliases == set(NAMES)
+
+
+@pytest.mark.parametrize("alias", sorted(NAMES))
+def test_literal_alias_equals_the_rust_enum(alias: str) -> None:
+    assert list(get_args(getattr(_types, alias))) == NAMES[alias]
+
+
+def test_secret_prints_redacted_and_exposes_its_text() -> None:
+    secret = flame.Secret("s3cret-value")
+    assert "s3cret-value" not in repr(secret) and "s3cret-value" not in str(secret)
+    assert repr(secret) == str(secret) == "Secret('[redacted]')"
+    assert secret.expose() == "s3cret-value"
+    assert secret == flame.Secret("s3cret-value") and secret != flame.Secret("other")
+    assert secret != "s3cret-value"  # type: ignore[comparison-overlap]
