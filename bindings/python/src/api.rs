@@ -48,7 +48,7 @@ use crate::webhooks::{WebhookDeliveries, WebhookWorker};
 /// `Flame.rotate_keys` re-seals it under `encryption_key`. `webhook_allow_loopback` lets
 /// webhook URLs point at loopback addresses (tests, local development).
 #[pyfunction]
-#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None, encryption_key=None, previous_keys=Vec::new(), webhook_allow_loopback=false, email_verification="required", password_hashing_max_concurrent=None, password_hashing_queue_timeout=None))]
+#[pyo3(signature = (url, *, verify_only=false, max_connections=None, busy_timeout=None, session_ttl=None, session_recheck=None, lockout=None, password_hasher=None, encryption_key=None, previous_keys=None, webhook_allow_loopback=false, email_verification="required", password_hashing_max_concurrent=None, password_hashing_queue_timeout=None))]
 #[allow(clippy::too_many_arguments, clippy::needless_update)]
 pub(crate) fn open(
     py: Python<'_>,
@@ -61,7 +61,7 @@ pub(crate) fn open(
     lockout: Option<PyRef<'_, LockoutPolicy>>,
     password_hasher: Option<PyRef<'_, PasswordHasher>>,
     encryption_key: Option<PyRef<'_, EncryptionKey>>,
-    previous_keys: Vec<PyRef<'_, EncryptionKey>>,
+    previous_keys: Option<Vec<PyRef<'_, EncryptionKey>>>,
     webhook_allow_loopback: bool,
     email_verification: &str,
     password_hashing_max_concurrent: Option<usize>,
@@ -85,7 +85,7 @@ pub(crate) fn open(
         password_hasher: password_hasher
             .map_or_else(|| defaults.password_hasher.clone(), |h| h.hasher.clone()),
         encryption_key: encryption_key.map(|k| k.0.clone()),
-        previous_keys: previous_keys.iter().map(|k| k.0.clone()).collect(),
+        previous_keys: previous_keys.iter().flatten().map(|k| k.0.clone()).collect(),
         webhook_allow_loopback,
         email_verification,
         password_hashing,

@@ -130,7 +130,7 @@ record! {
         /// checked here (`ValidationError` on "platform", "email", "phone"); the rest when it
         /// is ingested.
         #[new]
-        #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=Vec::new()))]
+        #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -144,7 +144,7 @@ record! {
             ad: Option<String>,
             form: Option<String>,
             utm: Option<&Bound<'_, Utm>>,
-            answers: Vec<(String, String)>,
+            answers: Option<Vec<(String, String)>>,
         ) -> PyResult<Self> {
             let err = |e| to_py_err(py, e);
             Ok(Lead(RLead {
@@ -159,6 +159,7 @@ record! {
                 utm: utm.map(|u| u.get().0.clone()).unwrap_or_default(),
                 answers: answers
                     .into_iter()
+                    .flatten()
                     .map(|(key, value)| LeadAnswer { key, value })
                     .collect(),
                 created_at,

@@ -33,7 +33,6 @@ from ._types import (
 _T = TypeVar("_T")
 
 __version__: str
-__all__: list[str]
 
 def _enum_names() -> dict[str, list[str]]:
     """The stored names of each enumeration, by its ``flame._types`` alias (for the tests)."""
@@ -1533,7 +1532,7 @@ class Lead:
         ad: Optional[str] = None,
         form: Optional[str] = None,
         utm: Optional[Utm] = None,
-        answers: Sequence[tuple[str, str]] = (),
+        answers: Optional[Sequence[tuple[str, str]]] = None,
     ) -> Lead:
         """``created_at`` is timezone-aware; ``answers`` are the form's ``(key, value)``
         pairs in order. The platform, ``email`` and ``phone`` (international form) are
@@ -1819,7 +1818,7 @@ def open(
     lockout: Optional[LockoutPolicy] = None,
     password_hasher: Optional[PasswordHasher] = None,
     encryption_key: Optional[EncryptionKey] = None,
-    previous_keys: Sequence[EncryptionKey] = (),
+    previous_keys: Optional[Sequence[EncryptionKey]] = None,
     webhook_allow_loopback: bool = False,
     email_verification: EmailVerification = "required",
     password_hashing_max_concurrent: Optional[int] = None,
