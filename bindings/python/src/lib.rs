@@ -8,16 +8,25 @@
 
 use pyo3::prelude::*;
 
+mod accounts;
+mod activities;
 mod api;
+mod billing;
+mod companies;
+mod contacts;
 mod convert;
+mod deals;
 mod enums;
 mod errors;
+mod events;
 mod import;
 mod integrations;
 mod marketing;
+mod pipelines;
 mod records;
 mod runtime;
 mod secret;
+mod sources;
 mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.
