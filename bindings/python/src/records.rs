@@ -36,11 +36,12 @@ use crate::secret::Secret;
 /// Declares a frozen record class over a Rust value: one getter per field, `to_dict` and
 /// `__repr__` over the same fields, and optional extra methods.
 ///
-/// The field list is checked by the compiler against the Rust struct: the macro destructures
-/// it with every getter's name and every name in `skip { ... }` (fields deliberately not
-/// exposed under their own name: secrets, or fields shown through a `@derived` getter), without
-/// `..`, so a field added to or removed from the core type fails to compile here until the
-/// record says what to do with it. A getter that is not a field of the struct (computed from
+/// The field list is checked by the compiler against the Rust struct: the macro rebuilds it
+/// in a struct expression naming every getter and every name in `skip { ... }` (fields
+/// deliberately not exposed under their own name: secrets, or fields shown through a
+/// `@derived` getter), without `..`, so a field added to the core type fails to compile here
+/// ("missing field `x` in initializer"), as does one removed ("has no field named `x`"),
+/// until the record says what to do with it. A getter that is not a field of the struct (computed from
 /// others) is marked `@derived`; a record over an enum is written `(@enum Type)` (its getters
 /// `match` on it, which the compiler checks as well).
 macro_rules! record {
@@ -87,15 +88,17 @@ macro_rules! record {
 }
 pub(crate) use record;
 
-/// The compile-time check of [`record!`]: an exhaustive destructuring (no `..`) of the Rust
-/// struct with the record's field names (less the `@derived` ones) and its skipped names.
+/// The compile-time check of [`record!`]: a struct expression (no `..`) of the Rust struct
+/// with the record's field names (less the `@derived` ones) and its skipped names. (A
+/// destructuring pattern would check the same, but rustc reports a field missing from a
+/// macro-made pattern as "requires `..` due to inaccessible fields", without its name.)
 macro_rules! exhaustive {
     ([enum] $rust:path; [$($acc:ident)*]; [$($rest:tt)*]; [$($skip:ident)*]) => {};
     ([] $rust:path; [$($acc:ident)*]; []; [$($skip:ident)*]) => {
         const _: () = {
             #[allow(dead_code)]
-            fn every_field_is_named(r: &$rust) {
-                let $rust { $($acc: _,)* $($skip: _,)* } = r;
+            fn every_field_is_named(r: $rust) -> $rust {
+                $rust { $($acc: r.$acc,)* $($skip: r.$skip,)* }
             }
         };
     };
