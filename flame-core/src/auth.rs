@@ -115,6 +115,9 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 2] = [Self::ReadOnly, Self::ReadWrite];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -23,6 +23,9 @@ pub enum BillingInterval {
 }
 
 impl BillingInterval {
+    /// Every interval.
+    pub const ALL: [BillingInterval; 2] = [Self::Month, Self::Year];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -557,6 +560,9 @@ pub enum PaymentOutcome {
 }
 
 impl PaymentOutcome {
+    /// Every outcome.
+    pub const ALL: [PaymentOutcome; 2] = [Self::Succeeded, Self::Failed];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

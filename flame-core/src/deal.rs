@@ -31,6 +31,9 @@ pub enum DealStatus {
 }
 
 impl DealStatus {
+    /// Every status.
+    pub const ALL: [DealStatus; 3] = [Self::Open, Self::Won, Self::Lost];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -24,6 +24,9 @@ pub enum StageKind {
 }
 
 impl StageKind {
+    /// Every kind.
+    pub const ALL: [StageKind; 3] = [Self::Open, Self::Won, Self::Lost];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

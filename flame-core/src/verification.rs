@@ -48,6 +48,9 @@ pub enum EmailVerification {
 }
 
 impl EmailVerification {
+    /// Every mode.
+    pub const ALL: [EmailVerification; 2] = [Self::Required, Self::ByHost];
+
     /// Its name in hosts that pass it as text (`"required"`, `"by_host"`).
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -53,7 +53,7 @@ record! {
         #[new]
         #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
         #[allow(clippy::too_many_arguments)]
-        fn new(
+        pub(crate) fn new(
             first_name: String,
             last_name: Option<String>,
             email: Option<String>,

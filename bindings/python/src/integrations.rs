@@ -6,7 +6,6 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyMapping, PyString};
-use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,6 +28,7 @@ use crate::convert::{parse, parse_opt, repr, to_py};
 use crate::errors::to_py_err;
 use crate::records::{record, utc};
 use crate::runtime::run;
+use crate::secret::{Secret, SecretArg};
 
 /// A 256-bit key that encrypts integration credentials, with the id stored ciphertexts name it
 /// by. Made with `from_bytes`, `from_base64` or `from_env`; its `repr()` shows the id only.
@@ -267,14 +267,14 @@ fn credentials_from_py(credentials: Option<&Bound<'_, PyAny>>) -> PyResult<Crede
         let field = field
             .cast_into::<PyString>()
             .map_err(|_| PyTypeError::new_err("argument 'credentials': field names must be str"))?;
-        let value = value.cast::<PyString>().map_err(|_| {
+        let value: SecretArg = value.extract().map_err(|_| {
             let name = field.repr().map(|r| r.to_string()).unwrap_or_default();
             PyTypeError::new_err(format!(
-                "argument 'credentials': the value of {name} must be a str"
+                "argument 'credentials': the value of {name} must be a Secret or a str"
             ))
         })?;
         let field = field.to_cow()?;
-        out = out.with(&field, value.to_cow()?.into_owned());
+        out = out.with(&field, value.into_string());
     }
     Ok(out)
 }
@@ -293,7 +293,7 @@ record! {
         /// Disabled integrations receive and send nothing.
         enabled => i.enabled;
         /// "messaging", "accounting", "advertising" or "webhook".
-        kind => i.kind().as_str();
+        @derived kind => i.kind().as_str();
         /// What it does: `MessagingSettings`, `AccountingSettings`, `AdvertisingSettings` or
         /// `WebhookSettings`.
         settings => settings_to_py(py, &i.settings)?;
@@ -492,11 +492,11 @@ impl Integrations {
     /// to the platform. The result is a secret: keep it out of logs, reprs and storage. No
     /// key, a wrong key or tampered data raises `CryptoError` naming the integration and the
     /// field (never the secret); an unknown field raises `NotFoundError`.
-    fn credential(&self, py: Python<'_>, id: Uuid, field: String) -> PyResult<String> {
+    fn credential(&self, py: Python<'_>, id: Uuid, field: String) -> PyResult<Secret> {
         let api = self.session.integrations();
         let secret =
             run(py, async move { api.credential(IntegrationId::from_uuid(id), &field).await })?;
-        Ok(secret.expose_secret().to_owned())
+        Ok(Secret::new(secret))
     }
 }
 

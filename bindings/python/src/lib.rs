@@ -8,14 +8,25 @@
 
 use pyo3::prelude::*;
 
+mod accounts;
+mod activities;
 mod api;
+mod billing;
+mod companies;
+mod contacts;
 mod convert;
+mod deals;
+mod enums;
 mod errors;
+mod events;
 mod import;
 mod integrations;
 mod marketing;
+mod pipelines;
 mod records;
 mod runtime;
+mod secret;
+mod sources;
 mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.
@@ -25,6 +36,8 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(api::open, m)?)?;
     errors::register(m)?;
     records::register(m)?;
+    secret::register(m)?;
+    enums::register(m)?;
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;

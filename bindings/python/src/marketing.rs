@@ -20,10 +20,9 @@ use flame_core::integration::advertising::{
 use flame_core::integration::verify::WebhookRequest;
 use flame_core::{CompanyId, Currency, DealId, FlameError, IntegrationId};
 
-use crate::api::page_of;
 use crate::convert::{amount_text, decimal, page, parse, parse_opt};
 use crate::errors::to_py_err;
-use crate::records::{Money, Page, json, record, utc};
+use crate::records::{Money, Page, json, page_of, record, utc};
 use crate::runtime::run;
 
 /// A `Money` of `minor` units of `currency`.
@@ -131,7 +130,7 @@ record! {
         /// checked here (`ValidationError` on "platform", "email", "phone"); the rest when it
         /// is ingested.
         #[new]
-        #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=Vec::new()))]
+        #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=None))]
         #[allow(clippy::too_many_arguments)]
         fn new(
             py: Python<'_>,
@@ -145,7 +144,7 @@ record! {
             ad: Option<String>,
             form: Option<String>,
             utm: Option<&Bound<'_, Utm>>,
-            answers: Vec<(String, String)>,
+            answers: Option<Vec<(String, String)>>,
         ) -> PyResult<Self> {
             let err = |e| to_py_err(py, e);
             Ok(Lead(RLead {
@@ -160,6 +159,7 @@ record! {
                 utm: utm.map(|u| u.get().0.clone()).unwrap_or_default(),
                 answers: answers
                     .into_iter()
+                    .flatten()
                     .map(|(key, value)| LeadAnswer { key, value })
                     .collect(),
                 created_at,
@@ -205,12 +205,13 @@ record! {
         /// The day (the platform's reporting day).
         day => s.day;
         /// What was spent, exact.
-        amount => spend_amount(py, s)?;
+        @derived amount => spend_amount(py, s)?;
         /// The ISO 4217 currency code.
         currency => s.currency.clone();
         /// The lead source it is filed under (`None`: the platform's).
         source => s.source.clone();
     }
+    skip { amount_minor }
     extra {
         /// A spend row; the amount and currency are checked here, the rest when imported.
         #[new]
@@ -461,20 +462,21 @@ record! {
         /// Deals won in the period.
         won_deals => c.won_deals;
         /// Spend in the period (`None` without a currency).
-        spend => c.currency.map(|cur| money(py, c.spend_minor, cur)).transpose()?;
+        @derived spend => c.currency.map(|cur| money(py, c.spend_minor, cur)).transpose()?;
         /// Spend per lead, rounded half away from zero; `None` without leads or currency.
-        cost_per_lead => c
+        @derived cost_per_lead => c
             .currency
             .zip(c.cost_per_lead_minor)
             .map(|(cur, minor)| money(py, minor, cur))
             .transpose()?;
         /// Spend per won deal, rounded the same way; `None` without won deals or currency.
-        cost_per_won_deal => c
+        @derived cost_per_won_deal => c
             .currency
             .zip(c.cost_per_won_deal_minor)
             .map(|(cur, minor)| money(py, minor, cur))
             .transpose()?;
     }
+    skip { spend_minor, cost_per_lead_minor, cost_per_won_deal_minor }
 }
 
 /// Reports over the company's data (`session.reports`); every role may read them.
@@ -511,9 +513,9 @@ record! {
         /// The deal invoiced.
         deal_id => d.deal_id.as_uuid();
         /// "queued", "sent" or "failed".
-        status => d.state.status().as_str();
+        @derived status => d.state.status().as_str();
         /// Why it failed (set exactly when it failed).
-        failure_reason => d.state.reason().map(str::to_owned);
+        @derived failure_reason => d.state.reason().map(str::to_owned);
         /// The invoice in its documented JSON form (`"schema": "flame.invoice.v1"`) as a
         /// dict; `None` when the deal could not be invoiced.
         document => d.document.as_ref().map(|doc| json(py, doc)).transpose()?;
@@ -524,6 +526,7 @@ record! {
         /// Optimistic-concurrency version.
         version => d.version;
     }
+    skip { state }
 }
 
 /// A document filter from keyword arguments.

@@ -30,15 +30,27 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::convert::{amount_text, decimal, dict, parse, repr, to_py};
 use crate::errors::to_py_err;
+pub(crate) use crate::secret::REDACTED;
+use crate::secret::Secret;
 
 /// Declares a frozen record class over a Rust value: one getter per field, `to_dict` and
 /// `__repr__` over the same fields, and optional extra methods.
+///
+/// The field list is checked by the compiler against the Rust struct: the macro rebuilds it
+/// in a struct expression naming every getter and every name in `skip { ... }` (fields
+/// deliberately not exposed under their own name: secrets, or fields shown through a
+/// `@derived` getter), without `..`, so a field added to the core type fails to compile here
+/// ("missing field `x` in initializer"), as does one removed ("has no field named `x`"),
+/// until the record says what to do with it. A getter that is not a field of the struct (computed from
+/// others) is marked `@derived`; a record over an enum is written `(@enum Type)` (its getters
+/// `match` on it, which the compiler checks as well).
 macro_rules! record {
     (
         $(#[$doc:meta])*
-        $py_ty:ident = $name:literal ($rust:ty) |$r:ident, $py:ident| {
-            $( $(#[$fdoc:meta])* $field:ident => $body:expr; )*
+        $py_ty:ident = $name:literal ($(@$kind:ident)? $rust:path) |$r:ident, $py:ident| {
+            $( $(#[$fdoc:meta])* $(@$derived:ident)? $field:ident => $body:expr; )*
         }
+        $( skip { $($skip:ident),* $(,)? } )?
         $( extra { $($extra:tt)* } )?
     ) => {
         $(#[$doc])*
@@ -68,9 +80,36 @@ macro_rules! record {
 
             $($($extra)*)?
         }
+
+        $crate::records::exhaustive!(
+            [$($kind)?] $rust; []; [$([$($derived)?] $field)*]; [$($($skip)*)?]
+        );
     };
 }
 pub(crate) use record;
+
+/// The compile-time check of [`record!`]: a struct expression (no `..`) of the Rust struct
+/// with the record's field names (less the `@derived` ones) and its skipped names. (A
+/// destructuring pattern would check the same, but rustc reports a field missing from a
+/// macro-made pattern as "requires `..` due to inaccessible fields", without its name.)
+macro_rules! exhaustive {
+    ([enum] $rust:path; [$($acc:ident)*]; [$($rest:tt)*]; [$($skip:ident)*]) => {};
+    ([] $rust:path; [$($acc:ident)*]; []; [$($skip:ident)*]) => {
+        const _: () = {
+            #[allow(dead_code)]
+            fn every_field_is_named(r: $rust) -> $rust {
+                $rust { $($acc: r.$acc,)* $($skip: r.$skip,)* }
+            }
+        };
+    };
+    ([] $rust:path; [$($acc:ident)*]; [[derived] $f:ident $($rest:tt)*]; [$($skip:ident)*]) => {
+        $crate::records::exhaustive!([] $rust; [$($acc)*]; [$($rest)*]; [$($skip)*]);
+    };
+    ([] $rust:path; [$($acc:ident)*]; [[] $f:ident $($rest:tt)*]; [$($skip:ident)*]) => {
+        $crate::records::exhaustive!([] $rust; [$($acc)* $f]; [$($rest)*]; [$($skip)*]);
+    };
+}
+pub(crate) use exhaustive;
 
 /// A timestamp as a timezone-aware UTC `datetime`.
 pub(crate) fn utc(t: time::OffsetDateTime) -> time::UtcDateTime {
@@ -494,7 +533,7 @@ record! {
         /// When it happened (UTC).
         occurred_at => utc(e.occurred_at);
         /// The event type (`"deal.won"`).
-        event_type => e.payload.event_type();
+        @derived event_type => e.payload.event_type();
         /// The facts of the change, as the JSON form consumers receive (with its `"type"`).
         payload => json(py, &e.payload)?;
     }
@@ -565,15 +604,20 @@ record! {
     }
 }
 
+/// `Credential.kind`: "session" or "api_token".
+pub(crate) fn credential_kind(c: &flame_core::Credential) -> &'static str {
+    match c {
+        flame_core::Credential::Session(_) => "session",
+        flame_core::Credential::ApiToken(_) => "api_token",
+    }
+}
+
 record! {
     /// The stored credential a session stands on: a login session or an API token. Its `id`
     /// names the stored row, never the token text.
-    Credential = "Credential" (flame_core::Credential) |c, py| {
+    Credential = "Credential" (@enum flame_core::Credential) |c, py| {
         /// "session" (a login session) or "api_token".
-        kind => match c {
-            flame_core::Credential::Session(_) => "session",
-            flame_core::Credential::ApiToken(_) => "api_token",
-        };
+        kind => credential_kind(c);
         /// The id of the stored session or API token (an API token's id is `ApiToken.id`).
         id => match c {
             flame_core::Credential::Session(id) => id.as_uuid(),
@@ -702,8 +746,8 @@ impl CreatedApiToken {
 
     /// The token text for `Flame.authenticate` (shown this once; it cannot be read again).
     #[getter]
-    fn secret(&self) -> String {
-        self.secret.expose_secret().to_owned()
+    fn secret(&self) -> Secret {
+        Secret::new(self.secret.clone())
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -768,8 +812,8 @@ impl CreatedInvitation {
 
     /// The token the invitee gives `Flame.accept_invitation` (shown this once).
     #[getter]
-    fn token(&self) -> String {
-        self.token.expose_secret().to_owned()
+    fn token(&self) -> Secret {
+        Secret::new(self.token.clone())
     }
 
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
@@ -821,8 +865,8 @@ impl EmailVerificationToken {
 
     /// The token, for `Flame.verify_email` or `Flame.reset_password` (shown this once).
     #[getter]
-    fn token(&self) -> String {
-        self.0.token.expose_secret().to_owned()
+    fn token(&self) -> Secret {
+        Secret::new(self.0.token.clone())
     }
 
     /// `{"user_id", "email", "expires_at"}`; the token is left out.
@@ -849,9 +893,6 @@ impl EmailVerificationToken {
         )
     }
 }
-
-/// What `repr()` shows in place of a secret.
-pub(crate) const REDACTED: &str = "[redacted]";
 
 record! {
     /// One of a user's companies and their role there (for a company switcher).
@@ -1021,6 +1062,18 @@ impl Page {
         let items = page.items.into_iter().map(wrap).collect::<PyResult<Vec<_>>>()?;
         Ok(Page { items, next_cursor: page.next_cursor })
     }
+}
+
+/// Wraps each item of a Rust page into its Python record class.
+pub(crate) fn page_of<T, P>(
+    py: Python<'_>,
+    rust: flame_core::page::Page<T>,
+    wrap: fn(T) -> P,
+) -> PyResult<Page>
+where
+    P: pyo3::PyClass + Into<pyo3::PyClassInitializer<P>>,
+{
+    Page::from_rust(py, rust, |item| Ok(Py::new(py, wrap(item))?.into_any()))
 }
 
 #[pymethods]

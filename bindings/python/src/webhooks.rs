@@ -6,18 +6,17 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use secrecy::SecretString;
 use uuid::Uuid;
 
 use flame_core::integration::webhook::{self, Backoff, DeliveryState};
 use flame_core::{FlameError, IntegrationId};
 use flame_db::{WebhookDeliveryFilter, WebhookOptions, WorkerHandle};
 
-use crate::api::page_of;
 use crate::convert::{page, parse_opt, repr, to_py};
 use crate::errors::to_py_err;
-use crate::records::{Page, record, utc};
+use crate::records::{Page, page_of, record, utc};
 use crate::runtime::{detach, run, run_infallible, spawn};
+use crate::secret::SecretArg;
 
 record! {
     /// What one pass of a `WebhookWorker` did.
@@ -289,21 +288,25 @@ impl WebhookDeliveries {
     }
 }
 
+// The default `tolerance_seconds` of `verify_webhook_signature`, written as a literal so that
+// Python's signature (and stubtest) shows it.
+const _: () = assert!(webhook::SIGNATURE_TOLERANCE.as_secs() == 300);
+
 /// Checks the `Flame-Signature` header of a webhook request Flame sent, for a Python
 /// receiver: `secret` is the webhook's signing secret, `header` the header's value, `body`
 /// the raw request body. A malformed header raises `ValidationError` on "Flame-Signature";
 /// a timestamp further than `tolerance_seconds` from now (a replay) or a signature that does
 /// not match raises `UnauthenticatedError`. Neither shows the secret.
 #[pyfunction]
-#[pyo3(signature = (secret, header, body, tolerance_seconds=webhook::SIGNATURE_TOLERANCE.as_secs()))]
+#[pyo3(signature = (secret, header, body, tolerance_seconds=300))]
 pub(crate) fn verify_webhook_signature(
     py: Python<'_>,
-    secret: String,
+    secret: SecretArg,
     header: &str,
     body: &[u8],
     tolerance_seconds: u64,
 ) -> PyResult<()> {
-    let secret = SecretString::from(secret);
+    let secret = secret.0;
     let tolerance = Duration::from_secs(tolerance_seconds);
     webhook::verify(&secret, header, body, flame_core::clock::now(), tolerance)
         .map_err(|e: FlameError| to_py_err(py, e))

@@ -38,7 +38,7 @@ def _globex(store: flame.Flame) -> flame.SignedUp:
 def _token(session: flame.Session) -> str:
     token = session.token()
     assert token is not None
-    return token
+    return token.expose()
 
 
 def test_login_succeeds_and_every_failure_gives_the_same_answer(store: flame.Flame) -> None:
@@ -155,7 +155,7 @@ def test_session_tokens_resume_and_logging_out_revokes_them(store: flame.Flame) 
     token = _token(laptop)
     resumed = store.authenticate(token)
     assert resumed.user_id == acme.owner.id
-    assert resumed.token() == token
+    assert _token(resumed) == token
     assert resumed.principal.credential == laptop.principal.credential
     assert resumed.principal.scope == "read_write"
     resumed.pipelines.list()
@@ -257,7 +257,7 @@ def test_api_tokens_act_within_their_scope_until_revoked_or_expired(store: flame
     assert tokens.list() == []
 
     reader = tokens.create("reports", "read_only")
-    assert reader.secret.startswith("flame_api_")
+    assert reader.secret.expose().startswith("flame_api_")
     assert reader.token.scope == "read_only" and reader.token.expires_at is None
     assert reader.token.user_id == acme.owner.id and reader.token.company_id == acme.company.id
     as_reader = store.authenticate(reader.secret)
@@ -360,7 +360,7 @@ def test_invitations_are_accepted_once(store: flame.Flame) -> None:
     assert invitation.email == "new@acme.test" and invitation.role == "manager"
     assert invitation.invited_by == acme.owner.id
     assert invitation.accepted_at is None and invitation.expires_at > invitation.created_at
-    assert sent.token.startswith("flame_inv_")
+    assert sent.token.expose().startswith("flame_inv_")
     assert invitations.list_open() == [invitation]
 
     with pytest.raises(flame.ValidationError) as weak:
@@ -543,12 +543,12 @@ def test_secrets_never_reach_a_repr_a_dict_or_an_error(store: flame.Flame) -> No
     secrets.append(_token(session))
     shown += [_shown(session), _shown(session.principal)]
     created = session.api_tokens.create("ci", "read_write")
-    secrets.append(created.secret)
+    secrets.append(created.secret.expose())
     shown += [_shown(created), _shown(created.token)]
     assert "secret='[redacted]'" in repr(created)
     assert "secret" not in created.to_dict()
     invite = session.invitations.create("x@acme.test", "member")
-    secrets.append(invite.token)
+    secrets.append(invite.token.expose())
     shown += [_shown(invite), _shown(invite.invitation)]
     assert "token='[redacted]'" in repr(invite)
     assert "token" not in invite.to_dict()
@@ -557,13 +557,13 @@ def test_secrets_never_reach_a_repr_a_dict_or_an_error(store: flame.Flame) -> No
 
     failures: list[Callable[[], object]] = [
         lambda: store.login("owner@acme.test", "wrong horse battery"),
-        lambda: store.authenticate(created.secret[:-1]),
-        lambda: store.authenticate(_flip_last(created.secret)),
+        lambda: store.authenticate(created.secret.expose()[:-1]),
+        lambda: store.authenticate(_flip_last(created.secret.expose())),
         lambda: store.authenticate(_token(session)[:-1]),
         lambda: session.account.change_password("wrong horse battery", "wrong horse battery"),
         lambda: session.account.change_password(PASSWORD, WEAK),
         lambda: store.accept_invitation(invite.token, name="X", password=WEAK),
-        lambda: store.accept_invitation(invite.token[:-1], name="X"),
+        lambda: store.accept_invitation(invite.token.expose()[:-1], name="X"),
         lambda: store.sign_up("Globex", "g@globex.test", "G", password=WEAK),
         lambda: store.set_password(acme.owner.id, WEAK),
     ]

@@ -113,7 +113,7 @@ def test_credentials_are_sealed_and_open_only_with_the_right_key(
     assert bot.kind == "messaging"
     assert bot.credential_fields == ["token"]
     assert bot.enabled and bot.version == 1
-    assert s.integrations.credential(bot.id, "token") == "123:SECRET-A"
+    assert s.integrations.credential(bot.id, "token").expose() == "123:SECRET-A"
     assert s.integrations.get(bot.id) == bot
 
     # Credentials given on update replace their field; the others are kept.
@@ -122,8 +122,8 @@ def test_credentials_are_sealed_and_open_only_with_the_right_key(
     )
     assert updated.credential_fields == ["token", "webhook_secret"]
     assert updated.version == bot.version + 1
-    assert s.integrations.credential(bot.id, "token") == "456:SECRET-B"
-    assert s.integrations.credential(bot.id, "webhook_secret") == "SECRET-W"
+    assert s.integrations.credential(bot.id, "token").expose() == "456:SECRET-B"
+    assert s.integrations.credential(bot.id, "webhook_secret").expose() == "SECRET-W"
     with pytest.raises(flame.NotFoundError):
         s.integrations.credential(bot.id, "missing")
 
@@ -188,7 +188,7 @@ def test_keys_rotate_and_health_shows_which_are_in_use(
         assert health.configured_keys == ["2026", "2025"]
         assert [k.key_id for k in health.keys_in_use or []] == ["2025"]
         rs = as_owner(rotated, owner)
-        assert rs.integrations.credential(ids[0], "token") == "token-0", "old keys still open"
+        assert rs.integrations.credential(ids[0], "token").expose() == "token-0", "old keys still open"
 
         done = rotated.rotate_keys(batch=1)
         assert (done.resealed, done.remaining) == (2, 0)
@@ -199,7 +199,7 @@ def test_keys_rotate_and_health_shows_which_are_in_use(
         assert "KeyUse(key_id='2026', secrets=2)" in repr(health)
 
     with flame.open(url, encryption_key=k2026) as new_only:
-        assert as_owner(new_only, owner).integrations.credential(ids[1], "token") == "token-1"
+        assert as_owner(new_only, owner).integrations.credential(ids[1], "token").expose() == "token-1"
     with flame.open(url, encryption_key=k2025) as old_only:
         with pytest.raises(flame.CryptoError):
             as_owner(old_only, owner).integrations.credential(ids[1], "token")
@@ -218,9 +218,9 @@ def test_a_credential_no_key_opens_is_skipped_and_reported_while_the_others_rota
         done = rotated.rotate_keys(batch=1)
         assert (done.resealed, done.remaining, done.skipped) == (1, 1, [orphan.id])
     with flame.open(url, encryption_key=k2026) as new_only:
-        assert as_owner(new_only, owner).integrations.credential(bot.id, "token") == "b"
+        assert as_owner(new_only, owner).integrations.credential(bot.id, "token").expose() == "b"
     with flame.open(url, encryption_key=lost) as first:
-        assert as_owner(first, owner).integrations.credential(orphan.id, "token") == "o"
+        assert as_owner(first, owner).integrations.credential(orphan.id, "token").expose() == "o"
 
 
 # --- Settings -----------------------------------------------------------------------------
@@ -609,7 +609,7 @@ def test_no_secret_reaches_a_repr_a_dict_or_an_error(
         show(keyed.health())
         for event in owner.events.list(limit=200):
             show(event)
-        assert s.integrations.credential(bot.id, "token") == secret
+        assert s.integrations.credential(bot.id, "token").expose() == secret
         with pytest.raises(flame.ConflictError) as conflict:
             s.integrations.update(updated.id, bot.version, credentials={"token": secret})
         show_error(conflict.value)

@@ -83,7 +83,7 @@ def test_session_and_authenticate(store: flame.Flame, signed: flame.SignedUp) ->
     assert again.role == "owner"
     assert again.company.get() == signed.company
     token = again.token()
-    assert token is not None and token.startswith("flame_ses_")
+    assert token is not None and token.expose().startswith("flame_ses_")
     resumed = store.authenticate(token)
     assert resumed.user_id == signed.owner.id
     assert resumed.principal.credential == again.principal.credential

@@ -19,12 +19,13 @@ def test_an_invitation_to_an_existing_email_must_be_accepted_from_its_session(
     sent = evil.session.invitations.create("owner@acme.test", "owner")
 
     answers: set[str] = set()
-    for token, password in [
+    attempts: list[tuple[flame.Secret | str, str | None]] = [
         (sent.token, None),
         (sent.token, EVIL),
         ("flame_inv_" + "0" * 64, None),
         ("not a token", None),
-    ]:
+    ]
+    for token, password in attempts:
         with pytest.raises(flame.UnauthenticatedError) as caught:
             store.accept_invitation(token, name="Mallory", password=password)
         answers.add(str(caught.value))

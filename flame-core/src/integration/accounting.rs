@@ -423,6 +423,9 @@ pub enum DocumentStatus {
 }
 
 impl DocumentStatus {
+    /// Every status.
+    pub const ALL: [DocumentStatus; 3] = [Self::Queued, Self::Sent, Self::Failed];
+
     /// The stored name (`"queued"`, `"sent"`, `"failed"`).
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -40,6 +40,10 @@ pub enum IntegrationKind {
 }
 
 impl IntegrationKind {
+    /// Every kind.
+    pub const ALL: [IntegrationKind; 4] =
+        [Self::Messaging, Self::Accounting, Self::Advertising, Self::Webhook];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

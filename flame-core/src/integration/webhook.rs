@@ -222,6 +222,9 @@ pub enum DeliveryState {
 }
 
 impl DeliveryState {
+    /// Every state.
+    pub const ALL: [DeliveryState; 3] = [Self::Pending, Self::Delivered, Self::Dead];
+
     /// The stored name.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -15,8 +15,9 @@ failure is a :class:`FlameError` subclass. Ids are :class:`uuid.UUID`, times tim
 UTC :class:`datetime.datetime`, money a :class:`Money` with a :class:`decimal.Decimal` amount.
 Secrets (passwords, :meth:`Session.token`, :attr:`CreatedApiToken.secret`,
 :attr:`CreatedInvitation.token`, integration credentials, :class:`EncryptionKey` bytes) never
-appear in a ``repr()``, ``to_dict()`` or error message; :meth:`Integrations.credential` returns
-a credential in clear, for the host's adapter only.
+appear in a ``repr()``, ``to_dict()`` or error message. Every token and credential Flame hands
+out is a :class:`Secret` (printed redacted; ``.expose()`` returns the text, as in Kotlin and
+Swift), and every argument that takes one accepts a ``Secret`` or a ``str``.
 """
 
 from ._flame import (
@@ -98,6 +99,7 @@ from ._flame import (
     RowError,
     SIGNATURE_HEADER,
     SchemaError,
+    Secret,
     Session,
     SignedUp,
     Source,
@@ -242,6 +244,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "SchemaError",
     "Scope",
+    "Secret",
     "Session",
     "SignedUp",
     "Source",

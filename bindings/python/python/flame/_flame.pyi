@@ -34,6 +34,22 @@ _T = TypeVar("_T")
 
 __version__: str
 
+def _enum_names() -> dict[str, list[str]]:
+    """The stored names of each enumeration, by its ``flame._types`` alias (for the tests)."""
+
+@final
+class Secret:
+    """A secret Flame issued (a session, API, invitation or verification token, an
+    integration credential), as Kotlin's and Swift's ``Secret``: ``repr()`` and ``str()``
+    show ``Secret('[redacted]')``; ``expose()`` returns the text, to hand it over. Every
+    argument that takes a secret accepts a ``Secret`` or a ``str``."""
+
+    def __new__(cls, text: str) -> Secret:
+        """Wraps a secret the host holds, so that it prints redacted too."""
+    def expose(self) -> str:
+        """The secret text (never log it)."""
+    def __eq__(self, other: object, /) -> bool: ...
+
 # --- Errors -----------------------------------------------------------------------------
 
 class FlameError(Exception):
@@ -131,7 +147,7 @@ class CryptoError(FlameError):
 class Money:
     """An amount of money: an exact ``Decimal`` amount and an ISO 4217 currency code."""
 
-    def __init__(self, amount: Amount, currency: str) -> None:
+    def __new__(cls, amount: Amount, currency: str) -> Money:
         """``amount`` as Decimal, int or str (never float), not negative, with at most the
         currency's number of decimal places."""
     @property
@@ -311,7 +327,7 @@ class Stage:
 class NewStage:
     """A stage to create, for ``Pipelines.create``."""
 
-    def __init__(self, name: str, kind: StageKind, probability: Optional[int] = None) -> None:
+    def __new__(cls, name: str, kind: StageKind, probability: Optional[int] = None) -> NewStage:
         """A stage named ``name`` of ``kind``; ``probability`` defaults by kind."""
     @property
     def name(self) -> str:
@@ -510,15 +526,15 @@ class Member:
 class PlanLimits:
     """What a plan allows; ``None`` means unlimited."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         seats: Optional[int] = None,
         contacts: Optional[int] = None,
         deals: Optional[int] = None,
         pipelines: Optional[int] = None,
         integrations: Optional[int] = None,
-    ) -> None:
+    ) -> PlanLimits:
         """Limits; every one left out is unlimited."""
     @property
     def seats(self) -> Optional[int]:
@@ -876,8 +892,8 @@ class CreatedApiToken:
     def token(self) -> ApiToken:
         """The token record."""
     @property
-    def secret(self) -> str:
-        """The token text for ``Flame.authenticate``."""
+    def secret(self) -> Secret:
+        """The token text for ``Flame.authenticate`` (shown this once), as a ``Secret``."""
     def to_dict(self) -> dict[str, Any]:
         """``{"token": dict}``; the secret is left out."""
 
@@ -924,8 +940,8 @@ class CreatedInvitation:
     def invitation(self) -> Invitation:
         """The invitation."""
     @property
-    def token(self) -> str:
-        """The token for ``Flame.accept_invitation``."""
+    def token(self) -> Secret:
+        """The token for ``Flame.accept_invitation`` (shown this once), as a ``Secret``."""
     def to_dict(self) -> dict[str, Any]:
         """``{"invitation": dict}``; the token is left out."""
 
@@ -944,7 +960,7 @@ class EmailVerificationToken:
     def expires_at(self) -> datetime:
         """When it stops working (UTC)."""
     @property
-    def token(self) -> str:
+    def token(self) -> Secret:
         """The token for ``Flame.verify_email`` or ``Flame.reset_password``."""
     def to_dict(self) -> dict[str, Any]:
         """``{"user_id", "email", "expires_at"}``; the token is left out."""
@@ -1004,13 +1020,13 @@ class CompanyOverview:
 class LockoutPolicy:
     """How repeated login failures lock an email out, for ``open(lockout=...)``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         max_failures: Optional[int] = None,
         base_lockout: Optional[timedelta] = None,
         max_lockout: Optional[timedelta] = None,
-    ) -> None:
+    ) -> LockoutPolicy:
         """Every argument left out takes Flame's default (5 failures, then 1 minute,
         doubling up to an hour)."""
     @property
@@ -1029,7 +1045,7 @@ class LockoutPolicy:
 class PasswordHasher:
     """The Argon2id costs passwords are hashed with, for ``open(password_hasher=...)``."""
 
-    def __init__(self, *, memory_kib: int, iterations: int, lanes: int) -> None:
+    def __new__(cls, *, memory_kib: int, iterations: int, lanes: int) -> PasswordHasher:
         """Costs Argon2 refuses raise ``ValidationError`` (field "password_hashing")."""
     @property
     def memory_kib(self) -> int:
@@ -1084,8 +1100,8 @@ class EncryptionKey:
 class MessagingSettings:
     """What a messaging channel does with the people who write to it."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         platform: MessagingPlatform,
         *,
         auto_create_contact: bool = True,
@@ -1095,7 +1111,7 @@ class MessagingSettings:
         default_assignee_id: Optional[UUID] = None,
         deal_currency: Optional[str] = None,
         phone_number_id: Optional[str] = None,
-    ) -> None:
+    ) -> MessagingSettings:
         """Settings for ``platform`` (an unknown one raises ``ValidationError`` on
         "platform"); the rest is checked when the integration is saved."""
     @property
@@ -1130,14 +1146,14 @@ class MessagingSettings:
 class AccountingSettings:
     """What an accounting connection does: won deals become invoice documents."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         platform: AccountingPlatform,
         *,
         vat_rate_bp: int,
         vat_included: bool,
         invoice_on_won: bool,
-    ) -> None:
+    ) -> AccountingSettings:
         """Settings for ``platform``; the VAT rate is checked when the integration is saved."""
     @property
     def platform(self) -> AccountingPlatform:
@@ -1158,15 +1174,15 @@ class AccountingSettings:
 class AdvertisingSettings:
     """What an advertising account does: lead forms become contacts and deals."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         platform: AdvertisingPlatform,
         *,
         auto_create_deal: bool,
         default_pipeline_id: Optional[UUID] = None,
         default_assignee_id: Optional[UUID] = None,
         deal_currency: Optional[str] = None,
-    ) -> None:
+    ) -> AdvertisingSettings:
         """Settings for ``platform``, checked when the integration is saved."""
     @property
     def platform(self) -> AdvertisingPlatform:
@@ -1190,7 +1206,7 @@ class AdvertisingSettings:
 class WebhookSettings:
     """An outgoing webhook; its signing secret is a credential ("signing_secret")."""
 
-    def __init__(self, url: str, events: Sequence[str]) -> None:
+    def __new__(cls, url: str, events: Sequence[str]) -> WebhookSettings:
         """Posts ``events`` ("deal.won", "deal.*", "*") to ``url``; both are checked when the
         integration is saved (the URL against the SSRF rules)."""
     @property
@@ -1247,8 +1263,8 @@ class InboundMessage:
     """A message a person sent to a messaging integration, parsed by the host (for platforms
     whose webhooks Flame does not parse), for ``Inbound.handle_message``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         platform: MessagingPlatform,
         external_message_id: str,
         chat_id: str,
@@ -1260,7 +1276,7 @@ class InboundMessage:
         phone_raw: Optional[str] = None,
         phone: Optional[str] = None,
         text: Optional[str] = None,
-    ) -> None:
+    ) -> InboundMessage:
         """``sent_at`` is timezone-aware. The platform and ``phone`` (international form) are
         checked here (``ValidationError`` on "platform", "phone")."""
     @property
@@ -1347,8 +1363,8 @@ class Rotation:
 class NewContact:
     """A contact to import, with the fields of ``Contacts.create``; checked when imported."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         first_name: str,
         *,
         last_name: Optional[str] = None,
@@ -1357,7 +1373,7 @@ class NewContact:
         phone_region: Optional[str] = None,
         organization: Optional[str] = None,
         owner_id: Optional[UUID] = None,
-    ) -> None:
+    ) -> NewContact:
         """A contact row; blank optional text counts as absent."""
     @property
     def first_name(self) -> str:
@@ -1466,15 +1482,15 @@ class LeadOutcome:
 class Utm:
     """The UTM tags of a lead's landing page."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         source: Optional[str] = None,
         medium: Optional[str] = None,
         campaign: Optional[str] = None,
         content: Optional[str] = None,
         term: Optional[str] = None,
-    ) -> None:
+    ) -> Utm:
         """Tags given one by one; they are checked when the lead is ingested."""
     @staticmethod
     def from_url(url: str) -> Utm:
@@ -1503,8 +1519,8 @@ class Utm:
 class Lead:
     """A lead the host parsed or built itself, for ``Advertising.ingest_lead``."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         platform: AdvertisingPlatform,
         external_lead_id: str,
         created_at: datetime,
@@ -1516,8 +1532,8 @@ class Lead:
         ad: Optional[str] = None,
         form: Optional[str] = None,
         utm: Optional[Utm] = None,
-        answers: Sequence[tuple[str, str]] = (),
-    ) -> None:
+        answers: Optional[Sequence[tuple[str, str]]] = None,
+    ) -> Lead:
         """``created_at`` is timezone-aware; ``answers`` are the form's ``(key, value)``
         pairs in order. The platform, ``email`` and ``phone`` (international form) are
         checked here (``ValidationError`` on "platform", "email", "phone"), the rest when it
@@ -1600,15 +1616,15 @@ class LeadRecord:
 class AdSpend:
     """One day's spend on one campaign."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         campaign: str,
         day: date,
         amount: Amount,
         currency: str,
         *,
         source: Optional[str] = None,
-    ) -> None:
+    ) -> AdSpend:
         """``amount`` is a ``Decimal``, ``int`` or ``str`` (never a float) with at most as
         many decimal places as ``currency`` has; both are checked here (``ValidationError``),
         the rest when imported. ``source`` names the lead source (the platform's by
@@ -1782,7 +1798,7 @@ EVENT_ID_HEADER: str
 EVENT_TYPE_HEADER: str
 
 def verify_webhook_signature(
-    secret: str, header: str, body: bytes, tolerance_seconds: int = 300
+    secret: Union[Secret, str], header: str, body: bytes, tolerance_seconds: int = 300
 ) -> None:
     """Checks the ``Flame-Signature`` header of a webhook request Flame sent: ``secret`` is
     the webhook's signing secret, ``body`` the raw request body. A malformed header raises
@@ -1802,7 +1818,7 @@ def open(
     lockout: Optional[LockoutPolicy] = None,
     password_hasher: Optional[PasswordHasher] = None,
     encryption_key: Optional[EncryptionKey] = None,
-    previous_keys: Sequence[EncryptionKey] = (),
+    previous_keys: Optional[Sequence[EncryptionKey]] = None,
     webhook_allow_loopback: bool = False,
     email_verification: EmailVerification = "required",
     password_hashing_max_concurrent: Optional[int] = None,
@@ -1835,10 +1851,10 @@ class Flame:
         """A session for an active member of a company (a trusted host call)."""
     def login(self, email: str, password: str, *, company_id: Optional[UUID] = None) -> Session:
         """Logs in; every failure raises the same ``UnauthenticatedError``."""
-    def authenticate(self, token: str) -> Session:
+    def authenticate(self, token: Union[Secret, str]) -> Session:
         """The session a session token or API token stands for."""
     def accept_invitation(
-        self, token: str, *, name: Optional[str] = None, password: Optional[str] = None
+        self, token: Union[Secret, str], *, name: Optional[str] = None, password: Optional[str] = None
     ) -> Session:
         """Accepts an invitation for a new user and returns their session in the company;
         an existing user accepts with ``session.account.accept_invitation``."""
@@ -1847,9 +1863,9 @@ class Flame:
     def email_verification(self, user_id: UUID) -> EmailVerificationToken:
         """Issues a single-use token (valid 24 hours) proving the user's email, for the host
         to mail (a trusted host call)."""
-    def verify_email(self, token: str) -> User:
+    def verify_email(self, token: Union[Secret, str]) -> User:
         """Marks the token's user's email verified and uses the token up."""
-    def reset_password(self, token: str, new_password: str) -> User:
+    def reset_password(self, token: Union[Secret, str], new_password: str) -> User:
         """Sets the password of the token's user, marks their email verified and revokes
         every session and API token of theirs."""
     def set_platform_admin(self, user_id: UUID, admin: bool) -> User:
@@ -1939,7 +1955,7 @@ class Session:
     @property
     def principal(self) -> Principal:
         """Who, where, which role and scope, until when, through which credential."""
-    def token(self) -> Optional[str]:
+    def token(self) -> Optional[Secret]:
         """The token that resumes the session with ``Flame.authenticate``; ``None`` for API
         token sessions. A secret: never in ``repr()``."""
     def logout(self) -> None:
@@ -2328,7 +2344,7 @@ class Account:
         """The user."""
     def companies(self) -> builtins.list[CompanyMembership]:
         """Every company the user belongs to, with their role there."""
-    def accept_invitation(self, token: str) -> Session:
+    def accept_invitation(self, token: Union[Secret, str]) -> Session:
         """Accepts an invitation sent to this user's email; returns a session in its company."""
     def create_company(self, name: str) -> SignedUp:
         """Creates another company owned by this user, with a session there."""
@@ -2406,7 +2422,7 @@ class Integrations:
         self,
         name: str,
         settings: _Settings,
-        credentials: Optional[Mapping[str, str]] = None,
+        credentials: Optional[Mapping[str, Union[Secret, str]]] = None,
     ) -> Integration:
         """Creates an integration; ``credentials`` (field name to secret) are sealed with the
         store's key (without one, ``CryptoError``). Webhooks need a "signing_secret"."""
@@ -2422,13 +2438,13 @@ class Integrations:
         name: Optional[str] = None,
         enabled: Optional[bool] = None,
         settings: Optional[_Settings] = None,
-        credentials: Optional[Mapping[str, str]] = None,
+        credentials: Optional[Mapping[str, Union[Secret, str]]] = None,
     ) -> Integration:
         """Changes the integration read at ``version``; ``credentials`` given replace those
         of the same field, the others are kept."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the integration read at ``version`` with its credentials."""
-    def credential(self, id: UUID, field: str) -> str:
+    def credential(self, id: UUID, field: str) -> Secret:
         """The decrypted credential ``field``, for the host's platform adapter. A secret:
         keep it out of logs and storage. A key that cannot open it raises ``CryptoError``
         naming the integration and field, never the secret."""

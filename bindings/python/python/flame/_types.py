@@ -60,6 +60,7 @@ __all__ = [
     "DealStatus",
     "DeliveryStatus",
     "DocumentStatus",
+    "EmailVerification",
     "IntegrationKind",
     "IntegrationSettings",
     "MessagingPlatform",

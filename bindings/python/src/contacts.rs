@@ -1,0 +1,150 @@
+//! `session.contacts`: the company's contacts, with bulk import. Each method is a conversion and a
+//! call of the matching `flame-db` method.
+
+use pyo3::prelude::*;
+
+use flame_core::contact::{ContactFilter, ContactPatch};
+use flame_core::{ContactId, UserId};
+use uuid::Uuid;
+
+use crate::convert::page;
+use crate::import::{self, ImportReport, NewContact};
+use crate::records::{Contact, Page, page_of};
+use crate::runtime::run;
+
+/// Contacts of the company (`session.contacts`).
+#[pyclass(frozen, module = "flame", name = "Contacts")]
+pub(crate) struct Contacts {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Contacts {
+    /// Creates a contact. Blank optional text counts as absent; `phone_region` (ISO 3166,
+    /// "US") helps parse phones written without a country code; `owner_id` defaults to the
+    /// session's user.
+    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        first_name: String,
+        last_name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        organization: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Contact> {
+        // The same input as an imported row: one conversion, `NewContact`'s.
+        let NewContact(input) = NewContact::new(
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id,
+        );
+        let api = self.session.contacts();
+        run(py, async move { api.create(input).await }).map(Contact)
+    }
+
+    /// One contact; another company's id raises `NotFoundError`.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.get(ContactId::from_uuid(id)).await }).map(Contact)
+    }
+
+    /// Changes the contact read at `version`: `None` keeps a field, `""` clears an optional
+    /// one. A stale version raises `ConflictError`.
+    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        organization: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Contact> {
+        let patch = ContactPatch {
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.contacts();
+        run(py, async move { api.update(ContactId::from_uuid(id), version, patch).await })
+            .map(Contact)
+    }
+
+    /// Deletes the contact read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.contacts();
+        run(py, async move { api.delete(ContactId::from_uuid(id), version).await })
+    }
+
+    /// Contacts matching every given filter, a page at a time (`limit` defaults to 50). With a
+    /// prefix, ordered by the key it matches, then id (name, else phone, else email); without
+    /// one, newest first.
+    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        name_prefix: Option<String>,
+        email_prefix: Option<String>,
+        phone_prefix: Option<String>,
+        owner_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = ContactFilter {
+            name_prefix,
+            email_prefix,
+            phone_prefix,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.contacts();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Contact)
+    }
+
+    /// Imports contacts from an iterable of `NewContact`s or mappings with the keys of
+    /// `create` (a generator is consumed lazily). Each row is checked like `create`; a bad
+    /// row is rejected and reported with its 1-based position as `line`, and the rest go on.
+    /// Rows without an owner are the session user's.
+    ///
+    /// Rows are converted and imported 5,000 at a time, with the GIL released while each
+    /// chunk is written (one transaction and one "contacts.imported" event per chunk), so
+    /// memory stays bounded. A chunk that cannot be written — the plan limit, the session
+    /// demoted or revoked since the import began, a read-only company — stops the import:
+    /// the report's `failed` gives the first row not imported and the error, and the
+    /// earlier chunks stay imported. A row that is neither a `NewContact` nor a mapping of
+    /// those keys (or a failing iterable) raises `TypeError` (or its own exception): that
+    /// chunk is not written and the earlier chunks stay imported.
+    fn import_rows(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        import::import_rows(py, &self.session.contacts(), rows)
+    }
+
+    /// Imports contacts from CSV (UTF-8, comma-separated, first line the header with the
+    /// columns first_name, last_name, email, phone, phone_region, organization): `source` is
+    /// a path (`str` or `os.PathLike`), which Rust opens and streams without reading it
+    /// whole, or the CSV itself as `bytes`. A bad header raises `ValidationError` on
+    /// "header" and nothing is imported; a bad line (one longer than 64 KiB among them) is
+    /// reported with its line number (the header is line 1) and the rest go on. A batch that
+    /// cannot be written, an unreadable input or a record too long to read stops the import
+    /// (the report's `failed`). A missing file raises `OSError`.
+    fn import_csv(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        import::import_csv(py, &self.session.contacts(), source)
+    }
+}

@@ -1,0 +1,207 @@
+//! `session.deals`: deals moving through pipelines. Each method is a conversion and a call of the
+//! matching `flame-db` method.
+
+use pyo3::prelude::*;
+
+use flame_core::deal::{DealFilter, DealPatch, DealStatus, NewDeal};
+use flame_core::{ContactId, DealId, PipelineId, SourceId, StageId, UserId};
+use time::Date;
+use uuid::Uuid;
+
+use crate::convert::{amount_text, page, parse_opt};
+use crate::errors::to_py_err;
+use crate::records::{Deal, Page, page_of};
+use crate::runtime::run;
+
+/// Deals of the company (`session.deals`).
+#[pyclass(frozen, module = "flame", name = "Deals")]
+pub(crate) struct Deals {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Deals {
+    /// Creates a deal worth `amount` (a `Decimal`, `int` or `str`, never a float) of
+    /// `currency`. It goes to the default pipeline's first open stage unless `pipeline_id` /
+    /// `stage_id` say otherwise; `assignee_id` defaults to the session's user.
+    #[pyo3(signature = (title, amount, currency, *, contact_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        title: String,
+        amount: &Bound<'_, PyAny>,
+        currency: &str,
+        contact_id: Option<Uuid>,
+        pipeline_id: Option<Uuid>,
+        stage_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        assignee_id: Option<Uuid>,
+        expected_close: Option<Date>,
+    ) -> PyResult<Deal> {
+        let value = flame_core::Money::parse(&amount_text("amount", amount)?, currency)
+            .map_err(|e| to_py_err(py, e))?;
+        let input = NewDeal {
+            title,
+            amount_minor: value.amount_minor(),
+            currency: value.currency().code().to_owned(),
+            contact_id: contact_id.map(ContactId::from_uuid),
+            pipeline_id: pipeline_id.map(PipelineId::from_uuid),
+            stage_id: stage_id.map(StageId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            expected_close,
+        };
+        let api = self.session.deals();
+        run(py, async move { api.create(input).await }).map(Deal)
+    }
+
+    /// One deal.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.get(DealId::from_uuid(id)).await }).map(Deal)
+    }
+
+    /// Changes the fields of the deal read at `version` (its stage changes through
+    /// `move_to_stage`, `win`, `lose`, `reopen`). `amount` is read in `currency`, or in the
+    /// deal's current currency when `currency` is not given.
+    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        title: Option<String>,
+        amount: Option<&Bound<'_, PyAny>>,
+        currency: Option<String>,
+        contact_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        assignee_id: Option<Uuid>,
+        expected_close: Option<Date>,
+    ) -> PyResult<Deal> {
+        let id = DealId::from_uuid(id);
+        let api = self.session.deals();
+        let amount_minor = match amount {
+            None => None,
+            Some(amount) => {
+                let text = amount_text("amount", amount)?;
+                // The decimal places of an amount depend on its currency: without a new one,
+                // the amount is read in the deal's current currency.
+                let in_currency = match &currency {
+                    Some(code) => code.clone(),
+                    None => {
+                        let api = api.clone();
+                        run(py, async move { api.get(id).await })?
+                            .value
+                            .currency()
+                            .code()
+                            .to_owned()
+                    }
+                };
+                let money =
+                    flame_core::Money::parse(&text, &in_currency).map_err(|e| to_py_err(py, e))?;
+                Some(money.amount_minor())
+            }
+        };
+        let patch = DealPatch {
+            title,
+            amount_minor,
+            currency,
+            contact_id: contact_id.map(ContactId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            expected_close,
+        };
+        run(py, async move { api.update(id, version, patch).await }).map(Deal)
+    }
+
+    /// Deletes the deal read at `version`.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.deals();
+        run(py, async move { api.delete(DealId::from_uuid(id), version).await })
+    }
+
+    /// Moves an open deal to a stage of its pipeline (a won stage wins it; a lost stage
+    /// needs `lose_in_stage`). A closed deal raises `InvalidTransitionError`.
+    fn move_to_stage(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        stage_id: Uuid,
+        version: i64,
+    ) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.move_to_stage(DealId::from_uuid(id), StageId::from_uuid(stage_id), version).await
+        })
+        .map(Deal)
+    }
+
+    /// Wins the deal: moves it to its pipeline's won stage.
+    fn win(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.win(DealId::from_uuid(id), version).await }).map(Deal)
+    }
+
+    /// Loses the deal, with the reason: moves it to its pipeline's lost stage.
+    fn lose(&self, py: Python<'_>, id: Uuid, reason: String, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.lose(DealId::from_uuid(id), &reason, version).await }).map(Deal)
+    }
+
+    /// Loses the deal into a given lost stage of its pipeline, with the reason.
+    fn lose_in_stage(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        stage_id: Uuid,
+        reason: String,
+        version: i64,
+    ) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.lose_in_stage(DealId::from_uuid(id), StageId::from_uuid(stage_id), &reason, version)
+                .await
+        })
+        .map(Deal)
+    }
+
+    /// Reopens a won or lost deal into an open stage of its pipeline.
+    fn reopen(&self, py: Python<'_>, id: Uuid, stage_id: Uuid, version: i64) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move {
+            api.reopen(DealId::from_uuid(id), StageId::from_uuid(stage_id), version).await
+        })
+        .map(Deal)
+    }
+
+    /// Deals matching every given filter, newest first, a page at a time; `status` is
+    /// "open", "won" or "lost".
+    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn list(
+        &self,
+        py: Python<'_>,
+        pipeline_id: Option<Uuid>,
+        stage_id: Option<Uuid>,
+        status: Option<&str>,
+        assignee_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        contact_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter = DealFilter {
+            pipeline_id: pipeline_id.map(PipelineId::from_uuid),
+            stage_id: stage_id.map(StageId::from_uuid),
+            status: parse_opt::<DealStatus>(py, status)?,
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            contact_id: contact_id.map(ContactId::from_uuid),
+        };
+        let api = self.session.deals();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Deal)
+    }
+}
