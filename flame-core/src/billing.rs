@@ -14,6 +14,7 @@ use crate::text;
 
 /// How often a plan is billed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum BillingInterval {
     /// Every month.
@@ -45,16 +46,22 @@ impl FromStr for BillingInterval {
 
 /// What a plan allows; `None` means unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PlanLimits {
     /// Members of the company.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub seats: Option<u32>,
     /// Contacts.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub contacts: Option<u32>,
     /// Deals.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deals: Option<u32>,
     /// Pipelines.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pipelines: Option<u32>,
     /// Integrations of all kinds.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub integrations: Option<u32>,
 }
 
@@ -195,6 +202,7 @@ impl Usage {
 
 /// A plan of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Plan {
     /// Its id.
     pub id: PlanId,
@@ -220,6 +228,7 @@ pub struct Plan {
 
 /// A plan to add to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPlan {
     /// Stable code: lowercase letters, digits, `-` and `_`.
     pub code: String,
@@ -275,6 +284,7 @@ impl NewPlan {
 
 /// Where a subscription is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// On trial, until `trial_ends_at`.
@@ -395,6 +405,7 @@ impl FromStr for SubscriptionStatus {
 
 /// A company's subscription to a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Subscription {
     /// Its id.
     pub id: SubscriptionId,
@@ -548,6 +559,7 @@ fn clock_floor(t: OffsetDateTime) -> OffsetDateTime {
 
 /// Whether a payment went through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentOutcome {
     /// The provider collected the money.

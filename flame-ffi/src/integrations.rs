@@ -6,9 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use fc::integration::accounting::AccountingPlatform as CoreAccounting;
-use fc::integration::advertising::AdvertisingPlatform as CoreAdvertising;
-use fc::integration::messaging::MessagingPlatform as CoreMessaging;
 use flame_db::core as fc;
 
 use crate::error::Result;
@@ -59,100 +56,10 @@ impl EncryptionKey {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-/// Two-way conversion between a uniffi enum and a core platform enum.
-macro_rules! platform_enum {
-    ($(#[$doc:meta])* $name:ident => $core:ident { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)*
-        }
-
-        impl From<$core> for $name {
-            fn from(v: $core) -> Self {
-                match v {
-                    $($core::$variant => Self::$variant,)*
-                }
-            }
-        }
-
-        impl From<$name> for $core {
-            fn from(v: $name) -> Self {
-                match v {
-                    $($name::$variant => $core::$variant,)*
-                }
-            }
-        }
-    };
-}
-
-platform_enum! {
-    /// A messaging platform.
-    MessagingPlatform => CoreMessaging {
-        /// Telegram (a bot).
-        Telegram,
-        /// WhatsApp (Business Cloud API).
-        WhatsApp,
-        /// VK.
-        Vk,
-        /// Viber.
-        Viber,
-        /// Instagram.
-        Instagram,
-        /// Email.
-        Email,
-        /// SMS.
-        Sms,
-    }
-}
-
-platform_enum! {
-    /// An accounting system.
-    AccountingPlatform => CoreAccounting {
-        /// 1C:Enterprise.
-        OneC,
-        /// MoySklad.
-        MoySklad,
-        /// QuickBooks Online.
-        QuickBooks,
-        /// Xero.
-        Xero,
-        /// Another system fed the invoice JSON.
-        Other,
-    }
-}
-
-platform_enum! {
-    /// An advertising platform.
-    AdvertisingPlatform => CoreAdvertising {
-        /// Yandex Direct.
-        YandexDirect,
-        /// VK Ads.
-        VkAds,
-        /// Google Ads.
-        GoogleAds,
-        /// Meta (Facebook, Instagram).
-        Meta,
-        /// TikTok Ads.
-        TikTok,
-        /// Another platform.
-        Other,
-    }
-}
-
-crate::types::mirror_enum! {
-    /// The four kinds of integration.
-    IntegrationKind => fc::integration::IntegrationKind {
-        /// A messaging channel.
-        Messaging,
-        /// An accounting system.
-        Accounting,
-        /// An advertising account.
-        Advertising,
-        /// An outgoing webhook.
-        Webhook,
-    }
-}
+pub use fc::integration::IntegrationKind;
+pub use fc::integration::accounting::AccountingPlatform;
+pub use fc::integration::advertising::AdvertisingPlatform;
+pub use fc::integration::messaging::MessagingPlatform;
 
 /// What an integration does, by kind.
 #[derive(Debug, Clone, uniffi::Enum)]

@@ -10,7 +10,11 @@ use uuid::Uuid;
 
 use crate::error::{FlameError, Result};
 use crate::integrations::AdvertisingPlatform;
-use crate::types::mirror_enum;
+
+pub use fc::integration::accounting::DocumentStatus;
+pub use fc::integration::advertising::{LeadAnswer, LeadRecord, SourceCost, Utm};
+/// Hosts call it `DeliveryStatus` (`#[uniffi(name)]` in flame-core).
+pub use fc::integration::webhook::DeliveryState;
 use crate::types::*;
 
 fn uuid(field: &str, text: &str) -> Result<Uuid> {
@@ -54,64 +58,11 @@ impl From<flame_db::LeadOutcome> for LeadOutcome {
     }
 }
 
-/// The UTM tags of a lead's landing page; every tag is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct Utm {
-    /// `utm_source`: who sent the visitor; it names the lead's source.
-    #[uniffi(default)]
-    pub source: Option<String>,
-    /// `utm_medium`.
-    #[uniffi(default)]
-    pub medium: Option<String>,
-    /// `utm_campaign`.
-    #[uniffi(default)]
-    pub campaign: Option<String>,
-    /// `utm_content`.
-    #[uniffi(default)]
-    pub content: Option<String>,
-    /// `utm_term`.
-    #[uniffi(default)]
-    pub term: Option<String>,
-}
-
-impl From<fc::integration::advertising::Utm> for Utm {
-    fn from(u: fc::integration::advertising::Utm) -> Self {
-        Self {
-            source: u.source,
-            medium: u.medium,
-            campaign: u.campaign,
-            content: u.content,
-            term: u.term,
-        }
-    }
-}
-
-impl From<Utm> for fc::integration::advertising::Utm {
-    fn from(u: Utm) -> Self {
-        Self {
-            source: u.source,
-            medium: u.medium,
-            campaign: u.campaign,
-            content: u.content,
-            term: u.term,
-        }
-    }
-}
-
 /// The UTM tags of the landing page `url` (a bare query such as `?utm_source=vk` works too);
 /// a tag longer than a name may be is a `Validation` error naming it (`"utm_campaign"`).
 #[uniffi::export]
 pub fn utm_from_url(url: String) -> Result<Utm> {
     Ok(fc::integration::advertising::Utm::from_url(&url)?.into())
-}
-
-/// One answer of a lead form, as the platform sent it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct LeadAnswer {
-    /// The field's key on the platform (`"email"`, `"custom_0"`).
-    pub key: String,
-    /// The answer.
-    pub value: String,
 }
 
 /// A lead the host parsed or built itself, for `Advertising.ingestLead`: a person who filled
@@ -174,49 +125,6 @@ impl TryFrom<Lead> for fc::integration::advertising::Lead {
     }
 }
 
-/// A lead as stored: where it came from, the campaign and UTM tags it carried (the
-/// attribution of its deal), and what it was filed under.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct LeadRecord {
-    /// Its id.
-    pub id: String,
-    /// The company.
-    pub company_id: String,
-    /// The advertising integration it came through.
-    pub integration_id: String,
-    /// Its id on the platform.
-    pub external_id: String,
-    /// The contact it was filed under.
-    pub contact_id: Option<String>,
-    /// The deal it opened, if the integration opens deals.
-    pub deal_id: Option<String>,
-    /// The lead source it was filed under.
-    pub source_id: Option<String>,
-    /// The campaign, as the platform named it.
-    pub campaign: Option<String>,
-    /// The UTM tags of its landing page.
-    pub utm: Utm,
-    /// When the lead was made on the platform (for VK, when the host received it).
-    pub received_at: SystemTime,
-}
-
-impl From<fc::integration::advertising::LeadRecord> for LeadRecord {
-    fn from(l: fc::integration::advertising::LeadRecord) -> Self {
-        Self {
-            id: l.id.to_string(),
-            company_id: id(l.company_id),
-            integration_id: id(l.integration_id),
-            external_id: l.external_id,
-            contact_id: opt_id(l.contact_id),
-            deal_id: opt_id(l.deal_id),
-            source_id: opt_id(l.source_id),
-            campaign: l.campaign,
-            utm: l.utm.into(),
-            received_at: time(l.received_at),
-        }
-    }
-}
-
 crate::types::page!(/** A page of leads. */ LeadPage of LeadRecord from fc::integration::advertising::LeadRecord);
 
 /// One day of spend on one campaign.
@@ -233,54 +141,6 @@ pub struct AdSpend {
     /// The lead source to file it under (default: the platform's).
     #[uniffi(default)]
     pub source: Option<String>,
-}
-
-/// Cost per lead and per won deal for one source and currency.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct SourceCost {
-    /// The source.
-    pub source_id: String,
-    /// Its name.
-    pub source_name: Option<String>,
-    /// The currency of the spend (`null` for deals without ad spend).
-    pub currency: Option<String>,
-    /// Leads received.
-    pub leads: u64,
-    /// Deals won.
-    pub won_deals: u64,
-    /// Spend in minor units.
-    pub spend_minor: i64,
-    /// Spend per lead.
-    pub cost_per_lead_minor: Option<i64>,
-    /// Spend per won deal.
-    pub cost_per_won_deal_minor: Option<i64>,
-}
-
-impl From<fc::integration::advertising::SourceCost> for SourceCost {
-    fn from(c: fc::integration::advertising::SourceCost) -> Self {
-        Self {
-            source_id: id(c.source_id),
-            source_name: c.source_name,
-            currency: c.currency.map(|c| c.code().to_owned()),
-            leads: c.leads,
-            won_deals: c.won_deals,
-            spend_minor: c.spend_minor,
-            cost_per_lead_minor: c.cost_per_lead_minor,
-            cost_per_won_deal_minor: c.cost_per_won_deal_minor,
-        }
-    }
-}
-
-mirror_enum! {
-    /// Where an accounting document's hand-over stands.
-    DocumentStatus => fc::integration::accounting::DocumentStatus {
-        /// Waiting to be sent.
-        Queued,
-        /// Accepted by the accounting system.
-        Sent,
-        /// Could not be created or sent; see the reason.
-        Failed,
-    }
 }
 
 /// An invoice document for an accounting integration.
@@ -528,18 +388,6 @@ pub fn verify_webhook_signature(
     Ok(fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)?)
 }
 
-mirror_enum! {
-    /// Where a webhook delivery stands.
-    DeliveryStatus => fc::integration::webhook::DeliveryState {
-        /// Waiting for its next attempt.
-        Pending,
-        /// Accepted by the receiver (a 2xx answer).
-        Delivered,
-        /// Failed every attempt; `retry` sends it again.
-        Dead,
-    }
-}
-
 /// One event for one webhook.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct WebhookDelivery {
@@ -552,7 +400,7 @@ pub struct WebhookDelivery {
     /// The event type.
     pub event_type: String,
     /// Pending, delivered or dead.
-    pub status: DeliveryStatus,
+    pub status: DeliveryState,
     /// Attempts made.
     pub attempts: u32,
     /// When the next attempt is due.
@@ -691,7 +539,7 @@ impl WebhookDeliveries {
     #[uniffi::method(default(status), default(page))]
     pub async fn list(
         &self,
-        status: Option<DeliveryStatus>,
+        status: Option<DeliveryState>,
         page: PageRequest,
     ) -> Result<Vec<WebhookDelivery>> {
         let filter = flame_db::WebhookDeliveryFilter {
