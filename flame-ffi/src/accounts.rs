@@ -99,7 +99,7 @@ impl From<NewPayment> for fc::billing::NewPayment {
     fn from(p: NewPayment) -> Self {
         Self {
             provider_ref: p.provider_ref,
-            outcome: p.outcome.into(),
+            outcome: p.outcome,
             amount_minor: p.amount_minor,
             currency: p.currency,
             period_end: p.period_end.map(Into::into),
@@ -138,8 +138,8 @@ impl From<fc::billing::Payment> for Payment {
             company_id: id(p.company_id),
             subscription_id: id(p.subscription_id),
             provider_ref: p.provider_ref,
-            outcome: p.outcome.into(),
-            amount: p.amount.into(),
+            outcome: p.outcome,
+            amount: p.amount,
             period_end: opt_time(p.period_end),
             failure_reason: p.failure_reason,
             recorded_at: time(p.recorded_at),
@@ -177,7 +177,7 @@ impl From<fc::account::ApiToken> for ApiToken {
             company_id: id(t.company_id),
             user_id: id(t.user_id),
             name: t.name,
-            scope: t.scope.into(),
+            scope: t.scope,
             expires_at: opt_time(t.expires_at),
             last_used_at: opt_time(t.last_used_at),
             revoked_at: opt_time(t.revoked_at),
@@ -200,7 +200,7 @@ pub struct NewApiToken {
 
 impl From<NewApiToken> for fc::account::NewApiToken {
     fn from(t: NewApiToken) -> Self {
-        Self { name: t.name, scope: t.scope.into(), expires_at: t.expires_at.map(Into::into) }
+        Self { name: t.name, scope: t.scope, expires_at: t.expires_at.map(Into::into) }
     }
 }
 
@@ -242,7 +242,7 @@ impl From<fc::account::Invitation> for Invitation {
             id: id(i.id),
             company_id: id(i.company_id),
             email: i.email.as_str().to_owned(),
-            role: i.role.into(),
+            role: i.role,
             invited_by: id(i.invited_by),
             expires_at: time(i.expires_at),
             accepted_at: opt_time(i.accepted_at),
@@ -266,7 +266,7 @@ pub struct NewInvitation {
 
 impl From<NewInvitation> for fc::account::NewInvitation {
     fn from(i: NewInvitation) -> Self {
-        Self { email: i.email, role: i.role.into(), valid_days: i.valid_days }
+        Self { email: i.email, role: i.role, valid_days: i.valid_days }
     }
 }
 
@@ -317,7 +317,7 @@ pub struct CompanyMembership {
 
 impl From<fc::account::CompanyMembership> for CompanyMembership {
     fn from(m: fc::account::CompanyMembership) -> Self {
-        Self { company_id: id(m.company_id), company_name: m.company_name, role: m.role.into() }
+        Self { company_id: id(m.company_id), company_name: m.company_name, role: m.role }
     }
 }
 
@@ -335,7 +335,7 @@ pub struct UserOverview {
 impl From<fc::account::UserOverview> for UserOverview {
     fn from(u: fc::account::UserOverview) -> Self {
         Self {
-            user: u.user.into(),
+            user: u.user,
             platform_admin: u.platform_admin,
             memberships: u.memberships.into_iter().map(Into::into).collect(),
         }
@@ -358,9 +358,9 @@ pub struct CompanyOverview {
 impl From<fc::account::CompanyOverview> for CompanyOverview {
     fn from(c: fc::account::CompanyOverview) -> Self {
         Self {
-            company: c.company.into(),
-            subscription: c.subscription.into(),
-            plan: c.plan.into(),
+            company: c.company,
+            subscription: c.subscription,
+            plan: c.plan,
             members: c.members,
         }
     }
@@ -397,7 +397,7 @@ pub struct Account {
 impl Account {
     /// The user.
     pub async fn user(&self) -> Result<User> {
-        Ok(self.inner.user().await?.into())
+        self.inner.user().await
     }
 
     /// Every company the user belongs to, with their role there.
@@ -417,8 +417,8 @@ impl Account {
     pub async fn create_company(&self, name: String) -> Result<crate::objects::SignedUp> {
         let s = self.inner.create_company(&name).await?;
         Ok(crate::objects::SignedUp {
-            company: s.company.into(),
-            owner: s.owner.into(),
+            company: s.company,
+            owner: s.owner,
             session: Session::wrap(s.session),
         })
     }
@@ -439,7 +439,7 @@ impl Account {
         new: String,
         revoke_api_tokens: bool,
     ) -> Result<()> {
-        Ok(self.inner.change_password(&current, &new, revoke_api_tokens).await?)
+        self.inner.change_password(&current, &new, revoke_api_tokens).await
     }
 
     /// Logs the user out of every session, this one included, and with `revokeApiTokens`
@@ -447,7 +447,7 @@ impl Account {
     /// sessions.
     #[uniffi::method(default(revoke_api_tokens = false))]
     pub async fn logout_everywhere(&self, revoke_api_tokens: bool) -> Result<u64> {
-        Ok(self.inner.logout_everywhere(revoke_api_tokens).await?)
+        self.inner.logout_everywhere(revoke_api_tokens).await
     }
 }
 
@@ -519,7 +519,7 @@ impl Platform {
         search: Option<String>,
         page: PageRequest,
     ) -> Result<UserOverviewPage> {
-        let p = self.inner.users(search.as_deref(), page.into()).await?;
+        let p = self.inner.users(search.as_deref(), page).await?;
         Ok(UserOverviewPage {
             items: p.items.into_iter().map(Into::into).collect(),
             next_cursor: p.next_cursor,
@@ -528,18 +528,18 @@ impl Platform {
 
     /// Deactivates a user and revokes every session and token of theirs.
     pub async fn deactivate_user(&self, user_id: String) -> Result<User> {
-        Ok(self.inner.deactivate_user(crate::types::user_id("user_id", &user_id)?).await?.into())
+        self.inner.deactivate_user(crate::types::user_id("user_id", &user_id)?).await
     }
 
     /// Lets a deactivated user log in again.
     pub async fn reactivate_user(&self, user_id: String) -> Result<User> {
-        Ok(self.inner.reactivate_user(crate::types::user_id("user_id", &user_id)?).await?.into())
+        self.inner.reactivate_user(crate::types::user_id("user_id", &user_id)?).await
     }
 
     /// Companies with subscription, plan and member count.
     #[uniffi::method(default(page))]
     pub async fn companies(&self, page: PageRequest) -> Result<CompanyOverviewPage> {
-        let p = self.inner.companies(page.into()).await?;
+        let p = self.inner.companies(page).await?;
         Ok(CompanyOverviewPage {
             items: p.items.into_iter().map(Into::into).collect(),
             next_cursor: p.next_cursor,
@@ -557,7 +557,7 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// A company's subscription, its status as of now.
     pub async fn get(&self, company_id: String) -> Result<Subscription> {
-        Ok(self.inner.get(crate::types::company_id("company_id", &company_id)?).await?.into())
+        self.inner.get(crate::types::company_id("company_id", &company_id)?).await
     }
 
     /// Records a payment and applies it to the subscription (idempotent on `providerRef`).
@@ -567,16 +567,16 @@ impl Subscriptions {
         payment: NewPayment,
     ) -> Result<Subscription> {
         let company = crate::types::company_id("company_id", &company_id)?;
-        Ok(self.inner.record_payment(company, payment.into()).await?.into())
+        self.inner.record_payment(company, payment.into()).await
     }
 
     /// Expires the subscription: the company becomes read-only.
     pub async fn expire(&self, company_id: String) -> Result<Subscription> {
-        Ok(self.inner.expire(crate::types::company_id("company_id", &company_id)?).await?.into())
+        self.inner.expire(crate::types::company_id("company_id", &company_id)?).await
     }
 
     /// Stores every lapsed trial as expired; returns how many.
     pub async fn expire_lapsed_trials(&self) -> Result<u64> {
-        Ok(self.inner.expire_lapsed_trials().await?)
+        self.inner.expire_lapsed_trials().await
     }
 }

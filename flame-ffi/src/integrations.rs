@@ -123,7 +123,7 @@ impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
         use fc::integration::IntegrationSettings as S;
         match s {
             S::Messaging(m) => Self::Messaging {
-                platform: m.platform.into(),
+                platform: m.platform,
                 auto_create_contact: m.auto_create_contact,
                 auto_create_deal: m.auto_create_deal,
                 default_source_id: opt_id(m.default_source_id),
@@ -133,13 +133,13 @@ impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
                 phone_number_id: m.phone_number_id,
             },
             S::Accounting(a) => Self::Accounting {
-                platform: a.platform.into(),
+                platform: a.platform,
                 vat_rate_bp: a.vat_rate_bp,
                 vat_included: a.vat_included,
                 invoice_on_won: a.invoice_on_won,
             },
             S::Advertising(a) => Self::Advertising {
-                platform: a.platform.into(),
+                platform: a.platform,
                 auto_create_deal: a.auto_create_deal,
                 default_pipeline_id: opt_id(a.default_pipeline_id),
                 default_assignee_id: opt_id(a.default_assignee_id),
@@ -166,7 +166,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 deal_currency,
                 phone_number_id,
             } => S::Messaging(fc::integration::messaging::MessagingSettings {
-                platform: platform.into(),
+                platform,
                 auto_create_contact,
                 auto_create_deal,
                 default_source_id: opt_source_id("default_source_id", default_source_id)?,
@@ -181,7 +181,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 vat_included,
                 invoice_on_won,
             } => S::Accounting(AccountingSettings {
-                platform: platform.into(),
+                platform,
                 vat_rate_bp,
                 vat_included,
                 invoice_on_won,
@@ -193,7 +193,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 default_assignee_id,
                 deal_currency,
             } => S::Advertising(AdvertisingSettings {
-                platform: platform.into(),
+                platform,
                 auto_create_deal,
                 default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
                 default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
@@ -300,7 +300,7 @@ impl TryFrom<InboundMessage> for fc::integration::messaging::InboundMessage {
     type Error = crate::error::FlameError;
     fn try_from(m: InboundMessage) -> Result<Self> {
         Ok(Self {
-            platform: m.platform.into(),
+            platform: m.platform,
             external_message_id: m.external_message_id,
             chat_id: m.chat_id,
             sender_id: m.sender_id,
@@ -394,7 +394,6 @@ impl Integrations {
     /// The integrations, by creation: all of them, or those of one `kind`.
     #[uniffi::method(default(kind = None))]
     pub async fn list(&self, kind: Option<IntegrationKind>) -> Result<Vec<Integration>> {
-        let kind = kind.map(Into::into);
         Ok(self.inner.list(kind).await?.into_iter().map(Into::into).collect())
     }
 
@@ -419,7 +418,7 @@ impl Integrations {
 
     /// Deletes the integration read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(integration_id("id", &id)?, version).await?)
+        self.inner.delete(integration_id("id", &id)?, version).await
     }
 
     /// The decrypted credential `field`, for the host's platform adapter.
@@ -477,10 +476,10 @@ impl Inbound {
     ) -> Result<String> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        Ok(self
+        self
             .inner
             .verify_subscription(company, integration, &mode, &verify_token, &challenge)
-            .await?)
+            .await
     }
 
     /// Handles one message the host parsed: its contact is found (by channel identity, then

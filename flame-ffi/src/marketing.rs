@@ -25,7 +25,7 @@ fn uuid(field: &str, text: &str) -> Result<Uuid> {
 }
 
 fn date(field: &str, text: &str) -> Result<time::Date> {
-    Ok(fc::clock::parse_date(field, text)?)
+    fc::clock::parse_date(field, text)
 }
 
 /// What ingesting one lead did.
@@ -62,7 +62,7 @@ impl From<flame_db::LeadOutcome> for LeadOutcome {
 /// a tag longer than a name may be is a `Validation` error naming it (`"utm_campaign"`).
 #[uniffi::export]
 pub fn utm_from_url(url: String) -> Result<Utm> {
-    Ok(fc::integration::advertising::Utm::from_url(&url)?.into())
+    fc::integration::advertising::Utm::from_url(&url)
 }
 
 /// A lead the host parsed or built itself, for `Advertising.ingestLead`: a person who filled
@@ -106,7 +106,7 @@ impl TryFrom<Lead> for fc::integration::advertising::Lead {
     type Error = FlameError;
     fn try_from(l: Lead) -> Result<Self> {
         Ok(Self {
-            platform: l.platform.into(),
+            platform: l.platform,
             external_lead_id: l.external_lead_id,
             name: l.name,
             email: l.email.map(|e| fc::Email::parse(&e)).transpose()?,
@@ -114,7 +114,7 @@ impl TryFrom<Lead> for fc::integration::advertising::Lead {
             campaign: l.campaign,
             ad: l.ad,
             form: l.form,
-            utm: l.utm.into(),
+            utm: l.utm,
             answers: l
                 .answers
                 .into_iter()
@@ -176,7 +176,7 @@ impl From<fc::integration::accounting::AccountingDocument> for AccountingDocumen
             company_id: id(d.company_id),
             integration_id: id(d.integration_id),
             deal_id: id(d.deal_id),
-            status: d.state.status().into(),
+            status: d.state.status(),
             failure_reason: d.state.reason().map(str::to_owned),
             document_json: d.document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
             created_at: time(d.created_at),
@@ -269,7 +269,7 @@ impl Advertising {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(self.inner.import_spend(company, integration, rows).await?)
+        self.inner.import_spend(company, integration, rows).await
     }
 }
 
@@ -285,14 +285,14 @@ impl Leads {
     /// The leads, newest first, a page at a time.
     #[uniffi::method(default(page))]
     pub async fn list(&self, page: PageRequest) -> Result<LeadPage> {
-        Ok(self.inner.list(page.into()).await?.into())
+        Ok(self.inner.list(page).await?.into())
     }
 
     /// The lead that opened the deal — its attribution — or `null` for a deal no lead opened
     /// (or another company's).
     pub async fn of_deal(&self, deal_id: String) -> Result<Option<LeadRecord>> {
         let deal = crate::types::deal_id("deal_id", &deal_id)?;
-        Ok(self.inner.of_deal(deal).await?.map(Into::into))
+        self.inner.of_deal(deal).await
     }
 }
 
@@ -307,7 +307,7 @@ impl Reports {
     /// Cost per lead and per won deal by source and currency, between two `YYYY-MM-DD` days.
     pub async fn cost_by_source(&self, from: String, to: String) -> Result<Vec<SourceCost>> {
         let rows = self.inner.cost_by_source(date("from", &from)?, date("to", &to)?).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().collect())
     }
 }
 
@@ -333,10 +333,10 @@ impl Accounting {
         page: PageRequest,
     ) -> Result<Vec<AccountingDocument>> {
         let filter = fc::integration::accounting::DocumentFilter {
-            status: status.map(Into::into),
+            status,
             ..Default::default()
         };
-        let p = self.inner.documents(filter, page.into()).await?;
+        let p = self.inner.documents(filter, page).await?;
         Ok(p.items.into_iter().map(Into::into).collect())
     }
 }
@@ -385,7 +385,7 @@ pub fn verify_webhook_signature(
 ) -> Result<()> {
     let secret = secrecy::SecretString::from(secret);
     let tolerance = tolerance.unwrap_or(fc::integration::webhook::SIGNATURE_TOLERANCE);
-    Ok(fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)?)
+    fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)
 }
 
 /// One event for one webhook.
@@ -399,6 +399,10 @@ pub struct WebhookDelivery {
     pub event_id: String,
     /// The event type.
     pub event_type: String,
+    /// The kind of record the event is about (`"deal"`).
+    pub aggregate_type: String,
+    /// The record the event is about.
+    pub aggregate_id: String,
     /// Pending, delivered or dead.
     pub status: DeliveryState,
     /// Attempts made.
@@ -411,21 +415,45 @@ pub struct WebhookDelivery {
     pub last_status: Option<u16>,
     /// When it was delivered.
     pub delivered_at: Option<SystemTime>,
+    /// When it was queued.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
 }
 
 impl From<flame_db::WebhookDelivery> for WebhookDelivery {
     fn from(d: flame_db::WebhookDelivery) -> Self {
+        let flame_db::WebhookDelivery {
+            id: delivery_id,
+            integration_id,
+            event_id,
+            event_type,
+            aggregate_type,
+            aggregate_id,
+            status,
+            attempts,
+            next_attempt_at,
+            last_error,
+            last_status,
+            delivered_at,
+            created_at,
+            updated_at,
+        } = d;
         Self {
-            id: d.id.to_string(),
-            integration_id: id(d.integration_id),
-            event_id: id(d.event_id),
-            event_type: d.event_type,
-            status: d.status.into(),
-            attempts: d.attempts,
-            next_attempt_at: time(d.next_attempt_at),
-            last_error: d.last_error,
-            last_status: d.last_status,
-            delivered_at: opt_time(d.delivered_at),
+            id: delivery_id.to_string(),
+            integration_id: id(integration_id),
+            event_id: id(event_id),
+            event_type,
+            aggregate_type,
+            aggregate_id: aggregate_id.to_string(),
+            status,
+            attempts,
+            next_attempt_at: time(next_attempt_at),
+            last_error,
+            last_status,
+            delivered_at: opt_time(delivered_at),
+            created_at: time(created_at),
+            updated_at: time(updated_at),
         }
     }
 }
@@ -543,10 +571,10 @@ impl WebhookDeliveries {
         page: PageRequest,
     ) -> Result<Vec<WebhookDelivery>> {
         let filter = flame_db::WebhookDeliveryFilter {
-            status: status.map(Into::into),
+            status,
             ..Default::default()
         };
-        let p = self.inner.list(filter, page.into()).await?;
+        let p = self.inner.list(filter, page).await?;
         Ok(p.items.into_iter().map(Into::into).collect())
     }
 

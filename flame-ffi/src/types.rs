@@ -60,7 +60,7 @@ pub(crate) fn opt_id<T: std::fmt::Display>(id: Option<T>) -> Option<String> {
 macro_rules! parsers {
     ($($fn:ident, $opt:ident => $ty:ty;)*) => {$(
         pub(crate) fn $fn(field: &str, text: &str) -> Result<$ty> {
-            Ok(<$ty>::parse(field, text)?)
+            <$ty>::parse(field, text)
         }
         #[allow(dead_code)]
         pub(crate) fn $opt(field: &str, text: Option<String>) -> Result<Option<$ty>> {
@@ -85,7 +85,7 @@ parsers! {
 }
 
 fn opt_date(field: &str, text: Option<String>) -> Result<Option<time::Date>> {
-    text.map(|t| fc::clock::parse_date(field, &t).map_err(FlameError::from)).transpose()
+    text.map(|t| fc::clock::parse_date(field, &t)).transpose()
 }
 
 /// How a session was authenticated (flame-core's `Credential` without its id, which
