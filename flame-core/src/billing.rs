@@ -174,6 +174,7 @@ impl PlanLimits {
 
 /// What a company uses of each limited thing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Usage {
     /// Members.
     pub seats: u64,
@@ -591,6 +592,7 @@ impl FromStr for PaymentOutcome {
 
 /// What the host's payment provider reports, to record against a company's subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPayment {
     /// The provider's id for the charge; recording the same id twice changes nothing.
     pub provider_ref: String,
@@ -603,13 +605,16 @@ pub struct NewPayment {
     /// For a successful payment, the end of the period it pays for (it starts now, or at the
     /// end of the current paid period if that is later).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub period_end: Option<OffsetDateTime>,
     /// For a failure, the provider's reason (no card data).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub failure_reason: Option<String>,
 }
 
 /// A payment recorded for a subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Payment {
     /// Its id.
     pub id: PaymentId,

@@ -121,31 +121,47 @@ pub enum IntegrationSettings {
 impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
     fn from(s: fc::integration::IntegrationSettings) -> Self {
         use fc::integration::IntegrationSettings as S;
+        use fc::integration::record::{AccountingSettings, AdvertisingSettings, WebhookSettings};
         match s {
-            S::Messaging(m) => Self::Messaging {
-                platform: m.platform,
-                auto_create_contact: m.auto_create_contact,
-                auto_create_deal: m.auto_create_deal,
-                default_source_id: opt_id(m.default_source_id),
-                default_pipeline_id: opt_id(m.default_pipeline_id),
-                default_assignee_id: opt_id(m.default_assignee_id),
-                deal_currency: m.deal_currency,
-                phone_number_id: m.phone_number_id,
+            S::Messaging(fc::integration::messaging::MessagingSettings {
+                platform,
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id,
+                default_pipeline_id,
+                default_assignee_id,
+                deal_currency,
+                phone_number_id,
+            }) => Self::Messaging {
+                platform,
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id: opt_id(default_source_id),
+                default_pipeline_id: opt_id(default_pipeline_id),
+                default_assignee_id: opt_id(default_assignee_id),
+                deal_currency,
+                phone_number_id,
             },
-            S::Accounting(a) => Self::Accounting {
-                platform: a.platform,
-                vat_rate_bp: a.vat_rate_bp,
-                vat_included: a.vat_included,
-                invoice_on_won: a.invoice_on_won,
+            S::Accounting(AccountingSettings {
+                platform,
+                vat_rate_bp,
+                vat_included,
+                invoice_on_won,
+            }) => Self::Accounting { platform, vat_rate_bp, vat_included, invoice_on_won },
+            S::Advertising(AdvertisingSettings {
+                platform,
+                auto_create_deal,
+                default_pipeline_id,
+                default_assignee_id,
+                deal_currency,
+            }) => Self::Advertising {
+                platform,
+                auto_create_deal,
+                default_pipeline_id: opt_id(default_pipeline_id),
+                default_assignee_id: opt_id(default_assignee_id),
+                deal_currency,
             },
-            S::Advertising(a) => Self::Advertising {
-                platform: a.platform,
-                auto_create_deal: a.auto_create_deal,
-                default_pipeline_id: opt_id(a.default_pipeline_id),
-                default_assignee_id: opt_id(a.default_assignee_id),
-                deal_currency: a.deal_currency,
-            },
-            S::Webhook(w) => Self::Webhook { url: w.url, events: w.events },
+            S::Webhook(WebhookSettings { url, events }) => Self::Webhook { url, events },
         }
     }
 }
@@ -231,16 +247,27 @@ pub struct Integration {
 
 impl From<fc::integration::Integration> for Integration {
     fn from(i: fc::integration::Integration) -> Self {
+        let fc::integration::Integration {
+            id: integration_id,
+            company_id,
+            name,
+            enabled,
+            settings,
+            credential_fields,
+            created_at,
+            updated_at,
+            version,
+        } = i;
         Self {
-            id: id(i.id),
-            company_id: id(i.company_id),
-            name: i.name,
-            enabled: i.enabled,
-            settings: i.settings.into(),
-            credential_fields: i.credential_fields,
-            created_at: time(i.created_at),
-            updated_at: time(i.updated_at),
-            version: i.version,
+            id: id(integration_id),
+            company_id: id(company_id),
+            name,
+            enabled,
+            settings: settings.into(),
+            credential_fields,
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            version,
         }
     }
 }
@@ -335,14 +362,23 @@ pub struct InboundOutcome {
 
 impl From<flame_db::InboundOutcome> for InboundOutcome {
     fn from(o: flame_db::InboundOutcome) -> Self {
+        let flame_db::InboundOutcome {
+            external_message_id,
+            duplicate,
+            contact_id,
+            created_contact,
+            deal_id,
+            created_deal,
+            activity_id,
+        } = o;
         Self {
-            external_message_id: o.external_message_id,
-            duplicate: o.duplicate,
-            contact_id: opt_id(o.contact_id),
-            created_contact: o.created_contact,
-            deal_id: opt_id(o.deal_id),
-            created_deal: o.created_deal,
-            activity_id: opt_id(o.activity_id),
+            external_message_id,
+            duplicate,
+            contact_id: opt_id(contact_id),
+            created_contact,
+            deal_id: opt_id(deal_id),
+            created_deal,
+            activity_id: opt_id(activity_id),
         }
     }
 }
@@ -476,10 +512,7 @@ impl Inbound {
     ) -> Result<String> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        self
-            .inner
-            .verify_subscription(company, integration, &mode, &verify_token, &challenge)
-            .await
+        self.inner.verify_subscription(company, integration, &mode, &verify_token, &challenge).await
     }
 
     /// Handles one message the host parsed: its contact is found (by channel identity, then

@@ -11,11 +11,11 @@ use uuid::Uuid;
 use crate::error::{FlameError, Result};
 use crate::integrations::AdvertisingPlatform;
 
+use crate::types::*;
 pub use fc::integration::accounting::DocumentStatus;
 pub use fc::integration::advertising::{LeadAnswer, LeadRecord, SourceCost, Utm};
 /// Hosts call it `DeliveryStatus` (`#[uniffi(name)]` in flame-core).
 pub use fc::integration::webhook::DeliveryState;
-use crate::types::*;
 
 fn uuid(field: &str, text: &str) -> Result<Uuid> {
     Uuid::parse_str(text.trim()).map_err(|_| FlameError::Validation {
@@ -47,13 +47,21 @@ pub struct LeadOutcome {
 
 impl From<flame_db::LeadOutcome> for LeadOutcome {
     fn from(o: flame_db::LeadOutcome) -> Self {
+        let flame_db::LeadOutcome {
+            lead_id,
+            contact_id,
+            deal_id,
+            source_id,
+            duplicate,
+            created_contact,
+        } = o;
         Self {
-            lead_id: o.lead_id.to_string(),
-            contact_id: id(o.contact_id),
-            deal_id: opt_id(o.deal_id),
-            source_id: id(o.source_id),
-            duplicate: o.duplicate,
-            created_contact: o.created_contact,
+            lead_id: lead_id.to_string(),
+            contact_id: id(contact_id),
+            deal_id: opt_id(deal_id),
+            source_id: id(source_id),
+            duplicate,
+            created_contact,
         }
     }
 }
@@ -115,11 +123,7 @@ impl TryFrom<Lead> for fc::integration::advertising::Lead {
             ad: l.ad,
             form: l.form,
             utm: l.utm,
-            answers: l
-                .answers
-                .into_iter()
-                .map(|a| fc::integration::advertising::LeadAnswer { key: a.key, value: a.value })
-                .collect(),
+            answers: l.answers,
             created_at: from_time(l.created_at),
         })
     }
@@ -171,17 +175,28 @@ pub struct AccountingDocument {
 
 impl From<fc::integration::accounting::AccountingDocument> for AccountingDocument {
     fn from(d: fc::integration::accounting::AccountingDocument) -> Self {
+        let fc::integration::accounting::AccountingDocument {
+            id: document_id,
+            company_id,
+            integration_id,
+            deal_id,
+            state,
+            document,
+            created_at,
+            updated_at,
+            version,
+        } = d;
         Self {
-            id: d.id.to_string(),
-            company_id: id(d.company_id),
-            integration_id: id(d.integration_id),
-            deal_id: id(d.deal_id),
-            status: d.state.status(),
-            failure_reason: d.state.reason().map(str::to_owned),
-            document_json: d.document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
-            created_at: time(d.created_at),
-            updated_at: time(d.updated_at),
-            version: d.version,
+            id: document_id.to_string(),
+            company_id: id(company_id),
+            integration_id: id(integration_id),
+            deal_id: id(deal_id),
+            status: state.status(),
+            failure_reason: state.reason().map(str::to_owned),
+            document_json: document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            version,
         }
     }
 }
@@ -332,10 +347,7 @@ impl Accounting {
         status: Option<DocumentStatus>,
         page: PageRequest,
     ) -> Result<Vec<AccountingDocument>> {
-        let filter = fc::integration::accounting::DocumentFilter {
-            status,
-            ..Default::default()
-        };
+        let filter = fc::integration::accounting::DocumentFilter { status, ..Default::default() };
         let p = self.inner.documents(filter, page).await?;
         Ok(p.items.into_iter().map(Into::into).collect())
     }
@@ -570,10 +582,7 @@ impl WebhookDeliveries {
         status: Option<DeliveryState>,
         page: PageRequest,
     ) -> Result<Vec<WebhookDelivery>> {
-        let filter = flame_db::WebhookDeliveryFilter {
-            status,
-            ..Default::default()
-        };
+        let filter = flame_db::WebhookDeliveryFilter { status, ..Default::default() };
         let p = self.inner.list(filter, page).await?;
         Ok(p.items.into_iter().map(Into::into).collect())
     }

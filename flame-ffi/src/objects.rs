@@ -50,11 +50,7 @@ impl Flame {
     #[uniffi::method(default(password))]
     pub async fn sign_up(&self, input: SignUp, password: Option<String>) -> Result<SignedUp> {
         let s = self.inner.sign_up(input.with_password(password)).await?;
-        Ok(SignedUp {
-            company: s.company,
-            owner: s.owner,
-            session: Session::wrap(s.session),
-        })
+        Ok(SignedUp { company: s.company, owner: s.owner, session: Session::wrap(s.session) })
     }
 
     /// Logs in with email and password, in `companyId` (or the user's only company). Every
@@ -736,7 +732,7 @@ impl Billing {
 
     /// What the company uses of each limited thing.
     pub async fn usage(&self) -> Result<crate::accounts::Usage> {
-        Ok(self.inner.usage().await?.into())
+        self.inner.usage().await
     }
 
     /// The payments recorded, newest first.

@@ -188,7 +188,6 @@ fn span(d: Duration) -> time::Duration {
     time::Duration::try_from(d).unwrap_or(time::Duration::MAX)
 }
 
-
 /// How many stored credentials one key seals (flame-db's `KeyUse`).
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct KeyUse {
@@ -456,8 +455,15 @@ pub struct NewContact {
 impl TryFrom<NewContact> for fc::contact::NewContact {
     type Error = FlameError;
     fn try_from(c: NewContact) -> Result<Self> {
-        let NewContact { first_name, last_name, email, phone, phone_region, organization, owner_id } =
-            c;
+        let NewContact {
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id,
+        } = c;
         Ok(Self {
             first_name,
             last_name,
@@ -499,8 +505,15 @@ pub struct ContactPatch {
 impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
     type Error = FlameError;
     fn try_from(c: ContactPatch) -> Result<Self> {
-        let ContactPatch { first_name, last_name, email, phone, phone_region, organization, owner_id } =
-            c;
+        let ContactPatch {
+            first_name,
+            last_name,
+            email,
+            phone,
+            phone_region,
+            organization,
+            owner_id,
+        } = c;
         Ok(Self {
             first_name,
             last_name,
