@@ -326,17 +326,29 @@ pub struct InboundMessage {
 impl TryFrom<InboundMessage> for fc::integration::messaging::InboundMessage {
     type Error = crate::error::FlameError;
     fn try_from(m: InboundMessage) -> Result<Self> {
+        let InboundMessage {
+            platform,
+            external_message_id,
+            chat_id,
+            sender_id,
+            sent_at,
+            sender_name,
+            sender_username,
+            phone_raw,
+            phone,
+            text,
+        } = m;
         Ok(Self {
-            platform: m.platform,
-            external_message_id: m.external_message_id,
-            chat_id: m.chat_id,
-            sender_id: m.sender_id,
-            sender_name: m.sender_name,
-            sender_username: m.sender_username,
-            phone_raw: m.phone_raw,
-            phone: m.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
-            text: m.text,
-            sent_at: from_time(m.sent_at),
+            platform,
+            external_message_id,
+            chat_id,
+            sender_id,
+            sender_name,
+            sender_username,
+            phone_raw,
+            phone: phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            text,
+            sent_at: from_time(sent_at),
         })
     }
 }

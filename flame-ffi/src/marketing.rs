@@ -113,18 +113,31 @@ pub struct Lead {
 impl TryFrom<Lead> for fc::integration::advertising::Lead {
     type Error = FlameError;
     fn try_from(l: Lead) -> Result<Self> {
+        let Lead {
+            platform,
+            external_lead_id,
+            created_at,
+            name,
+            email,
+            phone,
+            campaign,
+            ad,
+            form,
+            utm,
+            answers,
+        } = l;
         Ok(Self {
-            platform: l.platform,
-            external_lead_id: l.external_lead_id,
-            name: l.name,
-            email: l.email.map(|e| fc::Email::parse(&e)).transpose()?,
-            phone: l.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
-            campaign: l.campaign,
-            ad: l.ad,
-            form: l.form,
-            utm: l.utm,
-            answers: l.answers,
-            created_at: from_time(l.created_at),
+            platform,
+            external_lead_id,
+            name,
+            email: email.map(|e| fc::Email::parse(&e)).transpose()?,
+            phone: phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            campaign,
+            ad,
+            form,
+            utm,
+            answers,
+            created_at: from_time(created_at),
         })
     }
 }
