@@ -132,6 +132,7 @@ impl LoginThrottle {
 /// An API token for scripts and servers: it acts as its user in one company, within its scope.
 /// The token text itself is shown once, at creation ([`CreatedApiToken`]), and never stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ApiToken {
     /// Its id.
     pub id: ApiTokenId,
@@ -159,6 +160,7 @@ pub struct ApiToken {
 
 /// A token to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewApiToken {
     /// What it is for (`"nightly export"`).
     pub name: String,
@@ -166,6 +168,7 @@ pub struct NewApiToken {
     pub scope: Scope,
     /// When it stops working; `None` for never.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub expires_at: Option<OffsetDateTime>,
 }
 
@@ -221,6 +224,7 @@ pub const INVITATION_MAX_DAYS: i64 = 30;
 
 /// An invitation to join a company with a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Invitation {
     /// Its id.
     pub id: InvitationId,
@@ -248,12 +252,14 @@ pub struct Invitation {
 
 /// An invitation to send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewInvitation {
     /// Who to invite.
     pub email: String,
     /// The role they will have.
     pub role: Role,
     /// How long it stays open, in days (1 to 30; 7 when `None`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub valid_days: Option<u32>,
 }
 
@@ -394,6 +400,7 @@ impl AcceptInvitation {
 
 /// One of a user's companies, for a company switcher.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CompanyMembership {
     /// The company.
     pub company_id: CompanyId,
@@ -405,6 +412,7 @@ pub struct CompanyMembership {
 
 /// A user as platform administrators list them: with every membership.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UserOverview {
     /// The user.
     pub user: User,
@@ -416,6 +424,7 @@ pub struct UserOverview {
 
 /// A company as platform administrators list them: with its subscription and plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CompanyOverview {
     /// The company.
     pub company: Company,

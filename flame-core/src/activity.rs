@@ -12,6 +12,7 @@ use crate::text;
 
 /// What kind of activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKind {
     /// A note.
@@ -60,6 +61,7 @@ impl FromStr for ActivityKind {
 
 /// Something that happened with a contact or deal, or a task to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Activity {
     /// Its id.
     pub id: ActivityId,
@@ -142,12 +144,16 @@ impl NewActivity {
 
 /// Changes to an activity.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityPatch {
     /// New subject (`""` clears it).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub subject: Option<String>,
     /// New body.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub body: Option<String>,
     /// New due time (tasks only).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub due_at: Option<OffsetDateTime>,
 }
 

@@ -43,6 +43,7 @@ use crate::id::{ApiTokenId, CompanyId, SessionId, UserId};
 /// A member's role in one company. The same user may hold different roles in different
 /// companies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including billing and deleting the company.
@@ -106,6 +107,7 @@ impl FromStr for Role {
 
 /// What an API token allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Reads only, whatever the user's role.

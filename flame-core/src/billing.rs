@@ -14,6 +14,7 @@ use crate::text;
 
 /// How often a plan is billed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum BillingInterval {
     /// Every month.
@@ -48,16 +49,22 @@ impl FromStr for BillingInterval {
 
 /// What a plan allows; `None` means unlimited.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PlanLimits {
     /// Members of the company.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub seats: Option<u32>,
     /// Contacts.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub contacts: Option<u32>,
     /// Deals.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub deals: Option<u32>,
     /// Pipelines.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub pipelines: Option<u32>,
     /// Integrations of all kinds.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub integrations: Option<u32>,
 }
 
@@ -170,6 +177,7 @@ impl PlanLimits {
 
 /// What a company uses of each limited thing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Usage {
     /// Members.
     pub seats: u64,
@@ -198,6 +206,7 @@ impl Usage {
 
 /// A plan of the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Plan {
     /// Its id.
     pub id: PlanId,
@@ -223,6 +232,7 @@ pub struct Plan {
 
 /// A plan to add to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPlan {
     /// Stable code: lowercase letters, digits, `-` and `_`.
     pub code: String,
@@ -278,6 +288,7 @@ impl NewPlan {
 
 /// Where a subscription is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
     /// On trial, until `trial_ends_at`.
@@ -398,6 +409,7 @@ impl FromStr for SubscriptionStatus {
 
 /// A company's subscription to a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Subscription {
     /// Its id.
     pub id: SubscriptionId,
@@ -551,6 +563,7 @@ fn clock_floor(t: OffsetDateTime) -> OffsetDateTime {
 
 /// Whether a payment went through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentOutcome {
     /// The provider collected the money.
@@ -585,6 +598,7 @@ impl FromStr for PaymentOutcome {
 
 /// What the host's payment provider reports, to record against a company's subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPayment {
     /// The provider's id for the charge; recording the same id twice changes nothing.
     pub provider_ref: String,
@@ -597,13 +611,16 @@ pub struct NewPayment {
     /// For a successful payment, the end of the period it pays for (it starts now, or at the
     /// end of the current paid period if that is later).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub period_end: Option<OffsetDateTime>,
     /// For a failure, the provider's reason (no card data).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub failure_reason: Option<String>,
 }
 
 /// A payment recorded for a subscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Payment {
     /// Its id.
     pub id: PaymentId,

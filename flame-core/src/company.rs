@@ -13,6 +13,7 @@ use crate::text;
 
 /// A company: the tenant that owns contacts, deals, pipelines and everything else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Company {
     /// Its id.
     pub id: CompanyId,
@@ -30,6 +31,7 @@ pub struct Company {
 
 /// A person who can act in one or more companies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct User {
     /// Their id.
     pub id: UserId,
@@ -56,6 +58,7 @@ pub struct User {
 
 /// A user's place in a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Membership {
     /// The company.
     pub company_id: CompanyId,
@@ -72,6 +75,7 @@ pub struct Membership {
 
 /// A member as a screen lists them: the user and their role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Member {
     /// The user.
     pub user: User,
@@ -107,6 +111,7 @@ impl std::fmt::Debug for SignUp {
 
 /// A new user, added to a company with a role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewMember {
     /// Their email, which must be new: an existing user is invited instead
     /// (`invitations().create`) and joins from their own session.

@@ -11,6 +11,7 @@ use crate::text;
 
 /// A person the company is in touch with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Contact {
     /// Its id.
     pub id: ContactId,

@@ -20,6 +20,7 @@ use crate::text;
 
 /// Where a deal stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum DealStatus {
     /// Being worked on.
@@ -73,6 +74,7 @@ impl FromStr for DealStatus {
 
 /// A deal: a potential sale moving through a pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Deal {
     /// Its id.
     pub id: DealId,
@@ -190,6 +192,7 @@ pub struct DealFilter {
 
 /// The count and value of the deals in one stage, for a pipeline summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StageSummary {
     /// The stage.
     pub stage: Stage,

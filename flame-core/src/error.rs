@@ -14,6 +14,7 @@ pub type Result<T, E = FlameError> = std::result::Result<T, E>;
 /// Deliberately exhaustive: every binding maps each variant to its own exception type, so a
 /// new variant must be a compile error in each of them, never a silent fallback.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Error))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FlameError {
     /// An input was malformed or out of bounds. `field` names it (`"email"`, `"value.currency"`),

@@ -79,6 +79,15 @@ macro_rules! typed_id {
                 id.0
             }
         }
+
+        // Hosts see the hyphenated text (Kotlin and Swift: a typealias of String). Only output
+        // records carry typed ids: a host's id input crosses as a String and is parsed with
+        // `parse`, which names the field in its error.
+        #[cfg(feature = "uniffi")]
+        uniffi::custom_type!($name, String, {
+            lower: |id| id.to_string(),
+            try_lift: |text| Ok($name::parse($entity, &text)?),
+        });
     )*};
 }
 

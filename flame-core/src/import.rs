@@ -93,6 +93,7 @@ impl ContactColumns {
 
 /// One rejected row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RowError {
     /// Its line: the CSV line (the header is line 1), or the 1-based position in an iterator.
     pub line: u64,
@@ -104,6 +105,7 @@ pub struct RowError {
 
 /// Where and why an import stopped before the end of its input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportFailure {
     /// The first line (or 1-based position) **not** imported: the first row of the batch
     /// that could not be written, or the record that could not be read. Every row before it
@@ -118,6 +120,7 @@ pub struct ImportFailure {
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ImportReport {
     /// Rows imported (committed).
     pub imported: u64,

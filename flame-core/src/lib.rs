@@ -8,6 +8,12 @@
 //!
 //! Nothing here performs I/O: `flame-db` stores what this crate decides, and the bindings
 //! expose it. A business rule lives here once.
+//!
+//! With the `uniffi` feature the host-visible records, enums and [`FlameError`] derive their
+//! Kotlin and Swift bindings here (flame-ffi turns it on), so no binding retypes them.
+
+// uniffi's derives expand to `unsafe` FFI glue; without the feature no unsafe code is allowed.
+#![cfg_attr(feature = "uniffi", allow(unsafe_code))]
 
 pub mod account;
 pub mod activity;
@@ -33,6 +39,11 @@ pub mod source;
 pub mod text;
 pub mod token;
 pub mod verification;
+
+#[cfg(feature = "uniffi")]
+mod uniffi_types;
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 pub use auth::{Action, Credential, Resource, Role, Scope, Session};
 pub use email::Email;

@@ -93,6 +93,7 @@ impl From<Currency> for String {
 /// Serialized as `{"amount_minor": 123450, "currency": "USD"}`; deserialization validates it
 /// again.
 #[derive(PartialEq, Eq, Hash, Clone, Copy, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(try_from = "MoneyRepr", into = "MoneyRepr")]
 pub struct Money {
     amount_minor: i64,

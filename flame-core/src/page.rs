@@ -19,10 +19,13 @@ pub const MAX_LIMIT: u32 = 500;
 /// Which page to read: at most `limit` items after `cursor` (the `next_cursor` of the previous
 /// page; `None` for the first page).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PageRequest {
     /// How many items at most; `None` means [`DEFAULT_LIMIT`].
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub limit: Option<u32>,
     /// Where the previous page ended.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub cursor: Option<String>,
 }
 

@@ -13,6 +13,7 @@ use crate::text;
 
 /// What reaching a stage means for a deal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum StageKind {
     /// The deal is still being worked on.
@@ -65,6 +66,7 @@ impl FromStr for StageKind {
 
 /// A sales pipeline of a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Pipeline {
     /// Its id.
     pub id: PipelineId,
@@ -88,6 +90,7 @@ pub struct Pipeline {
 
 /// A stage of a pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Stage {
     /// Its id.
     pub id: StageId,
@@ -109,12 +112,14 @@ pub struct Stage {
 
 /// A stage to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewStage {
     /// Its name.
     pub name: String,
     /// Open, won or lost.
     pub kind: StageKind,
     /// Win probability in percent; defaults to 10 for open, 100 for won, 0 for lost stages.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub probability: Option<u8>,
 }
 
@@ -127,6 +132,7 @@ impl NewStage {
 
 /// A pipeline to create, with its stages in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPipeline {
     /// Its name.
     pub name: String,
@@ -136,10 +142,13 @@ pub struct NewPipeline {
 
 /// Changes to a stage.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StagePatch {
     /// New name.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub name: Option<String>,
     /// New win probability.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub probability: Option<u8>,
 }
 

@@ -9,6 +9,7 @@ use crate::text;
 
 /// A lead source of a company.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Source {
     /// Its id.
     pub id: SourceId,

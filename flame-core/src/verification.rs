@@ -36,6 +36,7 @@ pub const EMAIL_TOKEN_REFUSED: &str = "the email verification token is unknown, 
 
 /// Whether a password login needs a verified email.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum EmailVerification {
     /// Flame keeps the state: a user logs in with a password only once their email is
     /// verified (`Flame::verify_email` with a token the host mailed them). The default: an

@@ -49,160 +49,13 @@ impl Secret {
 // ---------------------------------------------------------------------------------------------
 // Records
 
-/// What a company uses of each limited thing.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct Usage {
-    /// Members.
-    pub seats: u64,
-    /// Contacts.
-    pub contacts: u64,
-    /// Deals.
-    pub deals: u64,
-    /// Pipelines.
-    pub pipelines: u64,
-    /// Integrations.
-    pub integrations: u64,
-}
-
-impl From<fc::billing::Usage> for Usage {
-    fn from(u: fc::billing::Usage) -> Self {
-        Self {
-            seats: u.seats,
-            contacts: u.contacts,
-            deals: u.deals,
-            pipelines: u.pipelines,
-            integrations: u.integrations,
-        }
-    }
-}
-
-/// What the host's payment provider reports.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct NewPayment {
-    /// The provider's id for the charge; recording it twice changes nothing.
-    pub provider_ref: String,
-    /// Succeeded or failed.
-    pub outcome: PaymentOutcome,
-    /// The amount in minor units.
-    pub amount_minor: i64,
-    /// ISO 4217 currency code.
-    pub currency: String,
-    /// For a success, the end of the period paid for.
-    #[uniffi(default)]
-    pub period_end: Option<SystemTime>,
-    /// For a failure, the provider's reason.
-    #[uniffi(default)]
-    pub failure_reason: Option<String>,
-}
-
-impl From<NewPayment> for fc::billing::NewPayment {
-    fn from(p: NewPayment) -> Self {
-        Self {
-            provider_ref: p.provider_ref,
-            outcome: p.outcome.into(),
-            amount_minor: p.amount_minor,
-            currency: p.currency,
-            period_end: p.period_end.map(Into::into),
-            failure_reason: p.failure_reason,
-        }
-    }
-}
-
-/// A payment recorded for a subscription.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct Payment {
-    /// Its id.
-    pub id: String,
-    /// The company.
-    pub company_id: String,
-    /// The subscription.
-    pub subscription_id: String,
-    /// The provider's id for the charge.
-    pub provider_ref: String,
-    /// Succeeded or failed.
-    pub outcome: PaymentOutcome,
-    /// The amount.
-    pub amount: Money,
-    /// The period end paid up to.
-    pub period_end: Option<SystemTime>,
-    /// The provider's reason for a failure.
-    pub failure_reason: Option<String>,
-    /// When it was recorded.
-    pub recorded_at: SystemTime,
-}
-
-impl From<fc::billing::Payment> for Payment {
-    fn from(p: fc::billing::Payment) -> Self {
-        Self {
-            id: id(p.id),
-            company_id: id(p.company_id),
-            subscription_id: id(p.subscription_id),
-            provider_ref: p.provider_ref,
-            outcome: p.outcome.into(),
-            amount: p.amount.into(),
-            period_end: opt_time(p.period_end),
-            failure_reason: p.failure_reason,
-            recorded_at: time(p.recorded_at),
-        }
-    }
-}
-
-/// An API token (its secret text is only in `CreatedApiToken`).
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct ApiToken {
-    /// Its id.
-    pub id: String,
-    /// The company it acts in.
-    pub company_id: String,
-    /// The user it acts as.
-    pub user_id: String,
-    /// What it is for.
-    pub name: String,
-    /// Read-only or read-write.
-    pub scope: Scope,
-    /// When it stops working, if ever.
-    pub expires_at: Option<SystemTime>,
-    /// When it last authenticated.
-    pub last_used_at: Option<SystemTime>,
-    /// When it was revoked.
-    pub revoked_at: Option<SystemTime>,
-    /// When it was created.
-    pub created_at: SystemTime,
-}
-
-impl From<fc::account::ApiToken> for ApiToken {
-    fn from(t: fc::account::ApiToken) -> Self {
-        Self {
-            id: id(t.id),
-            company_id: id(t.company_id),
-            user_id: id(t.user_id),
-            name: t.name,
-            scope: t.scope.into(),
-            expires_at: opt_time(t.expires_at),
-            last_used_at: opt_time(t.last_used_at),
-            revoked_at: opt_time(t.revoked_at),
-            created_at: time(t.created_at),
-        }
-    }
-}
-
-/// A token to create.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct NewApiToken {
-    /// What it is for.
-    pub name: String,
-    /// Read-only or read-write.
-    pub scope: Scope,
-    /// When it stops working; `null` for never.
-    #[uniffi(default)]
-    pub expires_at: Option<SystemTime>,
-}
-
-impl From<NewApiToken> for fc::account::NewApiToken {
-    fn from(t: NewApiToken) -> Self {
-        Self { name: t.name, scope: t.scope.into(), expires_at: t.expires_at.map(Into::into) }
-    }
-}
+// Usage, payments, API tokens, invitations and the administrators' overviews derive their
+// bindings in flame-core; the records below hold a `Secret` (a token shown once) or a page.
+pub use fc::account::{
+    ApiToken, CompanyMembership, CompanyOverview, Invitation, NewApiToken, NewInvitation,
+    UserOverview,
+};
+pub use fc::billing::{NewPayment, Payment, Usage};
 
 /// A token just created, with its secret (shown this once).
 #[derive(Debug, Clone, uniffi::Record)]
@@ -213,65 +66,9 @@ pub struct CreatedApiToken {
     pub secret: Arc<Secret>,
 }
 
-/// An invitation to join a company.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct Invitation {
-    /// Its id.
-    pub id: String,
-    /// The company.
-    pub company_id: String,
-    /// Who is invited.
-    pub email: String,
-    /// Their future role.
-    pub role: Role,
-    /// Who invited them.
-    pub invited_by: String,
-    /// When it stops working.
-    pub expires_at: SystemTime,
-    /// When it was accepted.
-    pub accepted_at: Option<SystemTime>,
-    /// When it was revoked.
-    pub revoked_at: Option<SystemTime>,
-    /// When it was created.
-    pub created_at: SystemTime,
-}
-
-impl From<fc::account::Invitation> for Invitation {
-    fn from(i: fc::account::Invitation) -> Self {
-        Self {
-            id: id(i.id),
-            company_id: id(i.company_id),
-            email: i.email.as_str().to_owned(),
-            role: i.role.into(),
-            invited_by: id(i.invited_by),
-            expires_at: time(i.expires_at),
-            accepted_at: opt_time(i.accepted_at),
-            revoked_at: opt_time(i.revoked_at),
-            created_at: time(i.created_at),
-        }
-    }
-}
-
-/// An invitation to send.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct NewInvitation {
-    /// Who to invite.
-    pub email: String,
-    /// Their future role.
-    pub role: Role,
-    /// Days it stays open (1 to 30; 7 when `null`).
-    #[uniffi(default)]
-    pub valid_days: Option<u32>,
-}
-
-impl From<NewInvitation> for fc::account::NewInvitation {
-    fn from(i: NewInvitation) -> Self {
-        Self { email: i.email, role: i.role.into(), valid_days: i.valid_days }
-    }
-}
-
 /// A verification token just issued, for the host to mail to `email` (shown this once; never
-/// show it to whoever asked for it).
+/// show it to whoever asked for it). flame-core's holds the token as a `SecretString`, which
+/// crosses here as a `Secret` object instead of a printable field.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct EmailVerificationToken {
     /// The user it verifies.
@@ -286,11 +83,12 @@ pub struct EmailVerificationToken {
 
 impl From<fc::verification::EmailVerificationToken> for EmailVerificationToken {
     fn from(t: fc::verification::EmailVerificationToken) -> Self {
+        let fc::verification::EmailVerificationToken { user_id, email, expires_at, token } = t;
         Self {
-            user_id: id(t.user_id),
-            email: t.email.into_string(),
-            expires_at: time(t.expires_at),
-            token: Secret::new(t.token),
+            user_id: id(user_id),
+            email: email.into_string(),
+            expires_at: time(expires_at),
+            token: Secret::new(token),
         }
     }
 }
@@ -302,68 +100,6 @@ pub struct CreatedInvitation {
     pub invitation: Invitation,
     /// The token the invitee presents to `Flame.acceptInvitation`.
     pub token: Arc<Secret>,
-}
-
-/// One of a user's companies.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct CompanyMembership {
-    /// The company.
-    pub company_id: String,
-    /// Its name.
-    pub company_name: String,
-    /// The user's role there.
-    pub role: Role,
-}
-
-impl From<fc::account::CompanyMembership> for CompanyMembership {
-    fn from(m: fc::account::CompanyMembership) -> Self {
-        Self { company_id: id(m.company_id), company_name: m.company_name, role: m.role.into() }
-    }
-}
-
-/// A user with every membership, for platform administrators.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct UserOverview {
-    /// The user.
-    pub user: User,
-    /// Whether they are a platform administrator.
-    pub platform_admin: bool,
-    /// Their companies and roles.
-    pub memberships: Vec<CompanyMembership>,
-}
-
-impl From<fc::account::UserOverview> for UserOverview {
-    fn from(u: fc::account::UserOverview) -> Self {
-        Self {
-            user: u.user.into(),
-            platform_admin: u.platform_admin,
-            memberships: u.memberships.into_iter().map(Into::into).collect(),
-        }
-    }
-}
-
-/// A company with its subscription, plan and member count, for platform administrators.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct CompanyOverview {
-    /// The company.
-    pub company: Company,
-    /// Its subscription (status as of now).
-    pub subscription: Subscription,
-    /// Its plan.
-    pub plan: Plan,
-    /// How many members it has.
-    pub members: u64,
-}
-
-impl From<fc::account::CompanyOverview> for CompanyOverview {
-    fn from(c: fc::account::CompanyOverview) -> Self {
-        Self {
-            company: c.company.into(),
-            subscription: c.subscription.into(),
-            plan: c.plan.into(),
-            members: c.members,
-        }
-    }
 }
 
 /// A page of users with their memberships.
@@ -397,12 +133,12 @@ pub struct Account {
 impl Account {
     /// The user.
     pub async fn user(&self) -> Result<User> {
-        Ok(self.inner.user().await?.into())
+        self.inner.user().await
     }
 
     /// Every company the user belongs to, with their role there.
     pub async fn companies(&self) -> Result<Vec<CompanyMembership>> {
-        Ok(self.inner.companies().await?.into_iter().map(Into::into).collect())
+        Ok(self.inner.companies().await?.into_iter().collect())
     }
 
     /// Accepts an invitation sent to this user's email: they join its company and get a
@@ -417,8 +153,8 @@ impl Account {
     pub async fn create_company(&self, name: String) -> Result<crate::objects::SignedUp> {
         let s = self.inner.create_company(&name).await?;
         Ok(crate::objects::SignedUp {
-            company: s.company.into(),
-            owner: s.owner.into(),
+            company: s.company,
+            owner: s.owner,
             session: Session::wrap(s.session),
         })
     }
@@ -439,7 +175,7 @@ impl Account {
         new: String,
         revoke_api_tokens: bool,
     ) -> Result<()> {
-        Ok(self.inner.change_password(&current, &new, revoke_api_tokens).await?)
+        self.inner.change_password(&current, &new, revoke_api_tokens).await
     }
 
     /// Logs the user out of every session, this one included, and with `revokeApiTokens`
@@ -447,7 +183,7 @@ impl Account {
     /// sessions.
     #[uniffi::method(default(revoke_api_tokens = false))]
     pub async fn logout_everywhere(&self, revoke_api_tokens: bool) -> Result<u64> {
-        Ok(self.inner.logout_everywhere(revoke_api_tokens).await?)
+        self.inner.logout_everywhere(revoke_api_tokens).await
     }
 }
 
@@ -461,18 +197,18 @@ pub struct ApiTokens {
 impl ApiTokens {
     /// Creates a token; its secret is in the result, shown this once.
     pub async fn create(&self, input: NewApiToken) -> Result<CreatedApiToken> {
-        let created = self.inner.create(input.into()).await?;
-        Ok(CreatedApiToken { token: created.token.into(), secret: Secret::new(created.secret) })
+        let created = self.inner.create(input).await?;
+        Ok(CreatedApiToken { token: created.token, secret: Secret::new(created.secret) })
     }
 
     /// The user's tokens in this company, newest first.
     pub async fn list(&self) -> Result<Vec<ApiToken>> {
-        Ok(self.inner.list().await?.into_iter().map(Into::into).collect())
+        Ok(self.inner.list().await?.into_iter().collect())
     }
 
     /// Revokes one of the user's tokens at once.
     pub async fn revoke(&self, id: String) -> Result<ApiToken> {
-        Ok(self.inner.revoke(api_token_id("id", &id)?).await?.into())
+        self.inner.revoke(api_token_id("id", &id)?).await
     }
 }
 
@@ -486,21 +222,18 @@ pub struct Invitations {
 impl Invitations {
     /// Creates an invitation; the token to send is in the result, shown this once.
     pub async fn create(&self, input: NewInvitation) -> Result<CreatedInvitation> {
-        let created = self.inner.create(input.into()).await?;
-        Ok(CreatedInvitation {
-            invitation: created.invitation.into(),
-            token: Secret::new(created.token),
-        })
+        let created = self.inner.create(input).await?;
+        Ok(CreatedInvitation { invitation: created.invitation, token: Secret::new(created.token) })
     }
 
     /// Invitations not yet accepted, revoked or expired.
     pub async fn list_open(&self) -> Result<Vec<Invitation>> {
-        Ok(self.inner.list_open().await?.into_iter().map(Into::into).collect())
+        Ok(self.inner.list_open().await?.into_iter().collect())
     }
 
     /// Revokes an invitation not yet accepted.
     pub async fn revoke(&self, id: String) -> Result<Invitation> {
-        Ok(self.inner.revoke(invitation_id("id", &id)?).await?.into())
+        self.inner.revoke(invitation_id("id", &id)?).await
     }
 }
 
@@ -519,31 +252,25 @@ impl Platform {
         search: Option<String>,
         page: PageRequest,
     ) -> Result<UserOverviewPage> {
-        let p = self.inner.users(search.as_deref(), page.into()).await?;
-        Ok(UserOverviewPage {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor,
-        })
+        let p = self.inner.users(search.as_deref(), page).await?;
+        Ok(UserOverviewPage { items: p.items.into_iter().collect(), next_cursor: p.next_cursor })
     }
 
     /// Deactivates a user and revokes every session and token of theirs.
     pub async fn deactivate_user(&self, user_id: String) -> Result<User> {
-        Ok(self.inner.deactivate_user(crate::types::user_id("user_id", &user_id)?).await?.into())
+        self.inner.deactivate_user(crate::types::user_id("user_id", &user_id)?).await
     }
 
     /// Lets a deactivated user log in again.
     pub async fn reactivate_user(&self, user_id: String) -> Result<User> {
-        Ok(self.inner.reactivate_user(crate::types::user_id("user_id", &user_id)?).await?.into())
+        self.inner.reactivate_user(crate::types::user_id("user_id", &user_id)?).await
     }
 
     /// Companies with subscription, plan and member count.
     #[uniffi::method(default(page))]
     pub async fn companies(&self, page: PageRequest) -> Result<CompanyOverviewPage> {
-        let p = self.inner.companies(page.into()).await?;
-        Ok(CompanyOverviewPage {
-            items: p.items.into_iter().map(Into::into).collect(),
-            next_cursor: p.next_cursor,
-        })
+        let p = self.inner.companies(page).await?;
+        Ok(CompanyOverviewPage { items: p.items.into_iter().collect(), next_cursor: p.next_cursor })
     }
 }
 
@@ -557,7 +284,7 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// A company's subscription, its status as of now.
     pub async fn get(&self, company_id: String) -> Result<Subscription> {
-        Ok(self.inner.get(crate::types::company_id("company_id", &company_id)?).await?.into())
+        self.inner.get(crate::types::company_id("company_id", &company_id)?).await
     }
 
     /// Records a payment and applies it to the subscription (idempotent on `providerRef`).
@@ -567,16 +294,16 @@ impl Subscriptions {
         payment: NewPayment,
     ) -> Result<Subscription> {
         let company = crate::types::company_id("company_id", &company_id)?;
-        Ok(self.inner.record_payment(company, payment.into()).await?.into())
+        self.inner.record_payment(company, payment).await
     }
 
     /// Expires the subscription: the company becomes read-only.
     pub async fn expire(&self, company_id: String) -> Result<Subscription> {
-        Ok(self.inner.expire(crate::types::company_id("company_id", &company_id)?).await?.into())
+        self.inner.expire(crate::types::company_id("company_id", &company_id)?).await
     }
 
     /// Stores every lapsed trial as expired; returns how many.
     pub async fn expire_lapsed_trials(&self) -> Result<u64> {
-        Ok(self.inner.expire_lapsed_trials().await?)
+        self.inner.expire_lapsed_trials().await
     }
 }

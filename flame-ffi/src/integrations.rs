@@ -6,9 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use fc::integration::accounting::AccountingPlatform as CoreAccounting;
-use fc::integration::advertising::AdvertisingPlatform as CoreAdvertising;
-use fc::integration::messaging::MessagingPlatform as CoreMessaging;
 use flame_db::core as fc;
 
 use crate::error::Result;
@@ -59,100 +56,10 @@ impl EncryptionKey {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-/// Two-way conversion between a uniffi enum and a core platform enum.
-macro_rules! platform_enum {
-    ($(#[$doc:meta])* $name:ident => $core:ident { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant,)*
-        }
-
-        impl From<$core> for $name {
-            fn from(v: $core) -> Self {
-                match v {
-                    $($core::$variant => Self::$variant,)*
-                }
-            }
-        }
-
-        impl From<$name> for $core {
-            fn from(v: $name) -> Self {
-                match v {
-                    $($name::$variant => $core::$variant,)*
-                }
-            }
-        }
-    };
-}
-
-platform_enum! {
-    /// A messaging platform.
-    MessagingPlatform => CoreMessaging {
-        /// Telegram (a bot).
-        Telegram,
-        /// WhatsApp (Business Cloud API).
-        WhatsApp,
-        /// VK.
-        Vk,
-        /// Viber.
-        Viber,
-        /// Instagram.
-        Instagram,
-        /// Email.
-        Email,
-        /// SMS.
-        Sms,
-    }
-}
-
-platform_enum! {
-    /// An accounting system.
-    AccountingPlatform => CoreAccounting {
-        /// 1C:Enterprise.
-        OneC,
-        /// MoySklad.
-        MoySklad,
-        /// QuickBooks Online.
-        QuickBooks,
-        /// Xero.
-        Xero,
-        /// Another system fed the invoice JSON.
-        Other,
-    }
-}
-
-platform_enum! {
-    /// An advertising platform.
-    AdvertisingPlatform => CoreAdvertising {
-        /// Yandex Direct.
-        YandexDirect,
-        /// VK Ads.
-        VkAds,
-        /// Google Ads.
-        GoogleAds,
-        /// Meta (Facebook, Instagram).
-        Meta,
-        /// TikTok Ads.
-        TikTok,
-        /// Another platform.
-        Other,
-    }
-}
-
-crate::types::mirror_enum! {
-    /// The four kinds of integration.
-    IntegrationKind => fc::integration::IntegrationKind {
-        /// A messaging channel.
-        Messaging,
-        /// An accounting system.
-        Accounting,
-        /// An advertising account.
-        Advertising,
-        /// An outgoing webhook.
-        Webhook,
-    }
-}
+pub use fc::integration::IntegrationKind;
+pub use fc::integration::accounting::AccountingPlatform;
+pub use fc::integration::advertising::AdvertisingPlatform;
+pub use fc::integration::messaging::MessagingPlatform;
 
 /// What an integration does, by kind.
 #[derive(Debug, Clone, uniffi::Enum)]
@@ -214,31 +121,47 @@ pub enum IntegrationSettings {
 impl From<fc::integration::IntegrationSettings> for IntegrationSettings {
     fn from(s: fc::integration::IntegrationSettings) -> Self {
         use fc::integration::IntegrationSettings as S;
+        use fc::integration::record::{AccountingSettings, AdvertisingSettings, WebhookSettings};
         match s {
-            S::Messaging(m) => Self::Messaging {
-                platform: m.platform.into(),
-                auto_create_contact: m.auto_create_contact,
-                auto_create_deal: m.auto_create_deal,
-                default_source_id: opt_id(m.default_source_id),
-                default_pipeline_id: opt_id(m.default_pipeline_id),
-                default_assignee_id: opt_id(m.default_assignee_id),
-                deal_currency: m.deal_currency,
-                phone_number_id: m.phone_number_id,
+            S::Messaging(fc::integration::messaging::MessagingSettings {
+                platform,
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id,
+                default_pipeline_id,
+                default_assignee_id,
+                deal_currency,
+                phone_number_id,
+            }) => Self::Messaging {
+                platform,
+                auto_create_contact,
+                auto_create_deal,
+                default_source_id: opt_id(default_source_id),
+                default_pipeline_id: opt_id(default_pipeline_id),
+                default_assignee_id: opt_id(default_assignee_id),
+                deal_currency,
+                phone_number_id,
             },
-            S::Accounting(a) => Self::Accounting {
-                platform: a.platform.into(),
-                vat_rate_bp: a.vat_rate_bp,
-                vat_included: a.vat_included,
-                invoice_on_won: a.invoice_on_won,
+            S::Accounting(AccountingSettings {
+                platform,
+                vat_rate_bp,
+                vat_included,
+                invoice_on_won,
+            }) => Self::Accounting { platform, vat_rate_bp, vat_included, invoice_on_won },
+            S::Advertising(AdvertisingSettings {
+                platform,
+                auto_create_deal,
+                default_pipeline_id,
+                default_assignee_id,
+                deal_currency,
+            }) => Self::Advertising {
+                platform,
+                auto_create_deal,
+                default_pipeline_id: opt_id(default_pipeline_id),
+                default_assignee_id: opt_id(default_assignee_id),
+                deal_currency,
             },
-            S::Advertising(a) => Self::Advertising {
-                platform: a.platform.into(),
-                auto_create_deal: a.auto_create_deal,
-                default_pipeline_id: opt_id(a.default_pipeline_id),
-                default_assignee_id: opt_id(a.default_assignee_id),
-                deal_currency: a.deal_currency,
-            },
-            S::Webhook(w) => Self::Webhook { url: w.url, events: w.events },
+            S::Webhook(WebhookSettings { url, events }) => Self::Webhook { url, events },
         }
     }
 }
@@ -259,7 +182,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 deal_currency,
                 phone_number_id,
             } => S::Messaging(fc::integration::messaging::MessagingSettings {
-                platform: platform.into(),
+                platform,
                 auto_create_contact,
                 auto_create_deal,
                 default_source_id: opt_source_id("default_source_id", default_source_id)?,
@@ -274,7 +197,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 vat_included,
                 invoice_on_won,
             } => S::Accounting(AccountingSettings {
-                platform: platform.into(),
+                platform,
                 vat_rate_bp,
                 vat_included,
                 invoice_on_won,
@@ -286,7 +209,7 @@ impl TryFrom<IntegrationSettings> for fc::integration::IntegrationSettings {
                 default_assignee_id,
                 deal_currency,
             } => S::Advertising(AdvertisingSettings {
-                platform: platform.into(),
+                platform,
                 auto_create_deal,
                 default_pipeline_id: opt_pipeline_id("default_pipeline_id", default_pipeline_id)?,
                 default_assignee_id: opt_user_id("default_assignee_id", default_assignee_id)?,
@@ -324,16 +247,27 @@ pub struct Integration {
 
 impl From<fc::integration::Integration> for Integration {
     fn from(i: fc::integration::Integration) -> Self {
+        let fc::integration::Integration {
+            id: integration_id,
+            company_id,
+            name,
+            enabled,
+            settings,
+            credential_fields,
+            created_at,
+            updated_at,
+            version,
+        } = i;
         Self {
-            id: id(i.id),
-            company_id: id(i.company_id),
-            name: i.name,
-            enabled: i.enabled,
-            settings: i.settings.into(),
-            credential_fields: i.credential_fields,
-            created_at: time(i.created_at),
-            updated_at: time(i.updated_at),
-            version: i.version,
+            id: id(integration_id),
+            company_id: id(company_id),
+            name,
+            enabled,
+            settings: settings.into(),
+            credential_fields,
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            version,
         }
     }
 }
@@ -392,17 +326,29 @@ pub struct InboundMessage {
 impl TryFrom<InboundMessage> for fc::integration::messaging::InboundMessage {
     type Error = crate::error::FlameError;
     fn try_from(m: InboundMessage) -> Result<Self> {
+        let InboundMessage {
+            platform,
+            external_message_id,
+            chat_id,
+            sender_id,
+            sent_at,
+            sender_name,
+            sender_username,
+            phone_raw,
+            phone,
+            text,
+        } = m;
         Ok(Self {
-            platform: m.platform.into(),
-            external_message_id: m.external_message_id,
-            chat_id: m.chat_id,
-            sender_id: m.sender_id,
-            sender_name: m.sender_name,
-            sender_username: m.sender_username,
-            phone_raw: m.phone_raw,
-            phone: m.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
-            text: m.text,
-            sent_at: from_time(m.sent_at),
+            platform,
+            external_message_id,
+            chat_id,
+            sender_id,
+            sender_name,
+            sender_username,
+            phone_raw,
+            phone: phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            text,
+            sent_at: from_time(sent_at),
         })
     }
 }
@@ -428,14 +374,23 @@ pub struct InboundOutcome {
 
 impl From<flame_db::InboundOutcome> for InboundOutcome {
     fn from(o: flame_db::InboundOutcome) -> Self {
+        let flame_db::InboundOutcome {
+            external_message_id,
+            duplicate,
+            contact_id,
+            created_contact,
+            deal_id,
+            created_deal,
+            activity_id,
+        } = o;
         Self {
-            external_message_id: o.external_message_id,
-            duplicate: o.duplicate,
-            contact_id: opt_id(o.contact_id),
-            created_contact: o.created_contact,
-            deal_id: opt_id(o.deal_id),
-            created_deal: o.created_deal,
-            activity_id: opt_id(o.activity_id),
+            external_message_id,
+            duplicate,
+            contact_id: opt_id(contact_id),
+            created_contact,
+            deal_id: opt_id(deal_id),
+            created_deal,
+            activity_id: opt_id(activity_id),
         }
     }
 }
@@ -487,7 +442,6 @@ impl Integrations {
     /// The integrations, by creation: all of them, or those of one `kind`.
     #[uniffi::method(default(kind = None))]
     pub async fn list(&self, kind: Option<IntegrationKind>) -> Result<Vec<Integration>> {
-        let kind = kind.map(Into::into);
         Ok(self.inner.list(kind).await?.into_iter().map(Into::into).collect())
     }
 
@@ -512,7 +466,7 @@ impl Integrations {
 
     /// Deletes the integration read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(integration_id("id", &id)?, version).await?)
+        self.inner.delete(integration_id("id", &id)?, version).await
     }
 
     /// The decrypted credential `field`, for the host's platform adapter.
@@ -570,10 +524,7 @@ impl Inbound {
     ) -> Result<String> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        Ok(self
-            .inner
-            .verify_subscription(company, integration, &mode, &verify_token, &challenge)
-            .await?)
+        self.inner.verify_subscription(company, integration, &mode, &verify_token, &challenge).await
     }
 
     /// Handles one message the host parsed: its contact is found (by channel identity, then

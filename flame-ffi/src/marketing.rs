@@ -10,8 +10,12 @@ use uuid::Uuid;
 
 use crate::error::{FlameError, Result};
 use crate::integrations::AdvertisingPlatform;
-use crate::types::mirror_enum;
+
 use crate::types::*;
+pub use fc::integration::accounting::DocumentStatus;
+pub use fc::integration::advertising::{LeadAnswer, LeadRecord, SourceCost, Utm};
+/// Hosts call it `DeliveryStatus` (`#[uniffi(name)]` in flame-core).
+pub use fc::integration::webhook::DeliveryState;
 
 fn uuid(field: &str, text: &str) -> Result<Uuid> {
     Uuid::parse_str(text.trim()).map_err(|_| FlameError::Validation {
@@ -21,7 +25,7 @@ fn uuid(field: &str, text: &str) -> Result<Uuid> {
 }
 
 fn date(field: &str, text: &str) -> Result<time::Date> {
-    Ok(fc::clock::parse_date(field, text)?)
+    fc::clock::parse_date(field, text)
 }
 
 /// What ingesting one lead did.
@@ -43,57 +47,21 @@ pub struct LeadOutcome {
 
 impl From<flame_db::LeadOutcome> for LeadOutcome {
     fn from(o: flame_db::LeadOutcome) -> Self {
+        let flame_db::LeadOutcome {
+            lead_id,
+            contact_id,
+            deal_id,
+            source_id,
+            duplicate,
+            created_contact,
+        } = o;
         Self {
-            lead_id: o.lead_id.to_string(),
-            contact_id: id(o.contact_id),
-            deal_id: opt_id(o.deal_id),
-            source_id: id(o.source_id),
-            duplicate: o.duplicate,
-            created_contact: o.created_contact,
-        }
-    }
-}
-
-/// The UTM tags of a lead's landing page; every tag is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
-pub struct Utm {
-    /// `utm_source`: who sent the visitor; it names the lead's source.
-    #[uniffi(default)]
-    pub source: Option<String>,
-    /// `utm_medium`.
-    #[uniffi(default)]
-    pub medium: Option<String>,
-    /// `utm_campaign`.
-    #[uniffi(default)]
-    pub campaign: Option<String>,
-    /// `utm_content`.
-    #[uniffi(default)]
-    pub content: Option<String>,
-    /// `utm_term`.
-    #[uniffi(default)]
-    pub term: Option<String>,
-}
-
-impl From<fc::integration::advertising::Utm> for Utm {
-    fn from(u: fc::integration::advertising::Utm) -> Self {
-        Self {
-            source: u.source,
-            medium: u.medium,
-            campaign: u.campaign,
-            content: u.content,
-            term: u.term,
-        }
-    }
-}
-
-impl From<Utm> for fc::integration::advertising::Utm {
-    fn from(u: Utm) -> Self {
-        Self {
-            source: u.source,
-            medium: u.medium,
-            campaign: u.campaign,
-            content: u.content,
-            term: u.term,
+            lead_id: lead_id.to_string(),
+            contact_id: id(contact_id),
+            deal_id: opt_id(deal_id),
+            source_id: id(source_id),
+            duplicate,
+            created_contact,
         }
     }
 }
@@ -102,16 +70,7 @@ impl From<Utm> for fc::integration::advertising::Utm {
 /// a tag longer than a name may be is a `Validation` error naming it (`"utm_campaign"`).
 #[uniffi::export]
 pub fn utm_from_url(url: String) -> Result<Utm> {
-    Ok(fc::integration::advertising::Utm::from_url(&url)?.into())
-}
-
-/// One answer of a lead form, as the platform sent it.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct LeadAnswer {
-    /// The field's key on the platform (`"email"`, `"custom_0"`).
-    pub key: String,
-    /// The answer.
-    pub value: String,
+    fc::integration::advertising::Utm::from_url(&url)
 }
 
 /// A lead the host parsed or built itself, for `Advertising.ingestLead`: a person who filled
@@ -154,66 +113,32 @@ pub struct Lead {
 impl TryFrom<Lead> for fc::integration::advertising::Lead {
     type Error = FlameError;
     fn try_from(l: Lead) -> Result<Self> {
+        let Lead {
+            platform,
+            external_lead_id,
+            created_at,
+            name,
+            email,
+            phone,
+            campaign,
+            ad,
+            form,
+            utm,
+            answers,
+        } = l;
         Ok(Self {
-            platform: l.platform.into(),
-            external_lead_id: l.external_lead_id,
-            name: l.name,
-            email: l.email.map(|e| fc::Email::parse(&e)).transpose()?,
-            phone: l.phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
-            campaign: l.campaign,
-            ad: l.ad,
-            form: l.form,
-            utm: l.utm.into(),
-            answers: l
-                .answers
-                .into_iter()
-                .map(|a| fc::integration::advertising::LeadAnswer { key: a.key, value: a.value })
-                .collect(),
-            created_at: from_time(l.created_at),
+            platform,
+            external_lead_id,
+            name,
+            email: email.map(|e| fc::Email::parse(&e)).transpose()?,
+            phone: phone.map(|p| fc::Phone::parse(&p, None)).transpose()?,
+            campaign,
+            ad,
+            form,
+            utm,
+            answers,
+            created_at: from_time(created_at),
         })
-    }
-}
-
-/// A lead as stored: where it came from, the campaign and UTM tags it carried (the
-/// attribution of its deal), and what it was filed under.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct LeadRecord {
-    /// Its id.
-    pub id: String,
-    /// The company.
-    pub company_id: String,
-    /// The advertising integration it came through.
-    pub integration_id: String,
-    /// Its id on the platform.
-    pub external_id: String,
-    /// The contact it was filed under.
-    pub contact_id: Option<String>,
-    /// The deal it opened, if the integration opens deals.
-    pub deal_id: Option<String>,
-    /// The lead source it was filed under.
-    pub source_id: Option<String>,
-    /// The campaign, as the platform named it.
-    pub campaign: Option<String>,
-    /// The UTM tags of its landing page.
-    pub utm: Utm,
-    /// When the lead was made on the platform (for VK, when the host received it).
-    pub received_at: SystemTime,
-}
-
-impl From<fc::integration::advertising::LeadRecord> for LeadRecord {
-    fn from(l: fc::integration::advertising::LeadRecord) -> Self {
-        Self {
-            id: l.id.to_string(),
-            company_id: id(l.company_id),
-            integration_id: id(l.integration_id),
-            external_id: l.external_id,
-            contact_id: opt_id(l.contact_id),
-            deal_id: opt_id(l.deal_id),
-            source_id: opt_id(l.source_id),
-            campaign: l.campaign,
-            utm: l.utm.into(),
-            received_at: time(l.received_at),
-        }
     }
 }
 
@@ -233,54 +158,6 @@ pub struct AdSpend {
     /// The lead source to file it under (default: the platform's).
     #[uniffi(default)]
     pub source: Option<String>,
-}
-
-/// Cost per lead and per won deal for one source and currency.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct SourceCost {
-    /// The source.
-    pub source_id: String,
-    /// Its name.
-    pub source_name: Option<String>,
-    /// The currency of the spend (`null` for deals without ad spend).
-    pub currency: Option<String>,
-    /// Leads received.
-    pub leads: u64,
-    /// Deals won.
-    pub won_deals: u64,
-    /// Spend in minor units.
-    pub spend_minor: i64,
-    /// Spend per lead.
-    pub cost_per_lead_minor: Option<i64>,
-    /// Spend per won deal.
-    pub cost_per_won_deal_minor: Option<i64>,
-}
-
-impl From<fc::integration::advertising::SourceCost> for SourceCost {
-    fn from(c: fc::integration::advertising::SourceCost) -> Self {
-        Self {
-            source_id: id(c.source_id),
-            source_name: c.source_name,
-            currency: c.currency.map(|c| c.code().to_owned()),
-            leads: c.leads,
-            won_deals: c.won_deals,
-            spend_minor: c.spend_minor,
-            cost_per_lead_minor: c.cost_per_lead_minor,
-            cost_per_won_deal_minor: c.cost_per_won_deal_minor,
-        }
-    }
-}
-
-mirror_enum! {
-    /// Where an accounting document's hand-over stands.
-    DocumentStatus => fc::integration::accounting::DocumentStatus {
-        /// Waiting to be sent.
-        Queued,
-        /// Accepted by the accounting system.
-        Sent,
-        /// Could not be created or sent; see the reason.
-        Failed,
-    }
 }
 
 /// An invoice document for an accounting integration.
@@ -311,17 +188,28 @@ pub struct AccountingDocument {
 
 impl From<fc::integration::accounting::AccountingDocument> for AccountingDocument {
     fn from(d: fc::integration::accounting::AccountingDocument) -> Self {
+        let fc::integration::accounting::AccountingDocument {
+            id: document_id,
+            company_id,
+            integration_id,
+            deal_id,
+            state,
+            document,
+            created_at,
+            updated_at,
+            version,
+        } = d;
         Self {
-            id: d.id.to_string(),
-            company_id: id(d.company_id),
-            integration_id: id(d.integration_id),
-            deal_id: id(d.deal_id),
-            status: d.state.status().into(),
-            failure_reason: d.state.reason().map(str::to_owned),
-            document_json: d.document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
-            created_at: time(d.created_at),
-            updated_at: time(d.updated_at),
-            version: d.version,
+            id: document_id.to_string(),
+            company_id: id(company_id),
+            integration_id: id(integration_id),
+            deal_id: id(deal_id),
+            status: state.status(),
+            failure_reason: state.reason().map(str::to_owned),
+            document_json: document.as_ref().and_then(|doc| serde_json::to_string(doc).ok()),
+            created_at: time(created_at),
+            updated_at: time(updated_at),
+            version,
         }
     }
 }
@@ -409,7 +297,7 @@ impl Advertising {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(self.inner.import_spend(company, integration, rows).await?)
+        self.inner.import_spend(company, integration, rows).await
     }
 }
 
@@ -425,14 +313,14 @@ impl Leads {
     /// The leads, newest first, a page at a time.
     #[uniffi::method(default(page))]
     pub async fn list(&self, page: PageRequest) -> Result<LeadPage> {
-        Ok(self.inner.list(page.into()).await?.into())
+        Ok(self.inner.list(page).await?.into())
     }
 
     /// The lead that opened the deal — its attribution — or `null` for a deal no lead opened
     /// (or another company's).
     pub async fn of_deal(&self, deal_id: String) -> Result<Option<LeadRecord>> {
         let deal = crate::types::deal_id("deal_id", &deal_id)?;
-        Ok(self.inner.of_deal(deal).await?.map(Into::into))
+        self.inner.of_deal(deal).await
     }
 }
 
@@ -447,7 +335,7 @@ impl Reports {
     /// Cost per lead and per won deal by source and currency, between two `YYYY-MM-DD` days.
     pub async fn cost_by_source(&self, from: String, to: String) -> Result<Vec<SourceCost>> {
         let rows = self.inner.cost_by_source(date("from", &from)?, date("to", &to)?).await?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        Ok(rows.into_iter().collect())
     }
 }
 
@@ -520,19 +408,7 @@ pub fn verify_webhook_signature(
 ) -> Result<()> {
     let secret = secrecy::SecretString::from(secret);
     let tolerance = tolerance.unwrap_or(fc::integration::webhook::SIGNATURE_TOLERANCE);
-    Ok(fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)?)
-}
-
-mirror_enum! {
-    /// Where a webhook delivery stands.
-    DeliveryStatus => fc::integration::webhook::DeliveryState {
-        /// Waiting for its next attempt.
-        Pending,
-        /// Accepted by the receiver (a 2xx answer).
-        Delivered,
-        /// Failed every attempt; `retry` sends it again.
-        Dead,
-    }
+    fc::integration::webhook::verify(&secret, &header, &body, fc::clock::now(), tolerance)
 }
 
 /// One event for one webhook.
@@ -546,8 +422,12 @@ pub struct WebhookDelivery {
     pub event_id: String,
     /// The event type.
     pub event_type: String,
+    /// The kind of record the event is about (`"deal"`).
+    pub aggregate_type: String,
+    /// The record the event is about.
+    pub aggregate_id: String,
     /// Pending, delivered or dead.
-    pub status: DeliveryStatus,
+    pub status: DeliveryState,
     /// Attempts made.
     pub attempts: u32,
     /// When the next attempt is due.
@@ -558,21 +438,45 @@ pub struct WebhookDelivery {
     pub last_status: Option<u16>,
     /// When it was delivered.
     pub delivered_at: Option<SystemTime>,
+    /// When it was queued.
+    pub created_at: SystemTime,
+    /// When it last changed.
+    pub updated_at: SystemTime,
 }
 
 impl From<flame_db::WebhookDelivery> for WebhookDelivery {
     fn from(d: flame_db::WebhookDelivery) -> Self {
+        let flame_db::WebhookDelivery {
+            id: delivery_id,
+            integration_id,
+            event_id,
+            event_type,
+            aggregate_type,
+            aggregate_id,
+            status,
+            attempts,
+            next_attempt_at,
+            last_error,
+            last_status,
+            delivered_at,
+            created_at,
+            updated_at,
+        } = d;
         Self {
-            id: d.id.to_string(),
-            integration_id: id(d.integration_id),
-            event_id: id(d.event_id),
-            event_type: d.event_type,
-            status: d.status.into(),
-            attempts: d.attempts,
-            next_attempt_at: time(d.next_attempt_at),
-            last_error: d.last_error,
-            last_status: d.last_status,
-            delivered_at: opt_time(d.delivered_at),
+            id: delivery_id.to_string(),
+            integration_id: id(integration_id),
+            event_id: id(event_id),
+            event_type,
+            aggregate_type,
+            aggregate_id: aggregate_id.to_string(),
+            status,
+            attempts,
+            next_attempt_at: time(next_attempt_at),
+            last_error,
+            last_status,
+            delivered_at: opt_time(delivered_at),
+            created_at: time(created_at),
+            updated_at: time(updated_at),
         }
     }
 }

@@ -50,11 +50,7 @@ impl Flame {
     #[uniffi::method(default(password))]
     pub async fn sign_up(&self, input: SignUp, password: Option<String>) -> Result<SignedUp> {
         let s = self.inner.sign_up(input.with_password(password)).await?;
-        Ok(SignedUp {
-            company: s.company.into(),
-            owner: s.owner.into(),
-            session: Session::wrap(s.session),
-        })
+        Ok(SignedUp { company: s.company, owner: s.owner, session: Session::wrap(s.session) })
     }
 
     /// Logs in with email and password, in `companyId` (or the user's only company). Every
@@ -95,7 +91,7 @@ impl Flame {
     /// Sets a user's password and revokes all their sessions (the host's reset flow).
     pub async fn set_password(&self, user_id: String, password: String) -> Result<()> {
         let user = crate::types::user_id("user_id", &user_id)?;
-        Ok(self.inner.set_password(user, &password).await?)
+        self.inner.set_password(user, &password).await
     }
 
     /// Issues a single-use token (valid 24 hours) proving `userId`'s email, for the host to
@@ -111,19 +107,19 @@ impl Flame {
     /// Marks the email of the token's user verified (they may log in from then on) and uses
     /// the token up. Unknown, used or expired tokens are `Unauthenticated`.
     pub async fn verify_email(&self, token: String) -> Result<User> {
-        Ok(self.inner.verify_email(&token).await?.into())
+        self.inner.verify_email(&token).await
     }
 
     /// Takes an account back with a mailed token: sets the password, marks the email
     /// verified, revokes every session and API token of the user, and uses the token up.
     pub async fn reset_password(&self, token: String, new_password: String) -> Result<User> {
-        Ok(self.inner.reset_password(&token, &new_password).await?.into())
+        self.inner.reset_password(&token, &new_password).await
     }
 
     /// Marks a user as platform administrator, or not (a trusted host call).
     pub async fn set_platform_admin(&self, user_id: String, admin: bool) -> Result<User> {
         let user = crate::types::user_id("user_id", &user_id)?;
-        Ok(self.inner.set_platform_admin(user, admin).await?.into())
+        self.inner.set_platform_admin(user, admin).await
     }
 
     /// Leads and ad spend of advertising integrations.
@@ -221,7 +217,7 @@ impl Session {
 
     /// Logs this session out: its token stops working everywhere.
     pub async fn logout(&self) -> Result<()> {
-        Ok(self.inner.logout().await?)
+        self.inner.logout().await
     }
 
     /// The session user's own account.
@@ -281,7 +277,7 @@ impl Session {
 
     /// The user's role in the company.
     pub fn role(&self) -> Role {
-        self.inner.role().into()
+        self.inner.role()
     }
 
     /// When the session expires.
@@ -348,28 +344,28 @@ pub struct Contacts {
 impl Contacts {
     /// Creates a contact.
     pub async fn create(&self, input: NewContact) -> Result<Contact> {
-        Ok(self.inner.create(input.try_into()?).await?.into())
+        self.inner.create(input.try_into()?).await
     }
 
     /// One contact.
     pub async fn get(&self, id: String) -> Result<Contact> {
-        Ok(self.inner.get(contact_id("id", &id)?).await?.into())
+        self.inner.get(contact_id("id", &id)?).await
     }
 
     /// Applies `patch` to the contact read at `version`.
     pub async fn update(&self, id: String, version: i64, patch: ContactPatch) -> Result<Contact> {
-        Ok(self.inner.update(contact_id("id", &id)?, version, patch.try_into()?).await?.into())
+        self.inner.update(contact_id("id", &id)?, version, patch.try_into()?).await
     }
 
     /// Deletes the contact read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(contact_id("id", &id)?, version).await?)
+        self.inner.delete(contact_id("id", &id)?, version).await
     }
 
     /// Contacts matching `filter`, a page at a time.
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<ContactPage> {
-        Ok(self.inner.list(filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.list(filter.try_into()?, page).await?.into())
     }
 }
 
@@ -386,38 +382,38 @@ pub struct Deals {
 impl Deals {
     /// Creates a deal in a pipeline's stage (default: the default pipeline's first stage).
     pub async fn create(&self, input: NewDeal) -> Result<Deal> {
-        Ok(self.inner.create(input.try_into()?).await?.into())
+        self.inner.create(input.try_into()?).await
     }
 
     /// One deal.
     pub async fn get(&self, id: String) -> Result<Deal> {
-        Ok(self.inner.get(deal_id("id", &id)?).await?.into())
+        self.inner.get(deal_id("id", &id)?).await
     }
 
     /// Applies `patch` to the deal read at `version`.
     pub async fn update(&self, id: String, version: i64, patch: DealPatch) -> Result<Deal> {
-        Ok(self.inner.update(deal_id("id", &id)?, version, patch.try_into()?).await?.into())
+        self.inner.update(deal_id("id", &id)?, version, patch.try_into()?).await
     }
 
     /// Deletes the deal read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(deal_id("id", &id)?, version).await?)
+        self.inner.delete(deal_id("id", &id)?, version).await
     }
 
     /// Moves the deal to another stage of its pipeline.
     pub async fn move_to_stage(&self, id: String, stage_id: String, version: i64) -> Result<Deal> {
         let stage = crate::types::stage_id("stage_id", &stage_id)?;
-        Ok(self.inner.move_to_stage(deal_id("id", &id)?, stage, version).await?.into())
+        self.inner.move_to_stage(deal_id("id", &id)?, stage, version).await
     }
 
     /// Wins an open deal.
     pub async fn win(&self, id: String, version: i64) -> Result<Deal> {
-        Ok(self.inner.win(deal_id("id", &id)?, version).await?.into())
+        self.inner.win(deal_id("id", &id)?, version).await
     }
 
     /// Loses an open deal, with the reason.
     pub async fn lose(&self, id: String, reason: String, version: i64) -> Result<Deal> {
-        Ok(self.inner.lose(deal_id("id", &id)?, &reason, version).await?.into())
+        self.inner.lose(deal_id("id", &id)?, &reason, version).await
     }
 
     /// Moves an open deal to a lost stage of its pipeline, with the reason.
@@ -429,19 +425,19 @@ impl Deals {
         version: i64,
     ) -> Result<Deal> {
         let stage = crate::types::stage_id("stage_id", &stage_id)?;
-        Ok(self.inner.lose_in_stage(deal_id("id", &id)?, stage, &reason, version).await?.into())
+        self.inner.lose_in_stage(deal_id("id", &id)?, stage, &reason, version).await
     }
 
     /// Reopens a won or lost deal into an open stage.
     pub async fn reopen(&self, id: String, stage_id: String, version: i64) -> Result<Deal> {
         let stage = crate::types::stage_id("stage_id", &stage_id)?;
-        Ok(self.inner.reopen(deal_id("id", &id)?, stage, version).await?.into())
+        self.inner.reopen(deal_id("id", &id)?, stage, version).await
     }
 
     /// Deals matching `filter`, newest first, a page at a time.
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<DealPage> {
-        Ok(self.inner.list(filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.list(filter.try_into()?, page).await?.into())
     }
 }
 
@@ -458,18 +454,18 @@ pub struct Pipelines {
 impl Pipelines {
     /// Creates a pipeline with its stages.
     pub async fn create(&self, input: NewPipeline) -> Result<PipelineWithStages> {
-        let (pipeline, stages) = self.inner.create(input.into()).await?;
-        Ok(PipelineWithStages { pipeline: pipeline.into(), stages: list(stages) })
+        let (pipeline, stages) = self.inner.create(input).await?;
+        Ok(PipelineWithStages { pipeline, stages: list(stages) })
     }
 
     /// One pipeline.
     pub async fn get(&self, id: String) -> Result<Pipeline> {
-        Ok(self.inner.get(pipeline_id("id", &id)?).await?.into())
+        self.inner.get(pipeline_id("id", &id)?).await
     }
 
     /// The company's default pipeline.
     pub async fn default_pipeline(&self) -> Result<Pipeline> {
-        Ok(self.inner.default_pipeline().await?.into())
+        self.inner.default_pipeline().await
     }
 
     /// All pipelines, in order.
@@ -484,33 +480,33 @@ impl Pipelines {
 
     /// One stage.
     pub async fn stage(&self, id: String) -> Result<Stage> {
-        Ok(self.inner.stage(stage_id("id", &id)?).await?.into())
+        self.inner.stage(stage_id("id", &id)?).await
     }
 
     /// Renames the pipeline read at `version`.
     pub async fn rename(&self, id: String, name: String, version: i64) -> Result<Pipeline> {
-        Ok(self.inner.rename(pipeline_id("id", &id)?, &name, version).await?.into())
+        self.inner.rename(pipeline_id("id", &id)?, &name, version).await
     }
 
     /// Deletes the pipeline read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(pipeline_id("id", &id)?, version).await?)
+        self.inner.delete(pipeline_id("id", &id)?, version).await
     }
 
     /// Adds a stage to a pipeline.
     pub async fn add_stage(&self, pipeline_id: String, input: NewStage) -> Result<Stage> {
         let pipeline = crate::types::pipeline_id("pipeline_id", &pipeline_id)?;
-        Ok(self.inner.add_stage(pipeline, input.into()).await?.into())
+        self.inner.add_stage(pipeline, input).await
     }
 
     /// Renames a stage or changes its probability.
     pub async fn update_stage(&self, id: String, patch: StagePatch, version: i64) -> Result<Stage> {
-        Ok(self.inner.update_stage(stage_id("id", &id)?, patch.into(), version).await?.into())
+        self.inner.update_stage(stage_id("id", &id)?, patch, version).await
     }
 
     /// Removes the stage read at `version`.
     pub async fn remove_stage(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.remove_stage(stage_id("id", &id)?, version).await?)
+        self.inner.remove_stage(stage_id("id", &id)?, version).await
     }
 
     /// Per stage: how many deals and their total value per currency.
@@ -532,12 +528,12 @@ pub struct Sources {
 impl Sources {
     /// Creates a source.
     pub async fn create(&self, name: String) -> Result<Source> {
-        Ok(self.inner.create(&name).await?.into())
+        self.inner.create(&name).await
     }
 
     /// One source.
     pub async fn get(&self, id: String) -> Result<Source> {
-        Ok(self.inner.get(source_id("id", &id)?).await?.into())
+        self.inner.get(source_id("id", &id)?).await
     }
 
     /// All sources.
@@ -547,12 +543,12 @@ impl Sources {
 
     /// Renames the source read at `version`.
     pub async fn rename(&self, id: String, name: String, version: i64) -> Result<Source> {
-        Ok(self.inner.rename(source_id("id", &id)?, &name, version).await?.into())
+        self.inner.rename(source_id("id", &id)?, &name, version).await
     }
 
     /// Deletes the source read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(source_id("id", &id)?, version).await?)
+        self.inner.delete(source_id("id", &id)?, version).await
     }
 }
 
@@ -569,33 +565,33 @@ pub struct Activities {
 impl Activities {
     /// Records an activity about a contact, a deal or both.
     pub async fn create(&self, input: NewActivity) -> Result<Activity> {
-        Ok(self.inner.create(input.try_into()?).await?.into())
+        self.inner.create(input.try_into()?).await
     }
 
     /// One activity.
     pub async fn get(&self, id: String) -> Result<Activity> {
-        Ok(self.inner.get(activity_id("id", &id)?).await?.into())
+        self.inner.get(activity_id("id", &id)?).await
     }
 
     /// Applies `patch` to the activity read at `version`.
     pub async fn update(&self, id: String, version: i64, patch: ActivityPatch) -> Result<Activity> {
-        Ok(self.inner.update(activity_id("id", &id)?, version, patch.into()).await?.into())
+        self.inner.update(activity_id("id", &id)?, version, patch).await
     }
 
     /// Marks the task read at `version` done.
     pub async fn complete(&self, id: String, version: i64) -> Result<Activity> {
-        Ok(self.inner.complete(activity_id("id", &id)?, version).await?.into())
+        self.inner.complete(activity_id("id", &id)?, version).await
     }
 
     /// Deletes the activity read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
-        Ok(self.inner.delete(activity_id("id", &id)?, version).await?)
+        self.inner.delete(activity_id("id", &id)?, version).await
     }
 
     /// Activities matching `filter`, newest first, a page at a time.
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(&self, filter: ActivityFilter, page: PageRequest) -> Result<ActivityPage> {
-        Ok(self.inner.list(filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.list(filter.try_into()?, page).await?.into())
     }
 }
 
@@ -614,18 +610,18 @@ impl Members {
     /// `Conflict` on "email": invite an existing user instead; they accept from their own
     /// session.
     pub async fn add(&self, input: NewMember) -> Result<Member> {
-        Ok(self.inner.add(input.into()).await?.into())
+        self.inner.add(input).await
     }
 
     /// One member.
     pub async fn get(&self, user_id: String) -> Result<Member> {
-        Ok(self.inner.get(crate::types::user_id("user_id", &user_id)?).await?.into())
+        self.inner.get(crate::types::user_id("user_id", &user_id)?).await
     }
 
     /// The members, a page at a time.
     #[uniffi::method(default(page))]
     pub async fn list(&self, page: PageRequest) -> Result<MemberPage> {
-        Ok(self.inner.list(page.into()).await?.into())
+        Ok(self.inner.list(page).await?.into())
     }
 
     /// Changes a member's role.
@@ -636,22 +632,22 @@ impl Members {
         version: i64,
     ) -> Result<Membership> {
         let user = crate::types::user_id("user_id", &user_id)?;
-        Ok(self.inner.change_role(user, role.into(), version).await?.into())
+        self.inner.change_role(user, role, version).await
     }
 
     /// Hands the owner role to another member; the session's user becomes an admin.
     pub async fn transfer_ownership(&self, to: String) -> Result<Member> {
-        Ok(self.inner.transfer_ownership(crate::types::user_id("to", &to)?).await?.into())
+        self.inner.transfer_ownership(crate::types::user_id("to", &to)?).await
     }
 
     /// The session's user leaves the company (the last owner cannot).
     pub async fn leave(&self) -> Result<()> {
-        Ok(self.inner.leave().await?)
+        self.inner.leave().await
     }
 
     /// Removes a member from the company.
     pub async fn remove(&self, user_id: String) -> Result<()> {
-        Ok(self.inner.remove(crate::types::user_id("user_id", &user_id)?).await?)
+        self.inner.remove(crate::types::user_id("user_id", &user_id)?).await
     }
 }
 
@@ -665,17 +661,17 @@ pub struct Companies {
 impl Companies {
     /// The company.
     pub async fn get(&self) -> Result<Company> {
-        Ok(self.inner.get().await?.into())
+        self.inner.get().await
     }
 
     /// Renames the company read at `version`.
     pub async fn rename(&self, name: String, version: i64) -> Result<Company> {
-        Ok(self.inner.rename(&name, version).await?.into())
+        self.inner.rename(&name, version).await
     }
 
     /// Deletes the company read at `version`, with everything in it.
     pub async fn delete(&self, version: i64) -> Result<()> {
-        Ok(self.inner.delete(version).await?)
+        self.inner.delete(version).await
     }
 }
 
@@ -702,17 +698,17 @@ impl Plans {
 
     /// One plan.
     pub async fn get(&self, id: String) -> Result<Plan> {
-        Ok(self.inner.get(plan_id("id", &id)?).await?.into())
+        self.inner.get(plan_id("id", &id)?).await
     }
 
     /// Creates a plan.
     pub async fn create(&self, input: NewPlan) -> Result<Plan> {
-        Ok(self.inner.create(input.into()).await?.into())
+        self.inner.create(input).await
     }
 
     /// Makes a plan the default for new companies.
     pub async fn set_default(&self, id: String) -> Result<Plan> {
-        Ok(self.inner.set_default(plan_id("id", &id)?).await?.into())
+        self.inner.set_default(plan_id("id", &id)?).await
     }
 }
 
@@ -726,17 +722,17 @@ pub struct Billing {
 impl Billing {
     /// The current subscription.
     pub async fn subscription(&self) -> Result<Subscription> {
-        Ok(self.inner.subscription().await?.into())
+        self.inner.subscription().await
     }
 
     /// The plan subscribed to.
     pub async fn plan(&self) -> Result<Plan> {
-        Ok(self.inner.plan().await?.into())
+        self.inner.plan().await
     }
 
     /// What the company uses of each limited thing.
     pub async fn usage(&self) -> Result<crate::accounts::Usage> {
-        Ok(self.inner.usage().await?.into())
+        self.inner.usage().await
     }
 
     /// The payments recorded, newest first.
@@ -747,12 +743,12 @@ impl Billing {
     /// Moves to another plan; refused while usage exceeds its limits. Owners only.
     pub async fn change_plan(&self, plan_id: String, version: i64) -> Result<Subscription> {
         let plan = crate::types::plan_id("plan_id", &plan_id)?;
-        Ok(self.inner.change_plan(plan, version).await?.into())
+        self.inner.change_plan(plan, version).await
     }
 
     /// Cancels the subscription: the company becomes read-only. Owners only.
     pub async fn cancel(&self, version: i64) -> Result<Subscription> {
-        Ok(self.inner.cancel(version).await?.into())
+        self.inner.cancel(version).await
     }
 }
 
@@ -767,7 +763,7 @@ impl Events {
     /// Events, oldest first, a page at a time.
     #[uniffi::method(default(page))]
     pub async fn list(&self, page: PageRequest) -> Result<EventPage> {
-        Ok(self.inner.list(page.into()).await?.into())
+        Ok(self.inner.list(page).await?.into())
     }
 }
 
@@ -798,11 +794,11 @@ impl Contacts {
     /// phone_region,organization` in any order and case); bad lines are reported, good ones
     /// imported in batches (the `csv` feature).
     pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
-        Ok(self.inner.import_csv(std::io::Cursor::new(csv)).await?.into())
+        self.inner.import_csv(std::io::Cursor::new(csv)).await
     }
 
     /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
     pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
-        Ok(self.inner.import_csv_file(path).await?.into())
+        self.inner.import_csv_file(path).await
     }
 }

@@ -10,7 +10,7 @@ use crate::error::{FlameError, Result};
 #[cfg(feature = "webhooks")]
 use crate::marketing::WebhookWorker;
 use crate::marketing::{
-    Accounting, AccountingDocument, AccountingDocuments, DeliveryStatus, DocumentStatus,
+    Accounting, AccountingDocument, AccountingDocuments, DeliveryState, DocumentStatus,
     WebhookDeliveries, WebhookDelivery,
 };
 use crate::objects::Contacts;
@@ -94,7 +94,7 @@ impl AccountingDocuments {
 pub struct WebhookDeliveryFilter {
     /// Only deliveries in this status (dead ones, to see what needs attention).
     #[uniffi(default)]
-    pub status: Option<DeliveryStatus>,
+    pub status: Option<DeliveryState>,
     /// Only deliveries to this webhook integration.
     #[uniffi(default)]
     pub integration_id: Option<String>,

@@ -412,6 +412,7 @@ impl DocumentState {
 /// Where a document stands, without the reason of a failure: what lists filter by and what
 /// storage keeps beside the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentStatus {
     /// Waiting to be sent.

@@ -55,16 +55,22 @@ platform_enum! {
 
 /// The UTM tags of a landing page URL (`utm_source`, `utm_medium`, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Utm {
     /// `utm_source`: who sent the visitor (`"yandex"`, `"newsletter"`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub source: Option<String>,
     /// `utm_medium`: how (`"cpc"`, `"email"`).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub medium: Option<String>,
     /// `utm_campaign`: which campaign.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub campaign: Option<String>,
     /// `utm_content`: which ad or link.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub content: Option<String>,
     /// `utm_term`: which keyword.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub term: Option<String>,
 }
 
@@ -111,6 +117,7 @@ impl Utm {
 
 /// One answer of a lead form, as the platform sent it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LeadAnswer {
     /// The field's key on the platform (`"email"`, `"phone_number"`, `"custom_0"`).
     pub key: String,
@@ -517,6 +524,7 @@ impl AdvertisingSettings {
 /// A lead as stored: where it came from, the campaign and UTM tags it carried (the attribution
 /// of its deal), and what it was filed under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LeadRecord {
     /// Its id.
     pub id: uuid::Uuid,
@@ -643,6 +651,7 @@ pub fn report_period(from: Date, to: Date) -> Result<(OffsetDateTime, OffsetDate
 
 /// What a lead source cost in one currency over a period ([`cost_by_source`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SourceCost {
     /// The source.
     pub source_id: SourceId,

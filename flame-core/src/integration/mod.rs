@@ -39,6 +39,7 @@ macro_rules! platform_enum {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         #[serde(try_from = "String", into = "String")]
         pub enum $name {
             $( $(#[$vdoc])* $variant, )*

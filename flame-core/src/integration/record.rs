@@ -27,6 +27,7 @@ pub const WEBHOOK_SIGNING_SECRET: &str = "signing_secret";
 
 /// The four kinds of integration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum IntegrationKind {
     /// A messaging channel: inbound messages become contacts, deals and activities.

@@ -211,6 +211,7 @@ impl Default for Backoff {
 
 /// Where the delivery of one event to one endpoint stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "DeliveryStatus"))]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     /// Not delivered yet: the next attempt is scheduled.

@@ -528,7 +528,7 @@ final class FlameKitTests: XCTestCase {
         _ = try await acme.session.integrations().create(
             name: "Hook", settings: .webhook(url: "http://127.0.0.1:9/hook", events: ["contact.created"]),
             credentials: ["signing_secret": "whsec_test"])
-        _ = try await acme.session.contacts().create(input: NewContact(firstName: "Grace"))
+        let grace = try await acme.session.contacts().create(input: NewContact(firstName: "Grace"))
         let worker = try flame.webhookWorker(options: WebhookOptions(timeout: 2, lease: 5))
         var failed: UInt64 = 0
         for _ in 0..<3 where failed == 0 { failed += try await worker.runOnce().failed }
@@ -536,6 +536,11 @@ final class FlameKitTests: XCTestCase {
         let deliveries = try await acme.session.webhookDeliveries().list().items
         XCTAssertEqual(deliveries.map(\.status), [.pending])
         XCTAssertNotNil(deliveries.first?.lastError)
+        // The four fields the hand-written mirror had lost: what the event is about, and when.
+        XCTAssertEqual(deliveries.first?.aggregateType, "contact")
+        XCTAssertEqual(deliveries.first?.aggregateId, grace.id)
+        let delivery = try XCTUnwrap(deliveries.first)
+        XCTAssertLessThanOrEqual(delivery.createdAt, delivery.updatedAt)
         await flame.shutdown()
     }
 

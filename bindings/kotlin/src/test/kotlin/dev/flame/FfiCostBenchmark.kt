@@ -1,5 +1,6 @@
 package dev.flame
 
+import dev.flame.core.*
 import java.lang.management.ManagementFactory
 import java.nio.file.Files
 import java.nio.file.Path

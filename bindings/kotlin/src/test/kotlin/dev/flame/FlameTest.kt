@@ -1,5 +1,6 @@
 package dev.flame
 
+import dev.flame.core.*
 import java.nio.file.Path
 import java.time.Instant
 import java.util.UUID
@@ -592,6 +593,12 @@ class FlameTest {
             assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_wrong", signature, raw) }
             assertThrows<FlameException.Unauthenticated> { verifyWebhookSignature("whsec_test", signature, raw + " ".toByteArray()) }
             assertEquals(DeliveryStatus.DELIVERED, acme.session.webhookDeliveries().list().items.single().status)
+            // The four fields the hand-written mirror had lost: what the event is about, and when.
+            val delivery = acme.session.webhookDeliveries().list().items.single()
+            assertEquals("contact", delivery.aggregateType)
+            assertEquals(grace.id, delivery.aggregateId)
+            assertFalse(delivery.createdAt.isAfter(delivery.updatedAt))
+            assertFalse(delivery.updatedAt.isBefore(delivery.deliveredAt!!))
         } finally {
             server.stop(0)
         }

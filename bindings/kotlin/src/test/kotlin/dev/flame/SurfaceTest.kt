@@ -1,5 +1,6 @@
 package dev.flame
 
+import dev.flame.core.*
 import java.nio.file.Path
 import java.time.Instant
 import kotlinx.coroutines.runBlocking
