@@ -15,7 +15,7 @@ use flame_core::account::{
 };
 use flame_core::auth::{self, Action, Credential, Resource, Role, Scope};
 use flame_core::billing::{Limit, Plan};
-use flame_core::company::{Company, User};
+use flame_core::company::{Company, SignUp, User};
 use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
 use flame_core::password::{HashingLimit, Password, Verified};
@@ -24,10 +24,15 @@ use flame_core::{
     ApiTokenId, CompanyId, Email, FlameError, InvitationId, Result, SessionId, UserId, clock,
 };
 
-use crate::company::{USER_COLUMNS, company_from_row, insert_membership, user_from_row};
+use crate::company::{
+    SignedUp, USER_COLUMNS, company_from_row, create_company, create_user, insert_membership,
+    user_exists, user_from_row,
+};
+use crate::flame::Flame;
+use crate::session::Session;
 use crate::session::standing_from_row;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Flame, Session, SignedUp, billing, outbox, usage};
+use crate::{billing, outbox, usage};
 
 /// How long an API token without expiry is trusted between two standing checks; the check
 /// itself (revocation, membership) still runs as for any session.
@@ -47,30 +52,32 @@ fn refused() -> FlameError {
 #[derive(Debug)]
 pub struct HashingTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 
-impl Flame {
+/// Who may act: sign-up, login and session tokens, password hashing, invitations accepted
+/// by new users, and the users themselves (reached through [`Flame`]'s methods in `handles.rs`).
+pub(crate) struct Identity<'a> {
+    flame: &'a Flame,
+}
+
+impl<'a> Identity<'a> {
+    pub(crate) fn new(flame: &'a Flame) -> Self {
+        Self { flame }
+    }
+
     /// Waits for a turn to hash or check a password, at most the configured queue timeout;
     /// then `Unauthenticated` ([`HASHING_BUSY`](flame_core::password::HASHING_BUSY)).
     pub(crate) async fn hashing_turn(&self) -> Result<HashingTurn> {
-        let wait = self.inner.options.password_hashing.queue_timeout;
-        match tokio::time::timeout(wait, self.inner.hashing.clone().acquire_owned()).await {
+        let wait = self.flame.inner.options.password_hashing.queue_timeout;
+        match tokio::time::timeout(wait, self.flame.inner.hashing.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(HashingTurn(permit)),
             _ => Err(HashingLimit::busy()),
         }
-    }
-
-    /// Takes a turn to hash or check a password and holds it until the result is dropped, so
-    /// that tests can reach the bound of [`OpenOptions::password_hashing`](crate::OpenOptions)
-    /// deterministically. Not for production use.
-    #[doc(hidden)]
-    pub async fn hold_hashing_turn(&self) -> Result<HashingTurn> {
-        self.hashing_turn().await
     }
 
     /// Hashes a password off the async runtime (Argon2id takes tens of milliseconds), once it
     /// gets a turn.
     pub(crate) async fn hash_password(&self, password: Password) -> Result<String> {
         let turn = self.hashing_turn().await?;
-        let hasher = self.inner.options.password_hasher.clone();
+        let hasher = self.flame.inner.options.password_hasher.clone();
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             hasher.hash(&password)
@@ -88,7 +95,7 @@ impl Flame {
         password: Password,
         stored: Option<String>,
     ) -> Verified {
-        let hasher = self.inner.options.password_hasher.clone();
+        let hasher = self.flame.inner.options.password_hasher.clone();
         tokio::task::spawn_blocking(move || {
             let _turn = turn;
             match stored {
@@ -122,7 +129,7 @@ impl Flame {
         if !row.get::<bool>("active")? {
             return Err(FlameError::unauthenticated("the user is deactivated"));
         }
-        let ttl = time::Duration::try_from(self.inner.options.session_ttl)
+        let ttl = time::Duration::try_from(self.flame.inner.options.session_ttl)
             .unwrap_or(time::Duration::HOUR);
         let issued = token::issue(TokenKind::Session);
         let id = SessionId::new();
@@ -148,30 +155,17 @@ impl Flame {
             ],
         )
         .await?;
-        Ok(Session::new(self.clone(), principal, Some(issued.secret)))
+        Ok(Session::new(self.flame.clone(), principal, Some(issued.secret)))
     }
 
-    /// Logs in with email and password, in the given company (or the user's only one), and
-    /// returns a stored session whose [`token`](Session::token) resumes it.
-    ///
-    /// Every failure — unknown email, wrong password, no password set, deactivated user,
-    /// too many failures — is the same `Unauthenticated` answer after the same work, so the
-    /// answer does not tell whether the email has an account. After
-    /// [`LockoutPolicy::max_failures`](flame_core::account::LockoutPolicy) failures in a row
-    /// the email is locked out for a growing time, recorded in the database.
-    ///
-    /// Each attempt is counted before its password is checked, so concurrent guesses cannot
-    /// outrun the lockout: at most `max_failures` attempts in a row are ever checked, the rest
-    /// are refused unseen. Attempts made while locked are counted too (the running lockout is
-    /// not extended; the next failure after it ends locks for longer).
-    pub async fn login(&self, login: Login) -> Result<Session> {
+    pub(crate) async fn login(&self, login: Login) -> Result<Session> {
         let email = Email::parse(&login.email)?;
         let attempt = Password::attempt(&login.password);
         let key = email_key(&email);
         // The turn comes first: a login refused for lack of one is not counted as a failure.
         let turn = self.hashing_turn().await?;
         let now = clock::now();
-        let exec = &mut self.pool().exec();
+        let exec = &mut self.flame.pool().exec();
         let user = exec
             .fetch_optional(
                 "SELECT id, active, password_hash, email_verified_at FROM users WHERE email = $1",
@@ -196,7 +190,8 @@ impl Flame {
             return Err(refused());
         };
         // Only now, with the password right, may the answer say more than `LOGIN_REFUSED`.
-        if let Err(err) = self.inner.options.email_verification.ensure_may_log_in(verified_at) {
+        if let Err(err) = self.flame.inner.options.email_verification.ensure_may_log_in(verified_at)
+        {
             self.clear_login_throttle(&key).await?;
             return Err(err);
         }
@@ -210,7 +205,7 @@ impl Flame {
         };
         // Re-hashing is opportunistic: without a turn now, the next login does it.
         let new_hash = if rehash { self.hash_password(attempt).await.ok() } else { None };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         tx.execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key]).await?;
         if let Some(hash) = new_hash {
             tx.execute(
@@ -227,7 +222,8 @@ impl Flame {
     /// Forgets the login failures of the email whose key is `key` (its password was just
     /// proved).
     pub(crate) async fn clear_login_throttle(&self, key: &str) -> Result<()> {
-        self.pool()
+        self.flame
+            .pool()
             .exec()
             .execute("DELETE FROM login_throttle WHERE email_hash = $1", args![key])
             .await?;
@@ -244,7 +240,7 @@ impl Flame {
         key: &str,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         let row = tx
             .fetch_one(
                 "INSERT INTO login_throttle (email_hash, failures, locked_until, updated_at)
@@ -259,7 +255,7 @@ impl Flame {
             failures: u32::try_from(row.int32("failures")?).unwrap_or(u32::MAX),
             locked_until: row.opt_time("locked_until")?,
         };
-        let reserved = counted.reserve(now, &self.inner.options.lockout);
+        let reserved = counted.reserve(now, &self.flame.inner.options.lockout);
         if let Some(presumed) = reserved
             && presumed.locked_until != counted.locked_until
         {
@@ -276,6 +272,7 @@ impl Flame {
     /// The company a login acts in: the one asked for, or the user's only company.
     async fn login_company(&self, user: UserId, asked: Option<CompanyId>) -> Result<CompanyId> {
         let rows = self
+            .flame
             .pool()
             .exec()
             .fetch_all(
@@ -296,10 +293,7 @@ impl Flame {
         }
     }
 
-    /// The session a bearer token stands for: a session token (from [`Session::token`]) or
-    /// an API token. Unknown, malformed, expired and revoked tokens, and tokens of deactivated
-    /// or removed users, are `Unauthenticated`.
-    pub async fn authenticate(&self, token: &str) -> Result<Session> {
+    pub(crate) async fn authenticate(&self, token: &str) -> Result<Session> {
         let now = clock::now();
         let kind = token::kind_of(token)
             .filter(|k| matches!(k, TokenKind::Session | TokenKind::Api))
@@ -320,6 +314,7 @@ impl Flame {
              WHERE a.token_hash = $1"
         );
         let row = self
+            .flame
             .pool()
             .exec()
             .fetch_optional(sql, args![hash.as_str()])
@@ -343,28 +338,20 @@ impl Flame {
         };
         let principal = provisional.refreshed(&standing, now)?;
         if let Credential::ApiToken(id) = credential {
-            self.pool()
+            self.flame
+                .pool()
                 .exec()
                 .execute(
                     "UPDATE api_tokens SET last_used_at = $1 WHERE company_id = $2 AND id = $3",
                     args![now, principal.company_id.as_uuid(), id.as_uuid()],
                 )
                 .await?;
-            return Ok(Session::new(self.clone(), principal, None));
+            return Ok(Session::new(self.flame.clone(), principal, None));
         }
-        Ok(Session::new(self.clone(), principal, Some(SecretString::from(token.trim()))))
+        Ok(Session::new(self.flame.clone(), principal, Some(SecretString::from(token.trim()))))
     }
 
-    /// Accepts an invitation for a new user: the user is created with the given name and
-    /// password, joins the company with the invited role, and gets a session there.
-    ///
-    /// An existing user accepts from their own session instead
-    /// ([`Account::accept_invitation`]): the token went through the inviter, so it proves
-    /// nothing about who holds it. Unknown, expired, revoked and used invitations, invitations
-    /// whose inviter may no longer grant their role, and invitations for an email that already
-    /// has an account all get the same `Unauthenticated` answer
-    /// ([`INVITATION_REFUSED`](flame_core::account::INVITATION_REFUSED)) after the same work.
-    pub async fn accept_invitation(&self, input: AcceptInvitation) -> Result<Session> {
+    pub(crate) async fn accept_invitation(&self, input: AcceptInvitation) -> Result<Session> {
         let hash = token::hash_presented(TokenKind::Invitation, &input.token)
             .map_err(|_| invitation_refused())?;
         let now = clock::now();
@@ -374,7 +361,7 @@ impl Flame {
             Some(p) => Some(self.hash_password(p).await?),
             None => None,
         };
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         let taken = tx
             .fetch_optional(
                 "SELECT id FROM users WHERE email = $1",
@@ -384,14 +371,8 @@ impl Flame {
         if taken.is_some() {
             return Err(invitation_refused());
         }
-        let user = crate::company::create_user(
-            &mut tx,
-            &invitation.email,
-            &name,
-            password_hash.as_deref(),
-            now,
-        )
-        .await?;
+        let user =
+            create_user(&mut tx, &invitation.email, &name, password_hash.as_deref(), now).await?;
         let session = self.join_by_invitation(&mut tx, &invitation, user.id, now).await?;
         tx.commit().await?;
         Ok(session)
@@ -404,7 +385,7 @@ impl Flame {
         now: OffsetDateTime,
     ) -> Result<Invitation> {
         let sql = format!("{INVITATION_COLUMNS} WHERE token_hash = $1");
-        let row = self.pool().exec().fetch_optional(sql, args![hash.as_str()]).await?;
+        let row = self.flame.pool().exec().fetch_optional(sql, args![hash.as_str()]).await?;
         let invitation =
             row.as_ref().map(invitation_from_row).transpose()?.ok_or_else(invitation_refused)?;
         invitation.ensure_open(now)?;
@@ -474,14 +455,12 @@ impl Flame {
         self.start_session(tx, user_id, company, now).await
     }
 
-    /// Sets a user's password (checked against the policy) and revokes all their sessions:
-    /// a trusted host call, for the host's password-reset flow.
-    pub async fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
+    pub(crate) async fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
         let email = self.user_email(user_id).await?;
         let password = Password::new("password", password, Some(&email))?;
         let hash = self.hash_password(password).await?;
         let now = clock::now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         tx.execute(
             "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
              WHERE id = $3",
@@ -490,15 +469,14 @@ impl Flame {
         .await?;
         revoke_sessions(&mut tx, user_id, None, now).await?;
         tx.commit().await?;
-        self.standing_changed();
+        self.flame.standing_changed();
         Ok(())
     }
 
-    /// Marks a user as platform administrator, or not: a trusted host call (no company role
-    /// grants it).
-    pub async fn set_platform_admin(&self, user_id: UserId, admin: bool) -> Result<User> {
+    pub(crate) async fn set_platform_admin(&self, user_id: UserId, admin: bool) -> Result<User> {
         let now = clock::now();
         let changed = self
+            .flame
             .pool()
             .exec()
             .execute(
@@ -510,18 +488,56 @@ impl Flame {
         if changed == 0 {
             return Err(FlameError::not_found("user"));
         }
-        self.standing_changed();
+        self.flame.standing_changed();
         self.user(user_id).await
     }
 
     pub(crate) async fn user(&self, user_id: UserId) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-        let row = self.pool().exec().fetch_optional(sql, args![user_id.as_uuid()]).await?;
+        let row = self.flame.pool().exec().fetch_optional(sql, args![user_id.as_uuid()]).await?;
         found(row, user_from_row, "user")
     }
 
     async fn user_email(&self, user_id: UserId) -> Result<Email> {
         Ok(self.user(user_id).await?.email)
+    }
+}
+
+impl Identity<'_> {
+    pub(crate) async fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
+        let valid = input.validate()?;
+        let now = clock::now();
+        let password_hash = match &valid.password {
+            Some(p) => Some(self.hash_password(p.clone()).await?),
+            None => None,
+        };
+        let mut tx = self.flame.pool().begin().await?;
+        if user_exists(&mut tx, &valid.owner_email).await? {
+            return Err(FlameError::conflict(
+                "owner_email",
+                "already has an account; sign in to create another company",
+            ));
+        }
+        let owner = create_user(
+            &mut tx,
+            &valid.owner_email,
+            &valid.owner_name,
+            password_hash.as_deref(),
+            now,
+        )
+        .await?;
+        let company = create_company(&mut tx, &owner, valid.company_name, now).await?;
+        let session = self.start_session(&mut tx, owner.id, company.id, now).await?;
+        tx.commit().await?;
+        Ok(SignedUp { company, owner, session })
+    }
+
+    pub(crate) async fn session(&self, user_id: UserId, company_id: CompanyId) -> Result<Session> {
+        let now = clock::now();
+        let mut tx = self.flame.pool().begin().await?;
+        let session = self.start_session(&mut tx, user_id, company_id, now).await?;
+        tx.commit().await?;
+        Ok(session)
     }
 }
 
@@ -545,44 +561,23 @@ pub(crate) async fn revoke_sessions(
     .await
 }
 
-impl Session {
-    /// Logs this session out: its token stops working, here and in every process.
-    pub async fn logout(&self) -> Result<()> {
-        self.authorize(Action::Update, Resource::Account).await?;
-        let Credential::Session(id) = self.principal().credential else {
-            return Err(FlameError::forbidden("log out with an API token"));
-        };
-        self.flame()
-            .pool()
-            .exec()
-            .execute(
-                "UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-                args![clock::now(), id.as_uuid()],
-            )
-            .await?;
-        self.flame().standing_changed();
-        Ok(())
-    }
-
-    /// The session user's own account.
-    pub fn account(&self) -> Account {
-        Account { session: self.clone() }
-    }
-
-    /// The session user's API tokens in this company.
-    pub fn api_tokens(&self) -> ApiTokens {
-        ApiTokens { session: self.clone() }
-    }
-
-    /// Invitations to join the company.
-    pub fn invitations(&self) -> Invitations {
-        Invitations { session: self.clone() }
-    }
-
-    /// Platform administration: every user and company. Platform administrators only.
-    pub fn platform(&self) -> Platform {
-        Platform { session: self.clone() }
-    }
+/// Logs `session` out ([`Session::logout`]).
+pub(crate) async fn logout(session: &Session) -> Result<()> {
+    session.authorize(Action::Update, Resource::Account).await?;
+    let Credential::Session(id) = session.principal().credential else {
+        return Err(FlameError::forbidden("log out with an API token"));
+    };
+    session
+        .flame()
+        .pool()
+        .exec()
+        .execute(
+            "UPDATE auth_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            args![clock::now(), id.as_uuid()],
+        )
+        .await?;
+    session.flame().standing_changed();
+    Ok(())
 }
 
 /// The session user's own account: profile, companies, password, sessions.
@@ -592,10 +587,14 @@ pub struct Account {
 }
 
 impl Account {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// The user.
     pub async fn user(&self) -> Result<User> {
         self.session.authorize(Action::Read, Resource::Account).await?;
-        self.session.flame().user(self.session.user_id()).await
+        Identity::new(self.session.flame()).user(self.session.user_id()).await
     }
 
     /// Every company the user belongs to, with their role there (for a company switcher).
@@ -617,13 +616,14 @@ impl Account {
         let hash = token::hash_presented(TokenKind::Invitation, token)
             .map_err(|_| invitation_refused())?;
         let now = clock::now();
-        let invitation = flame.open_invitation(&hash, now).await?;
-        let user = flame.user(self.session.user_id()).await?;
+        let invitation = Identity::new(flame).open_invitation(&hash, now).await?;
+        let user = Identity::new(flame).user(self.session.user_id()).await?;
         invitation.ensure_addressed_to(&user.email)?;
         // The session's standing is re-read inside the transaction, as for every write.
         let mut tx = self.session.begin_any().await?;
         self.session.permit(Action::Update, Resource::Account)?;
-        let session = flame.join_by_invitation(&mut tx, &invitation, user.id, now).await?;
+        let session =
+            Identity::new(flame).join_by_invitation(&mut tx, &invitation, user.id, now).await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -636,12 +636,13 @@ impl Account {
         let name = flame_core::company::company_name(name)?;
         let flame = self.session.flame();
         let now = clock::now();
-        let owner = flame.user(self.session.user_id()).await?;
+        let owner = Identity::new(flame).user(self.session.user_id()).await?;
         // The session's standing is re-read inside the transaction, as for every write.
         let mut tx = self.session.begin_any().await?;
         self.session.permit(Action::Update, Resource::Account)?;
-        let company = crate::company::create_company(&mut tx, &owner, name, now).await?;
-        let session = flame.start_session(&mut tx, owner.id, company.id, now).await?;
+        let company = create_company(&mut tx, &owner, name, now).await?;
+        let session =
+            Identity::new(flame).start_session(&mut tx, owner.id, company.id, now).await?;
         tx.commit().await?;
         Ok(SignedUp { company, owner, session })
     }
@@ -656,8 +657,9 @@ impl Account {
         // moment ago (logout, logout everywhere, another process) mints nothing.
         let mut tx = self.session.begin_any().await?;
         self.session.permit(Action::Update, Resource::Account)?;
-        let session =
-            flame.start_session(&mut tx, self.session.user_id(), company_id, clock::now()).await?;
+        let session = Identity::new(flame)
+            .start_session(&mut tx, self.session.user_id(), company_id, clock::now())
+            .await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -694,18 +696,18 @@ impl Account {
         let stored: Option<String> = row.get("password_hash")?;
         let new = Password::new("new_password", new, Some(&email))?;
         let key = email_key(&email);
-        let turn = flame.hashing_turn().await?;
-        if !flame.reserve_login_attempt(&key, clock::now()).await? {
+        let turn = Identity::new(flame).hashing_turn().await?;
+        if !Identity::new(flame).reserve_login_attempt(&key, clock::now()).await? {
             return Err(FlameError::unauthenticated(CURRENT_PASSWORD_REFUSED));
         }
         if !matches!(
-            flame.verify_password(turn, Password::attempt(current), stored).await,
+            Identity::new(flame).verify_password(turn, Password::attempt(current), stored).await,
             Verified::Match { .. }
         ) {
             return Err(FlameError::unauthenticated(CURRENT_PASSWORD_REFUSED));
         }
-        flame.clear_login_throttle(&key).await?;
-        let hash = flame.hash_password(new).await?;
+        Identity::new(flame).clear_login_throttle(&key).await?;
+        let hash = Identity::new(flame).hash_password(new).await?;
         let now = clock::now();
         let mut tx = self.session.begin_any().await?;
         self.session.permit(Action::Update, Resource::Account)?;
@@ -785,6 +787,10 @@ pub struct ApiTokens {
 }
 
 impl ApiTokens {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     fn resource(&self) -> Resource {
         Resource::ApiToken { owner: self.session.user_id() }
     }
@@ -874,6 +880,10 @@ pub struct Invitations {
 }
 
 impl Invitations {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// Creates an invitation; the token to send the invitee is in the result, shown this
     /// once. Inviting someone who is already a member is a `Conflict`.
     pub async fn create(&self, input: NewInvitation) -> Result<CreatedInvitation> {
@@ -990,6 +1000,10 @@ pub struct Platform {
 }
 
 impl Platform {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// Users, by creation, with their memberships; `search` keeps those whose email or name
     /// contains it (case-insensitive).
     pub async fn users(
@@ -1060,7 +1074,7 @@ impl Platform {
         revoke_api_tokens_of(&mut tx, user_id, now).await?;
         tx.commit().await?;
         flame.standing_changed();
-        flame.user(user_id).await
+        Identity::new(flame).user(user_id).await
     }
 
     /// Lets a deactivated user log in again (their old sessions and tokens stay revoked).
@@ -1079,7 +1093,7 @@ impl Platform {
             return Err(FlameError::not_found("user"));
         }
         flame.standing_changed();
-        flame.user(user_id).await
+        Identity::new(flame).user(user_id).await
     }
 
     /// Companies, by creation, each with its subscription (status as of now), plan and
@@ -1100,8 +1114,12 @@ impl Platform {
             .iter()
             .map(company_from_row)
             .collect::<Result<Vec<Company>>>()?;
-        let plans: HashMap<_, Plan> =
-            self.session.flame().plans().list().await?.into_iter().map(|p| (p.id, p)).collect();
+        let plans: HashMap<_, Plan> = billing::Plans::new(self.session.flame().clone())
+            .list()
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
         let mut items = Vec::with_capacity(companies.len());
         for company in companies {
             let sql = format!("{} WHERE company_id = $1", billing::SUBSCRIPTION_COLUMNS);

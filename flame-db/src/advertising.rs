@@ -54,14 +54,11 @@ pub struct Advertising {
     flame: Flame,
 }
 
-impl Flame {
-    /// Leads and ad spend of advertising integrations.
-    pub fn advertising(&self) -> Advertising {
-        Advertising { flame: self.clone() }
-    }
-}
-
 impl Advertising {
+    pub(crate) fn new(flame: Flame) -> Self {
+        Self { flame }
+    }
+
     /// Ingests a Meta Lead Ads lead, the JSON of the Graph API's lead object
     /// ([`parse_meta_lead`]), for the Meta integration `integration` of `company`, as the
     /// host received it.
@@ -445,14 +442,11 @@ pub struct Leads {
     session: Session,
 }
 
-impl Session {
-    /// The company's ad leads.
-    pub fn leads(&self) -> Leads {
-        Leads { session: self.clone() }
-    }
-}
-
 impl Leads {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// The leads, newest first, a page at a time.
     pub async fn list(&self, page: PageRequest) -> Result<Page<LeadRecord>> {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
@@ -494,14 +488,11 @@ pub struct Reports {
     session: Session,
 }
 
-impl Session {
-    /// Reports over the company's data.
-    pub fn reports(&self) -> Reports {
-        Reports { session: self.clone() }
-    }
-}
-
 impl Reports {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// Cost per lead and per won deal of each lead source, per currency, over the days `from`
     /// to `to` (UTC, both included): leads received and deals won in the period, spend of the
     /// period's days. How leads and deals are attributed to a currency, and how costs are

@@ -18,21 +18,13 @@ const PLAN_COLUMNS: &str =
         limit_seats, limit_contacts, limit_deals, limit_pipelines, limit_integrations,
         public, is_default, version FROM plans";
 
-pub(crate) fn limit(row: &Row, col: &str) -> Result<Option<u32>> {
-    // SQLite keeps any 64-bit integer: read it whole, so that a limit stored above i32::MAX
-    // before limits were bounded (`PlanLimits::MAX`) reads back instead of breaking the
-    // catalog. PostgreSQL's `integer` column holds no more.
-    let n = row.opt_int_widened(col)?;
-    n.map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col))).transpose()
-}
-
 pub(crate) fn limits_from_row(row: &Row) -> Result<PlanLimits> {
     Ok(PlanLimits {
-        seats: limit(row, "limit_seats")?,
-        contacts: limit(row, "limit_contacts")?,
-        deals: limit(row, "limit_deals")?,
-        pipelines: limit(row, "limit_pipelines")?,
-        integrations: limit(row, "limit_integrations")?,
+        seats: usage::plan_limit(row, "limit_seats")?,
+        contacts: usage::plan_limit(row, "limit_contacts")?,
+        deals: usage::plan_limit(row, "limit_deals")?,
+        pipelines: usage::plan_limit(row, "limit_pipelines")?,
+        integrations: usage::plan_limit(row, "limit_integrations")?,
     })
 }
 
@@ -118,14 +110,11 @@ pub struct Plans {
     flame: Flame,
 }
 
-impl Flame {
-    /// The plan catalog.
-    pub fn plans(&self) -> Plans {
-        Plans { flame: self.clone() }
-    }
-}
-
 impl Plans {
+    pub(crate) fn new(flame: Flame) -> Self {
+        Self { flame }
+    }
+
     /// Every plan, public ones first, then by price.
     pub async fn list(&self) -> Result<Vec<Plan>> {
         let sql = format!("{PLAN_COLUMNS} ORDER BY public DESC, price_minor, code");
@@ -296,7 +285,7 @@ impl Billing {
     /// The plan the company is subscribed to.
     pub async fn plan(&self) -> Result<Plan> {
         let sub = self.subscription().await?;
-        self.session.flame().plans().get(sub.plan_id).await
+        Plans::new(self.session.flame().clone()).get(sub.plan_id).await
     }
 
     /// What the company uses of each limited thing.
@@ -319,7 +308,7 @@ impl Billing {
     /// the subscription is canceled or expired. Owners only.
     pub async fn change_plan(&self, plan_id: PlanId, version: i64) -> Result<Subscription> {
         self.session.authorize(Action::Update, Resource::Billing).await?;
-        let plan = self.session.flame().plans().get(plan_id).await?;
+        let plan = Plans::new(self.session.flame().clone()).get(plan_id).await?;
         let company = self.session.company_id();
         let mut tx = self.session.begin().await?;
         let now = self.session.permit(Action::Update, Resource::Billing)?;
@@ -362,14 +351,11 @@ pub struct Subscriptions {
     flame: Flame,
 }
 
-impl Flame {
-    /// The host's billing hooks.
-    pub fn subscriptions(&self) -> Subscriptions {
-        Subscriptions { flame: self.clone() }
-    }
-}
-
 impl Subscriptions {
+    pub(crate) fn new(flame: Flame) -> Self {
+        Self { flame }
+    }
+
     /// A company's subscription, its status as of now.
     pub async fn get(&self, company: CompanyId) -> Result<Subscription> {
         let now = clock::now();

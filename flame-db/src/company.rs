@@ -6,17 +6,18 @@ use time::OffsetDateTime;
 use flame_core::account::ensure_may_grant;
 use flame_core::auth::{Action, Resource, Role};
 use flame_core::billing::{Limit, Subscription, Usage};
-use flame_core::company::{Company, Member, Membership, NewMember, SignUp, User, company_name};
+use flame_core::company::{Company, Member, Membership, NewMember, User, company_name};
 use flame_core::event::EventPayload;
 use flame_core::page::{Page, PageRequest};
 use flame_core::pipeline::default_pipeline;
 use flame_core::source::DEFAULT_SOURCES;
 use flame_core::{CompanyId, Email, FlameError, Result, UserId, clock};
 
+use crate::session::Session;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Flame, Session, billing, outbox, pipeline, source, usage};
+use crate::{billing, outbox, pipeline, source, usage};
 
-/// What [`Flame::sign_up`] created.
+/// What [`Flame::sign_up`](crate::Flame::sign_up) created.
 #[derive(Debug, Clone)]
 pub struct SignedUp {
     /// The new company.
@@ -110,7 +111,7 @@ pub(crate) async fn create_user(
 }
 
 /// Whether a user with `email` exists, inside `tx`.
-async fn user_exists(tx: &mut Tx, email: &Email) -> Result<bool> {
+pub(crate) async fn user_exists(tx: &mut Tx, email: &Email) -> Result<bool> {
     let row =
         tx.fetch_optional("SELECT id FROM users WHERE email = $1", args![email.as_str()]).await?;
     Ok(row.is_some())
@@ -168,56 +169,6 @@ pub(crate) async fn insert_membership(
     )
     .await?;
     Ok(Membership { company_id: company, user_id: user, role, created_at: now, version: 1 })
-}
-
-impl Flame {
-    /// Signs a company up, in one transaction: the company, its owner (a new user), the
-    /// default pipeline (New → Qualified → Proposal → Won / Lost), the default lead sources
-    /// and a trial subscription on the default plan. Returns them with a session of the owner.
-    ///
-    /// This is a trusted host call: the host decides who may sign up. An email that already
-    /// has an account is a `Conflict` on `owner_email` (and nothing is stored): an existing
-    /// user creates another company from their own session
-    /// ([`Account::create_company`](crate::Account::create_company)).
-    pub async fn sign_up(&self, input: SignUp) -> Result<SignedUp> {
-        let valid = input.validate()?;
-        let now = clock::now();
-        let password_hash = match &valid.password {
-            Some(p) => Some(self.hash_password(p.clone()).await?),
-            None => None,
-        };
-        let mut tx = self.pool().begin().await?;
-        if user_exists(&mut tx, &valid.owner_email).await? {
-            return Err(FlameError::conflict(
-                "owner_email",
-                "already has an account; sign in to create another company",
-            ));
-        }
-        let owner = create_user(
-            &mut tx,
-            &valid.owner_email,
-            &valid.owner_name,
-            password_hash.as_deref(),
-            now,
-        )
-        .await?;
-        let company = create_company(&mut tx, &owner, valid.company_name, now).await?;
-        let session = self.start_session(&mut tx, owner.id, company.id, now).await?;
-        tx.commit().await?;
-        Ok(SignedUp { company, owner, session })
-    }
-
-    /// A session for an existing, active member of a company, with the role stored for
-    /// them. A trusted host call, for hosts that authenticate users themselves; the session
-    /// is stored like a login's, so it can be resumed with its token and revoked. Anyone who
-    /// is not an active member gets `Unauthenticated`.
-    pub async fn session(&self, user_id: UserId, company_id: CompanyId) -> Result<Session> {
-        let now = clock::now();
-        let mut tx = self.pool().begin().await?;
-        let session = self.start_session(&mut tx, user_id, company_id, now).await?;
-        tx.commit().await?;
-        Ok(session)
-    }
 }
 
 /// The members of the session's company.

@@ -4,13 +4,18 @@ use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
 use flame_core::event::EventPayload;
+use flame_core::import::ImportReport;
 use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
+use crate::import::{Import, Row as ImportRow};
+#[cfg(feature = "csv")]
+use crate::import_csv::CsvImport;
+use crate::session::Session;
 use crate::sql::{
     Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
 };
-use crate::{Session, outbox, usage};
+use crate::{outbox, usage};
 
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
@@ -268,6 +273,55 @@ impl Contacts {
             id: c.id.as_uuid(),
         });
         Ok(page.map(|(contact, _)| contact))
+    }
+
+    /// Imports contacts from `rows`, in batches of 5,000, one transaction per batch. Each
+    /// row is validated like [`create`](Self::create); a bad row is rejected and reported
+    /// (its 1-based position as `line`) and the rest go on. Rows without an owner are the
+    /// session's user's; a row naming an owner who is not a member is rejected.
+    ///
+    /// Each batch re-reads the session's standing inside its transaction: a member removed,
+    /// demoted (say to viewer) or logged out during the import, a canceled subscription, the
+    /// plan's contact limit or a storage failure stop the import at that batch, which is not
+    /// written. The batches before it stay imported, and the report says so: `imported`
+    /// counts them and [`ImportReport::failed`] gives the first line not imported (the
+    /// failed batch's first) and the error. Only a failure before any row is read (no right
+    /// to create contacts at all) is an `Err`.
+    /// One `contacts.imported` event is written per batch.
+    pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
+    where
+        I: IntoIterator<Item = NewContact>,
+        I::IntoIter: Send,
+    {
+        Import::new(&self.session)
+            .import_numbered(
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(i, row)| (i as u64 + 1, ImportRow::Contact(row))),
+            )
+            .await
+    }
+
+    /// Imports contacts from the CSV file at `path`, streamed like
+    /// [`import_csv`](Self::import_csv) (memory stays bounded whatever the file's size). A
+    /// file that cannot be opened is a `Validation` error on `path`, and nothing is imported.
+    #[cfg(feature = "csv")]
+    pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        CsvImport::new(&self.session).import_csv_file(path).await
+    }
+
+    /// Imports contacts from CSV text (UTF-8, comma-separated, first line the header; see
+    /// [`flame_core::import::CONTACT_COLUMNS`]). A bad header is a `Validation` error on
+    /// `header` and nothing is imported; a bad record — ragged, not UTF-8, an invalid value,
+    /// longer than [`MAX_RECORD_BYTES`](flame_core::import::MAX_RECORD_BYTES) — is reported with its line and the rest go on.
+    ///
+    /// Memory stays bounded per record too: a record so long that it would hold more than
+    /// about twice [`MAX_RECORD_BYTES`](flame_core::import::MAX_RECORD_BYTES) in memory, or an input that fails to read, stops the
+    /// import like a failing batch ([`ImportReport::failed`]: a `Validation` error on `row`,
+    /// or a `Storage` error): the batch it is in is not written, the earlier ones stay.
+    #[cfg(feature = "csv")]
+    pub async fn import_csv<R: std::io::Read + Send>(&self, reader: R) -> Result<ImportReport> {
+        CsvImport::new(&self.session).import_csv(reader).await
     }
 }
 

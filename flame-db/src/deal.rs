@@ -238,7 +238,7 @@ impl Deals {
             return Ok(current);
         }
         self.save(&mut tx, &next, version).await?;
-        crate::accounting::queue_if_won(&mut tx, &current, &next, now).await?;
+        crate::invoicing::queue_if_won(&mut tx, &current, &next, now).await?;
         self.emit(&mut tx, now, events).await?;
         tx.commit().await?;
         Ok(next)

@@ -96,14 +96,11 @@ pub struct WebhookDeliveries {
     session: Session,
 }
 
-impl Session {
-    /// The company's webhook deliveries.
-    pub fn webhook_deliveries(&self) -> WebhookDeliveries {
-        WebhookDeliveries { session: self.clone() }
-    }
-}
-
 impl WebhookDeliveries {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// Deliveries matching `filter`, newest first.
     pub async fn list(
         &self,

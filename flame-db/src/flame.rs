@@ -11,7 +11,7 @@ use flame_core::verification::EmailVerification;
 use flame_core::{FlameError, Result};
 
 use crate::schema::{self, SchemaStatus};
-use crate::sql::{Backend, Pool};
+use crate::sql::{Backend, Pool, bad_url};
 
 /// What to do with the schema when the store opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -202,11 +202,6 @@ impl Flame {
     pub(crate) fn standing_changed(&self) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
     }
-}
-
-/// The answer to a URL that names no store this build can open.
-pub(crate) fn bad_url() -> FlameError {
-    FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…")
 }
 
 async fn connect(url: &str, options: &OpenOptions) -> Result<Pool> {

@@ -7,8 +7,10 @@ use serde::Serialize;
 use flame_core::billing::{SubscriptionStatus, TrialLapse};
 use flame_core::{Result, clock};
 
+use crate::flame::Flame;
+use crate::integration::Keys;
+use crate::schema;
 use crate::sql::{Executor, args};
-use crate::{Flame, schema};
 
 /// Subscriptions by status, as of now (a trial past its end counts as expired).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -77,25 +79,33 @@ pub struct Health {
     pub counts: Option<Counts>,
 }
 
-impl Flame {
-    /// Reports backend, reachability, round-trip time, schema version, encryption and row
-    /// counts. Never fails: an unreachable database is reported as such.
-    pub async fn health(&self) -> Health {
+/// The health report of a store ([`Flame::health`]).
+pub(crate) struct Checkup<'a> {
+    flame: &'a Flame,
+}
+
+impl<'a> Checkup<'a> {
+    pub(crate) fn new(flame: &'a Flame) -> Self {
+        Self { flame }
+    }
+
+    pub(crate) async fn health(&self) -> Health {
         let started = Instant::now();
-        let ping = self.pool().exec().fetch_one("SELECT 1 AS one", args![]).await;
+        let ping = self.flame.pool().exec().fetch_one("SELECT 1 AS one", args![]).await;
         let round_trip = started.elapsed();
         let reachable = ping.is_ok();
         let schema_version =
-            if reachable { schema::current_version(self.pool()).await.ok() } else { None };
+            if reachable { schema::current_version(self.flame.pool()).await.ok() } else { None };
         let counts = if reachable { self.counts().await.ok() } else { None };
         let keys_in_use = if reachable {
-            self.keys_in_use().await.ok().map(|keys| {
+            Keys::new(self.flame).keys_in_use().await.ok().map(|keys| {
                 keys.into_iter().map(|(key_id, secrets)| KeyUse { key_id, secrets }).collect()
             })
         } else {
             None
         };
         let configured_keys = self
+            .flame
             .inner
             .keyring
             .as_ref()
@@ -103,13 +113,13 @@ impl Flame {
             .unwrap_or_default();
         let expected = schema::expected_version();
         Health {
-            backend: self.backend().as_str(),
+            backend: self.flame.backend().as_str(),
             reachable,
             round_trip,
             schema_version,
             expected_schema_version: expected,
             schema_matches: schema_version == Some(expected),
-            encryption_configured: self.inner.keyring.is_some(),
+            encryption_configured: self.flame.inner.keyring.is_some(),
             configured_keys,
             keys_in_use,
             counts,
@@ -118,6 +128,7 @@ impl Flame {
 
     async fn counts(&self) -> Result<Counts> {
         let row = self
+            .flame
             .pool()
             .exec()
             .fetch_one(
@@ -146,6 +157,7 @@ impl Flame {
         // Grouped by stored status and by whether the trial ended by the core rule's cutoff;
         // the core rule then says which status each group has as of now.
         let rows = self
+            .flame
             .pool()
             .exec()
             .fetch_all(

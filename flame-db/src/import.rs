@@ -14,7 +14,7 @@ use flame_core::event::EventPayload;
 use flame_core::import::ImportReport;
 use flame_core::{FlameError, Result, UserId};
 
-use crate::contact::Contacts;
+use crate::session::Session;
 use crate::sql::{Arg, Executor, Tx, args};
 use crate::{outbox, usage};
 
@@ -36,29 +36,17 @@ pub(crate) enum Row {
     Stop(FlameError),
 }
 
-impl Contacts {
-    /// Imports contacts from `rows`, in batches of 5,000, one transaction per batch. Each
-    /// row is validated like [`create`](Self::create); a bad row is rejected and reported
-    /// (its 1-based position as `line`) and the rest go on. Rows without an owner are the
-    /// session's user's; a row naming an owner who is not a member is rejected.
-    ///
-    /// Each batch re-reads the session's standing inside its transaction: a member removed,
-    /// demoted (say to viewer) or logged out during the import, a canceled subscription, the
-    /// plan's contact limit or a storage failure stop the import at that batch, which is not
-    /// written. The batches before it stay imported, and the report says so: `imported`
-    /// counts them and [`ImportReport::failed`] gives the first line not imported (the
-    /// failed batch's first) and the error. Only a failure before any row is read (no right
-    /// to create contacts at all) is an `Err`.
-    /// One `contacts.imported` event is written per batch.
-    pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
-    where
-        I: IntoIterator<Item = NewContact>,
-        I::IntoIter: Send,
-    {
-        self.import_numbered(
-            rows.into_iter().enumerate().map(|(i, row)| (i as u64 + 1, Row::Contact(row))),
-        )
-        .await
+/// An import into the contacts of a session's company ([`Contacts::import_rows`], and the
+/// CSV import's batches).
+///
+/// [`Contacts::import_rows`]: crate::Contacts::import_rows
+pub(crate) struct Import<'a> {
+    session: &'a Session,
+}
+
+impl<'a> Import<'a> {
+    pub(crate) fn new(session: &'a Session) -> Self {
+        Self { session }
     }
 
     pub(crate) async fn import_numbered<I>(&self, rows: I) -> Result<ImportReport>

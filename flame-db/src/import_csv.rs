@@ -1,5 +1,5 @@
 //! CSV import of contacts (the `csv` feature): the CSV stream read record by record, each
-//! record bounded in size, into the batches of `Contacts::import_numbered`.
+//! record bounded in size, into the batches of `Import::import_numbered`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -9,14 +9,25 @@ use flame_core::auth::{Action, Resource};
 use flame_core::import::{ContactColumns, ImportReport, MAX_RECORD_BYTES, record_too_long};
 use flame_core::{FlameError, Result};
 
-use crate::contact::Contacts;
-use crate::import::Row;
+use crate::import::{Import, Row};
+use crate::session::Session;
 
-impl Contacts {
-    /// Imports contacts from the CSV file at `path`, streamed like
-    /// [`import_csv`](Self::import_csv) (memory stays bounded whatever the file's size). A
-    /// file that cannot be opened is a `Validation` error on `path`, and nothing is imported.
-    pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+/// A CSV import into the contacts of a session's company ([`Contacts::import_csv`]).
+///
+/// [`Contacts::import_csv`]: crate::Contacts::import_csv
+pub(crate) struct CsvImport<'a> {
+    session: &'a Session,
+}
+
+impl<'a> CsvImport<'a> {
+    pub(crate) fn new(session: &'a Session) -> Self {
+        Self { session }
+    }
+
+    pub(crate) async fn import_csv_file(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<ImportReport> {
         let file = std::fs::File::open(path.as_ref()).map_err(|e| {
             tracing::debug!(error = %e, "could not open a CSV file to import");
             FlameError::validation("path", "cannot be opened for reading")
@@ -24,16 +35,7 @@ impl Contacts {
         self.import_csv(std::io::BufReader::new(file)).await
     }
 
-    /// Imports contacts from CSV text (UTF-8, comma-separated, first line the header; see
-    /// [`flame_core::import::CONTACT_COLUMNS`]). A bad header is a `Validation` error on
-    /// `header` and nothing is imported; a bad record — ragged, not UTF-8, an invalid value,
-    /// longer than [`MAX_RECORD_BYTES`] — is reported with its line and the rest go on.
-    ///
-    /// Memory stays bounded per record too: a record so long that it would hold more than
-    /// about twice [`MAX_RECORD_BYTES`] in memory, or an input that fails to read, stops the
-    /// import like a failing batch ([`ImportReport::failed`]: a `Validation` error on `row`,
-    /// or a `Storage` error): the batch it is in is not written, the earlier ones stay.
-    pub async fn import_csv<R: Read + Send>(&self, reader: R) -> Result<ImportReport> {
+    pub(crate) async fn import_csv<R: Read + Send>(&self, reader: R) -> Result<ImportReport> {
         self.session
             .authorize(Action::Create, Resource::Contact { owner: Some(self.session.user_id()) })
             .await?;
@@ -56,7 +58,7 @@ impl Contacts {
         }
         let columns = ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
         let records = CsvRows { csv, columns, mark, record: csv::StringRecord::new(), done: false };
-        self.import_numbered(records).await
+        Import::new(self.session).import_numbered(records).await
     }
 }
 

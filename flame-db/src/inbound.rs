@@ -43,14 +43,11 @@ pub struct Inbound {
     flame: Flame,
 }
 
-impl Flame {
-    /// Inbound messages for messaging integrations.
-    pub fn inbound(&self) -> Inbound {
-        Inbound { flame: self.clone() }
-    }
-}
-
 impl Inbound {
+    pub(crate) fn new(flame: Flame) -> Self {
+        Self { flame }
+    }
+
     /// Handles a webhook request as the integration's platform sends it: a Telegram Bot API
     /// `Update`, or a WhatsApp Cloud API webhook (which may carry several messages).
     ///

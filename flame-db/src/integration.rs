@@ -14,8 +14,10 @@ use flame_core::integration::{
 };
 use flame_core::{CompanyId, FlameError, IntegrationId, Result, clock};
 
+use crate::flame::Flame;
+use crate::session::Session;
 use crate::sql::{Executor, Row, Tx, args, found};
-use crate::{Flame, Session, usage};
+use crate::usage;
 
 pub(crate) const COLUMNS: &str =
     "SELECT company_id, id, name, enabled, settings, credential_fields,
@@ -116,15 +118,13 @@ pub(crate) async fn check_defaults(
     Ok(())
 }
 
-impl Flame {
-    /// Checks a webhook URL against the SSRF rules (loopback only if the host allowed it).
-    pub(crate) fn check_webhook_url(&self, settings: &IntegrationSettings) -> Result<()> {
-        if let IntegrationSettings::Webhook(w) = settings {
-            ssrf::check_url_with(&w.url, self.inner.options.webhook_allow_loopback)
-                .map_err(|e| e.at("url"))?;
-        }
-        Ok(())
+/// Checks a webhook URL against the SSRF rules (loopback only if the host allowed it).
+pub(crate) fn check_webhook_url(flame: &Flame, settings: &IntegrationSettings) -> Result<()> {
+    if let IntegrationSettings::Webhook(w) = settings {
+        ssrf::check_url_with(&w.url, flame.inner.options.webhook_allow_loopback)
+            .map_err(|e| e.at("url"))?;
     }
+    Ok(())
 }
 
 async fn store_credentials(
@@ -200,14 +200,11 @@ pub struct Integrations {
     session: Session,
 }
 
-impl Session {
-    /// The company's integrations.
-    pub fn integrations(&self) -> Integrations {
-        Integrations { session: self.clone() }
-    }
-}
-
 impl Integrations {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
     /// Creates an integration, sealing its credentials. Defaults must be the company's
     /// records; webhook URLs must pass the SSRF rules; the name must be new in the company;
     /// the plan's integration limit applies. Credentials need an encryption key (`Crypto`).
@@ -216,7 +213,7 @@ impl Integrations {
         let company = self.session.company_id();
         let (integration, credentials) = input.validate(company, now)?;
         let flame = self.session.flame();
-        flame.check_webhook_url(&integration.settings)?;
+        check_webhook_url(flame, &integration.settings)?;
         if !credentials.is_empty() {
             flame.keyring()?;
         }
@@ -313,7 +310,7 @@ impl Integrations {
         }
         let (next, credentials) = current.patched(&patch, now)?;
         if patch.settings.is_some() {
-            flame.check_webhook_url(&next.settings)?;
+            check_webhook_url(flame, &next.settings)?;
             check_defaults(&mut tx, company, &next.settings).await?;
         }
         self.ensure_name_free(&mut tx, &next.name, Some(id)).await?;
@@ -409,18 +406,18 @@ pub struct Rotation {
     pub skipped: Vec<IntegrationId>,
 }
 
-impl Flame {
-    /// Re-encrypts every stored credential that another key sealed under the primary key,
-    /// `batch` at a time, each batch in its own transaction. Safe to interrupt and call again:
-    /// it picks up whatever is still under an old key. A trusted host call (run it after
-    /// opening with a new `encryption_key` and the old ones in `previous_keys`).
-    ///
-    /// Each write is a compare-and-set on the ciphertext that was read: a credential saved
-    /// anew while the rotation runs (sealed with the primary key by that save) keeps its new
-    /// value. A secret that cannot be decrypted is skipped and reported in
-    /// [`Rotation::skipped`]; it does not stop the rotation of the others.
-    pub async fn rotate_keys(&self, batch: u32) -> Result<Rotation> {
-        let keyring = self.keyring()?.clone();
+/// The encryption keys' use: rotation ([`Flame::rotate_keys`]) and the health report's count.
+pub(crate) struct Keys<'a> {
+    flame: &'a Flame,
+}
+
+impl<'a> Keys<'a> {
+    pub(crate) fn new(flame: &'a Flame) -> Self {
+        Self { flame }
+    }
+
+    pub(crate) async fn rotate_keys(&self, batch: u32) -> Result<Rotation> {
+        let keyring = self.flame.keyring()?.clone();
         let primary = keyring.primary().id().to_owned();
         let batch = i64::from(batch.clamp(1, 10_000));
         let mut resealed = 0;
@@ -428,7 +425,7 @@ impl Flame {
         // Keyset cursor: skipped rows stay under their old key, so the scan moves past them.
         let mut after: Option<(CompanyId, IntegrationId, String)> = None;
         loop {
-            let mut tx = self.pool().begin().await?;
+            let mut tx = self.flame.pool().begin().await?;
             const SELECT: &str = "SELECT company_id, integration_id, field, sealed
                  FROM integration_secrets WHERE key_id <> $1";
             const ORDER: &str = " ORDER BY company_id, integration_id, field LIMIT $2";
@@ -487,6 +484,7 @@ impl Flame {
         }
         // Secrets another process sealed with an old key since the last batch would show here.
         let remaining = self
+            .flame
             .pool()
             .exec()
             .fetch_one(
@@ -504,7 +502,7 @@ impl Flame {
 
     /// How many stored credentials each key id seals, for the health report.
     pub(crate) async fn keys_in_use(&self) -> Result<Vec<(String, u64)>> {
-        let rows = self
+        let rows = self.flame
             .pool()
             .exec()
             .fetch_all(

@@ -45,12 +45,14 @@ mod deal;
 mod delivery;
 mod error;
 mod flame;
+mod handles;
 mod health;
 mod import;
 #[cfg(feature = "csv")]
 mod import_csv;
 mod inbound;
 mod integration;
+mod invoicing;
 mod outbox;
 mod pipeline;
 pub mod schema;

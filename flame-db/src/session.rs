@@ -205,51 +205,6 @@ impl Session {
     pub(crate) fn tenant(&self) -> uuid::Uuid {
         self.company_id().as_uuid()
     }
-
-    /// Contacts of the company.
-    pub fn contacts(&self) -> crate::contact::Contacts {
-        crate::contact::Contacts::new(self.clone())
-    }
-
-    /// Deals of the company.
-    pub fn deals(&self) -> crate::deal::Deals {
-        crate::deal::Deals::new(self.clone())
-    }
-
-    /// Pipelines and their stages.
-    pub fn pipelines(&self) -> crate::pipeline::Pipelines {
-        crate::pipeline::Pipelines::new(self.clone())
-    }
-
-    /// Lead sources.
-    pub fn sources(&self) -> crate::source::Sources {
-        crate::source::Sources::new(self.clone())
-    }
-
-    /// Activities: notes, tasks, calls, messages.
-    pub fn activities(&self) -> crate::activity::Activities {
-        crate::activity::Activities::new(self.clone())
-    }
-
-    /// Members of the company: users and their roles.
-    pub fn members(&self) -> crate::company::Members {
-        crate::company::Members::new(self.clone())
-    }
-
-    /// The company itself.
-    pub fn company(&self) -> crate::company::Companies {
-        crate::company::Companies::new(self.clone())
-    }
-
-    /// The company's subscription.
-    pub fn billing(&self) -> crate::billing::Billing {
-        crate::billing::Billing::new(self.clone())
-    }
-
-    /// The company's domain events, as written to the outbox.
-    pub fn events(&self) -> crate::outbox::Events {
-        crate::outbox::Events::new(self.clone())
-    }
 }
 
 const STANDING: &str = "u.active, u.platform_admin, m.role, s.status, s.trial_ends_at,

@@ -11,6 +11,15 @@ use flame_core::{CompanyId, FlameError, Result};
 
 use crate::sql::{Executor, Row, Tx, args};
 
+/// A plan limit as stored in column `col` (`None`: unlimited).
+pub(crate) fn plan_limit(row: &Row, col: &str) -> Result<Option<u32>> {
+    // SQLite keeps any 64-bit integer: read it whole, so that a limit stored above i32::MAX
+    // before limits were bounded (`PlanLimits::MAX`) reads back instead of breaking the
+    // catalog. PostgreSQL's `integer` column holds no more.
+    let n = row.opt_int_widened(col)?;
+    n.map(|n| u32::try_from(n).map_err(|_| crate::sql::corrupt(col))).transpose()
+}
+
 fn column(limit: Limit) -> &'static str {
     limit.as_str()
 }
@@ -35,7 +44,7 @@ pub(crate) async fn reserve(tx: &mut Tx, company: CompanyId, limit: Limit, n: u6
         .await?
         .ok_or_else(|| FlameError::not_found("company"))?;
     let after = u64::try_from(row.int(col)?).unwrap_or(0);
-    let allowed = crate::billing::limit(&row, "allowed")?;
+    let allowed = plan_limit(&row, "allowed")?;
     limit.check(allowed, after.saturating_sub(n), n)
 }
 

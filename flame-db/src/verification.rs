@@ -11,23 +11,28 @@ use flame_core::token::TokenHash;
 use flame_core::verification::{EMAIL_TOKEN_REFUSED, EmailToken, EmailVerificationToken};
 use flame_core::{FlameError, Result, UserId, clock};
 
-use crate::Flame;
-use crate::account::{email_key, revoke_api_tokens_of, revoke_sessions};
+use crate::account::{Identity, email_key, revoke_api_tokens_of, revoke_sessions};
+use crate::flame::Flame;
 use crate::sql::{Executor as _, Tx, args};
 
-impl Flame {
-    /// Issues a single-use token that proves `user_id`'s email address, valid for
-    /// [`EMAIL_TOKEN_TTL`](flame_core::verification::EMAIL_TOKEN_TTL). A trusted host call:
-    /// mail the token (typically as a link) to the address in the result, and never show it
-    /// to whoever asked for it: whoever presents it proves the address, can verify it
-    /// ([`verify_email`](Self::verify_email)) and can set the account's password
-    /// ([`reset_password`](Self::reset_password)). Only its digest is stored. Issuing another
-    /// leaves the earlier ones valid until one of them is used. An unknown user is `NotFound`.
-    pub async fn email_verification(&self, user_id: UserId) -> Result<EmailVerificationToken> {
-        let user = self.user(user_id).await?;
+/// Email verification and account recovery by mailed token ([`Flame::email_verification`]).
+pub(crate) struct Verifier<'a> {
+    flame: &'a Flame,
+}
+
+impl<'a> Verifier<'a> {
+    pub(crate) fn new(flame: &'a Flame) -> Self {
+        Self { flame }
+    }
+
+    pub(crate) async fn email_verification(
+        &self,
+        user_id: UserId,
+    ) -> Result<EmailVerificationToken> {
+        let user = Identity::new(self.flame).user(user_id).await?;
         let now = clock::now();
         let (record, issued) = EmailToken::issue(user.id, user.email, now);
-        self.pool()
+        self.flame.pool()
             .exec()
             .execute(
                 "INSERT INTO email_verifications (token_hash, user_id, email, expires_at, created_at)
@@ -49,48 +54,28 @@ impl Flame {
         })
     }
 
-    /// Marks the email of the user a token was issued for as verified (from then on they may
-    /// log in with [`EmailVerification::Required`](flame_core::verification::EmailVerification))
-    /// and uses the token up, with every other open token of that user. Their password and
-    /// sessions stay as they were: a user who did not choose the password (someone else
-    /// created the account for their address) takes the account back with
-    /// [`reset_password`](Self::reset_password) instead.
-    ///
-    /// An unknown, malformed, used or expired token, or one mailed to an address the user no
-    /// longer has, is `Unauthenticated`
-    /// ([`EMAIL_TOKEN_REFUSED`](flame_core::verification::EMAIL_TOKEN_REFUSED)).
-    pub async fn verify_email(&self, token: &str) -> Result<User> {
+    pub(crate) async fn verify_email(&self, token: &str) -> Result<User> {
         let hash = EmailToken::hash_presented(token)?;
         let now = clock::now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         let user_id = claim(&mut tx, &hash, now).await?;
         mark_verified(&mut tx, user_id, now).await?;
         tx.commit().await?;
-        self.user(user_id).await
+        Identity::new(self.flame).user(user_id).await
     }
 
-    /// Takes an account back with a mailed token: sets the password of the user the token was
-    /// issued for (checked against the policy; errors name `new_password`), marks their email
-    /// verified, revokes every session and API token of theirs in every company, forgets
-    /// their login failures, and uses the token up with every other open token of theirs.
-    ///
-    /// This is how the owner of an address recovers an account that someone else created
-    /// for it (by accepting an invitation with a password of their choosing, or signing up):
-    /// the other person's password and sessions stop working. It is also a password-reset
-    /// flow for users who forgot theirs. The token is refused as in
-    /// [`verify_email`](Self::verify_email), and a refused call changes nothing.
-    pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
+    pub(crate) async fn reset_password(&self, token: &str, new_password: &str) -> Result<User> {
         let hash = EmailToken::hash_presented(token)?;
         let now = clock::now();
         // Read first: the policy needs the address (a password may not be it), and hashing
         // happens before the transaction. The claim below re-checks everything.
         let record = self.email_token(&hash).await?;
-        let user = self.user(record.user_id).await.map_err(|_| refused())?;
+        let user = Identity::new(self.flame).user(record.user_id).await.map_err(|_| refused())?;
         record.ensure_usable(now, &user.email)?;
         let password = Password::new("new_password", new_password, Some(&user.email))?;
-        let password_hash = self.hash_password(password).await?;
+        let password_hash = Identity::new(self.flame).hash_password(password).await?;
         let now = clock::now();
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.flame.pool().begin().await?;
         let user_id = claim(&mut tx, &hash, now).await?;
         tx.execute(
             "UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1
@@ -107,13 +92,14 @@ impl Flame {
         )
         .await?;
         tx.commit().await?;
-        self.standing_changed();
-        self.user(user_id).await
+        self.flame.standing_changed();
+        Identity::new(self.flame).user(user_id).await
     }
 
     /// The stored token whose digest is `hash`, or `Unauthenticated`.
     async fn email_token(&self, hash: &TokenHash) -> Result<EmailToken> {
         let row = self
+            .flame
             .pool()
             .exec()
             .fetch_optional(

@@ -43,7 +43,7 @@ use flame_core::integration::webhook::{
 use flame_core::integration::{IntegrationId, IntegrationSettings};
 use flame_core::{CompanyId, EventId, FlameError, Result, UserId, clock};
 
-use crate::Flame;
+use crate::flame::Flame;
 use crate::sql::{Arg, Backend, Executor, Row, args};
 
 /// The key of the PostgreSQL advisory lock that makes dispatchers take turns.
@@ -158,18 +158,15 @@ impl fmt::Debug for WebhookWorker {
     }
 }
 
-impl Flame {
-    /// A webhook worker over this store. Needs the encryption key that sealed the webhooks'
-    /// signing secrets (`Crypto` without one); `Validation` for options out of range.
-    pub fn webhook_worker(&self, options: WebhookOptions) -> Result<WebhookWorker> {
-        let options = options.validated()?;
-        self.keyring()?;
-        let client = http_client(&options, self.inner.options.webhook_allow_loopback)?;
-        Ok(WebhookWorker { inner: Arc::new(WorkerInner { flame: self.clone(), options, client }) })
-    }
-}
-
 impl WebhookWorker {
+    /// [`Flame::webhook_worker`].
+    pub(crate) fn new(flame: &Flame, options: WebhookOptions) -> Result<Self> {
+        let options = options.validated()?;
+        flame.keyring()?;
+        let client = http_client(&options, flame.inner.options.webhook_allow_loopback)?;
+        Ok(WebhookWorker { inner: Arc::new(WorkerInner { flame: flame.clone(), options, client }) })
+    }
+
     /// The options it works with.
     pub fn options(&self) -> &WebhookOptions {
         &self.inner.options

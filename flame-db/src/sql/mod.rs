@@ -22,7 +22,6 @@ use uuid::Uuid;
 
 use flame_core::{FlameError, Result};
 
-use crate::error::decode_error;
 use sqlite::{Output, Want};
 
 /// Which database engine a store runs on.
@@ -440,6 +439,17 @@ pub(crate) fn found<T>(
 
 pub(crate) fn corrupt(col: &str) -> FlameError {
     FlameError::storage(format!("the stored value of column {col} is corrupt"))
+}
+
+/// Maps a failure to decode column `col`: logged, and reported as corrupt storage.
+pub(crate) fn decode_error(col: &str, e: impl std::fmt::Display) -> FlameError {
+    tracing::warn!(column = col, error = %e, "could not decode a stored value");
+    corrupt(col)
+}
+
+/// The answer to a URL that names no store this build can open.
+pub(crate) fn bad_url() -> FlameError {
+    FlameError::validation("url", "must be sqlite://PATH, sqlite::memory: or postgres://…")
 }
 
 /// Escapes `prefix` for a prefix match and appends the wildcard: `GLOB` on SQLite (which

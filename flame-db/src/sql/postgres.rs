@@ -7,11 +7,11 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Postgres, Row as _};
 
-use flame_core::Result;
+use flame_core::{FlameError, Result};
 
 use super::sqlite::{Output, Want};
-use super::{Arg, Json, Row, Sql};
-use crate::error::{decode_error, storage_error};
+use super::{Arg, Json, Row, Sql, decode_error};
+use crate::error::{Refusal, connection_timed_out, refused, store_closed};
 
 pub(crate) use sqlx::postgres::{PgPool, PgRow};
 
@@ -46,7 +46,7 @@ pub(crate) async fn connect(
     acquire_timeout: std::time::Duration,
 ) -> Result<PgPool> {
     use std::str::FromStr as _;
-    let connect = PgConnectOptions::from_str(url).map_err(|_| crate::flame::bad_url())?;
+    let connect = PgConnectOptions::from_str(url).map_err(|_| super::bad_url())?;
     PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(acquire_timeout)
@@ -154,4 +154,40 @@ pub(crate) async fn copy_in(tx: &mut PgTx, statement: &str, data: Vec<u8>) -> Re
 /// Runs a script of several statements (a migration).
 pub(crate) async fn execute_script(tx: &mut PgTx, sql: &'static str) -> Result<()> {
     sqlx::raw_sql(sql).execute(&mut **tx).await.map(drop).map_err(storage_error)
+}
+
+/// Maps a sqlx (PostgreSQL) error from running a statement.
+pub(crate) fn storage_error(e: sqlx::Error) -> FlameError {
+    match &e {
+        sqlx::Error::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            tracing::warn!(code = %code, error = %db, "database error");
+            refused(if db.is_unique_violation() {
+                Refusal::Unique
+            } else if db.is_foreign_key_violation() {
+                Refusal::ForeignKey
+            } else if db.is_check_violation() {
+                Refusal::Check
+            } else if matches!(code.as_str(), "40001" | "40P01") {
+                // Serialization failure, deadlock.
+                Refusal::Busy
+            } else {
+                Refusal::Other
+            })
+        }
+        sqlx::Error::PoolTimedOut => connection_timed_out(),
+        sqlx::Error::PoolClosed => store_closed(),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+            tracing::warn!(error = %e, "database connection failed");
+            FlameError::storage("the database connection failed")
+        }
+        sqlx::Error::Configuration(_) => {
+            tracing::warn!(error = %e, "database configuration error");
+            FlameError::validation("url", "is not a usable database address")
+        }
+        _ => {
+            tracing::warn!(error = %e, "database error");
+            FlameError::storage("the database operation failed")
+        }
+    }
 }
