@@ -360,7 +360,7 @@ impl Accounting {
         filter: crate::surface::DocumentFilter,
         page: PageRequest,
     ) -> Result<crate::surface::AccountingDocumentPage> {
-        Ok(self.inner.documents(filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.documents(filter.try_into()?, page).await?.into())
     }
 }
 
@@ -600,7 +600,7 @@ impl WebhookDeliveries {
         filter: crate::surface::WebhookDeliveryFilter,
         page: PageRequest,
     ) -> Result<crate::surface::WebhookDeliveryPage> {
-        Ok(self.inner.list(filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.list(filter.try_into()?, page).await?.into())
     }
 
     /// Sends a dead delivery again.

@@ -44,7 +44,7 @@ impl TryFrom<DocumentFilter> for fc::integration::accounting::DocumentFilter {
     type Error = FlameError;
     fn try_from(f: DocumentFilter) -> Result<Self> {
         Ok(Self {
-            status: f.status.map(Into::into),
+            status: f.status,
             deal_id: opt_deal_id("deal_id", f.deal_id)?,
             integration_id: opt_integration_id("integration_id", f.integration_id)?,
         })
@@ -76,7 +76,7 @@ impl AccountingDocuments {
         page: crate::types::PageRequest,
     ) -> Result<AccountingDocumentPage> {
         let company = crate::types::company_id("company_id", &company_id)?;
-        Ok(self.inner.list(company, filter.try_into()?, page.into()).await?.into())
+        Ok(self.inner.list(company, filter.try_into()?, page).await?.into())
     }
 
     /// One document of the company; another company's is `NotFound`.
@@ -104,7 +104,7 @@ impl TryFrom<WebhookDeliveryFilter> for flame_db::WebhookDeliveryFilter {
     type Error = FlameError;
     fn try_from(f: WebhookDeliveryFilter) -> Result<Self> {
         Ok(Self {
-            status: f.status.map(Into::into),
+            status: f.status,
             integration_id: opt_integration_id("integration_id", f.integration_id)?,
         })
     }
@@ -145,7 +145,7 @@ impl Contacts {
     pub async fn import_rows(&self, rows: Vec<NewContact>) -> Result<ImportReport> {
         let rows =
             rows.into_iter().map(fc::contact::NewContact::try_from).collect::<Result<Vec<_>>>()?;
-        Ok(self.inner.import_rows(rows).await?.into())
+        self.inner.import_rows(rows).await
     }
 }
 
