@@ -175,6 +175,18 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
             }
         }
     }
+    // The keys above are the core struct's fields: naming every field here, without `..`,
+    // makes a field added to `NewContact` fail to compile until this match (and `ROW_KEYS`)
+    // reads it.
+    let RNewContact {
+        first_name: _,
+        last_name: _,
+        email: _,
+        phone: _,
+        phone_region: _,
+        organization: _,
+        owner_id: _,
+    } = &contact;
     Ok(contact)
 }
 
