@@ -203,11 +203,20 @@ impl NewApiToken {
 }
 
 /// A token just created, with its secret text (shown this once).
+#[derive(Clone)]
 pub struct CreatedApiToken {
     /// The token record.
     pub token: ApiToken,
     /// The text to give the script or server.
     pub secret: secrecy::SecretString,
+}
+
+/// Equal when the record and the secret text are.
+impl PartialEq for CreatedApiToken {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        self.token == other.token && self.secret.expose_secret() == other.secret.expose_secret()
+    }
 }
 
 impl std::fmt::Debug for CreatedApiToken {
@@ -338,11 +347,21 @@ impl Invitation {
 }
 
 /// A just-created invitation with the token to send to the invitee (shown this once).
+#[derive(Clone)]
 pub struct CreatedInvitation {
     /// The invitation.
     pub invitation: Invitation,
     /// The token the invitee presents to accept.
     pub token: secrecy::SecretString,
+}
+
+/// Equal when the invitation and the token text are.
+impl PartialEq for CreatedInvitation {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        self.invitation == other.invitation
+            && self.token.expose_secret() == other.token.expose_secret()
+    }
 }
 
 impl std::fmt::Debug for CreatedInvitation {

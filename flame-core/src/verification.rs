@@ -141,6 +141,7 @@ fn refused() -> FlameError {
 
 /// A verification token just issued, for the host to mail to the address (shown this once).
 /// Never show it to whoever asked for it: whoever holds it proves the address.
+#[derive(Clone)]
 pub struct EmailVerificationToken {
     /// The user it verifies.
     pub user_id: UserId,
@@ -150,6 +151,16 @@ pub struct EmailVerificationToken {
     pub expires_at: OffsetDateTime,
     /// The token text, for a link in the mail.
     pub token: SecretString,
+}
+
+/// Equal when every field, the token text included, is.
+impl PartialEq for EmailVerificationToken {
+    fn eq(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        (self.user_id, &self.email, self.expires_at)
+            == (other.user_id, &other.email, other.expires_at)
+            && self.token.expose_secret() == other.token.expose_secret()
+    }
 }
 
 impl fmt::Debug for EmailVerificationToken {

@@ -32,6 +32,7 @@ use crate::{Flame, Session, billing, contact, deal, integration, outbox, pipelin
 
 /// What ingesting one lead did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LeadOutcome {
     /// The stored lead (see [`Leads`]).
     pub lead_id: Uuid,

@@ -14,6 +14,7 @@ use crate::sql::{Executor, args};
 
 /// Subscriptions by status, as of now (a trial past its end counts as expired).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SubscriptionCounts {
     /// On trial.
     pub trialing: u64,
@@ -29,6 +30,7 @@ pub struct SubscriptionCounts {
 
 /// Row counts of the main tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Counts {
     /// Users.
     pub users: u64,
@@ -46,6 +48,7 @@ pub struct Counts {
 
 /// How many stored credentials one key seals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct KeyUse {
     /// The key's id.
     pub key_id: String,
@@ -55,9 +58,10 @@ pub struct KeyUse {
 
 /// The state of a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Health {
     /// `"sqlite"` or `"postgres"`.
-    pub backend: &'static str,
+    pub backend: String,
     /// Whether the database answered.
     pub reachable: bool,
     /// How long a trivial query took, there and back.
@@ -113,7 +117,7 @@ impl<'a> Checkup<'a> {
             .unwrap_or_default();
         let expected = schema::expected_version();
         Health {
-            backend: self.flame.backend().as_str(),
+            backend: self.flame.backend().as_str().to_owned(),
             reachable,
             round_trip,
             schema_version,

@@ -18,6 +18,7 @@ use crate::{Flame, activity, contact, deal, integration, outbox, pipeline, usage
 
 /// What handling one inbound message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InboundOutcome {
     /// The message's id on the platform.
     pub external_message_id: String,

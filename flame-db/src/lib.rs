@@ -34,6 +34,15 @@
 //! # let _ = contact; Ok(()) }
 //! ```
 
+// uniffi's derives (feature `uniffi`, for flame-ffi) expand to `unsafe` FFI glue; without the
+// feature no unsafe code is allowed.
+#![cfg_attr(feature = "uniffi", allow(unsafe_code))]
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+// The UUIDs of its reports cross as flame-core makes them cross (hyphenated text).
+#[cfg(feature = "uniffi")]
+uniffi::use_remote_type!(flame_core::uuid::Uuid);
+
 mod account;
 mod accounting;
 mod activity;

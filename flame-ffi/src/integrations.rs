@@ -2,6 +2,7 @@
 //! inbound messages and key rotation. Credentials and keys cross as function arguments or
 //! objects, never as record fields, so that no printed record shows them.
 
+use flame_db::InboundOutcome;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -353,48 +354,6 @@ impl TryFrom<InboundMessage> for fc::integration::messaging::InboundMessage {
     }
 }
 
-/// What handling one inbound message did.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct InboundOutcome {
-    /// The message's id on the platform.
-    pub external_message_id: String,
-    /// A redelivered message: nothing changed.
-    pub duplicate: bool,
-    /// The contact it was filed under.
-    pub contact_id: Option<String>,
-    /// Whether that contact was created for it.
-    pub created_contact: bool,
-    /// The deal it was filed under.
-    pub deal_id: Option<String>,
-    /// Whether that deal was opened for it.
-    pub created_deal: bool,
-    /// The activity recording it.
-    pub activity_id: Option<String>,
-}
-
-impl From<flame_db::InboundOutcome> for InboundOutcome {
-    fn from(o: flame_db::InboundOutcome) -> Self {
-        let flame_db::InboundOutcome {
-            external_message_id,
-            duplicate,
-            contact_id,
-            created_contact,
-            deal_id,
-            created_deal,
-            activity_id,
-        } = o;
-        Self {
-            external_message_id,
-            duplicate,
-            contact_id: opt_id(contact_id),
-            created_contact,
-            deal_id: opt_id(deal_id),
-            created_deal,
-            activity_id: opt_id(activity_id),
-        }
-    }
-}
-
 /// What a key rotation did.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct Rotation {
@@ -507,8 +466,7 @@ impl Inbound {
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
         let request =
             fc::integration::verify::WebhookRequest::new(headers.into_iter().collect(), body);
-        let outcomes = self.inner.handle_webhook(company, integration, &request).await?;
-        Ok(outcomes.into_iter().map(Into::into).collect())
+        self.inner.handle_webhook(company, integration, &request).await
     }
 
     /// Answers Meta's subscription handshake: `challenge` when `mode` is `subscribe` and
@@ -540,6 +498,6 @@ impl Inbound {
     ) -> Result<InboundOutcome> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        Ok(self.inner.handle_message(company, integration, message.try_into()?).await?.into())
+        self.inner.handle_message(company, integration, message.try_into()?).await
     }
 }

@@ -1,6 +1,7 @@
 //! Advertising leads, ad spend, the cost report and accounting documents on the uniffi
 //! surface. Every method is a conversion and a call.
 
+use flame_db::LeadOutcome;
 use std::collections::HashMap;
 use std::time::SystemTime;
 
@@ -26,44 +27,6 @@ fn uuid(field: &str, text: &str) -> Result<Uuid> {
 
 fn date(field: &str, text: &str) -> Result<time::Date> {
     fc::clock::parse_date(field, text)
-}
-
-/// What ingesting one lead did.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct LeadOutcome {
-    /// The stored lead.
-    pub lead_id: String,
-    /// The contact it was filed under.
-    pub contact_id: String,
-    /// The deal it opened, if the integration opens deals.
-    pub deal_id: Option<String>,
-    /// The lead source it was filed under.
-    pub source_id: String,
-    /// A redelivered lead: nothing changed.
-    pub duplicate: bool,
-    /// Whether the contact was created for it.
-    pub created_contact: bool,
-}
-
-impl From<flame_db::LeadOutcome> for LeadOutcome {
-    fn from(o: flame_db::LeadOutcome) -> Self {
-        let flame_db::LeadOutcome {
-            lead_id,
-            contact_id,
-            deal_id,
-            source_id,
-            duplicate,
-            created_contact,
-        } = o;
-        Self {
-            lead_id: lead_id.to_string(),
-            contact_id: id(contact_id),
-            deal_id: opt_id(deal_id),
-            source_id: id(source_id),
-            duplicate,
-            created_contact,
-        }
-    }
 }
 
 /// The UTM tags of the landing page `url` (a bare query such as `?utm_source=vk` works too);
@@ -237,7 +200,7 @@ impl Advertising {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
         let request = WebhookRequest::new(headers.into_iter().collect(), body);
-        Ok(self.inner.ingest_meta_lead(company, integration, &request).await?.into())
+        self.inner.ingest_meta_lead(company, integration, &request).await
     }
 
     /// Ingests a VK Ads lead-form callback (`headers` as received, the raw `body`); `null` for
@@ -255,9 +218,7 @@ impl Advertising {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
         let request = WebhookRequest::new(headers.into_iter().collect(), body);
-        let outcome =
-            self.inner.ingest_vk_lead(company, integration, &request, received_at.into()).await?;
-        Ok(outcome.map(Into::into))
+        self.inner.ingest_vk_lead(company, integration, &request, received_at.into()).await
     }
 
     /// Ingests a lead the host parsed or built itself, checked like a parsed one; what it
@@ -272,7 +233,7 @@ impl Advertising {
     ) -> Result<LeadOutcome> {
         let company = crate::types::company_id("company_id", &company_id)?;
         let integration = crate::types::integration_id("integration_id", &integration_id)?;
-        Ok(self.inner.ingest_lead(company, integration, lead.try_into()?).await?.into())
+        self.inner.ingest_lead(company, integration, lead.try_into()?).await
     }
 
     /// Imports spend per campaign and day (all or nothing); returns the rows written.

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use crate::error::Result;
 use crate::types::*;
+use flame_db::Health;
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
@@ -162,7 +163,7 @@ impl Flame {
 
     /// Backend, reachability, round trip, schema version, encryption and row counts.
     pub async fn health(&self) -> Health {
-        self.inner.health().await.into()
+        self.inner.health().await
     }
 
     /// The billing plans (a trusted host surface).

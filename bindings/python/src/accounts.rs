@@ -39,7 +39,7 @@ impl ApiTokens {
         let input = NewApiToken { name, scope: parse::<Scope>(py, scope)?, expires_at };
         let api = self.session.api_tokens();
         let created = run(py, async move { api.create(input).await })?;
-        Ok(CreatedApiToken { token: created.token, secret: created.secret })
+        Ok(CreatedApiToken(created))
     }
 
     /// The user's tokens in this company, revoked ones included, newest first.
@@ -78,7 +78,7 @@ impl Invitations {
         let input = NewInvitation { email, role: parse::<Role>(py, role)?, valid_days };
         let api = self.session.invitations();
         let created = run(py, async move { api.create(input).await })?;
-        Ok(CreatedInvitation { invitation: created.invitation, token: created.token })
+        Ok(CreatedInvitation(created))
     }
 
     /// The invitations not yet accepted, revoked or expired, newest first.

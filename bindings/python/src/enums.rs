@@ -1,6 +1,7 @@
-//! `flame._flame._enum_names()`: the stored names of every enumeration the Python API takes or
-//! returns as `str`, read from the Rust enums themselves (their `ALL`), so that the
-//! `Literal[...]` aliases of `flame/_types.py` are tested against them
+//! The enumerations the Python API takes and returns as their stored names (`str`), listed
+//! once: each crosses as `as_str()` and is annotated in the stub with its `flame._types`
+//! `Literal` alias, and `flame._flame._enum_names()` gives their names read from the Rust
+//! enums themselves (their `ALL`), so that the aliases are tested against them
 //! (`tests/test_types.py`): a variant added in Rust fails that test until the alias has it.
 
 use pyo3::prelude::*;
@@ -19,7 +20,9 @@ use flame_core::pipeline::StageKind;
 use flame_core::verification::EmailVerification;
 use flame_db::Backend;
 
+use crate::convert::to_py;
 use crate::records::credential_kind;
+use crate::stub::PyValue;
 
 /// The stored names of `Backend`: flame-db has no `ALL`, so the list is checked by an
 /// exhaustive `match` (a new backend fails to compile here).
@@ -43,64 +46,59 @@ fn credential_kinds() -> [&'static str; 2] {
     ]
 }
 
-/// `{alias: [stored name, ...]}` for each `Literal` alias of `flame._types`.
-#[pyfunction]
-pub(crate) fn _enum_names(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    macro_rules! names {
-        ($($ty:ty),* $(,)?) => { [$(<$ty>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>()),*] };
+/// The enumerations that cross as their stored names, each with its `flame._types` alias:
+/// the alias is the stub's annotation of every getter returning one ([`PyValue`]), and
+/// `_enum_names` lists their names under it.
+macro_rules! enums {
+    ($($ty:ty => $alias:literal),* $(,)?) => {
+        $(
+            impl PyValue for $ty {
+                fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                    to_py(py, self.as_str())
+                }
+                fn hint() -> String {
+                    $alias.to_owned()
+                }
+            }
+        )*
+
+        /// `{alias: [stored name, ...]}` for each `Literal` alias of `flame._types`.
+        #[pyfunction]
+        pub(crate) fn _enum_names(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+            let d = PyDict::new(py);
+            $(d.set_item($alias, <$ty>::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>())?;)*
+            d.set_item("Backend", backends().map(Backend::as_str).to_vec())?;
+            d.set_item("CredentialKind", credential_kinds().to_vec())?;
+            Ok(d)
+        }
+    };
+}
+
+enums! {
+    Role => "Role",
+    DealStatus => "DealStatus",
+    StageKind => "StageKind",
+    ActivityKind => "ActivityKind",
+    SubscriptionStatus => "SubscriptionStatus",
+    BillingInterval => "BillingInterval",
+    Scope => "Scope",
+    EmailVerification => "EmailVerification",
+    PaymentOutcome => "PaymentOutcome",
+    IntegrationKind => "IntegrationKind",
+    MessagingPlatform => "MessagingPlatform",
+    AccountingPlatform => "AccountingPlatform",
+    AdvertisingPlatform => "AdvertisingPlatform",
+    DocumentStatus => "DocumentStatus",
+    DeliveryState => "DeliveryStatus",
+}
+
+impl PyValue for Backend {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.as_str())
     }
-    let d = PyDict::new(py);
-    let [
-        role,
-        deal_status,
-        stage_kind,
-        activity_kind,
-        subscription_status,
-        billing_interval,
-        scope,
-        email_verification,
-        payment_outcome,
-        integration_kind,
-        messaging,
-        accounting,
-        advertising,
-        document_status,
-        delivery_status,
-    ] = names!(
-        Role,
-        DealStatus,
-        StageKind,
-        ActivityKind,
-        SubscriptionStatus,
-        BillingInterval,
-        Scope,
-        EmailVerification,
-        PaymentOutcome,
-        IntegrationKind,
-        MessagingPlatform,
-        AccountingPlatform,
-        AdvertisingPlatform,
-        DocumentStatus,
-        DeliveryState,
-    );
-    d.set_item("Role", role)?;
-    d.set_item("DealStatus", deal_status)?;
-    d.set_item("StageKind", stage_kind)?;
-    d.set_item("ActivityKind", activity_kind)?;
-    d.set_item("SubscriptionStatus", subscription_status)?;
-    d.set_item("BillingInterval", billing_interval)?;
-    d.set_item("Scope", scope)?;
-    d.set_item("EmailVerification", email_verification)?;
-    d.set_item("PaymentOutcome", payment_outcome)?;
-    d.set_item("IntegrationKind", integration_kind)?;
-    d.set_item("MessagingPlatform", messaging)?;
-    d.set_item("AccountingPlatform", accounting)?;
-    d.set_item("AdvertisingPlatform", advertising)?;
-    d.set_item("DocumentStatus", document_status)?;
-    d.set_item("DeliveryStatus", delivery_status)?;
-    d.set_item("Backend", backends().map(Backend::as_str).to_vec())?;
-    d.set_item("CredentialKind", credential_kinds().to_vec())?;
-    Ok(d)
+    fn hint() -> String {
+        "Backend".to_owned()
+    }
 }
 
 /// Adds `_enum_names` to the module.

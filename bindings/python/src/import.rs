@@ -33,23 +33,29 @@ record! {
     /// A contact to import: `NewContact(first_name, *, last_name=None, email=None, ...)`, the
     /// same fields as `Contacts.create`. It is checked when imported, not when made.
     NewContact = "NewContact" (RNewContact) |c, py| {
-        /// First (or only) name.
-        first_name => c.first_name.clone();
-        /// Last name.
-        last_name => c.last_name.clone();
-        /// Email.
-        email => c.email.clone();
-        /// Phone.
-        phone => c.phone.clone();
-        /// ISO 3166 region for phones written without a country code ("US").
-        phone_region => c.phone_region.clone();
-        /// The organization the person works for.
-        organization => c.organization.clone();
-        /// The member responsible for the contact (the importing user when `None`).
-        owner_id => c.owner_id.map(|id| id.as_uuid());
+        first_name;
+        last_name;
+        email;
+        phone;
+        phone_region;
+        organization;
+        owner_id;
     }
+    stub r#"
+        def __new__(
+            cls,
+            first_name: str,
+            *,
+            last_name: Optional[str] = None,
+            email: Optional[str] = None,
+            phone: Optional[str] = None,
+            phone_region: Optional[str] = None,
+            organization: Optional[str] = None,
+            owner_id: Optional[UUID] = None,
+        ) -> NewContact:
+            """A contact row; blank optional text counts as absent."""
+    "#
     extra {
-        /// A contact row; blank optional text counts as absent.
         #[new]
         #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
         #[allow(clippy::too_many_arguments)]
@@ -76,28 +82,20 @@ record! {
 }
 
 record! {
-    /// A rejected row of an import.
     RowError = "RowError" (RRowError) |e, py| {
-        /// Its line: the CSV line (the header is line 1), or the 1-based position in the
-        /// iterable.
-        line => e.line;
-        /// The field that was wrong ("email"; "row" for a malformed CSV record).
-        field => e.field.clone();
-        /// Why, without the rejected value.
-        reason => e.reason.clone();
+        line;
+        field;
+        reason;
     }
 }
 
 record! {
-    /// Where and why an import stopped before the end of its input.
     ImportFailure = "ImportFailure" (RImportFailure) |f, py| {
-        /// The first line (or 1-based position) not imported: every row before it was
-        /// imported or is listed as rejected, none from it on was imported.
-        line => f.line;
+        line;
         /// Why, as the exception it would raise (`ForbiddenError` for a member demoted
         /// during the import, `PlanLimitExceededError`, `ValidationError` on "row" for a
         /// record past the size bound, `StorageError`…).
-        error => to_py_err(py, f.error.clone()).into_value(py);
+        error: "FlameError" => to_py_err(py, f.error.clone()).into_value(py).into_bound(py).into_any();
     }
 }
 
@@ -106,14 +104,12 @@ record! {
     /// order (the first 1,000; `rejected` counts them all), and where and why it stopped
     /// when it did not read its whole input (`failed`, else `None`).
     ImportReport = "ImportReport" (RImportReport) |r, py| {
-        /// Rows imported (committed).
-        imported => r.imported;
-        /// Rows rejected.
-        rejected => r.rejected;
+        imported;
+        rejected;
         /// The rejected rows, in order, up to 1,000.
-        errors => r.errors.iter().cloned().map(RowError).collect::<Vec<_>>();
+        errors;
         /// Where and why the import stopped early; `None` when it read everything.
-        failed => r.failed.clone().map(ImportFailure);
+        failed;
     }
 }
 

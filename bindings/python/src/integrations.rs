@@ -26,7 +26,7 @@ use flame_core::{CompanyId, IntegrationId, PipelineId, SourceId, UserId};
 
 use crate::convert::{parse, parse_opt, repr, to_py};
 use crate::errors::to_py_err;
-use crate::records::{record, utc};
+use crate::records::record;
 use crate::runtime::run;
 use crate::secret::{Secret, SecretArg};
 
@@ -80,27 +80,32 @@ record! {
     /// What a messaging channel (a Telegram bot, a WhatsApp number…) does with the people who
     /// write to it.
     MessagingSettings = "MessagingSettings" (RMessagingSettings) |m, py| {
-        /// The platform: "telegram", "whatsapp", "vk", "viber", "instagram", "email" or "sms".
-        platform => m.platform.as_str();
-        /// Whether a first message from an unknown person creates a contact.
-        auto_create_contact => m.auto_create_contact;
-        /// Whether a contact without an open deal gets one.
-        auto_create_deal => m.auto_create_deal;
-        /// The lead source of what it creates.
-        default_source_id => m.default_source_id.map(|id| id.as_uuid());
-        /// The pipeline its deals open in (required with `auto_create_deal`).
-        default_pipeline_id => m.default_pipeline_id.map(|id| id.as_uuid());
-        /// The member its contacts, deals and activities are assigned to.
-        default_assignee_id => m.default_assignee_id.map(|id| id.as_uuid());
-        /// The currency of the deals it opens (ISO 4217; "USD" when `None`).
-        deal_currency => m.deal_currency.clone();
-        /// WhatsApp only: the Cloud API id of the business number it owns; webhook messages
-        /// are routed by it, and without one no WhatsApp webhook is accepted.
-        phone_number_id => m.phone_number_id.clone();
+        platform;
+        auto_create_contact;
+        auto_create_deal;
+        default_source_id;
+        default_pipeline_id;
+        default_assignee_id;
+        deal_currency;
+        phone_number_id;
     }
+    stub r#"
+        def __new__(
+            cls,
+            platform: MessagingPlatform,
+            *,
+            auto_create_contact: bool = True,
+            auto_create_deal: bool = False,
+            default_source_id: Optional[UUID] = None,
+            default_pipeline_id: Optional[UUID] = None,
+            default_assignee_id: Optional[UUID] = None,
+            deal_currency: Optional[str] = None,
+            phone_number_id: Optional[str] = None,
+        ) -> MessagingSettings:
+            """Settings for ``platform`` (an unknown one raises ``ValidationError`` on
+            "platform"); the rest is checked when the integration is saved."""
+    "#
     extra {
-        /// Settings for `platform`. They are checked when the integration is saved: opening
-        /// deals needs `default_pipeline_id`, and the defaults must be the company's records.
         #[new]
         #[pyo3(signature = (platform, *, auto_create_contact=true, auto_create_deal=false, default_source_id=None, default_pipeline_id=None, default_assignee_id=None, deal_currency=None, phone_number_id=None))]
         #[allow(clippy::too_many_arguments)]
@@ -132,17 +137,23 @@ record! {
 record! {
     /// What an accounting connection does: won deals become invoice documents.
     AccountingSettings = "AccountingSettings" (RAccountingSettings) |a, py| {
-        /// The system: "one_c", "moysklad", "quickbooks", "xero" or "other".
-        platform => a.platform.as_str();
-        /// The VAT rate of its invoices, in basis points (2000 = 20 %).
-        vat_rate_bp => a.vat_rate_bp;
-        /// Whether deal amounts include the VAT.
-        vat_included => a.vat_included;
-        /// Whether winning a deal queues its invoice document.
-        invoice_on_won => a.invoice_on_won;
+        platform;
+        vat_rate_bp;
+        vat_included;
+        invoice_on_won;
     }
+    stub r#"
+        def __new__(
+            cls,
+            platform: AccountingPlatform,
+            *,
+            vat_rate_bp: int,
+            vat_included: bool,
+            invoice_on_won: bool,
+        ) -> AccountingSettings:
+            """Settings for ``platform``; the VAT rate is checked when the integration is saved."""
+    "#
     extra {
-        /// Settings for `platform`; the VAT rate is checked when the integration is saved.
         #[new]
         #[pyo3(signature = (platform, *, vat_rate_bp, vat_included, invoice_on_won))]
         fn new(
@@ -165,19 +176,25 @@ record! {
 record! {
     /// What an advertising account does: lead forms become contacts and deals.
     AdvertisingSettings = "AdvertisingSettings" (RAdvertisingSettings) |a, py| {
-        /// The platform: "yandex_direct", "vk_ads", "google_ads", "meta", "tiktok" or "other".
-        platform => a.platform.as_str();
-        /// Whether a lead opens a deal (a contact is always found or created).
-        auto_create_deal => a.auto_create_deal;
-        /// The pipeline its deals open in (required with `auto_create_deal`).
-        default_pipeline_id => a.default_pipeline_id.map(|id| id.as_uuid());
-        /// The member its contacts and deals are assigned to.
-        default_assignee_id => a.default_assignee_id.map(|id| id.as_uuid());
-        /// The currency of the deals it opens ("USD" when None).
-        deal_currency => a.deal_currency.clone();
+        platform;
+        auto_create_deal;
+        default_pipeline_id;
+        default_assignee_id;
+        deal_currency;
     }
+    stub r#"
+        def __new__(
+            cls,
+            platform: AdvertisingPlatform,
+            *,
+            auto_create_deal: bool,
+            default_pipeline_id: Optional[UUID] = None,
+            default_assignee_id: Optional[UUID] = None,
+            deal_currency: Optional[str] = None,
+        ) -> AdvertisingSettings:
+            """Settings for ``platform``, checked when the integration is saved."""
+    "#
     extra {
-        /// Settings for `platform`, checked when the integration is saved.
         #[new]
         #[pyo3(signature = (platform, *, auto_create_deal, default_pipeline_id=None, default_assignee_id=None, deal_currency=None))]
         fn new(
@@ -203,13 +220,15 @@ record! {
     /// An outgoing webhook: the company's domain events are posted to `url`. Its signing
     /// secret is a credential (`credentials={"signing_secret": ...}`), never a setting.
     WebhookSettings = "WebhookSettings" (RWebhookSettings) |w, py| {
-        /// Where events are posted (checked against the SSRF rules when saved and when sent).
-        url => w.url.clone();
-        /// The event types it receives: exact names ("deal.won"), families ("deal.*") or "*".
-        events => w.events.clone();
+        url;
+        events;
     }
+    stub r#"
+        def __new__(cls, url: str, events: Sequence[str]) -> WebhookSettings:
+            """Posts ``events`` ("deal.won", "deal.*", "*") to ``url``; both are checked when the
+            integration is saved (the URL against the SSRF rules)."""
+    "#
     extra {
-        /// Settings posting `events` to `url`; both are checked when the integration is saved.
         #[new]
         fn new(url: String, events: Vec<String>) -> Self {
             WebhookSettings(RWebhookSettings { url, events })
@@ -284,49 +303,28 @@ record! {
     /// advertising account or an outgoing webhook. Its credentials are never part of it: only
     /// their field names (`credential_fields`); `Integrations.credential` decrypts one.
     Integration = "Integration" (RIntegration) |i, py| {
-        /// Its id.
-        id => i.id.as_uuid();
-        /// The company.
-        company_id => i.company_id.as_uuid();
-        /// Its name, unique in the company.
-        name => i.name.clone();
-        /// Disabled integrations receive and send nothing.
-        enabled => i.enabled;
-        /// "messaging", "accounting", "advertising" or "webhook".
-        @derived kind => i.kind().as_str();
-        /// What it does: `MessagingSettings`, `AccountingSettings`, `AdvertisingSettings` or
-        /// `WebhookSettings`.
-        settings => settings_to_py(py, &i.settings)?;
-        /// The names of the credentials it holds (`["token"]`), never their values.
-        credential_fields => i.credential_fields.clone();
-        /// When it was created (UTC).
-        created_at => utc(i.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(i.updated_at);
-        /// Optimistic-concurrency version: pass it back to update or delete.
-        version => i.version;
+        id;
+        company_id;
+        name;
+        enabled;
+        @derived kind => i.kind();
+        settings: "_Settings" => settings_to_py(py, &i.settings)?;
+        credential_fields;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// What handling one inbound message did.
     InboundOutcome = "InboundOutcome" (flame_db::InboundOutcome) |o, py| {
-        /// The message's id on the platform.
-        external_message_id => o.external_message_id.clone();
-        /// Whether the message had been handled before (a redelivered webhook): nothing
-        /// changed.
-        duplicate => o.duplicate;
-        /// The contact it was filed under (`None` when the sender is unknown and the
-        /// integration creates no contacts).
-        contact_id => o.contact_id.map(|id| id.as_uuid());
-        /// Whether that contact was created for this message.
-        created_contact => o.created_contact;
-        /// The deal it was filed under.
-        deal_id => o.deal_id.map(|id| id.as_uuid());
-        /// Whether that deal was opened for this message.
-        created_deal => o.created_deal;
-        /// The activity recording the message.
-        activity_id => o.activity_id.map(|id| id.as_uuid());
+        external_message_id;
+        duplicate;
+        contact_id;
+        created_contact;
+        deal_id;
+        created_deal;
+        activity_id;
     }
 }
 
@@ -334,33 +332,36 @@ record! {
     /// A message a person sent to a messaging integration, parsed by the host (for platforms
     /// whose webhooks Flame does not parse), for `Inbound.handle_message`.
     InboundMessage = "InboundMessage" (RInboundMessage) |m, py| {
-        /// The platform it came through: "telegram", "whatsapp", "vk", "viber", "instagram",
-        /// "email" or "sms".
-        platform => m.platform.as_str();
-        /// The message's id on the platform, unique per integration: a redelivered message is
-        /// recognized by it.
-        external_message_id => m.external_message_id.clone();
-        /// The conversation to answer in.
-        chat_id => m.chat_id.clone();
-        /// The sender's id on the platform: what a contact is matched by.
-        sender_id => m.sender_id.clone();
-        /// When it was sent (UTC).
-        sent_at => utc(m.sent_at);
-        /// The sender's name as the platform shows it.
-        sender_name => m.sender_name.clone();
-        /// The sender's handle (without the "@").
-        sender_username => m.sender_username.clone();
-        /// The sender's phone number as the platform sent it.
-        phone_raw => m.phone_raw.clone();
-        /// The phone number in E.164 form; senders are matched by it.
-        phone => m.phone.as_ref().map(|p| p.as_str().to_owned());
-        /// The text of the message.
-        text => m.text.clone();
+        platform;
+        external_message_id;
+        chat_id;
+        sender_id;
+        sent_at;
+        sender_name;
+        sender_username;
+        phone_raw;
+        phone;
+        text;
     }
+    stub r#"
+        def __new__(
+            cls,
+            platform: MessagingPlatform,
+            external_message_id: str,
+            chat_id: str,
+            sender_id: str,
+            sent_at: datetime,
+            *,
+            sender_name: Optional[str] = None,
+            sender_username: Optional[str] = None,
+            phone_raw: Optional[str] = None,
+            phone: Optional[str] = None,
+            text: Optional[str] = None,
+        ) -> InboundMessage:
+            """``sent_at`` is timezone-aware. The platform and ``phone`` (international form) are
+            checked here (``ValidationError`` on "platform", "phone")."""
+    "#
     extra {
-        /// A message of `platform` with its ids and its time (timezone-aware). The platform
-        /// and `phone` (international form) are checked here (`ValidationError` on
-        /// "platform", "phone").
         #[new]
         #[pyo3(signature = (platform, external_message_id, chat_id, sender_id, sent_at, *, sender_name=None, sender_username=None, phone_raw=None, phone=None, text=None))]
         #[allow(clippy::too_many_arguments)]
@@ -399,13 +400,9 @@ record! {
 record! {
     /// What `Flame.rotate_keys` did.
     Rotation = "Rotation" (flame_db::Rotation) |r, py| {
-        /// Credentials re-encrypted under the primary key by this call.
-        resealed => r.resealed;
-        /// Credentials still under another key (0 when the rotation is complete).
-        remaining => r.remaining;
-        /// The integrations holding a credential no configured key decrypts (or a malformed
-        /// one): left as stored while the others rotated.
-        skipped => r.skipped.iter().map(|id| id.as_uuid()).collect::<Vec<_>>();
+        resealed;
+        remaining;
+        skipped;
     }
 }
 

@@ -22,36 +22,29 @@ use flame_core::{CompanyId, Currency, DealId, FlameError, IntegrationId};
 
 use crate::convert::{amount_text, decimal, page, parse, parse_opt};
 use crate::errors::to_py_err;
-use crate::records::{Money, Page, json, page_of, record, utc};
+use crate::records::{Page, json, page_of, record};
 use crate::runtime::run;
 
 /// A `Money` of `minor` units of `currency`.
-fn money(py: Python<'_>, minor: i64, currency: Currency) -> PyResult<Money> {
-    flame_core::Money::from_minor(minor, currency).map(Money).map_err(|e| to_py_err(py, e))
+fn money(py: Python<'_>, minor: i64, currency: Currency) -> PyResult<flame_core::Money> {
+    flame_core::Money::from_minor(minor, currency).map_err(|e| to_py_err(py, e))
 }
 
 /// The amount of a spend row as a `Decimal`.
 fn spend_amount<'py>(py: Python<'py>, row: &RAdSpend) -> PyResult<Bound<'py, PyAny>> {
     let currency = Currency::parse(&row.currency).map_err(|e| to_py_err(py, e))?;
-    decimal(py, &money(py, row.amount_minor, currency)?.0.to_decimal_string())
+    decimal(py, &money(py, row.amount_minor, currency)?.to_decimal_string())
 }
 
 record! {
-    /// What ingesting one lead did.
     LeadOutcome = "LeadOutcome" (flame_db::LeadOutcome) |o, py| {
-        /// The stored lead (see `session.leads`).
-        lead_id => o.lead_id;
-        /// The contact it was filed under: found by email, then by phone, else created.
-        contact_id => o.contact_id.as_uuid();
-        /// The deal it opened (`None` when the integration does not open deals).
-        deal_id => o.deal_id.map(|id| id.as_uuid());
+        lead_id;
+        contact_id;
+        deal_id;
         /// The lead source it was filed under.
-        source_id => o.source_id.as_uuid();
-        /// Whether the lead had been ingested before (a redelivered webhook): nothing changed,
-        /// and the ids are those of the first delivery.
-        duplicate => o.duplicate;
-        /// Whether the contact was created for this lead.
-        created_contact => o.created_contact;
+        source_id;
+        duplicate;
+        created_contact;
     }
 }
 
@@ -59,19 +52,30 @@ record! {
     /// The UTM tags of a lead's landing page: `Utm(source=..., medium=..., ...)`, or
     /// `Utm.from_url(url)`.
     Utm = "Utm" (RUtm) |u, py| {
-        /// `utm_source`: who sent the visitor; it names the lead's source.
-        source => u.source.clone();
-        /// `utm_medium`.
-        medium => u.medium.clone();
-        /// `utm_campaign`.
-        campaign => u.campaign.clone();
-        /// `utm_content`.
-        content => u.content.clone();
-        /// `utm_term`.
-        term => u.term.clone();
+        source;
+        medium;
+        campaign;
+        content;
+        term;
     }
+    stub r#"
+        def __new__(
+            cls,
+            *,
+            source: Optional[str] = None,
+            medium: Optional[str] = None,
+            campaign: Optional[str] = None,
+            content: Optional[str] = None,
+            term: Optional[str] = None,
+        ) -> Utm:
+            """Tags given one by one; they are checked when the lead is ingested."""
+        @staticmethod
+        def from_url(url: str) -> Utm:
+            """The tags of the landing page ``url`` (a bare query such as "?utm_source=vk" works
+            too). A tag longer than a name may be raises ``ValidationError`` naming it
+            ("utm_campaign")."""
+    "#
     extra {
-        /// Tags given one by one; they are checked when the lead is ingested.
         #[new]
         #[pyo3(signature = (*, source=None, medium=None, campaign=None, content=None, term=None))]
         fn new(
@@ -84,10 +88,6 @@ record! {
             Utm(RUtm { source, medium, campaign, content, term })
         }
 
-        /// The tags of the landing page `url` (a bare query such as "?utm_source=vk" works
-        /// too): names in any case, the first non-blank value of a tag, other parameters
-        /// ignored. A tag longer than a name may be raises `ValidationError` naming it
-        /// ("utm_campaign").
         #[staticmethod]
         fn from_url(py: Python<'_>, url: &str) -> PyResult<Self> {
             RUtm::from_url(url).map(Utm).map_err(|e| to_py_err(py, e))
@@ -100,35 +100,42 @@ record! {
     /// filled in an ad's form on a platform Flame does not parse, or a parsed one with the UTM
     /// tags of its landing page.
     Lead = "Lead" (RLead) |l, py| {
-        /// The platform it came from: "yandex_direct", "vk_ads", "google_ads", "meta",
-        /// "tiktok" or "other".
-        platform => l.platform.as_str();
-        /// Its id on the platform: a redelivered lead is recognized by it.
-        external_lead_id => l.external_lead_id.clone();
-        /// When the lead was created on the platform (UTC).
-        created_at => utc(l.created_at);
-        /// The person's name.
-        name => l.name.clone();
-        /// The person's email, normalized.
-        email => l.email.as_ref().map(|e| e.as_str().to_owned());
-        /// The person's phone in E.164 form.
-        phone => l.phone.as_ref().map(|p| p.as_str().to_owned());
-        /// The campaign.
-        campaign => l.campaign.clone();
-        /// The ad.
-        ad => l.ad.clone();
-        /// The form.
-        form => l.form.clone();
+        platform;
+        external_lead_id;
+        created_at;
+        name;
+        email;
+        phone;
+        campaign;
+        ad;
+        form;
         /// The UTM tags of its landing page.
-        utm => Utm(l.utm.clone());
+        utm;
         /// Every answer of the form, in order, as `(key, value)` pairs.
         answers => l.answers.iter().map(|a| (a.key.clone(), a.value.clone())).collect::<Vec<_>>();
     }
+    stub r#"
+        def __new__(
+            cls,
+            platform: AdvertisingPlatform,
+            external_lead_id: str,
+            created_at: datetime,
+            *,
+            name: Optional[str] = None,
+            email: Optional[str] = None,
+            phone: Optional[str] = None,
+            campaign: Optional[str] = None,
+            ad: Optional[str] = None,
+            form: Optional[str] = None,
+            utm: Optional[Utm] = None,
+            answers: Optional[Sequence[tuple[str, str]]] = None,
+        ) -> Lead:
+            """``created_at`` is timezone-aware; ``answers`` are the form's ``(key, value)``
+            pairs in order. The platform, ``email`` and ``phone`` (international form) are
+            checked here (``ValidationError`` on "platform", "email", "phone"), the rest when it
+            is ingested."""
+    "#
     extra {
-        /// A lead of `platform` with its id on the platform and its creation time
-        /// (timezone-aware). The platform, `email` and `phone` (international form) are
-        /// checked here (`ValidationError` on "platform", "email", "phone"); the rest when it
-        /// is ingested.
         #[new]
         #[pyo3(signature = (platform, external_lead_id, created_at, *, name=None, email=None, phone=None, campaign=None, ad=None, form=None, utm=None, answers=None))]
         #[allow(clippy::too_many_arguments)]
@@ -169,29 +176,20 @@ record! {
 }
 
 record! {
-    /// A lead as stored: where it came from, the campaign and UTM tags it carried (the
-    /// attribution of its deal), and what it was filed under.
     LeadRecord = "LeadRecord" (RLeadRecord) |l, py| {
-        /// Its id.
-        id => l.id;
-        /// The company.
-        company_id => l.company_id.as_uuid();
-        /// The advertising integration it came through.
-        integration_id => l.integration_id.as_uuid();
+        id;
+        company_id;
+        integration_id;
         /// Its id on the platform.
-        external_id => l.external_id.clone();
-        /// The contact it was filed under.
-        contact_id => l.contact_id.map(|id| id.as_uuid());
-        /// The deal it opened, if the integration opens deals.
-        deal_id => l.deal_id.map(|id| id.as_uuid());
+        external_id;
+        contact_id;
+        deal_id;
         /// The lead source it was filed under.
-        source_id => l.source_id.map(|id| id.as_uuid());
-        /// The campaign, as the platform named it.
-        campaign => l.campaign.clone();
-        /// The UTM tags of its landing page.
-        utm => Utm(l.utm.clone());
+        source_id;
+        campaign;
+        utm;
         /// When the lead was made on the platform (for VK, when the host received it), UTC.
-        received_at => utc(l.received_at);
+        received_at;
     }
 }
 
@@ -201,19 +199,30 @@ record! {
     /// many decimal places as `currency` has.
     AdSpend = "AdSpend" (RAdSpend) |s, py| {
         /// The campaign, named as the platform names it.
-        campaign => s.campaign.clone();
-        /// The day (the platform's reporting day).
-        day => s.day;
+        campaign;
+        day;
         /// What was spent, exact.
-        @derived amount => spend_amount(py, s)?;
-        /// The ISO 4217 currency code.
-        currency => s.currency.clone();
-        /// The lead source it is filed under (`None`: the platform's).
-        source => s.source.clone();
+        @derived amount: "Decimal" => spend_amount(py, s)?;
+        currency;
+        source;
     }
     skip { amount_minor }
+    stub r#"
+        def __new__(
+            cls,
+            campaign: str,
+            day: date,
+            amount: Amount,
+            currency: str,
+            *,
+            source: Optional[str] = None,
+        ) -> AdSpend:
+            """``amount`` is a ``Decimal``, ``int`` or ``str`` (never a float) with at most as
+            many decimal places as ``currency`` has; both are checked here (``ValidationError``),
+            the rest when imported. ``source`` names the lead source (the platform's by
+            default)."""
+    "#
     extra {
-        /// A spend row; the amount and currency are checked here, the rest when imported.
         #[new]
         #[pyo3(signature = (campaign, day, amount, currency, *, source=None))]
         fn new(
@@ -451,16 +460,11 @@ record! {
     /// without a currency (leads and won deals no spend can be attributed to) has `None`
     /// for every amount.
     SourceCost = "SourceCost" (RSourceCost) |c, py| {
-        /// The source.
-        source_id => c.source_id.as_uuid();
-        /// Its name (`None` if it was deleted since).
-        source_name => c.source_name.clone();
-        /// The ISO 4217 currency of the row's amounts, or `None`.
-        currency => c.currency.map(|c| c.code());
-        /// Leads received in the period.
-        leads => c.leads;
-        /// Deals won in the period.
-        won_deals => c.won_deals;
+        source_id;
+        source_name;
+        currency;
+        leads;
+        won_deals;
         /// Spend in the period (`None` without a currency).
         @derived spend => c.currency.map(|cur| money(py, c.spend_minor, cur)).transpose()?;
         /// Spend per lead, rounded half away from zero; `None` without leads or currency.
@@ -501,30 +505,22 @@ impl Reports {
 }
 
 record! {
-    /// An invoice document for one deal and one accounting integration, and where its
-    /// hand-over stands.
     AccountingDocument = "AccountingDocument" (RAccountingDocument) |d, py| {
         /// Its id, also the invoice's `document_id` the accounting system deduplicates by.
-        id => d.id;
-        /// The company.
-        company_id => d.company_id.as_uuid();
-        /// The accounting integration.
-        integration_id => d.integration_id.as_uuid();
-        /// The deal invoiced.
-        deal_id => d.deal_id.as_uuid();
+        id;
+        company_id;
+        integration_id;
+        deal_id;
         /// "queued", "sent" or "failed".
-        @derived status => d.state.status().as_str();
+        @derived status => d.state.status();
         /// Why it failed (set exactly when it failed).
-        @derived failure_reason => d.state.reason().map(str::to_owned);
+        @derived failure_reason => d.state.reason();
         /// The invoice in its documented JSON form (`"schema": "flame.invoice.v1"`) as a
         /// dict; `None` when the deal could not be invoiced.
-        document => d.document.as_ref().map(|doc| json(py, doc)).transpose()?;
-        /// When it was created (UTC).
-        created_at => utc(d.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(d.updated_at);
-        /// Optimistic-concurrency version.
-        version => d.version;
+        document: "Optional[dict[str, Any]]" => d.document.as_ref().map(|doc| json(py, doc)).transpose()?;
+        created_at;
+        updated_at;
+        version;
     }
     skip { state }
 }

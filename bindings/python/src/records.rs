@@ -10,7 +10,8 @@ use pyo3::types::{PyDict, PyList};
 
 use flame_core::account::{
     ApiToken as RApiToken, CompanyMembership as RCompanyMembership,
-    CompanyOverview as RCompanyOverview, Invitation as RInvitation,
+    CompanyOverview as RCompanyOverview, CreatedApiToken as RCreatedApiToken,
+    CreatedInvitation as RCreatedInvitation, Invitation as RInvitation,
     LockoutPolicy as RLockoutPolicy, UserOverview as RUserOverview,
 };
 use flame_core::activity::Activity as RActivity;
@@ -26,34 +27,50 @@ use flame_core::deal::{Deal as RDeal, StageSummary as RStageSummary};
 use flame_core::event::Event as REvent;
 use flame_core::pipeline::{NewStage as RNewStage, Pipeline as RPipeline, Stage as RStage};
 use flame_core::source::Source as RSource;
-use secrecy::{ExposeSecret, SecretString};
+use flame_core::verification::EmailVerificationToken as REmailVerificationToken;
 
 use crate::convert::{amount_text, decimal, dict, parse, repr, to_py};
 use crate::errors::to_py_err;
 pub(crate) use crate::secret::REDACTED;
-use crate::secret::Secret;
 
 /// Declares a frozen record class over a Rust value: one getter per field, `to_dict` and
-/// `__repr__` over the same fields, and optional extra methods.
+/// `__repr__` over the same fields, its class in the stub (`_stub()`), and optional extra
+/// methods.
+///
+/// A getter is its field's name, optionally a stub annotation (`name: "Any"`, for values
+/// that cross as plain Python objects), and optionally `=> body`, the value computed from the
+/// record `$r` (else the field itself); the value crosses through [`PyValue`], which also
+/// gives the stub's annotation. Docs are the core's (`core_doc!(Class; field)`, from the
+/// flame-core or flame-db type of the same name) unless the record writes its own; a getter
+/// with neither fails to compile.
 ///
 /// The field list is checked by the compiler against the Rust struct: the macro rebuilds it
 /// in a struct expression naming every getter and every name in `skip { ... }` (fields
 /// deliberately not exposed under their own name: secrets, or fields shown through a
 /// `@derived` getter), without `..`, so a field added to the core type fails to compile here
 /// ("missing field `x` in initializer"), as does one removed ("has no field named `x`"),
-/// until the record says what to do with it. A getter that is not a field of the struct (computed from
-/// others) is marked `@derived`; a record over an enum is written `(@enum Type)` (its getters
-/// `match` on it, which the compiler checks as well).
+/// until the record says what to do with it. A getter that is not a field of the struct
+/// (computed from others) is marked `@derived`; a record over an enum is written
+/// `(@enum Type)` (its getters `match` on it, which the compiler checks as well). A getter
+/// marked `@secret` returns a `Secret` and is left out of `to_dict` and redacted in
+/// `__repr__`.
+///
+/// `stub "..."` is the stub text of the hand-written members of `extra { ... }`
+/// (constructors), which `tests/test_stub.py`'s stubtest run checks against them.
 macro_rules! record {
     (
-        $(#[$doc:meta])*
+        $(#[doc = $doc:literal])*
         $py_ty:ident = $name:literal ($(@$kind:ident)? $rust:path) |$r:ident, $py:ident| {
-            $( $(#[$fdoc:meta])* $(@$derived:ident)? $field:ident => $body:expr; )*
+            $(
+                $(#[doc = $fdoc:literal])*
+                $(@$derived:ident)? $field:ident $(: $hint:literal)? $(=> $body:expr)?;
+            )*
         }
         $( skip { $($skip:ident),* $(,)? } )?
+        $( stub $stub:literal )?
         $( extra { $($extra:tt)* } )?
     ) => {
-        $(#[$doc])*
+        #[doc = $crate::records::doc_of!([$($doc)*] $py_ty)]
         #[pyclass(frozen, eq, module = "flame", name = $name)]
         #[derive(Clone, PartialEq)]
         pub(crate) struct $py_ty(pub(crate) $rust);
@@ -61,24 +78,62 @@ macro_rules! record {
         #[pymethods]
         impl $py_ty {
             $(
-                $(#[$fdoc])*
+                #[doc = $crate::records::doc_of!([$($fdoc)*] $py_ty; $field)]
                 #[getter]
                 fn $field<'py>(&self, $py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                     let $r = &self.0;
-                    $crate::convert::to_py($py, $body)
+                    $crate::stub::PyValue::to_py(
+                        &$crate::records::value!($r, $field $(=> $body)?),
+                        $py,
+                    )
                 }
             )*
 
-            /// The record as a dict of its fields (nested records become dicts too).
+            /// The record as a dict of its fields (nested records become dicts too), secrets
+            /// left out.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, ::pyo3::types::PyDict>> {
-                $crate::convert::dict(py, vec![$((stringify!($field), self.$field(py)?)),*])
+                let fields: [Option<(&str, Bound<'py, PyAny>)>; _] = [$(
+                    $crate::records::shown!([$($derived)?] Some((stringify!($field), self.$field(py)?)), None)
+                ),*];
+                $crate::convert::dict(py, fields.into_iter().flatten().collect())
             }
 
             fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                $crate::convert::repr($name, &[$((stringify!($field), self.$field(py)?)),*])
+                $crate::convert::repr($name, &[$((
+                    stringify!($field),
+                    $crate::records::shown!(
+                        [$($derived)?]
+                        self.$field(py)?,
+                        $crate::convert::to_py(py, $crate::records::REDACTED)?
+                    ),
+                )),*])
+            }
+
+            /// This class in `flame/_flame.pyi` (for `tests/test_stub.py`).
+            #[staticmethod]
+            fn _stub() -> String {
+                $crate::stub::class(
+                    $name,
+                    $crate::records::doc_of!([$($doc)*] $py_ty),
+                    concat!("" $(, $stub)?),
+                    &[$($crate::stub::Property {
+                        name: stringify!($field),
+                        hint: $crate::records::hint!($rust; $r, $py; $field $(: $hint)? $(=> $body)?),
+                        doc: $crate::records::doc_of!([$($fdoc)*] $py_ty; $field),
+                    }),*],
+                )
             }
 
             $($($extra)*)?
+        }
+
+        impl $crate::stub::PyValue for $rust {
+            fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                $crate::convert::to_py(py, $py_ty(self.clone()))
+            }
+            fn hint() -> String {
+                $name.to_owned()
+            }
         }
 
         $crate::records::exhaustive!(
@@ -87,6 +142,54 @@ macro_rules! record {
     };
 }
 pub(crate) use record;
+
+/// What `to_dict` and `__repr__` show of a getter: its value, or for an `@secret` one the
+/// alternative (nothing, or the redaction).
+macro_rules! shown {
+    ([secret] $value:expr, $secret:expr) => {
+        $secret
+    };
+    ([$($other:ident)?] $value:expr, $secret:expr) => {
+        $value
+    };
+}
+pub(crate) use shown;
+
+/// A record's or getter's doc: the lines it writes, else the core's.
+macro_rules! doc_of {
+    ([] $($key:tt)+) => { core_doc!($($key)+) };
+    ([$($line:literal)+] $($key:tt)+) => { concat!($($line, "\n"),+) };
+}
+pub(crate) use doc_of;
+
+/// A getter's value: its field, or its body.
+macro_rules! value {
+    ($r:ident, $field:ident) => {
+        &$r.$field
+    };
+    ($r:ident, $field:ident => $body:expr) => {
+        $body
+    };
+}
+pub(crate) use value;
+
+/// A getter's stub annotation: the one it writes, else its value's [`PyValue::hint`] (read
+/// from the value's type by a closure that is never called).
+macro_rules! hint {
+    ($rust:path; $r:ident, $py:ident; $field:ident : $hint:literal $(=> $body:expr)?) => {
+        ::std::string::String::from($hint)
+    };
+    ($rust:path; $r:ident, $py:ident; $field:ident) => {
+        $crate::stub::hint_of::<$rust, _, _>(|$r, _| Ok(&$r.$field))
+    };
+    ($rust:path; $r:ident, $py:ident; $field:ident => $body:expr) => {
+        $crate::stub::hint_of::<$rust, _, _>(|$r, $py| {
+            let _ = &$py;
+            Ok($body)
+        })
+    };
+}
+pub(crate) use hint;
 
 /// The compile-time check of [`record!`]: a struct expression (no `..`) of the Rust struct
 /// with the record's field names (less the `@derived` ones) and its skipped names. (A
@@ -105,16 +208,14 @@ macro_rules! exhaustive {
     ([] $rust:path; [$($acc:ident)*]; [[derived] $f:ident $($rest:tt)*]; [$($skip:ident)*]) => {
         $crate::records::exhaustive!([] $rust; [$($acc)*]; [$($rest)*]; [$($skip)*]);
     };
+    ([] $rust:path; [$($acc:ident)*]; [[secret] $f:ident $($rest:tt)*]; [$($skip:ident)*]) => {
+        $crate::records::exhaustive!([] $rust; [$($acc)* $f]; [$($rest)*]; [$($skip)*]);
+    };
     ([] $rust:path; [$($acc:ident)*]; [[] $f:ident $($rest:tt)*]; [$($skip:ident)*]) => {
         $crate::records::exhaustive!([] $rust; [$($acc)* $f]; [$($rest)*]; [$($skip)*]);
     };
 }
 pub(crate) use exhaustive;
-
-/// A timestamp as a timezone-aware UTC `datetime`.
-pub(crate) fn utc(t: time::OffsetDateTime) -> time::UtcDateTime {
-    t.to_utc()
-}
 
 /// An amount of money: a `decimal.Decimal` amount and an ISO 4217 currency code. Never a
 /// float.
@@ -168,134 +269,81 @@ impl Money {
 }
 
 record! {
-    /// A person the company is in touch with.
     Contact = "Contact" (RContact) |c, py| {
-        /// Its id.
-        id => c.id.as_uuid();
-        /// The company that owns it.
-        company_id => c.company_id.as_uuid();
-        /// First (or only) name.
-        first_name => c.first_name.clone();
-        /// Last name.
-        last_name => c.last_name.clone();
-        /// Normalized (lowercase) email.
-        email => c.email.as_ref().map(|e| e.as_str().to_owned());
-        /// Phone in E.164.
-        phone => c.phone.as_ref().map(|p| p.as_str().to_owned());
-        /// The organization the person works for.
-        organization => c.organization.clone();
-        /// The member responsible for the contact.
-        owner_id => c.owner_id.map(|id| id.as_uuid());
-        /// When it was created (UTC).
-        created_at => utc(c.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(c.updated_at);
-        /// Optimistic-concurrency version: pass it back to update or delete.
-        version => c.version;
-    }
-    extra {
-        /// "First Last", or the first name alone.
-        #[getter]
-        fn full_name(&self) -> String {
-            self.0.full_name()
-        }
+        id;
+        company_id;
+        first_name;
+        last_name;
+        email;
+        phone;
+        organization;
+        owner_id;
+        created_at;
+        updated_at;
+        version;
+        @derived full_name => c.full_name();
     }
 }
 
 record! {
-    /// A deal: a potential sale moving through a pipeline.
     Deal = "Deal" (RDeal) |d, py| {
-        /// Its id.
-        id => d.id.as_uuid();
-        /// The company that owns it.
-        company_id => d.company_id.as_uuid();
-        /// Its title.
-        title => d.title.clone();
-        /// Its value.
-        value => Money(d.value);
-        /// The contact it is with.
-        contact_id => d.contact_id.map(|id| id.as_uuid());
-        /// The pipeline it moves through.
-        pipeline_id => d.pipeline_id.as_uuid();
-        /// The stage it is in.
-        stage_id => d.stage_id.as_uuid();
-        /// Where the lead came from.
-        source_id => d.source_id.map(|id| id.as_uuid());
-        /// The member responsible for it.
-        assignee_id => d.assignee_id.map(|id| id.as_uuid());
-        /// "open", "won" or "lost": follows the stage's kind.
-        status => d.status.as_str();
-        /// When it is expected to close.
-        expected_close => d.expected_close;
-        /// Why it was lost (set exactly when the deal is lost).
-        lost_reason => d.lost_reason.clone();
-        /// When it was won or lost (UTC).
-        closed_at => d.closed_at.map(utc);
-        /// When it was created (UTC).
-        created_at => utc(d.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(d.updated_at);
-        /// Optimistic-concurrency version: pass it back to change the deal.
-        version => d.version;
+        id;
+        company_id;
+        title;
+        value;
+        contact_id;
+        pipeline_id;
+        stage_id;
+        source_id;
+        assignee_id;
+        status;
+        expected_close;
+        lost_reason;
+        closed_at;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A sales pipeline of a company.
     Pipeline = "Pipeline" (RPipeline) |p, py| {
-        /// Its id.
-        id => p.id.as_uuid();
-        /// The company that owns it.
-        company_id => p.company_id.as_uuid();
-        /// Its name, unique in the company.
-        name => p.name.clone();
-        /// Where it is listed among the company's pipelines.
-        position => p.position;
-        /// Whether new deals go to it when no pipeline is named.
-        is_default => p.is_default;
-        /// When it was created (UTC).
-        created_at => utc(p.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(p.updated_at);
-        /// Optimistic-concurrency version.
-        version => p.version;
+        id;
+        company_id;
+        name;
+        position;
+        is_default;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A stage of a pipeline.
     Stage = "Stage" (RStage) |s, py| {
-        /// Its id.
-        id => s.id.as_uuid();
-        /// The company that owns it.
-        company_id => s.company_id.as_uuid();
-        /// The pipeline it belongs to.
-        pipeline_id => s.pipeline_id.as_uuid();
-        /// Its name.
-        name => s.name.clone();
-        /// Its place in the pipeline, from 0.
-        position => s.position;
-        /// "open", "won" or "lost".
-        kind => s.kind.as_str();
-        /// The chance, in percent, that a deal in this stage is won.
-        probability => s.probability;
-        /// Optimistic-concurrency version.
-        version => s.version;
+        id;
+        company_id;
+        pipeline_id;
+        name;
+        position;
+        kind;
+        probability;
+        version;
     }
 }
 
 record! {
     /// A stage to create: `NewStage(name, kind, probability=None)`.
     NewStage = "NewStage" (RNewStage) |s, py| {
-        /// Its name.
-        name => s.name.clone();
-        /// "open", "won" or "lost".
-        kind => s.kind.as_str();
-        /// Win probability in percent; `None` takes the kind's default.
-        probability => s.probability;
+        name;
+        kind;
+        probability;
     }
+    stub r#"
+        def __new__(cls, name: str, kind: StageKind, probability: Optional[int] = None) -> NewStage:
+            """A stage named ``name`` of ``kind``; ``probability`` defaults by kind."""
+    "#
     extra {
-        /// A stage named `name` of `kind` ("open", "won" or "lost").
         #[new]
         #[pyo3(signature = (name, kind, probability=None))]
         fn new(py: Python<'_>, name: String, kind: &str, probability: Option<u8>) -> PyResult<Self> {
@@ -305,156 +353,107 @@ record! {
 }
 
 record! {
-    /// The count and value of the deals in one stage, for a pipeline summary.
     StageSummary = "StageSummary" (RStageSummary) |s, py| {
-        /// The stage.
-        stage => Stage(s.stage.clone());
-        /// How many deals are in it.
-        deal_count => s.deal_count;
+        stage;
+        deal_count;
         /// Their total value, one `Money` per currency.
-        totals => s.totals.iter().copied().map(Money).collect::<Vec<_>>();
+        totals;
     }
 }
 
 record! {
-    /// A lead source of a company.
     Source = "Source" (RSource) |s, py| {
-        /// Its id.
-        id => s.id.as_uuid();
-        /// The company that owns it.
-        company_id => s.company_id.as_uuid();
-        /// Its name, unique in the company.
-        name => s.name.clone();
-        /// When it was created (UTC).
-        created_at => utc(s.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(s.updated_at);
-        /// Optimistic-concurrency version.
-        version => s.version;
+        id;
+        company_id;
+        name;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A note, task, call or message about a contact or a deal.
     Activity = "Activity" (RActivity) |a, py| {
-        /// Its id.
-        id => a.id.as_uuid();
-        /// The company that owns it.
-        company_id => a.company_id.as_uuid();
-        /// "note", "task", "call", "message_in" or "message_out".
-        kind => a.kind.as_str();
-        /// A short subject line.
-        subject => a.subject.clone();
-        /// The text.
-        body => a.body.clone();
-        /// The contact it is about.
-        contact_id => a.contact_id.map(|id| id.as_uuid());
-        /// The deal it is about.
-        deal_id => a.deal_id.map(|id| id.as_uuid());
-        /// The member who owns it.
-        owner_id => a.owner_id.map(|id| id.as_uuid());
-        /// For tasks: when it is due (UTC).
-        due_at => a.due_at.map(utc);
-        /// For tasks: when it was done (UTC).
-        done_at => a.done_at.map(utc);
-        /// When it happened (UTC).
-        occurred_at => utc(a.occurred_at);
-        /// When it was created (UTC).
-        created_at => utc(a.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(a.updated_at);
-        /// Optimistic-concurrency version.
-        version => a.version;
-    }
-    extra {
-        /// Whether this is a task that is done.
-        #[getter]
-        fn is_done(&self) -> bool {
-            self.0.is_done()
-        }
+        id;
+        company_id;
+        kind;
+        subject;
+        body;
+        contact_id;
+        deal_id;
+        owner_id;
+        due_at;
+        done_at;
+        occurred_at;
+        created_at;
+        updated_at;
+        version;
+        @derived is_done => a.is_done();
     }
 }
 
 record! {
-    /// A company: the tenant that owns everything else.
     Company = "Company" (RCompany) |c, py| {
-        /// Its id.
-        id => c.id.as_uuid();
-        /// Its display name.
-        name => c.name.clone();
-        /// When it signed up (UTC).
-        created_at => utc(c.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(c.updated_at);
-        /// Optimistic-concurrency version.
-        version => c.version;
+        id;
+        name;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A person who can act in one or more companies.
     User = "User" (RUser) |u, py| {
-        /// Their id.
-        id => u.id.as_uuid();
-        /// Their normalized email, unique across Flame.
-        email => u.email.as_str().to_owned();
-        /// Their display name.
-        name => u.name.clone();
-        /// Inactive users cannot act.
-        active => u.active;
+        id;
+        email;
+        name;
+        active;
         /// When they proved their email address (UTC); `None` until then.
-        email_verified_at => u.email_verified_at.map(utc);
-        /// When they were created (UTC).
-        created_at => utc(u.created_at);
-        /// When they last changed (UTC).
-        updated_at => utc(u.updated_at);
-        /// Optimistic-concurrency version.
-        version => u.version;
+        email_verified_at;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A user's place in a company: their role.
     Membership = "Membership" (RMembership) |m, py| {
-        /// The company.
-        company_id => m.company_id.as_uuid();
-        /// The user.
-        user_id => m.user_id.as_uuid();
-        /// "owner", "admin", "manager", "member" or "viewer".
-        role => m.role.as_str();
-        /// When the user joined (UTC).
-        created_at => utc(m.created_at);
-        /// Optimistic-concurrency version: pass it to `members.change_role`.
-        version => m.version;
+        company_id;
+        user_id;
+        role;
+        created_at;
+        version;
     }
 }
 
 record! {
-    /// A member of a company: the user and their membership.
     Member = "Member" (RMember) |m, py| {
-        /// The user.
-        user => User(m.user.clone());
-        /// Their membership (role) in the company.
-        membership => Membership(m.membership.clone());
+        user;
+        membership;
     }
 }
 
 record! {
-    /// What a plan allows; `None` means unlimited.
     PlanLimits = "PlanLimits" (RPlanLimits) |l, py| {
-        /// Members of the company.
-        seats => l.seats;
-        /// Contacts.
-        contacts => l.contacts;
-        /// Deals.
-        deals => l.deals;
-        /// Pipelines.
-        pipelines => l.pipelines;
-        /// Integrations of all kinds.
-        integrations => l.integrations;
+        seats;
+        contacts;
+        deals;
+        pipelines;
+        integrations;
     }
+    stub r#"
+        def __new__(
+            cls,
+            *,
+            seats: Optional[int] = None,
+            contacts: Optional[int] = None,
+            deals: Optional[int] = None,
+            pipelines: Optional[int] = None,
+            integrations: Optional[int] = None,
+        ) -> PlanLimits:
+            """Limits; every one left out is unlimited."""
+    "#
     extra {
-        /// Limits; every one left out (or `None`) is unlimited.
         #[new]
         #[pyo3(signature = (*, seats=None, contacts=None, deals=None, pipelines=None, integrations=None))]
         fn new(
@@ -470,72 +469,45 @@ record! {
 }
 
 record! {
-    /// A plan of the catalog.
     Plan = "Plan" (RPlan) |p, py| {
-        /// Its id.
-        id => p.id.as_uuid();
-        /// Its stable code (`"starter"`).
-        code => p.code.clone();
-        /// Its display name.
-        name => p.name.clone();
-        /// The price per interval.
-        price => Money(p.price);
-        /// "month" or "year".
-        interval => p.interval.as_str();
-        /// How long a new subscription is on trial, in days.
-        trial_days => p.trial_days;
-        /// What it allows.
-        limits => PlanLimits(p.limits);
-        /// Shown on the public plans page.
-        public => p.public;
-        /// The plan new companies start their trial on.
-        is_default => p.is_default;
-        /// Optimistic-concurrency version.
-        version => p.version;
+        id;
+        code;
+        name;
+        price;
+        interval;
+        trial_days;
+        limits;
+        public;
+        is_default;
+        version;
     }
 }
 
 record! {
-    /// A company's subscription to a plan.
     Subscription = "Subscription" (RSubscription) |s, py| {
-        /// Its id.
-        id => s.id.as_uuid();
-        /// The company.
-        company_id => s.company_id.as_uuid();
-        /// The plan.
-        plan_id => s.plan_id.as_uuid();
-        /// "trialing", "active", "past_due", "canceled" or "expired".
-        status => s.status.as_str();
-        /// When the trial ends, for trialing subscriptions (UTC).
-        trial_ends_at => s.trial_ends_at.map(utc);
-        /// Start of the current billing period (UTC).
-        current_period_start => utc(s.current_period_start);
-        /// End of the current billing period (UTC).
-        current_period_end => utc(s.current_period_end);
-        /// When it was created (UTC).
-        created_at => utc(s.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(s.updated_at);
-        /// Optimistic-concurrency version.
-        version => s.version;
+        id;
+        company_id;
+        plan_id;
+        status;
+        trial_ends_at;
+        current_period_start;
+        current_period_end;
+        created_at;
+        updated_at;
+        version;
     }
 }
 
 record! {
-    /// A domain event of a company, as written to the outbox.
     Event = "Event" (REvent) |e, py| {
-        /// Its id, for consumers to deduplicate.
-        id => e.id.as_uuid();
-        /// The company it happened in.
-        company_id => e.company_id.as_uuid();
-        /// The user who caused it.
-        actor_id => e.actor_id.map(|id| id.as_uuid());
-        /// When it happened (UTC).
-        occurred_at => utc(e.occurred_at);
+        id;
+        company_id;
+        actor_id;
+        occurred_at;
         /// The event type (`"deal.won"`).
         @derived event_type => e.payload.event_type();
         /// The facts of the change, as the JSON form consumers receive (with its `"type"`).
-        payload => json(py, &e.payload)?;
+        payload: "dict[str, Any]" => json(py, &e.payload)?;
     }
 }
 
@@ -550,57 +522,37 @@ pub(crate) fn json<'py, T: serde::Serialize>(
 }
 
 record! {
-    /// Row counts of the main tables.
     Counts = "Counts" (flame_db::Counts) |c, py| {
-        /// Users.
-        users => c.users;
-        /// Companies.
-        companies => c.companies;
-        /// Subscriptions.
-        subscriptions => c.subscriptions;
-        /// Subscriptions by status, as of now.
-        subscriptions_by_status => SubscriptionCounts(c.subscriptions_by_status);
-        /// Contacts.
-        contacts => c.contacts;
-        /// Deals.
-        deals => c.deals;
+        users;
+        companies;
+        subscriptions;
+        subscriptions_by_status;
+        contacts;
+        deals;
     }
 }
 
 record! {
-    /// The state of a store, as `Flame.health()` reports it.
     Health = "Health" (flame_db::Health) |h, py| {
-        /// "sqlite" or "postgres".
-        backend => h.backend;
-        /// Whether the database answered.
-        reachable => h.reachable;
-        /// How long a trivial query took, there and back.
-        round_trip => h.round_trip;
-        /// The newest migration applied (`None` when unreachable).
-        schema_version => h.schema_version;
-        /// The version this build expects.
-        expected_schema_version => h.expected_schema_version;
-        /// Whether the two match.
-        schema_matches => h.schema_matches;
-        /// Whether an encryption key for integration credentials is configured.
-        encryption_configured => h.encryption_configured;
-        /// The ids of the configured keys, the primary first (never the keys).
-        configured_keys => h.configured_keys.clone();
+        backend: "Backend";
+        reachable;
+        round_trip;
+        schema_version;
+        expected_schema_version;
+        schema_matches;
+        encryption_configured;
+        configured_keys;
         /// How many stored credentials each key id seals (`None` when unreachable). Any id
         /// other than the primary means a rotation is still to run (`Flame.rotate_keys`).
-        keys_in_use => h.keys_in_use.clone().map(|k| k.into_iter().map(KeyUse).collect::<Vec<_>>());
-        /// Row counts (`None` when unreachable).
-        counts => h.counts.map(Counts);
+        keys_in_use;
+        counts;
     }
 }
 
 record! {
-    /// How many stored credentials one encryption key seals, in the health report.
     KeyUse = "KeyUse" (flame_db::KeyUse) |k, py| {
-        /// The key's id.
-        key_id => k.key_id.clone();
-        /// How many credentials it seals.
-        secrets => k.secrets;
+        key_id;
+        secrets;
     }
 }
 
@@ -617,7 +569,7 @@ record! {
     /// names the stored row, never the token text.
     Credential = "Credential" (@enum flame_core::Credential) |c, py| {
         /// "session" (a login session) or "api_token".
-        kind => credential_kind(c);
+        kind: "CredentialKind" => credential_kind(c);
         /// The id of the stored session or API token (an API token's id is `ApiToken.id`).
         id => match c {
             flame_core::Credential::Session(id) => id.as_uuid(),
@@ -631,305 +583,139 @@ record! {
     /// credential, as the session last checked it.
     Principal = "Principal" (flame_core::Session) |s, py| {
         /// The user acting.
-        user_id => s.user_id.as_uuid();
+        user_id;
         /// The company acted in.
-        company_id => s.company_id.as_uuid();
+        company_id;
         /// The user's role there.
-        role => s.role.as_str();
+        role;
         /// "read_only" for read-only API tokens, "read_write" otherwise.
-        scope => s.scope.as_str();
+        scope;
         /// Whether the user is a platform administrator.
-        platform_admin => s.platform_admin;
+        platform_admin;
         /// The stored session or API token the principal stands on.
-        credential => Credential(s.credential);
+        credential;
         /// When the session stops being valid (UTC).
-        expires_at => utc(s.expires_at);
+        expires_at;
     }
 }
 
 record! {
-    /// Subscriptions by status, as of now (a trial past its end counts as expired).
     SubscriptionCounts = "SubscriptionCounts" (flame_db::SubscriptionCounts) |c, py| {
-        /// On trial.
-        trialing => c.trialing;
-        /// Paid and current.
-        active => c.active;
-        /// A payment failed.
-        past_due => c.past_due;
-        /// Canceled by the company.
-        canceled => c.canceled;
-        /// Ended without payment.
-        expired => c.expired;
+        trialing;
+        active;
+        past_due;
+        canceled;
+        expired;
     }
 }
 
 record! {
-    /// What a company uses of each thing its plan limits.
     Usage = "Usage" (RUsage) |u, py| {
-        /// Members.
-        seats => u.seats;
-        /// Contacts.
-        contacts => u.contacts;
-        /// Deals.
-        deals => u.deals;
-        /// Pipelines.
-        pipelines => u.pipelines;
-        /// Integrations.
-        integrations => u.integrations;
+        seats;
+        contacts;
+        deals;
+        pipelines;
+        integrations;
     }
 }
 
 record! {
-    /// A payment recorded for a company's subscription.
     Payment = "Payment" (RPayment) |p, py| {
-        /// Its id.
-        id => p.id.as_uuid();
-        /// The company.
-        company_id => p.company_id.as_uuid();
-        /// The subscription it was for.
-        subscription_id => p.subscription_id.as_uuid();
-        /// The payment provider's id for the charge.
-        provider_ref => p.provider_ref.clone();
-        /// "succeeded" or "failed".
-        outcome => p.outcome.as_str();
-        /// The amount.
-        amount => Money(p.amount);
-        /// For a successful payment, the end of the period it paid for (UTC).
-        period_end => p.period_end.map(utc);
-        /// For a failed payment, the provider's reason.
-        failure_reason => p.failure_reason.clone();
-        /// When it was recorded (UTC).
-        recorded_at => utc(p.recorded_at);
+        id;
+        company_id;
+        subscription_id;
+        provider_ref;
+        outcome;
+        amount;
+        period_end;
+        failure_reason;
+        recorded_at;
     }
 }
 
 record! {
-    /// An API token for scripts and servers: it acts as its user in one company, within its
-    /// scope. The token text is never part of it (see `CreatedApiToken.secret`).
     ApiToken = "ApiToken" (RApiToken) |t, py| {
-        /// Its id.
-        id => t.id.as_uuid();
-        /// The company it acts in.
-        company_id => t.company_id.as_uuid();
-        /// The user it acts as.
-        user_id => t.user_id.as_uuid();
-        /// What it is for.
-        name => t.name.clone();
-        /// "read_only" or "read_write".
-        scope => t.scope.as_str();
-        /// When it stops working (UTC); `None` for never.
-        expires_at => t.expires_at.map(utc);
-        /// When it last authenticated (UTC).
-        last_used_at => t.last_used_at.map(utc);
-        /// When it was revoked (UTC).
-        revoked_at => t.revoked_at.map(utc);
-        /// When it was created (UTC).
-        created_at => utc(t.created_at);
-    }
-}
-
-/// An API token just created, with its `secret`: the text to give the script or server,
-/// shown this once. The secret is never part of `repr()`, `str()` or `to_dict()`.
-#[pyclass(frozen, module = "flame", name = "CreatedApiToken")]
-pub(crate) struct CreatedApiToken {
-    pub(crate) token: RApiToken,
-    pub(crate) secret: SecretString,
-}
-
-#[pymethods]
-impl CreatedApiToken {
-    /// The token record.
-    #[getter]
-    fn token(&self) -> ApiToken {
-        ApiToken(self.token.clone())
-    }
-
-    /// The token text for `Flame.authenticate` (shown this once; it cannot be read again).
-    #[getter]
-    fn secret(&self) -> Secret {
-        Secret::new(self.secret.clone())
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        let Ok(other) = other.cast::<CreatedApiToken>() else { return false };
-        let other = other.get();
-        self.token == other.token && self.secret.expose_secret() == other.secret.expose_secret()
-    }
-
-    /// `{"token": dict}`; the secret is left out.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict(py, vec![("token", to_py(py, self.token())?)])
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr(
-            "CreatedApiToken",
-            &[("token", to_py(py, self.token())?), ("secret", to_py(py, REDACTED)?)],
-        )
+        id;
+        company_id;
+        user_id;
+        name;
+        scope;
+        expires_at;
+        last_used_at;
+        revoked_at;
+        created_at;
     }
 }
 
 record! {
-    /// An invitation to join a company with a role. The token is never part of it (see
-    /// `CreatedInvitation.token`).
     Invitation = "Invitation" (RInvitation) |i, py| {
-        /// Its id.
-        id => i.id.as_uuid();
-        /// The company to join.
-        company_id => i.company_id.as_uuid();
-        /// Who is invited (normalized email).
-        email => i.email.as_str().to_owned();
-        /// The role they will have.
-        role => i.role.as_str();
-        /// Who invited them.
-        invited_by => i.invited_by.as_uuid();
-        /// When it stops working (UTC).
-        expires_at => utc(i.expires_at);
-        /// When it was accepted (UTC).
-        accepted_at => i.accepted_at.map(utc);
-        /// When it was revoked (UTC).
-        revoked_at => i.revoked_at.map(utc);
-        /// When it was created (UTC).
-        created_at => utc(i.created_at);
-    }
-}
-
-/// An invitation just created, with the `token` to send the invitee (shown this once). The
-/// token is never part of `repr()`, `str()` or `to_dict()`.
-#[pyclass(frozen, module = "flame", name = "CreatedInvitation")]
-pub(crate) struct CreatedInvitation {
-    pub(crate) invitation: RInvitation,
-    pub(crate) token: SecretString,
-}
-
-#[pymethods]
-impl CreatedInvitation {
-    /// The invitation.
-    #[getter]
-    fn invitation(&self) -> Invitation {
-        Invitation(self.invitation.clone())
-    }
-
-    /// The token the invitee gives `Flame.accept_invitation` (shown this once).
-    #[getter]
-    fn token(&self) -> Secret {
-        Secret::new(self.token.clone())
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        let Ok(other) = other.cast::<CreatedInvitation>() else { return false };
-        let other = other.get();
-        self.invitation == other.invitation
-            && self.token.expose_secret() == other.token.expose_secret()
-    }
-
-    /// `{"invitation": dict}`; the token is left out.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict(py, vec![("invitation", to_py(py, self.invitation())?)])
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr(
-            "CreatedInvitation",
-            &[("invitation", to_py(py, self.invitation())?), ("token", to_py(py, REDACTED)?)],
-        )
-    }
-}
-
-/// A verification token just issued (`Flame.email_verification`), for the host to mail to
-/// `email` (shown this once). The token is never part of `repr()`, `str()` or `to_dict()`.
-#[pyclass(frozen, module = "flame", name = "EmailVerificationToken")]
-pub(crate) struct EmailVerificationToken(
-    pub(crate) flame_core::verification::EmailVerificationToken,
-);
-
-#[pymethods]
-impl EmailVerificationToken {
-    /// The user it verifies.
-    #[getter]
-    fn user_id(&self) -> uuid::Uuid {
-        self.0.user_id.as_uuid()
-    }
-
-    /// The address to mail it to.
-    #[getter]
-    fn email(&self) -> String {
-        self.0.email.as_str().to_owned()
-    }
-
-    /// When it stops working (UTC).
-    #[getter]
-    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_py(py, utc(self.0.expires_at))
-    }
-
-    /// The token, for `Flame.verify_email` or `Flame.reset_password` (shown this once).
-    #[getter]
-    fn token(&self) -> Secret {
-        Secret::new(self.0.token.clone())
-    }
-
-    /// `{"user_id", "email", "expires_at"}`; the token is left out.
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        dict(
-            py,
-            vec![
-                ("user_id", to_py(py, self.user_id())?),
-                ("email", to_py(py, self.email())?),
-                ("expires_at", self.expires_at(py)?),
-            ],
-        )
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr(
-            "EmailVerificationToken",
-            &[
-                ("user_id", to_py(py, self.user_id())?),
-                ("email", to_py(py, self.email())?),
-                ("expires_at", self.expires_at(py)?),
-                ("token", to_py(py, REDACTED)?),
-            ],
-        )
+        id;
+        company_id;
+        email;
+        role;
+        invited_by;
+        expires_at;
+        accepted_at;
+        revoked_at;
+        created_at;
     }
 }
 
 record! {
-    /// One of a user's companies and their role there (for a company switcher).
+    /// An API token just created, with its `secret`: the text to give the script or server,
+    /// shown this once. The secret is never part of `repr()`, `str()` or `to_dict()`.
+    CreatedApiToken = "CreatedApiToken" (RCreatedApiToken) |t, py| {
+        token;
+        /// The token text for `Flame.authenticate` (shown this once; it cannot be read again).
+        @secret secret;
+    }
+}
+
+record! {
+    /// An invitation just created, with the `token` to send the invitee (shown this once).
+    /// The token is never part of `repr()`, `str()` or `to_dict()`.
+    CreatedInvitation = "CreatedInvitation" (RCreatedInvitation) |i, py| {
+        invitation;
+        /// The token the invitee gives `Flame.accept_invitation` (shown this once).
+        @secret token;
+    }
+}
+
+record! {
+    /// A verification token just issued (`Flame.email_verification`), for the host to mail to
+    /// `email` (shown this once). The token is never part of `repr()`, `str()` or
+    /// `to_dict()`. Never show it to whoever asked for it.
+    EmailVerificationToken = "EmailVerificationToken" (REmailVerificationToken) |t, py| {
+        user_id;
+        email;
+        expires_at;
+        /// The token, for `Flame.verify_email` or `Flame.reset_password` (shown this once).
+        @secret token;
+    }
+}
+
+record! {
     CompanyMembership = "CompanyMembership" (RCompanyMembership) |m, py| {
-        /// The company.
-        company_id => m.company_id.as_uuid();
-        /// Its name.
-        company_name => m.company_name.clone();
-        /// The user's role there.
-        role => m.role.as_str();
+        company_id;
+        company_name;
+        role;
     }
 }
 
 record! {
-    /// A user as platform administrators list them: with every membership.
     UserOverview = "UserOverview" (RUserOverview) |o, py| {
-        /// The user.
-        user => User(o.user.clone());
-        /// Whether they are a platform administrator.
-        platform_admin => o.platform_admin;
-        /// Their companies and roles.
-        memberships => o.memberships.iter().cloned().map(CompanyMembership).collect::<Vec<_>>();
+        user;
+        platform_admin;
+        memberships;
     }
 }
 
 record! {
-    /// A company as platform administrators list them: with its subscription, plan and
-    /// member count.
     CompanyOverview = "CompanyOverview" (RCompanyOverview) |o, py| {
-        /// The company.
-        company => Company(o.company.clone());
-        /// Its subscription (status as of now).
-        subscription => Subscription(o.subscription.clone());
-        /// The plan subscribed to.
-        plan => Plan(o.plan.clone());
-        /// How many members it has.
-        members => o.members;
+        company;
+        subscription;
+        plan;
+        members;
     }
 }
 
@@ -938,16 +724,22 @@ record! {
     /// `max_failures` failures in a row the email is locked for `base_lockout`, doubling with
     /// each further failure up to `max_lockout`.
     LockoutPolicy = "LockoutPolicy" (RLockoutPolicy) |l, py| {
-        /// Failures allowed before the first lockout.
-        max_failures => l.max_failures;
-        /// The first lockout's length.
-        base_lockout => l.base_lockout;
-        /// The longest lockout.
-        max_lockout => l.max_lockout;
+        max_failures;
+        base_lockout;
+        max_lockout;
     }
+    stub r#"
+        def __new__(
+            cls,
+            *,
+            max_failures: Optional[int] = None,
+            base_lockout: Optional[timedelta] = None,
+            max_lockout: Optional[timedelta] = None,
+        ) -> LockoutPolicy:
+            """Every argument left out takes Flame's default (5 failures, then 1 minute,
+            doubling up to an hour)."""
+    "#
     extra {
-        /// A policy; every argument left out takes Flame's default (5 failures, then 1
-        /// minute, doubling up to an hour).
         #[new]
         #[pyo3(signature = (*, max_failures=None, base_lockout=None, max_lockout=None))]
         fn new(

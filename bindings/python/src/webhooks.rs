@@ -14,59 +14,36 @@ use flame_db::{WebhookDeliveryFilter, WebhookOptions, WorkerHandle};
 
 use crate::convert::{page, parse_opt, repr, to_py};
 use crate::errors::to_py_err;
-use crate::records::{Page, page_of, record, utc};
+use crate::records::{Page, page_of, record};
 use crate::runtime::{detach, run, run_infallible, spawn};
 use crate::secret::SecretArg;
 
 record! {
-    /// What one pass of a `WebhookWorker` did.
     WorkReport = "WorkReport" (flame_db::WorkReport) |r, py| {
-        /// Outbox events fanned out (marked published), whether or not a webhook wanted them.
-        published => r.published;
-        /// Deliveries queued for those events: one per subscribed, enabled webhook.
-        dispatched => r.dispatched;
-        /// Deliveries the receiver accepted (a 2xx answer).
-        delivered => r.delivered;
-        /// Attempts that failed and will be tried again.
-        failed => r.failed;
-        /// Deliveries that failed their last attempt and are now dead.
-        dead => r.dead;
+        published;
+        dispatched;
+        delivered;
+        failed;
+        dead;
     }
 }
 
 record! {
-    /// The delivery of one event to one webhook, as admins see it.
     WebhookDelivery = "WebhookDelivery" (flame_db::WebhookDelivery) |d, py| {
-        /// Its id.
-        id => d.id;
-        /// The webhook integration.
-        integration_id => d.integration_id.as_uuid();
-        /// The event delivered; the receiver sees it as `Flame-Event-Id` and in the body's
-        /// `id`.
-        event_id => d.event_id.as_uuid();
-        /// The event type ("deal.won").
-        event_type => d.event_type.clone();
-        /// The kind of record the event is about ("deal").
-        aggregate_type => d.aggregate_type.clone();
-        /// The record the event is about.
-        aggregate_id => d.aggregate_id;
-        /// "pending", "delivered" or "dead".
-        status => d.status.as_str();
-        /// How many attempts were made.
-        attempts => d.attempts;
-        /// When a pending delivery is tried next, at the earliest (UTC).
-        next_attempt_at => utc(d.next_attempt_at);
-        /// Why the last failed attempt failed ("HTTP 500 Internal Server Error"); never a
-        /// secret, nor the URL, nor the receiver's answer body.
-        last_error => d.last_error.clone();
-        /// The HTTP status of the last answer, if there was one.
-        last_status => d.last_status;
-        /// When the receiver accepted it (UTC).
-        delivered_at => d.delivered_at.map(utc);
-        /// When it was queued (UTC).
-        created_at => utc(d.created_at);
-        /// When it last changed (UTC).
-        updated_at => utc(d.updated_at);
+        id;
+        integration_id;
+        event_id;
+        event_type;
+        aggregate_type;
+        aggregate_id;
+        status;
+        attempts;
+        next_attempt_at;
+        last_error;
+        last_status;
+        delivered_at;
+        created_at;
+        updated_at;
     }
 }
 

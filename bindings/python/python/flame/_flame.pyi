@@ -36,6 +36,8 @@ __version__: str
 
 def _enum_names() -> dict[str, list[str]]:
     """The stored names of each enumeration, by its ``flame._types`` alias (for the tests)."""
+def _error_stubs() -> str:
+    """The exception classes of this stub, generated from the error variants (for the tests)."""
 
 @final
 class Secret:
@@ -50,7 +52,7 @@ class Secret:
         """The secret text (never log it)."""
     def __eq__(self, other: object, /) -> bool: ...
 
-# --- Errors -----------------------------------------------------------------------------
+# --- Errors (generated from the extension by tests/test_stub.py; do not edit) ---
 
 class FlameError(Exception):
     """Base class of every error Flame raises."""
@@ -59,35 +61,35 @@ class FlameError(Exception):
     """The stable variant name ("Validation", "NotFound", ...)."""
 
 class ValidationError(FlameError):
-    """An input was malformed or out of bounds."""
+    """An input was malformed or out of bounds. ``field`` names it (``"email"``, ``"value.currency"``),
+    ``reason`` says what was wrong without repeating the value."""
 
     field: str
-    """The input field that was rejected ("email", "amount", ...)."""
+    """The input field that was rejected."""
     reason: str
-    """Why it was rejected (never repeating the value)."""
+    """Why it was rejected."""
 
 class NotFoundError(FlameError):
-    """The record does not exist, or belongs to another company."""
+    """The record does not exist — or belongs to another company, which is answered the same
+    way so that ids leak nothing."""
 
     entity: str
-    """The kind of record looked up ("contact", "deal", ...)."""
+    """The kind of record that was looked up (``"contact"``, ``"deal"``, …)."""
 
 class UnauthenticatedError(FlameError):
-    """No valid session or credential: expired, revoked, an unknown token, a failed login,
-    or a user who is not an active member."""
+    """No valid session: none given, expired, revoked, or its user is unknown or inactive."""
 
     reason: str
-    """Why the caller is not authenticated (for a failed login, the same answer whatever
-    failed)."""
+    """Why the caller is not authenticated."""
 
 class ForbiddenError(FlameError):
-    """The session's role does not allow the action."""
+    """The session is valid but its role does not allow the action."""
 
     action: str
-    """The action that was refused ("create contact")."""
+    """The action that was refused (``"update contact"``)."""
 
 class ConflictError(FlameError):
-    """The write lost a race or contradicts stored state (stale version, duplicate)."""
+    """The write lost a race or contradicts stored state: a stale ``version``, a duplicate key."""
 
     entity: str
     """The kind of record the conflict is about."""
@@ -95,7 +97,7 @@ class ConflictError(FlameError):
     """What conflicted."""
 
 class InvalidTransitionError(FlameError):
-    """A state machine refused the transition."""
+    """A state machine refused the transition (a won deal moved without being reopened)."""
 
     entity: str
     """The kind of record."""
@@ -110,38 +112,42 @@ class PlanLimitExceededError(FlameError):
     """The company's plan does not allow more of something."""
 
     limit: str
-    """Which limit ("contacts", "seats", ...)."""
+    """Which limit (``"contacts"``, ``"seats"``, …)."""
     allowed: int
     """What the plan allows."""
     used: int
     """What is already in use."""
 
 class ReadOnlyError(FlameError):
-    """The company is read-only: its subscription is canceled or expired. Reads work; writes
-    resume once a payment reactivates it."""
+    """The company is read-only: its subscription is canceled or expired. Reads still work;
+    writes resume once the subscription is reactivated."""
 
     reason: str
     """Why the company cannot be changed now."""
 
 class SchemaError(FlameError):
-    """The database schema is not what this build of Flame expects."""
+    """The database schema is not what this build of Flame expects: a table or column is
+    missing, a migration is unknown to this build or was changed after it was applied."""
 
     reason: str
-    """What is wrong, naming the table, column or migration."""
+    """What is wrong with the schema, naming the table, column or migration."""
 
 class StorageError(FlameError):
-    """The database could not do what was asked (unreachable, busy, closed)."""
+    """The database could not do what was asked (unreachable, busy, a constraint the domain
+    did not foresee). The reason is Flame's own wording, not the driver's message."""
 
     reason: str
     """What failed."""
 
 class CryptoError(FlameError):
-    """Encryption or decryption of a stored secret failed."""
+    """Encryption or decryption of a stored secret failed (no key, wrong key, tampered data)."""
 
     reason: str
-    """What failed."""
+    """What failed, naming the record but never the secret."""
 
-# --- Records ----------------------------------------------------------------------------
+# --- End of the generated errors ---
+
+# --- Values -----------------------------------------------------------------------------
 
 @final
 class Money:
@@ -162,884 +168,6 @@ class Money:
     def to_dict(self) -> dict[str, Any]:
         """``{"amount": Decimal, "currency": str}``."""
     def __hash__(self) -> int: ...
-
-@final
-class Contact:
-    """A person the company is in touch with."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def first_name(self) -> str:
-        """First (or only) name."""
-    @property
-    def last_name(self) -> Optional[str]:
-        """Last name."""
-    @property
-    def email(self) -> Optional[str]:
-        """Normalized (lowercase) email."""
-    @property
-    def phone(self) -> Optional[str]:
-        """Phone in E.164."""
-    @property
-    def organization(self) -> Optional[str]:
-        """The organization the person works for."""
-    @property
-    def owner_id(self) -> Optional[UUID]:
-        """The member responsible for the contact."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version: pass it back to update or delete."""
-    @property
-    def full_name(self) -> str:
-        """"First Last", or the first name alone."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Deal:
-    """A deal: a potential sale moving through a pipeline."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def title(self) -> str:
-        """Its title."""
-    @property
-    def value(self) -> Money:
-        """Its value."""
-    @property
-    def contact_id(self) -> Optional[UUID]:
-        """The contact it is with."""
-    @property
-    def pipeline_id(self) -> UUID:
-        """The pipeline it moves through."""
-    @property
-    def stage_id(self) -> UUID:
-        """The stage it is in."""
-    @property
-    def source_id(self) -> Optional[UUID]:
-        """Where the lead came from."""
-    @property
-    def assignee_id(self) -> Optional[UUID]:
-        """The member responsible for it."""
-    @property
-    def status(self) -> DealStatus:
-        """Open, won or lost: follows the stage's kind."""
-    @property
-    def expected_close(self) -> Optional[date]:
-        """When it is expected to close."""
-    @property
-    def lost_reason(self) -> Optional[str]:
-        """Why it was lost."""
-    @property
-    def closed_at(self) -> Optional[datetime]:
-        """When it was won or lost (UTC)."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields (``value`` as a dict too)."""
-
-@final
-class Pipeline:
-    """A sales pipeline of a company."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def name(self) -> str:
-        """Its name, unique in the company."""
-    @property
-    def position(self) -> int:
-        """Where it is listed among the company's pipelines."""
-    @property
-    def is_default(self) -> bool:
-        """Whether new deals go to it when no pipeline is named."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Stage:
-    """A stage of a pipeline."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def pipeline_id(self) -> UUID:
-        """The pipeline it belongs to."""
-    @property
-    def name(self) -> str:
-        """Its name."""
-    @property
-    def position(self) -> int:
-        """Its place in the pipeline, from 0."""
-    @property
-    def kind(self) -> StageKind:
-        """Open, won or lost."""
-    @property
-    def probability(self) -> int:
-        """The chance, in percent, that a deal here is won."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class NewStage:
-    """A stage to create, for ``Pipelines.create``."""
-
-    def __new__(cls, name: str, kind: StageKind, probability: Optional[int] = None) -> NewStage:
-        """A stage named ``name`` of ``kind``; ``probability`` defaults by kind."""
-    @property
-    def name(self) -> str:
-        """Its name."""
-    @property
-    def kind(self) -> StageKind:
-        """Open, won or lost."""
-    @property
-    def probability(self) -> Optional[int]:
-        """Win probability in percent, or ``None`` for the kind's default."""
-    def to_dict(self) -> dict[str, Any]:
-        """The value as a dict of its fields."""
-
-@final
-class StageSummary:
-    """The count and value of the deals in one stage."""
-
-    @property
-    def stage(self) -> Stage:
-        """The stage."""
-    @property
-    def deal_count(self) -> int:
-        """How many deals are in it."""
-    @property
-    def totals(self) -> builtins.list[Money]:
-        """Their total value, one ``Money`` per currency."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Source:
-    """A lead source of a company."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def name(self) -> str:
-        """Its name, unique in the company."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Activity:
-    """A note, task, call or message about a contact or a deal."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company that owns it."""
-    @property
-    def kind(self) -> ActivityKind:
-        """Note, task, call or message."""
-    @property
-    def subject(self) -> Optional[str]:
-        """A short subject line."""
-    @property
-    def body(self) -> str:
-        """The text."""
-    @property
-    def contact_id(self) -> Optional[UUID]:
-        """The contact it is about."""
-    @property
-    def deal_id(self) -> Optional[UUID]:
-        """The deal it is about."""
-    @property
-    def owner_id(self) -> Optional[UUID]:
-        """The member who owns it."""
-    @property
-    def due_at(self) -> Optional[datetime]:
-        """For tasks: when it is due (UTC)."""
-    @property
-    def done_at(self) -> Optional[datetime]:
-        """For tasks: when it was done (UTC)."""
-    @property
-    def occurred_at(self) -> datetime:
-        """When it happened (UTC)."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    @property
-    def is_done(self) -> bool:
-        """Whether this is a task that is done."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Company:
-    """A company: the tenant."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def name(self) -> str:
-        """Its display name."""
-    @property
-    def created_at(self) -> datetime:
-        """When it signed up (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class User:
-    """A person who can act in one or more companies."""
-
-    @property
-    def id(self) -> UUID:
-        """Their id."""
-    @property
-    def email(self) -> str:
-        """Their normalized email."""
-    @property
-    def name(self) -> str:
-        """Their display name."""
-    @property
-    def active(self) -> bool:
-        """Inactive users cannot act."""
-    @property
-    def email_verified_at(self) -> Optional[datetime]:
-        """When they proved their email address (UTC); ``None`` until then."""
-    @property
-    def created_at(self) -> datetime:
-        """When they were created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When they last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Membership:
-    """A user's place in a company."""
-
-    @property
-    def company_id(self) -> UUID:
-        """The company."""
-    @property
-    def user_id(self) -> UUID:
-        """The user."""
-    @property
-    def role(self) -> Role:
-        """What the user may do there."""
-    @property
-    def created_at(self) -> datetime:
-        """When the user joined (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version, for ``Members.change_role``."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Member:
-    """A member of a company: the user and their membership."""
-
-    @property
-    def user(self) -> User:
-        """The user."""
-    @property
-    def membership(self) -> Membership:
-        """Their membership (role)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (nested dicts)."""
-
-@final
-class PlanLimits:
-    """What a plan allows; ``None`` means unlimited."""
-
-    def __new__(
-        cls,
-        *,
-        seats: Optional[int] = None,
-        contacts: Optional[int] = None,
-        deals: Optional[int] = None,
-        pipelines: Optional[int] = None,
-        integrations: Optional[int] = None,
-    ) -> PlanLimits:
-        """Limits; every one left out is unlimited."""
-    @property
-    def seats(self) -> Optional[int]:
-        """Members of the company."""
-    @property
-    def contacts(self) -> Optional[int]:
-        """Contacts."""
-    @property
-    def deals(self) -> Optional[int]:
-        """Deals."""
-    @property
-    def pipelines(self) -> Optional[int]:
-        """Pipelines."""
-    @property
-    def integrations(self) -> Optional[int]:
-        """Integrations."""
-    def to_dict(self) -> dict[str, Any]:
-        """The value as a dict of its fields."""
-
-@final
-class Plan:
-    """A plan of the catalog."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def code(self) -> str:
-        """Its stable code."""
-    @property
-    def name(self) -> str:
-        """Its display name."""
-    @property
-    def price(self) -> Money:
-        """The price per interval."""
-    @property
-    def interval(self) -> BillingInterval:
-        """Month or year."""
-    @property
-    def trial_days(self) -> int:
-        """Trial length in days."""
-    @property
-    def limits(self) -> PlanLimits:
-        """What it allows."""
-    @property
-    def public(self) -> bool:
-        """Shown on the public plans page."""
-    @property
-    def is_default(self) -> bool:
-        """The plan new companies start their trial on."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Subscription:
-    """A company's subscription to a plan."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company."""
-    @property
-    def plan_id(self) -> UUID:
-        """The plan."""
-    @property
-    def status(self) -> SubscriptionStatus:
-        """Where it is in its lifecycle."""
-    @property
-    def trial_ends_at(self) -> Optional[datetime]:
-        """When the trial ends (UTC)."""
-    @property
-    def current_period_start(self) -> datetime:
-        """Start of the current billing period (UTC)."""
-    @property
-    def current_period_end(self) -> datetime:
-        """End of the current billing period (UTC)."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    @property
-    def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
-    @property
-    def version(self) -> int:
-        """Optimistic-concurrency version."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Event:
-    """A domain event of a company, as written to the outbox."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company it happened in."""
-    @property
-    def actor_id(self) -> Optional[UUID]:
-        """The user who caused it."""
-    @property
-    def occurred_at(self) -> datetime:
-        """When it happened (UTC)."""
-    @property
-    def event_type(self) -> str:
-        """The event type ("deal.won")."""
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The facts of the change, in the JSON form consumers receive."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class SubscriptionCounts:
-    """Subscriptions by status, as of now (a trial past its end counts as expired)."""
-
-    @property
-    def trialing(self) -> int:
-        """On trial."""
-    @property
-    def active(self) -> int:
-        """Paid and current."""
-    @property
-    def past_due(self) -> int:
-        """A payment failed."""
-    @property
-    def canceled(self) -> int:
-        """Canceled by the company."""
-    @property
-    def expired(self) -> int:
-        """Ended without payment."""
-    def to_dict(self) -> dict[str, Any]:
-        """The counts as a dict."""
-
-@final
-class Counts:
-    """Row counts of the main tables."""
-
-    @property
-    def users(self) -> int:
-        """Users."""
-    @property
-    def companies(self) -> int:
-        """Companies."""
-    @property
-    def subscriptions(self) -> int:
-        """Subscriptions."""
-    @property
-    def subscriptions_by_status(self) -> SubscriptionCounts:
-        """Subscriptions by status, as of now."""
-    @property
-    def contacts(self) -> int:
-        """Contacts."""
-    @property
-    def deals(self) -> int:
-        """Deals."""
-    def to_dict(self) -> dict[str, Any]:
-        """The counts as a dict."""
-
-@final
-class Health:
-    """The state of a store."""
-
-    @property
-    def backend(self) -> Backend:
-        """"sqlite" or "postgres"."""
-    @property
-    def reachable(self) -> bool:
-        """Whether the database answered."""
-    @property
-    def round_trip(self) -> timedelta:
-        """How long a trivial query took, there and back."""
-    @property
-    def schema_version(self) -> Optional[int]:
-        """The newest migration applied (``None`` when unreachable)."""
-    @property
-    def expected_schema_version(self) -> int:
-        """The version this build expects."""
-    @property
-    def schema_matches(self) -> bool:
-        """Whether the two match."""
-    @property
-    def encryption_configured(self) -> bool:
-        """Whether an encryption key is configured."""
-    @property
-    def configured_keys(self) -> builtins.list[str]:
-        """The ids of the configured keys, the primary first (never the keys)."""
-    @property
-    def keys_in_use(self) -> Optional[builtins.list[KeyUse]]:
-        """How many stored credentials each key id seals (``None`` when unreachable); an id
-        other than the primary means ``Flame.rotate_keys`` is still to run."""
-    @property
-    def counts(self) -> Optional[Counts]:
-        """Row counts (``None`` when unreachable)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The report as a dict."""
-
-@final
-class KeyUse:
-    """How many stored credentials one encryption key seals."""
-
-    @property
-    def key_id(self) -> str:
-        """The key's id."""
-    @property
-    def secrets(self) -> int:
-        """How many credentials it seals."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class Credential:
-    """The stored credential a session stands on (its id, never the token text)."""
-
-    @property
-    def kind(self) -> CredentialKind:
-        """"session" (a login session) or "api_token"."""
-    @property
-    def id(self) -> UUID:
-        """The id of the stored session or API token."""
-    def to_dict(self) -> dict[str, Any]:
-        """The credential as a dict."""
-
-@final
-class Principal:
-    """Who acts, in which company, with which role and scope, until when, through which
-    credential, as the session last checked it."""
-
-    @property
-    def user_id(self) -> UUID:
-        """The user acting."""
-    @property
-    def company_id(self) -> UUID:
-        """The company acted in."""
-    @property
-    def role(self) -> Role:
-        """The user's role there."""
-    @property
-    def scope(self) -> Scope:
-        """"read_only" for read-only API tokens, "read_write" otherwise."""
-    @property
-    def platform_admin(self) -> bool:
-        """Whether the user is a platform administrator."""
-    @property
-    def credential(self) -> Credential:
-        """The stored session or API token the principal stands on."""
-    @property
-    def expires_at(self) -> datetime:
-        """When the session stops being valid (UTC)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The principal as a dict."""
-
-@final
-class Usage:
-    """What a company uses of each thing its plan limits."""
-
-    @property
-    def seats(self) -> int:
-        """Members."""
-    @property
-    def contacts(self) -> int:
-        """Contacts."""
-    @property
-    def deals(self) -> int:
-        """Deals."""
-    @property
-    def pipelines(self) -> int:
-        """Pipelines."""
-    @property
-    def integrations(self) -> int:
-        """Integrations."""
-    def to_dict(self) -> dict[str, Any]:
-        """The usage as a dict."""
-
-@final
-class Payment:
-    """A payment recorded for a company's subscription."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company."""
-    @property
-    def subscription_id(self) -> UUID:
-        """The subscription it was for."""
-    @property
-    def provider_ref(self) -> str:
-        """The payment provider's id for the charge."""
-    @property
-    def outcome(self) -> PaymentOutcome:
-        """"succeeded" or "failed"."""
-    @property
-    def amount(self) -> Money:
-        """The amount."""
-    @property
-    def period_end(self) -> Optional[datetime]:
-        """For a successful payment, the end of the period it paid for (UTC)."""
-    @property
-    def failure_reason(self) -> Optional[str]:
-        """For a failed payment, the provider's reason."""
-    @property
-    def recorded_at(self) -> datetime:
-        """When it was recorded (UTC)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields (``amount`` as a dict too)."""
-
-@final
-class ApiToken:
-    """An API token for scripts and servers (never its secret text)."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company it acts in."""
-    @property
-    def user_id(self) -> UUID:
-        """The user it acts as."""
-    @property
-    def name(self) -> str:
-        """What it is for."""
-    @property
-    def scope(self) -> Scope:
-        """"read_only" or "read_write"."""
-    @property
-    def expires_at(self) -> Optional[datetime]:
-        """When it stops working (UTC); ``None`` for never."""
-    @property
-    def last_used_at(self) -> Optional[datetime]:
-        """When it last authenticated (UTC)."""
-    @property
-    def revoked_at(self) -> Optional[datetime]:
-        """When it was revoked (UTC)."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class CreatedApiToken:
-    """An API token just created, with its secret (shown this once; never in ``repr()`` or
-    ``to_dict()``)."""
-
-    @property
-    def token(self) -> ApiToken:
-        """The token record."""
-    @property
-    def secret(self) -> Secret:
-        """The token text for ``Flame.authenticate`` (shown this once), as a ``Secret``."""
-    def to_dict(self) -> dict[str, Any]:
-        """``{"token": dict}``; the secret is left out."""
-
-@final
-class Invitation:
-    """An invitation to join a company with a role (never its token)."""
-
-    @property
-    def id(self) -> UUID:
-        """Its id."""
-    @property
-    def company_id(self) -> UUID:
-        """The company to join."""
-    @property
-    def email(self) -> str:
-        """Who is invited (normalized email)."""
-    @property
-    def role(self) -> Role:
-        """The role they will have."""
-    @property
-    def invited_by(self) -> UUID:
-        """Who invited them."""
-    @property
-    def expires_at(self) -> datetime:
-        """When it stops working (UTC)."""
-    @property
-    def accepted_at(self) -> Optional[datetime]:
-        """When it was accepted (UTC)."""
-    @property
-    def revoked_at(self) -> Optional[datetime]:
-        """When it was revoked (UTC)."""
-    @property
-    def created_at(self) -> datetime:
-        """When it was created (UTC)."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class CreatedInvitation:
-    """An invitation just created, with the token to send the invitee (shown this once;
-    never in ``repr()`` or ``to_dict()``)."""
-
-    @property
-    def invitation(self) -> Invitation:
-        """The invitation."""
-    @property
-    def token(self) -> Secret:
-        """The token for ``Flame.accept_invitation`` (shown this once), as a ``Secret``."""
-    def to_dict(self) -> dict[str, Any]:
-        """``{"invitation": dict}``; the token is left out."""
-
-@final
-class EmailVerificationToken:
-    """A verification token just issued, for the host to mail to ``email`` (shown this once;
-    never in ``repr()`` or ``to_dict()``). Never show it to whoever asked for it."""
-
-    @property
-    def user_id(self) -> UUID:
-        """The user it verifies."""
-    @property
-    def email(self) -> str:
-        """The address to mail it to."""
-    @property
-    def expires_at(self) -> datetime:
-        """When it stops working (UTC)."""
-    @property
-    def token(self) -> Secret:
-        """The token for ``Flame.verify_email`` or ``Flame.reset_password``."""
-    def to_dict(self) -> dict[str, Any]:
-        """``{"user_id", "email", "expires_at"}``; the token is left out."""
-
-@final
-class CompanyMembership:
-    """One of a user's companies and their role there."""
-
-    @property
-    def company_id(self) -> UUID:
-        """The company."""
-    @property
-    def company_name(self) -> str:
-        """Its name."""
-    @property
-    def role(self) -> Role:
-        """The user's role there."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-@final
-class UserOverview:
-    """A user as platform administrators list them."""
-
-    @property
-    def user(self) -> User:
-        """The user."""
-    @property
-    def platform_admin(self) -> bool:
-        """Whether they are a platform administrator."""
-    @property
-    def memberships(self) -> builtins.list[CompanyMembership]:
-        """Their companies and roles."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (nested records as dicts)."""
-
-@final
-class CompanyOverview:
-    """A company as platform administrators list them."""
-
-    @property
-    def company(self) -> Company:
-        """The company."""
-    @property
-    def subscription(self) -> Subscription:
-        """Its subscription (status as of now)."""
-    @property
-    def plan(self) -> Plan:
-        """The plan subscribed to."""
-    @property
-    def members(self) -> int:
-        """How many members it has."""
-    def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (nested records as dicts)."""
-
-@final
-class LockoutPolicy:
-    """How repeated login failures lock an email out, for ``open(lockout=...)``."""
-
-    def __new__(
-        cls,
-        *,
-        max_failures: Optional[int] = None,
-        base_lockout: Optional[timedelta] = None,
-        max_lockout: Optional[timedelta] = None,
-    ) -> LockoutPolicy:
-        """Every argument left out takes Flame's default (5 failures, then 1 minute,
-        doubling up to an hour)."""
-    @property
-    def max_failures(self) -> int:
-        """Failures allowed before the first lockout."""
-    @property
-    def base_lockout(self) -> timedelta:
-        """The first lockout's length."""
-    @property
-    def max_lockout(self) -> timedelta:
-        """The longest lockout."""
-    def to_dict(self) -> dict[str, Any]:
-        """The policy as a dict."""
 
 @final
 class PasswordHasher:
@@ -1096,9 +224,914 @@ class EncryptionKey:
     def id(self) -> str:
         """The key's id."""
 
+_Settings = Union[MessagingSettings, AccountingSettings, AdvertisingSettings, WebhookSettings]
+
+# --- Webhook signatures -----------------------------------------------------------------
+
+#: The header carrying a webhook request's signature (``t=<unix seconds>,v1=<hex>``).
+SIGNATURE_HEADER: str
+#: The header carrying the id of the event delivered, the same on every retry.
+EVENT_ID_HEADER: str
+#: The header carrying the event type.
+EVENT_TYPE_HEADER: str
+
+def verify_webhook_signature(
+    secret: Union[Secret, str], header: str, body: bytes, tolerance_seconds: int = 300
+) -> None:
+    """Checks the ``Flame-Signature`` header of a webhook request Flame sent: ``secret`` is
+    the webhook's signing secret, ``body`` the raw request body. A malformed header raises
+    ``ValidationError`` on "Flame-Signature"; a timestamp further than ``tolerance_seconds``
+    from now or a signature that does not match raises ``UnauthenticatedError``."""
+
+# --- Records (generated from the extension by tests/test_stub.py; do not edit) ---
+
+@final
+class Contact:
+    """A person the company is in touch with."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def first_name(self) -> str:
+        """First (or only) name."""
+    @property
+    def last_name(self) -> Optional[str]:
+        """Last name."""
+    @property
+    def email(self) -> Optional[str]:
+        """Normalized email."""
+    @property
+    def phone(self) -> Optional[str]:
+        """Phone in E.164."""
+    @property
+    def organization(self) -> Optional[str]:
+        """The organization the person works for."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member responsible for the contact."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update or delete."""
+    @property
+    def full_name(self) -> str:
+        """"First Last", or the first name alone."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Deal:
+    """A deal: a potential sale moving through a pipeline."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def title(self) -> str:
+        """Its title."""
+    @property
+    def value(self) -> Money:
+        """Its value."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it is with."""
+    @property
+    def pipeline_id(self) -> UUID:
+        """The pipeline it moves through."""
+    @property
+    def stage_id(self) -> UUID:
+        """The stage it is in."""
+    @property
+    def source_id(self) -> Optional[UUID]:
+        """Where the lead came from."""
+    @property
+    def assignee_id(self) -> Optional[UUID]:
+        """The member responsible for it."""
+    @property
+    def status(self) -> DealStatus:
+        """Open, won or lost: follows the stage's kind."""
+    @property
+    def expected_close(self) -> Optional[date]:
+        """When it is expected to close."""
+    @property
+    def lost_reason(self) -> Optional[str]:
+        """Why it was lost (set exactly when the deal is lost)."""
+    @property
+    def closed_at(self) -> Optional[datetime]:
+        """When it was won or lost."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to change the deal."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Pipeline:
+    """A sales pipeline of a company."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, unique in the company."""
+    @property
+    def position(self) -> int:
+        """Where it is listed among the company's pipelines."""
+    @property
+    def is_default(self) -> bool:
+        """The pipeline new deals go to when none is named."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Stage:
+    """A stage of a pipeline."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def pipeline_id(self) -> UUID:
+        """The pipeline it belongs to."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def position(self) -> int:
+        """Its place in the pipeline, from 0."""
+    @property
+    def kind(self) -> StageKind:
+        """Open, won or lost."""
+    @property
+    def probability(self) -> int:
+        """The chance, in percent, that a deal in this stage is won."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class NewStage:
+    """A stage to create: ``NewStage(name, kind, probability=None)``."""
+
+    def __new__(cls, name: str, kind: StageKind, probability: Optional[int] = None) -> NewStage:
+        """A stage named ``name`` of ``kind``; ``probability`` defaults by kind."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def kind(self) -> StageKind:
+        """Open, won or lost."""
+    @property
+    def probability(self) -> Optional[int]:
+        """Win probability in percent; defaults to 10 for open, 100 for won, 0 for lost stages."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class StageSummary:
+    """The count and value of the deals in one stage, for a pipeline summary."""
+
+    @property
+    def stage(self) -> Stage:
+        """The stage."""
+    @property
+    def deal_count(self) -> int:
+        """How many deals are in it."""
+    @property
+    def totals(self) -> builtins.list[Money]:
+        """Their total value, one ``Money`` per currency."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Source:
+    """A lead source of a company."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, unique in the company (case-insensitively)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Activity:
+    """Something that happened with a contact or deal, or a task to do."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def kind(self) -> ActivityKind:
+        """Note, task, call or message."""
+    @property
+    def subject(self) -> Optional[str]:
+        """A short subject line."""
+    @property
+    def body(self) -> str:
+        """The text."""
+    @property
+    def contact_id(self) -> Optional[UUID]:
+        """The contact it is about."""
+    @property
+    def deal_id(self) -> Optional[UUID]:
+        """The deal it is about."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member who owns it."""
+    @property
+    def due_at(self) -> Optional[datetime]:
+        """For tasks: when it is due."""
+    @property
+    def done_at(self) -> Optional[datetime]:
+        """For tasks: when it was done."""
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened (for tasks: when it was created)."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    @property
+    def is_done(self) -> bool:
+        """Whether this is a task that is done."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Company:
+    """A company: the tenant that owns contacts, deals, pipelines and everything else."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def name(self) -> str:
+        """Its display name."""
+    @property
+    def created_at(self) -> datetime:
+        """When it signed up."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class User:
+    """A person who can act in one or more companies."""
+
+    @property
+    def id(self) -> UUID:
+        """Their id."""
+    @property
+    def email(self) -> str:
+        """Their normalized email, unique across Flame."""
+    @property
+    def name(self) -> str:
+        """Their display name."""
+    @property
+    def active(self) -> bool:
+        """Inactive users cannot act."""
+    @property
+    def email_verified_at(self) -> Optional[datetime]:
+        """When they proved their email address (UTC); ``None`` until then."""
+    @property
+    def created_at(self) -> datetime:
+        """When they were created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When they last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Membership:
+    """A user's place in a company."""
+
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def user_id(self) -> UUID:
+        """The user."""
+    @property
+    def role(self) -> Role:
+        """What the user may do there."""
+    @property
+    def created_at(self) -> datetime:
+        """When the user joined."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Member:
+    """A member as a screen lists them: the user and their role."""
+
+    @property
+    def user(self) -> User:
+        """The user."""
+    @property
+    def membership(self) -> Membership:
+        """Their membership in the company."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class PlanLimits:
+    """What a plan allows; ``None`` means unlimited."""
+
+    def __new__(
+        cls,
+        *,
+        seats: Optional[int] = None,
+        contacts: Optional[int] = None,
+        deals: Optional[int] = None,
+        pipelines: Optional[int] = None,
+        integrations: Optional[int] = None,
+    ) -> PlanLimits:
+        """Limits; every one left out is unlimited."""
+    @property
+    def seats(self) -> Optional[int]:
+        """Members of the company."""
+    @property
+    def contacts(self) -> Optional[int]:
+        """Contacts."""
+    @property
+    def deals(self) -> Optional[int]:
+        """Deals."""
+    @property
+    def pipelines(self) -> Optional[int]:
+        """Pipelines."""
+    @property
+    def integrations(self) -> Optional[int]:
+        """Integrations of all kinds."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Plan:
+    """A plan of the catalog."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def code(self) -> str:
+        """Its stable code (``"starter"``), unique."""
+    @property
+    def name(self) -> str:
+        """Its display name."""
+    @property
+    def price(self) -> Money:
+        """The price per interval."""
+    @property
+    def interval(self) -> BillingInterval:
+        """The billing interval."""
+    @property
+    def trial_days(self) -> int:
+        """How long a new subscription is on trial."""
+    @property
+    def limits(self) -> PlanLimits:
+        """What it allows."""
+    @property
+    def public(self) -> bool:
+        """Shown on the public plans page."""
+    @property
+    def is_default(self) -> bool:
+        """The plan new companies start their trial on."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Subscription:
+    """A company's subscription to a plan."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def plan_id(self) -> UUID:
+        """The plan."""
+    @property
+    def status(self) -> SubscriptionStatus:
+        """Where it is in its lifecycle."""
+    @property
+    def trial_ends_at(self) -> Optional[datetime]:
+        """When the trial ends, for trialing subscriptions."""
+    @property
+    def current_period_start(self) -> datetime:
+        """Start of the current billing period."""
+    @property
+    def current_period_end(self) -> datetime:
+        """End of the current billing period."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Event:
+    """Something that happened in a company."""
+
+    @property
+    def id(self) -> UUID:
+        """Unique id, for consumers to deduplicate."""
+    @property
+    def company_id(self) -> UUID:
+        """The company it happened in."""
+    @property
+    def actor_id(self) -> Optional[UUID]:
+        """The user who caused it, if any."""
+    @property
+    def occurred_at(self) -> datetime:
+        """When it happened."""
+    @property
+    def event_type(self) -> str:
+        """The event type (``"deal.won"``)."""
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The facts of the change, as the JSON form consumers receive (with its ``"type"``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Counts:
+    """Row counts of the main tables."""
+
+    @property
+    def users(self) -> int:
+        """Users."""
+    @property
+    def companies(self) -> int:
+        """Companies."""
+    @property
+    def subscriptions(self) -> int:
+        """Subscriptions."""
+    @property
+    def subscriptions_by_status(self) -> SubscriptionCounts:
+        """Subscriptions by status."""
+    @property
+    def contacts(self) -> int:
+        """Contacts."""
+    @property
+    def deals(self) -> int:
+        """Deals."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Health:
+    """The state of a store."""
+
+    @property
+    def backend(self) -> Backend:
+        """``"sqlite"`` or ``"postgres"``."""
+    @property
+    def reachable(self) -> bool:
+        """Whether the database answered."""
+    @property
+    def round_trip(self) -> timedelta:
+        """How long a trivial query took, there and back."""
+    @property
+    def schema_version(self) -> Optional[int]:
+        """The newest migration applied (``None`` when unreachable)."""
+    @property
+    def expected_schema_version(self) -> int:
+        """The version this build expects."""
+    @property
+    def schema_matches(self) -> bool:
+        """Whether the two match."""
+    @property
+    def encryption_configured(self) -> bool:
+        """Whether an encryption key for integration credentials is configured."""
+    @property
+    def configured_keys(self) -> builtins.list[str]:
+        """The ids of the configured keys, the primary first (never the keys)."""
+    @property
+    def keys_in_use(self) -> Optional[builtins.list[KeyUse]]:
+        """How many stored credentials each key id seals (``None`` when unreachable). Any id
+        other than the primary means a rotation is still to run (``Flame.rotate_keys``)."""
+    @property
+    def counts(self) -> Optional[Counts]:
+        """Row counts (``None`` when unreachable)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class KeyUse:
+    """How many stored credentials one key seals."""
+
+    @property
+    def key_id(self) -> str:
+        """The key's id."""
+    @property
+    def secrets(self) -> int:
+        """How many credentials it seals."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Credential:
+    """The stored credential a session stands on: a login session or an API token. Its ``id``
+    names the stored row, never the token text."""
+
+    @property
+    def kind(self) -> CredentialKind:
+        """"session" (a login session) or "api_token"."""
+    @property
+    def id(self) -> UUID:
+        """The id of the stored session or API token (an API token's id is ``ApiToken.id``)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Principal:
+    """Who acts, in which company, with which role and scope, until when, through which
+    credential, as the session last checked it."""
+
+    @property
+    def user_id(self) -> UUID:
+        """The user acting."""
+    @property
+    def company_id(self) -> UUID:
+        """The company acted in."""
+    @property
+    def role(self) -> Role:
+        """The user's role there."""
+    @property
+    def scope(self) -> Scope:
+        """"read_only" for read-only API tokens, "read_write" otherwise."""
+    @property
+    def platform_admin(self) -> bool:
+        """Whether the user is a platform administrator."""
+    @property
+    def credential(self) -> Credential:
+        """The stored session or API token the principal stands on."""
+    @property
+    def expires_at(self) -> datetime:
+        """When the session stops being valid (UTC)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class SubscriptionCounts:
+    """Subscriptions by status, as of now (a trial past its end counts as expired)."""
+
+    @property
+    def trialing(self) -> int:
+        """On trial."""
+    @property
+    def active(self) -> int:
+        """Paid and current."""
+    @property
+    def past_due(self) -> int:
+        """A payment failed."""
+    @property
+    def canceled(self) -> int:
+        """Canceled by the company."""
+    @property
+    def expired(self) -> int:
+        """Ended without payment."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Usage:
+    """What a company uses of each limited thing."""
+
+    @property
+    def seats(self) -> int:
+        """Members."""
+    @property
+    def contacts(self) -> int:
+        """Contacts."""
+    @property
+    def deals(self) -> int:
+        """Deals."""
+    @property
+    def pipelines(self) -> int:
+        """Pipelines."""
+    @property
+    def integrations(self) -> int:
+        """Integrations."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Payment:
+    """A payment recorded for a subscription."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def subscription_id(self) -> UUID:
+        """The subscription it was for."""
+    @property
+    def provider_ref(self) -> str:
+        """The provider's id for the charge."""
+    @property
+    def outcome(self) -> PaymentOutcome:
+        """Succeeded or failed."""
+    @property
+    def amount(self) -> Money:
+        """The amount."""
+    @property
+    def period_end(self) -> Optional[datetime]:
+        """The period end it paid up to, for successful payments."""
+    @property
+    def failure_reason(self) -> Optional[str]:
+        """The provider's reason, for failures."""
+    @property
+    def recorded_at(self) -> datetime:
+        """When it was recorded."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class ApiToken:
+    """An API token for scripts and servers: it acts as its user in one company, within its scope.
+    The token text itself is shown once, at creation (``CreatedApiToken``), and never stored."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company it acts in."""
+    @property
+    def user_id(self) -> UUID:
+        """The user it acts as."""
+    @property
+    def name(self) -> str:
+        """What it is for."""
+    @property
+    def scope(self) -> Scope:
+        """Read-only or read-write."""
+    @property
+    def expires_at(self) -> Optional[datetime]:
+        """When it stops working, if ever."""
+    @property
+    def last_used_at(self) -> Optional[datetime]:
+        """When it last authenticated."""
+    @property
+    def revoked_at(self) -> Optional[datetime]:
+        """When it was revoked."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CreatedApiToken:
+    """An API token just created, with its ``secret``: the text to give the script or server,
+    shown this once. The secret is never part of ``repr()``, ``str()`` or ``to_dict()``."""
+
+    @property
+    def token(self) -> ApiToken:
+        """The token record."""
+    @property
+    def secret(self) -> Secret:
+        """The token text for ``Flame.authenticate`` (shown this once; it cannot be read again)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Invitation:
+    """An invitation to join a company with a role."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company to join."""
+    @property
+    def email(self) -> str:
+        """Who is invited."""
+    @property
+    def role(self) -> Role:
+        """The role they will have."""
+    @property
+    def invited_by(self) -> UUID:
+        """Who invited them."""
+    @property
+    def expires_at(self) -> datetime:
+        """When the invitation stops working."""
+    @property
+    def accepted_at(self) -> Optional[datetime]:
+        """When it was accepted."""
+    @property
+    def revoked_at(self) -> Optional[datetime]:
+        """When it was revoked."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CreatedInvitation:
+    """An invitation just created, with the ``token`` to send the invitee (shown this once).
+    The token is never part of ``repr()``, ``str()`` or ``to_dict()``."""
+
+    @property
+    def invitation(self) -> Invitation:
+        """The invitation."""
+    @property
+    def token(self) -> Secret:
+        """The token the invitee gives ``Flame.accept_invitation`` (shown this once)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class EmailVerificationToken:
+    """A verification token just issued (``Flame.email_verification``), for the host to mail to
+    ``email`` (shown this once). The token is never part of ``repr()``, ``str()`` or
+    ``to_dict()``. Never show it to whoever asked for it."""
+
+    @property
+    def user_id(self) -> UUID:
+        """The user it verifies."""
+    @property
+    def email(self) -> str:
+        """The address to mail it to."""
+    @property
+    def expires_at(self) -> datetime:
+        """When it stops working."""
+    @property
+    def token(self) -> Secret:
+        """The token, for ``Flame.verify_email`` or ``Flame.reset_password`` (shown this once)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CompanyMembership:
+    """One of a user's companies, for a company switcher."""
+
+    @property
+    def company_id(self) -> UUID:
+        """The company."""
+    @property
+    def company_name(self) -> str:
+        """Its name."""
+    @property
+    def role(self) -> Role:
+        """The user's role there."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class UserOverview:
+    """A user as platform administrators list them: with every membership."""
+
+    @property
+    def user(self) -> User:
+        """The user."""
+    @property
+    def platform_admin(self) -> bool:
+        """Whether they are a platform administrator."""
+    @property
+    def memberships(self) -> builtins.list[CompanyMembership]:
+        """Their companies and roles."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CompanyOverview:
+    """A company as platform administrators list them: with its subscription and plan."""
+
+    @property
+    def company(self) -> Company:
+        """The company."""
+    @property
+    def subscription(self) -> Subscription:
+        """Its subscription (status as of now)."""
+    @property
+    def plan(self) -> Plan:
+        """The plan subscribed to."""
+    @property
+    def members(self) -> int:
+        """How many members it has."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class LockoutPolicy:
+    """How repeated login failures lock an email out, for ``flame.open(lockout=...)``: after
+    ``max_failures`` failures in a row the email is locked for ``base_lockout``, doubling with
+    each further failure up to ``max_lockout``."""
+
+    def __new__(
+        cls,
+        *,
+        max_failures: Optional[int] = None,
+        base_lockout: Optional[timedelta] = None,
+        max_lockout: Optional[timedelta] = None,
+    ) -> LockoutPolicy:
+        """Every argument left out takes Flame's default (5 failures, then 1 minute,
+        doubling up to an hour)."""
+    @property
+    def max_failures(self) -> int:
+        """Failures allowed before the first lockout."""
+    @property
+    def base_lockout(self) -> timedelta:
+        """The first lockout's length."""
+    @property
+    def max_lockout(self) -> timedelta:
+        """The longest lockout."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
 @final
 class MessagingSettings:
-    """What a messaging channel does with the people who write to it."""
+    """What a messaging channel (a Telegram bot, a WhatsApp number…) does with the people who
+    write to it."""
 
     def __new__(
         cls,
@@ -1116,31 +1149,32 @@ class MessagingSettings:
         "platform"); the rest is checked when the integration is saved."""
     @property
     def platform(self) -> MessagingPlatform:
-        """The platform."""
+        """The platform connected."""
     @property
     def auto_create_contact(self) -> bool:
-        """Whether an unknown sender becomes a contact."""
+        """Whether a first message from an unknown person creates a contact."""
     @property
     def auto_create_deal(self) -> bool:
-        """Whether a contact without an open deal gets one."""
+        """Whether a first message from an unknown person opens a deal."""
     @property
     def default_source_id(self) -> Optional[UUID]:
-        """The lead source of what it creates."""
+        """The lead source of what the connection creates."""
     @property
     def default_pipeline_id(self) -> Optional[UUID]:
-        """The pipeline its deals open in (required with ``auto_create_deal``)."""
+        """The pipeline its deals open in; required when ``auto_create_deal`` is on."""
     @property
     def default_assignee_id(self) -> Optional[UUID]:
-        """The member its contacts, deals and activities are assigned to."""
+        """The member its contacts and deals are assigned to (unassigned when ``None``)."""
     @property
     def deal_currency(self) -> Optional[str]:
-        """The currency of its deals ("USD" when ``None``)."""
+        """The currency of the deals it opens."""
     @property
     def phone_number_id(self) -> Optional[str]:
-        """WhatsApp only: the Cloud API id of the business number it owns (digits); webhook
-        messages are routed by it, and without one no WhatsApp webhook is accepted."""
+        """WhatsApp only: the Cloud API id of the business number this integration owns
+        (``metadata.phone_number_id`` of its webhooks). Webhook messages are routed by it, and a
+        WhatsApp integration without one accepts no webhook (fail closed)."""
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a dict."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class AccountingSettings:
@@ -1160,15 +1194,15 @@ class AccountingSettings:
         """The accounting system."""
     @property
     def vat_rate_bp(self) -> int:
-        """The VAT rate in basis points (2000 = 20 %)."""
+        """The VAT rate of its invoices, in basis points (2000 = 20 %)."""
     @property
     def vat_included(self) -> bool:
         """Whether deal amounts include the VAT."""
     @property
     def invoice_on_won(self) -> bool:
-        """Whether winning a deal queues its invoice document."""
+        """Whether winning a deal queues its invoice document (otherwise only on demand)."""
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a dict."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class AdvertisingSettings:
@@ -1189,41 +1223,41 @@ class AdvertisingSettings:
         """The ad platform."""
     @property
     def auto_create_deal(self) -> bool:
-        """Whether a lead opens a deal."""
+        """Whether a lead opens a deal (a contact is always found or created)."""
     @property
     def default_pipeline_id(self) -> Optional[UUID]:
-        """The pipeline its deals open in (required with ``auto_create_deal``)."""
+        """The pipeline its deals open in; required when ``auto_create_deal`` is on."""
     @property
     def default_assignee_id(self) -> Optional[UUID]:
         """The member its contacts and deals are assigned to."""
     @property
     def deal_currency(self) -> Optional[str]:
-        """The currency of the deals it opens ("USD" when None)."""
+        """The currency of the deals it opens (ISO 4217; ``USD`` when ``None``)."""
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a dict."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class WebhookSettings:
-    """An outgoing webhook; its signing secret is a credential ("signing_secret")."""
+    """An outgoing webhook: the company's domain events are posted to ``url``. Its signing
+    secret is a credential (``credentials={"signing_secret": ...}``), never a setting."""
 
     def __new__(cls, url: str, events: Sequence[str]) -> WebhookSettings:
         """Posts ``events`` ("deal.won", "deal.*", "*") to ``url``; both are checked when the
         integration is saved (the URL against the SSRF rules)."""
     @property
     def url(self) -> str:
-        """Where events are posted."""
+        """Where events are posted (checked against the SSRF rules when saved and when sent)."""
     @property
     def events(self) -> builtins.list[str]:
-        """The event types it receives."""
+        """The event types it receives: exact names (``"deal.won"``), families (``"deal.*"``) or ``"*"``."""
     def to_dict(self) -> dict[str, Any]:
-        """The settings as a dict."""
-
-_Settings = Union[MessagingSettings, AccountingSettings, AdvertisingSettings, WebhookSettings]
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class Integration:
-    """An integration of the company; its credentials are never part of it, only their
-    field names."""
+    """An integration of the company: a messaging channel, an accounting system, an
+    advertising account or an outgoing webhook. Its credentials are never part of it: only
+    their field names (``credential_fields``); ``Integrations.credential`` decrypts one."""
 
     @property
     def id(self) -> UUID:
@@ -1233,30 +1267,30 @@ class Integration:
         """The company."""
     @property
     def name(self) -> str:
-        """Its name, unique in the company."""
+        """Its name, as members see it (``"Support bot"``), unique in the company."""
     @property
     def enabled(self) -> bool:
         """Disabled integrations receive and send nothing."""
     @property
     def kind(self) -> IntegrationKind:
-        """Messaging, accounting, advertising or webhook."""
+        """Its kind."""
     @property
     def settings(self) -> _Settings:
-        """What it does (the settings class of its kind)."""
+        """What it does."""
     @property
     def credential_fields(self) -> builtins.list[str]:
-        """The names of its credentials (``["token"]``), never their values."""
+        """The names of the credentials it holds (``["token"]``), never their values."""
     @property
     def created_at(self) -> datetime:
-        """When it was created (UTC)."""
+        """When it was created."""
     @property
     def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
+        """When it last changed."""
     @property
     def version(self) -> int:
         """Optimistic-concurrency version."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (``settings`` as a dict too)."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class InboundMessage:
@@ -1284,33 +1318,35 @@ class InboundMessage:
         """The platform it came through."""
     @property
     def external_message_id(self) -> str:
-        """Its id on the platform, unique per integration: a redelivery is recognized by it."""
+        """The message's id on the platform, unique per connection: it makes a redelivered
+        webhook recognizable. (Telegram numbers messages per chat, so its id is
+        ``"<chat id>:<message id>"``.)"""
     @property
     def chat_id(self) -> str:
-        """The conversation to answer in."""
+        """The conversation to answer in (a Telegram chat id, a WhatsApp id)."""
     @property
     def sender_id(self) -> str:
         """The sender's id on the platform: what a contact is matched by."""
     @property
     def sent_at(self) -> datetime:
-        """When it was sent (UTC)."""
+        """When it was sent, UTC."""
     @property
     def sender_name(self) -> Optional[str]:
         """The sender's name as the platform shows it."""
     @property
     def sender_username(self) -> Optional[str]:
-        """The sender's handle (without the "@")."""
+        """The sender's handle (a Telegram ``@username``, without the ``'@'``)."""
     @property
     def phone_raw(self) -> Optional[str]:
         """The sender's phone number as the platform sent it."""
     @property
     def phone(self) -> Optional[str]:
-        """The phone number in E.164 form; senders are matched by it."""
+        """The phone number normalized, when ``phone_raw`` is a valid international number."""
     @property
     def text(self) -> Optional[str]:
-        """The text of the message."""
+        """The text of the message (a caption for media); ``None`` for a shared contact."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class InboundOutcome:
@@ -1321,24 +1357,25 @@ class InboundOutcome:
         """The message's id on the platform."""
     @property
     def duplicate(self) -> bool:
-        """A redelivered message: nothing changed."""
+        """Whether the message had been handled before (a redelivered webhook): nothing changed."""
     @property
     def contact_id(self) -> Optional[UUID]:
-        """The contact it was filed under."""
+        """The contact it was filed under (``None`` when the sender is unknown and the integration
+        does not create contacts)."""
     @property
     def created_contact(self) -> bool:
-        """Whether that contact was created for it."""
+        """Whether that contact was created for this message."""
     @property
     def deal_id(self) -> Optional[UUID]:
-        """The deal it was filed under."""
+        """The deal it was filed under, if any."""
     @property
     def created_deal(self) -> bool:
-        """Whether that deal was opened for it."""
+        """Whether that deal was opened for this message."""
     @property
     def activity_id(self) -> Optional[UUID]:
-        """The activity recording it."""
+        """The activity recording the message."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class Rotation:
@@ -1346,22 +1383,24 @@ class Rotation:
 
     @property
     def resealed(self) -> int:
-        """Credentials re-encrypted under the primary key by this call."""
+        """Secrets re-encrypted under the primary key by this call."""
     @property
     def remaining(self) -> int:
-        """Credentials still under another key (0 when the rotation is complete)."""
+        """Secrets still under another key (0 when the rotation is complete); counts the
+        skipped ones."""
     @property
-    def skipped(self) -> list[UUID]:
-        """The integrations holding a credential no configured key decrypts (or a
-        malformed one): left as stored while the others rotated."""
+    def skipped(self) -> builtins.list[UUID]:
+        """The integrations (each once, in id order) holding a secret that no configured key
+        decrypts, or that is malformed: left exactly as stored while the others rotated.
+        Open the store with the key that sealed them in ``previous_keys`` and rotate again, or
+        save their credentials anew."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
-
-# --- Import -----------------------------------------------------------------------------
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class NewContact:
-    """A contact to import, with the fields of ``Contacts.create``; checked when imported."""
+    """A contact to import: ``NewContact(first_name, *, last_name=None, email=None, ...)``, the
+    same fields as ``Contacts.create``. It is checked when imported, not when made."""
 
     def __new__(
         cls,
@@ -1377,81 +1416,82 @@ class NewContact:
         """A contact row; blank optional text counts as absent."""
     @property
     def first_name(self) -> str:
-        """First (or only) name."""
+        """First (or only) name; required."""
     @property
     def last_name(self) -> Optional[str]:
         """Last name."""
     @property
     def email(self) -> Optional[str]:
-        """Email."""
+        """Email; normalized to lowercase."""
     @property
     def phone(self) -> Optional[str]:
-        """Phone."""
+        """Phone in any common notation; stored as E.164."""
     @property
     def phone_region(self) -> Optional[str]:
-        """ISO 3166 region for phones without a country code."""
+        """ISO 3166 region for phones written without a country code (``"RU"``, ``"US"``)."""
     @property
     def organization(self) -> Optional[str]:
         """The organization the person works for."""
     @property
     def owner_id(self) -> Optional[UUID]:
-        """The member responsible (the importing user when ``None``)."""
+        """The responsible member; defaults to the session's user."""
     def to_dict(self) -> dict[str, Any]:
-        """The row as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class RowError:
-    """A rejected row of an import."""
+    """One rejected row."""
 
     @property
     def line(self) -> int:
-        """The CSV line (the header is line 1), or the 1-based position in the iterable."""
+        """Its line: the CSV line (the header is line 1), or the 1-based position in an iterator."""
     @property
     def field(self) -> str:
-        """The field that was wrong ("row" for a malformed CSV record)."""
+        """The field that was wrong (``"email"``, ``"row"`` for a malformed record)."""
     @property
     def reason(self) -> str:
         """Why, without the rejected value."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class ImportReport:
-    """What an import did."""
+    """What an import did: how many rows were imported and rejected, the rejected rows in
+    order (the first 1,000; ``rejected`` counts them all), and where and why it stopped
+    when it did not read its whole input (``failed``, else ``None``)."""
 
     @property
     def imported(self) -> int:
-        """Rows imported."""
+        """Rows imported (committed)."""
     @property
     def rejected(self) -> int:
         """Rows rejected."""
     @property
     def errors(self) -> builtins.list[RowError]:
-        """The rejected rows, in order, up to 1,000 (``rejected`` counts them all)."""
+        """The rejected rows, in order, up to 1,000."""
     @property
     def failed(self) -> Optional[ImportFailure]:
-        """Where and why the import stopped before the end of its input (the rows imported
-        until then stay imported); ``None`` when it read everything."""
+        """Where and why the import stopped early; ``None`` when it read everything."""
     def to_dict(self) -> dict[str, Any]:
-        """The report as a dict (``errors`` as dicts)."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class ImportFailure:
-    """Where and why an import stopped."""
+    """Where and why an import stopped before the end of its input."""
 
     @property
     def line(self) -> int:
-        """The first line (or 1-based position) not imported: every row before it was
-        imported or is listed as rejected, none from it on was imported."""
+        """The first line (or 1-based position) **not** imported: the first row of the batch
+        that could not be written, or the record that could not be read. Every row before it
+        was imported or is listed as rejected; no row from it on was imported, so the import
+        can be resumed from this line."""
     @property
     def error(self) -> FlameError:
         """Why, as the exception it would raise (``ForbiddenError`` for a member demoted
         during the import, ``PlanLimitExceededError``, ``ValidationError`` on "row" for a
-        record past the size bound, ``StorageError``...)."""
+        record past the size bound, ``StorageError``…)."""
     def to_dict(self) -> dict[str, Any]:
-        """The failure as a dict."""
-
-# --- Leads, spend, reports, accounting, webhooks ------------------------------------------
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class LeadOutcome:
@@ -1459,7 +1499,7 @@ class LeadOutcome:
 
     @property
     def lead_id(self) -> UUID:
-        """The stored lead (see ``Session.leads``)."""
+        """The stored lead (see ``Leads``)."""
     @property
     def contact_id(self) -> UUID:
         """The contact it was filed under: found by email, then by phone, else created."""
@@ -1471,16 +1511,18 @@ class LeadOutcome:
         """The lead source it was filed under."""
     @property
     def duplicate(self) -> bool:
-        """A redelivered lead: nothing changed, and the ids are those of the first delivery."""
+        """Whether the lead had been ingested before (a redelivered webhook): nothing changed, and
+        the ids are those of the first delivery."""
     @property
     def created_contact(self) -> bool:
         """Whether the contact was created for this lead."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class Utm:
-    """The UTM tags of a lead's landing page."""
+    """The UTM tags of a lead's landing page: ``Utm(source=..., medium=..., ...)``, or
+    ``Utm.from_url(url)``."""
 
     def __new__(
         cls,
@@ -1499,25 +1541,27 @@ class Utm:
         ("utm_campaign")."""
     @property
     def source(self) -> Optional[str]:
-        """``utm_source``: who sent the visitor; it names the lead's source."""
+        """``utm_source``: who sent the visitor (``"yandex"``, ``"newsletter"``)."""
     @property
     def medium(self) -> Optional[str]:
-        """``utm_medium``."""
+        """``utm_medium``: how (``"cpc"``, ``"email"``)."""
     @property
     def campaign(self) -> Optional[str]:
-        """``utm_campaign``."""
+        """``utm_campaign``: which campaign."""
     @property
     def content(self) -> Optional[str]:
-        """``utm_content``."""
+        """``utm_content``: which ad or link."""
     @property
     def term(self) -> Optional[str]:
-        """``utm_term``."""
+        """``utm_term``: which keyword."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class Lead:
-    """A lead the host parsed or built itself, for ``Advertising.ingest_lead``."""
+    """A lead the host parsed or built itself, for ``Advertising.ingest_lead``: a person who
+    filled in an ad's form on a platform Flame does not parse, or a parsed one with the UTM
+    tags of its landing page."""
 
     def __new__(
         cls,
@@ -1543,41 +1587,41 @@ class Lead:
         """The platform it came from."""
     @property
     def external_lead_id(self) -> str:
-        """Its id on the platform: a redelivered lead is recognized by it."""
+        """Its id on the platform: a redelivered lead is recognizable by it."""
     @property
     def created_at(self) -> datetime:
-        """When the lead was created on the platform (UTC)."""
+        """When the lead was created, UTC."""
     @property
     def name(self) -> Optional[str]:
         """The person's name."""
     @property
     def email(self) -> Optional[str]:
-        """The person's email, normalized."""
+        """The person's email, when the form's answer is a valid address."""
     @property
     def phone(self) -> Optional[str]:
-        """The person's phone in E.164 form."""
+        """The person's phone, when the form's answer is a valid international number."""
     @property
     def campaign(self) -> Optional[str]:
-        """The campaign."""
+        """The campaign (its name, else its id)."""
     @property
     def ad(self) -> Optional[str]:
-        """The ad."""
+        """The ad (its name, else its id)."""
     @property
     def form(self) -> Optional[str]:
-        """The form."""
+        """The form (its name, else its id)."""
     @property
     def utm(self) -> Utm:
         """The UTM tags of its landing page."""
     @property
     def answers(self) -> builtins.list[tuple[str, str]]:
-        """Every answer of the form, in order."""
+        """Every answer of the form, in order, as ``(key, value)`` pairs."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (``utm`` as a dict too)."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class LeadRecord:
-    """A lead as stored: where it came from, its campaign and UTM tags (the attribution of
-    its deal), and what it was filed under."""
+    """A lead as stored: where it came from, the campaign and UTM tags it carried (the attribution
+    of its deal), and what it was filed under."""
 
     @property
     def id(self) -> UUID:
@@ -1593,7 +1637,7 @@ class LeadRecord:
         """Its id on the platform."""
     @property
     def contact_id(self) -> Optional[UUID]:
-        """The contact it was filed under."""
+        """The contact it was filed under (found or created)."""
     @property
     def deal_id(self) -> Optional[UUID]:
         """The deal it opened, if the integration opens deals."""
@@ -1610,11 +1654,13 @@ class LeadRecord:
     def received_at(self) -> datetime:
         """When the lead was made on the platform (for VK, when the host received it), UTC."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (``utm`` as a dict too)."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class AdSpend:
-    """One day's spend on one campaign."""
+    """One day's spend on one campaign: ``AdSpend(campaign, day, amount, currency, *,
+    source=None)``. ``amount`` is a ``Decimal``, ``int`` or ``str`` (never a float) with at most as
+    many decimal places as ``currency`` has."""
 
     def __new__(
         cls,
@@ -1634,23 +1680,26 @@ class AdSpend:
         """The campaign, named as the platform names it."""
     @property
     def day(self) -> date:
-        """The platform's reporting day."""
+        """The day (the platform's reporting day)."""
     @property
     def amount(self) -> Decimal:
         """What was spent, exact."""
     @property
     def currency(self) -> str:
-        """The ISO 4217 currency code."""
+        """ISO 4217 code. An ad account spends in one currency: every row of an integration has
+        the same."""
     @property
     def source(self) -> Optional[str]:
-        """The lead source it is filed under (``None``: the platform's)."""
+        """The lead source the spend is filed under; by default the platform's display name
+        (``"Meta"``), the source of its leads that carry no ``utm_source``."""
     def to_dict(self) -> dict[str, Any]:
-        """The row as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class SourceCost:
-    """What a lead source cost in one currency over a period. A row without a currency
-    (leads and won deals no spend can be attributed to) has ``None`` for every amount."""
+    """What a lead source cost in one currency over a period. Amounts are ``Money``; a row
+    without a currency (leads and won deals no spend can be attributed to) has ``None``
+    for every amount."""
 
     @property
     def source_id(self) -> UUID:
@@ -1660,7 +1709,8 @@ class SourceCost:
         """Its name (``None`` if it was deleted since)."""
     @property
     def currency(self) -> Optional[str]:
-        """The ISO 4217 currency of the row's amounts, or ``None``."""
+        """The currency of this row's spend and costs; ``None`` for leads and won deals that no
+        spend can be attributed to (their costs are ``None``)."""
     @property
     def leads(self) -> int:
         """Leads received in the period."""
@@ -1675,25 +1725,25 @@ class SourceCost:
         """Spend per lead, rounded half away from zero; ``None`` without leads or currency."""
     @property
     def cost_per_won_deal(self) -> Optional[Money]:
-        """Spend per won deal, rounded the same way; ``None`` without won deals or
-        currency."""
+        """Spend per won deal, rounded the same way; ``None`` without won deals or currency."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict (amounts as ``Money`` dicts)."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class AccountingDocument:
-    """An invoice document for one deal and one accounting integration, and where its
-    hand-over stands."""
+    """An invoice document for one deal and one accounting integration — at most one per pair —
+    and where its hand-over stands. The host (or an adapter) sends the queued ones and reports
+    back ``sent`` or ``failed``."""
 
     @property
     def id(self) -> UUID:
-        """Its id, also the invoice's ``document_id``."""
+        """Its id, also the invoice's ``document_id`` the accounting system deduplicates by."""
     @property
     def company_id(self) -> UUID:
         """The company."""
     @property
     def integration_id(self) -> UUID:
-        """The accounting integration."""
+        """The accounting integration it is for."""
     @property
     def deal_id(self) -> UUID:
         """The deal invoiced."""
@@ -1705,19 +1755,19 @@ class AccountingDocument:
         """Why it failed (set exactly when it failed)."""
     @property
     def document(self) -> Optional[dict[str, Any]]:
-        """The invoice in its JSON form (``"schema": "flame.invoice.v1"``) as a dict;
-        ``None`` when the deal could not be invoiced."""
+        """The invoice in its documented JSON form (``"schema": "flame.invoice.v1"``) as a
+        dict; ``None`` when the deal could not be invoiced."""
     @property
     def created_at(self) -> datetime:
-        """When it was created (UTC)."""
+        """When it was first queued."""
     @property
     def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
+        """When its state last changed."""
     @property
     def version(self) -> int:
         """Optimistic-concurrency version."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class WorkReport:
@@ -1725,10 +1775,10 @@ class WorkReport:
 
     @property
     def published(self) -> int:
-        """Outbox events fanned out (marked published)."""
+        """Outbox events fanned out (marked published), whether or not a webhook wanted them."""
     @property
     def dispatched(self) -> int:
-        """Deliveries queued for those events."""
+        """Deliveries queued for those events: one per subscribed, enabled webhook."""
     @property
     def delivered(self) -> int:
         """Deliveries the receiver accepted (a 2xx answer)."""
@@ -1739,7 +1789,7 @@ class WorkReport:
     def dead(self) -> int:
         """Deliveries that failed their last attempt and are now dead."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
 class WebhookDelivery:
@@ -1747,63 +1797,52 @@ class WebhookDelivery:
 
     @property
     def id(self) -> UUID:
-        """Its id."""
+        """Its id (UUIDv7)."""
     @property
     def integration_id(self) -> UUID:
-        """The webhook integration."""
+        """The webhook."""
     @property
     def event_id(self) -> UUID:
-        """The event delivered (the ``Flame-Event-Id`` header receivers dedupe on)."""
+        """The event delivered; the receiver sees it as ``Flame-Event-Id`` and in the body's ``id``."""
     @property
     def event_type(self) -> str:
-        """The event type ("deal.won")."""
+        """The event type (``"deal.won"``)."""
     @property
     def aggregate_type(self) -> str:
-        """The kind of record the event is about ("deal")."""
+        """The kind of record the event is about (``"deal"``)."""
     @property
     def aggregate_id(self) -> UUID:
         """The record the event is about."""
     @property
     def status(self) -> DeliveryStatus:
-        """"pending", "delivered" or "dead"."""
+        """Pending, delivered or dead."""
     @property
     def attempts(self) -> int:
-        """How many attempts were made."""
+        """How many attempts were made (a crashed worker's attempt is not counted)."""
     @property
     def next_attempt_at(self) -> datetime:
-        """When a pending delivery is tried next, at the earliest (UTC)."""
+        """When a pending delivery is tried next, at the earliest (while a worker holds it, the
+        end of its lease)."""
     @property
     def last_error(self) -> Optional[str]:
-        """Why the last attempt failed; never a secret, the URL or the answer's body."""
+        """Why the last failed attempt failed (``"HTTP 500 Internal Server Error"``, ``"timed out
+        after 10s"``); never a secret, nor the URL, nor the receiver's answer body."""
     @property
     def last_status(self) -> Optional[int]:
         """The HTTP status of the last answer, if there was one."""
     @property
     def delivered_at(self) -> Optional[datetime]:
-        """When the receiver accepted it (UTC)."""
+        """When the receiver accepted it."""
     @property
     def created_at(self) -> datetime:
-        """When it was queued (UTC)."""
+        """When it was queued."""
     @property
     def updated_at(self) -> datetime:
-        """When it last changed (UTC)."""
+        """When it last changed."""
     def to_dict(self) -> dict[str, Any]:
-        """The record as a dict of its fields."""
+        """The record as a dict of its fields (nested records become dicts too)."""
 
-#: The header carrying a webhook request's signature (``t=<unix seconds>,v1=<hex>``).
-SIGNATURE_HEADER: str
-#: The header carrying the id of the event delivered, the same on every retry.
-EVENT_ID_HEADER: str
-#: The header carrying the event type.
-EVENT_TYPE_HEADER: str
-
-def verify_webhook_signature(
-    secret: Union[Secret, str], header: str, body: bytes, tolerance_seconds: int = 300
-) -> None:
-    """Checks the ``Flame-Signature`` header of a webhook request Flame sent: ``secret`` is
-    the webhook's signing secret, ``body`` the raw request body. A malformed header raises
-    ``ValidationError`` on "Flame-Signature"; a timestamp further than ``tolerance_seconds``
-    from now or a signature that does not match raises ``UnauthenticatedError``."""
+# --- End of the generated records ---
 
 # --- Handles ----------------------------------------------------------------------------
 
