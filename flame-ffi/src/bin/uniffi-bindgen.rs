@@ -1,7 +1,7 @@
 //! Generates the Kotlin and Swift bindings from the built `flame_ffi` library:
 //!
 //! ```text
-//! cargo run -p flame-ffi --bin uniffi-bindgen -- generate \
+//! cargo run -p flame-ffi --features bindgen --bin uniffi-bindgen -- generate \
 //!     --library target/debug/libflame_ffi.so --language kotlin --out-dir OUT
 //! ```
 
