@@ -273,6 +273,11 @@ pub enum Resource {
         /// The user the contact is assigned to.
         owner: Option<UserId>,
     },
+    /// An organization, with its owner.
+    Organization {
+        /// The user the organization is assigned to.
+        owner: Option<UserId>,
+    },
     /// A deal, with its assignee.
     Deal {
         /// The user the deal is assigned to.
@@ -310,6 +315,7 @@ impl Resource {
     const fn noun(self) -> &'static str {
         match self {
             Resource::Contact { .. } => "contact",
+            Resource::Organization { .. } => "organization",
             Resource::Deal { .. } => "deal",
             Resource::Activity { .. } => "activity",
             Resource::Pipeline => "pipeline",
@@ -351,6 +357,7 @@ fn allows(session: &Session, action: Action, resource: Resource) -> bool {
         (_, Read) => true,
         (
             Resource::Contact { owner: holder }
+            | Resource::Organization { owner: holder }
             | Resource::Deal { assignee: holder }
             | Resource::Activity { owner: holder },
             _,

@@ -66,6 +66,9 @@ pub struct PlanLimits {
     /// Integrations of all kinds.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub integrations: Option<u32>,
+    /// Organizations.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub organizations: Option<u32>,
 }
 
 impl PlanLimits {
@@ -102,12 +105,20 @@ pub enum Limit {
     Pipelines,
     /// Integrations.
     Integrations,
+    /// Organizations.
+    Organizations,
 }
 
 impl Limit {
     /// Every limit.
-    pub const ALL: [Limit; 5] =
-        [Limit::Seats, Limit::Contacts, Limit::Deals, Limit::Pipelines, Limit::Integrations];
+    pub const ALL: [Limit; 6] = [
+        Limit::Seats,
+        Limit::Contacts,
+        Limit::Deals,
+        Limit::Pipelines,
+        Limit::Integrations,
+        Limit::Organizations,
+    ];
 
     /// The name used in errors and storage (`"contacts"`).
     pub const fn as_str(self) -> &'static str {
@@ -117,6 +128,7 @@ impl Limit {
             Limit::Deals => "deals",
             Limit::Pipelines => "pipelines",
             Limit::Integrations => "integrations",
+            Limit::Organizations => "organizations",
         }
     }
 }
@@ -147,6 +159,7 @@ impl PlanLimits {
             Limit::Deals => self.deals,
             Limit::Pipelines => self.pipelines,
             Limit::Integrations => self.integrations,
+            Limit::Organizations => self.organizations,
         }
     }
 
@@ -189,6 +202,8 @@ pub struct Usage {
     pub pipelines: u64,
     /// Integrations.
     pub integrations: u64,
+    /// Organizations.
+    pub organizations: u64,
 }
 
 impl Usage {
@@ -200,6 +215,7 @@ impl Usage {
             Limit::Deals => self.deals,
             Limit::Pipelines => self.pipelines,
             Limit::Integrations => self.integrations,
+            Limit::Organizations => self.organizations,
         }
     }
 }

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use crate::email::Email;
 use crate::error::Result;
-use crate::id::{CompanyId, ContactId, UserId};
+use crate::id::{CompanyId, ContactId, OrganizationId, UserId};
 use crate::phone::Phone;
 use crate::text;
 
@@ -25,8 +25,8 @@ pub struct Contact {
     pub email: Option<Email>,
     /// Phone in E.164.
     pub phone: Option<Phone>,
-    /// The organization the person works for.
-    pub organization: Option<String>,
+    /// The organization the person works for (one of the company's).
+    pub organization_id: Option<OrganizationId>,
     /// The member responsible for the contact.
     pub owner_id: Option<UserId>,
     /// When it was created.
@@ -67,11 +67,7 @@ impl Contact {
             last_name: text::optional("last_name", input.last_name.as_deref(), text::NAME_MAX)?,
             email: parse_email(input.email.as_deref())?,
             phone: parse_phone(input.phone.as_deref(), input.phone_region.as_deref())?,
-            organization: text::optional(
-                "organization",
-                input.organization.as_deref(),
-                text::NAME_MAX,
-            )?,
+            organization_id: input.organization_id,
             owner_id: Some(input.owner_id.unwrap_or(default_owner)),
             created_at: now,
             updated_at: now,
@@ -94,8 +90,8 @@ impl Contact {
         if let Some(phone) = &patch.phone {
             next.phone = parse_phone(Some(phone), patch.phone_region.as_deref())?;
         }
-        if let Some(org) = &patch.organization {
-            next.organization = text::optional("organization", Some(org), text::NAME_MAX)?;
+        if let Some(org) = patch.organization_id {
+            next.organization_id = org;
         }
         if let Some(owner) = patch.owner_id {
             next.owner_id = Some(owner);
@@ -138,8 +134,9 @@ pub struct NewContact {
     pub phone: Option<String>,
     /// ISO 3166 region for phones written without a country code (`"RU"`, `"US"`).
     pub phone_region: Option<String>,
-    /// The organization the person works for.
-    pub organization: Option<String>,
+    /// The organization the person works for: one of the company's (else `NotFound`
+    /// naming `organization`).
+    pub organization_id: Option<OrganizationId>,
     /// The responsible member; defaults to the session's user.
     pub owner_id: Option<UserId>,
 }
@@ -157,8 +154,8 @@ pub struct ContactPatch {
     pub phone: Option<String>,
     /// Region hint for `phone`.
     pub phone_region: Option<String>,
-    /// New organization (`""` clears it).
-    pub organization: Option<String>,
+    /// New organization: `Some(None)` takes the contact out of its organization.
+    pub organization_id: Option<Option<OrganizationId>>,
     /// New responsible member.
     pub owner_id: Option<UserId>,
 }
@@ -229,7 +226,6 @@ mod tests {
                 },
                 "phone_region",
             ),
-            (NewContact { organization: Some("x".repeat(201)), ..input() }, "organization"),
         ];
         for (bad, expected) in cases {
             let err =

@@ -13,7 +13,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::error::{FlameError, Result};
 use crate::event::EventPayload;
-use crate::id::{CompanyId, ContactId, DealId, PipelineId, SourceId, StageId, UserId};
+use crate::id::{
+    CompanyId, ContactId, DealId, OrganizationId, PipelineId, SourceId, StageId, UserId,
+};
 use crate::money::{Currency, Money};
 use crate::pipeline::{Stage, StageKind};
 use crate::text;
@@ -86,6 +88,8 @@ pub struct Deal {
     pub value: Money,
     /// The contact it is with.
     pub contact_id: Option<ContactId>,
+    /// The organization it is with.
+    pub organization_id: Option<OrganizationId>,
     /// The pipeline it moves through.
     pub pipeline_id: PipelineId,
     /// The stage it is in.
@@ -124,6 +128,9 @@ pub struct NewDeal {
     pub currency: String,
     /// The contact it is with.
     pub contact_id: Option<ContactId>,
+    /// The organization it is with: one of the company's (else `NotFound` naming
+    /// `organization`).
+    pub organization_id: Option<OrganizationId>,
     /// Its pipeline; defaults to the company's default pipeline.
     pub pipeline_id: Option<PipelineId>,
     /// Its first stage, an open stage of the pipeline; defaults to the first open stage.
@@ -144,6 +151,7 @@ impl NewDeal {
             amount_minor,
             currency: currency.into(),
             contact_id: None,
+            organization_id: None,
             pipeline_id: None,
             stage_id: None,
             source_id: None,
@@ -165,6 +173,8 @@ pub struct DealPatch {
     pub currency: Option<String>,
     /// New contact.
     pub contact_id: Option<ContactId>,
+    /// New organization: `Some(None)` takes the deal out of its organization.
+    pub organization_id: Option<Option<OrganizationId>>,
     /// New source.
     pub source_id: Option<SourceId>,
     /// New assignee.
@@ -255,6 +265,7 @@ impl Deal {
             title,
             value,
             contact_id: input.contact_id,
+            organization_id: input.organization_id,
             pipeline_id,
             stage_id: stage.id,
             source_id: input.source_id,
@@ -292,6 +303,9 @@ impl Deal {
             )?;
         }
         next.contact_id = patch.contact_id.or(self.contact_id);
+        if let Some(org) = patch.organization_id {
+            next.organization_id = org;
+        }
         next.source_id = patch.source_id.or(self.source_id);
         next.assignee_id = patch.assignee_id.or(self.assignee_id);
         if let Some(date) = patch.expected_close {

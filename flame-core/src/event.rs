@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::activity::ActivityKind;
 use crate::auth::Role;
 use crate::id::{
-    ActivityId, CompanyId, ContactId, DealId, EventId, PipelineId, SourceId, StageId, UserId,
+    ActivityId, CompanyId, ContactId, DealId, EventId, OrganizationId, PipelineId, SourceId,
+    StageId, UserId,
 };
 use crate::money::Money;
 
@@ -98,6 +99,24 @@ pub enum EventPayload {
     ContactDeleted {
         /// The contact.
         contact_id: ContactId,
+    },
+    /// An organization was created.
+    #[serde(rename = "organization.created")]
+    OrganizationCreated {
+        /// The organization.
+        organization_id: OrganizationId,
+    },
+    /// An organization was changed.
+    #[serde(rename = "organization.updated")]
+    OrganizationUpdated {
+        /// The organization.
+        organization_id: OrganizationId,
+    },
+    /// An organization was deleted; its contacts and deals stay, without an organization.
+    #[serde(rename = "organization.deleted")]
+    OrganizationDeleted {
+        /// The organization.
+        organization_id: OrganizationId,
     },
     /// Contacts were imported in bulk (one event per batch rather than one per contact).
     #[serde(rename = "contacts.imported")]
@@ -210,6 +229,9 @@ impl EventPayload {
             Self::ContactUpdated { .. } => "contact.updated",
             Self::ContactDeleted { .. } => "contact.deleted",
             Self::ContactsImported { .. } => "contacts.imported",
+            Self::OrganizationCreated { .. } => "organization.created",
+            Self::OrganizationUpdated { .. } => "organization.updated",
+            Self::OrganizationDeleted { .. } => "organization.deleted",
             Self::DealCreated { .. } => "deal.created",
             Self::DealUpdated { .. } => "deal.updated",
             Self::DealStageChanged { .. } => "deal.stage_changed",
@@ -235,6 +257,11 @@ impl EventPayload {
             | Self::ContactUpdated { contact_id }
             | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),
             Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
+            Self::OrganizationCreated { organization_id }
+            | Self::OrganizationUpdated { organization_id }
+            | Self::OrganizationDeleted { organization_id } => {
+                ("organization", organization_id.as_uuid())
+            }
             Self::DealCreated { deal_id, .. }
             | Self::DealUpdated { deal_id }
             | Self::DealStageChanged { deal_id, .. }

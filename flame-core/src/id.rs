@@ -102,6 +102,8 @@ typed_id! {
     SubscriptionId => "subscription",
     /// Identifies a [`Contact`](crate::contact::Contact).
     ContactId => "contact",
+    /// Identifies an [`Organization`](crate::organization::Organization).
+    OrganizationId => "organization",
     /// Identifies a [`Pipeline`](crate::pipeline::Pipeline).
     PipelineId => "pipeline",
     /// Identifies a [`Stage`](crate::pipeline::Stage).

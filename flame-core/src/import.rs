@@ -24,7 +24,10 @@ pub fn record_too_long(field: &str) -> FlameError {
 }
 
 /// The columns a contacts CSV may have (header names, case-insensitive): `first_name`
-/// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`.
+/// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`. The
+/// `organization` column names the contact's organization: the company's organization of
+/// that name (case-insensitively; the oldest when several have it), created when there is
+/// none (see [`ContactRow`]).
 pub const CONTACT_COLUMNS: [&str; 6] =
     ["first_name", "last_name", "email", "phone", "phone_region", "organization"];
 
@@ -67,7 +70,7 @@ impl ContactColumns {
 
     /// The contact in one record, or a `Validation` error on `row` when the record does not
     /// have as many fields as the header.
-    pub fn contact<S: AsRef<str>>(&self, record: &[S]) -> Result<NewContact> {
+    pub fn contact<S: AsRef<str>>(&self, record: &[S]) -> Result<ContactRow> {
         if record.len() != self.width {
             return Err(FlameError::validation(
                 "row",
@@ -79,15 +82,47 @@ impl ContactColumns {
                 .map(|i| record[i].as_ref().trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        Ok(NewContact {
-            first_name: field(0).unwrap_or_default(),
-            last_name: field(1),
-            email: field(2),
-            phone: field(3),
-            phone_region: field(4),
+        Ok(ContactRow {
+            contact: NewContact {
+                first_name: field(0).unwrap_or_default(),
+                last_name: field(1),
+                email: field(2),
+                phone: field(3),
+                phone_region: field(4),
+                organization_id: None,
+                owner_id: None,
+            },
             organization: field(5),
-            owner_id: None,
         })
+    }
+}
+
+/// One contact of an import: the contact, and the name of its organization as the input
+/// writes it. The import finds the company's organization of that name case-insensitively
+/// (the oldest when several have it) or creates it, owned by the importing user (an
+/// `organization.created` event, counted against the plan's `organizations` limit), in the
+/// batch's transaction. A name that is not valid text is a `Validation` error on
+/// `organization` and the row is rejected; a row with both a name and an `organization_id`
+/// takes the name's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRow {
+    /// The contact.
+    pub contact: NewContact,
+    /// The name of its organization.
+    pub organization: Option<String>,
+}
+
+impl From<NewContact> for ContactRow {
+    fn from(contact: NewContact) -> Self {
+        Self { contact, organization: None }
+    }
+}
+
+impl ContactRow {
+    /// The organization's name, validated (trimmed, bounded like every name); `None` when
+    /// the row names none.
+    pub fn organization_name(&self) -> Result<Option<String>> {
+        crate::text::optional("organization", self.organization.as_deref(), crate::text::NAME_MAX)
     }
 }
 
@@ -166,7 +201,7 @@ mod tests {
     fn headers_map_columns_and_refuse_unknown_ones() {
         let cols =
             ContactColumns::from_header(&["\u{feff}First_Name", "EMAIL", "phone"]).expect("ok");
-        let c = cols.contact(&["Ada", " ada@example.com ", ""]).expect("row");
+        let c = cols.contact(&["Ada", " ada@example.com ", ""]).expect("row").contact;
         assert_eq!(c.first_name, "Ada");
         assert_eq!(c.email.as_deref(), Some("ada@example.com"));
         assert_eq!(c.phone, None);

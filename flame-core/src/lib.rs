@@ -31,6 +31,7 @@ pub mod id;
 pub mod import;
 pub mod integration;
 pub mod money;
+pub mod organization;
 pub mod page;
 pub mod password;
 pub mod phone;

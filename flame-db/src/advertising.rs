@@ -28,7 +28,9 @@ use flame_core::source::Source;
 use flame_core::{CompanyId, ContactId, DealId, IntegrationId, Result, SourceId, clock};
 
 use crate::sql::{Executor, Row, Statement, Tx, args};
-use crate::{Flame, Session, billing, contact, deal, integration, outbox, pipeline, usage};
+use crate::{
+    Flame, Session, billing, contact, deal, integration, org_link, outbox, pipeline, usage,
+};
 
 /// What ingesting one lead did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,7 +312,20 @@ async fn ingest(
     let (contact_id, created_contact) = match find_contact(&mut tx, company, &lead).await? {
         Some(id) => (id, false),
         None => {
-            let contact = lead.new_contact(company, settings, now)?;
+            let mut contact = lead.new_contact(company, settings, now)?;
+            if let Some(name) = lead.organization_name() {
+                let owner = settings.default_assignee_id;
+                let org = org_link::find_or_create_named(
+                    &mut tx,
+                    company,
+                    &name,
+                    owner,
+                    now,
+                    &mut events,
+                )
+                .await?;
+                contact.organization_id = Some(org);
+            }
             usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
             contact::insert(&mut tx, &contact).await?;
             events.push(EventPayload::ContactCreated { contact_id: contact.id });

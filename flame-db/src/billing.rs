@@ -16,7 +16,7 @@ use crate::{Flame, Session, usage};
 const PLAN_COLUMNS: &str =
     "SELECT id, code, name, price_minor, currency, billing_interval, trial_days,
         limit_seats, limit_contacts, limit_deals, limit_pipelines, limit_integrations,
-        public, is_default, version FROM plans";
+        limit_organizations, public, is_default, version FROM plans";
 
 pub(crate) fn limits_from_row(row: &Row) -> Result<PlanLimits> {
     Ok(PlanLimits {
@@ -25,6 +25,7 @@ pub(crate) fn limits_from_row(row: &Row) -> Result<PlanLimits> {
         deals: usage::plan_limit(row, "limit_deals")?,
         pipelines: usage::plan_limit(row, "limit_pipelines")?,
         integrations: usage::plan_limit(row, "limit_integrations")?,
+        organizations: usage::plan_limit(row, "limit_organizations")?,
     })
 }
 
@@ -148,8 +149,9 @@ impl Plans {
         tx.execute(
             "INSERT INTO plans (id, code, name, price_minor, currency, billing_interval, trial_days,
                                 limit_seats, limit_contacts, limit_deals, limit_pipelines,
-                                limit_integrations, public, is_default, created_at, updated_at, version)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1)",
+                                limit_integrations, public, is_default, created_at, updated_at, version,
+                                limit_organizations)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 1, $17)",
             args![
                 plan.id.as_uuid(),
                 plan.code.clone(),
@@ -167,6 +169,7 @@ impl Plans {
                 false,
                 now,
                 now,
+                opt_limit(plan.limits.organizations),
             ],
         )
         .await?;

@@ -396,6 +396,11 @@ impl Members {
         )
         .await?;
         tx.execute(
+            "UPDATE organizations SET owner_id = NULL WHERE company_id = $1 AND owner_id = $2",
+            args![c, u],
+        )
+        .await?;
+        tx.execute(
             "UPDATE activities SET owner_id = NULL WHERE company_id = $1 AND owner_id = $2",
             args![c, u],
         )

@@ -4,7 +4,7 @@ use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
 use flame_core::event::EventPayload;
-use flame_core::import::ImportReport;
+use flame_core::import::{ContactRow, ImportReport};
 use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
@@ -15,12 +15,12 @@ use crate::session::Session;
 use crate::sql::{
     Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
 };
-use crate::{outbox, usage};
+use crate::{org_link, outbox, usage};
 
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
     () => {
-        "company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        "company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
         created_at, updated_at, version"
     };
 }
@@ -43,7 +43,7 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
             .get::<Option<String>>("phone")?
             .map(|p| Phone::from_stored(&p).map_err(|_| crate::sql::corrupt("phone")))
             .transpose()?,
-        organization: row.get("organization")?,
+        organization_id: row.opt_id("organization_id")?,
         owner_id: row.opt_id("owner_id")?,
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
@@ -110,6 +110,9 @@ impl Contacts {
         if let Some(owner) = input.owner_id {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
+        if let Some(org) = input.organization_id {
+            org_link::ensure_exists(&mut tx, self.session.company_id(), org).await?;
+        }
         usage::reserve(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
         insert(&mut tx, &contact).await?;
         self.emit(&mut tx, now, EventPayload::ContactCreated { contact_id: contact.id }).await?;
@@ -164,10 +167,13 @@ impl Contacts {
         if current.version != version {
             return Err(FlameError::stale("contact"));
         }
+        if let Some(Some(org)) = patch.organization_id {
+            org_link::ensure_exists(&mut tx, self.session.company_id(), org).await?;
+        }
         let next = current.patched(&patch, now)?;
         let changed = tx
             .execute(
-                "UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, organization = $5,
+                "UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, organization_id = $5,
                         owner_id = $6, search_name = $7, last_name_key = $8, updated_at = $9, version = $10
                  WHERE company_id = $11 AND id = $12 AND version = $13",
                 args![
@@ -175,7 +181,7 @@ impl Contacts {
                     next.last_name.clone(),
                     next.email.as_ref().map(|e| e.as_str().to_owned()),
                     next.phone.as_ref().map(|p| p.as_str().to_owned()),
-                    next.organization.clone(),
+                    next.organization_id.map(|o| o.as_uuid()),
                     next.owner_id.map(|o| o.as_uuid()),
                     next.search_name(),
                     next.last_name.as_ref().map(|l| l.to_lowercase()),
@@ -288,16 +294,23 @@ impl Contacts {
     /// failed batch's first) and the error. Only a failure before any row is read (no right
     /// to create contacts at all) is an `Err`.
     /// One `contacts.imported` event is written per batch.
+    ///
+    /// A row is a [`NewContact`] or a [`ContactRow`]: a contact with the name of its
+    /// organization, which the import finds case-insensitively among the company's
+    /// organizations or creates (see [`ContactRow`]). A row naming an `organization_id`
+    /// that is not one of the company's is rejected (a `Validation` error on
+    /// `organization_id`).
     pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
     where
-        I: IntoIterator<Item = NewContact>,
+        I: IntoIterator,
+        I::Item: Into<ContactRow>,
         I::IntoIter: Send,
     {
         Import::new(&self.session)
             .import_numbered(
                 rows.into_iter()
                     .enumerate()
-                    .map(|(i, row)| (i as u64 + 1, ImportRow::Contact(row))),
+                    .map(|(i, row)| (i as u64 + 1, ImportRow::Contact(row.into()))),
             )
             .await
     }
@@ -507,7 +520,7 @@ impl PrefixRange {
 /// The least text greater than every text that starts with `prefix`, comparing by code point
 /// (the byte order of UTF-8): `prefix` with its last character incremented. `None` when no
 /// text is (the prefix is all `char::MAX`; then every text from `prefix` on starts with it).
-fn prefix_end(prefix: &str) -> Option<String> {
+pub(crate) fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {
         let next = match u32::from(last) + 1 {

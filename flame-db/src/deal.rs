@@ -13,13 +13,13 @@ use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Session, contact, outbox, pipeline, source, usage};
+use crate::{Session, contact, org_link, outbox, pipeline, source, usage};
 
-const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
+pub(crate) const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, organization_id, pipeline_id, stage_id,
         source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version
      FROM deals";
 
-fn deal_from_row(row: &Row) -> Result<Deal> {
+pub(crate) fn deal_from_row(row: &Row) -> Result<Deal> {
     let currency: Currency = row.parse("currency")?;
     Ok(Deal {
         id: row.id("id")?,
@@ -28,6 +28,7 @@ fn deal_from_row(row: &Row) -> Result<Deal> {
         value: Money::from_minor(row.int("amount_minor")?, currency)
             .map_err(|_| crate::sql::corrupt("amount_minor"))?,
         contact_id: row.opt_id("contact_id")?,
+        organization_id: row.opt_id("organization_id")?,
         pipeline_id: row.id("pipeline_id")?,
         stage_id: row.id("stage_id")?,
         source_id: row.opt_id("source_id")?,
@@ -86,10 +87,14 @@ impl Deals {
         Ok(deal)
     }
 
-    /// Checks that the contact, source and assignee the deal points to are the company's.
+    /// Checks that the contact, organization, source and assignee the deal points to are the
+    /// company's.
     async fn check_references(&self, tx: &mut Tx, deal: &Deal) -> Result<()> {
         if let Some(c) = deal.contact_id {
             contact::ensure_exists(tx, &self.session, c, "contact_id").await?;
+        }
+        if let Some(o) = deal.organization_id {
+            org_link::ensure_exists(tx, self.session.company_id(), o).await?;
         }
         if let Some(s) = deal.source_id {
             source::ensure_exists(tx, &self.session, s, "source_id").await?;
@@ -146,8 +151,8 @@ impl Deals {
             .execute(
                 "UPDATE deals SET title = $1, amount_minor = $2, currency = $3, contact_id = $4, stage_id = $5,
                         source_id = $6, assignee_id = $7, status = $8, expected_close = $9, lost_reason = $10,
-                        closed_at = $11, updated_at = $12, version = $13
-                 WHERE company_id = $14 AND id = $15 AND version = $16",
+                        closed_at = $11, updated_at = $12, version = $13, organization_id = $14
+                 WHERE company_id = $15 AND id = $16 AND version = $17",
                 args![
                     next.title.clone(),
                     next.value.amount_minor(),
@@ -162,6 +167,7 @@ impl Deals {
                     next.closed_at,
                     next.updated_at,
                     next.version,
+                    next.organization_id.map(|o| o.as_uuid()),
                     self.tenant(),
                     next.id.as_uuid(),
                     version,
@@ -334,8 +340,8 @@ pub(crate) async fn insert(tx: &mut Tx, deal: &Deal) -> Result<()> {
     tx.execute(
         "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
                             source_id, assignee_id, status, expected_close, lost_reason, closed_at,
-                            created_at, updated_at, version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                            created_at, updated_at, version, organization_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         args![
             deal.company_id.as_uuid(),
             deal.id.as_uuid(),
@@ -354,6 +360,7 @@ pub(crate) async fn insert(tx: &mut Tx, deal: &Deal) -> Result<()> {
             deal.created_at,
             deal.updated_at,
             deal.version,
+            deal.organization_id.map(|o| o.as_uuid()),
         ],
     )
     .await?;

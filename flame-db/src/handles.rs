@@ -26,6 +26,7 @@ use crate::flame::Flame;
 use crate::health::{Checkup, Health};
 use crate::inbound::Inbound;
 use crate::integration::{Integrations, Keys, Rotation};
+use crate::organization::Organizations;
 use crate::outbox::Events;
 use crate::pipeline::Pipelines;
 use crate::session::Session;
@@ -209,6 +210,11 @@ impl Session {
     /// Contacts of the company.
     pub fn contacts(&self) -> Contacts {
         Contacts::new(self.clone())
+    }
+
+    /// Organizations of the company: the companies it sells to.
+    pub fn organizations(&self) -> Organizations {
+        Organizations::new(self.clone())
     }
 
     /// Deals of the company.

@@ -5,18 +5,19 @@
 //! reported with their line and reason. Memory stays bounded by the batch size, whatever the
 //! input's size.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
-use flame_core::contact::{Contact, NewContact};
+use flame_core::contact::Contact;
 use flame_core::event::EventPayload;
-use flame_core::import::ImportReport;
-use flame_core::{FlameError, Result, UserId};
+use flame_core::import::{ContactRow, ImportReport};
+use flame_core::organization::name_key;
+use flame_core::{FlameError, OrganizationId, Result, UserId};
 
 use crate::session::Session;
 use crate::sql::{Arg, Executor, Tx, args};
-use crate::{outbox, usage};
+use crate::{org_link, outbox, usage};
 
 /// Rows per transaction.
 const BATCH: usize = 5_000;
@@ -25,8 +26,8 @@ const ROWS_PER_STATEMENT: usize = 200;
 
 /// One row of an import's input.
 pub(crate) enum Row {
-    /// A contact to check and import.
-    Contact(NewContact),
+    /// A contact to check and import, with the name of its organization.
+    Contact(ContactRow),
     /// A bad row: reported with its line, and the import goes on. (Only CSV input has rows
     /// that fail before they are contacts.)
     #[cfg_attr(not(feature = "csv"), allow(dead_code))]
@@ -72,36 +73,65 @@ impl<'a> Import<'a> {
             .map(|r| r.id("user_id"))
             .collect::<Result<_>>()?;
         let mut report = ImportReport::default();
-        let mut batch: Vec<(u64, Contact)> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<(u64, Contact, Option<String>)> = Vec::with_capacity(BATCH);
+        // Organization ids rows name, checked once each.
+        let mut organizations: HashMap<OrganizationId, bool> = HashMap::new();
         for (line, row) in rows {
             let now = flame_core::clock::now();
             let checked = match row {
-                Row::Contact(input) => {
+                Row::Contact(row) => {
+                    let input = &row.contact;
                     let owner = input.owner_id.unwrap_or(me);
+                    let known = match input.organization_id {
+                        Some(org) if !organizations.contains_key(&org) => {
+                            let mut exec = self.session.flame().pool().exec();
+                            let found = match org_link::ensure_exists(&mut exec, company, org).await
+                            {
+                                Ok(()) => true,
+                                Err(FlameError::NotFound { .. }) => false,
+                                Err(other) => {
+                                    report.stop(batch.first().map_or(line, |b| b.0), other);
+                                    return Ok(report);
+                                }
+                            };
+                            *organizations.entry(org).or_insert(found)
+                        }
+                        Some(org) => organizations[&org],
+                        None => true,
+                    };
                     self.session
                         .permit(Action::Create, Resource::Contact { owner: Some(owner) })
                         .and_then(|_| match members.contains(&owner) {
-                            true => Contact::create(company, &input, me, now),
+                            true => Ok(()),
                             false => Err(FlameError::validation(
                                 "owner_id",
                                 "is not a member of this company",
                             )),
                         })
+                        .and_then(|()| match known {
+                            true => Ok(()),
+                            false => Err(FlameError::validation(
+                                "organization_id",
+                                "is not an organization of this company",
+                            )),
+                        })
+                        .and_then(|()| Contact::create(company, input, me, now))
+                        .and_then(|contact| Ok((contact, row.organization_name()?)))
                 }
                 Row::Rejected(e) => Err(e),
                 Row::Stop(e) => {
                     // The batch being read is not written: the import stops at its start.
-                    report.stop(batch.first().map_or(line, |(first, _)| *first), e);
+                    report.stop(batch.first().map_or(line, |b| b.0), e);
                     return Ok(report);
                 }
             };
             match checked {
-                Ok(contact) => batch.push((line, contact)),
+                Ok((contact, organization)) => batch.push((line, contact, organization)),
                 Err(e @ (FlameError::Validation { .. } | FlameError::Forbidden { .. })) => {
                     report.reject(line, &e)
                 }
                 Err(other) => {
-                    report.stop(batch.first().map_or(line, |(first, _)| *first), other);
+                    report.stop(batch.first().map_or(line, |b| b.0), other);
                     return Ok(report);
                 }
             }
@@ -115,7 +145,11 @@ impl<'a> Import<'a> {
 
     /// Writes `batch` in one transaction and counts it in `report`; `false` when it could
     /// not be written, with the failure recorded in `report` (at the batch's first line).
-    async fn flush(&self, batch: &mut Vec<(u64, Contact)>, report: &mut ImportReport) -> bool {
+    async fn flush(
+        &self,
+        batch: &mut Vec<(u64, Contact, Option<String>)>,
+        report: &mut ImportReport,
+    ) -> bool {
         if batch.is_empty() {
             return true;
         }
@@ -133,38 +167,63 @@ impl<'a> Import<'a> {
         }
     }
 
-    async fn write_batch(&self, batch: &[(u64, Contact)]) -> Result<()> {
+    async fn write_batch(&self, batch: &mut [(u64, Contact, Option<String>)]) -> Result<()> {
         let company = self.session.company_id();
         // The session's standing is read again inside the batch's transaction: a member
         // demoted or removed since the import began writes no further batch.
         let mut tx = self.session.begin().await?;
         let me = self.session.user_id();
         self.session.permit(Action::Create, Resource::Contact { owner: Some(me) })?;
-        for (_, contact) in batch {
+        for (_, contact, _) in batch.iter() {
             self.session.permit(Action::Create, Resource::Contact { owner: contact.owner_id })?;
         }
         usage::reserve(&mut tx, company, Limit::Contacts, batch.len() as u64).await?;
-        let copied = tx.copy_in(COPY_CONTACTS, copy_rows(batch.iter().map(|(_, c)| c))).await?;
+        // Organizations named by rows: found by name, or created (owned by the importing
+        // user), once per name in the batch.
+        let now = flame_core::clock::now();
+        let mut events = Vec::new();
+        let mut named: HashMap<String, OrganizationId> = HashMap::new();
+        for (_, contact, organization) in batch.iter_mut() {
+            let Some(name) = organization else { continue };
+            let key = name_key(name);
+            let id = match named.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = org_link::find_or_create_named(
+                        &mut tx,
+                        company,
+                        name,
+                        Some(me),
+                        now,
+                        &mut events,
+                    )
+                    .await?;
+                    named.insert(key, id);
+                    id
+                }
+            };
+            contact.organization_id = Some(id);
+        }
+        let copied = tx.copy_in(COPY_CONTACTS, copy_rows(batch.iter().map(|b| &b.1))).await?;
         if copied.is_none() {
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-                insert_many(&mut tx, chunk.iter().map(|(_, c)| c)).await?;
+                insert_many(&mut tx, chunk.iter().map(|b| &b.1)).await?;
             }
         }
         let (first, last) = (batch[0].1.id, batch[batch.len() - 1].1.id);
-        let now = flame_core::clock::now();
-        let event = EventPayload::ContactsImported {
+        events.push(EventPayload::ContactsImported {
             count: batch.len() as u64,
             first_id: first,
             last_id: last,
-        };
-        outbox::record(&mut tx, company, Some(me), now, vec![event]).await?;
+        });
+        outbox::record(&mut tx, company, Some(me), now, events).await?;
         tx.commit().await
     }
 }
 
 /// PostgreSQL's bulk load of the columns [`copy_rows`] writes.
 const COPY_CONTACTS: &str = "COPY contacts (company_id, id, first_name, last_name, email, phone,
-    organization, owner_id, search_name, last_name_key, created_at, updated_at, version) FROM STDIN";
+    organization_id, owner_id, search_name, last_name_key, created_at, updated_at, version) FROM STDIN";
 
 /// Validated contacts in `COPY`'s text format (a line per row, tab-separated, `\N` for
 /// null), the same values [`insert_many`] binds.
@@ -198,7 +257,7 @@ fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u8> {
         out.push('\t');
         text(&mut out, c.phone.as_ref().map(|p| p.as_str()));
         out.push('\t');
-        text(&mut out, c.organization.as_deref());
+        text(&mut out, c.organization_id.map(|o| o.as_uuid().to_string()).as_deref());
         out.push('\t');
         text(&mut out, c.owner_id.map(|o| o.as_uuid().to_string()).as_deref());
         out.push('\t');
@@ -216,7 +275,7 @@ pub(crate) async fn insert_many<'a>(
     contacts: impl Iterator<Item = &'a Contact>,
 ) -> Result<()> {
     let mut sql = String::from(
-        "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization,
+        "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id,
                                owner_id, search_name, last_name_key, created_at, updated_at, version)
          VALUES ",
     );
@@ -236,7 +295,7 @@ pub(crate) async fn insert_many<'a>(
             c.last_name.clone(),
             c.email.as_ref().map(|e| e.as_str().to_owned()),
             c.phone.as_ref().map(|p| p.as_str().to_owned()),
-            c.organization.clone(),
+            c.organization_id.map(|o| o.as_uuid()),
             c.owner_id.map(|o| o.as_uuid()),
             c.search_name(),
             c.last_name.as_ref().map(|l| l.to_lowercase()),

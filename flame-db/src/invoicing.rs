@@ -7,10 +7,9 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use flame_core::contact::Contact;
 use flame_core::deal::{Deal, DealStatus};
 use flame_core::integration::accounting::{
-    AccountingDocument, DocumentFilter, DocumentState, DocumentStatus, InvoiceDocument,
+    AccountingDocument, Billed, DocumentFilter, DocumentState, DocumentStatus, InvoiceDocument,
 };
 use flame_core::integration::record::AccountingSettings;
 use flame_core::integration::{IntegrationKind, IntegrationSettings};
@@ -65,12 +64,27 @@ pub(crate) async fn enabled_integrations(
     Ok(out)
 }
 
-/// The contact of `deal`, who the invoice is made out to (`None` without one).
-pub(crate) async fn customer_of(exec: &mut impl Executor, deal: &Deal) -> Result<Option<Contact>> {
+/// The contact of `deal`, who the invoice is made out to (`None` without one), with the name
+/// of the organization it works for.
+pub(crate) async fn customer_of(exec: &mut impl Executor, deal: &Deal) -> Result<Option<Billed>> {
     let Some(id) = deal.contact_id else { return Ok(None) };
     let sql = format!("{} WHERE company_id = $1 AND id = $2", crate::contact::COLUMNS);
     let row = exec.fetch_optional(sql, args![deal.company_id.as_uuid(), id.as_uuid()]).await?;
-    row.as_ref().map(crate::contact::contact_from_row).transpose()
+    let Some(contact) = row.as_ref().map(crate::contact::contact_from_row).transpose()? else {
+        return Ok(None);
+    };
+    let organization = match contact.organization_id {
+        None => None,
+        Some(org) => exec
+            .fetch_optional(
+                "SELECT name FROM organizations WHERE company_id = $1 AND id = $2",
+                args![deal.company_id.as_uuid(), org.as_uuid()],
+            )
+            .await?
+            .map(|r| r.get::<String>("name"))
+            .transpose()?,
+    };
+    Ok(Some(Billed { contact, organization }))
 }
 
 /// Stores a new document; with `once`, a document the pair (integration, deal) already has

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use flame_core::{FlameError, Result};
 
-use crate::sql::{Backend, Executor, Pool, args};
+use crate::sql::{Backend, Executor, Pool, Tx, args};
 
 /// One embedded migration.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "contact_search"),
     migration!(5, "0005", "deal_summary"),
     migration!(6, "0006", "email_verification"),
+    migration!(7, "0007", "organizations"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -144,7 +145,10 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "recorded_at",
         ],
     ),
-    ("company_usage", &["company_id", "seats", "contacts", "deals", "pipelines", "integrations"]),
+    (
+        "company_usage",
+        &["company_id", "seats", "contacts", "deals", "pipelines", "integrations", "organizations"],
+    ),
     ("memberships", &["company_id", "user_id", "role", "created_at", "version"]),
     (
         "plans",
@@ -161,6 +165,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "limit_deals",
             "limit_pipelines",
             "limit_integrations",
+            "limit_organizations",
             "public",
             "is_default",
             "created_at",
@@ -192,7 +197,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "last_name",
             "email",
             "phone",
-            "organization",
+            "organization_id",
             "owner_id",
             "search_name",
             "last_name_key",
@@ -229,6 +234,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "amount_minor",
             "currency",
             "contact_id",
+            "organization_id",
             "pipeline_id",
             "stage_id",
             "source_id",
@@ -383,6 +389,29 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
         "email_verifications",
         &["token_hash", "user_id", "email", "expires_at", "used_at", "created_at"],
     ),
+    (
+        "organizations",
+        &[
+            "company_id",
+            "id",
+            "name",
+            "name_key",
+            "domain",
+            "phone",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "website",
+            "industry",
+            "size",
+            "owner_id",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
 ];
 
 const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (
@@ -469,7 +498,7 @@ pub(crate) async fn migrate(pool: &Pool) -> Result<usize> {
             tx.commit().await?;
             return Ok(count);
         };
-        tx.execute_script(next.sql(backend)).await.map_err(|e| {
+        apply(&mut tx, next, backend).await.map_err(|e| {
             FlameError::schema(format!("migration {} ({}) failed: {e}", next.version, next.name))
         })?;
         tx.execute(
@@ -480,6 +509,122 @@ pub(crate) async fn migrate(pool: &Pool) -> Result<usize> {
         tx.commit().await?;
         tracing::info!(version = next.version, name = next.name, "applied migration");
         count += 1;
+    }
+}
+
+/// The marker line of a migration that runs a step of Flame's own between its two halves
+/// (the step is named after the colon; see [`apply`]).
+const STEP_MARKER: &str = "-- flame:";
+
+/// Runs one migration's SQL in `tx`. A migration whose SQL holds a [`STEP_MARKER`] line runs
+/// in three parts, all in the one transaction: the SQL before the marker, the step the marker
+/// names (a data migration that needs Flame's own rules, such as Unicode lowercase), the SQL
+/// after it. The checksum covers the whole file, marker included.
+async fn apply(tx: &mut Tx, migration: &Migration, backend: Backend) -> Result<()> {
+    let sql = migration.sql(backend);
+    let Some(at) = sql.find(STEP_MARKER) else {
+        return tx.execute_script(sql).await;
+    };
+    let (before, rest) = sql.split_at(at);
+    let (marker, after) = rest.split_once('\n').unwrap_or((rest, ""));
+    tx.execute_script(before).await?;
+    match marker[STEP_MARKER.len()..].trim() {
+        "backfill-organizations" => backfill_organizations(tx).await?,
+        other => {
+            return Err(FlameError::schema(format!("unknown migration step {other:?}")));
+        }
+    }
+    if !after.trim().is_empty() {
+        tx.execute_script(after).await?;
+    }
+    Ok(())
+}
+
+/// Migration 0007's step: the free-text `contacts.organization` becomes organizations. One
+/// organization per distinct (company, trimmed text), compared by their lowercase (Rust's,
+/// Unicode-aware, the same key [`Organization::name_key`] gives new organizations), named as
+/// the first contact (by id, i.e. by creation) writes it and owned by that contact's owner,
+/// or by the company's first owner when the contact has none; each contact that had the text
+/// points at it. Blank texts carried no value and are dropped. Contacts are read in pages of
+/// 1,000 in (company, id) order, so memory holds one company's names at a time.
+///
+/// [`Organization::name_key`]: flame_core::organization::Organization::name_key
+async fn backfill_organizations(tx: &mut Tx) -> Result<()> {
+    use std::collections::HashMap;
+    const PAGE: i64 = 1_000;
+    let now = OffsetDateTime::now_utc();
+    let mut after: Option<(uuid::Uuid, uuid::Uuid)> = None;
+    let mut company: Option<uuid::Uuid> = None;
+    let mut company_owner: Option<uuid::Uuid> = None;
+    let mut known: HashMap<String, uuid::Uuid> = HashMap::new();
+    loop {
+        let rows = match after {
+            None => {
+                tx.fetch_all(
+                    "SELECT company_id, id, organization, owner_id FROM contacts
+                     WHERE organization IS NOT NULL ORDER BY company_id, id LIMIT $1",
+                    args![PAGE],
+                )
+                .await?
+            }
+            Some((c, i)) => {
+                tx.fetch_all(
+                    "SELECT company_id, id, organization, owner_id FROM contacts
+                     WHERE organization IS NOT NULL AND (company_id, id) > ($1, $2)
+                     ORDER BY company_id, id LIMIT $3",
+                    args![c, i, PAGE],
+                )
+                .await?
+            }
+        };
+        for row in &rows {
+            let c: uuid::Uuid = row.id("company_id")?;
+            let id: uuid::Uuid = row.id("id")?;
+            after = Some((c, id));
+            if company != Some(c) {
+                company = Some(c);
+                known.clear();
+                company_owner = tx
+                    .fetch_optional(
+                        "SELECT user_id FROM memberships WHERE company_id = $1 AND role = 'owner'
+                         ORDER BY created_at, user_id LIMIT 1",
+                        args![c],
+                    )
+                    .await?
+                    .map(|r| r.id::<uuid::Uuid>("user_id"))
+                    .transpose()?;
+            }
+            let text: String = row.get("organization")?;
+            let name = text.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let key = flame_core::organization::name_key(name);
+            let org = match known.get(&key) {
+                Some(org) => *org,
+                None => {
+                    let org = flame_core::OrganizationId::new().as_uuid();
+                    let owner = row.opt_id::<uuid::Uuid>("owner_id")?.or(company_owner);
+                    tx.execute(
+                        "INSERT INTO organizations (company_id, id, name, name_key, owner_id,
+                                                    created_at, updated_at, version)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, 1)",
+                        args![c, org, name.to_owned(), key.clone(), owner, now, now],
+                    )
+                    .await?;
+                    known.insert(key, org);
+                    org
+                }
+            };
+            tx.execute(
+                "UPDATE contacts SET organization_id = $1 WHERE company_id = $2 AND id = $3",
+                args![org, c, id],
+            )
+            .await?;
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(());
+        }
     }
 }
 

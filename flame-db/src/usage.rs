@@ -66,15 +66,17 @@ pub(crate) async fn release(tx: &mut Tx, company: CompanyId, limit: Limit, n: u6
 pub(crate) async fn create(tx: &mut Tx, company: CompanyId, usage: Usage) -> Result<()> {
     let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     tx.execute(
-        "INSERT INTO company_usage (company_id, seats, contacts, deals, pipelines, integrations)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO company_usage (company_id, seats, contacts, deals, pipelines, integrations,
+                                    organizations)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         args![
             company.as_uuid(),
             n(usage.seats),
             n(usage.contacts),
             n(usage.deals),
             n(usage.pipelines),
-            n(usage.integrations)
+            n(usage.integrations),
+            n(usage.organizations)
         ],
     )
     .await?;
@@ -91,9 +93,9 @@ pub(crate) async fn read(
     let sql = if lock {
         // A no-op update takes the row lock on both engines.
         "UPDATE company_usage SET seats = seats WHERE company_id = $1
-         RETURNING seats, contacts, deals, pipelines, integrations"
+         RETURNING seats, contacts, deals, pipelines, integrations, organizations"
     } else {
-        "SELECT seats, contacts, deals, pipelines, integrations FROM company_usage
+        "SELECT seats, contacts, deals, pipelines, integrations, organizations FROM company_usage
          WHERE company_id = $1"
     };
     let row = exec
@@ -111,5 +113,6 @@ fn usage_from_row(row: &Row) -> Result<Usage> {
         deals: n("deals")?,
         pipelines: n("pipelines")?,
         integrations: n("integrations")?,
+        organizations: n("organizations")?,
     })
 }

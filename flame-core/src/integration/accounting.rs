@@ -79,6 +79,16 @@ pub enum InvoiceSchema {
     V1,
 }
 
+/// The contact an invoice is made out to, with the name of the organization it works for
+/// (read from the contact's `organization_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billed {
+    /// The deal's contact.
+    pub contact: Contact,
+    /// The name of the contact's organization.
+    pub organization: Option<String>,
+}
+
 /// Who an invoice is made out to: the deal's contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -220,7 +230,7 @@ impl InvoiceDocument {
     /// one too large to add VAT to (`"deal.value"`).
     pub fn for_won_deal(
         deal: &Deal,
-        contact: &Contact,
+        contact: &Billed,
         vat: Vat,
         document_id: Uuid,
         issued_at: OffsetDateTime,
@@ -235,7 +245,7 @@ impl InvoiceDocument {
                     "must be set for the deal to be invoiced",
                 ));
             }
-            Some(id) if id != contact.id => {
+            Some(id) if id != contact.contact.id => {
                 return Err(FlameError::validation(
                     "deal.contact_id",
                     "is not the contact given for the invoice",
@@ -341,10 +351,11 @@ impl InvoiceDocument {
     }
 }
 
-fn customer_of(contact: &Contact) -> Customer {
+fn customer_of(billed: &Billed) -> Customer {
+    let contact = &billed.contact;
     Customer {
         name: contact.full_name(),
-        organization: contact.organization.clone(),
+        organization: billed.organization.clone(),
         email: contact.email.clone(),
         phone: contact.phone.clone(),
     }
@@ -491,7 +502,7 @@ impl InvoiceDocument {
     /// `"deal.contact_id"`.
     pub fn for_deal(
         deal: &Deal,
-        contact: Option<&Contact>,
+        contact: Option<&Billed>,
         vat: Vat,
         document_id: Uuid,
         issued_at: OffsetDateTime,
@@ -551,7 +562,7 @@ impl AccountingDocument {
         integration: IntegrationId,
         settings: &AccountingSettings,
         deal: &Deal,
-        contact: Option<&Contact>,
+        contact: Option<&Billed>,
         now: OffsetDateTime,
     ) -> Self {
         let id = Uuid::now_v7();
@@ -580,7 +591,7 @@ impl AccountingDocument {
         integration: IntegrationId,
         settings: &AccountingSettings,
         deal: &Deal,
-        contact: Option<&Contact>,
+        contact: Option<&Billed>,
         now: OffsetDateTime,
     ) -> Result<Option<Self>> {
         let id = existing.map_or_else(Uuid::now_v7, |d| d.id);
@@ -677,20 +688,21 @@ mod tests {
         Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
     }
 
-    fn contact() -> Contact {
-        Contact {
+    fn contact() -> Billed {
+        let contact = Contact {
             id: ContactId::from_uuid(uuid(2)),
             company_id: CompanyId::from_uuid(uuid(1)),
             first_name: "Ivan".to_owned(),
             last_name: Some("Petrov".to_owned()),
             email: Some(Email::parse("ivan@example.ru").expect("email")),
             phone: Some(Phone::parse("+79991234567", None).expect("phone")),
-            organization: Some("Romashka LLC".to_owned()),
+            organization_id: None,
             owner_id: None,
             created_at: datetime!(2026-01-01 00:00 UTC),
             updated_at: datetime!(2026-01-01 00:00 UTC),
             version: 1,
-        }
+        };
+        Billed { contact, organization: Some("Romashka LLC".to_owned()) }
     }
 
     fn won_deal(amount: &str, currency: &str) -> Deal {
@@ -858,7 +870,7 @@ mod tests {
             Err(FlameError::Validation { field, .. }) if field == "deal.contact_id"
         ));
         let mut stranger = contact();
-        stranger.id = ContactId::new();
+        stranger.contact.id = ContactId::new();
         assert_eq!(
             InvoiceDocument::for_won_deal(
                 &won_deal("10.00", "EUR"),

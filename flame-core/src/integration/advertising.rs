@@ -439,10 +439,19 @@ impl Lead {
             })
     }
 
+    /// The organization a lead names: the answer `company_name` (or `company`), cut to a
+    /// name's length; the contact it creates joins the company's organization of that name
+    /// (case-insensitively), created when there is none.
+    pub fn organization_name(&self) -> Option<String> {
+        self.answer(&["company_name", "company"])
+            .map(|o| truncated(o, text::NAME_MAX))
+            .filter(|o| !o.trim().is_empty())
+    }
+
     /// The contact for a lead from someone the company does not know yet: the first word of
     /// [`display_name`](Self::display_name) as first name, the rest as last name, the email,
-    /// the phone and the answer `company_name` (or `company`) as organization. It belongs to
-    /// the integration's `default_assignee_id`, or to no one.
+    /// and the phone (the organization it names is [`organization_name`](Self::organization_name)).
+    /// It belongs to the integration's `default_assignee_id`, or to no one.
     pub fn new_contact(
         &self,
         company_id: CompanyId,
@@ -457,9 +466,7 @@ impl Lead {
             email: self.email.as_ref().map(|e| e.as_str().to_owned()),
             phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
             phone_region: None,
-            organization: self
-                .answer(&["company_name", "company"])
-                .map(|o| truncated(o, text::NAME_MAX)),
+            organization_id: None,
             owner_id: settings.default_assignee_id,
         };
         let mut contact = Contact::create(company_id, &input, super::NO_MEMBER, now)?;

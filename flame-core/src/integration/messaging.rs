@@ -199,7 +199,7 @@ impl InboundMessage {
             email: None,
             phone: self.phone.as_ref().map(|p| p.as_str().to_owned()),
             phone_region: None,
-            organization: None,
+            organization_id: None,
             owner_id: owner,
         }
     }

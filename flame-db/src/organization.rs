@@ -1,0 +1,320 @@
+//! Organizations: the handle, [`Organizations`]. Their stored row and the checks other
+//! records use are in `org_link.rs`.
+
+use time::OffsetDateTime;
+
+use flame_core::auth::{Action, Resource};
+use flame_core::billing::Limit;
+use flame_core::contact::Contact;
+use flame_core::deal::Deal;
+use flame_core::event::EventPayload;
+use flame_core::money::{Currency, Money};
+use flame_core::organization::{
+    self, NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
+};
+use flame_core::page::{KeyCursor, Page, PageRequest};
+use flame_core::{FlameError, OrganizationId, Result};
+
+use crate::contact::{ensure_member, non_blank, prefix_end};
+use crate::org_link::{self, COLUMNS, domain_conflict, organization_from_row};
+use crate::session::Session;
+use crate::sql::{Executor, Statement, Tx, args, found};
+use crate::{contact, deal, outbox, pipeline, usage};
+
+/// The ordering of organization lists, named in their cursors.
+const ORDER: &str = "organization_name";
+
+/// The company's organizations.
+#[derive(Debug, Clone)]
+pub struct Organizations {
+    session: Session,
+}
+
+impl Organizations {
+    pub(crate) fn new(session: Session) -> Self {
+        Self { session }
+    }
+
+    fn tenant(&self) -> uuid::Uuid {
+        self.session.tenant()
+    }
+
+    /// Creates an organization, owned by `input.owner_id` or by the session's user. A domain
+    /// another organization of the company has is a `Conflict` naming `domain`.
+    pub async fn create(&self, input: NewOrganization) -> Result<Organization> {
+        let owner = input.owner_id.unwrap_or(self.session.user_id());
+        let resource = Resource::Organization { owner: Some(owner) };
+        let now = self.session.authorize(Action::Create, resource).await?;
+        let org =
+            Organization::create(self.session.company_id(), &input, self.session.user_id(), now)?;
+        let mut tx = self.session.begin().await?;
+        self.session.permit(Action::Create, resource)?;
+        if let Some(owner) = input.owner_id {
+            ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
+        }
+        // The usage row is locked first: concurrent creates of the company queue there, so
+        // the domain check below sees any organization committed before.
+        usage::reserve(&mut tx, self.session.company_id(), Limit::Organizations, 1).await?;
+        self.ensure_domain_free(&mut tx, &org).await?;
+        org_link::insert(&mut tx, &org).await?;
+        let event = EventPayload::OrganizationCreated { organization_id: org.id };
+        self.emit(&mut tx, now, event).await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    async fn ensure_domain_free(&self, tx: &mut Tx, org: &Organization) -> Result<()> {
+        let Some(domain) = &org.domain else { return Ok(()) };
+        let taken = tx
+            .fetch_optional(
+                "SELECT id FROM organizations WHERE company_id = $1 AND domain = $2 AND id <> $3",
+                args![self.tenant(), domain.clone(), org.id.as_uuid()],
+            )
+            .await?;
+        match taken {
+            Some(_) => Err(organization::domain_taken()),
+            None => Ok(()),
+        }
+    }
+
+    async fn emit(&self, tx: &mut Tx, now: OffsetDateTime, event: EventPayload) -> Result<()> {
+        outbox::record(
+            tx,
+            self.session.company_id(),
+            Some(self.session.user_id()),
+            now,
+            vec![event],
+        )
+        .await
+    }
+
+    async fn fetch(&self, exec: &mut impl Executor, id: OrganizationId) -> Result<Organization> {
+        let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
+        let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
+        found(row, organization_from_row, "organization")
+    }
+
+    async fn authorize_read(&self) -> Result<OffsetDateTime> {
+        self.session.authorize(Action::Read, Resource::Organization { owner: None }).await
+    }
+
+    /// One organization.
+    pub async fn get(&self, id: OrganizationId) -> Result<Organization> {
+        self.authorize_read().await?;
+        self.fetch(&mut self.session.flame().pool().exec(), id).await
+    }
+
+    /// Applies `patch` to the organization read at `version`; a stale version is `Conflict`.
+    pub async fn update(
+        &self,
+        id: OrganizationId,
+        version: i64,
+        patch: OrganizationPatch,
+    ) -> Result<Organization> {
+        self.authorize_read().await?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Update, Resource::Organization { owner: current.owner_id })?;
+        if let Some(owner) = patch.owner_id {
+            self.session.permit(Action::Update, Resource::Organization { owner: Some(owner) })?;
+            ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
+        }
+        if current.version != version {
+            return Err(FlameError::stale("organization"));
+        }
+        let next = current.patched(&patch, now)?;
+        if next.domain != current.domain {
+            self.ensure_domain_free(&mut tx, &next).await?;
+        }
+        let changed = tx
+            .execute(
+                "UPDATE organizations SET name = $1, name_key = $2, domain = $3, phone = $4,
+                        street = $5, city = $6, region = $7, postal_code = $8, country = $9,
+                        website = $10, industry = $11, size = $12, owner_id = $13,
+                        updated_at = $14, version = $15
+                 WHERE company_id = $16 AND id = $17 AND version = $18",
+                args![
+                    next.name.clone(),
+                    next.name_key(),
+                    next.domain.clone(),
+                    next.phone.as_ref().map(|p| p.as_str().to_owned()),
+                    next.street.clone(),
+                    next.city.clone(),
+                    next.region.clone(),
+                    next.postal_code.clone(),
+                    next.country.clone(),
+                    next.website.clone(),
+                    next.industry.clone(),
+                    next.size.map(|s| s.as_str().to_owned()),
+                    next.owner_id.map(|o| o.as_uuid()),
+                    now,
+                    next.version,
+                    self.tenant(),
+                    id.as_uuid(),
+                    version,
+                ],
+            )
+            .await
+            .map_err(|e| domain_conflict(e, &next))?;
+        if changed == 0 {
+            return Err(FlameError::stale("organization"));
+        }
+        self.emit(&mut tx, now, EventPayload::OrganizationUpdated { organization_id: id }).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Deletes the organization read at `version`. Its contacts and deals stay, without an
+    /// organization (their `organization_id` is cleared in the same transaction; their
+    /// versions do not change).
+    pub async fn delete(&self, id: OrganizationId, version: i64) -> Result<()> {
+        self.authorize_read().await?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Delete, Resource::Organization { owner: current.owner_id })?;
+        if current.version != version {
+            return Err(FlameError::stale("organization"));
+        }
+        let (c, i) = (self.tenant(), id.as_uuid());
+        tx.execute(
+            "UPDATE contacts SET organization_id = NULL WHERE company_id = $1 AND organization_id = $2",
+            args![c, i],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE deals SET organization_id = NULL WHERE company_id = $1 AND organization_id = $2",
+            args![c, i],
+        )
+        .await?;
+        let changed = tx
+            .execute(
+                "DELETE FROM organizations WHERE company_id = $1 AND id = $2 AND version = $3",
+                args![c, i, version],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(FlameError::stale("organization"));
+        }
+        usage::release(&mut tx, self.session.company_id(), Limit::Organizations, 1).await?;
+        self.emit(&mut tx, now, EventPayload::OrganizationDeleted { organization_id: id }).await?;
+        tx.commit().await
+    }
+
+    /// Organizations matching `filter`, a page at a time, ordered by name (lowercase, by
+    /// code point), then by id. Each page walks an index from the cursor (`(company, name)`,
+    /// `(company, owner, name)` or the unique `(company, domain)`), so it costs what it holds.
+    /// A cursor of another list (or of another name prefix) is a `Validation` error on
+    /// `cursor`.
+    pub async fn list(
+        &self,
+        filter: OrganizationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Organization>> {
+        self.authorize_read().await?;
+        let limit = page.limit()?;
+        let prefix = non_blank(filter.name_prefix.as_deref(), "name_prefix")?
+            .map(|p| organization::name_key(&p));
+        let domain = match filter.domain.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(organization::normalize_domain(d)?),
+        };
+        let after = page.cursor_key(ORDER)?;
+        if let (Some(cursor), Some(prefix)) = (&after, &prefix) {
+            if !cursor.key.starts_with(prefix.as_str()) {
+                return Err(FlameError::validation("cursor", "is not a cursor of this list"));
+            }
+        }
+        let mut q = Statement::new(COLUMNS, vec![]);
+        let company = q.bind(self.tenant());
+        q.push(&format!(" WHERE company_id = {company}"));
+        if let Some(prefix) = &prefix {
+            let start = q.bind(prefix.clone());
+            q.push(&format!(" AND name_key >= {start}"));
+            if let Some(end) = prefix_end(prefix) {
+                let end = q.bind(end);
+                q.push(&format!(" AND name_key < {end}"));
+            }
+        }
+        if let Some(cursor) = &after {
+            let (key, id) = (q.bind(cursor.key.clone()), q.bind(cursor.id));
+            q.push(&format!(" AND (name_key, id) > ({key}, {id})"));
+        }
+        q.and("domain", "=", domain).and("owner_id", "=", filter.owner_id.map(|o| o.as_uuid()));
+        let n = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY name_key, id LIMIT {n}"));
+        let (sql, args) = q.build();
+        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
+        let orgs = rows.iter().map(organization_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch_keyed(orgs, limit, ORDER, |o: &Organization| KeyCursor {
+            key: o.name_key(),
+            id: o.id.as_uuid(),
+        }))
+    }
+
+    /// The organization's contacts, newest first, a page at a time (an index walk from the
+    /// cursor). An organization that is not the company's is `NotFound`.
+    pub async fn contacts(&self, id: OrganizationId, page: PageRequest) -> Result<Page<Contact>> {
+        self.authorize_read().await?;
+        let limit = page.limit()?;
+        let mut exec = self.session.flame().pool().exec();
+        org_link::ensure_exists(&mut exec, self.session.company_id(), id).await?;
+        let mut q = Statement::new(contact::COLUMNS, vec![]);
+        let (company, org) = (q.bind(self.tenant()), q.bind(id.as_uuid()));
+        q.push(&format!(" WHERE company_id = {company} AND organization_id = {org}"));
+        q.page(page.cursor_uuid()?, limit, true);
+        let (sql, args) = q.build();
+        let rows = exec.fetch_all(sql, args).await?;
+        let contacts = rows.iter().map(contact::contact_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()))
+    }
+
+    /// The organization's deals, newest first, a page at a time (an index walk from the
+    /// cursor). An organization that is not the company's is `NotFound`.
+    pub async fn deals(&self, id: OrganizationId, page: PageRequest) -> Result<Page<Deal>> {
+        self.authorize_read().await?;
+        let limit = page.limit()?;
+        let mut exec = self.session.flame().pool().exec();
+        org_link::ensure_exists(&mut exec, self.session.company_id(), id).await?;
+        let mut q = Statement::new(deal::COLUMNS, vec![]);
+        let (company, org) = (q.bind(self.tenant()), q.bind(id.as_uuid()));
+        q.push(&format!(" WHERE company_id = {company} AND organization_id = {org}"));
+        q.page(page.cursor_uuid()?, limit, true);
+        let (sql, args) = q.build();
+        let rows = exec.fetch_all(sql, args).await?;
+        let deals = rows.iter().map(deal::deal_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
+    }
+
+    /// The value of the organization's open deals, one total per currency, ordered by
+    /// currency code (empty when it has none). An organization that is not the company's is
+    /// `NotFound`.
+    pub async fn open_value(&self, id: OrganizationId) -> Result<Vec<Money>> {
+        self.authorize_read().await?;
+        let mut exec = self.session.flame().pool().exec();
+        org_link::ensure_exists(&mut exec, self.session.company_id(), id).await?;
+        let rows = exec
+            .fetch_all(
+                "SELECT currency,
+                        CAST(SUM(amount_minor / 1000000000) AS BIGINT) AS total_high,
+                        CAST(SUM(amount_minor % 1000000000) AS BIGINT) AS total_low FROM deals
+                 WHERE company_id = $1 AND organization_id = $2 AND status = 'open'
+                 GROUP BY currency",
+                args![self.tenant(), id.as_uuid()],
+            )
+            .await?;
+        let mut totals = rows
+            .iter()
+            .map(|row| {
+                let currency: Currency = row.parse("currency")?;
+                Money::from_total(pipeline::split_sum(row, "total")?, currency)
+                    .map_err(|e| e.at("total"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        totals.sort_by_key(|m| m.currency().code());
+        Ok(totals)
+    }
+}
