@@ -11,6 +11,7 @@ use flame_core::integration::record::AccountingSettings;
 use flame_core::integration::{
     Credentials, IntegrationId, IntegrationPatch, IntegrationSettings, NewIntegration,
 };
+use flame_core::organization::NewOrganization;
 use flame_core::page::PageRequest;
 use flame_core::{FlameError, Role};
 use flame_db::SignedUp;
@@ -47,6 +48,11 @@ async fn books(
 /// A 1000.00 RUB deal with Ivan Petrov of Romashka LLC.
 async fn deal_with_ivan(acme: &SignedUp) -> Deal {
     let s = &acme.session;
+    let romashka = s
+        .organizations()
+        .create(NewOrganization { name: "Romashka LLC".into(), ..NewOrganization::default() })
+        .await
+        .expect("organization");
     let ivan = s
         .contacts()
         .create(NewContact {
@@ -54,7 +60,7 @@ async fn deal_with_ivan(acme: &SignedUp) -> Deal {
             last_name: Some("Petrov".into()),
             email: Some("ivan@example.ru".into()),
             phone: Some("+79991234567".into()),
-            organization: Some("Romashka LLC".into()),
+            organization_id: Some(romashka.id),
             ..NewContact::default()
         })
         .await

@@ -61,6 +61,7 @@ async fn every_write_that_adds_usage_is_checked_against_the_plan() {
             deals: Some(1),
             pipelines: Some(1),
             integrations: Some(0),
+            organizations: None,
         };
         default_plan(&db.flame, "tiny", limits).await;
         let acme = company(&db.flame, "Acme").await;

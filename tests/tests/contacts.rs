@@ -13,7 +13,6 @@ fn ada() -> NewContact {
         last_name: Some("Lovelace".into()),
         email: Some("ADA@Example.com".into()),
         phone: Some("+44 20 7946 0958".into()),
-        organization: Some("Engines".into()),
         ..NewContact::default()
     }
 }
@@ -214,7 +213,6 @@ async fn bad_input_is_named_and_writes_nothing() {
             ),
             (NewContact { first_name: "   ".into(), ..ada() }, "first_name"),
             (NewContact { first_name: "x".repeat(201), ..ada() }, "first_name"),
-            (NewContact { organization: Some("o".repeat(201)), ..ada() }, "organization"),
             (NewContact { owner_id: Some(flame_core::UserId::new()), ..ada() }, "owner_id"),
         ];
         for (input, field) in cases {

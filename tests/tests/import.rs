@@ -3,7 +3,7 @@
 
 use flame_core::company::NewMember;
 use flame_core::contact::{ContactFilter, NewContact};
-use flame_core::import::MAX_RECORD_BYTES;
+use flame_core::import::{ContactRow, MAX_RECORD_BYTES};
 use flame_core::page::PageRequest;
 use flame_core::{FlameError, Role, UserId};
 use flame_tests::{TestDb, assert_invalid, company, count_rows, snapshot};
@@ -77,7 +77,16 @@ async fn csv_imports_good_lines_and_reports_every_bad_one() {
             .await
             .expect("list");
         let ada = page.items.iter().find(|c| c.first_name == "Ada").expect("ada");
-        assert_eq!(ada.organization.as_deref(), Some("Babbage, Lovelace & Co"));
+        // The organization column names an organization, created by the import.
+        let org = acme
+            .session
+            .organizations()
+            .get(ada.organization_id.expect("ada's organization"))
+            .await
+            .expect("organization");
+        assert_eq!(org.name, "Babbage, Lovelace & Co", "{}", db.name);
+        let ivan_org = page.items.iter().find(|c| c.first_name == "Ivan").expect("ivan");
+        assert_eq!(ivan_org.organization_id, None, "{}", db.name);
         let ivan = page.items.iter().find(|c| c.first_name == "Ivan").expect("ivan");
         assert_eq!(ivan.phone.as_ref().map(|p| p.as_str()), Some("+79123456789"));
         assert!(page.items.iter().any(|c| c.first_name == "Multi\nLine"));
@@ -168,11 +177,15 @@ async fn imported_values_read_back_exactly_as_created_ones() {
             last_name: Some("O'Brien \\ Sons".into()),
             email: Some(format!("zoe{n}@example.com")),
             phone: Some("+44 20 7946 0958".into()),
-            organization: Some("\\N".into()),
             owner_id: None,
             ..NewContact::default()
         };
-        let report = acme.session.contacts().import_rows([tricky(1)]).await.expect("import");
+        let report = acme
+            .session
+            .contacts()
+            .import_rows([ContactRow { contact: tricky(1), organization: Some("\\N".into()) }])
+            .await
+            .expect("import");
         assert_eq!((report.imported, report.rejected), (1, 0), "{}", db.name);
         let created = acme.session.contacts().create(tricky(2)).await.expect("create");
         let page = acme
@@ -188,7 +201,13 @@ async fn imported_values_read_back_exactly_as_created_ones() {
         let imported = acme.session.contacts().get(page.items[0].id).await.expect("get");
         assert_eq!(imported.first_name, "Zoë1 日本");
         assert_eq!(imported.last_name, created.last_name);
-        assert_eq!(imported.organization.as_deref(), Some("\\N"), "{}", db.name);
+        let org = acme
+            .session
+            .organizations()
+            .get(imported.organization_id.expect("an organization"))
+            .await
+            .expect("organization");
+        assert_eq!(org.name, "\\N", "{}", db.name);
         assert_eq!(imported.phone, created.phone);
         assert_eq!(imported.email.as_ref().map(|e| e.as_str()), Some("zoe1@example.com"));
         assert_eq!(imported.owner_id, created.owner_id);

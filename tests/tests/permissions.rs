@@ -119,7 +119,7 @@ async fn manager_edits_everything_but_configuration() {
             .update(
                 theirs.id,
                 theirs.version,
-                ContactPatch { organization: Some("Org".into()), ..ContactPatch::default() },
+                ContactPatch { last_name: Some("Org".into()), ..ContactPatch::default() },
             )
             .await
             .expect("manager edits any contact");

@@ -254,6 +254,7 @@ async fn plans_and_trial_subscription() {
                     deals: None,
                     pipelines: Some(10),
                     integrations: Some(10),
+                    organizations: None,
                 },
                 public: true,
             })
