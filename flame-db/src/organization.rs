@@ -223,10 +223,10 @@ impl Organizations {
             Some(d) => Some(organization::normalize_domain(d)?),
         };
         let after = page.cursor_key(ORDER)?;
-        if let (Some(cursor), Some(prefix)) = (&after, &prefix) {
-            if !cursor.key.starts_with(prefix.as_str()) {
-                return Err(FlameError::validation("cursor", "is not a cursor of this list"));
-            }
+        if let (Some(cursor), Some(prefix)) = (&after, &prefix)
+            && !cursor.key.starts_with(prefix.as_str())
+        {
+            return Err(FlameError::validation("cursor", "is not a cursor of this list"));
         }
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.tenant());

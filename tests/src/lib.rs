@@ -253,6 +253,7 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "memberships",
         "subscriptions",
         "contacts",
+        "organizations",
         "pipelines",
         "stages",
         "sources",
