@@ -50,12 +50,16 @@ def main(argv: list[str]) -> int:
         manager = owner.members.add(f"max+{pid}@acme.test", "Max Manager", "manager")
         print(f"Added {manager.user.name} as {manager.membership.role}")
 
+        engines = owner.organizations.create(
+            "Analytical Engines Ltd", domain="https://www.analytical.engines/", country="GB"
+        )
+        print(f"Organization {engines.name} ({engines.domain})")
         ada = owner.contacts.create(
             "Ada",
             last_name="Lovelace",
             email="Ada@Analytical.Engines",
             phone="+44 20 7946 0958",
-            organization="Analytical Engines Ltd",
+            organization_id=engines.id,
         )
         ivan = owner.contacts.create(
             "Ivan",
@@ -71,8 +75,13 @@ def main(argv: list[str]) -> int:
 
         deals = owner.deals
         robot = deals.create(
-            "Twelve welding robots", Decimal("1250000.00"), "USD", contact_id=ada.id
+            "Twelve welding robots",
+            Decimal("1250000.00"),
+            "USD",
+            contact_id=ada.id,
+            organization_id=engines.id,
         )
+        print(f"Open with {engines.name}: {owner.organizations.open_value(engines.id)}")
         arm = deals.create(
             "Painting arm", Decimal("480000"), "RUB", contact_id=ivan.id, assignee_id=manager.user.id
         )

@@ -31,6 +31,7 @@ use crate::activities::Activities;
 use crate::billing::{Billing, Plans, Subscriptions};
 use crate::companies::{Companies, Members};
 use crate::contacts::Contacts;
+use crate::organizations::Organizations;
 use crate::deals::Deals;
 use crate::events::Events;
 use crate::pipelines::Pipelines;
@@ -484,6 +485,12 @@ impl Session {
         Deals { session: self.inner.clone() }
     }
 
+    /// Organizations of the company: the companies it sells to.
+    #[getter]
+    fn organizations(&self) -> Organizations {
+        Organizations { session: self.inner.clone() }
+    }
+
     /// Pipelines and their stages.
     #[getter]
     fn pipelines(&self) -> Pipelines {
@@ -652,6 +659,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Plans>()?;
     m.add_class::<Contacts>()?;
     m.add_class::<Deals>()?;
+    m.add_class::<Organizations>()?;
     m.add_class::<Pipelines>()?;
     m.add_class::<Sources>()?;
     m.add_class::<Activities>()?;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::convert::page;
 use crate::import::{self, ImportReport, NewContact};
+use crate::organizations::organization_link;
 use crate::records::{Contact, Page, page_of};
 use crate::runtime::run;
 
@@ -23,7 +24,7 @@ impl Contacts {
     /// Creates a contact. Blank optional text counts as absent; `phone_region` (ISO 3166,
     /// "US") helps parse phones written without a country code; `owner_id` defaults to the
     /// session's user.
-    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -33,7 +34,7 @@ impl Contacts {
         email: Option<String>,
         phone: Option<String>,
         phone_region: Option<String>,
-        organization: Option<String>,
+        organization_id: Option<Uuid>,
         owner_id: Option<Uuid>,
     ) -> PyResult<Contact> {
         // The same input as an imported row: one conversion, `NewContact`'s.
@@ -43,7 +44,7 @@ impl Contacts {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id,
             owner_id,
         );
         let api = self.session.contacts();
@@ -57,8 +58,9 @@ impl Contacts {
     }
 
     /// Changes the contact read at `version`: `None` keeps a field, `""` clears an optional
-    /// one. A stale version raises `ConflictError`.
-    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+    /// one; `organization_id=""` takes the contact out of its organization. A stale version
+    /// raises `ConflictError`.
+    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
@@ -70,7 +72,7 @@ impl Contacts {
         email: Option<String>,
         phone: Option<String>,
         phone_region: Option<String>,
-        organization: Option<String>,
+        organization_id: Option<&Bound<'_, PyAny>>,
         owner_id: Option<Uuid>,
     ) -> PyResult<Contact> {
         let patch = ContactPatch {
@@ -79,7 +81,7 @@ impl Contacts {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id: organization_link(organization_id)?,
             owner_id: owner_id.map(UserId::from_uuid),
         };
         let api = self.session.contacts();
@@ -137,7 +139,8 @@ impl Contacts {
     }
 
     /// Imports contacts from CSV (UTF-8, comma-separated, first line the header with the
-    /// columns first_name, last_name, email, phone, phone_region, organization): `source` is
+    /// columns first_name, last_name, email, phone, phone_region, organization, the last the
+    /// name of an organization, found case-insensitively or created): `source` is
     /// a path (`str` or `os.PathLike`), which Rust opens and streams without reading it
     /// whole, or the CSV itself as `bytes`. A bad header raises `ValidationError` on
     /// "header" and nothing is imported; a bad line (one longer than 64 KiB among them) is

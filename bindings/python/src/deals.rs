@@ -4,12 +4,13 @@
 use pyo3::prelude::*;
 
 use flame_core::deal::{DealFilter, DealPatch, DealStatus, NewDeal};
-use flame_core::{ContactId, DealId, PipelineId, SourceId, StageId, UserId};
+use flame_core::{ContactId, DealId, OrganizationId, PipelineId, SourceId, StageId, UserId};
 use time::Date;
 use uuid::Uuid;
 
 use crate::convert::{amount_text, page, parse_opt};
 use crate::errors::to_py_err;
+use crate::organizations::organization_link;
 use crate::records::{Deal, Page, page_of};
 use crate::runtime::run;
 
@@ -24,7 +25,7 @@ impl Deals {
     /// Creates a deal worth `amount` (a `Decimal`, `int` or `str`, never a float) of
     /// `currency`. It goes to the default pipeline's first open stage unless `pipeline_id` /
     /// `stage_id` say otherwise; `assignee_id` defaults to the session's user.
-    #[pyo3(signature = (title, amount, currency, *, contact_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    #[pyo3(signature = (title, amount, currency, *, contact_id=None, organization_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -33,6 +34,7 @@ impl Deals {
         amount: &Bound<'_, PyAny>,
         currency: &str,
         contact_id: Option<Uuid>,
+        organization_id: Option<Uuid>,
         pipeline_id: Option<Uuid>,
         stage_id: Option<Uuid>,
         source_id: Option<Uuid>,
@@ -46,6 +48,7 @@ impl Deals {
             amount_minor: value.amount_minor(),
             currency: value.currency().code().to_owned(),
             contact_id: contact_id.map(ContactId::from_uuid),
+            organization_id: organization_id.map(OrganizationId::from_uuid),
             pipeline_id: pipeline_id.map(PipelineId::from_uuid),
             stage_id: stage_id.map(StageId::from_uuid),
             source_id: source_id.map(SourceId::from_uuid),
@@ -64,8 +67,9 @@ impl Deals {
 
     /// Changes the fields of the deal read at `version` (its stage changes through
     /// `move_to_stage`, `win`, `lose`, `reopen`). `amount` is read in `currency`, or in the
-    /// deal's current currency when `currency` is not given.
-    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    /// deal's current currency when `currency` is not given. `organization_id=""` takes the
+    /// deal out of its organization.
+    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, organization_id=None, source_id=None, assignee_id=None, expected_close=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
@@ -76,10 +80,12 @@ impl Deals {
         amount: Option<&Bound<'_, PyAny>>,
         currency: Option<String>,
         contact_id: Option<Uuid>,
+        organization_id: Option<&Bound<'_, PyAny>>,
         source_id: Option<Uuid>,
         assignee_id: Option<Uuid>,
         expected_close: Option<Date>,
     ) -> PyResult<Deal> {
+        let organization_id = organization_link(organization_id)?;
         let id = DealId::from_uuid(id);
         let api = self.session.deals();
         let amount_minor = match amount {
@@ -109,6 +115,7 @@ impl Deals {
             amount_minor,
             currency,
             contact_id: contact_id.map(ContactId::from_uuid),
+            organization_id,
             source_id: source_id.map(SourceId::from_uuid),
             assignee_id: assignee_id.map(UserId::from_uuid),
             expected_close,

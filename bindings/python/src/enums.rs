@@ -11,6 +11,7 @@ use flame_core::activity::ActivityKind;
 use flame_core::auth::{Role, Scope};
 use flame_core::billing::{BillingInterval, PaymentOutcome, SubscriptionStatus};
 use flame_core::deal::DealStatus;
+use flame_core::organization::OrganizationSize;
 use flame_core::integration::IntegrationKind;
 use flame_core::integration::accounting::{AccountingPlatform, DocumentStatus};
 use flame_core::integration::advertising::AdvertisingPlatform;
@@ -77,6 +78,7 @@ macro_rules! enums {
 enums! {
     Role => "Role",
     DealStatus => "DealStatus",
+    OrganizationSize => "OrganizationSize",
     StageKind => "StageKind",
     ActivityKind => "ActivityKind",
     SubscriptionStatus => "SubscriptionStatus",

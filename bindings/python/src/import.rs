@@ -9,11 +9,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMapping, PyString};
 use uuid::Uuid;
 
-use flame_core::UserId;
+use flame_core::{OrganizationId, UserId};
 use flame_core::contact::NewContact as RNewContact;
 use flame_core::import::{
     ImportFailure as RImportFailure, ImportReport as RImportReport, MAX_REPORTED_ERRORS,
-    RowError as RRowError,
+    ContactRow, RowError as RRowError,
 };
 
 use crate::errors::to_py_err;
@@ -26,8 +26,8 @@ use crate::runtime::{run, run_infallible};
 pub(crate) const IMPORT_CHUNK: usize = 5_000;
 
 /// The keys a row mapping may have: the arguments of `Contacts.create`.
-const ROW_KEYS: &str =
-    "first_name, last_name, email, phone, phone_region, organization or owner_id";
+const ROW_KEYS: &str = "first_name, last_name, email, phone, phone_region, organization_id, \
+     organization (a name, found case-insensitively or created) or owner_id";
 
 record! {
     /// A contact to import: `NewContact(first_name, *, last_name=None, email=None, ...)`, the
@@ -38,7 +38,7 @@ record! {
         email;
         phone;
         phone_region;
-        organization;
+        organization_id;
         owner_id;
     }
     stub r#"
@@ -50,14 +50,14 @@ record! {
             email: Optional[str] = None,
             phone: Optional[str] = None,
             phone_region: Optional[str] = None,
-            organization: Optional[str] = None,
+            organization_id: Optional[UUID] = None,
             owner_id: Optional[UUID] = None,
         ) -> NewContact:
             """A contact row; blank optional text counts as absent."""
     "#
     extra {
         #[new]
-        #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization=None, owner_id=None))]
+        #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
         #[allow(clippy::too_many_arguments)]
         pub(crate) fn new(
             first_name: String,
@@ -65,7 +65,7 @@ record! {
             email: Option<String>,
             phone: Option<String>,
             phone_region: Option<String>,
-            organization: Option<String>,
+            organization_id: Option<Uuid>,
             owner_id: Option<Uuid>,
         ) -> Self {
             NewContact(RNewContact {
@@ -74,7 +74,7 @@ record! {
                 email,
                 phone,
                 phone_region,
-                organization,
+                organization_id: organization_id.map(OrganizationId::from_uuid),
                 owner_id: owner_id.map(UserId::from_uuid),
             })
         }
@@ -115,11 +115,12 @@ record! {
 
 /// The contact in one row of an iterable: a `NewContact`, or a mapping with the keys of
 /// `Contacts.create` (a missing or `None` `first_name` is imported as blank, and so rejected
-/// with the row's line like any invalid value). Type errors name the row and the key, never
-/// the value.
-fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
+/// with the row's line like any invalid value), or `organization`: the name of the company's
+/// organization, found case-insensitively or created (as in a CSV). Type errors name the row
+/// and the key, never the value.
+fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
     if let Ok(contact) = row.cast::<NewContact>() {
-        return Ok(contact.get().0.clone());
+        return Ok(ContactRow::from(contact.get().0.clone()));
     }
     let Ok(mapping) = row.cast::<PyMapping>() else {
         let type_name = row.get_type().name()?;
@@ -128,6 +129,7 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
         )));
     };
     let mut contact = RNewContact::default();
+    let mut organization = None;
     for item in mapping.items()?.iter() {
         let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let key = key
@@ -153,7 +155,17 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
             "email" => contact.email = text(&value)?,
             "phone" => contact.phone = text(&value)?,
             "phone_region" => contact.phone_region = text(&value)?,
-            "organization" => contact.organization = text(&value)?,
+            "organization" => organization = text(&value)?,
+            "organization_id" => {
+                let id: Option<Uuid> = value.extract().map_err(|_| {
+                    let type_name =
+                        value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+                    PyTypeError::new_err(format!(
+                        "row {line}: organization_id must be a uuid.UUID or None, not {type_name}"
+                    ))
+                })?;
+                contact.organization_id = id.map(OrganizationId::from_uuid);
+            }
             "owner_id" => {
                 let owner: Option<Uuid> = value.extract().map_err(|_| {
                     let type_name =
@@ -180,10 +192,10 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<RNewContact> {
         email: _,
         phone: _,
         phone_region: _,
-        organization: _,
+        organization_id: _,
         owner_id: _,
     } = &contact;
-    Ok(contact)
+    Ok(ContactRow { contact, organization })
 }
 
 /// Adds the report of the chunk whose first row is row `offset + 1` of the whole import:

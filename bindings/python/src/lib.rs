@@ -27,6 +27,7 @@ mod events;
 mod import;
 mod integrations;
 mod marketing;
+mod organizations;
 mod pipelines;
 mod records;
 mod runtime;

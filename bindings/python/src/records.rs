@@ -25,6 +25,7 @@ use flame_core::company::{
 use flame_core::contact::Contact as RContact;
 use flame_core::deal::{Deal as RDeal, StageSummary as RStageSummary};
 use flame_core::event::Event as REvent;
+use flame_core::organization::Organization as ROrganization;
 use flame_core::pipeline::{NewStage as RNewStage, Pipeline as RPipeline, Stage as RStage};
 use flame_core::source::Source as RSource;
 use flame_core::verification::EmailVerificationToken as REmailVerificationToken;
@@ -276,7 +277,7 @@ record! {
         last_name;
         email;
         phone;
-        organization;
+        organization_id;
         owner_id;
         created_at;
         updated_at;
@@ -292,6 +293,7 @@ record! {
         title;
         value;
         contact_id;
+        organization_id;
         pipeline_id;
         stage_id;
         source_id;
@@ -300,6 +302,28 @@ record! {
         expected_close;
         lost_reason;
         closed_at;
+        created_at;
+        updated_at;
+        version;
+    }
+}
+
+record! {
+    Organization = "Organization" (ROrganization) |o, py| {
+        id;
+        company_id;
+        name;
+        domain;
+        phone;
+        street;
+        city;
+        region;
+        postal_code;
+        country;
+        website;
+        industry;
+        size;
+        owner_id;
         created_at;
         updated_at;
         version;
@@ -440,6 +464,7 @@ record! {
         deals;
         pipelines;
         integrations;
+        organizations;
     }
     stub r#"
         def __new__(
@@ -450,20 +475,22 @@ record! {
             deals: Optional[int] = None,
             pipelines: Optional[int] = None,
             integrations: Optional[int] = None,
+            organizations: Optional[int] = None,
         ) -> PlanLimits:
             """Limits; every one left out is unlimited."""
     "#
     extra {
         #[new]
-        #[pyo3(signature = (*, seats=None, contacts=None, deals=None, pipelines=None, integrations=None))]
+        #[pyo3(signature = (*, seats=None, contacts=None, deals=None, pipelines=None, integrations=None, organizations=None))]
         fn new(
             seats: Option<u32>,
             contacts: Option<u32>,
             deals: Option<u32>,
             pipelines: Option<u32>,
             integrations: Option<u32>,
+            organizations: Option<u32>,
         ) -> Self {
-            PlanLimits(RPlanLimits { seats, contacts, deals, pipelines, integrations })
+            PlanLimits(RPlanLimits { seats, contacts, deals, pipelines, integrations, organizations })
         }
     }
 }
@@ -616,6 +643,7 @@ record! {
         deals;
         pipelines;
         integrations;
+        organizations;
     }
 }
 
@@ -923,6 +951,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Money>()?;
     m.add_class::<Contact>()?;
     m.add_class::<Deal>()?;
+    m.add_class::<Organization>()?;
     m.add_class::<Pipeline>()?;
     m.add_class::<Stage>()?;
     m.add_class::<NewStage>()?;

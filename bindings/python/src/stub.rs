@@ -89,6 +89,7 @@ ids!(
     PlanId,
     SubscriptionId,
     ContactId,
+    OrganizationId,
     PipelineId,
     StageId,
     SourceId,

@@ -59,7 +59,10 @@ def test_a_csv_file_is_imported_and_bad_lines_are_reported(
         "reason": report.errors[1].reason,
     }
     contacts = {c.first_name: c for c in owner.contacts.list()}
-    assert contacts["Ada"].organization == "Babbage, Lovelace & Co"
+    ada_org = contacts["Ada"].organization_id
+    assert ada_org is not None
+    assert owner.organizations.get(ada_org).name == "Babbage, Lovelace & Co"
+    assert contacts["Ivan"].organization_id is None
     assert contacts["Ivan"].phone == "+79123456789"
     assert "Multi\nLine" in contacts
     assert contacts["Ada"].owner_id == owner.user_id
@@ -155,6 +158,10 @@ def test_rows_may_be_new_contacts_or_mappings(owner: flame.Session) -> None:
     assert [(e.line, e.field) for e in report.errors] == [(3, "first_name"), (4, "first_name")]
     emails = {c.first_name: c.email for c in owner.contacts.list()}
     assert emails == {"Ada": "ada@example.com", "Grace": None}
+    # A row's "organization" names an organization, created by the import.
+    grace = next(c for c in owner.contacts.list() if c.first_name == "Grace")
+    navy = owner.organizations.list(name_prefix="navy").items
+    assert [o.name for o in navy] == ["Navy"] and grace.organization_id == navy[0].id
     empty = owner.contacts.import_rows([])
     assert (empty.imported, empty.rejected, empty.errors) == (0, 0, [])
 

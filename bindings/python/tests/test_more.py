@@ -180,6 +180,7 @@ def test_plan_limits_are_enforced(store: flame.Flame) -> None:
         "deals": 1,
         "pipelines": 1,
         "integrations": 0,
+        "organizations": 0,
     }
 
 

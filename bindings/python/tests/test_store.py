@@ -115,7 +115,7 @@ def test_records_are_frozen_comparable_and_dictable(owner: flame.Session) -> Non
     contact = owner.contacts.create("Ada", last_name="Lovelace", email="ada@example.com")
     again = owner.contacts.get(contact.id)
     assert contact == again
-    assert contact != owner.contacts.update(contact.id, contact.version, organization="AE")
+    assert contact != owner.contacts.update(contact.id, contact.version, last_name="AE")
     not_a_contact: object = "not a contact"
     assert contact != not_a_contact
     with pytest.raises(AttributeError):

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from os import PathLike
 from types import TracebackType
-from typing import Any, Generic, Iterator, Optional, TypeVar, Union, final
+from typing import Any, Generic, Iterator, Literal, Optional, TypeVar, Union, final
 from uuid import UUID
 
 from ._types import (
@@ -18,6 +18,7 @@ from ._types import (
     BillingInterval,
     CredentialKind,
     DealStatus,
+    OrganizationSize,
     DeliveryStatus,
     DocumentStatus,
     EmailVerification,
@@ -268,8 +269,8 @@ class Contact:
     def phone(self) -> Optional[str]:
         """Phone in E.164."""
     @property
-    def organization(self) -> Optional[str]:
-        """The organization the person works for."""
+    def organization_id(self) -> Optional[UUID]:
+        """The organization the person works for (one of the company's)."""
     @property
     def owner_id(self) -> Optional[UUID]:
         """The member responsible for the contact."""
@@ -308,6 +309,9 @@ class Deal:
     def contact_id(self) -> Optional[UUID]:
         """The contact it is with."""
     @property
+    def organization_id(self) -> Optional[UUID]:
+        """The organization it is with."""
+    @property
     def pipeline_id(self) -> UUID:
         """The pipeline it moves through."""
     @property
@@ -340,6 +344,65 @@ class Deal:
     @property
     def version(self) -> int:
         """Optimistic-concurrency version: pass it back to change the deal."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Organization:
+    """An organization the company is in touch with."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def domain(self) -> Optional[str]:
+        """Its internet domain, normalized (``"example.com"``: lowercase, no scheme, path or
+        leading ``www.``); unique in the company."""
+    @property
+    def phone(self) -> Optional[str]:
+        """Phone in E.164."""
+    @property
+    def street(self) -> Optional[str]:
+        """Street address."""
+    @property
+    def city(self) -> Optional[str]:
+        """City."""
+    @property
+    def region(self) -> Optional[str]:
+        """Region, state or province."""
+    @property
+    def postal_code(self) -> Optional[str]:
+        """Postal code."""
+    @property
+    def country(self) -> Optional[str]:
+        """Country, ISO 3166-1 alpha-2 in upper case (``"DE"``)."""
+    @property
+    def website(self) -> Optional[str]:
+        """Website, an http or https URL."""
+    @property
+    def industry(self) -> Optional[str]:
+        """Industry."""
+    @property
+    def size(self) -> Optional[OrganizationSize]:
+        """How many people it employs."""
+    @property
+    def owner_id(self) -> Optional[UUID]:
+        """The member responsible for it."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update or delete."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -616,6 +679,7 @@ class PlanLimits:
         deals: Optional[int] = None,
         pipelines: Optional[int] = None,
         integrations: Optional[int] = None,
+        organizations: Optional[int] = None,
     ) -> PlanLimits:
         """Limits; every one left out is unlimited."""
     @property
@@ -633,6 +697,9 @@ class PlanLimits:
     @property
     def integrations(self) -> Optional[int]:
         """Integrations of all kinds."""
+    @property
+    def organizations(self) -> Optional[int]:
+        """Organizations."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -895,6 +962,9 @@ class Usage:
     @property
     def integrations(self) -> int:
         """Integrations."""
+    @property
+    def organizations(self) -> int:
+        """Organizations."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -1410,7 +1480,7 @@ class NewContact:
         email: Optional[str] = None,
         phone: Optional[str] = None,
         phone_region: Optional[str] = None,
-        organization: Optional[str] = None,
+        organization_id: Optional[UUID] = None,
         owner_id: Optional[UUID] = None,
     ) -> NewContact:
         """A contact row; blank optional text counts as absent."""
@@ -1430,8 +1500,9 @@ class NewContact:
     def phone_region(self) -> Optional[str]:
         """ISO 3166 region for phones written without a country code (``"RU"``, ``"US"``)."""
     @property
-    def organization(self) -> Optional[str]:
-        """The organization the person works for."""
+    def organization_id(self) -> Optional[UUID]:
+        """The organization the person works for: one of the company's (else ``NotFound``
+        naming ``organization``)."""
     @property
     def owner_id(self) -> Optional[UUID]:
         """The responsible member; defaults to the session's user."""
@@ -2018,6 +2089,9 @@ class Session:
     def deals(self) -> Deals:
         """Deals of the company."""
     @property
+    def organizations(self) -> Organizations:
+        """Organizations of the company: the companies it sells to."""
+    @property
     def pipelines(self) -> Pipelines:
         """Pipelines and their stages."""
     @property
@@ -2092,7 +2166,7 @@ class Contacts:
         email: Optional[str] = None,
         phone: Optional[str] = None,
         phone_region: Optional[str] = None,
-        organization: Optional[str] = None,
+        organization_id: Optional[UUID] = None,
         owner_id: Optional[UUID] = None,
     ) -> Contact:
         """Creates a contact."""
@@ -2108,10 +2182,11 @@ class Contacts:
         email: Optional[str] = None,
         phone: Optional[str] = None,
         phone_region: Optional[str] = None,
-        organization: Optional[str] = None,
+        organization_id: Union[UUID, Literal[""], None] = None,
         owner_id: Optional[UUID] = None,
     ) -> Contact:
-        """Changes the contact read at ``version`` (``""`` clears an optional field)."""
+        """Changes the contact read at ``version`` (``""`` clears an optional field, and
+        ``organization_id=""`` takes the contact out of its organization)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the contact read at ``version``."""
     def list(
@@ -2137,12 +2212,82 @@ class Contacts:
         imported. A row of the wrong shape raises ``TypeError`` (its chunk is not written)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports a contacts CSV (header: first_name, last_name, email, phone,
-        phone_region, organization) from a path, streamed by Rust, or from ``bytes``. A path
+        phone_region, organization — the name of an organization, found case-insensitively or
+        created) from a path, streamed by Rust, or from ``bytes``. A path
         that cannot be opened raises ``ValidationError`` on "path" (as in Kotlin and Swift); a
         bad header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
         among them) are reported by line (the header is line 1). A batch that cannot be
         written, an unreadable input or a record too long to read stops the import: see the
         report's ``failed``."""
+
+@final
+class Organizations:
+    """Organizations of the company."""
+
+    def create(
+        self,
+        name: str,
+        *,
+        domain: Optional[str] = None,
+        phone: Optional[str] = None,
+        phone_region: Optional[str] = None,
+        street: Optional[str] = None,
+        city: Optional[str] = None,
+        region: Optional[str] = None,
+        postal_code: Optional[str] = None,
+        country: Optional[str] = None,
+        website: Optional[str] = None,
+        industry: Optional[str] = None,
+        size: Optional[OrganizationSize] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> Organization:
+        """Creates an organization; a domain another one of the company has raises
+        ``ConflictError``."""
+    def get(self, id: UUID) -> Organization:
+        """One organization."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        name: Optional[str] = None,
+        domain: Optional[str] = None,
+        phone: Optional[str] = None,
+        phone_region: Optional[str] = None,
+        street: Optional[str] = None,
+        city: Optional[str] = None,
+        region: Optional[str] = None,
+        postal_code: Optional[str] = None,
+        country: Optional[str] = None,
+        website: Optional[str] = None,
+        industry: Optional[str] = None,
+        size: Optional[OrganizationSize] = None,
+        owner_id: Optional[UUID] = None,
+    ) -> Organization:
+        """Changes the organization read at ``version`` (``""`` clears an optional field)."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the organization read at ``version``; its contacts and deals stay,
+        without an organization."""
+    def list(
+        self,
+        *,
+        name_prefix: Optional[str] = None,
+        domain: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+    ) -> Page[Organization]:
+        """Organizations matching every given filter, ordered by name."""
+    def contacts(
+        self, id: UUID, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[Contact]:
+        """The organization's contacts, newest first."""
+    def deals(
+        self, id: UUID, *, limit: Optional[int] = None, cursor: Optional[str] = None
+    ) -> Page[Deal]:
+        """The organization's deals, newest first."""
+    def open_value(self, id: UUID) -> builtins.list[Money]:
+        """The value of the organization's open deals, one ``Money`` per currency."""
 
 @final
 class Deals:
@@ -2155,6 +2300,7 @@ class Deals:
         currency: str,
         *,
         contact_id: Optional[UUID] = None,
+        organization_id: Optional[UUID] = None,
         pipeline_id: Optional[UUID] = None,
         stage_id: Optional[UUID] = None,
         source_id: Optional[UUID] = None,
@@ -2173,11 +2319,13 @@ class Deals:
         amount: Optional[Amount] = None,
         currency: Optional[str] = None,
         contact_id: Optional[UUID] = None,
+        organization_id: Union[UUID, Literal[""], None] = None,
         source_id: Optional[UUID] = None,
         assignee_id: Optional[UUID] = None,
         expected_close: Optional[date] = None,
     ) -> Deal:
-        """Changes the fields of the deal read at ``version``."""
+        """Changes the fields of the deal read at ``version`` (``organization_id=""`` takes
+        it out of its organization)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the deal read at ``version``."""
     def move_to_stage(self, id: UUID, stage_id: UUID, version: int) -> Deal:

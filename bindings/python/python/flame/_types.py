@@ -10,6 +10,8 @@ from ._flame import AccountingSettings, AdvertisingSettings, MessagingSettings, 
 Role = Literal["owner", "admin", "manager", "member", "viewer"]
 #: Where a deal stands; follows the kind of its stage.
 DealStatus = Literal["open", "won", "lost"]
+#: How many people an organization has.
+OrganizationSize = Literal["1-10", "11-50", "51-200", "201-1000", "1000+"]
 #: What reaching a stage means for a deal.
 StageKind = Literal["open", "won", "lost"]
 #: What kind of activity.
@@ -64,6 +66,7 @@ __all__ = [
     "IntegrationKind",
     "IntegrationSettings",
     "MessagingPlatform",
+    "OrganizationSize",
     "PaymentOutcome",
     "Role",
     "Scope",

@@ -1,0 +1,198 @@
+//! `session.organizations`: the companies a company sells to. Each method is a conversion and
+//! a call of the matching `flame-db` method.
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use flame_core::organization::{NewOrganization, OrganizationFilter, OrganizationPatch};
+use flame_core::{OrganizationId, UserId};
+use uuid::Uuid;
+
+use crate::convert::page;
+use crate::records::{Contact, Deal, Money, Organization, Page, page_of};
+use crate::runtime::run;
+
+/// An `organization_id` argument of an update: `None` keeps the link, `""` clears it, a
+/// `uuid.UUID` sets it.
+pub(crate) fn organization_link(
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Option<OrganizationId>>> {
+    let Some(value) = value else { return Ok(None) };
+    if value.is_none() {
+        return Ok(None);
+    }
+    if let Ok(text) = value.cast::<PyString>()
+        && text.to_cow()?.is_empty()
+    {
+        return Ok(Some(None));
+    }
+    let id: Uuid = value.extract().map_err(|_| {
+        PyTypeError::new_err("organization_id must be a uuid.UUID, \"\" (to clear it) or None")
+    })?;
+    Ok(Some(Some(OrganizationId::from_uuid(id))))
+}
+
+/// Organizations of the company (`session.organizations`).
+#[pyclass(frozen, module = "flame", name = "Organizations")]
+pub(crate) struct Organizations {
+    pub(crate) session: flame_db::Session,
+}
+
+#[pymethods]
+impl Organizations {
+    /// Creates an organization. Blank optional text counts as absent; `domain` is normalized
+    /// (lowercase, without scheme, path or a leading "www.") and unique in the company (a
+    /// second one raises `ConflictError`); `owner_id` defaults to the session's user.
+    #[pyo3(signature = (name, *, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        name: String,
+        domain: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        street: Option<String>,
+        city: Option<String>,
+        region: Option<String>,
+        postal_code: Option<String>,
+        country: Option<String>,
+        website: Option<String>,
+        industry: Option<String>,
+        size: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Organization> {
+        let input = NewOrganization {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.organizations();
+        run(py, async move { api.create(input).await }).map(Organization)
+    }
+
+    /// One organization; another company's id raises `NotFoundError`.
+    fn get(&self, py: Python<'_>, id: Uuid) -> PyResult<Organization> {
+        let api = self.session.organizations();
+        run(py, async move { api.get(OrganizationId::from_uuid(id)).await }).map(Organization)
+    }
+
+    /// Changes the organization read at `version`: `None` keeps a field, `""` clears an
+    /// optional one. A stale version raises `ConflictError`.
+    #[pyo3(signature = (id, version, *, name=None, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn update(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        version: i64,
+        name: Option<String>,
+        domain: Option<String>,
+        phone: Option<String>,
+        phone_region: Option<String>,
+        street: Option<String>,
+        city: Option<String>,
+        region: Option<String>,
+        postal_code: Option<String>,
+        country: Option<String>,
+        website: Option<String>,
+        industry: Option<String>,
+        size: Option<String>,
+        owner_id: Option<Uuid>,
+    ) -> PyResult<Organization> {
+        let patch = OrganizationPatch {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id: owner_id.map(UserId::from_uuid),
+        };
+        let api = self.session.organizations();
+        run(py, async move { api.update(OrganizationId::from_uuid(id), version, patch).await })
+            .map(Organization)
+    }
+
+    /// Deletes the organization read at `version`; its contacts and deals stay, without an
+    /// organization.
+    fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
+        let api = self.session.organizations();
+        run(py, async move { api.delete(OrganizationId::from_uuid(id), version).await })
+    }
+
+    /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
+    /// defaults to 50).
+    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, limit=None, cursor=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        name_prefix: Option<String>,
+        domain: Option<String>,
+        owner_id: Option<Uuid>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let filter =
+            OrganizationFilter { name_prefix, domain, owner_id: owner_id.map(UserId::from_uuid) };
+        let api = self.session.organizations();
+        let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
+        page_of(py, rust, Organization)
+    }
+
+    /// The organization's contacts, newest first, a page at a time.
+    #[pyo3(signature = (id, *, limit=None, cursor=None))]
+    fn contacts(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let api = self.session.organizations();
+        let id = OrganizationId::from_uuid(id);
+        let rust = run(py, async move { api.contacts(id, page(limit, cursor)).await })?;
+        page_of(py, rust, Contact)
+    }
+
+    /// The organization's deals, newest first, a page at a time.
+    #[pyo3(signature = (id, *, limit=None, cursor=None))]
+    fn deals(
+        &self,
+        py: Python<'_>,
+        id: Uuid,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let api = self.session.organizations();
+        let id = OrganizationId::from_uuid(id);
+        let rust = run(py, async move { api.deals(id, page(limit, cursor)).await })?;
+        page_of(py, rust, Deal)
+    }
+
+    /// The value of the organization's open deals, one `Money` per currency, ordered by
+    /// currency code.
+    fn open_value(&self, py: Python<'_>, id: Uuid) -> PyResult<Vec<Money>> {
+        let api = self.session.organizations();
+        let id = OrganizationId::from_uuid(id);
+        let totals = run(py, async move { api.open_value(id).await })?;
+        Ok(totals.into_iter().map(Money).collect())
+    }
+}
