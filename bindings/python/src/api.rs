@@ -31,9 +31,9 @@ use crate::activities::Activities;
 use crate::billing::{Billing, Plans, Subscriptions};
 use crate::companies::{Companies, Members};
 use crate::contacts::Contacts;
-use crate::organizations::Organizations;
 use crate::deals::Deals;
 use crate::events::Events;
+use crate::organizations::Organizations;
 use crate::pipelines::Pipelines;
 use crate::sources::Sources;
 

@@ -9,12 +9,12 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyMapping, PyString};
 use uuid::Uuid;
 
-use flame_core::{OrganizationId, UserId};
 use flame_core::contact::NewContact as RNewContact;
 use flame_core::import::{
-    ImportFailure as RImportFailure, ImportReport as RImportReport, MAX_REPORTED_ERRORS,
-    ContactRow, RowError as RRowError,
+    ContactRow, ImportFailure as RImportFailure, ImportReport as RImportReport,
+    MAX_REPORTED_ERRORS, RowError as RRowError,
 };
+use flame_core::{OrganizationId, UserId};
 
 use crate::errors::to_py_err;
 use crate::records::record;
