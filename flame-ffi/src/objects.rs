@@ -296,6 +296,11 @@ impl Session {
         Arc::new(Deals { inner: self.inner.deals() })
     }
 
+    /// Organizations of the company: the companies it sells to.
+    pub fn organizations(&self) -> Arc<Organizations> {
+        Arc::new(Organizations { inner: self.inner.organizations() })
+    }
+
     /// Pipelines and their stages.
     pub fn pipelines(&self) -> Arc<Pipelines> {
         Arc::new(Pipelines { inner: self.inner.pipelines() })
@@ -367,6 +372,70 @@ impl Contacts {
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<ContactPage> {
         Ok(self.inner.list(filter.try_into()?, page).await?.into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organizations
+
+/// The company's organizations.
+#[derive(Debug, uniffi::Object)]
+pub struct Organizations {
+    inner: flame_db::Organizations,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Organizations {
+    /// Creates an organization; a domain another one of the company has is a `Conflict`.
+    pub async fn create(&self, input: NewOrganization) -> Result<Organization> {
+        self.inner.create(input.try_into()?).await
+    }
+
+    /// One organization.
+    pub async fn get(&self, id: String) -> Result<Organization> {
+        self.inner.get(organization_id("id", &id)?).await
+    }
+
+    /// Applies `patch` to the organization read at `version`.
+    pub async fn update(
+        &self,
+        id: String,
+        version: i64,
+        patch: OrganizationPatch,
+    ) -> Result<Organization> {
+        self.inner.update(organization_id("id", &id)?, version, patch.try_into()?).await
+    }
+
+    /// Deletes the organization read at `version`; its contacts and deals stay, without it.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        self.inner.delete(organization_id("id", &id)?, version).await
+    }
+
+    /// Organizations matching `filter`, ordered by name, a page at a time.
+    #[uniffi::method(default(filter), default(page))]
+    pub async fn list(
+        &self,
+        filter: OrganizationFilter,
+        page: PageRequest,
+    ) -> Result<OrganizationPage> {
+        Ok(self.inner.list(filter.try_into()?, page).await?.into())
+    }
+
+    /// The organization's contacts, newest first, a page at a time.
+    #[uniffi::method(default(page))]
+    pub async fn contacts(&self, id: String, page: PageRequest) -> Result<ContactPage> {
+        Ok(self.inner.contacts(organization_id("id", &id)?, page).await?.into())
+    }
+
+    /// The organization's deals, newest first, a page at a time.
+    #[uniffi::method(default(page))]
+    pub async fn deals(&self, id: String, page: PageRequest) -> Result<DealPage> {
+        Ok(self.inner.deals(organization_id("id", &id)?, page).await?.into())
+    }
+
+    /// The value of the organization's open deals, one total per currency.
+    pub async fn open_value(&self, id: String) -> Result<Vec<Money>> {
+        self.inner.open_value(organization_id("id", &id)?).await
     }
 }
 

@@ -28,6 +28,7 @@ pub use fc::company::{Company, Member, Membership, NewMember, User};
 pub use fc::contact::Contact;
 pub use fc::deal::{Deal, DealStatus, StageSummary};
 pub use fc::import::{ImportFailure, ImportReport, RowError};
+pub use fc::organization::{Organization, OrganizationSize};
 pub use fc::page::PageRequest;
 pub use fc::pipeline::{NewPipeline, NewStage, Pipeline, Stage, StageKind, StagePatch};
 pub use fc::source::Source;
@@ -82,6 +83,16 @@ parsers! {
     api_token_id, opt_api_token_id => fc::ApiTokenId;
     invitation_id, opt_invitation_id => fc::InvitationId;
     integration_id, opt_integration_id => fc::IntegrationId;
+    organization_id, opt_organization_id => fc::OrganizationId;
+}
+
+/// The organization of a patch: `None` keeps it, `""` clears it, else an id.
+fn organization_link(text: Option<String>) -> Result<Option<Option<fc::OrganizationId>>> {
+    match text.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Ok(Some(None)),
+        Some(t) => Ok(Some(Some(organization_id("organization_id", t)?))),
+    }
 }
 
 fn opt_date(field: &str, text: Option<String>) -> Result<Option<time::Date>> {
@@ -267,6 +278,7 @@ pub(crate) use page;
 
 page!(/** A page of contacts. */ ContactPage of Contact from fc::contact::Contact);
 page!(/** A page of deals. */ DealPage of Deal from fc::deal::Deal);
+page!(/** A page of organizations. */ OrganizationPage of Organization from fc::organization::Organization);
 page!(/** A page of activities. */ ActivityPage of Activity from fc::activity::Activity);
 page!(/** A page of members. */ MemberPage of Member from fc::company::Member);
 page!(/** A page of domain events. */ EventPage of Event from fc::event::Event);
@@ -314,9 +326,9 @@ pub struct NewContact {
     /// Region of a national phone number (`"RU"`).
     #[uniffi(default)]
     pub phone_region: Option<String>,
-    /// Organization.
+    /// The organization (one of the company's).
     #[uniffi(default)]
-    pub organization: Option<String>,
+    pub organization_id: Option<String>,
     /// Owner (default: the session's user).
     #[uniffi(default)]
     pub owner_id: Option<String>,
@@ -331,7 +343,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id,
             owner_id,
         } = c;
         Ok(Self {
@@ -340,7 +352,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id: opt_organization_id("organization_id", organization_id)?,
             owner_id: opt_user_id("owner_id", owner_id)?,
         })
     }
@@ -364,9 +376,9 @@ pub struct ContactPatch {
     /// Region of a national phone number.
     #[uniffi(default)]
     pub phone_region: Option<String>,
-    /// Organization.
+    /// The organization; `""` takes the contact out of its organization.
     #[uniffi(default)]
-    pub organization: Option<String>,
+    pub organization_id: Option<String>,
     /// Owner.
     #[uniffi(default)]
     pub owner_id: Option<String>,
@@ -381,7 +393,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id,
             owner_id,
         } = c;
         Ok(Self {
@@ -390,7 +402,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             email,
             phone,
             phone_region,
-            organization,
+            organization_id: organization_link(organization_id)?,
             owner_id: opt_user_id("owner_id", owner_id)?,
         })
     }
@@ -430,6 +442,190 @@ impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Organizations
+
+/// Input of `Organizations.create`; blank optional text counts as absent.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct NewOrganization {
+    /// Its name (required).
+    pub name: String,
+    /// Its web domain (`"example.com"`; a URL is reduced to it), unique in the company.
+    #[uniffi(default)]
+    pub domain: Option<String>,
+    /// Phone, international or national.
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    /// Region of a national phone number (`"RU"`).
+    #[uniffi(default)]
+    pub phone_region: Option<String>,
+    /// Street address.
+    #[uniffi(default)]
+    pub street: Option<String>,
+    /// City.
+    #[uniffi(default)]
+    pub city: Option<String>,
+    /// Region or state.
+    #[uniffi(default)]
+    pub region: Option<String>,
+    /// Postal code.
+    #[uniffi(default)]
+    pub postal_code: Option<String>,
+    /// ISO 3166 alpha-2 country code.
+    #[uniffi(default)]
+    pub country: Option<String>,
+    /// Website (http or https URL).
+    #[uniffi(default)]
+    pub website: Option<String>,
+    /// Industry.
+    #[uniffi(default)]
+    pub industry: Option<String>,
+    /// Size band: `"1-10"`, `"11-50"`, `"51-200"`, `"201-1000"` or `"1000+"`.
+    #[uniffi(default)]
+    pub size: Option<String>,
+    /// Owner (default: the session's user).
+    #[uniffi(default)]
+    pub owner_id: Option<String>,
+}
+
+impl TryFrom<NewOrganization> for fc::organization::NewOrganization {
+    type Error = FlameError;
+    fn try_from(o: NewOrganization) -> Result<Self> {
+        let NewOrganization {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id,
+        } = o;
+        Ok(Self {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id: opt_user_id("owner_id", owner_id)?,
+        })
+    }
+}
+
+/// Changes to an organization; `null` fields stay as they are, `""` clears optional text.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct OrganizationPatch {
+    /// Name.
+    #[uniffi(default)]
+    pub name: Option<String>,
+    /// Domain.
+    #[uniffi(default)]
+    pub domain: Option<String>,
+    /// Phone.
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    /// Region of a national phone number.
+    #[uniffi(default)]
+    pub phone_region: Option<String>,
+    /// Street address.
+    #[uniffi(default)]
+    pub street: Option<String>,
+    /// City.
+    #[uniffi(default)]
+    pub city: Option<String>,
+    /// Region or state.
+    #[uniffi(default)]
+    pub region: Option<String>,
+    /// Postal code.
+    #[uniffi(default)]
+    pub postal_code: Option<String>,
+    /// Country code.
+    #[uniffi(default)]
+    pub country: Option<String>,
+    /// Website.
+    #[uniffi(default)]
+    pub website: Option<String>,
+    /// Industry.
+    #[uniffi(default)]
+    pub industry: Option<String>,
+    /// Size band.
+    #[uniffi(default)]
+    pub size: Option<String>,
+    /// Owner.
+    #[uniffi(default)]
+    pub owner_id: Option<String>,
+}
+
+impl TryFrom<OrganizationPatch> for fc::organization::OrganizationPatch {
+    type Error = FlameError;
+    fn try_from(o: OrganizationPatch) -> Result<Self> {
+        let OrganizationPatch {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id,
+        } = o;
+        Ok(Self {
+            name,
+            domain,
+            phone,
+            phone_region,
+            street,
+            city,
+            region,
+            postal_code,
+            country,
+            website,
+            industry,
+            size,
+            owner_id: opt_user_id("owner_id", owner_id)?,
+        })
+    }
+}
+
+/// Which organizations to list, ordered by name.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct OrganizationFilter {
+    /// Name starts with (case-insensitively).
+    #[uniffi(default)]
+    pub name_prefix: Option<String>,
+    /// With this domain.
+    #[uniffi(default)]
+    pub domain: Option<String>,
+    /// Owned by.
+    #[uniffi(default)]
+    pub owner_id: Option<String>,
+}
+
+impl TryFrom<OrganizationFilter> for fc::organization::OrganizationFilter {
+    type Error = FlameError;
+    fn try_from(f: OrganizationFilter) -> Result<Self> {
+        let OrganizationFilter { name_prefix, domain, owner_id } = f;
+        Ok(Self { name_prefix, domain, owner_id: opt_user_id("owner_id", owner_id)? })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pipelines
 
 /// A pipeline with its stages, as `Pipelines.create` returns it.
@@ -456,6 +652,9 @@ pub struct NewDeal {
     /// The contact.
     #[uniffi(default)]
     pub contact_id: Option<String>,
+    /// The organization (one of the company's).
+    #[uniffi(default)]
+    pub organization_id: Option<String>,
     /// The pipeline (default: the company's default pipeline).
     #[uniffi(default)]
     pub pipeline_id: Option<String>,
@@ -481,6 +680,7 @@ impl TryFrom<NewDeal> for fc::deal::NewDeal {
             amount_minor,
             currency,
             contact_id,
+            organization_id,
             pipeline_id,
             stage_id,
             source_id,
@@ -492,6 +692,7 @@ impl TryFrom<NewDeal> for fc::deal::NewDeal {
             amount_minor,
             currency,
             contact_id: opt_contact_id("contact_id", contact_id)?,
+            organization_id: opt_organization_id("organization_id", organization_id)?,
             pipeline_id: opt_pipeline_id("pipeline_id", pipeline_id)?,
             stage_id: opt_stage_id("stage_id", stage_id)?,
             source_id: opt_source_id("source_id", source_id)?,
@@ -516,6 +717,9 @@ pub struct DealPatch {
     /// Contact.
     #[uniffi(default)]
     pub contact_id: Option<String>,
+    /// The organization; `""` takes the deal out of its organization.
+    #[uniffi(default)]
+    pub organization_id: Option<String>,
     /// Lead source.
     #[uniffi(default)]
     pub source_id: Option<String>,
@@ -535,6 +739,7 @@ impl TryFrom<DealPatch> for fc::deal::DealPatch {
             amount_minor,
             currency,
             contact_id,
+            organization_id,
             source_id,
             assignee_id,
             expected_close,
@@ -544,6 +749,7 @@ impl TryFrom<DealPatch> for fc::deal::DealPatch {
             amount_minor,
             currency,
             contact_id: opt_contact_id("contact_id", contact_id)?,
+            organization_id: organization_link(organization_id)?,
             source_id: opt_source_id("source_id", source_id)?,
             assignee_id: opt_user_id("assignee_id", assignee_id)?,
             expected_close: opt_date("expected_close", expected_close)?,
