@@ -81,10 +81,12 @@ final class FlameKitTests: XCTestCase {
         XCTAssertEqual(manager.membership.role, .manager)
 
         let contacts = owner.contacts()
+        let engines = try await owner.organizations().create(
+            input: NewOrganization(name: "Analytical Engines Ltd"))
         let ada = try await contacts.create(
             input: NewContact(
                 firstName: "Ada", lastName: "Lovelace", email: "Ada@Analytical.Engines",
-                phone: "+44 20 7946 0958", organization: "Analytical Engines Ltd"))
+                phone: "+44 20 7946 0958", organizationId: engines.id))
         XCTAssertEqual(ada.email, "ada@analytical.engines")
         XCTAssertEqual(ada.phone, "+442079460958")
         let ivan = try await contacts.create(
@@ -95,9 +97,10 @@ final class FlameKitTests: XCTestCase {
         let listed = try await contacts.list()
         XCTAssertEqual(listed.items.count, 2)
 
+        let babbage = try await owner.organizations().create(input: NewOrganization(name: "Babbage & Co"))
         let updated = try await contacts.update(
-            id: ada.id, version: ada.version, patch: ContactPatch(organization: "Babbage & Co"))
-        XCTAssertEqual(updated.organization, "Babbage & Co")
+            id: ada.id, version: ada.version, patch: ContactPatch(organizationId: babbage.id))
+        XCTAssertEqual(updated.organizationId, babbage.id)
         let stale = await flameError {
             try await contacts.update(id: ada.id, version: ada.version, patch: ContactPatch(firstName: "X"))
         }

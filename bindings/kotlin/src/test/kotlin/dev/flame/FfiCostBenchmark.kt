@@ -192,7 +192,6 @@ class FfiCostBenchmark {
             lastName = lastName,
             email = email,
             phone = phone,
-            organization = organization,
         )
     }
 

@@ -44,13 +44,14 @@ class FlameTest {
         assertEquals(Role.MANAGER, manager.membership.role)
 
         val contacts = owner.contacts()
+        val engines = owner.organizations().create(NewOrganization(name = "Analytical Engines Ltd"))
         val ada = contacts.create(
             NewContact(
                 firstName = "Ada",
                 lastName = "Lovelace",
                 email = "Ada@Analytical.Engines",
                 phone = "+44 20 7946 0958",
-                organization = "Analytical Engines Ltd",
+                organizationId = engines.id,
             ),
         )
         assertEquals("ada@analytical.engines", ada.email)
@@ -70,8 +71,9 @@ class FlameTest {
         assertEquals(2, contacts.list().items.size)
         assertEquals(listOf(ada.id), contacts.list(ContactFilter(namePrefix = "ad")).items.map { it.id })
 
-        val renamed = contacts.update(ada.id, ada.version, ContactPatch(organization = "Babbage & Co"))
-        assertEquals("Babbage & Co", renamed.organization)
+        val babbage = owner.organizations().create(NewOrganization(name = "Babbage & Co"))
+        val renamed = contacts.update(ada.id, ada.version, ContactPatch(organizationId = babbage.id))
+        assertEquals(babbage.id, renamed.organizationId)
         assertEquals(ada.version + 1, renamed.version)
         // The old version is stale now.
         val stale = assertThrows<FlameException.Conflict> {
