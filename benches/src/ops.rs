@@ -241,7 +241,7 @@ fn new_contact(p: &Person) -> NewContact {
         email: Some(p.email.clone()),
         phone: Some(p.phone.clone()),
         phone_region: None,
-        organization: p.organization.clone(),
+        organization_id: None,
         owner_id: None,
     }
 }

@@ -791,7 +791,7 @@ async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng
                 email: Some(p.email.clone()),
                 phone: Some(p.phone.clone()),
                 phone_region: None,
-                organization: p.organization.clone(),
+                organization_id: None,
                 owner_id: Some((*owner).into()),
             })
             .await?;
