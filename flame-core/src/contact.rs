@@ -37,6 +37,9 @@ pub struct Contact {
     pub updated_at: OffsetDateTime,
     /// Optimistic-concurrency version: pass it back to update or delete.
     pub version: i64,
+    /// The names of its tags, sorted (case-insensitively). Tagging does not change
+    /// `version`.
+    pub tags: Vec<String>,
 }
 
 impl Contact {
@@ -76,6 +79,7 @@ impl Contact {
             created_at: now,
             updated_at: now,
             version: 1,
+            tags: Vec::new(),
         })
     }
 
@@ -173,6 +177,14 @@ pub struct ContactPatch {
 /// - with an `email_prefix` and neither of the others: by email, then by id;
 /// - without a prefix: newest first.
 ///
+/// `tags` narrows any of these orders to the contacts carrying every named tag. Newest first,
+/// the list walks the index of the first tag's taggings from the cursor (O(page) for one
+/// tag; each further tag is one index probe per row walked, so the walk is longer when few
+/// contacts of the first tag carry the others). With a prefix, the prefix's index is walked
+/// and each row is probed for the tags: it reads as many rows of the prefix range as it takes
+/// to find a page of tagged contacts (O(page) only when the tags are common in that range; an
+/// index per tag and key would be needed for more).
+///
 /// Keys compare by Unicode code point (byte order of their UTF-8), the same on SQLite and
 /// PostgreSQL. The other given filters only narrow the list. A page's `next_cursor` belongs to
 /// its ordering and prefix: passed with another one it is a `Validation` error on `"cursor"`.
@@ -186,6 +198,9 @@ pub struct ContactFilter {
     pub phone_prefix: Option<String>,
     /// Only contacts of this member.
     pub owner_id: Option<UserId>,
+    /// Only contacts carrying every one of these tags (names, any case). A name that is no
+    /// tag of the company gives an empty list.
+    pub tags: Vec<String>,
 }
 
 #[cfg(test)]

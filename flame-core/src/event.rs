@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::activity::ActivityKind;
 use crate::auth::Role;
 use crate::id::{
-    ActivityId, CompanyId, ContactId, DealId, EventId, PipelineId, SourceId, StageId, UserId,
+    ActivityId, CompanyId, ContactId, DealId, EventId, PipelineId, SourceId, StageId, TagId, UserId,
 };
 use crate::money::Money;
 
@@ -99,6 +99,23 @@ pub enum EventPayload {
         /// The contact.
         contact_id: ContactId,
     },
+    /// A tag was put on a contact (its version does not change). Adding a tag the contact
+    /// already carries emits nothing.
+    #[serde(rename = "contact.tagged")]
+    ContactTagged {
+        /// The contact.
+        contact_id: ContactId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was taken off a contact.
+    #[serde(rename = "contact.untagged")]
+    ContactUntagged {
+        /// The contact.
+        contact_id: ContactId,
+        /// The tag.
+        tag_id: TagId,
+    },
     /// Contacts were imported in bulk (one event per batch rather than one per contact).
     #[serde(rename = "contacts.imported")]
     ContactsImported {
@@ -166,6 +183,43 @@ pub enum EventPayload {
         /// The deal.
         deal_id: DealId,
     },
+    /// A tag was put on a deal (its version does not change).
+    #[serde(rename = "deal.tagged")]
+    DealTagged {
+        /// The deal.
+        deal_id: DealId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was taken off a deal.
+    #[serde(rename = "deal.untagged")]
+    DealUntagged {
+        /// The deal.
+        deal_id: DealId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was renamed or recolored: every record carrying it shows the new name.
+    #[serde(rename = "tag.updated")]
+    TagUpdated {
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was merged into another: every record that carried `from_tag_id` now carries
+    /// `into_tag_id`, and `from_tag_id` no longer exists.
+    #[serde(rename = "tag.merged")]
+    TagMerged {
+        /// The tag merged away (deleted).
+        from_tag_id: TagId,
+        /// The tag that remains.
+        into_tag_id: TagId,
+    },
+    /// A tag was deleted, and taken off every record.
+    #[serde(rename = "tag.deleted")]
+    TagDeleted {
+        /// The tag.
+        tag_id: TagId,
+    },
     /// An activity was recorded.
     #[serde(rename = "activity.created")]
     ActivityCreated {
@@ -209,6 +263,8 @@ impl EventPayload {
             Self::ContactCreated { .. } => "contact.created",
             Self::ContactUpdated { .. } => "contact.updated",
             Self::ContactDeleted { .. } => "contact.deleted",
+            Self::ContactTagged { .. } => "contact.tagged",
+            Self::ContactUntagged { .. } => "contact.untagged",
             Self::ContactsImported { .. } => "contacts.imported",
             Self::DealCreated { .. } => "deal.created",
             Self::DealUpdated { .. } => "deal.updated",
@@ -217,6 +273,11 @@ impl EventPayload {
             Self::DealLost { .. } => "deal.lost",
             Self::DealReopened { .. } => "deal.reopened",
             Self::DealDeleted { .. } => "deal.deleted",
+            Self::DealTagged { .. } => "deal.tagged",
+            Self::DealUntagged { .. } => "deal.untagged",
+            Self::TagUpdated { .. } => "tag.updated",
+            Self::TagMerged { .. } => "tag.merged",
+            Self::TagDeleted { .. } => "tag.deleted",
             Self::ActivityCreated { .. } => "activity.created",
             Self::ActivityCompleted { .. } => "activity.completed",
             Self::PipelineCreated { .. } => "pipeline.created",
@@ -233,7 +294,9 @@ impl EventPayload {
             | Self::MemberRemoved { user_id } => ("user", user_id.as_uuid()),
             Self::ContactCreated { contact_id }
             | Self::ContactUpdated { contact_id }
-            | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),
+            | Self::ContactDeleted { contact_id }
+            | Self::ContactTagged { contact_id, .. }
+            | Self::ContactUntagged { contact_id, .. } => ("contact", contact_id.as_uuid()),
             Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
             Self::DealCreated { deal_id, .. }
             | Self::DealUpdated { deal_id }
@@ -241,7 +304,12 @@ impl EventPayload {
             | Self::DealWon { deal_id, .. }
             | Self::DealLost { deal_id, .. }
             | Self::DealReopened { deal_id }
-            | Self::DealDeleted { deal_id } => ("deal", deal_id.as_uuid()),
+            | Self::DealDeleted { deal_id }
+            | Self::DealTagged { deal_id, .. }
+            | Self::DealUntagged { deal_id, .. } => ("deal", deal_id.as_uuid()),
+            Self::TagUpdated { tag_id }
+            | Self::TagDeleted { tag_id }
+            | Self::TagMerged { from_tag_id: tag_id, .. } => ("tag", tag_id.as_uuid()),
             Self::ActivityCreated { activity_id, .. } | Self::ActivityCompleted { activity_id } => {
                 ("activity", activity_id.as_uuid())
             }

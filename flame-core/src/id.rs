@@ -124,6 +124,8 @@ typed_id! {
     PaymentId => "payment",
     /// Identifies an integration: a messaging channel, ad account, accounting link or webhook.
     IntegrationId => "integration",
+    /// Identifies a [`Tag`](crate::tag::Tag) of a company's vocabulary.
+    TagId => "tag",
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub mod password;
 pub mod phone;
 pub mod pipeline;
 pub mod source;
+pub mod tag;
 pub mod text;
 pub mod token;
 pub mod verification;

@@ -6,6 +6,7 @@ use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
 use flame_core::event::EventPayload;
 use flame_core::import::ImportReport;
 use flame_core::page::{KeyCursor, Page, PageRequest};
+use flame_core::tag::Tagged;
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
 use crate::import::{Import, Row as ImportRow};
@@ -15,7 +16,7 @@ use crate::session::Session;
 use crate::sql::{
     Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
 };
-use crate::{outbox, usage};
+use crate::{outbox, tag, usage};
 
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
@@ -48,7 +49,22 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
+        tags: Vec::new(),
     })
+}
+
+/// Fills in the tags of `contacts` with one query.
+async fn with_tags(
+    exec: &mut impl Executor,
+    session: &Session,
+    mut contacts: Vec<Contact>,
+) -> Result<Vec<Contact>> {
+    let ids = contacts.iter().map(|c| c.id.as_uuid()).collect::<Vec<_>>();
+    let mut names = tag::names_of(exec, session, Tagged::Contact, &ids).await?;
+    for c in &mut contacts {
+        c.tags = names.remove(&c.id.as_uuid()).unwrap_or_default();
+    }
+    Ok(contacts)
 }
 
 /// Checks that `user` is a member of the session's company; `field` names the input.
@@ -136,7 +152,54 @@ impl Contacts {
     async fn fetch(&self, exec: &mut impl Executor, id: ContactId) -> Result<Contact> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        found(row, contact_from_row, "contact")
+        let contact = found(row, contact_from_row, "contact")?;
+        let mut one = with_tags(exec, &self.session, vec![contact]).await?;
+        Ok(one.remove(0))
+    }
+
+    /// Puts the tag `name` on the contact, creating the tag in the company's vocabulary on
+    /// first use (the name keeps the case it is first written in; later uses match it in any
+    /// case). Whoever may update the contact may tag it. Idempotent: a tag the contact
+    /// already carries changes nothing. The contact's version does not change; a
+    /// `contact.tagged` event is written when the tag is added. Returns the contact with its
+    /// tags.
+    pub async fn add_tag(&self, id: ContactId, name: &str) -> Result<Contact> {
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now =
+            self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
+        let added =
+            tag::add(&mut tx, &self.session, Tagged::Contact, id.as_uuid(), &name, now).await?;
+        let Some(tag_id) = added else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, EventPayload::ContactTagged { contact_id: id, tag_id }).await?;
+        let next = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Takes the tag `name` (any case) off the contact, under the same rule as
+    /// [`add_tag`](Self::add_tag); a tag the contact does not carry changes nothing. The tag
+    /// stays in the vocabulary. Returns the contact with its tags.
+    pub async fn remove_tag(&self, id: ContactId, name: &str) -> Result<Contact> {
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now =
+            self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
+        let removed =
+            tag::remove(&mut tx, &self.session, Tagged::Contact, id.as_uuid(), &name).await?;
+        let Some(tag_id) = removed else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, EventPayload::ContactUntagged { contact_id: id, tag_id }).await?;
+        let next = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     /// One contact.
@@ -247,13 +310,23 @@ impl Contacts {
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let limit = page.limit()?;
-        let search = Search::new(&filter)?;
+        let mut search = Search::new(&filter)?;
         let backend = self.session.flame().backend();
         let mut exec = self.session.flame().pool().exec();
+        let Some(tags) = tag::resolve(&mut exec, &self.session, &search.tag_keys).await? else {
+            // A tag no contact can carry: nothing matches (the cursor is still checked).
+            match search.key() {
+                None => page.cursor_uuid().map(drop)?,
+                Some((key, _)) => page.cursor_key(key.order()).map(drop)?,
+            }
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        };
+        search.tags = tags;
         let Some((key, prefix)) = search.key() else {
             let (sql, args) = search.newest_first(self.tenant(), page.cursor_uuid()?, limit);
             let rows = exec.fetch_all(sql, args).await?;
             let contacts = rows.iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
+            let contacts = with_tags(&mut exec, &self.session, contacts).await?;
             return Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()));
         };
         let after = page.cursor_key(key.order())?;
@@ -264,10 +337,14 @@ impl Contacts {
         let (sql, args) =
             search.by_key(backend, self.tenant(), (key, prefix), after.as_ref(), limit);
         let rows = exec.fetch_all(sql, args).await?;
-        let found = rows
-            .iter()
-            .map(|row| Ok((contact_from_row(row)?, row.get::<String>("sort_key")?)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut contacts = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            contacts.push(contact_from_row(row)?);
+            keys.push(row.get::<String>("sort_key")?);
+        }
+        let contacts = with_tags(&mut exec, &self.session, contacts).await?;
+        let found = contacts.into_iter().zip(keys).collect::<Vec<_>>();
         let page = Page::from_overfetch_keyed(found, limit, key.order(), |(c, k)| KeyCursor {
             key: k.clone(),
             id: c.id.as_uuid(),
@@ -356,6 +433,10 @@ struct Search {
     /// Phone prefix: `+` and digits.
     phone: Option<String>,
     owner: Option<uuid::Uuid>,
+    /// The keys of the tags every contact must carry.
+    tag_keys: Vec<String>,
+    /// Their ids, once resolved: the first drives the newest-first walk.
+    tags: Vec<uuid::Uuid>,
 }
 
 impl Search {
@@ -372,6 +453,8 @@ impl Search {
             email: lower(non_blank(filter.email_prefix.as_deref(), "email_prefix")?),
             phone,
             owner: filter.owner_id.map(|o| o.as_uuid()),
+            tag_keys: flame_core::tag::filter_keys(&filter.tags)?,
+            tags: Vec::new(),
         })
     }
 
@@ -394,11 +477,43 @@ impl Search {
         limit: u32,
     ) -> (Sql, Vec<Arg>) {
         debug_assert!(self.key().is_none());
-        let mut q = Statement::new(COLUMNS, vec![]);
+        let Some((first, others)) = self.tags.split_first() else {
+            let mut q = Statement::new(COLUMNS, vec![]);
+            let company = q.bind(company);
+            q.push(&format!(" WHERE company_id = {company}"));
+            q.and("owner_id", "=", self.owner);
+            q.page(after, limit, true);
+            return q.build();
+        };
+        // Walk the first tag's taggings newest first (its key, backwards from the cursor),
+        // joining each to its contact; SQLite's CROSS JOIN keeps that order of the loops.
+        let mut q = Statement::new("", vec![]);
         let company = q.bind(company);
-        q.push(&format!(" WHERE company_id = {company}"));
-        q.and("owner_id", "=", self.owner);
-        q.page(after, limit, true);
+        let first = q.bind(*first);
+        let mut sql = format!(
+            "SELECT {} FROM contact_tags t CROSS JOIN contacts c
+             WHERE t.company_id = {company} AND t.tag_id = {first}
+               AND c.company_id = {company} AND c.id = t.contact_id",
+            tag::qualified(fields!(), "c"),
+        );
+        sql.push_str(&tag::carries(
+            &mut q,
+            Tagged::Contact,
+            company.as_str(),
+            "t.contact_id",
+            others,
+        ));
+        if let Some(owner) = self.owner {
+            let p = q.bind(owner);
+            sql.push_str(&format!(" AND c.owner_id = {p}"));
+        }
+        if let Some(after) = after {
+            let p = q.bind(after);
+            sql.push_str(&format!(" AND t.contact_id < {p}"));
+        }
+        let n = q.bind(i64::from(limit) + 1);
+        sql.push_str(&format!(" ORDER BY t.contact_id DESC LIMIT {n}"));
+        q.push(&sql);
         q.build()
     }
 
@@ -443,6 +558,13 @@ impl Search {
             let p = q.bind(owner);
             filters.push_str(&format!(" AND owner_id = {p}"));
         }
+        filters.push_str(&tag::carries(
+            &mut q,
+            Tagged::Contact,
+            &company,
+            "contacts.id",
+            &self.tags,
+        ));
         let n = q.bind(i64::from(limit) + 1);
         let select = |column: &str, also: &str| {
             format!(

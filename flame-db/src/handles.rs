@@ -30,6 +30,7 @@ use crate::outbox::Events;
 use crate::pipeline::Pipelines;
 use crate::session::Session;
 use crate::source::Sources;
+use crate::tag::Tags;
 use crate::verification::Verifier;
 #[cfg(feature = "webhooks")]
 use crate::webhook::{WebhookOptions, WebhookWorker};
@@ -214,6 +215,11 @@ impl Session {
     /// Deals of the company.
     pub fn deals(&self) -> Deals {
         Deals::new(self.clone())
+    }
+
+    /// The company's tags: the vocabulary its contacts and deals are tagged from.
+    pub fn tags(&self) -> Tags {
+        Tags::new(self.clone())
     }
 
     /// Pipelines and their stages.

@@ -68,6 +68,7 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
+mod tag;
 mod usage;
 mod verification;
 #[cfg(feature = "webhooks")]
@@ -91,6 +92,7 @@ pub use pipeline::Pipelines;
 pub use session::Session;
 pub use source::Sources;
 pub use sql::Backend;
+pub use tag::Tags;
 #[cfg(feature = "webhooks")]
 pub use webhook::{WebhookOptions, WebhookWorker, WorkReport, WorkerHandle};
 

@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "contact_search"),
     migration!(5, "0005", "deal_summary"),
     migration!(6, "0006", "email_verification"),
+    migration!(8, "0008", "tags"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -383,6 +384,12 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
         "email_verifications",
         &["token_hash", "user_id", "email", "expires_at", "used_at", "created_at"],
     ),
+    (
+        "tags",
+        &["company_id", "id", "name", "name_key", "color", "created_at", "updated_at", "version"],
+    ),
+    ("contact_tags", &["company_id", "tag_id", "contact_id"]),
+    ("deal_tags", &["company_id", "tag_id", "deal_id"]),
 ];
 
 const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (
