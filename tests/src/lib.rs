@@ -265,6 +265,9 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "payments",
         "login_throttle",
         "email_verifications",
+        "tags",
+        "contact_tags",
+        "deal_tags",
     ] {
         out.push((table, count_rows(url, table).await));
     }
