@@ -12,6 +12,8 @@
 //! | contacts, deals, activities     | create/update/delete| no     | own    | yes     | yes   | yes   |
 //! | pipelines and stages, sources   | read                | yes    | yes    | yes     | yes   | yes   |
 //! | pipelines and stages, sources   | create/update/delete| no     | no     | no      | yes   | yes   |
+//! | custom field definitions        | read                | yes    | yes    | yes     | yes   | yes   |
+//! | custom field definitions        | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | members (users and roles)       | read                | yes    | yes    | yes     | yes   | yes   |
 //! | members (users and roles)       | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | integrations                    | any                 | no     | no     | no      | yes   | yes   |
@@ -287,6 +289,8 @@ pub enum Resource {
     Pipeline,
     /// A lead source.
     Source,
+    /// A custom field definition.
+    CustomField,
     /// The company's members: users and their roles.
     Member,
     /// An integration (messaging, accounting, advertising, webhook).
@@ -314,6 +318,7 @@ impl Resource {
             Resource::Activity { .. } => "activity",
             Resource::Pipeline => "pipeline",
             Resource::Source => "source",
+            Resource::CustomField => "custom field",
             Resource::Member => "member",
             Resource::Integration => "integration",
             Resource::Billing => "billing",
@@ -355,7 +360,9 @@ fn allows(session: &Session, action: Action, resource: Resource) -> bool {
             | Resource::Activity { owner: holder },
             _,
         ) => role.at_least(Role::Manager) || (role == Role::Member && session.is_self(holder)),
-        (Resource::Pipeline | Resource::Source | Resource::Member, _) => role.at_least(Role::Admin),
+        (Resource::Pipeline | Resource::Source | Resource::CustomField | Resource::Member, _) => {
+            role.at_least(Role::Admin)
+        }
         (Resource::Billing, _) => role == Role::Owner,
         (Resource::Company, Delete) => role == Role::Owner,
         (Resource::Company, _) => role.at_least(Role::Admin),

@@ -124,6 +124,8 @@ typed_id! {
     PaymentId => "payment",
     /// Identifies an integration: a messaging channel, ad account, accounting link or webhook.
     IntegrationId => "integration",
+    /// Identifies a [`CustomField`](crate::custom_field::CustomField) definition.
+    CustomFieldId => "custom field",
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
+use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::event::EventPayload;
 use flame_core::import::ImportReport;
 use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
+use crate::custom_field::{Narrowing, load as load_fields, write_index};
 use crate::import::{Import, Row as ImportRow};
 #[cfg(feature = "csv")]
 use crate::import_csv::CsvImport;
@@ -20,14 +22,15 @@ use crate::{outbox, usage};
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
     () => {
-        "company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        "company_id, id, first_name, last_name, email, phone, organization, owner_id, custom,
         created_at, updated_at, version"
     };
 }
 
 pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM contacts");
 
-pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
+/// A contact read from `row`; its custom values are those of the current `fields`.
+pub(crate) fn contact_from_row(row: &Row, fields: &[CustomField]) -> Result<Contact> {
     Ok(Contact {
         id: row.id("id")?,
         company_id: row.id("company_id")?,
@@ -45,6 +48,7 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
             .transpose()?,
         organization: row.get("organization")?,
         owner_id: row.opt_id("owner_id")?,
+        custom: custom_field::by_key(fields, &crate::custom_field::stored(row)?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
@@ -103,15 +107,19 @@ impl Contacts {
         let owner = input.owner_id.unwrap_or(self.session.user_id());
         let resource = Resource::Contact { owner: Some(owner) };
         let now = self.session.authorize(Action::Create, resource).await?;
-        let contact =
+        let mut contact =
             Contact::create(self.session.company_id(), &input, self.session.user_id(), now)?;
         let mut tx = self.session.begin().await?;
         self.session.permit(Action::Create, resource)?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let values = custom_field::check_new(&fields, CustomEntity::Contact, &input.custom)?;
+        contact.custom = custom_field::by_key(&fields, &values);
         if let Some(owner) = input.owner_id {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
         usage::reserve(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
-        insert(&mut tx, &contact).await?;
+        insert(&mut tx, &contact, &fields).await?;
+        write_index(&mut tx, self.tenant(), contact.id.as_uuid(), &fields, &values, true).await?;
         self.emit(&mut tx, now, EventPayload::ContactCreated { contact_id: contact.id }).await?;
         tx.commit().await?;
         Ok(contact)
@@ -133,16 +141,23 @@ impl Contacts {
         .await
     }
 
-    async fn fetch(&self, exec: &mut impl Executor, id: ContactId) -> Result<Contact> {
+    async fn fetch(
+        &self,
+        exec: &mut impl Executor,
+        id: ContactId,
+        fields: &[CustomField],
+    ) -> Result<Contact> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        found(row, contact_from_row, "contact")
+        found(row, |row| contact_from_row(row, fields), "contact")
     }
 
     /// One contact.
     pub async fn get(&self, id: ContactId) -> Result<Contact> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
-        self.fetch(&mut self.session.flame().pool().exec(), id).await
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        self.fetch(&mut exec, id, &fields).await
     }
 
     /// Applies `patch` to the contact read at `version`; a stale version is `Conflict`.
@@ -154,7 +169,8 @@ impl Contacts {
     ) -> Result<Contact> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let current = self.fetch(&mut tx, id, &fields).await?;
         let now =
             self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
         if let Some(owner) = patch.owner_id {
@@ -164,11 +180,16 @@ impl Contacts {
         if current.version != version {
             return Err(FlameError::stale("contact"));
         }
-        let next = current.patched(&patch, now)?;
+        let mut next = current.patched(&patch, now)?;
+        let before = custom_field::by_id(&fields, CustomEntity::Contact, &current.custom);
+        let values =
+            custom_field::check_patch(&fields, CustomEntity::Contact, &before, &patch.custom)?;
+        next.custom = custom_field::by_key(&fields, &values);
         let changed = tx
             .execute(
                 "UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, organization = $5,
-                        owner_id = $6, search_name = $7, last_name_key = $8, updated_at = $9, version = $10
+                        owner_id = $6, search_name = $7, last_name_key = $8, updated_at = $9, version = $10,
+                        custom = $14
                  WHERE company_id = $11 AND id = $12 AND version = $13",
                 args![
                     next.first_name.clone(),
@@ -184,11 +205,15 @@ impl Contacts {
                     self.tenant(),
                     id.as_uuid(),
                     version,
+                    crate::custom_field::encode(&fields, &values),
                 ],
             )
             .await?;
         if changed == 0 {
             return Err(FlameError::stale("contact"));
+        }
+        if values != before {
+            write_index(&mut tx, self.tenant(), id.as_uuid(), &fields, &values, false).await?;
         }
         self.emit(&mut tx, now, EventPayload::ContactUpdated { contact_id: id }).await?;
         tx.commit().await?;
@@ -200,7 +225,7 @@ impl Contacts {
     pub async fn delete(&self, id: ContactId, version: i64) -> Result<()> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let current = self.fetch(&mut tx, id, &[]).await?;
         let now =
             self.session.permit(Action::Delete, Resource::Contact { owner: current.owner_id })?;
         if current.version != version {
@@ -236,6 +261,7 @@ impl Contacts {
         if changed == 0 {
             return Err(FlameError::stale("contact"));
         }
+        crate::custom_field::forget(&mut tx, c, i).await?;
         usage::release(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
         self.emit(&mut tx, now, EventPayload::ContactDeleted { contact_id: id }).await?;
         tx.commit().await
@@ -247,13 +273,17 @@ impl Contacts {
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let limit = page.limit()?;
-        let search = Search::new(&filter)?;
         let backend = self.session.flame().backend();
         let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        let conditions =
+            custom_field::index_conditions(&fields, CustomEntity::Contact, &filter.custom)?;
+        let search = Search::new(&filter, Narrowing::new(&conditions))?;
         let Some((key, prefix)) = search.key() else {
             let (sql, args) = search.newest_first(self.tenant(), page.cursor_uuid()?, limit);
             let rows = exec.fetch_all(sql, args).await?;
-            let contacts = rows.iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
+            let contacts =
+                rows.iter().map(|r| contact_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
             return Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()));
         };
         let after = page.cursor_key(key.order())?;
@@ -266,7 +296,7 @@ impl Contacts {
         let rows = exec.fetch_all(sql, args).await?;
         let found = rows
             .iter()
-            .map(|row| Ok((contact_from_row(row)?, row.get::<String>("sort_key")?)))
+            .map(|row| Ok((contact_from_row(row, &fields)?, row.get::<String>("sort_key")?)))
             .collect::<Result<Vec<_>>>()?;
         let page = Page::from_overfetch_keyed(found, limit, key.order(), |(c, k)| KeyCursor {
             key: k.clone(),
@@ -348,7 +378,7 @@ impl SearchKey {
 }
 
 /// A contact filter, validated and normalized to the stored forms of its keys.
-struct Search {
+struct Search<'a> {
     /// Lowercase name prefix.
     name: Option<String>,
     /// Lowercase email prefix.
@@ -356,10 +386,12 @@ struct Search {
     /// Phone prefix: `+` and digits.
     phone: Option<String>,
     owner: Option<uuid::Uuid>,
+    /// The custom field conditions.
+    custom: Narrowing<'a>,
 }
 
-impl Search {
-    fn new(filter: &ContactFilter) -> Result<Self> {
+impl<'a> Search<'a> {
+    fn new(filter: &ContactFilter, custom: Narrowing<'a>) -> Result<Self> {
         let lower = |text: Option<String>| text.map(|t| t.to_lowercase());
         let phone = non_blank(filter.phone_prefix.as_deref(), "phone_prefix")?
             .map(|p| {
@@ -372,6 +404,7 @@ impl Search {
             email: lower(non_blank(filter.email_prefix.as_deref(), "email_prefix")?),
             phone,
             owner: filter.owner_id.map(|o| o.as_uuid()),
+            custom,
         })
     }
 
@@ -386,7 +419,9 @@ impl Search {
         .find_map(|(key, prefix)| prefix.map(|p| (key, p)))
     }
 
-    /// The list without a prefix: newest first, after the id `after`.
+    /// The list without a prefix: newest first, after the id `after`. With an equality on a
+    /// custom field, the walk follows that value's index (newest record first) and joins each
+    /// contact, so a page costs a page however rare the value; the other conditions are probes.
     fn newest_first(
         &self,
         company: uuid::Uuid,
@@ -394,11 +429,26 @@ impl Search {
         limit: u32,
     ) -> (Sql, Vec<Arg>) {
         debug_assert!(self.key().is_none());
-        let mut q = Statement::new(COLUMNS, vec![]);
+        let Some(driver) = self.custom.driver() else {
+            let mut q = Statement::new(COLUMNS, vec![]);
+            let company = q.bind(company);
+            q.push(&format!(" WHERE company_id = {company}"));
+            q.and("owner_id", "=", self.owner);
+            let probes = self.custom.exists(&mut q, "contacts", None);
+            q.push(&probes);
+            q.page(after, limit, true);
+            return q.build();
+        };
+        let mut q = Statement::new("SELECT contacts.*", vec![]);
         let company = q.bind(company);
-        q.push(&format!(" WHERE company_id = {company}"));
-        q.and("owner_id", "=", self.owner);
-        q.page(after, limit, true);
+        let from = Narrowing::drive(&mut q, "contacts", &company, driver);
+        q.push(&from);
+        q.and("contacts.owner_id", "=", self.owner);
+        let probes = self.custom.exists(&mut q, "contacts", Some(driver));
+        q.push(&probes);
+        q.and("custom_values.record_id", "<", after);
+        let n = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY custom_values.record_id DESC LIMIT {n}"));
         q.build()
     }
 
@@ -443,6 +493,7 @@ impl Search {
             let p = q.bind(owner);
             filters.push_str(&format!(" AND owner_id = {p}"));
         }
+        filters.push_str(&self.custom.exists(&mut q, "contacts", None));
         let n = q.bind(i64::from(limit) + 1);
         let select = |column: &str, also: &str| {
             format!(
@@ -533,9 +584,10 @@ pub(crate) fn non_blank(text: Option<&str>, field: &str) -> Result<Option<String
     }
 }
 
-/// Inserts a validated contact (its usage already reserved).
-pub(crate) async fn insert(tx: &mut Tx, contact: &Contact) -> Result<()> {
-    crate::import::insert_many(tx, std::iter::once(contact)).await
+/// Inserts a validated contact (its usage already reserved); `fields` are the company's
+/// contact fields, which its custom values are stored under.
+pub(crate) async fn insert(tx: &mut Tx, contact: &Contact, fields: &[CustomField]) -> Result<()> {
+    crate::import::insert_many(tx, std::iter::once(contact), fields).await
 }
 
 #[cfg(test)]

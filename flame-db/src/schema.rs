@@ -63,6 +63,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "contact_search"),
     migration!(5, "0005", "deal_summary"),
     migration!(6, "0006", "email_verification"),
+    migration!(9, "0009", "custom_fields"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -199,6 +200,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -240,6 +242,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -383,6 +386,24 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
         "email_verifications",
         &["token_hash", "user_id", "email", "expires_at", "used_at", "created_at"],
     ),
+    (
+        "custom_fields",
+        &[
+            "company_id",
+            "id",
+            "entity",
+            "key",
+            "label",
+            "kind",
+            "options",
+            "required",
+            "position",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    ("custom_values", &["company_id", "field_id", "value_key", "record_id"]),
 ];
 
 const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (

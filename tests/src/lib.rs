@@ -265,6 +265,8 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "payments",
         "login_throttle",
         "email_verifications",
+        "custom_fields",
+        "custom_values",
     ] {
         out.push((table, count_rows(url, table).await));
     }
