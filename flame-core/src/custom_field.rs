@@ -161,7 +161,7 @@ impl CustomFieldKind {
 /// One custom value, as a host passes it and as a record returns it.
 ///
 /// A record returns the variant of its field's kind: `Text` for text, select, URL, email and
-/// phone fields (normalized), `Number`, `Money`, `Date`, `Datetime`, `Bool`, and `List` for
+/// phone fields (normalized), `Number`, `Money`, `Date`, `Datetime`, `Bool`, and `Options` for
 /// multi-selects (in the field's option order). As input, `Text` is accepted for every kind and
 /// parsed as its text form ([`CustomField::parse_text`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,8 +199,8 @@ pub enum CustomValue {
         /// The value.
         value: bool,
     },
-    /// Options of a multi-select.
-    List {
+    /// The chosen options of a multi-select.
+    Options {
         /// The options.
         value: Vec<String>,
     },
@@ -224,7 +224,7 @@ impl CustomValue {
             CustomValue::Date { value } => clock::format_date(*value),
             CustomValue::Datetime { value } => format_instant(*value),
             CustomValue::Bool { value } => value.to_string(),
-            CustomValue::List { value } => value.join("; "),
+            CustomValue::Options { value } => value.join("; "),
         }
     }
 
@@ -242,7 +242,7 @@ impl CustomValue {
             CustomValue::Date { value } => vec![clock::format_date(*value)],
             CustomValue::Datetime { value } => vec![format_instant(*value)],
             CustomValue::Bool { value } => vec![if *value { "1" } else { "0" }.to_owned()],
-            CustomValue::List { value } => value.clone(),
+            CustomValue::Options { value } => value.clone(),
         }
     }
 }
@@ -293,6 +293,7 @@ pub struct CustomField {
 
 /// A custom field to define.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewCustomField {
     /// The entity whose records carry it.
     pub entity: CustomEntity,
@@ -303,10 +304,13 @@ pub struct NewCustomField {
     /// What it holds.
     pub kind: CustomFieldKind,
     /// Options, for `select` and `multi_select` (at least one); none for other kinds.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub options: Vec<String>,
     /// Whether records must have a value.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub required: bool,
     /// Display order; `None` places it after the entity's other fields.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub position: Option<i32>,
 }
 
@@ -320,22 +324,33 @@ pub struct NewCustomField {
 ///   ([`CustomValue::to_text`], then [`CustomField::parse_text`] for the new kind); if one
 ///   does not convert, nothing changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CustomFieldPatch {
     /// New label.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub label: Option<String>,
     /// New kind.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub kind: Option<CustomFieldKind>,
     /// The new list of options (renaming is a removal plus an `option_moves` entry).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub options: Option<Vec<String>>,
     /// Whether records must have a value.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub required: Option<bool>,
     /// New display position.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub position: Option<i32>,
     /// Removed option → the option its values take instead (`None`: dropped from them).
-    pub option_moves: BTreeMap<String, Option<String>>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub option_moves: OptionMoves,
     /// Convert stored values when the kind changes.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub convert_values: bool,
 }
+
+/// Removed options and what their values become (see [`CustomFieldPatch`]).
+pub type OptionMoves = BTreeMap<String, Option<String>>;
 
 /// What a changed definition means for the values already stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -507,12 +522,12 @@ impl CustomField {
                     None => return Ok(None),
                 }
             }
-            CustomValue::List { value } => {
+            CustomValue::Options { value } => {
                 let options: Vec<String> = value.iter().filter_map(moved).collect();
                 if options.is_empty() {
                     return Ok(None);
                 }
-                CustomValue::List { value: options }
+                CustomValue::Options { value: options }
             }
             other => other.clone(),
         };
@@ -528,7 +543,7 @@ impl CustomField {
     }
 
     /// Checks and normalizes `value` for this field. `Text` is parsed as the kind's text form;
-    /// any other variant must be the kind's own (a `List` for a multi-select).
+    /// any other variant must be the kind's own (`Options` for a multi-select).
     pub fn check(&self, value: CustomValue) -> Result<CustomValue> {
         let field = self.field_name();
         let wrong = || FlameError::validation(&field, format!("must be a {}", self.kind.as_str()));
@@ -549,7 +564,7 @@ impl CustomField {
                 Ok(CustomValue::Datetime { value: clock::checked(&field, value)? })
             }
             (CustomFieldKind::Bool, CustomValue::Bool { value }) => Ok(CustomValue::Bool { value }),
-            (CustomFieldKind::MultiSelect, CustomValue::List { value }) => self.options_of(&value),
+            (CustomFieldKind::MultiSelect, CustomValue::Options { value }) => self.options_of(&value),
             _ => Err(wrong()),
         }
     }
@@ -635,7 +650,7 @@ impl CustomField {
         if value.is_empty() {
             return Err(FlameError::validation(self.field_name(), "must not be empty"));
         }
-        Ok(CustomValue::List { value })
+        Ok(CustomValue::Options { value })
     }
 }
 

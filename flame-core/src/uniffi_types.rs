@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::custom_field::{CustomValue, CustomValues};
+use crate::custom_field::{CustomValue, CustomValues, OptionMoves};
 use crate::{Currency, Email, Phone};
 
 uniffi::custom_type!(OffsetDateTime, SystemTime, {
@@ -56,7 +56,11 @@ uniffi::custom_type!(Currency, String, {
     try_lift: |text| Ok(Currency::parse(&text)?),
 });
 
-uniffi::custom_type!(Decimal, String, {
+/// An exact decimal; the alias names the host type without shadowing a platform one (Swift's
+/// `Decimal`). It crosses as its text (`"12.5"`).
+type DecimalNumber = Decimal;
+
+uniffi::custom_type!(DecimalNumber, String, {
     remote,
     lower: |d| d.normalize().to_string(),
     try_lift: |text| Ok(Decimal::from_str(text.trim())?),
@@ -66,5 +70,11 @@ uniffi::custom_type!(Decimal, String, {
 uniffi::custom_type!(CustomValues, HashMap<String, CustomValue>, {
     remote,
     lower: |values| values.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect::<BTreeMap<_, _>>()),
+});
+
+uniffi::custom_type!(OptionMoves, HashMap<String, Option<String>>, {
+    remote,
+    lower: |moves| moves.into_iter().collect(),
     try_lift: |map| Ok(map.into_iter().collect::<BTreeMap<_, _>>()),
 });

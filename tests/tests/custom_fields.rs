@@ -173,7 +173,7 @@ async fn contacts_carry_checked_native_values() {
                     ("budget", CustomValue::Money { value: usd("12.50") }),
                     ("since", CustomValue::text("2024-02-29")),
                     ("vip", CustomValue::Bool { value: true }),
-                    ("channels", CustomValue::List { value: vec!["visit".into(), "email".into()] }),
+                    ("channels", CustomValue::Options { value: vec!["visit".into(), "email".into()] }),
                     ("site", CustomValue::text("https://ada.example/")),
                 ]),
                 ..NewContact::default()
@@ -197,7 +197,7 @@ async fn contacts_carry_checked_native_values() {
         );
         assert_eq!(
             c["channels"],
-            CustomValue::List { value: vec!["email".into(), "visit".into()] },
+            CustomValue::Options { value: vec!["email".into(), "visit".into()] },
             "{}: in option order",
             db.name
         );
@@ -212,7 +212,7 @@ async fn contacts_carry_checked_native_values() {
             ("revenue", CustomValue::Bool { value: true }),
             ("budget", CustomValue::text("12")),
             ("since", CustomValue::text("2023-02-29")),
-            ("channels", CustomValue::List { value: vec!["fax".into()] }),
+            ("channels", CustomValue::Options { value: vec!["fax".into()] }),
             ("site", CustomValue::text("javascript:alert(1)")),
             ("notes", CustomValue::text("x".repeat(2_001))),
             ("nope", CustomValue::text("x")),
@@ -301,7 +301,7 @@ async fn lists_filter_by_custom_values_through_the_index() {
                         ("revenue", CustomValue::Number { value: Decimal::from(i as i64 * 10) }),
                         (
                             "channels",
-                            CustomValue::List {
+                            CustomValue::Options {
                                 value: if i % 2 == 0 {
                                     vec!["email".into()]
                                 } else {

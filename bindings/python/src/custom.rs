@@ -33,7 +33,7 @@ impl PyValue for CustomValue {
             CustomValue::Date { value } => to_py(py, *value),
             CustomValue::Datetime { value } => value.to_py(py),
             CustomValue::Bool { value } => to_py(py, *value),
-            CustomValue::List { value } => Ok(PyList::new(py, value)?.into_any()),
+            CustomValue::Options { value } => Ok(PyList::new(py, value)?.into_any()),
         }
     }
     fn hint() -> String {
@@ -81,7 +81,7 @@ fn value_from_py(key: &str, value: &Bound<'_, PyAny>) -> PyResult<CustomValue> {
             .map(|o| o?.extract::<String>())
             .collect::<PyResult<Vec<_>>>()
             .map_err(|_| invalid(py, key, "must be a list of str"))?;
-        return Ok(CustomValue::List { value: options });
+        return Ok(CustomValue::Options { value: options });
     }
     Err(invalid(py, key, "must be a str, Decimal, int, Money, date, datetime, bool or list of str"))
 }
