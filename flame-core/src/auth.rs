@@ -15,6 +15,8 @@
 //! | tags (the vocabulary)           | rename/merge/recolor/delete | no | no  | no      | yes   | yes   |
 //! | pipelines and stages, sources   | read                | yes    | yes    | yes     | yes   | yes   |
 //! | pipelines and stages, sources   | create/update/delete| no     | no     | no      | yes   | yes   |
+//! | custom field definitions        | read                | yes    | yes    | yes     | yes   | yes   |
+//! | custom field definitions        | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | members (users and roles)       | read                | yes    | yes    | yes     | yes   | yes   |
 //! | members (users and roles)       | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | integrations                    | any                 | no     | no     | no      | yes   | yes   |
@@ -297,6 +299,8 @@ pub enum Resource {
     /// A tag of the company's vocabulary (not its use on a record: that is an update of the
     /// record).
     Tag,
+    /// A custom field definition.
+    CustomField,
     /// The company's members: users and their roles.
     Member,
     /// An integration (messaging, accounting, advertising, webhook).
@@ -325,6 +329,7 @@ impl Resource {
             Resource::Pipeline => "pipeline",
             Resource::Source => "source",
             Resource::Tag => "tag",
+            Resource::CustomField => "custom field",
             Resource::Member => "member",
             Resource::Integration => "integration",
             Resource::Billing => "billing",
@@ -366,7 +371,14 @@ fn allows(session: &Session, action: Action, resource: Resource) -> bool {
             | Resource::Activity { owner: holder },
             _,
         ) => role.at_least(Role::Manager) || (role == Role::Member && session.is_self(holder)),
-        (Resource::Pipeline | Resource::Source | Resource::Member | Resource::Tag, _) => {
+        (
+            Resource::Pipeline
+            | Resource::Source
+            | Resource::CustomField
+            | Resource::Member
+            | Resource::Tag,
+            _,
+        ) => {
             role.at_least(Role::Admin)
         }
         (Resource::Billing, _) => role == Role::Owner,

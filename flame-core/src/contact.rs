@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{CompanyId, ContactId, UserId};
@@ -29,6 +30,8 @@ pub struct Contact {
     pub organization: Option<String>,
     /// The member responsible for the contact.
     pub owner_id: Option<UserId>,
+    /// Its custom field values, by field key (fields the company defined for contacts).
+    pub custom: CustomValues,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -76,6 +79,8 @@ impl Contact {
                 text::NAME_MAX,
             )?,
             owner_id: Some(input.owner_id.unwrap_or(default_owner)),
+            // Checked against the company's definitions by the store, which knows them.
+            custom: CustomValues::new(),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -146,6 +151,8 @@ pub struct NewContact {
     pub organization: Option<String>,
     /// The responsible member; defaults to the session's user.
     pub owner_id: Option<UserId>,
+    /// Custom field values by key; each is checked against its definition.
+    pub custom: CustomValues,
 }
 
 /// Changes to a contact: `None` keeps a field, an empty string clears an optional one.
@@ -165,6 +172,8 @@ pub struct ContactPatch {
     pub organization: Option<String>,
     /// New responsible member.
     pub owner_id: Option<UserId>,
+    /// Custom values to set (`Some`) or clear (`None`), by key; others keep their value.
+    pub custom: CustomValuesPatch,
 }
 
 /// Filters for listing contacts; all given filters must match. A blank prefix is no filter.
@@ -201,6 +210,8 @@ pub struct ContactFilter {
     /// Only contacts carrying every one of these tags (names, any case). A name that is no
     /// tag of the company gives an empty list.
     pub tags: Vec<String>,
+    /// Only contacts whose custom values match every condition.
+    pub custom: Vec<CustomCondition>,
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::activity::ActivityKind;
 use crate::auth::Role;
 use crate::id::{
-    ActivityId, CompanyId, ContactId, DealId, EventId, PipelineId, SourceId, StageId, TagId, UserId,
+    ActivityId, CompanyId, ContactId, CustomFieldId, DealId, EventId, PipelineId, SourceId,
+    StageId, TagId, UserId,
 };
 use crate::money::Money;
 
@@ -250,6 +251,24 @@ pub enum EventPayload {
         /// The source.
         source_id: SourceId,
     },
+    /// A custom field was defined.
+    #[serde(rename = "custom_field.defined")]
+    CustomFieldDefined {
+        /// The field.
+        field_id: CustomFieldId,
+    },
+    /// A custom field's definition changed (and its values, if it migrated them).
+    #[serde(rename = "custom_field.updated")]
+    CustomFieldUpdated {
+        /// The field.
+        field_id: CustomFieldId,
+    },
+    /// A custom field was deleted.
+    #[serde(rename = "custom_field.deleted")]
+    CustomFieldDeleted {
+        /// The field.
+        field_id: CustomFieldId,
+    },
 }
 
 impl EventPayload {
@@ -282,6 +301,9 @@ impl EventPayload {
             Self::ActivityCompleted { .. } => "activity.completed",
             Self::PipelineCreated { .. } => "pipeline.created",
             Self::SourceCreated { .. } => "source.created",
+            Self::CustomFieldDefined { .. } => "custom_field.defined",
+            Self::CustomFieldUpdated { .. } => "custom_field.updated",
+            Self::CustomFieldDeleted { .. } => "custom_field.deleted",
         }
     }
 
@@ -315,6 +337,9 @@ impl EventPayload {
             }
             Self::PipelineCreated { pipeline_id } => ("pipeline", pipeline_id.as_uuid()),
             Self::SourceCreated { source_id } => ("source", source_id.as_uuid()),
+            Self::CustomFieldDefined { field_id }
+            | Self::CustomFieldUpdated { field_id }
+            | Self::CustomFieldDeleted { field_id } => ("custom_field", field_id.as_uuid()),
         }
     }
 }

@@ -126,6 +126,8 @@ typed_id! {
     IntegrationId => "integration",
     /// Identifies a [`Tag`](crate::tag::Tag) of a company's vocabulary.
     TagId => "tag",
+    /// Identifies a [`CustomField`](crate::custom_field::CustomField) definition.
+    CustomFieldId => "custom field",
 }
 
 #[cfg(test)]

@@ -312,7 +312,7 @@ async fn ingest(
         None => {
             let contact = lead.new_contact(company, settings, now)?;
             usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
-            contact::insert(&mut tx, &contact).await?;
+            contact::insert(&mut tx, &contact, &[]).await?;
             events.push(EventPayload::ContactCreated { contact_id: contact.id });
             (contact.id, true)
         }

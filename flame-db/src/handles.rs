@@ -20,6 +20,7 @@ use crate::advertising::{Advertising, Leads, Reports};
 use crate::billing::{Billing, Plans, Subscriptions};
 use crate::company::{Companies, Members, SignedUp};
 use crate::contact::Contacts;
+use crate::custom_field::CustomFields;
 use crate::deal::Deals;
 use crate::delivery::WebhookDeliveries;
 use crate::flame::Flame;
@@ -230,6 +231,11 @@ impl Session {
     /// Lead sources.
     pub fn sources(&self) -> Sources {
         Sources::new(self.clone())
+    }
+
+    /// The company's custom field definitions.
+    pub fn custom_fields(&self) -> CustomFields {
+        CustomFields::new(self.clone())
     }
 
     /// Activities: notes, tasks, calls, messages.

@@ -70,7 +70,7 @@ pub(crate) async fn customer_of(exec: &mut impl Executor, deal: &Deal) -> Result
     let Some(id) = deal.contact_id else { return Ok(None) };
     let sql = format!("{} WHERE company_id = $1 AND id = $2", crate::contact::COLUMNS);
     let row = exec.fetch_optional(sql, args![deal.company_id.as_uuid(), id.as_uuid()]).await?;
-    row.as_ref().map(crate::contact::contact_from_row).transpose()
+    row.as_ref().map(|r| crate::contact::contact_from_row(r, &[])).transpose()
 }
 
 /// Stores a new document; with `once`, a document the pair (integration, deal) already has

@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005", "deal_summary"),
     migration!(6, "0006", "email_verification"),
     migration!(8, "0008", "tags"),
+    migration!(9, "0009", "custom_fields"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -200,6 +201,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -241,6 +243,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -390,6 +393,24 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
     ),
     ("contact_tags", &["company_id", "tag_id", "contact_id"]),
     ("deal_tags", &["company_id", "tag_id", "deal_id"]),
+    (
+        "custom_fields",
+        &[
+            "company_id",
+            "id",
+            "entity",
+            "key",
+            "label",
+            "kind",
+            "options",
+            "required",
+            "position",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    ("custom_values", &["company_id", "field_id", "value_key", "record_id"]),
 ];
 
 const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (

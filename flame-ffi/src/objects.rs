@@ -7,6 +7,9 @@ use std::time::SystemTime;
 use crate::error::Result;
 use crate::types::*;
 use flame_db::Health;
+use flame_db::core::custom_field::{
+    CustomEntity, CustomField, CustomFieldPatch, NewCustomField,
+};
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
@@ -306,6 +309,11 @@ impl Session {
         Arc::new(Sources { inner: self.inner.sources() })
     }
 
+    /// The company's custom field definitions.
+    pub fn custom_fields(&self) -> Arc<CustomFields> {
+        Arc::new(CustomFields { inner: self.inner.custom_fields() })
+    }
+
     /// Activities: notes, tasks, calls, messages.
     pub fn activities(&self) -> Arc<Activities> {
         Arc::new(Activities { inner: self.inner.activities() })
@@ -550,6 +558,48 @@ impl Sources {
     /// Deletes the source read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(source_id("id", &id)?, version).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom fields
+
+/// The company's custom field definitions: everyone reads them, admins change them.
+#[derive(Debug, uniffi::Object)]
+pub struct CustomFields {
+    inner: flame_db::CustomFields,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl CustomFields {
+    /// Defines a field; its key is unique per entity.
+    pub async fn define(&self, input: NewCustomField) -> Result<CustomField> {
+        self.inner.define(input).await
+    }
+
+    /// One definition.
+    pub async fn get(&self, id: String) -> Result<CustomField> {
+        self.inner.get(custom_field_id("id", &id)?).await
+    }
+
+    /// The fields of `entity`, by position then key.
+    pub async fn list(&self, entity: CustomEntity) -> Result<Vec<CustomField>> {
+        self.inner.list(entity).await
+    }
+
+    /// Changes the definition read at `version` (migrating values as `patch` says).
+    pub async fn update(
+        &self,
+        id: String,
+        version: i64,
+        patch: CustomFieldPatch,
+    ) -> Result<CustomField> {
+        self.inner.update(custom_field_id("id", &id)?, version, patch).await
+    }
+
+    /// Deletes the definition read at `version`; its values vanish at once.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        self.inner.delete(custom_field_id("id", &id)?, version).await
     }
 }
 

@@ -13,6 +13,7 @@
 //! Swift `Date`), calendar dates as `"YYYY-MM-DD"` strings, money as minor units plus an ISO
 //! 4217 code.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use flame_db::core as fc;
@@ -82,6 +83,7 @@ parsers! {
     api_token_id, opt_api_token_id => fc::ApiTokenId;
     invitation_id, opt_invitation_id => fc::InvitationId;
     integration_id, opt_integration_id => fc::IntegrationId;
+    custom_field_id, opt_custom_field_id => fc::CustomFieldId;
 }
 
 fn opt_date(field: &str, text: Option<String>) -> Result<Option<time::Date>> {
@@ -320,6 +322,9 @@ pub struct NewContact {
     /// Owner (default: the session's user).
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom field values by key.
+    #[uniffi(default)]
+    pub custom: HashMap<String, fc::custom_field::CustomValue>,
 }
 
 impl TryFrom<NewContact> for fc::contact::NewContact {
@@ -333,6 +338,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             phone_region,
             organization,
             owner_id,
+            custom,
         } = c;
         Ok(Self {
             first_name,
@@ -342,6 +348,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             phone_region,
             organization,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -370,6 +377,9 @@ pub struct ContactPatch {
     /// Owner.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom values to set, or to clear (`null`), by key; others keep theirs.
+    #[uniffi(default)]
+    pub custom: HashMap<String, Option<fc::custom_field::CustomValue>>,
 }
 
 impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
@@ -383,6 +393,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             phone_region,
             organization,
             owner_id,
+            custom,
         } = c;
         Ok(Self {
             first_name,
@@ -392,6 +403,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             phone_region,
             organization,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -414,17 +426,21 @@ pub struct ContactFilter {
     /// Owned by.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom values that must match, all of them.
+    #[uniffi(default)]
+    pub custom: Vec<fc::custom_field::CustomCondition>,
 }
 
 impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
     type Error = FlameError;
     fn try_from(f: ContactFilter) -> Result<Self> {
-        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id } = f;
+        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, custom } = f;
         Ok(Self {
             name_prefix,
             email_prefix,
             phone_prefix,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom,
         })
     }
 }

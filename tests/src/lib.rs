@@ -268,6 +268,8 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "tags",
         "contact_tags",
         "deal_tags",
+        "custom_fields",
+        "custom_values",
     ] {
         out.push((table, count_rows(url, table).await));
     }

@@ -20,6 +20,7 @@ mod billing;
 mod companies;
 mod contacts;
 mod convert;
+mod custom;
 mod deals;
 mod enums;
 mod errors;
@@ -47,6 +48,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;
+    custom::register(m)?;
     marketing::register(m)?;
     webhooks::register(m)?;
     Ok(())

@@ -278,6 +278,7 @@ record! {
         phone;
         organization;
         owner_id;
+        custom;
         created_at;
         updated_at;
         version;

@@ -687,6 +687,7 @@ mod tests {
             phone: Some(Phone::parse("+79991234567", None).expect("phone")),
             organization: Some("Romashka LLC".to_owned()),
             owner_id: None,
+            custom: Default::default(),
             created_at: datetime!(2026-01-01 00:00 UTC),
             updated_at: datetime!(2026-01-01 00:00 UTC),
             version: 1,

@@ -17,6 +17,8 @@ from ._types import (
     Backend,
     BillingInterval,
     CredentialKind,
+    CustomEntity,
+    CustomFieldKind,
     DealStatus,
     DeliveryStatus,
     DocumentStatus,
@@ -273,6 +275,9 @@ class Contact:
     @property
     def owner_id(self) -> Optional[UUID]:
         """The member responsible for the contact."""
+    @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Its custom field values, by field key (fields the company defined for contacts)."""
     @property
     def created_at(self) -> datetime:
         """When it was created."""
@@ -1412,6 +1417,7 @@ class NewContact:
         phone_region: Optional[str] = None,
         organization: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> NewContact:
         """A contact row; blank optional text counts as absent."""
     @property
@@ -1435,6 +1441,9 @@ class NewContact:
     @property
     def owner_id(self) -> Optional[UUID]:
         """The responsible member; defaults to the session's user."""
+    @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Custom field values by key; each is checked against its definition."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -1490,6 +1499,51 @@ class ImportFailure:
         """Why, as the exception it would raise (``ForbiddenError`` for a member demoted
         during the import, ``PlanLimitExceededError``, ``ValidationError`` on "row" for a
         record past the size bound, ``StorageError``…)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CustomField:
+    """A field a company added to one of its entities."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that defined it."""
+    @property
+    def entity(self) -> CustomEntity:
+        """The entity whose records carry it."""
+    @property
+    def key(self) -> str:
+        """The stable identifier values are keyed by: lowercase letters, digits and ``_``,
+        starting with a letter; unique per company and entity."""
+    @property
+    def label(self) -> str:
+        """What a form shows."""
+    @property
+    def kind(self) -> CustomFieldKind:
+        """What it holds."""
+    @property
+    def options(self) -> builtins.list[str]:
+        """The options of a select or multi-select, in display order; empty for other kinds."""
+    @property
+    def required(self) -> bool:
+        """Whether a record must have a value: checked when a record is created and when a change
+        would clear it (records that predate the rule keep working)."""
+    @property
+    def position(self) -> int:
+        """Display order among the entity's fields, ascending."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update or delete."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was defined."""
+    @property
+    def updated_at(self) -> datetime:
+        """When its definition last changed."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -2024,6 +2078,9 @@ class Session:
     def sources(self) -> Sources:
         """Lead sources."""
     @property
+    def custom_fields(self) -> CustomFields:
+        """The company's custom field definitions."""
+    @property
     def activities(self) -> Activities:
         """Notes, tasks, calls, messages."""
     @property
@@ -2094,8 +2151,10 @@ class Contacts:
         phone_region: Optional[str] = None,
         organization: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> Contact:
-        """Creates a contact."""
+        """Creates a contact; ``custom`` gives custom field values by key (native values or
+        their text), each checked against its definition."""
     def get(self, id: UUID) -> Contact:
         """One contact."""
     def update(
@@ -2110,8 +2169,10 @@ class Contacts:
         phone_region: Optional[str] = None,
         organization: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]] = None,
     ) -> Contact:
-        """Changes the contact read at ``version`` (``""`` clears an optional field)."""
+        """Changes the contact read at ``version`` (``""`` clears an optional field; in
+        ``custom``, ``None`` clears a value and keys not named keep theirs)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the contact read at ``version``."""
     def list(
@@ -2121,10 +2182,15 @@ class Contacts:
         email_prefix: Optional[str] = None,
         phone_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
-        """Contacts matching every given filter, a page at a time. With a prefix, ordered by
+        """Contacts matching every given filter, a page at a time. ``custom`` filters by
+        custom values: ``{key: value}`` for equality (a list: every option), ``{key: (min,
+        max)}`` for a range of a number, money, date or datetime field. With a prefix, ordered by
         the key it matches, then id: the name (full name, else last name; each contact once),
         else the phone, else the email prefix; the other filters only narrow. Without a
         prefix, newest first. A ``cursor`` works only with the filters that returned it."""
@@ -2143,6 +2209,45 @@ class Contacts:
         among them) are reported by line (the header is line 1). A batch that cannot be
         written, an unreadable input or a record too long to read stops the import: see the
         report's ``failed``."""
+
+@final
+class CustomFields:
+    """The company's custom field definitions: everyone reads them, admins change them."""
+
+    def define(
+        self,
+        entity: CustomEntity,
+        key: str,
+        label: str,
+        kind: CustomFieldKind,
+        *,
+        options: Optional[Sequence[str]] = None,
+        required: bool = False,
+        position: Optional[int] = None,
+    ) -> CustomField:
+        """Defines a field of ``entity``; ``key`` is unique per entity."""
+    def list(self, entity: CustomEntity) -> builtins.list[CustomField]:
+        """The fields of ``entity``, by position then key."""
+    def get(self, id: UUID) -> CustomField:
+        """One definition."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        label: Optional[str] = None,
+        kind: Optional[CustomFieldKind] = None,
+        options: Optional[Sequence[str]] = None,
+        required: Optional[bool] = None,
+        position: Optional[int] = None,
+        option_moves: Optional[Mapping[str, Optional[str]]] = None,
+        convert_values: bool = False,
+    ) -> CustomField:
+        """Changes the definition read at ``version``. Removing options in use needs
+        ``option_moves``; changing the kind of a field with values needs ``convert_values``
+        (else ``ConflictError``)."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the definition read at ``version``; its values vanish at once."""
 
 @final
 class Deals:
