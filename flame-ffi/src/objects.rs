@@ -10,6 +10,7 @@ use flame_db::Health;
 use flame_db::core::custom_field::{
     CustomEntity, CustomField, CustomFieldPatch, NewCustomField,
 };
+use flame_db::core::tag::Tag;
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
@@ -309,6 +310,11 @@ impl Session {
         Arc::new(Sources { inner: self.inner.sources() })
     }
 
+    /// The company's tags: the vocabulary its contacts and deals are tagged from.
+    pub fn tags(&self) -> Arc<Tags> {
+        Arc::new(Tags { inner: self.inner.tags() })
+    }
+
     /// The company's custom field definitions.
     pub fn custom_fields(&self) -> Arc<CustomFields> {
         Arc::new(CustomFields { inner: self.inner.custom_fields() })
@@ -371,6 +377,17 @@ impl Contacts {
         self.inner.delete(contact_id("id", &id)?, version).await
     }
 
+    /// Puts the tag `name` on the contact, creating it in the vocabulary on first use; the
+    /// contact's version does not change.
+    pub async fn add_tag(&self, id: String, name: String) -> Result<Contact> {
+        self.inner.add_tag(contact_id("id", &id)?, &name).await
+    }
+
+    /// Takes the tag `name` (any case) off the contact.
+    pub async fn remove_tag(&self, id: String, name: String) -> Result<Contact> {
+        self.inner.remove_tag(contact_id("id", &id)?, &name).await
+    }
+
     /// Contacts matching `filter`, a page at a time.
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<ContactPage> {
@@ -407,6 +424,17 @@ impl Deals {
     /// Deletes the deal read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(deal_id("id", &id)?, version).await
+    }
+
+    /// Puts the tag `name` on the deal, creating it in the vocabulary on first use; the
+    /// deal's version does not change.
+    pub async fn add_tag(&self, id: String, name: String) -> Result<Deal> {
+        self.inner.add_tag(deal_id("id", &id)?, &name).await
+    }
+
+    /// Takes the tag `name` (any case) off the deal.
+    pub async fn remove_tag(&self, id: String, name: String) -> Result<Deal> {
+        self.inner.remove_tag(deal_id("id", &id)?, &name).await
     }
 
     /// Moves the deal to another stage of its pipeline.
@@ -600,6 +628,50 @@ impl CustomFields {
     /// Deletes the definition read at `version`; its values vanish at once.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(custom_field_id("id", &id)?, version).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags
+
+/// The company's tags: the vocabulary its contacts and deals are tagged from.
+#[derive(Debug, uniffi::Object)]
+pub struct Tags {
+    inner: flame_db::Tags,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Tags {
+    /// Every tag of the company, by name (case-insensitively).
+    pub async fn list(&self) -> Result<Vec<Tag>> {
+        self.inner.list().await
+    }
+
+    /// One tag.
+    pub async fn get(&self, id: String) -> Result<Tag> {
+        self.inner.get(tag_id("id", &id)?).await
+    }
+
+    /// Renames the tag read at `version`; another tag's name in any case is a `Conflict`.
+    pub async fn rename(&self, id: String, version: i64, new_name: String) -> Result<Tag> {
+        self.inner.rename(tag_id("id", &id)?, version, &new_name).await
+    }
+
+    /// Sets (or, with `null`/`nil` or blank, clears) the color `"#rrggbb"` of the tag read
+    /// at `version`.
+    pub async fn set_color(&self, id: String, version: i64, color: Option<String>) -> Result<Tag> {
+        self.inner.set_color(tag_id("id", &id)?, version, color.as_deref()).await
+    }
+
+    /// Merges the tag `from_id` into `into_id` (every record of the first carries the second;
+    /// the first is deleted); returns the tag merged into.
+    pub async fn merge(&self, from_id: String, into_id: String) -> Result<Tag> {
+        self.inner.merge(tag_id("from_id", &from_id)?, tag_id("into_id", &into_id)?).await
+    }
+
+    /// Deletes the tag read at `version` and takes it off every record.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        self.inner.delete(tag_id("id", &id)?, version).await
     }
 }
 

@@ -84,6 +84,7 @@ parsers! {
     invitation_id, opt_invitation_id => fc::InvitationId;
     integration_id, opt_integration_id => fc::IntegrationId;
     custom_field_id, opt_custom_field_id => fc::CustomFieldId;
+    tag_id, opt_tag_id => fc::TagId;
 }
 
 fn opt_date(field: &str, text: Option<String>) -> Result<Option<time::Date>> {
@@ -426,6 +427,9 @@ pub struct ContactFilter {
     /// Owned by.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Tags the contact must carry, all of them (names, any case).
+    #[uniffi(default)]
+    pub tags: Vec<String>,
     /// Custom values that must match, all of them.
     #[uniffi(default)]
     pub custom: Vec<fc::custom_field::CustomCondition>,
@@ -434,12 +438,13 @@ pub struct ContactFilter {
 impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
     type Error = FlameError;
     fn try_from(f: ContactFilter) -> Result<Self> {
-        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, custom } = f;
+        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, tags, custom } = f;
         Ok(Self {
             name_prefix,
             email_prefix,
             phone_prefix,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            tags,
             custom,
         })
     }
@@ -588,12 +593,16 @@ pub struct DealFilter {
     /// About this contact.
     #[uniffi(default)]
     pub contact_id: Option<String>,
+    /// Tags the deal must carry, all of them (names, any case).
+    #[uniffi(default)]
+    pub tags: Vec<String>,
 }
 
 impl TryFrom<DealFilter> for fc::deal::DealFilter {
     type Error = FlameError;
     fn try_from(f: DealFilter) -> Result<Self> {
-        let DealFilter { pipeline_id, stage_id, status, assignee_id, source_id, contact_id } = f;
+        let DealFilter { pipeline_id, stage_id, status, assignee_id, source_id, contact_id, tags } =
+            f;
         Ok(Self {
             pipeline_id: opt_pipeline_id("pipeline_id", pipeline_id)?,
             stage_id: opt_stage_id("stage_id", stage_id)?,
@@ -601,6 +610,7 @@ impl TryFrom<DealFilter> for fc::deal::DealFilter {
             assignee_id: opt_user_id("assignee_id", assignee_id)?,
             source_id: opt_source_id("source_id", source_id)?,
             contact_id: opt_contact_id("contact_id", contact_id)?,
+            tags,
         })
     }
 }

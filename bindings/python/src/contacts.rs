@@ -97,6 +97,21 @@ impl Contacts {
             .map(Contact)
     }
 
+    /// Puts the tag `name` on the contact, creating it in the company's vocabulary on first
+    /// use; whoever may update the contact may tag it. A tag it already carries changes
+    /// nothing; the contact's version does not change. Returns the contact.
+    fn add_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.add_tag(ContactId::from_uuid(id), &name).await }).map(Contact)
+    }
+
+    /// Takes the tag `name` (any case) off the contact; the tag stays in the vocabulary.
+    fn remove_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.remove_tag(ContactId::from_uuid(id), &name).await })
+            .map(Contact)
+    }
+
     /// Deletes the contact read at `version`.
     fn delete(&self, py: Python<'_>, id: Uuid, version: i64) -> PyResult<()> {
         let api = self.session.contacts();
@@ -107,8 +122,9 @@ impl Contacts {
     /// prefix, ordered by the key it matches, then id (name, else phone, else email); without
     /// one, newest first. `custom` filters by custom values: `{key: value}` for equality (a
     /// list: has every option), `{key: (min, max)}` for a range of a number, money, date or
-    /// datetime field (either bound `None`).
-    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, custom=None, limit=None, cursor=None))]
+    /// datetime field (either bound `None`). `tag` keeps the contacts carrying a tag (a name,
+    /// any case) or every tag of a list.
+    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -117,6 +133,7 @@ impl Contacts {
         email_prefix: Option<String>,
         phone_prefix: Option<String>,
         owner_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
         limit: Option<u32>,
         cursor: Option<String>,
@@ -126,6 +143,7 @@ impl Contacts {
             email_prefix,
             phone_prefix,
             owner_id: owner_id.map(UserId::from_uuid),
+            tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
         };
         let api = self.session.contacts();

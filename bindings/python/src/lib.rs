@@ -21,6 +21,7 @@ mod companies;
 mod contacts;
 mod convert;
 mod custom;
+mod tags;
 mod deals;
 mod enums;
 mod errors;
@@ -49,6 +50,7 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     integrations::register(m)?;
     import::register(m)?;
     custom::register(m)?;
+    tags::register(m)?;
     marketing::register(m)?;
     webhooks::register(m)?;
     Ok(())

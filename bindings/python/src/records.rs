@@ -279,6 +279,7 @@ record! {
         organization;
         owner_id;
         custom;
+        tags;
         created_at;
         updated_at;
         version;
@@ -304,6 +305,7 @@ record! {
         created_at;
         updated_at;
         version;
+        tags;
     }
 }
 

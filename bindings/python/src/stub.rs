@@ -101,6 +101,7 @@ ids!(
     PaymentId,
     IntegrationId,
     CustomFieldId,
+    TagId,
 );
 
 /// Normalized text crosses as `str`.
