@@ -279,6 +279,10 @@ class Contact:
     def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
         """Its custom field values, by field key (fields the company defined for contacts)."""
     @property
+    def tags(self) -> builtins.list[str]:
+        """The names of its tags, sorted (case-insensitively). Tagging does not change
+        ``version``."""
+    @property
     def created_at(self) -> datetime:
         """When it was created."""
     @property
@@ -345,6 +349,10 @@ class Deal:
     @property
     def version(self) -> int:
         """Optimistic-concurrency version: pass it back to change the deal."""
+    @property
+    def tags(self) -> builtins.list[str]:
+        """The names of its tags, sorted (case-insensitively). Tagging does not change
+        ``version``."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -1548,6 +1556,34 @@ class CustomField:
         """The record as a dict of its fields (nested records become dicts too)."""
 
 @final
+class Tag:
+    """A label of the company's vocabulary."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, as first written (unique in the company whatever its case)."""
+    @property
+    def color(self) -> Optional[str]:
+        """Its color, ``"#rrggbb"`` in lowercase, if it has one."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (renamed or recolored)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to rename, recolor or delete."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
 class LeadOutcome:
     """What ingesting one lead did."""
 
@@ -2078,6 +2114,9 @@ class Session:
     def sources(self) -> Sources:
         """Lead sources."""
     @property
+    def tags(self) -> Tags:
+        """The company's tags."""
+    @property
     def custom_fields(self) -> CustomFields:
         """The company's custom field definitions."""
     @property
@@ -2175,6 +2214,11 @@ class Contacts:
         ``custom``, ``None`` clears a value and keys not named keep theirs)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the contact read at ``version``."""
+    def add_tag(self, id: UUID, name: str) -> Contact:
+        """Puts the tag ``name`` on the contact, creating it on first use (its version does
+        not change)."""
+    def remove_tag(self, id: UUID, name: str) -> Contact:
+        """Takes the tag ``name`` (any case) off the contact."""
     def list(
         self,
         *,
@@ -2182,13 +2226,15 @@ class Contacts:
         email_prefix: Optional[str] = None,
         phone_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
-        """Contacts matching every given filter, a page at a time. ``custom`` filters by
+        """Contacts matching every given filter, a page at a time. ``tag`` keeps those
+        carrying a tag, or every tag of a list (names, any case). ``custom`` filters by
         custom values: ``{key: value}`` for equality (a list: every option), ``{key: (min,
         max)}`` for a range of a number, money, date or datetime field. With a prefix, ordered by
         the key it matches, then id: the name (full name, else last name; each contact once),
@@ -2295,6 +2341,11 @@ class Deals:
         """Loses the deal into a given lost stage."""
     def reopen(self, id: UUID, stage_id: UUID, version: int) -> Deal:
         """Reopens a won or lost deal into an open stage."""
+    def add_tag(self, id: UUID, name: str) -> Deal:
+        """Puts the tag ``name`` on the deal, creating it on first use (its version does not
+        change)."""
+    def remove_tag(self, id: UUID, name: str) -> Deal:
+        """Takes the tag ``name`` (any case) off the deal."""
     def list(
         self,
         *,
@@ -2304,10 +2355,31 @@ class Deals:
         assignee_id: Optional[UUID] = None,
         source_id: Optional[UUID] = None,
         contact_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Deal]:
-        """Deals matching every given filter, newest first."""
+        """Deals matching every given filter, newest first; ``tag`` keeps those carrying a
+        tag, or every tag of a list."""
+
+@final
+class Tags:
+    """The company's tags: the vocabulary its contacts and deals are tagged from."""
+
+    def list(self) -> builtins.list[Tag]:
+        """Every tag of the company, by name (case-insensitively)."""
+    def get(self, id: UUID) -> Tag:
+        """One tag."""
+    def rename(self, id: UUID, version: int, new_name: str) -> Tag:
+        """Renames the tag read at ``version``; another tag's name in any case raises
+        ``ConflictError``."""
+    def set_color(self, id: UUID, version: int, color: Optional[str]) -> Tag:
+        """Sets the color (``"#rrggbb"``) of the tag read at ``version``; ``None`` clears it."""
+    def merge(self, from_id: UUID, into_id: UUID) -> Tag:
+        """Merges ``from_id`` into ``into_id`` (its records carry ``into_id``; ``from_id`` is
+        deleted); returns the tag merged into."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the tag read at ``version`` and takes it off every record."""
 
 @final
 class Pipelines:
