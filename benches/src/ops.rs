@@ -243,6 +243,7 @@ fn new_contact(p: &Person) -> NewContact {
         phone_region: None,
         organization: p.organization.clone(),
         owner_id: None,
+        custom: Default::default(),
     }
 }
 

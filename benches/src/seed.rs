@@ -793,6 +793,7 @@ async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng
                 phone_region: None,
                 organization: p.organization.clone(),
                 owner_id: Some((*owner).into()),
+                custom: Default::default(),
             })
             .await?;
         ids.insert(*planned, c.id);

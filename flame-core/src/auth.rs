@@ -378,9 +378,7 @@ fn allows(session: &Session, action: Action, resource: Resource) -> bool {
             | Resource::Member
             | Resource::Tag,
             _,
-        ) => {
-            role.at_least(Role::Admin)
-        }
+        ) => role.at_least(Role::Admin),
         (Resource::Billing, _) => role == Role::Owner,
         (Resource::Company, Delete) => role == Role::Owner,
         (Resource::Company, _) => role.at_least(Role::Admin),

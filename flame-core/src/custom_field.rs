@@ -564,7 +564,9 @@ impl CustomField {
                 Ok(CustomValue::Datetime { value: clock::checked(&field, value)? })
             }
             (CustomFieldKind::Bool, CustomValue::Bool { value }) => Ok(CustomValue::Bool { value }),
-            (CustomFieldKind::MultiSelect, CustomValue::Options { value }) => self.options_of(&value),
+            (CustomFieldKind::MultiSelect, CustomValue::Options { value }) => {
+                self.options_of(&value)
+            }
             _ => Err(wrong()),
         }
     }

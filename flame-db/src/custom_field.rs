@@ -415,10 +415,10 @@ impl CustomFields {
                 )
                 .await?;
             let mut values = stored(&row)?;
-            if let Some(value) = values.remove(&current.id) {
-                if let Some(value) = current.migrate(next, patch, &value)? {
-                    values.insert(current.id, value);
-                }
+            if let Some(value) = values.remove(&current.id)
+                && let Some(value) = current.migrate(next, patch, &value)?
+            {
+                values.insert(current.id, value);
             }
             tx.execute(
                 format!("UPDATE {table} SET custom = $1 WHERE company_id = $2 AND id = $3"),

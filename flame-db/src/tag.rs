@@ -291,13 +291,13 @@ impl Tags {
         let name = tag::name(new_name)?;
         let mut tx = self.session.begin().await?;
         let (current, now) = self.for_update(&mut tx, id, version).await?;
-        if let Some(other) = find_key(&mut tx, &self.session, &tag::key(&name)).await? {
-            if other.id != id {
-                return Err(FlameError::conflict(
-                    "tag",
-                    "another tag of the company has this name; merge them instead",
-                ));
-            }
+        if let Some(other) = find_key(&mut tx, &self.session, &tag::key(&name)).await?
+            && other.id != id
+        {
+            return Err(FlameError::conflict(
+                "tag",
+                "another tag of the company has this name; merge them instead",
+            ));
         }
         let next = Tag { name, updated_at: now, version: version + 1, ..current };
         self.save(&mut tx, &next, version).await?;

@@ -7,9 +7,7 @@ use std::time::SystemTime;
 use crate::error::Result;
 use crate::types::*;
 use flame_db::Health;
-use flame_db::core::custom_field::{
-    CustomEntity, CustomField, CustomFieldPatch, NewCustomField,
-};
+use flame_db::core::custom_field::{CustomEntity, CustomField, CustomFieldPatch, NewCustomField};
 use flame_db::core::tag::Tag;
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {

@@ -173,7 +173,10 @@ async fn contacts_carry_checked_native_values() {
                     ("budget", CustomValue::Money { value: usd("12.50") }),
                     ("since", CustomValue::text("2024-02-29")),
                     ("vip", CustomValue::Bool { value: true }),
-                    ("channels", CustomValue::Options { value: vec!["visit".into(), "email".into()] }),
+                    (
+                        "channels",
+                        CustomValue::Options { value: vec!["visit".into(), "email".into()] },
+                    ),
                     ("site", CustomValue::text("https://ada.example/")),
                 ]),
                 ..NewContact::default()

@@ -108,8 +108,7 @@ impl Contacts {
     /// Takes the tag `name` (any case) off the contact; the tag stays in the vocabulary.
     fn remove_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Contact> {
         let api = self.session.contacts();
-        run(py, async move { api.remove_tag(ContactId::from_uuid(id), &name).await })
-            .map(Contact)
+        run(py, async move { api.remove_tag(ContactId::from_uuid(id), &name).await }).map(Contact)
     }
 
     /// Deletes the contact read at `version`.

@@ -21,7 +21,6 @@ mod companies;
 mod contacts;
 mod convert;
 mod custom;
-mod tags;
 mod deals;
 mod enums;
 mod errors;
@@ -35,6 +34,7 @@ mod runtime;
 mod secret;
 mod sources;
 mod stub;
+mod tags;
 mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.

@@ -84,8 +84,11 @@ impl Tags {
     /// the second, and the first is deleted. Returns the tag merged into.
     fn merge(&self, py: Python<'_>, from_id: Uuid, into_id: Uuid) -> PyResult<Tag> {
         let api = self.session.tags();
-        run(py, async move { api.merge(TagId::from_uuid(from_id), TagId::from_uuid(into_id)).await })
-            .map(Tag)
+        run(
+            py,
+            async move { api.merge(TagId::from_uuid(from_id), TagId::from_uuid(into_id)).await },
+        )
+        .map(Tag)
     }
 
     /// Deletes the tag read at `version` and takes it off every record.

@@ -691,6 +691,7 @@ mod tests {
             created_at: datetime!(2026-01-01 00:00 UTC),
             updated_at: datetime!(2026-01-01 00:00 UTC),
             version: 1,
+            tags: Vec::new(),
         }
     }
 
@@ -713,6 +714,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: 3,
+            tags: Vec::new(),
         }
     }
 
