@@ -12,6 +12,7 @@ use flame_db::core::account::Login;
 use flame_db::core::company::{NewMember, SignUp};
 use flame_db::core::contact::NewContact;
 use flame_db::core::deal::NewDeal;
+use flame_db::core::organization::NewOrganization;
 use flame_db::core::page::PageRequest;
 use flame_db::{Flame, OpenOptions};
 use secrecy::ExposeSecret as _;
@@ -59,6 +60,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("Added {} as {}", manager.user.name, manager.membership.role);
 
+    let engines = owner
+        .organizations()
+        .create(NewOrganization {
+            name: "Analytical Engines Ltd".into(),
+            domain: Some("https://www.analytical.engines/".into()),
+            country: Some("GB".into()),
+            ..NewOrganization::default()
+        })
+        .await?;
+    println!(
+        "Organization {} ({})",
+        engines.name,
+        engines.domain.as_ref().map_or("", |d| d.as_str())
+    );
     let ada = owner
         .contacts()
         .create(NewContact {
@@ -66,7 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             last_name: Some("Lovelace".into()),
             email: Some("Ada@Analytical.Engines".into()),
             phone: Some("+44 20 7946 0958".into()),
-            organization: Some("Analytical Engines Ltd".into()),
+            organization_id: Some(engines.id),
             ..NewContact::default()
         })
         .await?;
@@ -96,7 +111,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let deals = owner.deals();
     let mut robot = NewDeal::new("Twelve welding robots", 1_250_000_00, "USD");
     robot.contact_id = Some(ada.id);
+    robot.organization_id = Some(engines.id);
     let robot = deals.create(robot).await?;
+    let open: Vec<String> = owner
+        .organizations()
+        .open_value(engines.id)
+        .await?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!("Open with {}: {}", engines.name, open.join(", "));
     let mut arm = NewDeal::new("Painting arm", 480_000_00, "RUB");
     arm.contact_id = Some(ivan.id);
     arm.assignee_id = Some(manager.user.id);

@@ -19,7 +19,7 @@ use crate::stats::Samples;
 use crate::{BenchError, Result};
 
 const GET: &str =
-    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+    "SELECT company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
         created_at, updated_at, version FROM contacts WHERE company_id = $1 AND id = $2";
 
 fn decode(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Uuid, sqlx::Error> {
@@ -28,7 +28,7 @@ fn decode(row: &sqlx::sqlite::SqliteRow) -> std::result::Result<Uuid, sqlx::Erro
     let _: Option<String> = row.try_get("last_name")?;
     let _: Option<String> = row.try_get("email")?;
     let _: Option<String> = row.try_get("phone")?;
-    let _: Option<String> = row.try_get("organization")?;
+    let _: Option<Uuid> = row.try_get("organization_id")?;
     let _: Option<Uuid> = row.try_get("owner_id")?;
     let _: time::OffsetDateTime = row.try_get("created_at")?;
     let _: time::OffsetDateTime = row.try_get("updated_at")?;

@@ -243,6 +243,7 @@ fn new_contact(p: &Person) -> NewContact {
         phone_region: None,
         organization_id: None,
         owner_id: None,
+        custom: Default::default(),
     }
 }
 
@@ -379,10 +380,10 @@ impl Runner for FlameRunner {
 // --- The SQL Flame runs (kept identical to flame-db) --------------------------------------
 
 const CONTACT_FIELDS_SELECT: &str =
-    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+    "SELECT company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
         created_at, updated_at, version";
 const CONTACT_COLUMNS: &str =
-    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id,
+    "SELECT company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
         created_at, updated_at, version FROM contacts";
 const DEAL_COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
         source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version
@@ -391,7 +392,7 @@ const PIPELINE_COLUMNS: &str = "SELECT company_id, id, name, position, is_defaul
 const STAGE_COLUMNS: &str =
     "SELECT company_id, id, pipeline_id, name, position, kind, probability, version FROM stages";
 
-const INSERT_CONTACT: &str = "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
+const INSERT_CONTACT: &str = "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
                                    search_name, last_name_key, created_at, updated_at, version)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 const INSERT_OUTBOX: &str =
@@ -656,8 +657,8 @@ pub struct RawContact {
     pub email: Option<String>,
     /// `phone`.
     pub phone: Option<String>,
-    /// `organization`.
-    pub organization: Option<String>,
+    /// `organization_id`.
+    pub organization_id: Option<Uuid>,
     /// `owner_id`.
     pub owner_id: Option<Uuid>,
     /// `version`.
@@ -724,7 +725,7 @@ fn sqlite_contact(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawContact> {
         last_name: row.get(3)?,
         email: row.get(4)?,
         phone: row.get(5)?,
-        organization: row.get(6)?,
+        organization_id: opt_blob_uuid(row, 6)?,
         owner_id: opt_blob_uuid(row, 7)?,
         version: row.get(10)?,
     })
@@ -1032,7 +1033,7 @@ impl RawSqlite {
             p.last_name,
             p.email,
             p.phone,
-            p.organization,
+            None::<&[u8]>,
             owner.as_bytes(),
             p.search_name(),
             p.last_name_key(),
@@ -1281,7 +1282,7 @@ fn pg_contact(row: &sqlx::postgres::PgRow) -> std::result::Result<RawContact, sq
         last_name: row.try_get(3)?,
         email: row.try_get(4)?,
         phone: row.try_get(5)?,
-        organization: row.try_get(6)?,
+        organization_id: row.try_get(6)?,
         owner_id: row.try_get(7)?,
         version: row.try_get(10)?,
     })
@@ -1579,13 +1580,13 @@ fn pg_copy_line(out: &mut String, company: Uuid, owner: Uuid, p: &Person, now: &
     use std::fmt::Write as _;
     let _ = writeln!(
         out,
-        "{company}\t{}\t{}\t{}\t{}\t{}\t{}\t{owner}\t{}\t{}\t{now}\t{now}\t1",
+        // The organization_id column is null: the benchmarks' contacts belong to none.
+        "{company}\t{}\t{}\t{}\t{}\t{}\t\\N\t{owner}\t{}\t{}\t{now}\t{now}\t1",
         Uuid::now_v7(),
         p.first_name,
         p.last_name,
         p.email,
         p.phone,
-        p.organization.as_deref().unwrap_or("\\N"),
         p.search_name(),
         p.last_name_key(),
     );
@@ -1617,7 +1618,7 @@ impl Runner for RawPostgres {
                             .bind(&p.last_name)
                             .bind(&p.email)
                             .bind(&p.phone)
-                            .bind(&p.organization)
+                            .bind(None::<Uuid>)
                             .bind(owner)
                             .bind(p.search_name())
                             .bind(p.last_name_key())
@@ -1868,7 +1869,7 @@ impl Runner for RawPostgres {
                         }
                         let mut copy = conn
                             .copy_in_raw(
-                                "COPY contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
+                                "COPY contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
                                                 search_name, last_name_key, created_at, updated_at, version) FROM STDIN",
                             )
                             .await?;

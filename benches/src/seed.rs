@@ -545,7 +545,7 @@ fn seed_sqlite(path: &PathBuf, data: &mut Dataset, n: usize, rng: &mut Rng) -> R
         let tx = conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
-                "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
+                "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
                                        search_name, last_name_key, created_at, updated_at, version)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 1)",
             )?;
@@ -557,7 +557,7 @@ fn seed_sqlite(path: &PathBuf, data: &mut Dataset, n: usize, rng: &mut Rng) -> R
                     p.last_name,
                     p.email,
                     p.phone,
-                    p.organization,
+                    None::<&[u8]>,
                     owner.as_bytes(),
                     p.search_name(),
                     p.last_name_key(),
@@ -674,7 +674,7 @@ async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -
     let pipeline = data.pipeline_id.to_string();
     copy(
         &mut conn,
-        "COPY contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id,
+        "COPY contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
                         search_name, last_name_key, created_at, updated_at, version) FROM STDIN",
         plan.contacts.iter().map(|(id, p, owner, at)| {
             let mut row = String::new();
@@ -689,7 +689,7 @@ async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -
                     Some(&p.last_name),
                     Some(&p.email),
                     Some(&p.phone),
-                    p.organization.as_deref(),
+                    None,
                     Some(&owner),
                     Some(&search),
                     Some(&key),
@@ -793,6 +793,7 @@ async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng
                 phone_region: None,
                 organization_id: None,
                 owner_id: Some((*owner).into()),
+                custom: Default::default(),
             })
             .await?;
         ids.insert(*planned, c.id);

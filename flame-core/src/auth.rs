@@ -10,8 +10,13 @@
 //! |---------------------------------|---------------------|:------:|:------:|:-------:|:-----:|:-----:|
 //! | contacts, deals, activities     | read                | yes    | yes    | yes     | yes   | yes   |
 //! | contacts, deals, activities     | create/update/delete| no     | own    | yes     | yes   | yes   |
+//! | tags on contacts and deals      | add/remove          | no     | own    | yes     | yes   | yes   |
+//! | tags (the vocabulary)           | read                | yes    | yes    | yes     | yes   | yes   |
+//! | tags (the vocabulary)           | rename/merge/recolor/delete | no | no  | no      | yes   | yes   |
 //! | pipelines and stages, sources   | read                | yes    | yes    | yes     | yes   | yes   |
 //! | pipelines and stages, sources   | create/update/delete| no     | no     | no      | yes   | yes   |
+//! | custom field definitions        | read                | yes    | yes    | yes     | yes   | yes   |
+//! | custom field definitions        | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | members (users and roles)       | read                | yes    | yes    | yes     | yes   | yes   |
 //! | members (users and roles)       | create/update/delete| no     | no     | no      | yes   | yes   |
 //! | integrations                    | any                 | no     | no     | no      | yes   | yes   |
@@ -22,6 +27,10 @@
 //! | the company itself              | delete              | no     | no     | no      | no    | yes   |
 //! | own API tokens                  | any                 | yes    | yes    | yes     | yes   | yes   |
 //! | own account (password, log out) | any                 | yes    | yes    | yes     | yes   | yes   |
+//!
+//! Adding a tag to a record, or removing it, is an update of the record (the contact or
+//! deal rule decides); adding creates the tag on first use, so whoever may tag a record may
+//! grow the vocabulary.
 //!
 //! Three rules sit above the table:
 //! - a session made from a **read-only API token** may only read;
@@ -292,6 +301,11 @@ pub enum Resource {
     Pipeline,
     /// A lead source.
     Source,
+    /// A tag of the company's vocabulary (not its use on a record: that is an update of the
+    /// record).
+    Tag,
+    /// A custom field definition.
+    CustomField,
     /// The company's members: users and their roles.
     Member,
     /// An integration (messaging, accounting, advertising, webhook).
@@ -320,6 +334,8 @@ impl Resource {
             Resource::Activity { .. } => "activity",
             Resource::Pipeline => "pipeline",
             Resource::Source => "source",
+            Resource::Tag => "tag",
+            Resource::CustomField => "custom field",
             Resource::Member => "member",
             Resource::Integration => "integration",
             Resource::Billing => "billing",
@@ -362,7 +378,14 @@ fn allows(session: &Session, action: Action, resource: Resource) -> bool {
             | Resource::Activity { owner: holder },
             _,
         ) => role.at_least(Role::Manager) || (role == Role::Member && session.is_self(holder)),
-        (Resource::Pipeline | Resource::Source | Resource::Member, _) => role.at_least(Role::Admin),
+        (
+            Resource::Pipeline
+            | Resource::Source
+            | Resource::CustomField
+            | Resource::Member
+            | Resource::Tag,
+            _,
+        ) => role.at_least(Role::Admin),
         (Resource::Billing, _) => role == Role::Owner,
         (Resource::Company, Delete) => role == Role::Owner,
         (Resource::Company, _) => role.at_least(Role::Admin),
@@ -470,6 +493,21 @@ mod tests {
         assert!(authorize(&s, Action::Update, other).is_err());
         assert!(authorize(&s, Action::Create, Resource::Contact { owner: None }).is_err());
         assert!(authorize(&s, Action::Create, Resource::Pipeline).is_err());
+    }
+
+    #[test]
+    fn everyone_reads_tags_and_only_admins_manage_them() {
+        for role in Role::ALL {
+            let s = session(role);
+            assert!(authorize(&s, Action::Read, Resource::Tag).is_ok());
+            for action in [Action::Update, Action::Delete] {
+                assert_eq!(
+                    authorize(&s, action, Resource::Tag).is_ok(),
+                    role.at_least(Role::Admin),
+                    "{role} {action:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{CompanyId, ContactId, OrganizationId, UserId};
@@ -29,6 +30,8 @@ pub struct Contact {
     pub organization_id: Option<OrganizationId>,
     /// The member responsible for the contact.
     pub owner_id: Option<UserId>,
+    /// Its custom field values, by field key (fields the company defined for contacts).
+    pub custom: CustomValues,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -37,6 +40,9 @@ pub struct Contact {
     pub updated_at: OffsetDateTime,
     /// Optimistic-concurrency version: pass it back to update or delete.
     pub version: i64,
+    /// The names of its tags, sorted (case-insensitively). Tagging does not change
+    /// `version`.
+    pub tags: Vec<String>,
 }
 
 impl Contact {
@@ -69,9 +75,12 @@ impl Contact {
             phone: parse_phone(input.phone.as_deref(), input.phone_region.as_deref())?,
             organization_id: input.organization_id,
             owner_id: Some(input.owner_id.unwrap_or(default_owner)),
+            // Checked against the company's definitions by the store, which knows them.
+            custom: CustomValues::new(),
             created_at: now,
             updated_at: now,
             version: 1,
+            tags: Vec::new(),
         })
     }
 
@@ -139,6 +148,8 @@ pub struct NewContact {
     pub organization_id: Option<OrganizationId>,
     /// The responsible member; defaults to the session's user.
     pub owner_id: Option<UserId>,
+    /// Custom field values by key; each is checked against its definition.
+    pub custom: CustomValues,
 }
 
 /// Changes to a contact: `None` keeps a field, an empty string clears an optional one.
@@ -158,6 +169,8 @@ pub struct ContactPatch {
     pub organization_id: Option<Option<OrganizationId>>,
     /// New responsible member.
     pub owner_id: Option<UserId>,
+    /// Custom values to set (`Some`) or clear (`None`), by key; others keep their value.
+    pub custom: CustomValuesPatch,
 }
 
 /// Filters for listing contacts; all given filters must match. A blank prefix is no filter.
@@ -169,6 +182,14 @@ pub struct ContactPatch {
 /// - with a `phone_prefix` and no name prefix: by phone (E.164), then by id;
 /// - with an `email_prefix` and neither of the others: by email, then by id;
 /// - without a prefix: newest first.
+///
+/// `tags` narrows any of these orders to the contacts carrying every named tag. Newest first,
+/// the list walks the index of the first tag's taggings from the cursor (O(page) for one
+/// tag; each further tag is one index probe per row walked, so the walk is longer when few
+/// contacts of the first tag carry the others). With a prefix, the prefix's index is walked
+/// and each row is probed for the tags: it reads as many rows of the prefix range as it takes
+/// to find a page of tagged contacts (O(page) only when the tags are common in that range; an
+/// index per tag and key would be needed for more).
 ///
 /// Keys compare by Unicode code point (byte order of their UTF-8), the same on SQLite and
 /// PostgreSQL. The other given filters only narrow the list. A page's `next_cursor` belongs to
@@ -183,6 +204,11 @@ pub struct ContactFilter {
     pub phone_prefix: Option<String>,
     /// Only contacts of this member.
     pub owner_id: Option<UserId>,
+    /// Only contacts carrying every one of these tags (names, any case). A name that is no
+    /// tag of the company gives an empty list.
+    pub tags: Vec<String>,
+    /// Only contacts whose custom values match every condition.
+    pub custom: Vec<CustomCondition>,
 }
 
 #[cfg(test)]

@@ -115,6 +115,9 @@ pub struct Deal {
     pub updated_at: OffsetDateTime,
     /// Optimistic-concurrency version: pass it back to change the deal.
     pub version: i64,
+    /// The names of its tags, sorted (case-insensitively). Tagging does not change
+    /// `version`.
+    pub tags: Vec<String>,
 }
 
 /// A deal to create.
@@ -183,7 +186,9 @@ pub struct DealPatch {
     pub expected_close: Option<Date>,
 }
 
-/// Filters for listing deals; all given filters must match.
+/// Filters for listing deals; all given filters must match. The list is newest first; with
+/// `tags` it walks the index of the first tag's taggings (see
+/// [`ContactFilter`](crate::contact::ContactFilter) for the cost of further tags).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DealFilter {
     /// Only this pipeline.
@@ -198,6 +203,9 @@ pub struct DealFilter {
     pub source_id: Option<SourceId>,
     /// Only deals with this contact.
     pub contact_id: Option<ContactId>,
+    /// Only deals carrying every one of these tags (names, any case). A name that is no tag
+    /// of the company gives an empty list.
+    pub tags: Vec<String>,
 }
 
 /// The count and value of the deals in one stage, for a pipeline summary.
@@ -280,6 +288,7 @@ impl Deal {
             created_at: now,
             updated_at: now,
             version: 1,
+            tags: Vec::new(),
         };
         let event = EventPayload::DealCreated {
             deal_id: deal.id,

@@ -12,8 +12,8 @@ use uuid::Uuid;
 use crate::activity::ActivityKind;
 use crate::auth::Role;
 use crate::id::{
-    ActivityId, CompanyId, ContactId, DealId, EventId, OrganizationId, PipelineId, SourceId,
-    StageId, UserId,
+    ActivityId, CompanyId, ContactId, CustomFieldId, DealId, EventId, OrganizationId, PipelineId,
+    SourceId, StageId, TagId, UserId,
 };
 use crate::money::Money;
 
@@ -118,6 +118,23 @@ pub enum EventPayload {
         /// The organization.
         organization_id: OrganizationId,
     },
+    /// A tag was put on a contact (its version does not change). Adding a tag the contact
+    /// already carries emits nothing.
+    #[serde(rename = "contact.tagged")]
+    ContactTagged {
+        /// The contact.
+        contact_id: ContactId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was taken off a contact.
+    #[serde(rename = "contact.untagged")]
+    ContactUntagged {
+        /// The contact.
+        contact_id: ContactId,
+        /// The tag.
+        tag_id: TagId,
+    },
     /// Contacts were imported in bulk (one event per batch rather than one per contact).
     #[serde(rename = "contacts.imported")]
     ContactsImported {
@@ -185,6 +202,43 @@ pub enum EventPayload {
         /// The deal.
         deal_id: DealId,
     },
+    /// A tag was put on a deal (its version does not change).
+    #[serde(rename = "deal.tagged")]
+    DealTagged {
+        /// The deal.
+        deal_id: DealId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was taken off a deal.
+    #[serde(rename = "deal.untagged")]
+    DealUntagged {
+        /// The deal.
+        deal_id: DealId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was renamed or recolored: every record carrying it shows the new name.
+    #[serde(rename = "tag.updated")]
+    TagUpdated {
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was merged into another: every record that carried `from_tag_id` now carries
+    /// `into_tag_id`, and `from_tag_id` no longer exists.
+    #[serde(rename = "tag.merged")]
+    TagMerged {
+        /// The tag merged away (deleted).
+        from_tag_id: TagId,
+        /// The tag that remains.
+        into_tag_id: TagId,
+    },
+    /// A tag was deleted, and taken off every record.
+    #[serde(rename = "tag.deleted")]
+    TagDeleted {
+        /// The tag.
+        tag_id: TagId,
+    },
     /// An activity was recorded.
     #[serde(rename = "activity.created")]
     ActivityCreated {
@@ -215,6 +269,24 @@ pub enum EventPayload {
         /// The source.
         source_id: SourceId,
     },
+    /// A custom field was defined.
+    #[serde(rename = "custom_field.defined")]
+    CustomFieldDefined {
+        /// The field.
+        field_id: CustomFieldId,
+    },
+    /// A custom field's definition changed (and its values, if it migrated them).
+    #[serde(rename = "custom_field.updated")]
+    CustomFieldUpdated {
+        /// The field.
+        field_id: CustomFieldId,
+    },
+    /// A custom field was deleted.
+    #[serde(rename = "custom_field.deleted")]
+    CustomFieldDeleted {
+        /// The field.
+        field_id: CustomFieldId,
+    },
 }
 
 impl EventPayload {
@@ -228,6 +300,8 @@ impl EventPayload {
             Self::ContactCreated { .. } => "contact.created",
             Self::ContactUpdated { .. } => "contact.updated",
             Self::ContactDeleted { .. } => "contact.deleted",
+            Self::ContactTagged { .. } => "contact.tagged",
+            Self::ContactUntagged { .. } => "contact.untagged",
             Self::ContactsImported { .. } => "contacts.imported",
             Self::OrganizationCreated { .. } => "organization.created",
             Self::OrganizationUpdated { .. } => "organization.updated",
@@ -239,10 +313,18 @@ impl EventPayload {
             Self::DealLost { .. } => "deal.lost",
             Self::DealReopened { .. } => "deal.reopened",
             Self::DealDeleted { .. } => "deal.deleted",
+            Self::DealTagged { .. } => "deal.tagged",
+            Self::DealUntagged { .. } => "deal.untagged",
+            Self::TagUpdated { .. } => "tag.updated",
+            Self::TagMerged { .. } => "tag.merged",
+            Self::TagDeleted { .. } => "tag.deleted",
             Self::ActivityCreated { .. } => "activity.created",
             Self::ActivityCompleted { .. } => "activity.completed",
             Self::PipelineCreated { .. } => "pipeline.created",
             Self::SourceCreated { .. } => "source.created",
+            Self::CustomFieldDefined { .. } => "custom_field.defined",
+            Self::CustomFieldUpdated { .. } => "custom_field.updated",
+            Self::CustomFieldDeleted { .. } => "custom_field.deleted",
         }
     }
 
@@ -255,7 +337,9 @@ impl EventPayload {
             | Self::MemberRemoved { user_id } => ("user", user_id.as_uuid()),
             Self::ContactCreated { contact_id }
             | Self::ContactUpdated { contact_id }
-            | Self::ContactDeleted { contact_id } => ("contact", contact_id.as_uuid()),
+            | Self::ContactDeleted { contact_id }
+            | Self::ContactTagged { contact_id, .. }
+            | Self::ContactUntagged { contact_id, .. } => ("contact", contact_id.as_uuid()),
             Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
             Self::OrganizationCreated { organization_id }
             | Self::OrganizationUpdated { organization_id }
@@ -268,12 +352,20 @@ impl EventPayload {
             | Self::DealWon { deal_id, .. }
             | Self::DealLost { deal_id, .. }
             | Self::DealReopened { deal_id }
-            | Self::DealDeleted { deal_id } => ("deal", deal_id.as_uuid()),
+            | Self::DealDeleted { deal_id }
+            | Self::DealTagged { deal_id, .. }
+            | Self::DealUntagged { deal_id, .. } => ("deal", deal_id.as_uuid()),
+            Self::TagUpdated { tag_id }
+            | Self::TagDeleted { tag_id }
+            | Self::TagMerged { from_tag_id: tag_id, .. } => ("tag", tag_id.as_uuid()),
             Self::ActivityCreated { activity_id, .. } | Self::ActivityCompleted { activity_id } => {
                 ("activity", activity_id.as_uuid())
             }
             Self::PipelineCreated { pipeline_id } => ("pipeline", pipeline_id.as_uuid()),
             Self::SourceCreated { source_id } => ("source", source_id.as_uuid()),
+            Self::CustomFieldDefined { field_id }
+            | Self::CustomFieldUpdated { field_id }
+            | Self::CustomFieldDeleted { field_id } => ("custom_field", field_id.as_uuid()),
         }
     }
 }

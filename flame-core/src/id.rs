@@ -126,6 +126,10 @@ typed_id! {
     PaymentId => "payment",
     /// Identifies an integration: a messaging channel, ad account, accounting link or webhook.
     IntegrationId => "integration",
+    /// Identifies a [`Tag`](crate::tag::Tag) of a company's vocabulary.
+    TagId => "tag",
+    /// Identifies a [`CustomField`](crate::custom_field::CustomField) definition.
+    CustomFieldId => "custom field",
 }
 
 #[cfg(test)]

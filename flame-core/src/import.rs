@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contact::NewContact;
+use crate::custom_field::CustomValue;
 use crate::error::{FlameError, Result};
 
 /// The most rejected rows an [`ImportReport`] lists one by one (it still counts them all).
@@ -24,17 +25,23 @@ pub fn record_too_long(field: &str) -> FlameError {
 }
 
 /// The columns a contacts CSV may have (header names, case-insensitive): `first_name`
-/// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`. The
-/// `organization` column names the contact's organization: the company's organization of
-/// that name (case-insensitively; the oldest when several have it), created when there is
+/// (required), `last_name`, `email`, `phone`, `phone_region`, `organization`; and a
+/// [`CUSTOM_PREFIX`]`<key>` column per custom field (`custom.industry`), whose cells are the
+/// values' text forms ([`CustomValue::to_text`](crate::custom_field::CustomValue::to_text)).
+/// The `organization` column names the contact's organization: the company's organization
+/// of that name (case-insensitively; the oldest when several have it), created when there is
 /// none (see [`ContactRow`]).
 pub const CONTACT_COLUMNS: [&str; 6] =
     ["first_name", "last_name", "email", "phone", "phone_region", "organization"];
+
+/// What starts the header of a custom field's column.
+pub const CUSTOM_PREFIX: &str = "custom.";
 
 /// Where each known column is in a CSV's records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContactColumns {
     positions: [Option<usize>; 6],
+    custom: Vec<(String, usize)>,
     width: usize,
 }
 
@@ -43,14 +50,25 @@ impl ContactColumns {
     /// dropped silently) or a repeated one is a `Validation` error on `header`.
     pub fn from_header<S: AsRef<str>>(header: &[S]) -> Result<Self> {
         let mut positions = [None; 6];
+        let mut custom: Vec<(String, usize)> = Vec::new();
         for (i, name) in header.iter().enumerate() {
             let name = name.as_ref().trim().trim_start_matches('\u{feff}').to_lowercase();
+            if let Some(key) = name.strip_prefix(CUSTOM_PREFIX) {
+                if custom.iter().any(|(k, _)| k == key) {
+                    return Err(FlameError::validation(
+                        "header",
+                        format!("column {} repeats {name}", i + 1),
+                    ));
+                }
+                custom.push((key.to_owned(), i));
+                continue;
+            }
             let Some(slot) = CONTACT_COLUMNS.iter().position(|c| *c == name) else {
                 return Err(FlameError::validation(
                     "header",
                     format!(
                         "column {} is not one of first_name, last_name, email, phone, \
-                         phone_region, organization",
+                         phone_region, organization, custom.<key>",
                         i + 1
                     ),
                 ));
@@ -65,7 +83,12 @@ impl ContactColumns {
         if positions[0].is_none() {
             return Err(FlameError::validation("header", "needs a first_name column"));
         }
-        Ok(Self { positions, width: header.len() })
+        Ok(Self { positions, custom, width: header.len() })
+    }
+
+    /// The custom field keys the header names, in column order.
+    pub fn custom_keys(&self) -> impl Iterator<Item = &str> {
+        self.custom.iter().map(|(k, _)| k.as_str())
     }
 
     /// The contact in one record, or a `Validation` error on `row` when the record does not
@@ -91,6 +114,12 @@ impl ContactColumns {
                 phone_region: field(4),
                 organization_id: None,
                 owner_id: None,
+                custom: self
+                    .custom
+                    .iter()
+                    .filter(|(_, i)| !record[*i].as_ref().trim().is_empty())
+                    .map(|(k, i)| (k.clone(), CustomValue::text(record[*i].as_ref().trim())))
+                    .collect(),
             },
             organization: field(5),
         })

@@ -2,7 +2,7 @@
 //!
 //! The pure domain of Flame, an embeddable CRM engine: typed ids, validated values
 //! ([`Email`], [`Phone`], [`Money`]), the entities (companies, users, plans, contacts,
-//! pipelines, deals, sources, activities), the state rules that govern them, the
+//! pipelines, deals, sources, activities, custom fields), the state rules that govern them, the
 //! authorization policy ([`auth`]), domain events ([`event`]) and the one public error type
 //! ([`FlameError`]).
 //!
@@ -23,6 +23,7 @@ pub mod clock;
 pub mod company;
 pub mod contact;
 pub mod crypto;
+pub mod custom_field;
 pub mod deal;
 pub mod email;
 pub mod error;
@@ -37,6 +38,7 @@ pub mod password;
 pub mod phone;
 pub mod pipeline;
 pub mod source;
+pub mod tag;
 pub mod text;
 pub mod token;
 pub mod verification;

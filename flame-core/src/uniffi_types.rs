@@ -1,17 +1,22 @@
 //! How flame-core's values cross to Kotlin and Swift (feature `uniffi`): the custom types
 //! that the derived records use. Ids (declared with each id, in `id.rs`), emails, phones and
-//! currencies cross as their text; times as `SystemTime` (Kotlin `java.time.Instant`, Swift
+//! currencies cross as their text; decimals as their text; times as `SystemTime` (Kotlin `java.time.Instant`, Swift
 //! `Date`); calendar dates as `"YYYY-MM-DD"` text; other UUIDs hyphenated.
 //!
 //! A failing lift is an untyped internal error on the host side, so these types appear only in
 //! records that Flame hands out; inputs that a host types stay plain strings in flame-ffi and
 //! are parsed there with a `Validation` error naming the field.
 
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
 use std::time::SystemTime;
+
+use rust_decimal::Decimal;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::custom_field::{CustomValue, CustomValues, OptionMoves};
 use crate::{Currency, Email, Phone};
 
 uniffi::custom_type!(OffsetDateTime, SystemTime, {
@@ -49,4 +54,27 @@ uniffi::custom_type!(Phone, String, {
 uniffi::custom_type!(Currency, String, {
     lower: |c| c.code().to_owned(),
     try_lift: |text| Ok(Currency::parse(&text)?),
+});
+
+/// An exact decimal; the alias names the host type without shadowing a platform one (Swift's
+/// `Decimal`). It crosses as its text (`"12.5"`).
+type DecimalNumber = Decimal;
+
+uniffi::custom_type!(DecimalNumber, String, {
+    remote,
+    lower: |d| d.normalize().to_string(),
+    try_lift: |text| Ok(Decimal::from_str(text.trim())?),
+});
+
+// A record's custom values cross as a map (Kotlin `Map`, Swift `Dictionary`) keyed by field key.
+uniffi::custom_type!(CustomValues, HashMap<String, CustomValue>, {
+    remote,
+    lower: |values| values.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect::<BTreeMap<_, _>>()),
+});
+
+uniffi::custom_type!(OptionMoves, HashMap<String, Option<String>>, {
+    remote,
+    lower: |moves| moves.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect::<BTreeMap<_, _>>()),
 });

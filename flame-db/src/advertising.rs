@@ -327,7 +327,7 @@ async fn ingest(
                 contact.organization_id = Some(org);
             }
             usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
-            contact::insert(&mut tx, &contact).await?;
+            contact::insert(&mut tx, &contact, &[]).await?;
             events.push(EventPayload::ContactCreated { contact_id: contact.id });
             (contact.id, true)
         }

@@ -3,11 +3,14 @@
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::{Contact, ContactFilter, ContactPatch, NewContact};
+use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::event::EventPayload;
 use flame_core::import::{ContactRow, ImportReport};
 use flame_core::page::{KeyCursor, Page, PageRequest};
+use flame_core::tag::Tagged;
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
+use crate::custom_field::{Narrowing, load as load_fields, write_index};
 use crate::import::{Import, Row as ImportRow};
 #[cfg(feature = "csv")]
 use crate::import_csv::CsvImport;
@@ -15,19 +18,20 @@ use crate::session::Session;
 use crate::sql::{
     Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
 };
-use crate::{org_link, outbox, usage};
+use crate::{org_link, outbox, tag, usage};
 
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
     () => {
-        "company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
+        "company_id, id, first_name, last_name, email, phone, organization_id, owner_id, custom,
         created_at, updated_at, version"
     };
 }
 
 pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM contacts");
 
-pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
+/// A contact read from `row`; its custom values are those of the current `fields`.
+pub(crate) fn contact_from_row(row: &Row, fields: &[CustomField]) -> Result<Contact> {
     Ok(Contact {
         id: row.id("id")?,
         company_id: row.id("company_id")?,
@@ -45,10 +49,26 @@ pub(crate) fn contact_from_row(row: &Row) -> Result<Contact> {
             .transpose()?,
         organization_id: row.opt_id("organization_id")?,
         owner_id: row.opt_id("owner_id")?,
+        custom: custom_field::by_key(fields, &crate::custom_field::stored(row)?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
+        tags: Vec::new(),
     })
+}
+
+/// Fills in the tags of `contacts` with one query.
+pub(crate) async fn with_tags(
+    exec: &mut impl Executor,
+    session: &Session,
+    mut contacts: Vec<Contact>,
+) -> Result<Vec<Contact>> {
+    let ids = contacts.iter().map(|c| c.id.as_uuid()).collect::<Vec<_>>();
+    let mut names = tag::names_of(exec, session, Tagged::Contact, &ids).await?;
+    for c in &mut contacts {
+        c.tags = names.remove(&c.id.as_uuid()).unwrap_or_default();
+    }
+    Ok(contacts)
 }
 
 /// Checks that `user` is a member of the session's company; `field` names the input.
@@ -103,10 +123,13 @@ impl Contacts {
         let owner = input.owner_id.unwrap_or(self.session.user_id());
         let resource = Resource::Contact { owner: Some(owner) };
         let now = self.session.authorize(Action::Create, resource).await?;
-        let contact =
+        let mut contact =
             Contact::create(self.session.company_id(), &input, self.session.user_id(), now)?;
         let mut tx = self.session.begin().await?;
         self.session.permit(Action::Create, resource)?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let values = custom_field::check_new(&fields, CustomEntity::Contact, &input.custom)?;
+        contact.custom = custom_field::by_key(&fields, &values);
         if let Some(owner) = input.owner_id {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
@@ -114,7 +137,8 @@ impl Contacts {
             org_link::ensure_exists(&mut tx, self.session.company_id(), org).await?;
         }
         usage::reserve(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
-        insert(&mut tx, &contact).await?;
+        insert(&mut tx, &contact, &fields).await?;
+        write_index(&mut tx, self.tenant(), contact.id.as_uuid(), &fields, &values, true).await?;
         self.emit(&mut tx, now, EventPayload::ContactCreated { contact_id: contact.id }).await?;
         tx.commit().await?;
         Ok(contact)
@@ -136,16 +160,72 @@ impl Contacts {
         .await
     }
 
-    async fn fetch(&self, exec: &mut impl Executor, id: ContactId) -> Result<Contact> {
+    async fn fetch(
+        &self,
+        exec: &mut impl Executor,
+        id: ContactId,
+        fields: &[CustomField],
+    ) -> Result<Contact> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        found(row, contact_from_row, "contact")
+        let contact = found(row, |row| contact_from_row(row, fields), "contact")?;
+        let mut one = with_tags(exec, &self.session, vec![contact]).await?;
+        Ok(one.remove(0))
+    }
+
+    /// Puts the tag `name` on the contact, creating the tag in the company's vocabulary on
+    /// first use (the name keeps the case it is first written in; later uses match it in any
+    /// case). Whoever may update the contact may tag it. Idempotent: a tag the contact
+    /// already carries changes nothing. The contact's version does not change; a
+    /// `contact.tagged` event is written when the tag is added. Returns the contact with its
+    /// tags.
+    pub async fn add_tag(&self, id: ContactId, name: &str) -> Result<Contact> {
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let current = self.fetch(&mut tx, id, &fields).await?;
+        let now =
+            self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
+        let added =
+            tag::add(&mut tx, &self.session, Tagged::Contact, id.as_uuid(), &name, now).await?;
+        let Some(tag_id) = added else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, EventPayload::ContactTagged { contact_id: id, tag_id }).await?;
+        let next = self.fetch(&mut tx, id, &fields).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Takes the tag `name` (any case) off the contact, under the same rule as
+    /// [`add_tag`](Self::add_tag); a tag the contact does not carry changes nothing. The tag
+    /// stays in the vocabulary. Returns the contact with its tags.
+    pub async fn remove_tag(&self, id: ContactId, name: &str) -> Result<Contact> {
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let current = self.fetch(&mut tx, id, &fields).await?;
+        let now =
+            self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
+        let removed =
+            tag::remove(&mut tx, &self.session, Tagged::Contact, id.as_uuid(), &name).await?;
+        let Some(tag_id) = removed else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, EventPayload::ContactUntagged { contact_id: id, tag_id }).await?;
+        let next = self.fetch(&mut tx, id, &fields).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     /// One contact.
     pub async fn get(&self, id: ContactId) -> Result<Contact> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
-        self.fetch(&mut self.session.flame().pool().exec(), id).await
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        self.fetch(&mut exec, id, &fields).await
     }
 
     /// Applies `patch` to the contact read at `version`; a stale version is `Conflict`.
@@ -157,7 +237,8 @@ impl Contacts {
     ) -> Result<Contact> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Contact).await?;
+        let current = self.fetch(&mut tx, id, &fields).await?;
         let now =
             self.session.permit(Action::Update, Resource::Contact { owner: current.owner_id })?;
         if let Some(owner) = patch.owner_id {
@@ -170,11 +251,16 @@ impl Contacts {
         if let Some(Some(org)) = patch.organization_id {
             org_link::ensure_exists(&mut tx, self.session.company_id(), org).await?;
         }
-        let next = current.patched(&patch, now)?;
+        let mut next = current.patched(&patch, now)?;
+        let before = custom_field::by_id(&fields, CustomEntity::Contact, &current.custom);
+        let values =
+            custom_field::check_patch(&fields, CustomEntity::Contact, &before, &patch.custom)?;
+        next.custom = custom_field::by_key(&fields, &values);
         let changed = tx
             .execute(
                 "UPDATE contacts SET first_name = $1, last_name = $2, email = $3, phone = $4, organization_id = $5,
-                        owner_id = $6, search_name = $7, last_name_key = $8, updated_at = $9, version = $10
+                        owner_id = $6, search_name = $7, last_name_key = $8, updated_at = $9, version = $10,
+                        custom = $14
                  WHERE company_id = $11 AND id = $12 AND version = $13",
                 args![
                     next.first_name.clone(),
@@ -190,11 +276,15 @@ impl Contacts {
                     self.tenant(),
                     id.as_uuid(),
                     version,
+                    crate::custom_field::encode(&fields, &values),
                 ],
             )
             .await?;
         if changed == 0 {
             return Err(FlameError::stale("contact"));
+        }
+        if values != before {
+            write_index(&mut tx, self.tenant(), id.as_uuid(), &fields, &values, false).await?;
         }
         self.emit(&mut tx, now, EventPayload::ContactUpdated { contact_id: id }).await?;
         tx.commit().await?;
@@ -206,7 +296,7 @@ impl Contacts {
     pub async fn delete(&self, id: ContactId, version: i64) -> Result<()> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let current = self.fetch(&mut tx, id, &[]).await?;
         let now =
             self.session.permit(Action::Delete, Resource::Contact { owner: current.owner_id })?;
         if current.version != version {
@@ -242,6 +332,7 @@ impl Contacts {
         if changed == 0 {
             return Err(FlameError::stale("contact"));
         }
+        crate::custom_field::forget(&mut tx, c, i).await?;
         usage::release(&mut tx, self.session.company_id(), Limit::Contacts, 1).await?;
         self.emit(&mut tx, now, EventPayload::ContactDeleted { contact_id: id }).await?;
         tx.commit().await
@@ -253,13 +344,27 @@ impl Contacts {
     pub async fn list(&self, filter: ContactFilter, page: PageRequest) -> Result<Page<Contact>> {
         self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
         let limit = page.limit()?;
-        let search = Search::new(&filter)?;
         let backend = self.session.flame().backend();
         let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        let conditions =
+            custom_field::index_conditions(&fields, CustomEntity::Contact, &filter.custom)?;
+        let mut search = Search::new(&filter, Narrowing::new(&conditions))?;
+        let Some(tags) = tag::resolve(&mut exec, &self.session, &search.tag_keys).await? else {
+            // A tag no contact can carry: nothing matches (the cursor is still checked).
+            match search.key() {
+                None => page.cursor_uuid().map(drop)?,
+                Some((key, _)) => page.cursor_key(key.order()).map(drop)?,
+            }
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        };
+        search.tags = tags;
         let Some((key, prefix)) = search.key() else {
             let (sql, args) = search.newest_first(self.tenant(), page.cursor_uuid()?, limit);
             let rows = exec.fetch_all(sql, args).await?;
-            let contacts = rows.iter().map(contact_from_row).collect::<Result<Vec<_>>>()?;
+            let contacts =
+                rows.iter().map(|r| contact_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
+            let contacts = with_tags(&mut exec, &self.session, contacts).await?;
             return Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()));
         };
         let after = page.cursor_key(key.order())?;
@@ -270,10 +375,14 @@ impl Contacts {
         let (sql, args) =
             search.by_key(backend, self.tenant(), (key, prefix), after.as_ref(), limit);
         let rows = exec.fetch_all(sql, args).await?;
-        let found = rows
-            .iter()
-            .map(|row| Ok((contact_from_row(row)?, row.get::<String>("sort_key")?)))
-            .collect::<Result<Vec<_>>>()?;
+        let mut contacts = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            contacts.push(contact_from_row(row, &fields)?);
+            keys.push(row.get::<String>("sort_key")?);
+        }
+        let contacts = with_tags(&mut exec, &self.session, contacts).await?;
+        let found = contacts.into_iter().zip(keys).collect::<Vec<_>>();
         let page = Page::from_overfetch_keyed(found, limit, key.order(), |(c, k)| KeyCursor {
             key: k.clone(),
             id: c.id.as_uuid(),
@@ -361,7 +470,7 @@ impl SearchKey {
 }
 
 /// A contact filter, validated and normalized to the stored forms of its keys.
-struct Search {
+struct Search<'a> {
     /// Lowercase name prefix.
     name: Option<String>,
     /// Lowercase email prefix.
@@ -369,10 +478,16 @@ struct Search {
     /// Phone prefix: `+` and digits.
     phone: Option<String>,
     owner: Option<uuid::Uuid>,
+    /// The keys of the tags every contact must carry.
+    tag_keys: Vec<String>,
+    /// Their ids, once resolved: the first drives the newest-first walk.
+    tags: Vec<uuid::Uuid>,
+    /// The custom field conditions.
+    custom: Narrowing<'a>,
 }
 
-impl Search {
-    fn new(filter: &ContactFilter) -> Result<Self> {
+impl<'a> Search<'a> {
+    fn new(filter: &ContactFilter, custom: Narrowing<'a>) -> Result<Self> {
         let lower = |text: Option<String>| text.map(|t| t.to_lowercase());
         let phone = non_blank(filter.phone_prefix.as_deref(), "phone_prefix")?
             .map(|p| {
@@ -385,6 +500,9 @@ impl Search {
             email: lower(non_blank(filter.email_prefix.as_deref(), "email_prefix")?),
             phone,
             owner: filter.owner_id.map(|o| o.as_uuid()),
+            tag_keys: flame_core::tag::filter_keys(&filter.tags)?,
+            tags: Vec::new(),
+            custom,
         })
     }
 
@@ -399,7 +517,9 @@ impl Search {
         .find_map(|(key, prefix)| prefix.map(|p| (key, p)))
     }
 
-    /// The list without a prefix: newest first, after the id `after`.
+    /// The list without a prefix: newest first, after the id `after`. With tags, the walk
+    /// follows the first tag's taggings (newest first) and joins each contact; see
+    /// [`by_custom_value`](Self::by_custom_value) without them.
     fn newest_first(
         &self,
         company: uuid::Uuid,
@@ -407,11 +527,72 @@ impl Search {
         limit: u32,
     ) -> (Sql, Vec<Arg>) {
         debug_assert!(self.key().is_none());
-        let mut q = Statement::new(COLUMNS, vec![]);
+        let Some((first, others)) = self.tags.split_first() else {
+            return self.by_custom_value(company, after, limit);
+        };
+        // Walk the first tag's taggings newest first (its key, backwards from the cursor),
+        // joining each to its contact; SQLite's CROSS JOIN keeps that order of the loops.
+        // The other tags and every custom condition are probes.
+        let mut q = Statement::new("", vec![]);
         let company = q.bind(company);
-        q.push(&format!(" WHERE company_id = {company}"));
-        q.and("owner_id", "=", self.owner);
-        q.page(after, limit, true);
+        let first = q.bind(*first);
+        let mut sql = format!(
+            "SELECT {} FROM contact_tags t CROSS JOIN contacts
+             WHERE t.company_id = {company} AND t.tag_id = {first}
+               AND contacts.company_id = {company} AND contacts.id = t.contact_id",
+            tag::qualified(fields!(), "contacts"),
+        );
+        sql.push_str(&tag::carries(
+            &mut q,
+            Tagged::Contact,
+            company.as_str(),
+            "t.contact_id",
+            others,
+        ));
+        sql.push_str(&self.custom.exists(&mut q, "contacts", None));
+        if let Some(owner) = self.owner {
+            let p = q.bind(owner);
+            sql.push_str(&format!(" AND contacts.owner_id = {p}"));
+        }
+        if let Some(after) = after {
+            let p = q.bind(after);
+            sql.push_str(&format!(" AND t.contact_id < {p}"));
+        }
+        let n = q.bind(i64::from(limit) + 1);
+        sql.push_str(&format!(" ORDER BY t.contact_id DESC LIMIT {n}"));
+        q.push(&sql);
+        q.build()
+    }
+
+    /// [`newest_first`](Self::newest_first) without tags. With an equality on a custom field,
+    /// the walk follows that value's index (newest record first) and joins each contact, so a
+    /// page costs a page however rare the value; the other conditions are probes.
+    fn by_custom_value(
+        &self,
+        company: uuid::Uuid,
+        after: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> (Sql, Vec<Arg>) {
+        let Some(driver) = self.custom.driver() else {
+            let mut q = Statement::new(COLUMNS, vec![]);
+            let company = q.bind(company);
+            q.push(&format!(" WHERE company_id = {company}"));
+            q.and("owner_id", "=", self.owner);
+            let probes = self.custom.exists(&mut q, "contacts", None);
+            q.push(&probes);
+            q.page(after, limit, true);
+            return q.build();
+        };
+        let mut q = Statement::new("SELECT contacts.*", vec![]);
+        let company = q.bind(company);
+        let from = Narrowing::drive(&mut q, "contacts", &company, driver);
+        q.push(&from);
+        q.and("contacts.owner_id", "=", self.owner);
+        let probes = self.custom.exists(&mut q, "contacts", Some(driver));
+        q.push(&probes);
+        q.and("custom_values.record_id", "<", after);
+        let n = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY custom_values.record_id DESC LIMIT {n}"));
         q.build()
     }
 
@@ -456,6 +637,14 @@ impl Search {
             let p = q.bind(owner);
             filters.push_str(&format!(" AND owner_id = {p}"));
         }
+        filters.push_str(&tag::carries(
+            &mut q,
+            Tagged::Contact,
+            &company,
+            "contacts.id",
+            &self.tags,
+        ));
+        filters.push_str(&self.custom.exists(&mut q, "contacts", None));
         let n = q.bind(i64::from(limit) + 1);
         let select = |column: &str, also: &str| {
             format!(
@@ -546,9 +735,10 @@ pub(crate) fn non_blank(text: Option<&str>, field: &str) -> Result<Option<String
     }
 }
 
-/// Inserts a validated contact (its usage already reserved).
-pub(crate) async fn insert(tx: &mut Tx, contact: &Contact) -> Result<()> {
-    crate::import::insert_many(tx, std::iter::once(contact)).await
+/// Inserts a validated contact (its usage already reserved); `fields` are the company's
+/// contact fields, which its custom values are stored under.
+pub(crate) async fn insert(tx: &mut Tx, contact: &Contact, fields: &[CustomField]) -> Result<()> {
+    crate::import::insert_many(tx, std::iter::once(contact), fields).await
 }
 
 #[cfg(test)]

@@ -9,15 +9,23 @@ use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
 use flame_core::page::{Page, PageRequest};
 use flame_core::pipeline::{Stage, StageKind, first_of_kind};
+use flame_core::tag::Tagged;
 use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
-use crate::{Session, contact, org_link, outbox, pipeline, source, usage};
+use crate::{Session, contact, org_link, outbox, pipeline, source, tag, usage};
 
-pub(crate) const COLUMNS: &str = "SELECT company_id, id, title, amount_minor, currency, contact_id, organization_id, pipeline_id, stage_id,
-        source_id, assignee_id, status, expected_close, lost_reason, closed_at, created_at, updated_at, version
-     FROM deals";
+/// The columns a [`Deal`] is read from.
+macro_rules! fields {
+    () => {
+        "company_id, id, title, amount_minor, currency, contact_id, organization_id, pipeline_id,
+        stage_id, source_id, assignee_id, status, expected_close, lost_reason, closed_at,
+        created_at, updated_at, version"
+    };
+}
+
+pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM deals");
 
 pub(crate) fn deal_from_row(row: &Row) -> Result<Deal> {
     let currency: Currency = row.parse("currency")?;
@@ -40,7 +48,22 @@ pub(crate) fn deal_from_row(row: &Row) -> Result<Deal> {
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
+        tags: Vec::new(),
     })
+}
+
+/// Fills in the tags of `deals` with one query.
+pub(crate) async fn with_tags(
+    exec: &mut impl Executor,
+    session: &Session,
+    mut deals: Vec<Deal>,
+) -> Result<Vec<Deal>> {
+    let ids = deals.iter().map(|d| d.id.as_uuid()).collect::<Vec<_>>();
+    let mut names = tag::names_of(exec, session, Tagged::Deal, &ids).await?;
+    for d in &mut deals {
+        d.tags = names.remove(&d.id.as_uuid()).unwrap_or_default();
+    }
+    Ok(deals)
 }
 
 /// The company's deals.
@@ -118,7 +141,54 @@ impl Deals {
     async fn fetch(&self, exec: &mut impl Executor, id: DealId) -> Result<Deal> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        found(row, deal_from_row, "deal")
+        let deal = found(row, deal_from_row, "deal")?;
+        let mut one = with_tags(exec, &self.session, vec![deal]).await?;
+        Ok(one.remove(0))
+    }
+
+    /// Puts the tag `name` on the deal, creating the tag on first use, like
+    /// [`Contacts::add_tag`](crate::Contacts::add_tag): whoever may update the deal may tag
+    /// it; idempotent; the version does not change; `deal.tagged` is written when the tag is
+    /// added. Returns the deal with its tags.
+    pub async fn add_tag(&self, id: DealId, name: &str) -> Result<Deal> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
+        let added =
+            tag::add(&mut tx, &self.session, Tagged::Deal, id.as_uuid(), &name, now).await?;
+        let Some(tag_id) = added else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, vec![EventPayload::DealTagged { deal_id: id, tag_id }]).await?;
+        let next = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Takes the tag `name` (any case) off the deal, under the same rule as
+    /// [`add_tag`](Self::add_tag); a tag the deal does not carry changes nothing. Returns the
+    /// deal with its tags.
+    pub async fn remove_tag(&self, id: DealId, name: &str) -> Result<Deal> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
+        let removed =
+            tag::remove(&mut tx, &self.session, Tagged::Deal, id.as_uuid(), &name).await?;
+        let Some(tag_id) = removed else {
+            return Ok(current);
+        };
+        self.emit(&mut tx, now, vec![EventPayload::DealUntagged { deal_id: id, tag_id }]).await?;
+        let next = self.fetch(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     /// One deal.
@@ -282,23 +352,52 @@ impl Deals {
         self.transition(id, version, Step::Reopen(stage_id)).await
     }
 
-    /// Deals matching `filter`, newest first, a page at a time.
+    /// Deals matching `filter`, newest first, a page at a time. With tags, the first tag's
+    /// taggings are walked newest first (an index), each further tag one probe per row.
     pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<Page<Deal>> {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let limit = page.limit()?;
-        let mut q = Statement::new(COLUMNS, vec![]);
+        let after = page.cursor_uuid()?;
+        let keys = flame_core::tag::filter_keys(&filter.tags)?;
+        let mut exec = self.session.flame().pool().exec();
+        let Some(tags) = tag::resolve(&mut exec, &self.session, &keys).await? else {
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        };
+        let mut q = Statement::new("", vec![]);
         let company = q.bind(self.tenant());
-        q.push(&format!(" WHERE company_id = {company}"));
-        q.and("pipeline_id", "=", filter.pipeline_id.map(|v| v.as_uuid()))
-            .and("stage_id", "=", filter.stage_id.map(|v| v.as_uuid()))
-            .and("status", "=", filter.status.map(|s| s.as_str().to_owned()))
-            .and("assignee_id", "=", filter.assignee_id.map(|v| v.as_uuid()))
-            .and("source_id", "=", filter.source_id.map(|v| v.as_uuid()))
-            .and("contact_id", "=", filter.contact_id.map(|v| v.as_uuid()))
-            .page(page.cursor_uuid()?, limit, true);
+        let order = match tags.split_first() {
+            None => {
+                q.push(&format!("{COLUMNS} d WHERE d.company_id = {company}"));
+                "d.id"
+            }
+            Some((first, others)) => {
+                // The first tag's taggings, newest first, each joined to its deal (SQLite's
+                // CROSS JOIN keeps that order of the loops).
+                let first = q.bind(*first);
+                q.push(&format!(
+                    "SELECT {} FROM deal_tags t CROSS JOIN deals d
+                     WHERE t.company_id = {company} AND t.tag_id = {first}
+                       AND d.company_id = {company} AND d.id = t.deal_id",
+                    tag::qualified(fields!(), "d"),
+                ));
+                let carries = tag::carries(&mut q, Tagged::Deal, &company, "t.deal_id", others);
+                q.push(&carries);
+                "t.deal_id"
+            }
+        };
+        q.and("d.pipeline_id", "=", filter.pipeline_id.map(|v| v.as_uuid()))
+            .and("d.stage_id", "=", filter.stage_id.map(|v| v.as_uuid()))
+            .and("d.status", "=", filter.status.map(|s| s.as_str().to_owned()))
+            .and("d.assignee_id", "=", filter.assignee_id.map(|v| v.as_uuid()))
+            .and("d.source_id", "=", filter.source_id.map(|v| v.as_uuid()))
+            .and("d.contact_id", "=", filter.contact_id.map(|v| v.as_uuid()))
+            .and(order, "<", after);
+        let n = q.bind(i64::from(limit) + 1);
+        q.push(&format!(" ORDER BY {order} DESC LIMIT {n}"));
         let (sql, args) = q.build();
-        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
+        let rows = exec.fetch_all(sql, args).await?;
         let deals = rows.iter().map(deal_from_row).collect::<Result<Vec<_>>>()?;
+        let deals = with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
     }
 }

@@ -20,6 +20,7 @@ use crate::advertising::{Advertising, Leads, Reports};
 use crate::billing::{Billing, Plans, Subscriptions};
 use crate::company::{Companies, Members, SignedUp};
 use crate::contact::Contacts;
+use crate::custom_field::CustomFields;
 use crate::deal::Deals;
 use crate::delivery::WebhookDeliveries;
 use crate::flame::Flame;
@@ -31,6 +32,7 @@ use crate::outbox::Events;
 use crate::pipeline::Pipelines;
 use crate::session::Session;
 use crate::source::Sources;
+use crate::tag::Tags;
 use crate::verification::Verifier;
 #[cfg(feature = "webhooks")]
 use crate::webhook::{WebhookOptions, WebhookWorker};
@@ -222,6 +224,11 @@ impl Session {
         Deals::new(self.clone())
     }
 
+    /// The company's tags: the vocabulary its contacts and deals are tagged from.
+    pub fn tags(&self) -> Tags {
+        Tags::new(self.clone())
+    }
+
     /// Pipelines and their stages.
     pub fn pipelines(&self) -> Pipelines {
         Pipelines::new(self.clone())
@@ -230,6 +237,11 @@ impl Session {
     /// Lead sources.
     pub fn sources(&self) -> Sources {
         Sources::new(self.clone())
+    }
+
+    /// The company's custom field definitions.
+    pub fn custom_fields(&self) -> CustomFields {
+        CustomFields::new(self.clone())
     }
 
     /// Activities: notes, tasks, calls, messages.

@@ -10,11 +10,13 @@ use std::collections::{BTreeSet, HashMap};
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::Contact;
+use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::event::EventPayload;
 use flame_core::import::{ContactRow, ImportReport};
 use flame_core::organization::name_key;
 use flame_core::{FlameError, OrganizationId, Result, UserId};
 
+use crate::custom_field::write_index;
 use crate::session::Session;
 use crate::sql::{Arg, Executor, Tx, args};
 use crate::{org_link, outbox, usage};
@@ -72,6 +74,13 @@ impl<'a> Import<'a> {
             .iter()
             .map(|r| r.id("user_id"))
             .collect::<Result<_>>()?;
+        // Custom values are checked against the definitions as the import starts.
+        let fields = crate::custom_field::load(
+            &mut self.session.flame().pool().exec(),
+            company.as_uuid(),
+            CustomEntity::Contact,
+        )
+        .await?;
         let mut report = ImportReport::default();
         let mut batch: Vec<(u64, Contact, Option<String>)> = Vec::with_capacity(BATCH);
         // Organization ids rows name, checked once each.
@@ -116,7 +125,15 @@ impl<'a> Import<'a> {
                             )),
                         })
                         .and_then(|()| Contact::create(company, input, me, now))
-                        .and_then(|contact| Ok((contact, row.organization_name()?)))
+                        .and_then(|mut contact| {
+                            let values = custom_field::check_new(
+                                &fields,
+                                CustomEntity::Contact,
+                                &input.custom,
+                            )?;
+                            contact.custom = custom_field::by_key(&fields, &values);
+                            Ok((contact, row.organization_name()?))
+                        })
                 }
                 Row::Rejected(e) => Err(e),
                 Row::Stop(e) => {
@@ -135,11 +152,11 @@ impl<'a> Import<'a> {
                     return Ok(report);
                 }
             }
-            if batch.len() == BATCH && !self.flush(&mut batch, &mut report).await {
+            if batch.len() == BATCH && !self.flush(&mut batch, &mut report, &fields).await {
                 return Ok(report);
             }
         }
-        self.flush(&mut batch, &mut report).await;
+        self.flush(&mut batch, &mut report, &fields).await;
         Ok(report)
     }
 
@@ -149,11 +166,12 @@ impl<'a> Import<'a> {
         &self,
         batch: &mut Vec<(u64, Contact, Option<String>)>,
         report: &mut ImportReport,
+        fields: &[CustomField],
     ) -> bool {
         if batch.is_empty() {
             return true;
         }
-        match self.write_batch(batch).await {
+        match self.write_batch(batch, fields).await {
             Ok(()) => {
                 report.imported += batch.len() as u64;
                 batch.clear();
@@ -167,7 +185,11 @@ impl<'a> Import<'a> {
         }
     }
 
-    async fn write_batch(&self, batch: &mut [(u64, Contact, Option<String>)]) -> Result<()> {
+    async fn write_batch(
+        &self,
+        batch: &mut [(u64, Contact, Option<String>)],
+        fields: &[CustomField],
+    ) -> Result<()> {
         let company = self.session.company_id();
         // The session's standing is read again inside the batch's transaction: a member
         // demoted or removed since the import began writes no further batch.
@@ -204,11 +226,17 @@ impl<'a> Import<'a> {
             };
             contact.organization_id = Some(id);
         }
-        let copied = tx.copy_in(COPY_CONTACTS, copy_rows(batch.iter().map(|b| &b.1))).await?;
+        let copied =
+            tx.copy_in(COPY_CONTACTS, copy_rows(batch.iter().map(|b| &b.1), fields)).await?;
         if copied.is_none() {
             for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-                insert_many(&mut tx, chunk.iter().map(|b| &b.1)).await?;
+                insert_many(&mut tx, chunk.iter().map(|b| &b.1), fields).await?;
             }
+        }
+        for (_, contact, _) in batch.iter().filter(|(_, c, _)| !c.custom.is_empty()) {
+            let values = custom_field::by_id(fields, CustomEntity::Contact, &contact.custom);
+            write_index(&mut tx, company.as_uuid(), contact.id.as_uuid(), fields, &values, true)
+                .await?;
         }
         let (first, last) = (batch[0].1.id, batch[batch.len() - 1].1.id);
         events.push(EventPayload::ContactsImported {
@@ -223,11 +251,12 @@ impl<'a> Import<'a> {
 
 /// PostgreSQL's bulk load of the columns [`copy_rows`] writes.
 const COPY_CONTACTS: &str = "COPY contacts (company_id, id, first_name, last_name, email, phone,
-    organization_id, owner_id, search_name, last_name_key, created_at, updated_at, version) FROM STDIN";
+    organization_id, owner_id, search_name, last_name_key, custom, created_at, updated_at, version)
+    FROM STDIN";
 
 /// Validated contacts in `COPY`'s text format (a line per row, tab-separated, `\N` for
 /// null), the same values [`insert_many`] binds.
-fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u8> {
+fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>, fields: &[CustomField]) -> Vec<u8> {
     use std::fmt::Write as _;
     fn text(out: &mut String, value: Option<&str>) {
         match value {
@@ -264,6 +293,8 @@ fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u8> {
         text(&mut out, Some(&c.search_name()));
         out.push('\t');
         text(&mut out, c.last_name.as_ref().map(|l| l.to_lowercase()).as_deref());
+        out.push('\t');
+        text(&mut out, Some(&custom_json(fields, c).to_string()));
         let _ = writeln!(out, "\t{}\t{}\t{}", time(c.created_at), time(c.updated_at), c.version);
     }
     out.into_bytes()
@@ -273,10 +304,12 @@ fn copy_rows<'a>(contacts: impl Iterator<Item = &'a Contact>) -> Vec<u8> {
 pub(crate) async fn insert_many<'a>(
     tx: &mut Tx,
     contacts: impl Iterator<Item = &'a Contact>,
+    fields: &[CustomField],
 ) -> Result<()> {
     let mut sql = String::from(
         "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id,
-                               owner_id, search_name, last_name_key, created_at, updated_at, version)
+                               owner_id, search_name, last_name_key, created_at, updated_at, version,
+                               custom)
          VALUES ",
     );
     let mut values: Vec<Arg> = Vec::new();
@@ -286,7 +319,7 @@ pub(crate) async fn insert_many<'a>(
         }
         let base = values.len();
         sql.push('(');
-        sql.push_str(&(1..=13).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(", "));
+        sql.push_str(&(1..=14).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(", "));
         sql.push(')');
         values.extend(args![
             c.company_id.as_uuid(),
@@ -302,8 +335,15 @@ pub(crate) async fn insert_many<'a>(
             c.created_at,
             c.updated_at,
             c.version,
+            custom_json(fields, c),
         ]);
     }
     tx.execute(sql, values).await?;
     Ok(())
+}
+
+/// The `custom` column of a validated contact.
+fn custom_json(fields: &[CustomField], c: &Contact) -> serde_json::Value {
+    let values = custom_field::by_id(fields, CustomEntity::Contact, &c.custom);
+    crate::custom_field::encode(fields, &values)
 }

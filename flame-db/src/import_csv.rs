@@ -57,6 +57,18 @@ impl<'a> CsvImport<'a> {
             return Err(record_too_long("header"));
         }
         let columns = ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
+        let fields = crate::custom_field::load(
+            &mut self.session.flame().pool().exec(),
+            self.session.tenant(),
+            flame_core::custom_field::CustomEntity::Contact,
+        )
+        .await?;
+        if let Some(key) = columns.custom_keys().find(|k| !fields.iter().any(|f| f.key == *k)) {
+            return Err(FlameError::validation(
+                "header",
+                format!("custom.{key} is not a custom field of contacts"),
+            ));
+        }
         let records = CsvRows { csv, columns, mark, record: csv::StringRecord::new(), done: false };
         Import::new(self.session).import_numbered(records).await
     }

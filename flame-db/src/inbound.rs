@@ -281,7 +281,7 @@ impl Inbound {
                 None if settings.auto_create_contact => {
                     let contact = message.contact(company, settings, now)?;
                     usage::reserve(&mut tx, company, Limit::Contacts, 1).await?;
-                    contact::insert(&mut tx, &contact).await?;
+                    contact::insert(&mut tx, &contact, &[]).await?;
                     events.push(EventPayload::ContactCreated { contact_id: contact.id });
                     (Some(contact.id), true)
                 }

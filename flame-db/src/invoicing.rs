@@ -70,7 +70,9 @@ pub(crate) async fn customer_of(exec: &mut impl Executor, deal: &Deal) -> Result
     let Some(id) = deal.contact_id else { return Ok(None) };
     let sql = format!("{} WHERE company_id = $1 AND id = $2", crate::contact::COLUMNS);
     let row = exec.fetch_optional(sql, args![deal.company_id.as_uuid(), id.as_uuid()]).await?;
-    let Some(contact) = row.as_ref().map(crate::contact::contact_from_row).transpose()? else {
+    let Some(contact) =
+        row.as_ref().map(|r| crate::contact::contact_from_row(r, &[])).transpose()?
+    else {
         return Ok(None);
     };
     let organization = match contact.organization_id {

@@ -50,6 +50,7 @@ mod advertising;
 mod billing;
 mod company;
 mod contact;
+mod custom_field;
 mod deal;
 mod delivery;
 mod error;
@@ -70,6 +71,7 @@ pub mod schema;
 mod session;
 mod source;
 mod sql;
+mod tag;
 mod usage;
 mod verification;
 #[cfg(feature = "webhooks")]
@@ -82,6 +84,7 @@ pub use advertising::{Advertising, LeadOutcome, Leads, Reports};
 pub use billing::{Billing, Plans, Subscriptions};
 pub use company::{Companies, Members, SignedUp};
 pub use contact::Contacts;
+pub use custom_field::CustomFields;
 pub use deal::Deals;
 pub use delivery::{WebhookDeliveries, WebhookDelivery, WebhookDeliveryFilter};
 pub use flame::{Flame, OpenOptions, SchemaMode};
@@ -94,6 +97,7 @@ pub use pipeline::Pipelines;
 pub use session::Session;
 pub use source::Sources;
 pub use sql::Backend;
+pub use tag::Tags;
 #[cfg(feature = "webhooks")]
 pub use webhook::{WebhookOptions, WebhookWorker, WorkReport, WorkerHandle};
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::Contact;
+use flame_core::custom_field::CustomEntity;
 use flame_core::deal::Deal;
 use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
@@ -268,7 +269,13 @@ impl Organizations {
         q.page(page.cursor_uuid()?, limit, true);
         let (sql, args) = q.build();
         let rows = exec.fetch_all(sql, args).await?;
-        let contacts = rows.iter().map(contact::contact_from_row).collect::<Result<Vec<_>>>()?;
+        let fields =
+            crate::custom_field::load(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        let contacts = rows
+            .iter()
+            .map(|r| contact::contact_from_row(r, &fields))
+            .collect::<Result<Vec<_>>>()?;
+        let contacts = contact::with_tags(&mut exec, &self.session, contacts).await?;
         Ok(Page::from_overfetch(contacts, limit, |c: &Contact| c.id.as_uuid()))
     }
 
@@ -286,6 +293,7 @@ impl Organizations {
         let (sql, args) = q.build();
         let rows = exec.fetch_all(sql, args).await?;
         let deals = rows.iter().map(deal::deal_from_row).collect::<Result<Vec<_>>>()?;
+        let deals = deal::with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
     }
 

@@ -63,7 +63,9 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004", "contact_search"),
     migration!(5, "0005", "deal_summary"),
     migration!(6, "0006", "email_verification"),
-    migration!(7, "0007", "organizations"),
+    migration!(8, "0008", "tags"),
+    migration!(9, "0009", "custom_fields"),
+    migration!(10, "0010", "organizations"),
 ];
 
 /// The schema version this build expects: the number of its newest migration.
@@ -204,6 +206,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -246,6 +249,7 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "created_at",
             "updated_at",
             "version",
+            "custom",
         ],
     ),
     (
@@ -390,6 +394,30 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
         &["token_hash", "user_id", "email", "expires_at", "used_at", "created_at"],
     ),
     (
+        "tags",
+        &["company_id", "id", "name", "name_key", "color", "created_at", "updated_at", "version"],
+    ),
+    ("contact_tags", &["company_id", "tag_id", "contact_id"]),
+    ("deal_tags", &["company_id", "tag_id", "deal_id"]),
+    (
+        "custom_fields",
+        &[
+            "company_id",
+            "id",
+            "entity",
+            "key",
+            "label",
+            "kind",
+            "options",
+            "required",
+            "position",
+            "created_at",
+            "updated_at",
+            "version",
+        ],
+    ),
+    ("custom_values", &["company_id", "field_id", "value_key", "record_id"]),
+    (
         "organizations",
         &[
             "company_id",
@@ -407,11 +435,13 @@ pub const EXPECTED: &[(&str, &[&str])] = &[
             "industry",
             "size",
             "owner_id",
+            "custom",
             "created_at",
             "updated_at",
             "version",
         ],
     ),
+    ("organization_tags", &["company_id", "tag_id", "organization_id"]),
 ];
 
 const LEDGER_SQLITE: &str = "CREATE TABLE IF NOT EXISTS flame_migrations (
@@ -540,7 +570,7 @@ async fn apply(tx: &mut Tx, migration: &Migration, backend: Backend) -> Result<(
     Ok(())
 }
 
-/// Migration 0007's step: the free-text `contacts.organization` becomes organizations. One
+/// Migration 0010's step: the free-text `contacts.organization` becomes organizations. One
 /// organization per distinct (company, trimmed text), compared by their lowercase (Rust's,
 /// Unicode-aware, the same key [`Organization::name_key`] gives new organizations), named as
 /// the first contact (by id, i.e. by creation) writes it and owned by that contact's owner,

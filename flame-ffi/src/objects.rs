@@ -7,6 +7,8 @@ use std::time::SystemTime;
 use crate::error::Result;
 use crate::types::*;
 use flame_db::Health;
+use flame_db::core::custom_field::{CustomEntity, CustomField, CustomFieldPatch, NewCustomField};
+use flame_db::core::tag::Tag;
 
 fn list<T, U: From<T>>(items: Vec<T>) -> Vec<U> {
     items.into_iter().map(Into::into).collect()
@@ -311,6 +313,16 @@ impl Session {
         Arc::new(Sources { inner: self.inner.sources() })
     }
 
+    /// The company's tags: the vocabulary its contacts and deals are tagged from.
+    pub fn tags(&self) -> Arc<Tags> {
+        Arc::new(Tags { inner: self.inner.tags() })
+    }
+
+    /// The company's custom field definitions.
+    pub fn custom_fields(&self) -> Arc<CustomFields> {
+        Arc::new(CustomFields { inner: self.inner.custom_fields() })
+    }
+
     /// Activities: notes, tasks, calls, messages.
     pub fn activities(&self) -> Arc<Activities> {
         Arc::new(Activities { inner: self.inner.activities() })
@@ -366,6 +378,17 @@ impl Contacts {
     /// Deletes the contact read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(contact_id("id", &id)?, version).await
+    }
+
+    /// Puts the tag `name` on the contact, creating it in the vocabulary on first use; the
+    /// contact's version does not change.
+    pub async fn add_tag(&self, id: String, name: String) -> Result<Contact> {
+        self.inner.add_tag(contact_id("id", &id)?, &name).await
+    }
+
+    /// Takes the tag `name` (any case) off the contact.
+    pub async fn remove_tag(&self, id: String, name: String) -> Result<Contact> {
+        self.inner.remove_tag(contact_id("id", &id)?, &name).await
     }
 
     /// Contacts matching `filter`, a page at a time.
@@ -468,6 +491,17 @@ impl Deals {
     /// Deletes the deal read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(deal_id("id", &id)?, version).await
+    }
+
+    /// Puts the tag `name` on the deal, creating it in the vocabulary on first use; the
+    /// deal's version does not change.
+    pub async fn add_tag(&self, id: String, name: String) -> Result<Deal> {
+        self.inner.add_tag(deal_id("id", &id)?, &name).await
+    }
+
+    /// Takes the tag `name` (any case) off the deal.
+    pub async fn remove_tag(&self, id: String, name: String) -> Result<Deal> {
+        self.inner.remove_tag(deal_id("id", &id)?, &name).await
     }
 
     /// Moves the deal to another stage of its pipeline.
@@ -619,6 +653,92 @@ impl Sources {
     /// Deletes the source read at `version`.
     pub async fn delete(&self, id: String, version: i64) -> Result<()> {
         self.inner.delete(source_id("id", &id)?, version).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom fields
+
+/// The company's custom field definitions: everyone reads them, admins change them.
+#[derive(Debug, uniffi::Object)]
+pub struct CustomFields {
+    inner: flame_db::CustomFields,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl CustomFields {
+    /// Defines a field; its key is unique per entity.
+    pub async fn define(&self, input: NewCustomField) -> Result<CustomField> {
+        self.inner.define(input).await
+    }
+
+    /// One definition.
+    pub async fn get(&self, id: String) -> Result<CustomField> {
+        self.inner.get(custom_field_id("id", &id)?).await
+    }
+
+    /// The fields of `entity`, by position then key.
+    pub async fn list(&self, entity: CustomEntity) -> Result<Vec<CustomField>> {
+        self.inner.list(entity).await
+    }
+
+    /// Changes the definition read at `version` (migrating values as `patch` says).
+    pub async fn update(
+        &self,
+        id: String,
+        version: i64,
+        patch: CustomFieldPatch,
+    ) -> Result<CustomField> {
+        self.inner.update(custom_field_id("id", &id)?, version, patch).await
+    }
+
+    /// Deletes the definition read at `version`; its values vanish at once.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        self.inner.delete(custom_field_id("id", &id)?, version).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags
+
+/// The company's tags: the vocabulary its contacts and deals are tagged from.
+#[derive(Debug, uniffi::Object)]
+pub struct Tags {
+    inner: flame_db::Tags,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Tags {
+    /// Every tag of the company, by name (case-insensitively).
+    pub async fn list(&self) -> Result<Vec<Tag>> {
+        self.inner.list().await
+    }
+
+    /// One tag.
+    pub async fn get(&self, id: String) -> Result<Tag> {
+        self.inner.get(tag_id("id", &id)?).await
+    }
+
+    /// Renames the tag read at `version`; another tag's name in any case is a `Conflict`.
+    pub async fn rename(&self, id: String, version: i64, new_name: String) -> Result<Tag> {
+        self.inner.rename(tag_id("id", &id)?, version, &new_name).await
+    }
+
+    /// Sets (or, with `null`/`nil` or blank, clears) the color `"#rrggbb"` of the tag read
+    /// at `version`.
+    pub async fn set_color(&self, id: String, version: i64, color: Option<String>) -> Result<Tag> {
+        self.inner.set_color(tag_id("id", &id)?, version, color.as_deref()).await
+    }
+
+    /// Merges the tag `from_id` into `into_id` (every record of the first carries the second;
+    /// the first is deleted); returns the tag merged into.
+    pub async fn merge(&self, from_id: String, into_id: String) -> Result<Tag> {
+        self.inner.merge(tag_id("from_id", &from_id)?, tag_id("into_id", &into_id)?).await
+    }
+
+    /// Deletes the tag read at `version` and takes it off every record.
+    pub async fn delete(&self, id: String, version: i64) -> Result<()> {
+        self.inner.delete(tag_id("id", &id)?, version).await
     }
 }
 

@@ -13,6 +13,7 @@
 //! Swift `Date`), calendar dates as `"YYYY-MM-DD"` strings, money as minor units plus an ISO
 //! 4217 code.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use flame_db::core as fc;
@@ -84,6 +85,8 @@ parsers! {
     invitation_id, opt_invitation_id => fc::InvitationId;
     integration_id, opt_integration_id => fc::IntegrationId;
     organization_id, opt_organization_id => fc::OrganizationId;
+    custom_field_id, opt_custom_field_id => fc::CustomFieldId;
+    tag_id, opt_tag_id => fc::TagId;
 }
 
 /// The organization of a patch: `None` keeps it, `""` clears it, else an id.
@@ -332,6 +335,9 @@ pub struct NewContact {
     /// Owner (default: the session's user).
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom field values by key.
+    #[uniffi(default)]
+    pub custom: HashMap<String, fc::custom_field::CustomValue>,
 }
 
 impl TryFrom<NewContact> for fc::contact::NewContact {
@@ -345,6 +351,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             phone_region,
             organization_id,
             owner_id,
+            custom,
         } = c;
         Ok(Self {
             first_name,
@@ -354,6 +361,7 @@ impl TryFrom<NewContact> for fc::contact::NewContact {
             phone_region,
             organization_id: opt_organization_id("organization_id", organization_id)?,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -382,6 +390,9 @@ pub struct ContactPatch {
     /// Owner.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom values to set, or to clear (`null`), by key; others keep theirs.
+    #[uniffi(default)]
+    pub custom: HashMap<String, Option<fc::custom_field::CustomValue>>,
 }
 
 impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
@@ -395,6 +406,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             phone_region,
             organization_id,
             owner_id,
+            custom,
         } = c;
         Ok(Self {
             first_name,
@@ -404,6 +416,7 @@ impl TryFrom<ContactPatch> for fc::contact::ContactPatch {
             phone_region,
             organization_id: organization_link(organization_id)?,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -426,17 +439,25 @@ pub struct ContactFilter {
     /// Owned by.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Tags the contact must carry, all of them (names, any case).
+    #[uniffi(default)]
+    pub tags: Vec<String>,
+    /// Custom values that must match, all of them.
+    #[uniffi(default)]
+    pub custom: Vec<fc::custom_field::CustomCondition>,
 }
 
 impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
     type Error = FlameError;
     fn try_from(f: ContactFilter) -> Result<Self> {
-        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id } = f;
+        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, tags, custom } = f;
         Ok(Self {
             name_prefix,
             email_prefix,
             phone_prefix,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            tags,
+            custom,
         })
     }
 }
@@ -778,12 +799,16 @@ pub struct DealFilter {
     /// About this contact.
     #[uniffi(default)]
     pub contact_id: Option<String>,
+    /// Tags the deal must carry, all of them (names, any case).
+    #[uniffi(default)]
+    pub tags: Vec<String>,
 }
 
 impl TryFrom<DealFilter> for fc::deal::DealFilter {
     type Error = FlameError;
     fn try_from(f: DealFilter) -> Result<Self> {
-        let DealFilter { pipeline_id, stage_id, status, assignee_id, source_id, contact_id } = f;
+        let DealFilter { pipeline_id, stage_id, status, assignee_id, source_id, contact_id, tags } =
+            f;
         Ok(Self {
             pipeline_id: opt_pipeline_id("pipeline_id", pipeline_id)?,
             stage_id: opt_stage_id("stage_id", stage_id)?,
@@ -791,6 +816,7 @@ impl TryFrom<DealFilter> for fc::deal::DealFilter {
             assignee_id: opt_user_id("assignee_id", assignee_id)?,
             source_id: opt_source_id("source_id", source_id)?,
             contact_id: opt_contact_id("contact_id", contact_id)?,
+            tags,
         })
     }
 }

@@ -266,6 +266,11 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "payments",
         "login_throttle",
         "email_verifications",
+        "tags",
+        "contact_tags",
+        "deal_tags",
+        "custom_fields",
+        "custom_values",
     ] {
         out.push((table, count_rows(url, table).await));
     }

@@ -569,6 +569,8 @@ async fn blank_prefixes_are_no_filter() {
             email_prefix: Some(String::new()),
             phone_prefix: Some(" \t".into()),
             owner_id: None,
+            tags: Vec::new(),
+            custom: Vec::new(),
         };
         let walked = walk(&c, &blank, 2).await;
         assert_eq!(ids(&walked), ids(&created), "{}: every contact, newest first", db.name);

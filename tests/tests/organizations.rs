@@ -1,5 +1,5 @@
 //! Organizations: every operation, validation, uniqueness of domains, tenancy, permissions,
-//! the plan limit, linking contacts and deals, and migration 0007 from data at 0006, on both
+//! the plan limit, linking contacts and deals, and migration 0010 from data at 0006, on both
 //! backends.
 
 use flame_core::billing::PlanLimits;
@@ -622,7 +622,7 @@ fn old_data(url: &str) -> String {
 }
 
 #[tokio::test]
-async fn migration_0007_turns_organization_texts_into_organizations() {
+async fn migration_0010_turns_organization_texts_into_organizations() {
     use flame_core::contact::ContactFilter;
     use flame_core::{CompanyId, ContactId, UserId};
     use flame_db::Backend;
@@ -664,7 +664,7 @@ async fn migration_0007_turns_organization_texts_into_organizations() {
             }
         }
 
-        let flame = Flame::open(&url, OpenOptions::default()).await.expect("upgrade to 0007");
+        let flame = Flame::open(&url, OpenOptions::default()).await.expect("upgrade to 0010");
         assert_eq!(flame.schema_version(), flame_db::schema::expected_version(), "{url}");
         assert!(flame.health().await.schema_matches, "{url}");
         let (owner, m) = (UserId::from_uuid(uuid_of(3)), UserId::from_uuid(uuid_of(4)));

@@ -357,7 +357,7 @@ async fn a_database_with_data_from_migration_0001_upgrades_and_reads_back() {
         assert_eq!(contact.last_name.as_deref(), Some("Lovelace"));
         assert_eq!(contact.email.as_ref().map(|e| e.as_str()), Some("ada@example.com"));
         assert_eq!(contact.phone.as_ref().map(|p| p.as_str()), Some("+442071234567"));
-        // Migration 0007 made the free-text organization an organization of its own.
+        // Migration 0010 made the free-text organization an organization of its own.
         let org = session
             .organizations()
             .get(contact.organization_id.expect("the contact's organization"))

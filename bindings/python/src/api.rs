@@ -503,6 +503,18 @@ impl Session {
         Sources { session: self.inner.clone() }
     }
 
+    /// The company's tags.
+    #[getter]
+    fn tags(&self) -> crate::tags::Tags {
+        crate::tags::Tags { session: self.inner.clone() }
+    }
+
+    /// The company's custom field definitions.
+    #[getter]
+    fn custom_fields(&self) -> crate::custom::CustomFields {
+        crate::custom::CustomFields { session: self.inner.clone() }
+    }
+
     /// Activities: notes, tasks, calls, messages.
     #[getter]
     fn activities(&self) -> Activities {

@@ -2,6 +2,7 @@
 //! call of the matching `flame-db` method.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use flame_core::contact::{ContactFilter, ContactPatch};
 use flame_core::{ContactId, UserId};
@@ -24,7 +25,11 @@ impl Contacts {
     /// Creates a contact. Blank optional text counts as absent; `phone_region` (ISO 3166,
     /// "US") helps parse phones written without a country code; `owner_id` defaults to the
     /// session's user.
-    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
+    ///
+    /// `custom` gives custom field values by key, as native values (`str`, `Decimal`, `int`,
+    /// `Money`, `date`, aware `datetime`, `bool`, `list[str]`) or their text; each is checked
+    /// against its definition (`ValidationError` on "custom.<key>").
+    #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -36,6 +41,7 @@ impl Contacts {
         phone_region: Option<String>,
         organization_id: Option<Uuid>,
         owner_id: Option<Uuid>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Contact> {
         // The same input as an imported row: one conversion, `NewContact`'s.
         let NewContact(input) = NewContact::new(
@@ -46,7 +52,8 @@ impl Contacts {
             phone_region,
             organization_id,
             owner_id,
-        );
+            custom,
+        )?;
         let api = self.session.contacts();
         run(py, async move { api.create(input).await }).map(Contact)
     }
@@ -59,8 +66,9 @@ impl Contacts {
 
     /// Changes the contact read at `version`: `None` keeps a field, `""` clears an optional
     /// one; `organization_id=""` takes the contact out of its organization. A stale version
-    /// raises `ConflictError`.
-    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
+    /// raises `ConflictError`. `custom` sets values by key (`None` clears one); keys it does
+    /// not name keep their values.
+    #[pyo3(signature = (id, version, *, first_name=None, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
@@ -74,6 +82,7 @@ impl Contacts {
         phone_region: Option<String>,
         organization_id: Option<&Bound<'_, PyAny>>,
         owner_id: Option<Uuid>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Contact> {
         let patch = ContactPatch {
             first_name,
@@ -83,10 +92,25 @@ impl Contacts {
             phone_region,
             organization_id: organization_link(organization_id)?,
             owner_id: owner_id.map(UserId::from_uuid),
+            custom: crate::custom::patch_from_py(custom)?,
         };
         let api = self.session.contacts();
         run(py, async move { api.update(ContactId::from_uuid(id), version, patch).await })
             .map(Contact)
+    }
+
+    /// Puts the tag `name` on the contact, creating it in the company's vocabulary on first
+    /// use; whoever may update the contact may tag it. A tag it already carries changes
+    /// nothing; the contact's version does not change. Returns the contact.
+    fn add_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.add_tag(ContactId::from_uuid(id), &name).await }).map(Contact)
+    }
+
+    /// Takes the tag `name` (any case) off the contact; the tag stays in the vocabulary.
+    fn remove_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Contact> {
+        let api = self.session.contacts();
+        run(py, async move { api.remove_tag(ContactId::from_uuid(id), &name).await }).map(Contact)
     }
 
     /// Deletes the contact read at `version`.
@@ -97,8 +121,11 @@ impl Contacts {
 
     /// Contacts matching every given filter, a page at a time (`limit` defaults to 50). With a
     /// prefix, ordered by the key it matches, then id (name, else phone, else email); without
-    /// one, newest first.
-    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, limit=None, cursor=None))]
+    /// one, newest first. `custom` filters by custom values: `{key: value}` for equality (a
+    /// list: has every option), `{key: (min, max)}` for a range of a number, money, date or
+    /// datetime field (either bound `None`). `tag` keeps the contacts carrying a tag (a name,
+    /// any case) or every tag of a list.
+    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -107,6 +134,8 @@ impl Contacts {
         email_prefix: Option<String>,
         phone_prefix: Option<String>,
         owner_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
+        custom: Option<&Bound<'_, PyDict>>,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -115,6 +144,8 @@ impl Contacts {
             email_prefix,
             phone_prefix,
             owner_id: owner_id.map(UserId::from_uuid),
+            tags: crate::tags::names(tag)?,
+            custom: crate::custom::conditions_from_py(custom)?,
         };
         let api = self.session.contacts();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;

@@ -183,9 +183,23 @@ impl Deals {
         .map(Deal)
     }
 
+    /// Puts the tag `name` on the deal, creating it in the company's vocabulary on first use;
+    /// whoever may update the deal may tag it. Its version does not change. Returns the deal.
+    fn add_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.add_tag(DealId::from_uuid(id), &name).await }).map(Deal)
+    }
+
+    /// Takes the tag `name` (any case) off the deal; the tag stays in the vocabulary.
+    fn remove_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Deal> {
+        let api = self.session.deals();
+        run(py, async move { api.remove_tag(DealId::from_uuid(id), &name).await }).map(Deal)
+    }
+
     /// Deals matching every given filter, newest first, a page at a time; `status` is
-    /// "open", "won" or "lost".
-    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, limit=None, cursor=None))]
+    /// "open", "won" or "lost"; `tag` keeps the deals carrying a tag (a name, any case) or
+    /// every tag of a list.
+    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -196,6 +210,7 @@ impl Deals {
         assignee_id: Option<Uuid>,
         source_id: Option<Uuid>,
         contact_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -206,6 +221,7 @@ impl Deals {
             assignee_id: assignee_id.map(UserId::from_uuid),
             source_id: source_id.map(SourceId::from_uuid),
             contact_id: contact_id.map(ContactId::from_uuid),
+            tags: crate::tags::names(tag)?,
         };
         let api = self.session.deals();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;

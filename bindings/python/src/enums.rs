@@ -10,6 +10,7 @@ use pyo3::types::PyDict;
 use flame_core::activity::ActivityKind;
 use flame_core::auth::{Role, Scope};
 use flame_core::billing::{BillingInterval, PaymentOutcome, SubscriptionStatus};
+use flame_core::custom_field::{CustomEntity, CustomFieldKind};
 use flame_core::deal::DealStatus;
 use flame_core::integration::IntegrationKind;
 use flame_core::integration::accounting::{AccountingPlatform, DocumentStatus};
@@ -77,6 +78,8 @@ macro_rules! enums {
 
 enums! {
     Role => "Role",
+    CustomEntity => "CustomEntity",
+    CustomFieldKind => "CustomFieldKind",
     DealStatus => "DealStatus",
     OrganizationSize => "OrganizationSize",
     StageKind => "StageKind",

@@ -27,7 +27,7 @@ pub(crate) const IMPORT_CHUNK: usize = 5_000;
 
 /// The keys a row mapping may have: the arguments of `Contacts.create`.
 const ROW_KEYS: &str = "first_name, last_name, email, phone, phone_region, organization_id, \
-     organization (a name, found case-insensitively or created) or owner_id";
+     organization (a name, found case-insensitively or created), owner_id or custom";
 
 record! {
     /// A contact to import: `NewContact(first_name, *, last_name=None, email=None, ...)`, the
@@ -40,6 +40,7 @@ record! {
         phone_region;
         organization_id;
         owner_id;
+        custom;
     }
     stub r#"
         def __new__(
@@ -52,12 +53,13 @@ record! {
             phone_region: Optional[str] = None,
             organization_id: Optional[UUID] = None,
             owner_id: Optional[UUID] = None,
+            custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
         ) -> NewContact:
             """A contact row; blank optional text counts as absent."""
     "#
     extra {
         #[new]
-        #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None))]
+        #[pyo3(signature = (first_name, *, last_name=None, email=None, phone=None, phone_region=None, organization_id=None, owner_id=None, custom=None))]
         #[allow(clippy::too_many_arguments)]
         pub(crate) fn new(
             first_name: String,
@@ -67,8 +69,9 @@ record! {
             phone_region: Option<String>,
             organization_id: Option<Uuid>,
             owner_id: Option<Uuid>,
-        ) -> Self {
-            NewContact(RNewContact {
+            custom: Option<&Bound<'_, pyo3::types::PyDict>>,
+        ) -> PyResult<Self> {
+            Ok(NewContact(RNewContact {
                 first_name,
                 last_name,
                 email,
@@ -76,7 +79,8 @@ record! {
                 phone_region,
                 organization_id: organization_id.map(OrganizationId::from_uuid),
                 owner_id: owner_id.map(UserId::from_uuid),
-            })
+                custom: crate::custom::values_from_py(custom)?,
+            }))
         }
     }
 }
@@ -176,6 +180,12 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
                 })?;
                 contact.owner_id = owner.map(UserId::from_uuid);
             }
+            "custom" => {
+                let custom = value.cast::<pyo3::types::PyDict>().map_err(|_| {
+                    PyTypeError::new_err(format!("row {line}: custom must be a dict"))
+                })?;
+                contact.custom = crate::custom::values_from_py(Some(custom))?;
+            }
             _ => {
                 return Err(PyTypeError::new_err(format!(
                     "row {line}: unknown key {key_repr} (expected {ROW_KEYS})"
@@ -194,6 +204,7 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
         phone_region: _,
         organization_id: _,
         owner_id: _,
+        custom: _,
     } = &contact;
     Ok(ContactRow { contact, organization })
 }

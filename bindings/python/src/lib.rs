@@ -20,6 +20,7 @@ mod billing;
 mod companies;
 mod contacts;
 mod convert;
+mod custom;
 mod deals;
 mod enums;
 mod errors;
@@ -34,6 +35,7 @@ mod runtime;
 mod secret;
 mod sources;
 mod stub;
+mod tags;
 mod webhooks;
 
 /// The `flame._flame` module: every class, function and exception of the Python API.
@@ -48,6 +50,8 @@ fn _flame(m: &Bound<'_, PyModule>) -> PyResult<()> {
     api::register(m)?;
     integrations::register(m)?;
     import::register(m)?;
+    custom::register(m)?;
+    tags::register(m)?;
     marketing::register(m)?;
     webhooks::register(m)?;
     Ok(())

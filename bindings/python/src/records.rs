@@ -279,6 +279,8 @@ record! {
         phone;
         organization_id;
         owner_id;
+        custom;
+        tags;
         created_at;
         updated_at;
         version;
@@ -305,6 +307,7 @@ record! {
         created_at;
         updated_at;
         version;
+        tags;
     }
 }
 

@@ -101,6 +101,8 @@ ids!(
     InvitationId,
     PaymentId,
     IntegrationId,
+    CustomFieldId,
+    TagId,
 );
 
 /// Normalized text crosses as `str`.
@@ -175,6 +177,19 @@ impl<T: PyValue> PyValue for Vec<T> {
     }
     fn hint() -> String {
         format!("builtins.list[{}]", T::hint())
+    }
+}
+
+impl<T: PyValue> PyValue for std::collections::BTreeMap<String, T> {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let d = pyo3::types::PyDict::new(py);
+        for (k, v) in self {
+            d.set_item(k, v.to_py(py)?)?;
+        }
+        Ok(d.into_any())
+    }
+    fn hint() -> String {
+        format!("builtins.dict[str, {}]", T::hint())
     }
 }
 

@@ -698,9 +698,11 @@ mod tests {
             phone: Some(Phone::parse("+79991234567", None).expect("phone")),
             organization_id: None,
             owner_id: None,
+            custom: Default::default(),
             created_at: datetime!(2026-01-01 00:00 UTC),
             updated_at: datetime!(2026-01-01 00:00 UTC),
             version: 1,
+            tags: Vec::new(),
         };
         Billed { contact, organization: Some("Romashka LLC".to_owned()) }
     }
@@ -713,6 +715,7 @@ mod tests {
             title: "Annual support".to_owned(),
             value: Money::parse(amount, currency).expect("money"),
             contact_id: Some(ContactId::from_uuid(uuid(2))),
+            organization_id: None,
             pipeline_id: PipelineId::from_uuid(uuid(4)),
             stage_id: StageId::from_uuid(uuid(5)),
             source_id: None,
@@ -724,6 +727,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             version: 3,
+            tags: Vec::new(),
         }
     }
 

@@ -468,6 +468,8 @@ impl Lead {
             phone_region: None,
             organization_id: None,
             owner_id: settings.default_assignee_id,
+            // Lead ads fill no custom field (and required ones do not stop a lead).
+            custom: Default::default(),
         };
         let mut contact = Contact::create(company_id, &input, super::NO_MEMBER, now)?;
         contact.owner_id = settings.default_assignee_id;

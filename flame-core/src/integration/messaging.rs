@@ -201,6 +201,8 @@ impl InboundMessage {
             phone_region: None,
             organization_id: None,
             owner_id: owner,
+            // A message fills no custom field (and required ones do not stop a message).
+            custom: Default::default(),
         }
     }
 

@@ -17,6 +17,8 @@ from ._types import (
     Backend,
     BillingInterval,
     CredentialKind,
+    CustomEntity,
+    CustomFieldKind,
     DealStatus,
     OrganizationSize,
     DeliveryStatus,
@@ -275,6 +277,13 @@ class Contact:
     def owner_id(self) -> Optional[UUID]:
         """The member responsible for the contact."""
     @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Its custom field values, by field key (fields the company defined for contacts)."""
+    @property
+    def tags(self) -> builtins.list[str]:
+        """The names of its tags, sorted (case-insensitively). Tagging does not change
+        ``version``."""
+    @property
     def created_at(self) -> datetime:
         """When it was created."""
     @property
@@ -344,6 +353,10 @@ class Deal:
     @property
     def version(self) -> int:
         """Optimistic-concurrency version: pass it back to change the deal."""
+    @property
+    def tags(self) -> builtins.list[str]:
+        """The names of its tags, sorted (case-insensitively). Tagging does not change
+        ``version``."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -1482,6 +1495,7 @@ class NewContact:
         phone_region: Optional[str] = None,
         organization_id: Optional[UUID] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> NewContact:
         """A contact row; blank optional text counts as absent."""
     @property
@@ -1506,6 +1520,9 @@ class NewContact:
     @property
     def owner_id(self) -> Optional[UUID]:
         """The responsible member; defaults to the session's user."""
+    @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Custom field values by key; each is checked against its definition."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -1561,6 +1578,79 @@ class ImportFailure:
         """Why, as the exception it would raise (``ForbiddenError`` for a member demoted
         during the import, ``PlanLimitExceededError``, ``ValidationError`` on "row" for a
         record past the size bound, ``StorageError``…)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class CustomField:
+    """A field a company added to one of its entities."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that defined it."""
+    @property
+    def entity(self) -> CustomEntity:
+        """The entity whose records carry it."""
+    @property
+    def key(self) -> str:
+        """The stable identifier values are keyed by: lowercase letters, digits and ``_``,
+        starting with a letter; unique per company and entity."""
+    @property
+    def label(self) -> str:
+        """What a form shows."""
+    @property
+    def kind(self) -> CustomFieldKind:
+        """What it holds."""
+    @property
+    def options(self) -> builtins.list[str]:
+        """The options of a select or multi-select, in display order; empty for other kinds."""
+    @property
+    def required(self) -> bool:
+        """Whether a record must have a value: checked when a record is created and when a change
+        would clear it (records that predate the rule keep working)."""
+    @property
+    def position(self) -> int:
+        """Display order among the entity's fields, ascending."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to update or delete."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was defined."""
+    @property
+    def updated_at(self) -> datetime:
+        """When its definition last changed."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as a dict of its fields (nested records become dicts too)."""
+
+@final
+class Tag:
+    """A label of the company's vocabulary."""
+
+    @property
+    def id(self) -> UUID:
+        """Its id."""
+    @property
+    def company_id(self) -> UUID:
+        """The company that owns it."""
+    @property
+    def name(self) -> str:
+        """Its name, as first written (unique in the company whatever its case)."""
+    @property
+    def color(self) -> Optional[str]:
+        """Its color, ``"#rrggbb"`` in lowercase, if it has one."""
+    @property
+    def created_at(self) -> datetime:
+        """When it was created."""
+    @property
+    def updated_at(self) -> datetime:
+        """When it last changed (renamed or recolored)."""
+    @property
+    def version(self) -> int:
+        """Optimistic-concurrency version: pass it back to rename, recolor or delete."""
     def to_dict(self) -> dict[str, Any]:
         """The record as a dict of its fields (nested records become dicts too)."""
 
@@ -2098,6 +2188,12 @@ class Session:
     def sources(self) -> Sources:
         """Lead sources."""
     @property
+    def tags(self) -> Tags:
+        """The company's tags."""
+    @property
+    def custom_fields(self) -> CustomFields:
+        """The company's custom field definitions."""
+    @property
     def activities(self) -> Activities:
         """Notes, tasks, calls, messages."""
     @property
@@ -2168,8 +2264,10 @@ class Contacts:
         phone_region: Optional[str] = None,
         organization_id: Optional[UUID] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> Contact:
-        """Creates a contact."""
+        """Creates a contact; ``custom`` gives custom field values by key (native values or
+        their text), each checked against its definition."""
     def get(self, id: UUID) -> Contact:
         """One contact."""
     def update(
@@ -2184,11 +2282,18 @@ class Contacts:
         phone_region: Optional[str] = None,
         organization_id: Union[UUID, Literal[""], None] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]] = None,
     ) -> Contact:
         """Changes the contact read at ``version`` (``""`` clears an optional field, and
-        ``organization_id=""`` takes the contact out of its organization)."""
+        ``organization_id=""`` takes the contact out of its organization; in ``custom``,
+        ``None`` clears a value and keys not named keep theirs)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the contact read at ``version``."""
+    def add_tag(self, id: UUID, name: str) -> Contact:
+        """Puts the tag ``name`` on the contact, creating it on first use (its version does
+        not change)."""
+    def remove_tag(self, id: UUID, name: str) -> Contact:
+        """Takes the tag ``name`` (any case) off the contact."""
     def list(
         self,
         *,
@@ -2196,10 +2301,17 @@ class Contacts:
         email_prefix: Optional[str] = None,
         phone_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
-        """Contacts matching every given filter, a page at a time. With a prefix, ordered by
+        """Contacts matching every given filter, a page at a time. ``tag`` keeps those
+        carrying a tag, or every tag of a list (names, any case). ``custom`` filters by
+        custom values: ``{key: value}`` for equality (a list: every option), ``{key: (min,
+        max)}`` for a range of a number, money, date or datetime field. With a prefix, ordered by
         the key it matches, then id: the name (full name, else last name; each contact once),
         else the phone, else the email prefix; the other filters only narrow. Without a
         prefix, newest first. A ``cursor`` works only with the filters that returned it."""
@@ -2290,6 +2402,45 @@ class Organizations:
         """The value of the organization's open deals, one ``Money`` per currency."""
 
 @final
+class CustomFields:
+    """The company's custom field definitions: everyone reads them, admins change them."""
+
+    def define(
+        self,
+        entity: CustomEntity,
+        key: str,
+        label: str,
+        kind: CustomFieldKind,
+        *,
+        options: Optional[Sequence[str]] = None,
+        required: bool = False,
+        position: Optional[int] = None,
+    ) -> CustomField:
+        """Defines a field of ``entity``; ``key`` is unique per entity."""
+    def list(self, entity: CustomEntity) -> builtins.list[CustomField]:
+        """The fields of ``entity``, by position then key."""
+    def get(self, id: UUID) -> CustomField:
+        """One definition."""
+    def update(
+        self,
+        id: UUID,
+        version: int,
+        *,
+        label: Optional[str] = None,
+        kind: Optional[CustomFieldKind] = None,
+        options: Optional[Sequence[str]] = None,
+        required: Optional[bool] = None,
+        position: Optional[int] = None,
+        option_moves: Optional[Mapping[str, Optional[str]]] = None,
+        convert_values: bool = False,
+    ) -> CustomField:
+        """Changes the definition read at ``version``. Removing options in use needs
+        ``option_moves``; changing the kind of a field with values needs ``convert_values``
+        (else ``ConflictError``)."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the definition read at ``version``; its values vanish at once."""
+
+@final
 class Deals:
     """Deals of the company."""
 
@@ -2338,6 +2489,11 @@ class Deals:
         """Loses the deal into a given lost stage."""
     def reopen(self, id: UUID, stage_id: UUID, version: int) -> Deal:
         """Reopens a won or lost deal into an open stage."""
+    def add_tag(self, id: UUID, name: str) -> Deal:
+        """Puts the tag ``name`` on the deal, creating it on first use (its version does not
+        change)."""
+    def remove_tag(self, id: UUID, name: str) -> Deal:
+        """Takes the tag ``name`` (any case) off the deal."""
     def list(
         self,
         *,
@@ -2347,10 +2503,31 @@ class Deals:
         assignee_id: Optional[UUID] = None,
         source_id: Optional[UUID] = None,
         contact_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Deal]:
-        """Deals matching every given filter, newest first."""
+        """Deals matching every given filter, newest first; ``tag`` keeps those carrying a
+        tag, or every tag of a list."""
+
+@final
+class Tags:
+    """The company's tags: the vocabulary its contacts and deals are tagged from."""
+
+    def list(self) -> builtins.list[Tag]:
+        """Every tag of the company, by name (case-insensitively)."""
+    def get(self, id: UUID) -> Tag:
+        """One tag."""
+    def rename(self, id: UUID, version: int, new_name: str) -> Tag:
+        """Renames the tag read at ``version``; another tag's name in any case raises
+        ``ConflictError``."""
+    def set_color(self, id: UUID, version: int, color: Optional[str]) -> Tag:
+        """Sets the color (``"#rrggbb"``) of the tag read at ``version``; ``None`` clears it."""
+    def merge(self, from_id: UUID, into_id: UUID) -> Tag:
+        """Merges ``from_id`` into ``into_id`` (its records carry ``into_id``; ``from_id`` is
+        deleted); returns the tag merged into."""
+    def delete(self, id: UUID, version: int) -> None:
+        """Deletes the tag read at ``version`` and takes it off every record."""
 
 @final
 class Pipelines:

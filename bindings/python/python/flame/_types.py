@@ -44,6 +44,22 @@ AdvertisingPlatform = Literal["yandex_direct", "vk_ads", "google_ads", "meta", "
 DocumentStatus = Literal["queued", "sent", "failed"]
 #: Where an outgoing webhook delivery stands.
 DeliveryStatus = Literal["pending", "delivered", "dead"]
+#: The kinds of record that carry custom fields.
+CustomEntity = Literal["contact", "organization", "deal"]
+#: What a custom field holds.
+CustomFieldKind = Literal[
+    "text",
+    "number",
+    "money",
+    "date",
+    "datetime",
+    "bool",
+    "select",
+    "multi_select",
+    "url",
+    "email",
+    "phone",
+]
 #: An amount of money as input: exact decimal text, an int or a Decimal — never a float.
 Amount = Union[Decimal, int, str]
 #: The settings of an integration, one class per kind.
@@ -59,6 +75,8 @@ __all__ = [
     "Backend",
     "BillingInterval",
     "CredentialKind",
+    "CustomEntity",
+    "CustomFieldKind",
     "DealStatus",
     "DeliveryStatus",
     "DocumentStatus",

@@ -1,4 +1,4 @@
--- Flame 0007: organizations, the companies a company sells to. Contacts belong to at most one
+-- Flame 0010: organizations, the companies a company sells to. Contacts belong to at most one
 -- (organization_id) and deals may name one. The free-text contacts.organization is migrated
 -- into organizations once, here, and then dropped:
 --   1. this first half creates the table and the new columns;
@@ -8,7 +8,7 @@
 --      folds ASCII only), owned by the first contact's owner (or the company's first owner),
 --      and points every contact that had the text at it; blank texts carried no value;
 --   3. the second half counts the organizations in company_usage and drops the text column.
--- All three run in the migration's one transaction: a failure leaves the database at 0006.
+-- All three run in the migration's one transaction: a failure leaves the database at 0009.
 -- SQLite cannot add a foreign key over (company_id, organization_id) to an existing table
 -- without rebuilding it (and every table that references contacts): the new columns carry
 -- no foreign key here. Flame checks an organization id against the session's company before
@@ -37,6 +37,7 @@ CREATE TABLE organizations (
     industry     TEXT,
     size         TEXT    CHECK (size IN ('1-10', '11-50', '51-200', '201-1000', '1000+')),
     owner_id     BLOB,
+    custom       TEXT    NOT NULL DEFAULT '{}',
     created_at   TEXT    NOT NULL,
     updated_at   TEXT    NOT NULL,
     version      INTEGER NOT NULL,
@@ -57,3 +58,16 @@ CREATE INDEX deals_organization ON deals (company_id, organization_id, id);
 UPDATE company_usage SET organizations =
     (SELECT COUNT(*) FROM organizations o WHERE o.company_id = company_usage.company_id);
 ALTER TABLE contacts DROP COLUMN organization;
+
+-- Organizations carry tags and custom values like contacts and deals (0008, 0009).
+CREATE TABLE organization_tags (
+    company_id       BLOB    NOT NULL,
+    tag_id           BLOB    NOT NULL,
+    organization_id  BLOB    NOT NULL,
+    PRIMARY KEY (company_id, tag_id, organization_id),
+    FOREIGN KEY (company_id, tag_id) REFERENCES tags (company_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (company_id, organization_id) REFERENCES organizations (company_id, id)
+        ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX organization_tags_organization
+    ON organization_tags (company_id, organization_id, tag_id);

@@ -1,0 +1,92 @@
+package dev.flame
+
+import dev.flame.core.*
+import java.nio.file.Path
+import java.time.Instant
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+
+/**
+ * Custom fields through the generated Kotlin: definitions, typed values on contacts, filters
+ * by equality and range, a migration of values, and the typed errors of bad input.
+ */
+class CustomFieldsTest {
+    @TempDir
+    lateinit var dir: Path
+
+    @Test
+    fun definitionsValuesAndFilters() = runBlocking {
+        val flame = Flame.open("sqlite://${dir.resolve("custom.db")}")
+        val owner = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner")).session
+        val fields = owner.customFields()
+        val industry = fields.define(
+            NewCustomField(CustomEntity.CONTACT, "industry", "Industry", CustomFieldKind.SELECT, options = listOf("Retail", "Banking")),
+        )
+        val revenue = fields.define(NewCustomField(CustomEntity.CONTACT, "revenue", "Revenue", CustomFieldKind.NUMBER))
+        fields.define(NewCustomField(CustomEntity.CONTACT, "met", "First met", CustomFieldKind.DATETIME))
+        assertEquals(listOf("industry", "revenue", "met"), fields.list(CustomEntity.CONTACT).map { it.key })
+        assertEquals(industry, fields.get(industry.id))
+        assertTrue(fields.list(CustomEntity.DEAL).isEmpty())
+
+        val met = Instant.parse("2026-12-04T10:30:00Z")
+        val contacts = owner.contacts()
+        val ada = contacts.create(
+            NewContact(
+                firstName = "Ada",
+                custom = mapOf(
+                    "industry" to CustomValue.Text("retail"),
+                    "revenue" to CustomValue.Number("1250.50"),
+                    "met" to CustomValue.Datetime(met),
+                ),
+            ),
+        )
+        assertEquals(CustomValue.Text("Retail"), ada.custom["industry"])
+        assertEquals(CustomValue.Number("1250.5"), ada.custom["revenue"])
+        assertEquals(CustomValue.Datetime(met), ada.custom["met"])
+        assertEquals(ada, contacts.get(ada.id))
+        contacts.create(NewContact(firstName = "Bob", custom = mapOf("industry" to CustomValue.Text("Banking"), "revenue" to CustomValue.Text("10"))))
+
+        val retail = contacts.list(
+            ContactFilter(custom = listOf(CustomCondition("industry", CustomMatch.Equals(CustomValue.Text("Retail"))))),
+        )
+        assertEquals(listOf(ada.id), retail.items.map { it.id })
+        val small = contacts.list(
+            ContactFilter(custom = listOf(CustomCondition("revenue", CustomMatch.Range(null, CustomValue.Number("100"))))),
+        )
+        assertEquals(listOf("Bob"), small.items.map { it.firstName })
+
+        val bad = assertThrows<FlameException.Validation> {
+            runBlocking { contacts.create(NewContact(firstName = "X", custom = mapOf("revenue" to CustomValue.Text("lots")))) }
+        }
+        assertEquals("custom.revenue", bad.field)
+        assertThrows<FlameException.Validation> {
+            runBlocking { contacts.create(NewContact(firstName = "X", custom = mapOf("nope" to CustomValue.Bool(true)))) }
+        }
+
+        val updated = contacts.update(ada.id, ada.version, ContactPatch(custom = mapOf("revenue" to null)))
+        assertFalse(updated.custom.containsKey("revenue"))
+        assertEquals(CustomValue.Text("Retail"), updated.custom["industry"])
+
+        // Removing an option in use is refused unless its values move.
+        assertThrows<FlameException.Conflict> {
+            runBlocking { fields.update(industry.id, industry.version, CustomFieldPatch(options = listOf("Banking"))) }
+        }
+        val moved = fields.update(
+            industry.id,
+            industry.version,
+            CustomFieldPatch(options = listOf("Banking", "Shops"), optionMoves = mapOf("Retail" to "Shops")),
+        )
+        assertEquals(listOf("Banking", "Shops"), moved.options)
+        assertEquals(CustomValue.Text("Shops"), contacts.get(ada.id).custom["industry"])
+
+        fields.delete(revenue.id, revenue.version)
+        assertFalse(contacts.list().items.any { it.custom.containsKey("revenue") })
+        assertThrows<FlameException.NotFound> { runBlocking { fields.get(revenue.id) } }
+        flame.shutdown()
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import XCTest
+
+@testable import FlameKit
+
+/// Custom fields through the generated Swift: definitions, typed values on contacts, filters by
+/// equality and range, a migration of values, and the typed errors of bad input.
+final class CustomFieldsTests: XCTestCase {
+    private var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("flame-custom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Runs `body`, expecting a `FlameError`, and returns it.
+    private func expectError<T>(_ body: () async throws -> T, line: UInt = #line) async -> FlameError? {
+        do {
+            _ = try await body()
+            XCTFail("expected a FlameError", line: line)
+        } catch let error as FlameError {
+            return error
+        } catch {
+            XCTFail("expected a FlameError, got \(error)", line: line)
+        }
+        return nil
+    }
+
+    func testDefinitionsValuesAndFilters() async throws {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("custom.db").path)")
+        let owner = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga Owner")
+        ).session
+        let fields = owner.customFields()
+        let industry = try await fields.define(
+            input: NewCustomField(
+                entity: .contact, key: "industry", label: "Industry", kind: .select,
+                options: ["Retail", "Banking"]))
+        let revenue = try await fields.define(
+            input: NewCustomField(entity: .contact, key: "revenue", label: "Revenue", kind: .number))
+        _ = try await fields.define(
+            input: NewCustomField(entity: .contact, key: "met", label: "First met", kind: .datetime))
+        let listed = try await fields.list(entity: .contact)
+        XCTAssertEqual(listed.map(\.key), ["industry", "revenue", "met"])
+        let fetched = try await fields.get(id: industry.id)
+        XCTAssertEqual(fetched, industry)
+        let onDeals = try await fields.list(entity: .deal)
+        XCTAssertTrue(onDeals.isEmpty)
+
+        let met = Date(timeIntervalSince1970: 1_796_380_200)
+        let contacts = owner.contacts()
+        let ada = try await contacts.create(
+            input: NewContact(
+                firstName: "Ada",
+                custom: [
+                    "industry": .text(value: "retail"),
+                    "revenue": .number(value: "1250.50"),
+                    "met": .datetime(value: met),
+                ]))
+        XCTAssertEqual(ada.custom["industry"], .text(value: "Retail"))
+        XCTAssertEqual(ada.custom["revenue"], .number(value: "1250.5"))
+        XCTAssertEqual(ada.custom["met"], .datetime(value: met))
+        let again = try await contacts.get(id: ada.id)
+        XCTAssertEqual(again, ada)
+        _ = try await contacts.create(
+            input: NewContact(
+                firstName: "Bob", custom: ["industry": .text(value: "Banking"), "revenue": .text(value: "10")]))
+
+        let retail = try await contacts.list(
+            filter: ContactFilter(
+                custom: [CustomCondition(key: "industry", matches: .equals(value: .text(value: "Retail")))]))
+        XCTAssertEqual(retail.items.map(\.id), [ada.id])
+        let small = try await contacts.list(
+            filter: ContactFilter(
+                custom: [CustomCondition(key: "revenue", matches: .range(min: nil, max: .number(value: "100")))]))
+        XCTAssertEqual(small.items.map(\.firstName), ["Bob"])
+
+        let bad = await expectError {
+            try await contacts.create(input: NewContact(firstName: "X", custom: ["revenue": .text(value: "lots")]))
+        }
+        guard case .Validation(let field, _) = bad else { return XCTFail("\(String(describing: bad))") }
+        XCTAssertEqual(field, "custom.revenue")
+        let unknown = await expectError {
+            try await contacts.create(input: NewContact(firstName: "X", custom: ["nope": .bool(value: true)]))
+        }
+        guard case .Validation = unknown else { return XCTFail("\(String(describing: unknown))") }
+
+        let cleared: [String: CustomValue?] = ["revenue": nil]
+        let updated = try await contacts.update(
+            id: ada.id, version: ada.version, patch: ContactPatch(custom: cleared))
+        XCTAssertNil(updated.custom["revenue"])
+        XCTAssertEqual(updated.custom["industry"], .text(value: "Retail"))
+
+        // Removing an option in use is refused unless its values move.
+        let inUse = await expectError {
+            try await fields.update(
+                id: industry.id, version: industry.version, patch: CustomFieldPatch(options: ["Banking"]))
+        }
+        guard case .Conflict = inUse else { return XCTFail("\(String(describing: inUse))") }
+        let moved = try await fields.update(
+            id: industry.id, version: industry.version,
+            patch: CustomFieldPatch(options: ["Banking", "Shops"], optionMoves: ["Retail": "Shops"]))
+        XCTAssertEqual(moved.options, ["Banking", "Shops"])
+        let adaNow = try await contacts.get(id: ada.id)
+        XCTAssertEqual(adaNow.custom["industry"], .text(value: "Shops"))
+
+        try await fields.delete(id: revenue.id, version: revenue.version)
+        let remaining = try await contacts.list()
+        XCTAssertFalse(remaining.items.contains { $0.custom["revenue"] != nil })
+        let gone = await expectError { try await fields.get(id: revenue.id) }
+        guard case .NotFound = gone else { return XCTFail("\(String(describing: gone))") }
+        await flame.shutdown()
+    }
+}
