@@ -118,6 +118,22 @@ pub enum EventPayload {
         /// The organization.
         organization_id: OrganizationId,
     },
+    /// A tag was put on an organization (its version does not change).
+    #[serde(rename = "organization.tagged")]
+    OrganizationTagged {
+        /// The organization.
+        organization_id: OrganizationId,
+        /// The tag.
+        tag_id: TagId,
+    },
+    /// A tag was taken off an organization.
+    #[serde(rename = "organization.untagged")]
+    OrganizationUntagged {
+        /// The organization.
+        organization_id: OrganizationId,
+        /// The tag.
+        tag_id: TagId,
+    },
     /// A tag was put on a contact (its version does not change). Adding a tag the contact
     /// already carries emits nothing.
     #[serde(rename = "contact.tagged")]
@@ -306,6 +322,8 @@ impl EventPayload {
             Self::OrganizationCreated { .. } => "organization.created",
             Self::OrganizationUpdated { .. } => "organization.updated",
             Self::OrganizationDeleted { .. } => "organization.deleted",
+            Self::OrganizationTagged { .. } => "organization.tagged",
+            Self::OrganizationUntagged { .. } => "organization.untagged",
             Self::DealCreated { .. } => "deal.created",
             Self::DealUpdated { .. } => "deal.updated",
             Self::DealStageChanged { .. } => "deal.stage_changed",
@@ -343,7 +361,9 @@ impl EventPayload {
             Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
             Self::OrganizationCreated { organization_id }
             | Self::OrganizationUpdated { organization_id }
-            | Self::OrganizationDeleted { organization_id } => {
+            | Self::OrganizationDeleted { organization_id }
+            | Self::OrganizationTagged { organization_id, .. }
+            | Self::OrganizationUntagged { organization_id, .. } => {
                 ("organization", organization_id.as_uuid())
             }
             Self::DealCreated { deal_id, .. }

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
 use crate::error::{FlameError, Result};
 use crate::id::{CompanyId, OrganizationId, UserId};
 use crate::phone::Phone;
@@ -106,6 +107,8 @@ pub struct Organization {
     pub size: Option<OrganizationSize>,
     /// The member responsible for it.
     pub owner_id: Option<UserId>,
+    /// Its custom field values, by field key (fields the company defined for organizations).
+    pub custom: CustomValues,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -114,6 +117,9 @@ pub struct Organization {
     pub updated_at: OffsetDateTime,
     /// Optimistic-concurrency version: pass it back to update or delete.
     pub version: i64,
+    /// The names of its tags, sorted (case-insensitively). Tagging does not change
+    /// `version`.
+    pub tags: Vec<String>,
 }
 
 /// An organization to create. Optional text that is blank counts as absent.
@@ -145,6 +151,8 @@ pub struct NewOrganization {
     pub size: Option<String>,
     /// The responsible member; defaults to the session's user.
     pub owner_id: Option<UserId>,
+    /// Custom field values by key, each checked against its definition.
+    pub custom: CustomValues,
 }
 
 /// Changes to an organization: `None` keeps a field, an empty string clears an optional one.
@@ -176,6 +184,8 @@ pub struct OrganizationPatch {
     pub size: Option<String>,
     /// New responsible member.
     pub owner_id: Option<UserId>,
+    /// Custom values to set (a `None` value clears one); keys it does not name keep theirs.
+    pub custom: CustomValuesPatch,
 }
 
 /// Filters for listing organizations; all given filters must match. A blank text is no
@@ -189,6 +199,11 @@ pub struct OrganizationFilter {
     pub domain: Option<String>,
     /// Only organizations of this member.
     pub owner_id: Option<UserId>,
+    /// Only organizations carrying every one of these tags (names, any case). A name that is
+    /// no tag of the company gives an empty list.
+    pub tags: Vec<String>,
+    /// Only organizations whose custom values match every condition.
+    pub custom: Vec<CustomCondition>,
 }
 
 impl Organization {
@@ -219,9 +234,12 @@ impl Organization {
             industry: text::optional("industry", input.industry.as_deref(), INDUSTRY_MAX)?,
             size: optional_size(input.size.as_deref())?,
             owner_id: Some(input.owner_id.unwrap_or(default_owner)),
+            // Checked against the company's definitions by the store, which knows them.
+            custom: CustomValues::new(),
             created_at: now,
             updated_at: now,
             version: 1,
+            tags: Vec::new(),
         })
     }
 

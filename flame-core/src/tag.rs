@@ -4,7 +4,7 @@
 //! and keeps the display case of its first creation. Records carry tags by name
 //! ([`Contact::tags`](crate::contact::Contact::tags), [`Deal::tags`](crate::deal::Deal::tags));
 //! tagging a record creates the tag on first use and does not change the record's version
-//! (it emits `contact.tagged` / `deal.tagged` instead of `contact.updated`).
+//! (it emits `contact.tagged`, `deal.tagged` or `organization.tagged` instead of `contact.updated`).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -66,17 +66,20 @@ pub enum Tagged {
     Contact,
     /// A [`Deal`](crate::deal::Deal).
     Deal,
+    /// An [`Organization`](crate::organization::Organization).
+    Organization,
 }
 
 impl Tagged {
     /// Every kind.
-    pub const ALL: [Tagged; 2] = [Tagged::Contact, Tagged::Deal];
+    pub const ALL: [Tagged; 3] = [Tagged::Contact, Tagged::Deal, Tagged::Organization];
 
     /// The entity's name (`"contact"`).
     pub const fn entity(self) -> &'static str {
         match self {
             Tagged::Contact => "contact",
             Tagged::Deal => "deal",
+            Tagged::Organization => "organization",
         }
     }
 }

@@ -8,6 +8,7 @@
 use time::OffsetDateTime;
 
 use flame_core::billing::Limit;
+use flame_core::custom_field::{self, CustomField};
 use flame_core::event::EventPayload;
 use flame_core::organization::{self, NewOrganization, Organization};
 use flame_core::{CompanyId, FlameError, OrganizationId, Phone, Result, UserId};
@@ -19,13 +20,15 @@ use crate::usage;
 macro_rules! fields {
     () => {
         "company_id, id, name, domain, phone, street, city, region, postal_code, country,
-        website, industry, size, owner_id, created_at, updated_at, version"
+        website, industry, size, owner_id, custom, created_at, updated_at, version"
     };
 }
 
 pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM organizations");
 
-pub(crate) fn organization_from_row(row: &Row) -> Result<Organization> {
+/// An organization read from `row`; its custom values are those of the current `fields`
+/// (its tags are filled in by the caller).
+pub(crate) fn organization_from_row(row: &Row, fields: &[CustomField]) -> Result<Organization> {
     Ok(Organization {
         id: row.id("id")?,
         company_id: row.id("company_id")?,
@@ -44,9 +47,11 @@ pub(crate) fn organization_from_row(row: &Row) -> Result<Organization> {
         industry: row.get("industry")?,
         size: row.parse_opt("size")?,
         owner_id: row.opt_id("owner_id")?,
+        custom: custom_field::by_key(fields, &crate::custom_field::stored(row)?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
+        tags: Vec::new(),
     })
 }
 
@@ -69,7 +74,9 @@ pub(crate) async fn ensure_exists(
 /// The company's organization named `name` (compared by [`organization::name_key`]; the
 /// oldest when several have it), or a new one of that name owned by `owner`: its use is
 /// reserved against the plan's `organizations` limit and its `organization.created` event
-/// pushed onto `events`, for the caller to record in the same transaction.
+/// pushed onto `events`, for the caller to record in the same transaction. An organization
+/// made here has no custom values (the name is all the caller knows), even where the company
+/// defined a required field: it is filled in later through `update`.
 pub(crate) async fn find_or_create_named(
     tx: &mut Tx,
     company: CompanyId,
@@ -94,7 +101,7 @@ pub(crate) async fn find_or_create_named(
         .map_err(|e| e.at("organization"))?;
     org.owner_id = owner;
     usage::reserve(tx, company, Limit::Organizations, 1).await?;
-    insert(tx, &org).await?;
+    insert(tx, &org, serde_json::json!({})).await?;
     events.push(EventPayload::OrganizationCreated { organization_id: org.id });
     Ok(org.id)
 }
@@ -102,15 +109,16 @@ pub(crate) async fn find_or_create_named(
 /// A placeholder owner, replaced before the record is written.
 const NO_OWNER: UserId = UserId::from_uuid(uuid::Uuid::nil());
 
-/// Inserts a validated organization (its usage already reserved). A domain another
-/// organization of the company has is a `Conflict` naming `domain`.
-pub(crate) async fn insert(tx: &mut Tx, o: &Organization) -> Result<()> {
+/// Inserts a validated organization (its usage already reserved) with its `custom` column
+/// (`crate::custom_field::encode`). A domain another organization of the company has is a
+/// `Conflict` naming `domain`.
+pub(crate) async fn insert(tx: &mut Tx, o: &Organization, custom: serde_json::Value) -> Result<()> {
     tx.execute(
         concat!(
             "INSERT INTO organizations (",
             fields!(),
             ", name_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-             $15, $16, $17, $18)"
+             $15, $16, $17, $18, $19)"
         ),
         args![
             o.company_id.as_uuid(),
@@ -127,6 +135,7 @@ pub(crate) async fn insert(tx: &mut Tx, o: &Organization) -> Result<()> {
             o.industry.clone(),
             o.size.map(|s| s.as_str().to_owned()),
             o.owner_id.map(|u| u.as_uuid()),
+            custom,
             o.created_at,
             o.updated_at,
             o.version,

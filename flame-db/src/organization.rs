@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
 use flame_core::contact::Contact;
-use flame_core::custom_field::CustomEntity;
+use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::deal::Deal;
 use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
@@ -14,13 +14,29 @@ use flame_core::organization::{
     self, NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
 };
 use flame_core::page::{KeyCursor, Page, PageRequest};
+use flame_core::tag::Tagged;
 use flame_core::{FlameError, OrganizationId, Result};
 
 use crate::contact::{ensure_member, non_blank, prefix_end};
+use crate::custom_field::{Narrowing, load as load_fields, write_index};
 use crate::org_link::{self, COLUMNS, domain_conflict, organization_from_row};
 use crate::session::Session;
 use crate::sql::{Executor, Statement, Tx, args, found};
-use crate::{contact, deal, outbox, pipeline, usage};
+use crate::{contact, deal, outbox, pipeline, tag, usage};
+
+/// Fills in the tags of `orgs` with one query.
+async fn with_tags(
+    exec: &mut impl Executor,
+    session: &Session,
+    mut orgs: Vec<Organization>,
+) -> Result<Vec<Organization>> {
+    let ids = orgs.iter().map(|o| o.id.as_uuid()).collect::<Vec<_>>();
+    let mut names = tag::names_of(exec, session, Tagged::Organization, &ids).await?;
+    for o in &mut orgs {
+        o.tags = names.remove(&o.id.as_uuid()).unwrap_or_default();
+    }
+    Ok(orgs)
+}
 
 /// The ordering of organization lists, named in their cursors.
 const ORDER: &str = "organization_name";
@@ -46,10 +62,13 @@ impl Organizations {
         let owner = input.owner_id.unwrap_or(self.session.user_id());
         let resource = Resource::Organization { owner: Some(owner) };
         let now = self.session.authorize(Action::Create, resource).await?;
-        let org =
+        let mut org =
             Organization::create(self.session.company_id(), &input, self.session.user_id(), now)?;
         let mut tx = self.session.begin().await?;
         self.session.permit(Action::Create, resource)?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Organization).await?;
+        let values = custom_field::check_new(&fields, CustomEntity::Organization, &input.custom)?;
+        org.custom = custom_field::by_key(&fields, &values);
         if let Some(owner) = input.owner_id {
             ensure_member(&mut tx, &self.session, owner, "owner_id").await?;
         }
@@ -57,7 +76,8 @@ impl Organizations {
         // the domain check below sees any organization committed before.
         usage::reserve(&mut tx, self.session.company_id(), Limit::Organizations, 1).await?;
         self.ensure_domain_free(&mut tx, &org).await?;
-        org_link::insert(&mut tx, &org).await?;
+        org_link::insert(&mut tx, &org, crate::custom_field::encode(&fields, &values)).await?;
+        write_index(&mut tx, self.tenant(), org.id.as_uuid(), &fields, &values, true).await?;
         let event = EventPayload::OrganizationCreated { organization_id: org.id };
         self.emit(&mut tx, now, event).await?;
         tx.commit().await?;
@@ -89,10 +109,37 @@ impl Organizations {
         .await
     }
 
-    async fn fetch(&self, exec: &mut impl Executor, id: OrganizationId) -> Result<Organization> {
+    async fn emit_all(
+        &self,
+        tx: &mut Tx,
+        now: OffsetDateTime,
+        events: Vec<EventPayload>,
+    ) -> Result<()> {
+        outbox::record(tx, self.session.company_id(), Some(self.session.user_id()), now, events)
+            .await
+    }
+
+    async fn fetch(
+        &self,
+        exec: &mut impl Executor,
+        id: OrganizationId,
+        fields: &[CustomField],
+    ) -> Result<Organization> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        found(row, organization_from_row, "organization")
+        let org = found(row, |r| organization_from_row(r, fields), "organization")?;
+        let mut one = with_tags(exec, &self.session, vec![org]).await?;
+        Ok(one.remove(0))
+    }
+
+    /// [`fetch`](Self::fetch) with the company's current field definitions.
+    async fn fetch_full(
+        &self,
+        exec: &mut impl Executor,
+        id: OrganizationId,
+    ) -> Result<Organization> {
+        let fields = load_fields(exec, self.tenant(), CustomEntity::Organization).await?;
+        self.fetch(exec, id, &fields).await
     }
 
     async fn authorize_read(&self) -> Result<OffsetDateTime> {
@@ -102,7 +149,55 @@ impl Organizations {
     /// One organization.
     pub async fn get(&self, id: OrganizationId) -> Result<Organization> {
         self.authorize_read().await?;
-        self.fetch(&mut self.session.flame().pool().exec(), id).await
+        self.fetch_full(&mut self.session.flame().pool().exec(), id).await
+    }
+
+    /// Puts the tag `name` on the organization, creating the tag on first use, like
+    /// [`Contacts::add_tag`](crate::Contacts::add_tag): whoever may update the organization
+    /// may tag it; idempotent; the version does not change; `organization.tagged` is written
+    /// when the tag is added. Returns the organization with its tags.
+    pub async fn add_tag(&self, id: OrganizationId, name: &str) -> Result<Organization> {
+        self.authorize_read().await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch_full(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Update, Resource::Organization { owner: current.owner_id })?;
+        let added =
+            tag::add(&mut tx, &self.session, Tagged::Organization, id.as_uuid(), &name, now)
+                .await?;
+        let Some(tag_id) = added else {
+            return Ok(current);
+        };
+        let event = EventPayload::OrganizationTagged { organization_id: id, tag_id };
+        self.emit_all(&mut tx, now, vec![event]).await?;
+        let next = self.fetch_full(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Takes the tag `name` (any case) off the organization, under the same rule as
+    /// [`add_tag`](Self::add_tag); a tag it does not carry changes nothing. Returns the
+    /// organization with its tags.
+    pub async fn remove_tag(&self, id: OrganizationId, name: &str) -> Result<Organization> {
+        self.authorize_read().await?;
+        let name = flame_core::tag::name(name)?;
+        let mut tx = self.session.begin().await?;
+        let current = self.fetch_full(&mut tx, id).await?;
+        let now = self
+            .session
+            .permit(Action::Update, Resource::Organization { owner: current.owner_id })?;
+        let removed =
+            tag::remove(&mut tx, &self.session, Tagged::Organization, id.as_uuid(), &name).await?;
+        let Some(tag_id) = removed else {
+            return Ok(current);
+        };
+        let event = EventPayload::OrganizationUntagged { organization_id: id, tag_id };
+        self.emit_all(&mut tx, now, vec![event]).await?;
+        let next = self.fetch_full(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     /// Applies `patch` to the organization read at `version`; a stale version is `Conflict`.
@@ -114,7 +209,8 @@ impl Organizations {
     ) -> Result<Organization> {
         self.authorize_read().await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Organization).await?;
+        let current = self.fetch(&mut tx, id, &fields).await?;
         let now = self
             .session
             .permit(Action::Update, Resource::Organization { owner: current.owner_id })?;
@@ -125,7 +221,11 @@ impl Organizations {
         if current.version != version {
             return Err(FlameError::stale("organization"));
         }
-        let next = current.patched(&patch, now)?;
+        let mut next = current.patched(&patch, now)?;
+        let before = custom_field::by_id(&fields, CustomEntity::Organization, &current.custom);
+        let values =
+            custom_field::check_patch(&fields, CustomEntity::Organization, &before, &patch.custom)?;
+        next.custom = custom_field::by_key(&fields, &values);
         if next.domain != current.domain {
             self.ensure_domain_free(&mut tx, &next).await?;
         }
@@ -134,7 +234,7 @@ impl Organizations {
                 "UPDATE organizations SET name = $1, name_key = $2, domain = $3, phone = $4,
                         street = $5, city = $6, region = $7, postal_code = $8, country = $9,
                         website = $10, industry = $11, size = $12, owner_id = $13,
-                        updated_at = $14, version = $15
+                        updated_at = $14, version = $15, custom = $19
                  WHERE company_id = $16 AND id = $17 AND version = $18",
                 args![
                     next.name.clone(),
@@ -155,12 +255,16 @@ impl Organizations {
                     self.tenant(),
                     id.as_uuid(),
                     version,
+                    crate::custom_field::encode(&fields, &values),
                 ],
             )
             .await
             .map_err(|e| domain_conflict(e, &next))?;
         if changed == 0 {
             return Err(FlameError::stale("organization"));
+        }
+        if values != before {
+            write_index(&mut tx, self.tenant(), id.as_uuid(), &fields, &values, false).await?;
         }
         self.emit(&mut tx, now, EventPayload::OrganizationUpdated { organization_id: id }).await?;
         tx.commit().await?;
@@ -173,7 +277,7 @@ impl Organizations {
     pub async fn delete(&self, id: OrganizationId, version: i64) -> Result<()> {
         self.authorize_read().await?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let current = self.fetch(&mut tx, id, &[]).await?;
         let now = self
             .session
             .permit(Action::Delete, Resource::Organization { owner: current.owner_id })?;
@@ -200,6 +304,8 @@ impl Organizations {
         if changed == 0 {
             return Err(FlameError::stale("organization"));
         }
+        // Its taggings go with it (ON DELETE CASCADE); its custom index rows are removed here.
+        crate::custom_field::forget(&mut tx, c, i).await?;
         usage::release(&mut tx, self.session.company_id(), Limit::Organizations, 1).await?;
         self.emit(&mut tx, now, EventPayload::OrganizationDeleted { organization_id: id }).await?;
         tx.commit().await
@@ -208,6 +314,8 @@ impl Organizations {
     /// Organizations matching `filter`, a page at a time, ordered by name (lowercase, by
     /// code point), then by id. Each page walks an index from the cursor (`(company, name)`,
     /// `(company, owner, name)` or the unique `(company, domain)`), so it costs what it holds.
+    /// Tags and custom conditions are probes of their indexes for each organization walked
+    /// (one key lookup each), so a page of a rare tag reads past the organizations without it.
     /// A cursor of another list (or of another name prefix) is a `Validation` error on
     /// `cursor`.
     pub async fn list(
@@ -229,6 +337,15 @@ impl Organizations {
         {
             return Err(FlameError::validation("cursor", "is not a cursor of this list"));
         }
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
+        let conditions =
+            custom_field::index_conditions(&fields, CustomEntity::Organization, &filter.custom)?;
+        let keys = flame_core::tag::filter_keys(&filter.tags)?;
+        let Some(tags) = tag::resolve(&mut exec, &self.session, &keys).await? else {
+            // A tag no organization can carry: nothing matches.
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        };
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.tenant());
         q.push(&format!(" WHERE company_id = {company}"));
@@ -245,11 +362,18 @@ impl Organizations {
             q.push(&format!(" AND (name_key, id) > ({key}, {id})"));
         }
         q.and("domain", "=", domain).and("owner_id", "=", filter.owner_id.map(|o| o.as_uuid()));
+        let probes =
+            tag::carries(&mut q, Tagged::Organization, &company, "organizations.id", &tags);
+        q.push(&probes);
+        let probes = Narrowing::new(&conditions).exists(&mut q, "organizations", None);
+        q.push(&probes);
         let n = q.bind(i64::from(limit) + 1);
         q.push(&format!(" ORDER BY name_key, id LIMIT {n}"));
         let (sql, args) = q.build();
-        let rows = self.session.flame().pool().exec().fetch_all(sql, args).await?;
-        let orgs = rows.iter().map(organization_from_row).collect::<Result<Vec<_>>>()?;
+        let rows = exec.fetch_all(sql, args).await?;
+        let orgs =
+            rows.iter().map(|r| organization_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
+        let orgs = with_tags(&mut exec, &self.session, orgs).await?;
         Ok(Page::from_overfetch_keyed(orgs, limit, ORDER, |o: &Organization| KeyCursor {
             key: o.name_key(),
             id: o.id.as_uuid(),

@@ -1,10 +1,10 @@
 //! Tags: the company's vocabulary ([`Tags`]: list, rename, recolor, merge, delete) and the
-//! taggings of records, which the aggregates that carry tags (`contact.rs`, `deal.rs`) call:
+//! taggings of records, which the aggregates that carry tags (`contact.rs`, `deal.rs`, `organization.rs`) call:
 //! [`add`] and [`remove`] inside their transaction, [`names_of`] to read a page's tags in one
 //! query, [`resolve`] and [`carries`] for their list filters.
 //!
 //! Each kind of record keeps its taggings in a table of its own, keyed
-//! `(company_id, tag_id, record id)` (migration 0008); the code is the same for every kind,
+//! `(company_id, tag_id, record id)` (migrations 0008 and 0010); the code is the same for every kind,
 //! given by [`Tagged`].
 
 use std::collections::HashMap;
@@ -28,6 +28,7 @@ pub(crate) const fn table(kind: Tagged) -> (&'static str, &'static str) {
     match kind {
         Tagged::Contact => ("contact_tags", "contact_id"),
         Tagged::Deal => ("deal_tags", "deal_id"),
+        Tagged::Organization => ("organization_tags", "organization_id"),
     }
 }
 

@@ -434,6 +434,17 @@ impl Organizations {
         self.inner.delete(organization_id("id", &id)?, version).await
     }
 
+    /// Puts the tag `name` on the organization, creating it in the vocabulary on first use;
+    /// the organization's version does not change.
+    pub async fn add_tag(&self, id: String, name: String) -> Result<Organization> {
+        self.inner.add_tag(organization_id("id", &id)?, &name).await
+    }
+
+    /// Takes the tag `name` (any case) off the organization.
+    pub async fn remove_tag(&self, id: String, name: String) -> Result<Organization> {
+        self.inner.remove_tag(organization_id("id", &id)?, &name).await
+    }
+
     /// Organizations matching `filter`, ordered by name, a page at a time.
     #[uniffi::method(default(filter), default(page))]
     pub async fn list(

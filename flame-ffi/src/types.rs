@@ -506,6 +506,9 @@ pub struct NewOrganization {
     /// Owner (default: the session's user).
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom field values by key.
+    #[uniffi(default)]
+    pub custom: HashMap<String, fc::custom_field::CustomValue>,
 }
 
 impl TryFrom<NewOrganization> for fc::organization::NewOrganization {
@@ -525,6 +528,7 @@ impl TryFrom<NewOrganization> for fc::organization::NewOrganization {
             industry,
             size,
             owner_id,
+            custom,
         } = o;
         Ok(Self {
             name,
@@ -540,6 +544,7 @@ impl TryFrom<NewOrganization> for fc::organization::NewOrganization {
             industry,
             size,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -586,6 +591,9 @@ pub struct OrganizationPatch {
     /// Owner.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Custom values to set, or to clear (`null`), by key; others keep theirs.
+    #[uniffi(default)]
+    pub custom: HashMap<String, Option<fc::custom_field::CustomValue>>,
 }
 
 impl TryFrom<OrganizationPatch> for fc::organization::OrganizationPatch {
@@ -605,6 +613,7 @@ impl TryFrom<OrganizationPatch> for fc::organization::OrganizationPatch {
             industry,
             size,
             owner_id,
+            custom,
         } = o;
         Ok(Self {
             name,
@@ -620,6 +629,7 @@ impl TryFrom<OrganizationPatch> for fc::organization::OrganizationPatch {
             industry,
             size,
             owner_id: opt_user_id("owner_id", owner_id)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -636,13 +646,19 @@ pub struct OrganizationFilter {
     /// Owned by.
     #[uniffi(default)]
     pub owner_id: Option<String>,
+    /// Tags the organization must carry, all of them (names, any case).
+    #[uniffi(default)]
+    pub tags: Vec<String>,
+    /// Custom values that must match, all of them.
+    #[uniffi(default)]
+    pub custom: Vec<fc::custom_field::CustomCondition>,
 }
 
 impl TryFrom<OrganizationFilter> for fc::organization::OrganizationFilter {
     type Error = FlameError;
     fn try_from(f: OrganizationFilter) -> Result<Self> {
-        let OrganizationFilter { name_prefix, domain, owner_id } = f;
-        Ok(Self { name_prefix, domain, owner_id: opt_user_id("owner_id", owner_id)? })
+        let OrganizationFilter { name_prefix, domain, owner_id, tags, custom } = f;
+        Ok(Self { name_prefix, domain, owner_id: opt_user_id("owner_id", owner_id)?, tags, custom })
     }
 }
 

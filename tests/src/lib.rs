@@ -269,6 +269,7 @@ pub async fn snapshot(url: &str) -> Vec<(&'static str, i64)> {
         "tags",
         "contact_tags",
         "deal_tags",
+        "organization_tags",
         "custom_fields",
         "custom_values",
     ] {

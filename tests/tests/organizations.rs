@@ -1,11 +1,15 @@
 //! Organizations: every operation, validation, uniqueness of domains, tenancy, permissions,
-//! the plan limit, linking contacts and deals, and migration 0010 from data at 0006, on both
-//! backends.
+//! the plan limit, linking contacts and deals, tags and custom values, and migration 0010
+//! from data at 0006, on both backends.
 
 use flame_core::billing::PlanLimits;
 use flame_core::company::NewMember;
 use flame_core::contact::{ContactPatch, NewContact};
+use flame_core::custom_field::{
+    CustomCondition, CustomEntity, CustomFieldKind, CustomMatch, CustomValue, NewCustomField,
+};
 use flame_core::deal::{DealPatch, NewDeal};
+use flame_core::event::EventPayload;
 use flame_core::organization::{
     NewOrganization, OrganizationFilter, OrganizationPatch, OrganizationSize,
 };
@@ -736,5 +740,211 @@ async fn migration_0010_turns_organization_texts_into_organizations() {
         let usage = s.billing().usage().await.expect("usage");
         assert_eq!(usage.organizations, 3, "{url}");
         flame.shutdown().await;
+    }
+}
+
+fn org_field(key: &str, kind: CustomFieldKind, options: &[&str], required: bool) -> NewCustomField {
+    NewCustomField {
+        entity: CustomEntity::Organization,
+        key: key.into(),
+        label: key.to_uppercase(),
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+        required,
+        position: None,
+    }
+}
+
+#[tokio::test]
+async fn organizations_carry_tags_and_custom_values() {
+    for db in TestDb::each().await {
+        let owner = company(&db.flame, "Acme").await.session;
+        let fields = owner.custom_fields();
+        fields
+            .define(org_field("tier", CustomFieldKind::Select, &["gold", "silver"], false))
+            .await
+            .expect("define tier");
+        fields
+            .define(org_field("seats", CustomFieldKind::Number, &[], false))
+            .await
+            .expect("define seats");
+        // A contact field of the same key is another field: it does not apply here.
+        fields
+            .define(NewCustomField {
+                entity: CustomEntity::Contact,
+                ..org_field("tier", CustomFieldKind::Text, &[], false)
+            })
+            .await
+            .expect("define the contact's tier");
+        let orgs = owner.organizations();
+        let tier = |v: &str| CustomValue::text(v);
+        let gold = orgs
+            .create(NewOrganization {
+                custom: [("tier".to_owned(), tier("gold")), ("seats".to_owned(), tier("120"))]
+                    .into_iter()
+                    .collect(),
+                ..named("Gold Ltd")
+            })
+            .await
+            .expect("create with custom values");
+        assert_eq!(gold.custom.get("tier"), Some(&CustomValue::text("gold")), "{}", db.name);
+        assert!(gold.custom.contains_key("seats"), "{}: {:?}", db.name, gold.custom);
+        let silver = orgs
+            .create(NewOrganization {
+                custom: [("tier".to_owned(), tier("silver"))].into_iter().collect(),
+                ..named("Silver plc")
+            })
+            .await
+            .expect("create");
+        let plain = orgs.create(named("Plain GmbH")).await.expect("create");
+
+        // Bad values name the field and write nothing.
+        let before = snapshot(&db.url).await;
+        assert_invalid(
+            orgs.create(NewOrganization {
+                custom: [("tier".to_owned(), tier("bronze"))].into_iter().collect(),
+                ..named("Bronze")
+            })
+            .await,
+            "custom.tier",
+        );
+        assert_invalid(
+            orgs.create(NewOrganization {
+                custom: [("nope".to_owned(), tier("x"))].into_iter().collect(),
+                ..named("Unknown key")
+            })
+            .await,
+            "custom.nope",
+        );
+        assert_eq!(snapshot(&db.url).await, before, "{}: nothing written", db.name);
+
+        // Tags: created on first use, idempotent, versions unchanged, events written.
+        let tagged = orgs.add_tag(gold.id, "Key account").await.expect("tag");
+        assert_eq!(tagged.tags, vec!["Key account".to_owned()], "{}", db.name);
+        assert_eq!(tagged.version, gold.version, "tagging keeps the version");
+        let again = orgs.add_tag(gold.id, "key ACCOUNT").await.expect("same tag");
+        assert_eq!(again.tags, vec!["Key account".to_owned()]);
+        orgs.add_tag(gold.id, "Partner").await.expect("tag");
+        orgs.add_tag(silver.id, "partner").await.expect("tag");
+        assert_invalid(orgs.add_tag(plain.id, " ").await, "tag");
+        assert_eq!(
+            orgs.get(gold.id).await.expect("get").tags,
+            vec!["Key account".to_owned(), "Partner".to_owned()]
+        );
+
+        let list = |filter: OrganizationFilter| {
+            let orgs = owner.organizations();
+            async move {
+                orgs.list(filter, PageRequest::default())
+                    .await
+                    .expect("list")
+                    .items
+                    .into_iter()
+                    .map(|o| o.name)
+                    .collect::<Vec<_>>()
+            }
+        };
+        let by_tags = |tags: &[&str]| OrganizationFilter {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            ..OrganizationFilter::default()
+        };
+        assert_eq!(list(by_tags(&["PARTNER"])).await, ["Gold Ltd", "Silver plc"], "{}", db.name);
+        assert_eq!(list(by_tags(&["partner", "key account"])).await, ["Gold Ltd"]);
+        assert!(list(by_tags(&["no such tag"])).await.is_empty());
+        let by_tier = |v: &str| OrganizationFilter {
+            custom: vec![CustomCondition {
+                key: "tier".into(),
+                matches: CustomMatch::Equals { value: tier(v) },
+            }],
+            ..OrganizationFilter::default()
+        };
+        assert_eq!(list(by_tier("silver")).await, ["Silver plc"], "{}", db.name);
+        assert_eq!(
+            list(OrganizationFilter { tags: vec!["partner".into()], ..by_tier("gold") }).await,
+            ["Gold Ltd"]
+        );
+        // Pages of a filtered list continue through the cursor.
+        let first = orgs
+            .list(by_tags(&["partner"]), PageRequest { limit: Some(1), cursor: None })
+            .await
+            .expect("page");
+        assert_eq!(first.items.len(), 1);
+        let second = orgs
+            .list(by_tags(&["partner"]), PageRequest { limit: Some(1), cursor: first.next_cursor })
+            .await
+            .expect("page 2");
+        assert_eq!(second.items[0].name, "Silver plc", "{}", db.name);
+
+        // Update: set, clear and keep values; the index follows.
+        let patch = OrganizationPatch {
+            custom: [("tier".to_owned(), Some(tier("silver"))), ("seats".to_owned(), None)]
+                .into_iter()
+                .collect(),
+            ..OrganizationPatch::default()
+        };
+        let gold = orgs.update(gold.id, gold.version, patch).await.expect("update custom");
+        assert_eq!(gold.custom.get("tier"), Some(&CustomValue::text("silver")));
+        assert!(!gold.custom.contains_key("seats"), "{}: cleared", db.name);
+        assert_eq!(gold.tags.len(), 2, "an update keeps the tags");
+        assert_eq!(list(by_tier("silver")).await, ["Gold Ltd", "Silver plc"], "{}", db.name);
+        assert!(list(by_tier("gold")).await.is_empty());
+
+        // Removing a tag; a Viewer may read but not tag; another company's id is NotFound.
+        let untagged = orgs.remove_tag(gold.id, "PARTNER").await.expect("untag");
+        assert_eq!(untagged.tags, vec!["Key account".to_owned()]);
+        assert_eq!(orgs.remove_tag(gold.id, "partner").await.expect("no-op").tags.len(), 1);
+        let viewer = member(&owner, &db.flame, Role::Viewer).await;
+        assert_eq!(viewer.organizations().get(gold.id).await.expect("read").tags.len(), 1);
+        assert_forbidden(viewer.organizations().add_tag(gold.id, "mine").await);
+        let other = company(&db.flame, "Other").await.session;
+        assert_not_found(other.organizations().add_tag(gold.id, "stolen").await);
+        assert_not_found(other.organizations().remove_tag(gold.id, "key account").await);
+        assert!(
+            other
+                .organizations()
+                .list(by_tags(&["key account"]), PageRequest::default())
+                .await
+                .expect("list")
+                .items
+                .is_empty(),
+            "{}: another company's tags are not this one's",
+            db.name
+        );
+
+        let events = owner.events().list(PageRequest::first(200)).await;
+        let events = events.expect("events").items;
+        let count = |f: fn(&EventPayload) -> bool| events.iter().filter(|e| f(&e.payload)).count();
+        assert_eq!(count(|p| matches!(p, EventPayload::OrganizationTagged { .. })), 3);
+        assert_eq!(count(|p| matches!(p, EventPayload::OrganizationUntagged { .. })), 1);
+
+        // Deleting the organization removes its taggings and index rows.
+        let gold = orgs.get(gold.id).await.expect("get");
+        orgs.delete(gold.id, gold.version).await.expect("delete");
+        assert_eq!(list(by_tags(&["key account"])).await, Vec::<String>::new());
+        assert_eq!(list(by_tier("silver")).await, ["Silver plc"], "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_required_organization_field_is_enforced_on_create() {
+    for db in TestDb::each().await {
+        let owner = company(&db.flame, "Acme").await.session;
+        owner
+            .custom_fields()
+            .define(org_field("region_code", CustomFieldKind::Text, &[], true))
+            .await
+            .expect("define");
+        let before = snapshot(&db.url).await;
+        assert_invalid(owner.organizations().create(named("No code")).await, "custom.region_code");
+        assert_eq!(snapshot(&db.url).await, before, "{}", db.name);
+        let ok = owner
+            .organizations()
+            .create(NewOrganization {
+                custom: [("region_code".to_owned(), CustomValue::text("EU"))].into_iter().collect(),
+                ..named("With code")
+            })
+            .await
+            .expect("create");
+        assert_eq!(ok.custom.len(), 1, "{}", db.name);
     }
 }

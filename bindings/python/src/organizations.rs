@@ -3,7 +3,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyDict, PyString};
 
 use flame_core::organization::{NewOrganization, OrganizationFilter, OrganizationPatch};
 use flame_core::{OrganizationId, UserId};
@@ -44,7 +44,8 @@ impl Organizations {
     /// Creates an organization. Blank optional text counts as absent; `domain` is normalized
     /// (lowercase, without scheme, path or a leading "www.") and unique in the company (a
     /// second one raises `ConflictError`); `owner_id` defaults to the session's user.
-    #[pyo3(signature = (name, *, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None))]
+    /// `custom` gives custom field values by key, as for `Contacts.create`.
+    #[pyo3(signature = (name, *, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -62,6 +63,7 @@ impl Organizations {
         industry: Option<String>,
         size: Option<String>,
         owner_id: Option<Uuid>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Organization> {
         let input = NewOrganization {
             name,
@@ -77,6 +79,7 @@ impl Organizations {
             industry,
             size,
             owner_id: owner_id.map(UserId::from_uuid),
+            custom: crate::custom::values_from_py(custom)?,
         };
         let api = self.session.organizations();
         run(py, async move { api.create(input).await }).map(Organization)
@@ -89,8 +92,9 @@ impl Organizations {
     }
 
     /// Changes the organization read at `version`: `None` keeps a field, `""` clears an
-    /// optional one. A stale version raises `ConflictError`.
-    #[pyo3(signature = (id, version, *, name=None, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None))]
+    /// optional one. A stale version raises `ConflictError`. `custom` sets values by key
+    /// (`None` clears one); keys it does not name keep their values.
+    #[pyo3(signature = (id, version, *, name=None, domain=None, phone=None, phone_region=None, street=None, city=None, region=None, postal_code=None, country=None, website=None, industry=None, size=None, owner_id=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
@@ -110,6 +114,7 @@ impl Organizations {
         industry: Option<String>,
         size: Option<String>,
         owner_id: Option<Uuid>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Organization> {
         let patch = OrganizationPatch {
             name,
@@ -125,9 +130,26 @@ impl Organizations {
             industry,
             size,
             owner_id: owner_id.map(UserId::from_uuid),
+            custom: crate::custom::patch_from_py(custom)?,
         };
         let api = self.session.organizations();
         run(py, async move { api.update(OrganizationId::from_uuid(id), version, patch).await })
+            .map(Organization)
+    }
+
+    /// Puts the tag `name` on the organization, creating it in the company's vocabulary on
+    /// first use; whoever may update the organization may tag it. A tag it already carries
+    /// changes nothing; the version does not change. Returns the organization.
+    fn add_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Organization> {
+        let api = self.session.organizations();
+        run(py, async move { api.add_tag(OrganizationId::from_uuid(id), &name).await })
+            .map(Organization)
+    }
+
+    /// Takes the tag `name` (any case) off the organization; the tag stays in the vocabulary.
+    fn remove_tag(&self, py: Python<'_>, id: Uuid, name: String) -> PyResult<Organization> {
+        let api = self.session.organizations();
+        run(py, async move { api.remove_tag(OrganizationId::from_uuid(id), &name).await })
             .map(Organization)
     }
 
@@ -139,19 +161,28 @@ impl Organizations {
     }
 
     /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
-    /// defaults to 50).
-    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, limit=None, cursor=None))]
+    /// defaults to 50). `tag` is a tag name or a list of names (all must be carried);
+    /// `custom` filters by custom values, as for `Contacts.list`.
+    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
+    #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
         py: Python<'_>,
         name_prefix: Option<String>,
         domain: Option<String>,
         owner_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
+        custom: Option<&Bound<'_, PyDict>>,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
-        let filter =
-            OrganizationFilter { name_prefix, domain, owner_id: owner_id.map(UserId::from_uuid) };
+        let filter = OrganizationFilter {
+            name_prefix,
+            domain,
+            owner_id: owner_id.map(UserId::from_uuid),
+            tags: crate::tags::names(tag)?,
+            custom: crate::custom::conditions_from_py(custom)?,
+        };
         let api = self.session.organizations();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
         page_of(py, rust, Organization)

@@ -327,6 +327,8 @@ record! {
         industry;
         size;
         owner_id;
+        custom;
+        tags;
         created_at;
         updated_at;
         version;
