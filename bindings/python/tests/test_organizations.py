@@ -123,3 +123,31 @@ def test_the_plan_limit_and_usage(store: flame.Flame) -> None:
     with pytest.raises(flame.PlanLimitExceededError):
         s.organizations.create("C")
     assert s.billing.usage().organizations == 2
+
+
+def test_tags_and_custom_values(owner: flame.Session) -> None:
+    owner.custom_fields.define("organization", "tier", "Tier", "select", options=["gold", "silver"])
+    owner.custom_fields.define("organization", "seats", "Seats", "number")
+    orgs = owner.organizations
+    gold = orgs.create("Gold Ltd", custom={"tier": "GOLD", "seats": Decimal("120")})
+    assert gold.custom == {"tier": "gold", "seats": Decimal("120")}
+    silver = orgs.create("Silver plc", custom={"tier": "silver"})
+    with pytest.raises(flame.ValidationError) as bad:
+        orgs.create("Bronze", custom={"tier": "bronze"})
+    assert bad.value.field == "custom.tier"
+    assert [o.name for o in orgs.list().items] == ["Gold Ltd", "Silver plc"]
+
+    tagged = orgs.add_tag(gold.id, "Partner")
+    assert tagged.tags == ["Partner"]
+    assert tagged.version == gold.version
+    orgs.add_tag(silver.id, "partner")
+    orgs.add_tag(gold.id, "Key account")
+    assert [o.name for o in orgs.list(tag="PARTNER").items] == ["Gold Ltd", "Silver plc"]
+    assert [o.name for o in orgs.list(tag=["partner", "key account"]).items] == ["Gold Ltd"]
+    assert [o.id for o in orgs.list(custom={"tier": "silver"}).items] == [silver.id]
+
+    moved = orgs.update(gold.id, gold.version, custom={"tier": "silver", "seats": None})
+    assert moved.custom == {"tier": "silver"}
+    assert len(orgs.list(custom={"tier": "silver"}).items) == 2
+    assert orgs.remove_tag(gold.id, "partner").tags == ["Key account"]
+    assert [o.id for o in orgs.list(tag="partner").items] == [silver.id]

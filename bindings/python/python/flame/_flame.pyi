@@ -408,6 +408,13 @@ class Organization:
     def owner_id(self) -> Optional[UUID]:
         """The member responsible for it."""
     @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Its custom field values, by field key (fields the company defined for organizations)."""
+    @property
+    def tags(self) -> builtins.list[str]:
+        """The names of its tags, sorted (case-insensitively). Tagging does not change
+        ``version``."""
+    @property
     def created_at(self) -> datetime:
         """When it was created."""
     @property
@@ -2352,6 +2359,7 @@ class Organizations:
         industry: Optional[str] = None,
         size: Optional[OrganizationSize] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> Organization:
         """Creates an organization; a domain another one of the company has raises
         ``ConflictError``."""
@@ -2375,8 +2383,14 @@ class Organizations:
         industry: Optional[str] = None,
         size: Optional[OrganizationSize] = None,
         owner_id: Optional[UUID] = None,
+        custom: Optional[Mapping[str, Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]] = None,
     ) -> Organization:
         """Changes the organization read at ``version`` (``""`` clears an optional field)."""
+    def add_tag(self, id: UUID, name: str) -> Organization:
+        """Puts the tag ``name`` on the organization, creating it on first use (its version
+        does not change)."""
+    def remove_tag(self, id: UUID, name: str) -> Organization:
+        """Takes the tag ``name`` (any case) off the organization."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the organization read at ``version``; its contacts and deals stay,
         without an organization."""
@@ -2386,6 +2400,10 @@ class Organizations:
         name_prefix: Optional[str] = None,
         domain: Optional[str] = None,
         owner_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Organization]:

@@ -98,4 +98,47 @@ final class OrganizationsTests: XCTestCase {
         let remaining = try await orgs.list()
         XCTAssertTrue(remaining.items.isEmpty)
     }
+
+    func testOrganizationsCarryTagsAndCustomValues() async throws {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("orgs-tags.db").path)")
+        let owner = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga")
+        ).session
+        _ = try await owner.customFields().define(
+            input: NewCustomField(
+                entity: .organization, key: "tier", label: "Tier", kind: .select,
+                options: ["gold", "silver"]))
+        let orgs = owner.organizations()
+        let gold = try await orgs.create(
+            input: NewOrganization(name: "Gold Ltd", custom: ["tier": .text(value: "GOLD")]))
+        XCTAssertEqual(gold.custom["tier"], .text(value: "gold"))
+        let silver = try await orgs.create(
+            input: NewOrganization(name: "Silver plc", custom: ["tier": .text(value: "silver")]))
+        let bad = await flameError {
+            try await orgs.create(
+                input: NewOrganization(name: "Bronze", custom: ["tier": .text(value: "bronze")]))
+        }
+        guard case .Validation(let field, _) = bad else { return XCTFail("\(String(describing: bad))") }
+        XCTAssertEqual(field, "custom.tier")
+
+        let tagged = try await orgs.addTag(id: gold.id, name: "Partner")
+        XCTAssertEqual(tagged.tags, ["Partner"])
+        XCTAssertEqual(tagged.version, gold.version)
+        _ = try await orgs.addTag(id: silver.id, name: "partner")
+        let partners = try await orgs.list(filter: OrganizationFilter(tags: ["PARTNER"]))
+        XCTAssertEqual(partners.items.map(\.name), ["Gold Ltd", "Silver plc"])
+        let silverOnly = OrganizationFilter(
+            custom: [CustomCondition(key: "tier", matches: .equals(value: .text(value: "silver")))])
+        let silvers = try await orgs.list(filter: silverOnly)
+        XCTAssertEqual(silvers.items.map(\.id), [silver.id])
+
+        let moved = try await orgs.update(
+            id: gold.id, version: gold.version,
+            patch: OrganizationPatch(custom: ["tier": .text(value: "silver")]))
+        XCTAssertEqual(moved.custom["tier"], .text(value: "silver"))
+        let both = try await orgs.list(filter: silverOnly)
+        XCTAssertEqual(both.items.count, 2)
+        let untagged = try await orgs.removeTag(id: gold.id, name: "partner")
+        XCTAssertTrue(untagged.tags.isEmpty)
+    }
 }

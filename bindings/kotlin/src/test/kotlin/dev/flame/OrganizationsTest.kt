@@ -76,4 +76,35 @@ class OrganizationsTest {
         assertNotNull(missing.entity)
         assertTrue(orgs.list().items.isEmpty())
     }
+
+    @Test
+    fun organizationsCarryTagsAndCustomValues() = runBlocking {
+        val flame = Flame.open("sqlite://${dir.resolve("orgs-tags.db")}")
+        val owner = flame.signUp(SignUp(companyName = "Acme", ownerEmail = "olga@acme.test", ownerName = "Olga")).session
+        owner.customFields().define(
+            NewCustomField(CustomEntity.ORGANIZATION, "tier", "Tier", CustomFieldKind.SELECT, options = listOf("gold", "silver")),
+        )
+        val orgs = owner.organizations()
+        val gold = orgs.create(NewOrganization(name = "Gold Ltd", custom = mapOf("tier" to CustomValue.Text("GOLD"))))
+        assertEquals(CustomValue.Text("gold"), gold.custom["tier"])
+        val silver = orgs.create(NewOrganization(name = "Silver plc", custom = mapOf("tier" to CustomValue.Text("silver"))))
+        val bad = assertThrows<FlameException.Validation> {
+            runBlocking { orgs.create(NewOrganization(name = "Bronze", custom = mapOf("tier" to CustomValue.Text("bronze")))) }
+        }
+        assertEquals("custom.tier", bad.field)
+
+        val tagged = orgs.addTag(gold.id, "Partner")
+        assertEquals(listOf("Partner"), tagged.tags)
+        assertEquals(gold.version, tagged.version)
+        orgs.addTag(silver.id, "partner")
+        assertEquals(listOf("Gold Ltd", "Silver plc"), orgs.list(OrganizationFilter(tags = listOf("PARTNER"))).items.map { it.name })
+        val silverOnly = OrganizationFilter(custom = listOf(CustomCondition("tier", CustomMatch.Equals(CustomValue.Text("silver")))))
+        assertEquals(listOf(silver.id), orgs.list(silverOnly).items.map { it.id })
+
+        val moved = orgs.update(gold.id, gold.version, OrganizationPatch(custom = mapOf("tier" to CustomValue.Text("silver"))))
+        assertEquals(CustomValue.Text("silver"), moved.custom["tier"])
+        assertEquals(2, orgs.list(silverOnly).items.size)
+        assertTrue(orgs.removeTag(gold.id, "partner").tags.isEmpty())
+        assertEquals(listOf(silver.id), orgs.list(OrganizationFilter(tags = listOf("partner"))).items.map { it.id })
+    }
 }
