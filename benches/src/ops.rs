@@ -902,7 +902,7 @@ impl RawSqlite {
             m.last_name,
             None::<String>,
             m.phone,
-            None::<String>,
+            None::<&[u8]>, // organization_id
             assignee,
             m.search_name,
             m.last_name_key,
@@ -1444,7 +1444,7 @@ async fn pg_inbound(
         .bind(&m.last_name)
         .bind(None::<String>)
         .bind(&m.phone)
-        .bind(None::<String>)
+        .bind(None::<Uuid>) // organization_id
         .bind(assignee_id)
         .bind(&m.search_name)
         .bind(&m.last_name_key)
