@@ -78,7 +78,6 @@ Santos Schmidt Schneider Silva Singh Smirnova Smith Sokolov Suzuki Tanaka Taylor
 Wagner Walker Wang Weber White Williams Wilson Wright Yamamoto Young Zhang""".split()
 DOMAINS = ["example.com", "example.org", "example.net", "mail.test", "corp.test", "shop.test"]
 US_AREAS = ["201", "206", "212", "303", "305", "312", "415", "503", "512", "617", "646", "702", "713"]
-ORGANIZATIONS = ["Acme Robotics", "Blue Harbor Logistics", "Northwind Traders", "Globex", "Initech"]
 NAME_PREFIXES = ["ann", "mar", "dav", "ol", "chen", "smi", "pet", "gar", "sof", "kuz", "lu", "wil"]
 PHONE_PREFIXES = ["+1 212", "+7 912", "+49 151", "+1 415 2"]
 MASK = (1 << 64) - 1
@@ -113,7 +112,6 @@ class Person:
     last_name: str
     email: str
     phone: str
-    organization: Optional[str]
 
 
 def person(rng: Rng, i: int) -> Person:
@@ -130,8 +128,7 @@ def person(rng: Rng, i: int) -> Person:
         phone = f"+7912{rng.digits(7)}"
     else:
         phone = f"+49151{rng.digits(8)}"
-    org = rng.pick(ORGANIZATIONS) if rng.below(2) else None
-    return Person(first, last, email, phone, org)
+    return Person(first, last, email, phone)
 
 
 def uuid7() -> uuid.UUID:
@@ -179,7 +176,6 @@ def seed_flame(store: flame.Flame, n: int) -> tuple[flame.Session, Seeded]:
             last_name=p.last_name,
             email=p.email,
             phone=p.phone,
-            organization=p.organization,
         )
         contacts.append(c.id)
     open_deals = []
@@ -238,7 +234,7 @@ class Contact(Base):
     last_name: Mapped[Optional[str]] = mapped_column(String(200))
     email: Mapped[Optional[str]] = mapped_column(String(320))
     phone: Mapped[Optional[str]] = mapped_column(String(32))
-    organization: Mapped[Optional[str]] = mapped_column(String(200))
+    organization_id: Mapped[Optional[uuid.UUID]]
     owner_id: Mapped[Optional[uuid.UUID]]
     search_name: Mapped[str] = mapped_column(String(401))
     last_name_key: Mapped[Optional[str]] = mapped_column(String(200))
@@ -329,7 +325,7 @@ def copy_to_sqlalchemy(flame_db: Path, target: Path) -> sqlalchemy.Engine:
             ],
         )
         rows = src.execute(
-            "SELECT id, company_id, first_name, last_name, email, phone, organization, owner_id, "
+            "SELECT id, company_id, first_name, last_name, email, phone, organization_id, owner_id, "
             "search_name, last_name_key, created_at, updated_at, version FROM contacts"
         ).fetchall()
         s.execute(
@@ -337,7 +333,7 @@ def copy_to_sqlalchemy(flame_db: Path, target: Path) -> sqlalchemy.Engine:
             [
                 dict(
                     id=blob_uuid(r[0]), company_id=blob_uuid(r[1]), first_name=r[2], last_name=r[3],
-                    email=r[4], phone=r[5], organization=r[6], owner_id=blob_uuid(r[7]),
+                    email=r[4], phone=r[5], organization_id=blob_uuid(r[6]), owner_id=blob_uuid(r[7]),
                     search_name=r[8], last_name_key=r[9], created_at=parse_time(r[10]),
                     updated_at=parse_time(r[11]), version=r[12],
                 )
@@ -432,7 +428,7 @@ class FlameImpl(Impl):
         p = self.person()
         c = self.s.contacts
         return timed(
-            lambda: c.create(p.first_name, last_name=p.last_name, email=p.email, phone=p.phone, organization=p.organization)
+            lambda: c.create(p.first_name, last_name=p.last_name, email=p.email, phone=p.phone)
         )
 
     def get_contact(self, i: int) -> int:
@@ -477,7 +473,7 @@ class FlameImpl(Impl):
         def run() -> None:
             report = c.import_rows(
                 flame.NewContact(
-                    p.first_name, last_name=p.last_name, email=p.email, phone=p.phone, organization=p.organization
+                    p.first_name, last_name=p.last_name, email=p.email, phone=p.phone
                 )
                 for p in people
             )
@@ -488,7 +484,7 @@ class FlameImpl(Impl):
 
 # The SQL Flame sends (flame-db/src), with sqlite3's ?NNN placeholders.
 CONTACT_COLUMNS = (
-    "SELECT company_id, id, first_name, last_name, email, phone, organization, owner_id, "
+    "SELECT company_id, id, first_name, last_name, email, phone, organization_id, owner_id, "
     "created_at, updated_at, version FROM contacts"
 )
 CONTACT_COLUMNS_NO_FROM = CONTACT_COLUMNS.removesuffix(" FROM contacts")
@@ -509,7 +505,7 @@ DEAL_COLUMNS = (
 STAGE_COLUMNS = "SELECT company_id, id, pipeline_id, name, position, kind, probability, version FROM stages"
 PIPELINE_COLUMNS = "SELECT company_id, id, name, position, is_default, created_at, updated_at, version FROM pipelines"
 INSERT_CONTACT = (
-    "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization, owner_id, "
+    "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id, "
     "search_name, last_name_key, created_at, updated_at, version) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 )
@@ -548,7 +544,7 @@ class Sqlite3Impl(Impl):
         self.db.execute(
             INSERT_CONTACT,
             (
-                self.company, cid.bytes, p.first_name, p.last_name, p.email, p.phone, p.organization,
+                self.company, cid.bytes, p.first_name, p.last_name, p.email, p.phone, None,
                 self.owner, f"{p.first_name} {p.last_name}".lower(), p.last_name.lower(), now, now, 1,
             ),
         )
@@ -703,7 +699,7 @@ class SqlAlchemyImpl(Impl):
         now = datetime.now(timezone.utc)
         return Contact(
             id=uuid7(), company_id=self.data.company_id, first_name=p.first_name, last_name=p.last_name,
-            email=p.email.lower(), phone=p.phone, organization=p.organization, owner_id=self.data.owner_id,
+            email=p.email.lower(), phone=p.phone, organization_id=None, owner_id=self.data.owner_id,
             search_name=f"{p.first_name} {p.last_name}".lower(), last_name_key=p.last_name.lower(),
             created_at=now, updated_at=now, version=1,
         )
