@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
+use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
 use crate::error::{FlameError, Result};
 use crate::event::EventPayload;
 use crate::id::{
@@ -107,6 +108,8 @@ pub struct Deal {
     /// When it was won or lost.
     #[serde(with = "time::serde::rfc3339::option")]
     pub closed_at: Option<OffsetDateTime>,
+    /// Its custom field values, by field key (fields the company defined for deals).
+    pub custom: CustomValues,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -144,6 +147,8 @@ pub struct NewDeal {
     pub assignee_id: Option<UserId>,
     /// When it is expected to close.
     pub expected_close: Option<Date>,
+    /// Custom field values by key, each checked against its definition.
+    pub custom: CustomValues,
 }
 
 impl NewDeal {
@@ -160,6 +165,7 @@ impl NewDeal {
             source_id: None,
             assignee_id: None,
             expected_close: None,
+            custom: CustomValues::new(),
         }
     }
 }
@@ -184,6 +190,8 @@ pub struct DealPatch {
     pub assignee_id: Option<UserId>,
     /// New expected close date.
     pub expected_close: Option<Date>,
+    /// Custom values to set (a `None` value clears one); keys it does not name keep theirs.
+    pub custom: CustomValuesPatch,
 }
 
 /// Filters for listing deals; all given filters must match. The list is newest first; with
@@ -206,6 +214,8 @@ pub struct DealFilter {
     /// Only deals carrying every one of these tags (names, any case). A name that is no tag
     /// of the company gives an empty list.
     pub tags: Vec<String>,
+    /// Only deals whose custom values match every condition.
+    pub custom: Vec<CustomCondition>,
 }
 
 /// The count and value of the deals in one stage, for a pipeline summary.
@@ -285,6 +295,8 @@ impl Deal {
                 .transpose()?,
             lost_reason: None,
             closed_at: None,
+            // Checked against the company's definitions by the store, which knows them.
+            custom: CustomValues::new(),
             created_at: now,
             updated_at: now,
             version: 1,

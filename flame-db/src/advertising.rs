@@ -341,7 +341,7 @@ async fn ingest(
             let (deal, event) =
                 lead.new_deal(company, settings, pipeline, &stages, contact_id, source_id, now)?;
             usage::reserve(&mut tx, company, Limit::Deals, 1).await?;
-            deal::insert(&mut tx, &deal).await?;
+            deal::insert(&mut tx, &deal, serde_json::json!({})).await?;
             events.push(event);
             Some(deal.id)
         }

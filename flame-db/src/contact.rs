@@ -585,7 +585,7 @@ impl<'a> Search<'a> {
         };
         let mut q = Statement::new("SELECT contacts.*", vec![]);
         let company = q.bind(company);
-        let from = Narrowing::drive(&mut q, "contacts", &company, driver);
+        let from = Narrowing::drive(&mut q, "contacts", "contacts", &company, driver);
         q.push(&from);
         q.and("contacts.owner_id", "=", self.owner);
         let probes = self.custom.exists(&mut q, "contacts", Some(driver));

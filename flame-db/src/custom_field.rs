@@ -148,7 +148,8 @@ impl<'a> Narrowing<'a> {
         self.conditions.iter().find(|c| c.min.is_some() && c.min == c.max)
     }
 
-    /// ` AND EXISTS (…)` for every condition but `skip`, on rows of `table`.
+    /// ` AND EXISTS (…)` for every condition but `skip`, on rows of `table` (a table name or
+    /// its alias in the query).
     pub(crate) fn exists(
         &self,
         q: &mut Statement,
@@ -186,21 +187,22 @@ impl<'a> Narrowing<'a> {
         sql
     }
 
-    /// The `FROM … WHERE` of a newest-first list of `table` walked by `driver`'s index key:
-    /// `custom_values` rows of that key, newest record first, each joined to its record.
-    /// The caller adds the other filters (qualified by `table`), the cursor on
-    /// `custom_values.record_id` and the order.
+    /// The `FROM … WHERE` of a newest-first list of `table` (named `alias` in the query)
+    /// walked by `driver`'s index key: `custom_values` rows of that key, newest record first,
+    /// each joined to its record. The caller adds the other filters (qualified by `alias`),
+    /// the cursor on `custom_values.record_id` and the order.
     pub(crate) fn drive(
         q: &mut Statement,
         table: &str,
+        alias: &str,
         company: &str,
         driver: &IndexCondition,
     ) -> String {
         let field = q.bind(driver.field_id.as_uuid());
         let key = q.bind(driver.min.clone().unwrap_or_default());
         format!(
-            " FROM custom_values JOIN {table} ON {table}.company_id = custom_values.company_id
-               AND {table}.id = custom_values.record_id
+            " FROM custom_values JOIN {table} {alias} ON {alias}.company_id = custom_values.company_id
+               AND {alias}.id = custom_values.record_id
              WHERE custom_values.company_id = {company} AND custom_values.field_id = {field}
                AND custom_values.value_key = {key}"
         )

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use flame_core::auth::{Action, Resource};
 use flame_core::billing::Limit;
+use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::deal::{Deal, DealFilter, DealPatch, NewDeal};
 use flame_core::event::EventPayload;
 use flame_core::money::{Currency, Money};
@@ -13,6 +14,7 @@ use flame_core::tag::Tagged;
 use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
+use crate::custom_field::{Narrowing, load as load_fields, write_index};
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
 use crate::{Session, contact, org_link, outbox, pipeline, source, tag, usage};
 
@@ -21,13 +23,15 @@ macro_rules! fields {
     () => {
         "company_id, id, title, amount_minor, currency, contact_id, organization_id, pipeline_id,
         stage_id, source_id, assignee_id, status, expected_close, lost_reason, closed_at,
-        created_at, updated_at, version"
+        custom, created_at, updated_at, version"
     };
 }
 
 pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM deals");
 
-pub(crate) fn deal_from_row(row: &Row) -> Result<Deal> {
+/// A deal read from `row`; its custom values are those of the current `fields` (its tags
+/// are filled in by [`with_tags`]).
+pub(crate) fn deal_from_row(row: &Row, fields: &[CustomField]) -> Result<Deal> {
     let currency: Currency = row.parse("currency")?;
     Ok(Deal {
         id: row.id("id")?,
@@ -45,6 +49,7 @@ pub(crate) fn deal_from_row(row: &Row) -> Result<Deal> {
         expected_close: row.get("expected_close")?,
         lost_reason: row.get("lost_reason")?,
         closed_at: row.opt_time("closed_at")?,
+        custom: custom_field::by_key(fields, &crate::custom_field::stored(row)?),
         created_at: row.time("created_at")?,
         updated_at: row.time("updated_at")?,
         version: row.int("version")?,
@@ -94,7 +99,7 @@ impl Deals {
                 FlameError::validation("pipeline_id", "is not a pipeline of this company")
             })?;
         let stages = pipeline::stages_of(&mut tx, &self.session, pipeline.id).await?;
-        let (deal, event) = Deal::create(
+        let (mut deal, event) = Deal::create(
             self.session.company_id(),
             &input,
             pipeline.id,
@@ -102,9 +107,13 @@ impl Deals {
             self.session.user_id(),
             now,
         )?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Deal).await?;
+        let values = custom_field::check_new(&fields, CustomEntity::Deal, &input.custom)?;
+        deal.custom = custom_field::by_key(&fields, &values);
         self.check_references(&mut tx, &deal).await?;
         usage::reserve(&mut tx, self.session.company_id(), Limit::Deals, 1).await?;
-        insert(&mut tx, &deal).await?;
+        insert(&mut tx, &deal, crate::custom_field::encode(&fields, &values)).await?;
+        write_index(&mut tx, self.tenant(), deal.id.as_uuid(), &fields, &values, true).await?;
         self.emit(&mut tx, now, vec![event]).await?;
         tx.commit().await?;
         Ok(deal)
@@ -138,12 +147,23 @@ impl Deals {
             .await
     }
 
-    async fn fetch(&self, exec: &mut impl Executor, id: DealId) -> Result<Deal> {
+    async fn fetch(
+        &self,
+        exec: &mut impl Executor,
+        id: DealId,
+        fields: &[CustomField],
+    ) -> Result<Deal> {
         let sql = format!("{COLUMNS} WHERE company_id = $1 AND id = $2");
         let row = exec.fetch_optional(sql, args![self.tenant(), id.as_uuid()]).await?;
-        let deal = found(row, deal_from_row, "deal")?;
+        let deal = found(row, |r| deal_from_row(r, fields), "deal")?;
         let mut one = with_tags(exec, &self.session, vec![deal]).await?;
         Ok(one.remove(0))
+    }
+
+    /// [`fetch`](Self::fetch) with the company's current field definitions.
+    async fn fetch_full(&self, exec: &mut impl Executor, id: DealId) -> Result<Deal> {
+        let fields = load_fields(exec, self.tenant(), CustomEntity::Deal).await?;
+        self.fetch(exec, id, &fields).await
     }
 
     /// Puts the tag `name` on the deal, creating the tag on first use, like
@@ -154,7 +174,7 @@ impl Deals {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let name = flame_core::tag::name(name)?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let current = self.fetch_full(&mut tx, id).await?;
         let now = self
             .session
             .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
@@ -164,7 +184,7 @@ impl Deals {
             return Ok(current);
         };
         self.emit(&mut tx, now, vec![EventPayload::DealTagged { deal_id: id, tag_id }]).await?;
-        let next = self.fetch(&mut tx, id).await?;
+        let next = self.fetch_full(&mut tx, id).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -176,7 +196,7 @@ impl Deals {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let name = flame_core::tag::name(name)?;
         let mut tx = self.session.begin().await?;
-        let current = self.fetch(&mut tx, id).await?;
+        let current = self.fetch_full(&mut tx, id).await?;
         let now = self
             .session
             .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
@@ -186,7 +206,7 @@ impl Deals {
             return Ok(current);
         };
         self.emit(&mut tx, now, vec![EventPayload::DealUntagged { deal_id: id, tag_id }]).await?;
-        let next = self.fetch(&mut tx, id).await?;
+        let next = self.fetch_full(&mut tx, id).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -194,19 +214,20 @@ impl Deals {
     /// One deal.
     pub async fn get(&self, id: DealId) -> Result<Deal> {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
-        self.fetch(&mut self.session.flame().pool().exec(), id).await
+        self.fetch_full(&mut self.session.flame().pool().exec(), id).await
     }
 
-    /// Reads the deal for a change: it must exist in the company, the session may update it,
-    /// and `version` must be current.
+    /// Reads the deal for a change, with its custom values under `fields`: it must exist in
+    /// the company, the session may update it, and `version` must be current.
     async fn for_update(
         &self,
         tx: &mut Tx,
         id: DealId,
         version: i64,
+        fields: &[CustomField],
     ) -> Result<(Deal, OffsetDateTime)> {
         self.session.permit(Action::Read, Resource::Deal { assignee: None })?;
-        let current = self.fetch(tx, id).await?;
+        let current = self.fetch(tx, id, fields).await?;
         let now = self
             .session
             .permit(Action::Update, Resource::Deal { assignee: current.assignee_id })?;
@@ -247,16 +268,31 @@ impl Deals {
         if changed == 0 { Err(FlameError::stale("deal")) } else { Ok(()) }
     }
 
-    /// Applies `patch` to the deal read at `version`.
+    /// Applies `patch` to the deal read at `version`. Its custom values are checked against
+    /// the company's definitions for deals (a bad one is a `Validation` error on
+    /// `custom.<key>`).
     pub async fn update(&self, id: DealId, version: i64, patch: DealPatch) -> Result<Deal> {
         let mut tx = self.session.begin().await?;
-        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Deal).await?;
+        let (current, now) = self.for_update(&mut tx, id, version, &fields).await?;
         if let Some(assignee) = patch.assignee_id {
             self.session.permit(Action::Update, Resource::Deal { assignee: Some(assignee) })?;
         }
-        let next = current.patched(&patch, now)?;
+        let mut next = current.patched(&patch, now)?;
+        let before = custom_field::by_id(&fields, CustomEntity::Deal, &current.custom);
+        let values =
+            custom_field::check_patch(&fields, CustomEntity::Deal, &before, &patch.custom)?;
+        next.custom = custom_field::by_key(&fields, &values);
         self.check_references(&mut tx, &next).await?;
         self.save(&mut tx, &next, version).await?;
+        if values != before {
+            tx.execute(
+                "UPDATE deals SET custom = $1 WHERE company_id = $2 AND id = $3",
+                args![crate::custom_field::encode(&fields, &values), self.tenant(), id.as_uuid()],
+            )
+            .await?;
+            write_index(&mut tx, self.tenant(), id.as_uuid(), &fields, &values, false).await?;
+        }
         self.emit(&mut tx, now, vec![EventPayload::DealUpdated { deal_id: id }]).await?;
         tx.commit().await?;
         Ok(next)
@@ -266,7 +302,7 @@ impl Deals {
     /// that are also about a contact stay on the contact.
     pub async fn delete(&self, id: DealId, version: i64) -> Result<()> {
         let mut tx = self.session.begin().await?;
-        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        let (current, now) = self.for_update(&mut tx, id, version, &[]).await?;
         self.session.permit(Action::Delete, Resource::Deal { assignee: current.assignee_id })?;
         let (c, i) = (self.tenant(), id.as_uuid());
         tx.execute(
@@ -288,6 +324,8 @@ impl Deals {
         if changed == 0 {
             return Err(FlameError::stale("deal"));
         }
+        // Its taggings go with it (ON DELETE CASCADE); its custom index rows are removed here.
+        crate::custom_field::forget(&mut tx, c, i).await?;
         usage::release(&mut tx, self.session.company_id(), Limit::Deals, 1).await?;
         self.emit(&mut tx, now, vec![EventPayload::DealDeleted { deal_id: id }]).await?;
         tx.commit().await
@@ -308,7 +346,8 @@ impl Deals {
 
     async fn transition(&self, id: DealId, version: i64, step: Step) -> Result<Deal> {
         let mut tx = self.session.begin().await?;
-        let (current, now) = self.for_update(&mut tx, id, version).await?;
+        let fields = load_fields(&mut tx, self.tenant(), CustomEntity::Deal).await?;
+        let (current, now) = self.for_update(&mut tx, id, version, &fields).await?;
         let (next, events) = step.apply(self, &mut tx, &current, now).await?;
         if events.is_empty() {
             return Ok(current);
@@ -353,24 +392,38 @@ impl Deals {
     }
 
     /// Deals matching `filter`, newest first, a page at a time. With tags, the first tag's
-    /// taggings are walked newest first (an index), each further tag one probe per row.
+    /// taggings are walked newest first (an index), each further tag and every custom
+    /// condition one probe per row; without tags, an equality on a custom field walks that
+    /// value's index (newest deal first), so a page costs a page however rare the value.
     pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<Page<Deal>> {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let limit = page.limit()?;
         let after = page.cursor_uuid()?;
         let keys = flame_core::tag::filter_keys(&filter.tags)?;
         let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Deal).await?;
+        let conditions =
+            custom_field::index_conditions(&fields, CustomEntity::Deal, &filter.custom)?;
+        let custom = Narrowing::new(&conditions);
         let Some(tags) = tag::resolve(&mut exec, &self.session, &keys).await? else {
             return Ok(Page { items: Vec::new(), next_cursor: None });
         };
         let mut q = Statement::new("", vec![]);
         let company = q.bind(self.tenant());
-        let order = match tags.split_first() {
-            None => {
+        let mut skip = None;
+        let order = match (tags.split_first(), custom.driver()) {
+            (None, None) => {
                 q.push(&format!("{COLUMNS} d WHERE d.company_id = {company}"));
                 "d.id"
             }
-            Some((first, others)) => {
+            (None, Some(driver)) => {
+                q.push(&format!("SELECT {}", tag::qualified(fields!(), "d")));
+                let from = Narrowing::drive(&mut q, "deals", "d", &company, driver);
+                q.push(&from);
+                skip = Some(driver);
+                "custom_values.record_id"
+            }
+            (Some((first, others)), _) => {
                 // The first tag's taggings, newest first, each joined to its deal (SQLite's
                 // CROSS JOIN keeps that order of the loops).
                 let first = q.bind(*first);
@@ -392,11 +445,13 @@ impl Deals {
             .and("d.source_id", "=", filter.source_id.map(|v| v.as_uuid()))
             .and("d.contact_id", "=", filter.contact_id.map(|v| v.as_uuid()))
             .and(order, "<", after);
+        let probes = custom.exists(&mut q, "d", skip);
+        q.push(&probes);
         let n = q.bind(i64::from(limit) + 1);
         q.push(&format!(" ORDER BY {order} DESC LIMIT {n}"));
         let (sql, args) = q.build();
         let rows = exec.fetch_all(sql, args).await?;
-        let deals = rows.iter().map(deal_from_row).collect::<Result<Vec<_>>>()?;
+        let deals = rows.iter().map(|r| deal_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
         let deals = with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
     }
@@ -434,13 +489,14 @@ impl Step {
     }
 }
 
-/// Inserts a validated deal (its usage already reserved, its references checked).
-pub(crate) async fn insert(tx: &mut Tx, deal: &Deal) -> Result<()> {
+/// Inserts a validated deal (its usage already reserved, its references checked) with its
+/// `custom` column ([`crate::custom_field::encode`]; the caller writes the index rows).
+pub(crate) async fn insert(tx: &mut Tx, deal: &Deal, custom: serde_json::Value) -> Result<()> {
     tx.execute(
         "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
                             source_id, assignee_id, status, expected_close, lost_reason, closed_at,
-                            created_at, updated_at, version, organization_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+                            created_at, updated_at, version, organization_id, custom)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         args![
             deal.company_id.as_uuid(),
             deal.id.as_uuid(),
@@ -460,6 +516,7 @@ pub(crate) async fn insert(tx: &mut Tx, deal: &Deal) -> Result<()> {
             deal.updated_at,
             deal.version,
             deal.organization_id.map(|o| o.as_uuid()),
+            custom,
         ],
     )
     .await?;

@@ -326,7 +326,7 @@ impl Inbound {
                     let (deal, event) =
                         message.deal(company, settings, &stages, contact_id, now)?;
                     usage::reserve(&mut tx, company, Limit::Deals, 1).await?;
-                    deal::insert(&mut tx, &deal).await?;
+                    deal::insert(&mut tx, &deal, serde_json::json!({})).await?;
                     events.push(event);
                     outcome.created_deal = true;
                     Some(deal.id)

@@ -416,7 +416,10 @@ impl Organizations {
         q.page(page.cursor_uuid()?, limit, true);
         let (sql, args) = q.build();
         let rows = exec.fetch_all(sql, args).await?;
-        let deals = rows.iter().map(deal::deal_from_row).collect::<Result<Vec<_>>>()?;
+        let fields =
+            crate::custom_field::load(&mut exec, self.tenant(), CustomEntity::Deal).await?;
+        let deals =
+            rows.iter().map(|r| deal::deal_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
         let deals = deal::with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
     }

@@ -707,6 +707,9 @@ pub struct NewDeal {
     /// Expected close date, `"YYYY-MM-DD"`.
     #[uniffi(default)]
     pub expected_close: Option<String>,
+    /// Custom field values by key.
+    #[uniffi(default)]
+    pub custom: HashMap<String, fc::custom_field::CustomValue>,
 }
 
 impl TryFrom<NewDeal> for fc::deal::NewDeal {
@@ -723,6 +726,7 @@ impl TryFrom<NewDeal> for fc::deal::NewDeal {
             source_id,
             assignee_id,
             expected_close,
+            custom,
         } = d;
         Ok(Self {
             title,
@@ -735,6 +739,7 @@ impl TryFrom<NewDeal> for fc::deal::NewDeal {
             source_id: opt_source_id("source_id", source_id)?,
             assignee_id: opt_user_id("assignee_id", assignee_id)?,
             expected_close: opt_date("expected_close", expected_close)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -766,6 +771,9 @@ pub struct DealPatch {
     /// Expected close date, `"YYYY-MM-DD"`.
     #[uniffi(default)]
     pub expected_close: Option<String>,
+    /// Custom values to set, or to clear (`null`), by key; others keep theirs.
+    #[uniffi(default)]
+    pub custom: HashMap<String, Option<fc::custom_field::CustomValue>>,
 }
 
 impl TryFrom<DealPatch> for fc::deal::DealPatch {
@@ -780,6 +788,7 @@ impl TryFrom<DealPatch> for fc::deal::DealPatch {
             source_id,
             assignee_id,
             expected_close,
+            custom,
         } = d;
         Ok(Self {
             title,
@@ -790,6 +799,7 @@ impl TryFrom<DealPatch> for fc::deal::DealPatch {
             source_id: opt_source_id("source_id", source_id)?,
             assignee_id: opt_user_id("assignee_id", assignee_id)?,
             expected_close: opt_date("expected_close", expected_close)?,
+            custom: custom.into_iter().collect(),
         })
     }
 }
@@ -818,13 +828,24 @@ pub struct DealFilter {
     /// Tags the deal must carry, all of them (names, any case).
     #[uniffi(default)]
     pub tags: Vec<String>,
+    /// Custom values that must match, all of them.
+    #[uniffi(default)]
+    pub custom: Vec<fc::custom_field::CustomCondition>,
 }
 
 impl TryFrom<DealFilter> for fc::deal::DealFilter {
     type Error = FlameError;
     fn try_from(f: DealFilter) -> Result<Self> {
-        let DealFilter { pipeline_id, stage_id, status, assignee_id, source_id, contact_id, tags } =
-            f;
+        let DealFilter {
+            pipeline_id,
+            stage_id,
+            status,
+            assignee_id,
+            source_id,
+            contact_id,
+            tags,
+            custom,
+        } = f;
         Ok(Self {
             pipeline_id: opt_pipeline_id("pipeline_id", pipeline_id)?,
             stage_id: opt_stage_id("stage_id", stage_id)?,
@@ -833,6 +854,7 @@ impl TryFrom<DealFilter> for fc::deal::DealFilter {
             source_id: opt_source_id("source_id", source_id)?,
             contact_id: opt_contact_id("contact_id", contact_id)?,
             tags,
+            custom,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! matching `flame-db` method.
 
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use flame_core::deal::{DealFilter, DealPatch, DealStatus, NewDeal};
 use flame_core::{ContactId, DealId, OrganizationId, PipelineId, SourceId, StageId, UserId};
@@ -24,8 +25,9 @@ pub(crate) struct Deals {
 impl Deals {
     /// Creates a deal worth `amount` (a `Decimal`, `int` or `str`, never a float) of
     /// `currency`. It goes to the default pipeline's first open stage unless `pipeline_id` /
-    /// `stage_id` say otherwise; `assignee_id` defaults to the session's user.
-    #[pyo3(signature = (title, amount, currency, *, contact_id=None, organization_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    /// `stage_id` say otherwise; `assignee_id` defaults to the session's user. `custom` gives
+    /// custom field values by key, as for `Contacts.create`.
+    #[pyo3(signature = (title, amount, currency, *, contact_id=None, organization_id=None, pipeline_id=None, stage_id=None, source_id=None, assignee_id=None, expected_close=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn create(
         &self,
@@ -40,6 +42,7 @@ impl Deals {
         source_id: Option<Uuid>,
         assignee_id: Option<Uuid>,
         expected_close: Option<Date>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Deal> {
         let value = flame_core::Money::parse(&amount_text("amount", amount)?, currency)
             .map_err(|e| to_py_err(py, e))?;
@@ -54,6 +57,7 @@ impl Deals {
             source_id: source_id.map(SourceId::from_uuid),
             assignee_id: assignee_id.map(UserId::from_uuid),
             expected_close,
+            custom: crate::custom::values_from_py(custom)?,
         };
         let api = self.session.deals();
         run(py, async move { api.create(input).await }).map(Deal)
@@ -68,8 +72,9 @@ impl Deals {
     /// Changes the fields of the deal read at `version` (its stage changes through
     /// `move_to_stage`, `win`, `lose`, `reopen`). `amount` is read in `currency`, or in the
     /// deal's current currency when `currency` is not given. `organization_id=""` takes the
-    /// deal out of its organization.
-    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, organization_id=None, source_id=None, assignee_id=None, expected_close=None))]
+    /// deal out of its organization. `custom` sets values by key (`None` clears one); keys it
+    /// does not name keep their values.
+    #[pyo3(signature = (id, version, *, title=None, amount=None, currency=None, contact_id=None, organization_id=None, source_id=None, assignee_id=None, expected_close=None, custom=None))]
     #[allow(clippy::too_many_arguments)]
     fn update(
         &self,
@@ -84,6 +89,7 @@ impl Deals {
         source_id: Option<Uuid>,
         assignee_id: Option<Uuid>,
         expected_close: Option<Date>,
+        custom: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Deal> {
         let organization_id = organization_link(organization_id)?;
         let id = DealId::from_uuid(id);
@@ -119,6 +125,7 @@ impl Deals {
             source_id: source_id.map(SourceId::from_uuid),
             assignee_id: assignee_id.map(UserId::from_uuid),
             expected_close,
+            custom: crate::custom::patch_from_py(custom)?,
         };
         run(py, async move { api.update(id, version, patch).await }).map(Deal)
     }
@@ -198,8 +205,8 @@ impl Deals {
 
     /// Deals matching every given filter, newest first, a page at a time; `status` is
     /// "open", "won" or "lost"; `tag` keeps the deals carrying a tag (a name, any case) or
-    /// every tag of a list.
-    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, limit=None, cursor=None))]
+    /// every tag of a list; `custom` filters by custom values, as for `Contacts.list`.
+    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -211,6 +218,7 @@ impl Deals {
         source_id: Option<Uuid>,
         contact_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
+        custom: Option<&Bound<'_, PyDict>>,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -222,6 +230,7 @@ impl Deals {
             source_id: source_id.map(SourceId::from_uuid),
             contact_id: contact_id.map(ContactId::from_uuid),
             tags: crate::tags::names(tag)?,
+            custom: crate::custom::conditions_from_py(custom)?,
         };
         let api = self.session.deals();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;

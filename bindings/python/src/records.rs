@@ -304,6 +304,7 @@ record! {
         expected_close;
         lost_reason;
         closed_at;
+        custom;
         created_at;
         updated_at;
         version;

@@ -187,3 +187,36 @@ def test_csv_import_reads_custom_columns(owner: flame.Session) -> None:
     assert ada.custom == {"industry": "Retail", "vip": True}
     report = owner.contacts.import_rows([{"first_name": "Bob", "custom": {"vip": False}}])
     assert report.imported == 1
+
+
+def test_deals_carry_custom_values(owner: flame.Session) -> None:
+    fields = owner.custom_fields
+    fields.define("deal", "product", "Product", "select", options=["Licence", "Support"])
+    fields.define("deal", "seats", "Seats", "number")
+    made = [
+        owner.deals.create(
+            f"D{i:02}", Decimal(100), "EUR", custom={"product": "licence" if i % 2 else "support", "seats": i}
+        )
+        for i in range(6)
+    ]
+    assert made[1].custom == {"product": "Licence", "seats": Decimal(1)}
+    assert owner.deals.get(made[1].id).custom == made[1].custom
+
+    updated = owner.deals.update(made[1].id, made[1].version, custom={"seats": None, "product": "Support"})
+    assert updated.custom == {"product": "Support"}
+    won = owner.deals.win(updated.id, updated.version)
+    assert won.custom == updated.custom
+
+    page = owner.deals.list(custom={"product": "Licence"})
+    assert [d.title for d in page.items] == ["D05", "D03"]
+    page = owner.deals.list(custom={"seats": (2, 4)})
+    assert [d.title for d in page.items] == ["D04", "D03", "D02"]
+
+    before = owner.deals.list()
+    with pytest.raises(flame.ValidationError) as bad:
+        owner.deals.create("Bad", 1, "EUR", custom={"product": "Hardware"})
+    assert bad.value.field == "custom.product"
+    with pytest.raises(flame.ValidationError) as bad:
+        owner.deals.update(made[0].id, made[0].version, custom={"nope": 1})
+    assert bad.value.field == "custom.nope"
+    assert owner.deals.list() == before

@@ -724,6 +724,7 @@ mod tests {
             expected_close: None,
             lost_reason: None,
             closed_at: Some(at),
+            custom: Default::default(),
             created_at: at,
             updated_at: at,
             version: 3,

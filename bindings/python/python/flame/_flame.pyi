@@ -2475,8 +2475,10 @@ class Deals:
         source_id: Optional[UUID] = None,
         assignee_id: Optional[UUID] = None,
         expected_close: Optional[date] = None,
+        custom: Optional[Mapping[str, Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]] = None,
     ) -> Deal:
-        """Creates a deal worth ``amount`` of ``currency``."""
+        """Creates a deal worth ``amount`` of ``currency``; ``custom`` gives custom field
+        values by key, as for ``Contacts.create``."""
     def get(self, id: UUID) -> Deal:
         """One deal."""
     def update(
@@ -2492,9 +2494,10 @@ class Deals:
         source_id: Optional[UUID] = None,
         assignee_id: Optional[UUID] = None,
         expected_close: Optional[date] = None,
+        custom: Optional[Mapping[str, Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]] = None,
     ) -> Deal:
         """Changes the fields of the deal read at ``version`` (``organization_id=""`` takes
-        it out of its organization)."""
+        it out of its organization; in ``custom``, ``None`` clears a value)."""
     def delete(self, id: UUID, version: int) -> None:
         """Deletes the deal read at ``version``."""
     def move_to_stage(self, id: UUID, stage_id: UUID, version: int) -> Deal:
@@ -2522,11 +2525,15 @@ class Deals:
         source_id: Optional[UUID] = None,
         contact_id: Optional[UUID] = None,
         tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Deal]:
         """Deals matching every given filter, newest first; ``tag`` keeps those carrying a
-        tag, or every tag of a list."""
+        tag, or every tag of a list; ``custom`` filters by custom values, as for
+        ``Contacts.list``."""
 
 @final
 class Tags:

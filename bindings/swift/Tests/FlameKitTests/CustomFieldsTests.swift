@@ -116,4 +116,45 @@ final class CustomFieldsTests: XCTestCase {
         guard case .NotFound = gone else { return XCTFail("\(String(describing: gone))") }
         await flame.shutdown()
     }
+
+    func testDealsCarryCustomValues() async throws {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("deal-custom.db").path)")
+        let owner = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga Owner")
+        ).session
+        _ = try await owner.customFields().define(
+            input: NewCustomField(
+                entity: .deal, key: "product", label: "Product", kind: .select, options: ["Licence", "Support"]))
+        let deals = owner.deals()
+        let licence = try await deals.create(
+            input: NewDeal(
+                title: "Big", amountMinor: 100_00, currency: "EUR", custom: ["product": .text(value: "licence")]))
+        XCTAssertEqual(licence.custom["product"], .text(value: "Licence"))
+        let support = try await deals.create(
+            input: NewDeal(
+                title: "Small", amountMinor: 10_00, currency: "EUR", custom: ["product": .text(value: "Support")]))
+        let bad = await expectError {
+            try await deals.create(
+                input: NewDeal(
+                    title: "Bad", amountMinor: 1, currency: "EUR", custom: ["product": .text(value: "Hardware")]))
+        }
+        guard case .Validation(let field, _) = bad else { return XCTFail("\(String(describing: bad))") }
+        XCTAssertEqual(field, "custom.product")
+
+        let onlyLicence = DealFilter(
+            custom: [CustomCondition(key: "product", matches: .equals(value: .text(value: "Licence")))])
+        let listed = try await deals.list(filter: onlyLicence)
+        XCTAssertEqual(listed.items.map(\.id), [licence.id])
+        let moved = try await deals.update(
+            id: support.id, version: support.version, patch: DealPatch(custom: ["product": .text(value: "Licence")]))
+        XCTAssertEqual(moved.custom["product"], .text(value: "Licence"))
+        let both = try await deals.list(filter: onlyLicence)
+        XCTAssertEqual(both.items.map(\.id), [support.id, licence.id])
+        let won = try await deals.win(id: moved.id, version: moved.version)
+        XCTAssertEqual(won.custom, moved.custom)
+        let clear: [String: CustomValue?] = ["product": nil]
+        let cleared = try await deals.update(id: won.id, version: won.version, patch: DealPatch(custom: clear))
+        XCTAssertTrue(cleared.custom.isEmpty)
+        await flame.shutdown()
+    }
 }

@@ -89,4 +89,33 @@ class CustomFieldsTest {
         assertThrows<FlameException.NotFound> { runBlocking { fields.get(revenue.id) } }
         flame.shutdown()
     }
+
+    @Test
+    fun dealsCarryCustomValues() = runBlocking {
+        val flame = Flame.open("sqlite://${dir.resolve("deal-custom.db")}")
+        val owner = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner")).session
+        owner.customFields().define(
+            NewCustomField(CustomEntity.DEAL, "product", "Product", CustomFieldKind.SELECT, options = listOf("Licence", "Support")),
+        )
+        val deals = owner.deals()
+        val licence = deals.create(NewDeal("Big", 100_00, "EUR", custom = mapOf("product" to CustomValue.Text("licence"))))
+        assertEquals(CustomValue.Text("Licence"), licence.custom["product"])
+        val support = deals.create(NewDeal("Small", 10_00, "EUR", custom = mapOf("product" to CustomValue.Text("Support"))))
+        val bad = assertThrows<FlameException.Validation> {
+            runBlocking { deals.create(NewDeal("Bad", 1, "EUR", custom = mapOf("product" to CustomValue.Text("Hardware")))) }
+        }
+        assertEquals("custom.product", bad.field)
+        assertEquals(2, deals.list().items.size)
+
+        val onlyLicence = DealFilter(custom = listOf(CustomCondition("product", CustomMatch.Equals(CustomValue.Text("Licence")))))
+        assertEquals(listOf(licence.id), deals.list(onlyLicence).items.map { it.id })
+        val moved = deals.update(support.id, support.version, DealPatch(custom = mapOf("product" to CustomValue.Text("Licence"))))
+        assertEquals(CustomValue.Text("Licence"), moved.custom["product"])
+        assertEquals(listOf(support.id, licence.id), deals.list(onlyLicence).items.map { it.id })
+        val won = deals.win(moved.id, moved.version)
+        assertEquals(moved.custom, won.custom)
+        val cleared = deals.update(won.id, won.version, DealPatch(custom = mapOf("product" to null)))
+        assertTrue(cleared.custom.isEmpty())
+        flame.shutdown()
+    }
 }
