@@ -311,6 +311,39 @@ impl Deal {
         Ok((deal, event))
     }
 
+    /// Builds a deal from `input` that stands in `target`, any stage of `pipeline` (whose
+    /// stages are `stages`), the way an import brings in a deal from another system: it is
+    /// created in the pipeline's first open stage ([`create`](Self::create); `input.stage_id`
+    /// is not read) and moved to `target` by the transition rules of
+    /// [`move_to`](Self::move_to). So a deal in a won stage is won and one in a lost stage
+    /// lost, closed at `now`, and a lost one needs `lost_reason` (a `Validation` error on
+    /// `lost_reason` otherwise); a `lost_reason` for a deal that is not lost is refused too
+    /// (a `Validation` error on `lost_reason`), rather than dropped. The result is a new
+    /// record as if created in `target`: version 1, updated when created. No event is
+    /// returned: an import records one event per batch.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_in(
+        company_id: CompanyId,
+        input: &NewDeal,
+        pipeline_id: PipelineId,
+        stages: &[Stage],
+        target: &Stage,
+        lost_reason: Option<&str>,
+        default_assignee: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Self> {
+        let first = NewDeal { stage_id: None, ..input.clone() };
+        let (deal, _) =
+            Self::create(company_id, &first, pipeline_id, stages, default_assignee, now)?;
+        if target.kind != StageKind::Lost && lost_reason.is_some_and(|r| !r.trim().is_empty()) {
+            return Err(FlameError::validation("lost_reason", "is only for a lost deal"));
+        }
+        let (mut deal, _) = deal.move_to(target, lost_reason, now)?;
+        deal.version = 1;
+        deal.updated_at = now;
+        Ok(deal)
+    }
+
     /// The deal with `patch` applied and its version bumped.
     pub fn patched(&self, patch: &DealPatch, now: OffsetDateTime) -> Result<Self> {
         let mut next = self.clone();
@@ -497,6 +530,56 @@ mod tests {
         assert_eq!(open.status, DealStatus::Open);
         assert_eq!(open.closed_at, None);
         assert!(deal.reopen(stage(&stages, "New"), OffsetDateTime::UNIX_EPOCH).is_err());
+    }
+
+    #[test]
+    fn a_deal_created_in_a_closed_stage_follows_the_transition_rules() {
+        let company = CompanyId::new();
+        let (p, stages) =
+            default_pipeline().build(company, 0, true, OffsetDateTime::UNIX_EPOCH).expect("valid");
+        let input = NewDeal::new("Old sale", 5_000, "EUR");
+        let at = |name: &str, reason: Option<&str>| {
+            Deal::create_in(
+                company,
+                &input,
+                p.id,
+                &stages,
+                stage(&stages, name),
+                reason,
+                UserId::new(),
+                OffsetDateTime::UNIX_EPOCH,
+            )
+        };
+        let won = at("Won", None).expect("won");
+        assert_eq!((won.status, won.version), (DealStatus::Won, 1));
+        assert_eq!(won.stage_id, stage(&stages, "Won").id);
+        assert_eq!(won.closed_at, Some(OffsetDateTime::UNIX_EPOCH));
+        let lost = at("Lost", Some("budget")).expect("lost");
+        assert_eq!((lost.status, lost.lost_reason.as_deref()), (DealStatus::Lost, Some("budget")));
+        assert_eq!(
+            at("Lost", None).expect_err("no reason"),
+            FlameError::validation("lost_reason", "is required to lose a deal")
+        );
+        assert_eq!(
+            at("Qualified", Some("why")).expect_err("open with a reason"),
+            FlameError::validation("lost_reason", "is only for a lost deal")
+        );
+        let open = at("Qualified", None).expect("open");
+        assert_eq!((open.status, open.closed_at, open.version), (DealStatus::Open, None, 1));
+        let (_, other) =
+            default_pipeline().build(company, 1, false, OffsetDateTime::UNIX_EPOCH).expect("valid");
+        let err = Deal::create_in(
+            company,
+            &input,
+            p.id,
+            &stages,
+            &other[0],
+            None,
+            UserId::new(),
+            OffsetDateTime::UNIX_EPOCH,
+        )
+        .expect_err("another pipeline's stage");
+        assert_eq!(err, FlameError::validation("stage_id", "belongs to another pipeline"));
     }
 
     #[test]

@@ -162,6 +162,30 @@ pub enum EventPayload {
         /// The last contact of the batch.
         last_id: ContactId,
     },
+    /// Organizations were imported in bulk (one event per batch rather than one per
+    /// organization).
+    #[serde(rename = "organizations.imported")]
+    OrganizationsImported {
+        /// How many.
+        count: u64,
+        /// The first organization of the batch (ids are time-ordered: the batch is the range
+        /// from `first_id` to `last_id`).
+        first_id: OrganizationId,
+        /// The last organization of the batch.
+        last_id: OrganizationId,
+    },
+    /// Deals were imported in bulk, each in the stage its row named (one event per batch
+    /// rather than a `deal.created`, `deal.stage_changed`, `deal.won` or `deal.lost` per deal).
+    #[serde(rename = "deals.imported")]
+    DealsImported {
+        /// How many.
+        count: u64,
+        /// The first deal of the batch (ids are time-ordered: the batch is the range from
+        /// `first_id` to `last_id`).
+        first_id: DealId,
+        /// The last deal of the batch.
+        last_id: DealId,
+    },
     /// A deal was created.
     #[serde(rename = "deal.created")]
     DealCreated {
@@ -319,6 +343,8 @@ impl EventPayload {
             Self::ContactTagged { .. } => "contact.tagged",
             Self::ContactUntagged { .. } => "contact.untagged",
             Self::ContactsImported { .. } => "contacts.imported",
+            Self::OrganizationsImported { .. } => "organizations.imported",
+            Self::DealsImported { .. } => "deals.imported",
             Self::OrganizationCreated { .. } => "organization.created",
             Self::OrganizationUpdated { .. } => "organization.updated",
             Self::OrganizationDeleted { .. } => "organization.deleted",
@@ -359,6 +385,8 @@ impl EventPayload {
             | Self::ContactTagged { contact_id, .. }
             | Self::ContactUntagged { contact_id, .. } => ("contact", contact_id.as_uuid()),
             Self::ContactsImported { first_id, .. } => ("contact", first_id.as_uuid()),
+            Self::OrganizationsImported { first_id, .. } => ("organization", first_id.as_uuid()),
+            Self::DealsImported { first_id, .. } => ("deal", first_id.as_uuid()),
             Self::OrganizationCreated { organization_id }
             | Self::OrganizationUpdated { organization_id }
             | Self::OrganizationDeleted { organization_id }

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::custom_field::LIST_SEPARATOR;
 use crate::error::{FlameError, Result};
 use crate::id::{CompanyId, TagId};
 use crate::text;
@@ -85,13 +86,41 @@ impl Tagged {
 }
 
 /// Validates a tag name (field `"tag"`): trimmed, not empty, at most [`TAG_NAME_MAX`]
-/// characters, no control characters, no line breaks.
+/// characters, no control characters, no line breaks, and no [`LIST_SEPARATOR`] (`;`),
+/// which separates the tags of a record in a CSV cell ([`parse_list`]).
 pub fn name(name: &str) -> Result<String> {
     let name = text::required("tag", name, TAG_NAME_MAX)?;
     if name.contains(['\n', '\t']) {
         return Err(FlameError::validation("tag", "must be one line"));
     }
+    if name.contains(LIST_SEPARATOR) {
+        return Err(FlameError::validation(
+            "tag",
+            format!("must not contain {LIST_SEPARATOR:?} (it separates tags in CSV)"),
+        ));
+    }
     Ok(name)
+}
+
+/// The tags of a record as one CSV cell: their names joined by `"; "`, the way a
+/// multi-select value is written ([`CustomValue::to_text`](crate::custom_field::CustomValue::to_text)).
+/// [`parse_list`] reads it back.
+pub fn list_text(names: &[String]) -> String {
+    names.join("; ")
+}
+
+/// The tag names of a CSV cell (what [`list_text`] writes): split at [`LIST_SEPARATOR`],
+/// trimmed, blanks skipped, each validated like [`name`] (a bad one is a `Validation` error
+/// on `field`, the cell's column), repeats in any case dropped; in the cell's order.
+pub fn parse_list(field: &str, cell: &str) -> Result<Vec<String>> {
+    let mut names: Vec<String> = Vec::new();
+    for part in cell.split(LIST_SEPARATOR).map(str::trim).filter(|p| !p.is_empty()) {
+        let name = name(part).map_err(|e| e.at(field))?;
+        if !names.iter().any(|n| key(n) == key(&name)) {
+            names.push(name);
+        }
+    }
+    Ok(names)
 }
 
 /// The key a (valid) tag name is unique by, in its company.
@@ -148,7 +177,7 @@ mod tests {
         assert_eq!(t.name, "VIP Client");
         assert_eq!(t.key(), "vip client");
         assert_eq!(name(&"é".repeat(64)).expect("64 chars"), "é".repeat(64));
-        for bad in ["", "   ", &"x".repeat(65), "a\nb", "a\u{7}"] {
+        for bad in ["", "   ", &"x".repeat(65), "a\nb", "a\u{7}", "a;b"] {
             assert_eq!(field_of(name(bad).expect_err("rejected")), "tag", "{bad:?}");
         }
     }
@@ -168,6 +197,16 @@ mod tests {
         let keys = filter_keys(&["VIP".into(), "vip".into(), "Lead".into()]).expect("valid");
         assert_eq!(keys, ["vip", "lead"]);
         assert_eq!(field_of(filter_keys(&[" ".into()]).expect_err("blank")), "tags");
+    }
+
+    #[test]
+    fn a_cell_of_tags_reads_back_what_it_writes() {
+        let names = vec!["VIP".to_owned(), "Lead, warm".to_owned(), "\"quoted\"".to_owned()];
+        assert_eq!(list_text(&names), "VIP; Lead, warm; \"quoted\"");
+        assert_eq!(parse_list("tags", &list_text(&names)).expect("valid"), names);
+        assert_eq!(parse_list("tags", " vip ;; VIP; Lead ").expect("valid"), ["vip", "Lead"]);
+        assert_eq!(parse_list("tags", "  ").expect("blank"), Vec::<String>::new());
+        assert_eq!(field_of(parse_list("tags", &"x".repeat(65)).expect_err("long")), "tags");
     }
 
     #[test]

@@ -183,7 +183,10 @@ async fn imported_values_read_back_exactly_as_created_ones() {
         let report = acme
             .session
             .contacts()
-            .import_rows([ContactRow { contact: tricky(1), organization: Some("\\N".into()) }])
+            .import_rows([ContactRow {
+                organization: Some("\\N".into()),
+                ..ContactRow::from(tricky(1))
+            }])
             .await
             .expect("import");
         assert_eq!((report.imported, report.rejected), (1, 0), "{}", db.name);

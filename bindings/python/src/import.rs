@@ -206,7 +206,7 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
         owner_id: _,
         custom: _,
     } = &contact;
-    Ok(ContactRow { contact, organization })
+    Ok(ContactRow { contact, organization, owner: None, tags: Vec::new() })
 }
 
 /// Adds the report of the chunk whose first row is row `offset + 1` of the whole import:
