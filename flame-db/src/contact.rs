@@ -12,13 +12,13 @@ use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
 use crate::custom_field::{Narrowing, load as load_fields, write_index};
 use crate::import::{Import, Row as ImportRow};
-#[cfg(feature = "csv")]
-use crate::import_csv::CsvImport;
 use crate::session::Session;
 use crate::sql::{
     Arg, Backend, Executor, Row, Sql, Statement, Tx, args, found, prefix_op, prefix_pattern,
 };
 use crate::{org_link, outbox, tag, usage};
+#[cfg(feature = "csv")]
+use flame_core::import::ContactColumns;
 
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
@@ -415,13 +415,11 @@ impl Contacts {
         I::Item: Into<ContactRow>,
         I::IntoIter: Send,
     {
-        Import::new(&self.session)
-            .import_numbered(
-                rows.into_iter()
-                    .enumerate()
-                    .map(|(i, row)| (i as u64 + 1, ImportRow::Contact(row.into()))),
-            )
-            .await
+        let rows = rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, row)| (i as u64 + 1, ImportRow::Record(row.into())));
+        Import::import_numbered(&self.session, rows).await
     }
 
     /// Imports contacts from the CSV file at `path`, streamed like
@@ -429,7 +427,7 @@ impl Contacts {
     /// file that cannot be opened is a `Validation` error on `path`, and nothing is imported.
     #[cfg(feature = "csv")]
     pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
-        CsvImport::new(&self.session).import_csv_file(path).await
+        self.import_csv(crate::import_csv::open(path.as_ref())?).await
     }
 
     /// Imports contacts from CSV text (UTF-8, comma-separated, first line the header; see
@@ -443,7 +441,9 @@ impl Contacts {
     /// or a `Storage` error): the batch it is in is not written, the earlier ones stay.
     #[cfg(feature = "csv")]
     pub async fn import_csv<R: std::io::Read + Send>(&self, reader: R) -> Result<ImportReport> {
-        CsvImport::new(&self.session).import_csv(reader).await
+        let mut import = Import::begin(&self.session).await?;
+        let known: Vec<String> = import.fields().iter().map(|f| f.key.clone()).collect();
+        crate::import_csv::import::<ContactColumns, _, _>(&mut import, &known, reader).await
     }
 }
 

@@ -1,77 +1,126 @@
-//! CSV import of contacts (the `csv` feature): the CSV stream read record by record, each
-//! record bounded in size, into the batches of `Import::import_numbered`.
+//! CSV import (the `csv` feature): the CSV stream read record by record, each record
+//! bounded in size, into the batches of an import (`import::run`) of contacts,
+//! organizations or deals, each entity's columns read by its flame-core `…Columns`.
 
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use flame_core::auth::{Action, Resource};
-use flame_core::import::{ContactColumns, ImportReport, MAX_RECORD_BYTES, record_too_long};
+use flame_core::import::{
+    ContactColumns, ContactRow, DealColumns, DealRow, ImportReport, MAX_RECORD_BYTES,
+    OrganizationColumns, OrganizationRow, record_too_long,
+};
 use flame_core::{FlameError, Result};
 
-use crate::import::{Import, Row};
-use crate::session::Session;
+use crate::import::{Importer, Row};
 
-/// A CSV import into the contacts of a session's company ([`Contacts::import_csv`]).
-///
-/// [`Contacts::import_csv`]: crate::Contacts::import_csv
-pub(crate) struct CsvImport<'a> {
-    session: &'a Session,
+/// The columns of one entity's CSV, as its flame-core type reads them.
+pub(crate) trait Columns: Sized + Send {
+    /// A row of the entity's import.
+    type Row: Send;
+    /// The entity's records, in the error of an unknown custom column (`"contacts"`).
+    const RECORDS: &'static str;
+    /// Reads the header (a `Validation` error on `header`).
+    fn from_header(header: &[&str]) -> Result<Self>;
+    /// The custom field keys the header names.
+    fn custom_keys(&self) -> Vec<String>;
+    /// The row of one record.
+    fn row(&self, record: &[&str]) -> Result<Self::Row>;
 }
 
-impl<'a> CsvImport<'a> {
-    pub(crate) fn new(session: &'a Session) -> Self {
-        Self { session }
+impl Columns for ContactColumns {
+    type Row = ContactRow;
+    const RECORDS: &'static str = "contacts";
+    fn from_header(header: &[&str]) -> Result<Self> {
+        ContactColumns::from_header(header)
     }
+    fn custom_keys(&self) -> Vec<String> {
+        ContactColumns::custom_keys(self).map(str::to_owned).collect()
+    }
+    fn row(&self, record: &[&str]) -> Result<ContactRow> {
+        self.contact(record)
+    }
+}
 
-    pub(crate) async fn import_csv_file(
-        &self,
-        path: impl AsRef<std::path::Path>,
-    ) -> Result<ImportReport> {
-        let file = std::fs::File::open(path.as_ref()).map_err(|e| {
-            tracing::debug!(error = %e, "could not open a CSV file to import");
-            FlameError::validation("path", "cannot be opened for reading")
-        })?;
-        self.import_csv(std::io::BufReader::new(file)).await
+impl Columns for OrganizationColumns {
+    type Row = OrganizationRow;
+    const RECORDS: &'static str = "organizations";
+    fn from_header(header: &[&str]) -> Result<Self> {
+        OrganizationColumns::from_header(header)
     }
+    fn custom_keys(&self) -> Vec<String> {
+        OrganizationColumns::custom_keys(self).map(str::to_owned).collect()
+    }
+    fn row(&self, record: &[&str]) -> Result<OrganizationRow> {
+        self.organization(record)
+    }
+}
 
-    pub(crate) async fn import_csv<R: Read + Send>(&self, reader: R) -> Result<ImportReport> {
-        self.session
-            .authorize(Action::Create, Resource::Contact { owner: Some(self.session.user_id()) })
-            .await?;
-        let mark = Arc::new(AtomicU64::new(0));
-        let bounded = Bounded { inner: reader, pulled: 0, mark: Arc::clone(&mark) };
-        let mut csv = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .buffer_capacity(CSV_BUFFER)
-            .from_reader(bounded);
-        let header = match csv.headers() {
-            Ok(header) => header.clone(),
-            Err(e) if is_too_long(&e) => return Err(record_too_long("header")),
-            Err(_) => {
-                return Err(FlameError::validation("header", "is not a valid UTF-8 CSV header"));
-            }
-        };
-        if header.as_slice().len() > MAX_RECORD_BYTES {
-            return Err(record_too_long("header"));
-        }
-        let columns = ContactColumns::from_header(&header.iter().collect::<Vec<_>>())?;
-        let fields = crate::custom_field::load(
-            &mut self.session.flame().pool().exec(),
-            self.session.tenant(),
-            flame_core::custom_field::CustomEntity::Contact,
-        )
-        .await?;
-        if let Some(key) = columns.custom_keys().find(|k| !fields.iter().any(|f| f.key == *k)) {
-            return Err(FlameError::validation(
-                "header",
-                format!("custom.{key} is not a custom field of contacts"),
-            ));
-        }
-        let records = CsvRows { csv, columns, mark, record: csv::StringRecord::new(), done: false };
-        Import::new(self.session).import_numbered(records).await
+impl Columns for DealColumns {
+    type Row = DealRow;
+    const RECORDS: &'static str = "deals";
+    fn from_header(header: &[&str]) -> Result<Self> {
+        DealColumns::from_header(header)
     }
+    fn custom_keys(&self) -> Vec<String> {
+        DealColumns::custom_keys(self).map(str::to_owned).collect()
+    }
+    fn row(&self, record: &[&str]) -> Result<DealRow> {
+        self.deal(record)
+    }
+}
+
+/// Opens the CSV file at `path` for an import: a `Validation` error on `path` when it cannot
+/// be opened for reading.
+pub(crate) fn open(path: &std::path::Path) -> Result<std::io::BufReader<std::fs::File>> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        tracing::debug!(error = %e, "could not open a CSV file to import");
+        FlameError::validation("path", "cannot be opened for reading")
+    })?;
+    Ok(std::io::BufReader::new(file))
+}
+
+/// Imports the CSV `reader` (first line the header, read by `C`) with `importer`, which has
+/// already checked that the session may import and read the custom field definitions
+/// (`known`: their keys). A bad header — not UTF-8, longer than [`MAX_RECORD_BYTES`], an
+/// unknown or repeated column, a custom column of no field — is a `Validation` error on
+/// `header` and nothing is imported.
+pub(crate) async fn import<C, M, R>(
+    importer: &mut M,
+    known: &[String],
+    reader: R,
+) -> Result<ImportReport>
+where
+    C: Columns,
+    M: Importer<Row = C::Row>,
+    R: Read + Send,
+{
+    let mark = Arc::new(AtomicU64::new(0));
+    let bounded = Bounded { inner: reader, pulled: 0, mark: Arc::clone(&mark) };
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(bounded);
+    let header = match csv.headers() {
+        Ok(header) => header.clone(),
+        Err(e) if is_too_long(&e) => return Err(record_too_long("header")),
+        Err(_) => {
+            return Err(FlameError::validation("header", "is not a valid UTF-8 CSV header"));
+        }
+    };
+    if header.as_slice().len() > MAX_RECORD_BYTES {
+        return Err(record_too_long("header"));
+    }
+    let columns = C::from_header(&header.iter().collect::<Vec<_>>())?;
+    if let Some(key) = columns.custom_keys().into_iter().find(|k| !known.contains(k)) {
+        return Err(FlameError::validation(
+            "header",
+            format!("custom.{key} is not a custom field of {}", C::RECORDS),
+        ));
+    }
+    let records = CsvRows { csv, columns, mark, record: csv::StringRecord::new(), done: false };
+    Ok(crate::import::run(importer, records).await)
 }
 
 /// The CSV reader's buffer: how far it reads ahead of the record it parses.
@@ -118,18 +167,18 @@ fn is_too_long(error: &csv::Error) -> bool {
 }
 
 /// The records of a CSV input after its header, as rows of an import.
-struct CsvRows<R> {
+struct CsvRows<R, C> {
     csv: csv::Reader<Bounded<R>>,
-    columns: ContactColumns,
+    columns: C,
     mark: Arc<AtomicU64>,
     record: csv::StringRecord,
     done: bool,
 }
 
-impl<R: Read> Iterator for CsvRows<R> {
-    type Item = (u64, Row);
+impl<R: Read, C: Columns> Iterator for CsvRows<R, C> {
+    type Item = (u64, Row<C::Row>);
 
-    fn next(&mut self) -> Option<(u64, Row)> {
+    fn next(&mut self) -> Option<(u64, Row<C::Row>)> {
         if self.done {
             return None;
         }
@@ -146,8 +195,8 @@ impl<R: Read> Iterator for CsvRows<R> {
                 let fields: Vec<&str> = self.record.iter().collect();
                 Some((
                     line,
-                    match self.columns.contact(&fields) {
-                        Ok(contact) => Row::Contact(contact),
+                    match self.columns.row(&fields) {
+                        Ok(row) => Row::Record(row),
                         Err(e) => Row::Rejected(e),
                     },
                 ))

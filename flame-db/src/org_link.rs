@@ -106,6 +106,32 @@ pub(crate) async fn find_or_create_named(
     Ok(org.id)
 }
 
+/// The company's organization an import row names by
+/// [`organization_reference`](flame_core::import::organization_reference): the one with
+/// that domain when the text reads as a domain, else [`find_or_create_named`] (the oldest of
+/// that name, or a new one of that name owned by `owner`, its event pushed onto `events`).
+pub(crate) async fn find_or_create(
+    tx: &mut Tx,
+    company: CompanyId,
+    reference: &str,
+    owner: Option<UserId>,
+    now: OffsetDateTime,
+    events: &mut Vec<EventPayload>,
+) -> Result<OrganizationId> {
+    if let Ok(domain) = organization::normalize_domain(reference) {
+        let found = tx
+            .fetch_optional(
+                "SELECT id FROM organizations WHERE company_id = $1 AND domain = $2",
+                args![company.as_uuid(), domain],
+            )
+            .await?;
+        if let Some(row) = found {
+            return row.id("id");
+        }
+    }
+    find_or_create_named(tx, company, reference, owner, now, events).await
+}
+
 /// A placeholder owner, replaced before the record is written.
 const NO_OWNER: UserId = UserId::from_uuid(uuid::Uuid::nil());
 

@@ -71,6 +71,72 @@ pub(crate) async fn add(
     name: &str,
     now: OffsetDateTime,
 ) -> Result<Option<TagId>> {
+    let tag = ensure(tx, session, name, now).await?;
+    let (table, column) = table(kind);
+    let added = tx
+        .execute(
+            format!(
+                "INSERT INTO {table} (company_id, tag_id, {column}) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING"
+            ),
+            args![session.tenant(), tag, record],
+        )
+        .await?;
+    Ok((added > 0).then_some(TagId::from_uuid(tag)))
+}
+
+/// Taggings written per statement by [`add_all`] (3 values each).
+const TAGGINGS_PER_STATEMENT: usize = 300;
+
+/// Puts tags on many records of `kind` at once, as an import's batch does: `taggings` pairs
+/// each record with the (validated) names of its tags. Each distinct name is found or
+/// created once (as [`add`] does), then the taggings are written in multi-row statements;
+/// a tagging that exists already is skipped. No event is written: the import's batch event
+/// covers its records' tags.
+pub(crate) async fn add_all(
+    tx: &mut Tx,
+    session: &Session,
+    kind: Tagged,
+    taggings: &[(Uuid, &[String])],
+    now: OffsetDateTime,
+) -> Result<()> {
+    let mut ids: HashMap<String, Uuid> = HashMap::new();
+    let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
+    for (record, names) in taggings {
+        for name in names.iter() {
+            let key = tag::key(name);
+            let id = match ids.get(&key) {
+                Some(id) => *id,
+                None => {
+                    let id = ensure(tx, session, name, now).await?;
+                    ids.insert(key, id);
+                    id
+                }
+            };
+            pairs.push((id, *record));
+        }
+    }
+    let (table, column) = table(kind);
+    for chunk in pairs.chunks(TAGGINGS_PER_STATEMENT) {
+        let mut q = Statement::new("", vec![]);
+        let company = q.bind(session.tenant());
+        let rows = chunk
+            .iter()
+            .map(|(tag, record)| format!("({company}, {}, {})", q.bind(*tag), q.bind(*record)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        q.push(&format!(
+            "INSERT INTO {table} (company_id, tag_id, {column}) VALUES {rows} ON CONFLICT DO NOTHING"
+        ));
+        let (sql, args) = q.build();
+        tx.execute(sql, args).await?;
+    }
+    Ok(())
+}
+
+/// The id of the company's tag named `name` (validated), created on first use as [`add`]
+/// creates it.
+async fn ensure(tx: &mut Tx, session: &Session, name: &str, now: OffsetDateTime) -> Result<Uuid> {
     let new = Tag::create(session.company_id(), name, now)?;
     tx.execute(
         "INSERT INTO tags (company_id, id, name, name_key, color, created_at, updated_at, version)
@@ -90,17 +156,7 @@ pub(crate) async fn add(
     let tag = find_key(tx, session, &new.key())
         .await?
         .ok_or_else(|| FlameError::storage("a tag just written could not be read back"))?;
-    let (table, column) = table(kind);
-    let added = tx
-        .execute(
-            format!(
-                "INSERT INTO {table} (company_id, tag_id, {column}) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING"
-            ),
-            args![session.tenant(), tag.id.as_uuid(), record],
-        )
-        .await?;
-    Ok((added > 0).then_some(tag.id))
+    Ok(tag.id.as_uuid())
 }
 
 /// Takes the tag named `name` (validated) off the record; returns its id when the record
