@@ -30,7 +30,7 @@ pub use deals::{
 };
 pub use organizations::{
     ORGANIZATION_COLUMNS, OrganizationColumns, OrganizationExport, OrganizationLinks,
-    OrganizationRow,
+    OrganizationRow, domain_taken,
 };
 
 /// The most rejected rows an [`ImportReport`] lists one by one (it still counts them all).

@@ -20,6 +20,9 @@ use crate::{org_link, outbox, tag, usage};
 #[cfg(feature = "csv")]
 use flame_core::import::ContactColumns;
 
+#[cfg(feature = "csv")]
+use crate::export;
+
 /// The columns a [`Contact`] is read from.
 macro_rules! fields {
     () => {
@@ -444,6 +447,67 @@ impl Contacts {
         let mut import = Import::begin(&self.session).await?;
         let known: Vec<String> = import.fields().iter().map(|f| f.key.clone()).collect();
         crate::import_csv::import::<ContactColumns, _, _>(&mut import, &known, reader).await
+    }
+
+    /// Writes the contacts matching `filter` (any filter [`list`](Self::list) takes, in its
+    /// order) to `writer` as CSV, and returns how many records it wrote (the header aside).
+    /// The header is [`CONTACT_COLUMNS`](flame_core::import::CONTACT_COLUMNS), then a
+    /// `custom.<key>` column per custom field of contacts, the names
+    /// [`import_csv`](Self::import_csv) reads: what an export writes imports back, into this
+    /// company or another that defines the same custom fields (and has the same members and
+    /// organizations), as it was — ids, versions and times aside. A contact's organization is
+    /// written by its domain, else its name; its owner by email (blank when the owner is no
+    /// longer a member); its tags separated by `;`; custom values in their text forms.
+    ///
+    /// Streamed: the list is read a page of 500 at a time and each page written and flushed
+    /// to `writer` before the next is read, so memory stays bounded by a page whatever the
+    /// number of contacts. Whoever may read contacts may export them (a viewer too); only the
+    /// session's company's contacts appear. A `writer` that fails is a `Storage` error; what
+    /// was written until then stays written. (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv<W: std::io::Write + Send>(
+        &self,
+        filter: ContactFilter,
+        writer: W,
+    ) -> Result<u64> {
+        use flame_core::import::{ContactExport, ContactLinks};
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
+        let columns = ContactExport::new(&fields);
+        let members = export::member_emails(&mut exec, &self.session).await?;
+        let mut out = export::CsvOut::new(writer, &columns.header())?;
+        let mut page = PageRequest::first(export::PAGE);
+        loop {
+            let found = self.list(filter.clone(), page).await?;
+            let orgs = found.items.iter().filter_map(|c| c.organization_id);
+            let orgs = export::organization_references(&mut exec, &self.session, orgs).await?;
+            for c in &found.items {
+                let links = ContactLinks {
+                    organization: c.organization_id.and_then(|o| orgs.get(&o).cloned()),
+                    owner: c.owner_id.and_then(|u| members.get(&u).cloned()),
+                };
+                out.write(&columns.record(c, &links))?;
+            }
+            out.flush()?;
+            match found.next_cursor {
+                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
+                None => return out.finish(),
+            }
+        }
+    }
+
+    /// [`export_csv`](Self::export_csv) into the file at `path`, created or truncated. A
+    /// file that cannot be opened for writing is a `Validation` error on `path`, and nothing
+    /// is written. (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv_file(
+        &self,
+        filter: ContactFilter,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<u64> {
+        self.session.authorize(Action::Read, Resource::Contact { owner: None }).await?;
+        self.export_csv(filter, export::create(path.as_ref())?).await
     }
 }
 

@@ -7,6 +7,9 @@ use flame_core::billing::Limit;
 use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::deal::{Deal, DealFilter, DealPatch, NewDeal};
 use flame_core::event::EventPayload;
+#[cfg(feature = "csv")]
+use flame_core::import::DealColumns;
+use flame_core::import::{DealRow, ImportReport};
 use flame_core::money::{Currency, Money};
 use flame_core::page::{Page, PageRequest};
 use flame_core::pipeline::{Stage, StageKind, first_of_kind};
@@ -15,6 +18,10 @@ use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
 use crate::custom_field::{Narrowing, load as load_fields, write_index};
+#[cfg(feature = "csv")]
+use crate::export;
+use crate::import::Row as ImportRow;
+use crate::import_deal::DealImport;
 use crate::sql::{Executor, Row, Statement, Tx, args, found};
 use crate::{Session, contact, org_link, outbox, pipeline, source, tag, usage};
 
@@ -455,6 +462,127 @@ impl Deals {
         let deals = with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
     }
+
+    /// Imports deals from `rows`, in batches of 5,000, one transaction per batch, the way
+    /// [`Contacts::import_rows`](crate::Contacts::import_rows) imports contacts: a bad row is
+    /// rejected and reported with its 1-based position as `line`, the rest go on; each batch
+    /// re-checks the session's standing and reserves the plan's `deals` limit, and one that
+    /// cannot be written stops the import ([`ImportReport::failed`]). Only a failure before
+    /// any row is read (no right to create deals) is an `Err`.
+    ///
+    /// A row is a [`DealRow`]: its pipeline, stage and source by name, its assignee by
+    /// member email, its contact by email or full name — all found among this company's
+    /// records only (another company's never match; an unknown one is a `Validation` error
+    /// on its column) — its organization by domain or name (created when none has it, as a
+    /// contacts import does), and its tags (created on first use). The deal lands in the
+    /// stage its row names even when that stage is won or lost: it is created in the
+    /// pipeline's first open stage and moved there by the transition rules, in the batch's
+    /// transaction ([`Deal::create_in`]), so a lost row needs its `lost_reason`; it is then a
+    /// new record as if created there (version 1, closed at the import's time). An imported
+    /// won deal queues no invoice (it was won before the import). One `deals.imported` event
+    /// is written per batch, instead of each deal's `deal.created`, `deal.won` or
+    /// `deal.lost`.
+    pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
+    where
+        I: IntoIterator<Item = DealRow>,
+        I::IntoIter: Send,
+    {
+        let rows =
+            rows.into_iter().enumerate().map(|(i, row)| (i as u64 + 1, ImportRow::Record(row)));
+        DealImport::import_numbered(&self.session, rows).await
+    }
+
+    /// Imports deals from CSV text (UTF-8, comma-separated, first line the header; see
+    /// [`DEAL_COLUMNS`](flame_core::import::DEAL_COLUMNS): `title` and `currency` required,
+    /// then any of `amount`, `pipeline`, `stage`, `status`, `lost_reason`, `contact`,
+    /// `organization`, `source`, `assignee`, `expected_close`, `tags` and `custom.<key>`),
+    /// streamed and checked as [`import_rows`](Self::import_rows) checks its rows. A bad
+    /// header is a `Validation` error on `header` and nothing is imported; a bad record is
+    /// reported with its line (the header is line 1), naming its column (`stage`,
+    /// `pipeline`, `assignee`, `contact`, `amount`, `custom.<key>`…), and the rest go on.
+    /// (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn import_csv<R: std::io::Read + Send>(&self, reader: R) -> Result<ImportReport> {
+        let mut import = DealImport::begin(&self.session).await?;
+        let known: Vec<String> = import.fields().iter().map(|f| f.key.clone()).collect();
+        crate::import_csv::import::<DealColumns, _, _>(&mut import, &known, reader).await
+    }
+
+    /// Imports deals from the CSV file at `path`, streamed like
+    /// [`import_csv`](Self::import_csv). A file that cannot be opened is a `Validation` error
+    /// on `path`, and nothing is imported. (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        self.import_csv(crate::import_csv::open(path.as_ref())?).await
+    }
+
+    /// Writes the deals matching `filter` (any filter [`list`](Self::list) takes, newest
+    /// first) to `writer` as CSV, and returns how many records it wrote. The header is
+    /// [`DEAL_COLUMNS`](flame_core::import::DEAL_COLUMNS), then a `custom.<key>` column per
+    /// custom field of deals: the names [`import_csv`](Self::import_csv) reads, so that an
+    /// export imports back as it was into a company with the same pipelines, stages,
+    /// sources, members, contacts and custom fields (ids, versions and times aside). The
+    /// value is written as a decimal in its currency, the pipeline, stage and source by
+    /// name, the contact by email (else full name), the organization by domain (else name),
+    /// the assignee by email (blank when no longer a member), tags separated by `;`.
+    ///
+    /// Streamed a page of 500 at a time, each page flushed to `writer` before the next is
+    /// read: memory stays bounded by a page. Whoever may read deals may export them; only the
+    /// session's company's appear. A failing `writer` is a `Storage` error. (The `csv`
+    /// feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv<W: std::io::Write + Send>(
+        &self,
+        filter: DealFilter,
+        writer: W,
+    ) -> Result<u64> {
+        use flame_core::import::{DealExport, DealLinks};
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Deal).await?;
+        let columns = DealExport::new(&fields);
+        let members = export::member_emails(&mut exec, &self.session).await?;
+        let (pipelines, stages) = export::stage_names(&mut exec, &self.session).await?;
+        let sources = export::source_names(&mut exec, &self.session).await?;
+        let mut out = export::CsvOut::new(writer, &columns.header())?;
+        let mut page = PageRequest::first(export::PAGE);
+        loop {
+            let found = self.list(filter.clone(), page).await?;
+            let contacts = found.items.iter().filter_map(|d| d.contact_id);
+            let contacts = export::contact_references(&mut exec, &self.session, contacts).await?;
+            let orgs = found.items.iter().filter_map(|d| d.organization_id);
+            let orgs = export::organization_references(&mut exec, &self.session, orgs).await?;
+            for d in &found.items {
+                let links = DealLinks {
+                    pipeline: pipelines.get(&d.pipeline_id).cloned().unwrap_or_default(),
+                    stage: stages.get(&d.stage_id).cloned().unwrap_or_default(),
+                    contact: d.contact_id.and_then(|c| contacts.get(&c).cloned()),
+                    organization: d.organization_id.and_then(|o| orgs.get(&o).cloned()),
+                    source: d.source_id.and_then(|s| sources.get(&s).cloned()),
+                    assignee: d.assignee_id.and_then(|u| members.get(&u).cloned()),
+                };
+                out.write(&columns.record(d, &links))?;
+            }
+            out.flush()?;
+            match found.next_cursor {
+                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
+                None => return out.finish(),
+            }
+        }
+    }
+
+    /// [`export_csv`](Self::export_csv) into the file at `path`, created or truncated. A
+    /// file that cannot be opened for writing is a `Validation` error on `path`. (The `csv`
+    /// feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv_file(
+        &self,
+        filter: DealFilter,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<u64> {
+        self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
+        self.export_csv(filter, export::create(path.as_ref())?).await
+    }
 }
 
 /// A stage transition, resolved inside the transaction.
@@ -492,33 +620,5 @@ impl Step {
 /// Inserts a validated deal (its usage already reserved, its references checked) with its
 /// `custom` column ([`crate::custom_field::encode`]; the caller writes the index rows).
 pub(crate) async fn insert(tx: &mut Tx, deal: &Deal, custom: serde_json::Value) -> Result<()> {
-    tx.execute(
-        "INSERT INTO deals (company_id, id, title, amount_minor, currency, contact_id, pipeline_id, stage_id,
-                            source_id, assignee_id, status, expected_close, lost_reason, closed_at,
-                            created_at, updated_at, version, organization_id, custom)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        args![
-            deal.company_id.as_uuid(),
-            deal.id.as_uuid(),
-            deal.title.clone(),
-            deal.value.amount_minor(),
-            deal.value.currency().code(),
-            deal.contact_id.map(|c| c.as_uuid()),
-            deal.pipeline_id.as_uuid(),
-            deal.stage_id.as_uuid(),
-            deal.source_id.map(|s| s.as_uuid()),
-            deal.assignee_id.map(|a| a.as_uuid()),
-            deal.status.as_str(),
-            deal.expected_close,
-            deal.lost_reason.clone(),
-            deal.closed_at,
-            deal.created_at,
-            deal.updated_at,
-            deal.version,
-            deal.organization_id.map(|o| o.as_uuid()),
-            custom,
-        ],
-    )
-    .await?;
-    Ok(())
+    crate::import_deal::insert_many(tx, std::iter::once((deal, custom))).await
 }

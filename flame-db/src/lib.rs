@@ -54,12 +54,16 @@ mod custom_field;
 mod deal;
 mod delivery;
 mod error;
+#[cfg(feature = "csv")]
+mod export;
 mod flame;
 mod handles;
 mod health;
 mod import;
 #[cfg(feature = "csv")]
 mod import_csv;
+mod import_deal;
+mod import_org;
 mod inbound;
 mod integration;
 mod invoicing;

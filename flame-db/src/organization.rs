@@ -9,6 +9,9 @@ use flame_core::contact::Contact;
 use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::deal::Deal;
 use flame_core::event::EventPayload;
+#[cfg(feature = "csv")]
+use flame_core::import::OrganizationColumns;
+use flame_core::import::{ImportReport, OrganizationRow};
 use flame_core::money::{Currency, Money};
 use flame_core::organization::{
     self, NewOrganization, Organization, OrganizationFilter, OrganizationPatch,
@@ -19,6 +22,10 @@ use flame_core::{FlameError, OrganizationId, Result};
 
 use crate::contact::{ensure_member, non_blank, prefix_end};
 use crate::custom_field::{Narrowing, load as load_fields, write_index};
+#[cfg(feature = "csv")]
+use crate::export;
+use crate::import::Row as ImportRow;
+use crate::import_org::OrganizationImport;
 use crate::org_link::{self, COLUMNS, domain_conflict, organization_from_row};
 use crate::session::Session;
 use crate::sql::{Executor, Statement, Tx, args, found};
@@ -422,6 +429,109 @@ impl Organizations {
             rows.iter().map(|r| deal::deal_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
         let deals = deal::with_tags(&mut exec, &self.session, deals).await?;
         Ok(Page::from_overfetch(deals, limit, |d: &Deal| d.id.as_uuid()))
+    }
+
+    /// Imports organizations from `rows`, in batches of 5,000, one transaction per batch,
+    /// the way [`Contacts::import_rows`](crate::Contacts::import_rows) imports contacts: each
+    /// row is checked like [`create`](Self::create) (a bad row is rejected and reported with
+    /// its 1-based position as `line`, and the rest go on); each batch re-checks the session's
+    /// standing and reserves the plan's `organizations` limit, and one that cannot be written
+    /// stops the import ([`ImportReport::failed`]), the batches before it staying imported.
+    /// Only a failure before any row is read (no right to create organizations) is an `Err`.
+    ///
+    /// A row is an [`OrganizationRow`]: the organization, the email of its owner (a member;
+    /// else `owner_id`, else the session's user) and its tags (created on first use). A
+    /// domain another organization of the company has, or an earlier row of the same batch,
+    /// is a `Validation` error on `domain` and rejects the row (`create` answers a
+    /// `Conflict`). One `organizations.imported` event is written per batch.
+    pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>
+    where
+        I: IntoIterator<Item = OrganizationRow>,
+        I::IntoIter: Send,
+    {
+        let rows =
+            rows.into_iter().enumerate().map(|(i, row)| (i as u64 + 1, ImportRow::Record(row)));
+        OrganizationImport::import_numbered(&self.session, rows).await
+    }
+
+    /// Imports organizations from CSV text (UTF-8, comma-separated, first line the header;
+    /// see [`ORGANIZATION_COLUMNS`](flame_core::import::ORGANIZATION_COLUMNS): `name`
+    /// required, then any of `domain`, `phone`, `phone_region`, `street`, `city`, `region`,
+    /// `postal_code`, `country`, `website`, `industry`, `size`, `owner`, `tags` and
+    /// `custom.<key>`), streamed and checked as [`import_rows`](Self::import_rows) checks its
+    /// rows. A bad header — an unknown or repeated column, no `name`, a custom column of no
+    /// field — is a `Validation` error on `header` and nothing is imported; a bad record
+    /// (ragged, not UTF-8, an invalid value, longer than
+    /// [`MAX_RECORD_BYTES`](flame_core::import::MAX_RECORD_BYTES)) is reported with its line
+    /// (the header is line 1), naming its column, and the rest go on; an input that fails to
+    /// read stops the import like a failing batch. (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn import_csv<R: std::io::Read + Send>(&self, reader: R) -> Result<ImportReport> {
+        let mut import = OrganizationImport::begin(&self.session).await?;
+        let known: Vec<String> = import.fields().iter().map(|f| f.key.clone()).collect();
+        crate::import_csv::import::<OrganizationColumns, _, _>(&mut import, &known, reader).await
+    }
+
+    /// Imports organizations from the CSV file at `path`, streamed like
+    /// [`import_csv`](Self::import_csv). A file that cannot be opened is a `Validation` error
+    /// on `path`, and nothing is imported. (The `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn import_csv_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        self.import_csv(crate::import_csv::open(path.as_ref())?).await
+    }
+
+    /// Writes the organizations matching `filter` (any filter [`list`](Self::list) takes, in
+    /// its order) to `writer` as CSV, and returns how many records it wrote. The header is
+    /// [`ORGANIZATION_COLUMNS`](flame_core::import::ORGANIZATION_COLUMNS), then a
+    /// `custom.<key>` column per custom field of organizations: the names
+    /// [`import_csv`](Self::import_csv) reads, so that an export imports back as it was
+    /// (ids, versions and times aside). The owner is written by email (blank when no longer
+    /// a member), tags separated by `;`, custom values in their text forms.
+    ///
+    /// Streamed a page of 500 at a time, each page flushed to `writer` before the next is
+    /// read: memory stays bounded by a page. Whoever may read organizations may export them;
+    /// only the session's company's appear. A failing `writer` is a `Storage` error. (The
+    /// `csv` feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv<W: std::io::Write + Send>(
+        &self,
+        filter: OrganizationFilter,
+        writer: W,
+    ) -> Result<u64> {
+        use flame_core::import::{OrganizationExport, OrganizationLinks};
+        self.authorize_read().await?;
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
+        let columns = OrganizationExport::new(&fields);
+        let members = export::member_emails(&mut exec, &self.session).await?;
+        let mut out = export::CsvOut::new(writer, &columns.header())?;
+        let mut page = PageRequest::first(export::PAGE);
+        loop {
+            let found = self.list(filter.clone(), page).await?;
+            for o in &found.items {
+                let links =
+                    OrganizationLinks { owner: o.owner_id.and_then(|u| members.get(&u).cloned()) };
+                out.write(&columns.record(o, &links))?;
+            }
+            out.flush()?;
+            match found.next_cursor {
+                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
+                None => return out.finish(),
+            }
+        }
+    }
+
+    /// [`export_csv`](Self::export_csv) into the file at `path`, created or truncated. A
+    /// file that cannot be opened for writing is a `Validation` error on `path`. (The `csv`
+    /// feature.)
+    #[cfg(feature = "csv")]
+    pub async fn export_csv_file(
+        &self,
+        filter: OrganizationFilter,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<u64> {
+        self.authorize_read().await?;
+        self.export_csv(filter, export::create(path.as_ref())?).await
     }
 
     /// The value of the organization's open deals, one total per currency, ordered by

@@ -125,6 +125,20 @@ pub(crate) async fn stages_in(
     rows.iter().map(stage_from_row).collect()
 }
 
+/// Every pipeline of the session's company, in order, and every stage of them, in order.
+pub(crate) async fn all(
+    exec: &mut impl Executor,
+    session: &Session,
+) -> Result<(Vec<Pipeline>, Vec<Stage>)> {
+    let sql = format!("{PIPELINE_COLUMNS} WHERE company_id = $1 ORDER BY position, id");
+    let rows = exec.fetch_all(sql, args![session.tenant()]).await?;
+    let pipelines = rows.iter().map(pipeline_from_row).collect::<Result<Vec<_>>>()?;
+    let sql = format!("{STAGE_COLUMNS} WHERE company_id = $1 ORDER BY pipeline_id, position");
+    let rows = exec.fetch_all(sql, args![session.tenant()]).await?;
+    let stages = rows.iter().map(stage_from_row).collect::<Result<Vec<_>>>()?;
+    Ok((pipelines, stages))
+}
+
 /// One stage of the session's company, or `None`.
 pub(crate) async fn find_stage(
     exec: &mut impl Executor,

@@ -48,6 +48,13 @@ pub(crate) async fn insert(tx: &mut Tx, s: &Source) -> Result<()> {
     Ok(())
 }
 
+/// Every source of the session's company, by name.
+pub(crate) async fn all(exec: &mut impl Executor, session: &Session) -> Result<Vec<Source>> {
+    let sql = format!("{COLUMNS} WHERE company_id = $1 ORDER BY name_key");
+    let rows = exec.fetch_all(sql, args![session.tenant()]).await?;
+    rows.iter().map(source_from_row).collect()
+}
+
 /// Checks that `id` is a source of the session's company; `field` names the input.
 pub(crate) async fn ensure_exists(
     exec: &mut impl Executor,

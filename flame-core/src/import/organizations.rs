@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Layout, export_header, export_keys, export_record};
 use crate::custom_field::{CustomEntity, CustomField};
-use crate::error::Result;
+use crate::error::{FlameError, Result};
 use crate::organization::{NewOrganization, Organization};
 
 /// The columns an organizations CSV may have (header names, case-insensitive), in the order
@@ -92,6 +92,19 @@ pub struct OrganizationRow {
     pub owner: Option<String>,
     /// The names of its tags.
     pub tags: Vec<String>,
+}
+
+/// The error of an import row whose domain is taken: by another organization of the company
+/// (`earlier_row` false), or by an earlier row of the same batch, not yet written. A
+/// `Validation` error on `domain`, which rejects the row (where `create` answers a
+/// `Conflict`).
+pub fn domain_taken(earlier_row: bool) -> FlameError {
+    let reason = if earlier_row {
+        "an earlier row of the import has this domain"
+    } else {
+        "another organization of this company has this domain"
+    };
+    FlameError::validation("domain", reason)
 }
 
 /// What an organization's record names by reference, as the store found it.
