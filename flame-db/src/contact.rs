@@ -476,10 +476,10 @@ impl Contacts {
         let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Contact).await?;
         let columns = ContactExport::new(&fields);
         let members = export::member_emails(&mut exec, &self.session).await?;
+        // The first page is read before anything is written: a bad filter writes nothing.
+        let mut found = self.list(filter.clone(), PageRequest::first(export::PAGE)).await?;
         let mut out = export::CsvOut::new(writer, &columns.header())?;
-        let mut page = PageRequest::first(export::PAGE);
         loop {
-            let found = self.list(filter.clone(), page).await?;
             let orgs = found.items.iter().filter_map(|c| c.organization_id);
             let orgs = export::organization_references(&mut exec, &self.session, orgs).await?;
             for c in &found.items {
@@ -490,10 +490,8 @@ impl Contacts {
                 out.write(&columns.record(c, &links))?;
             }
             out.flush()?;
-            match found.next_cursor {
-                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
-                None => return out.finish(),
-            }
+            let Some(cursor) = found.next_cursor.take() else { return out.finish() };
+            found = self.list(filter.clone(), PageRequest::after(export::PAGE, cursor)).await?;
         }
     }
 

@@ -544,10 +544,10 @@ impl Deals {
         let members = export::member_emails(&mut exec, &self.session).await?;
         let (pipelines, stages) = export::stage_names(&mut exec, &self.session).await?;
         let sources = export::source_names(&mut exec, &self.session).await?;
+        // The first page is read before anything is written: a bad filter writes nothing.
+        let mut found = self.list(filter.clone(), PageRequest::first(export::PAGE)).await?;
         let mut out = export::CsvOut::new(writer, &columns.header())?;
-        let mut page = PageRequest::first(export::PAGE);
         loop {
-            let found = self.list(filter.clone(), page).await?;
             let contacts = found.items.iter().filter_map(|d| d.contact_id);
             let contacts = export::contact_references(&mut exec, &self.session, contacts).await?;
             let orgs = found.items.iter().filter_map(|d| d.organization_id);
@@ -564,10 +564,8 @@ impl Deals {
                 out.write(&columns.record(d, &links))?;
             }
             out.flush()?;
-            match found.next_cursor {
-                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
-                None => return out.finish(),
-            }
+            let Some(cursor) = found.next_cursor.take() else { return out.finish() };
+            found = self.list(filter.clone(), PageRequest::after(export::PAGE, cursor)).await?;
         }
     }
 

@@ -504,20 +504,18 @@ impl Organizations {
         let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
         let columns = OrganizationExport::new(&fields);
         let members = export::member_emails(&mut exec, &self.session).await?;
+        // The first page is read before anything is written: a bad filter writes nothing.
+        let mut found = self.list(filter.clone(), PageRequest::first(export::PAGE)).await?;
         let mut out = export::CsvOut::new(writer, &columns.header())?;
-        let mut page = PageRequest::first(export::PAGE);
         loop {
-            let found = self.list(filter.clone(), page).await?;
             for o in &found.items {
                 let links =
                     OrganizationLinks { owner: o.owner_id.and_then(|u| members.get(&u).cloned()) };
                 out.write(&columns.record(o, &links))?;
             }
             out.flush()?;
-            match found.next_cursor {
-                Some(cursor) => page = PageRequest::after(export::PAGE, cursor),
-                None => return out.finish(),
-            }
+            let Some(cursor) = found.next_cursor.take() else { return out.finish() };
+            found = self.list(filter.clone(), PageRequest::after(export::PAGE, cursor)).await?;
         }
     }
 
