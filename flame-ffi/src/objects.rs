@@ -988,18 +988,117 @@ impl Flame {
     }
 }
 
+/// The CSV text an export wrote into memory (always UTF-8: every cell is a record's text).
+#[cfg(feature = "csv")]
+fn csv_text(bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes)
+        .map_err(|_| flame_db::core::FlameError::storage("an export wrote text that is not UTF-8"))
+}
+
 #[cfg(feature = "csv")]
 #[uniffi::export(async_runtime = "tokio")]
 impl Contacts {
     /// Imports contacts from CSV bytes (UTF-8, header `first_name,last_name,email,phone,
-    /// phone_region,organization` in any order and case); bad lines are reported, good ones
-    /// imported in batches (the `csv` feature).
+    /// phone_region,organization,owner,tags,custom.<key>` in any order and case; only
+    /// `first_name` required); bad lines are reported, good ones imported in batches (the
+    /// `csv` feature).
     pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
         self.inner.import_csv(std::io::Cursor::new(csv)).await
     }
 
     /// Imports contacts from a CSV file, streamed (memory stays bounded whatever its size).
+    /// A file that cannot be opened is a `Validation` error on `path`.
     pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
         self.inner.import_csv_file(path).await
+    }
+
+    /// The contacts matching `filter` as CSV text, in the columns `importCsv` reads (tags,
+    /// a `custom.<key>` column per custom field): what it returns imports back as it was.
+    /// The whole text is held in memory; for many contacts use `exportCsvFile`.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv(&self, filter: ContactFilter) -> Result<String> {
+        let mut out = Vec::new();
+        self.inner.export_csv(filter.try_into()?, &mut out).await?;
+        csv_text(out)
+    }
+
+    /// Writes the contacts matching `filter` to the CSV file at `path` (created or
+    /// truncated), streamed a page at a time; returns how many were written. A path that
+    /// cannot be opened for writing is a `Validation` error on `path`.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv_file(&self, path: String, filter: ContactFilter) -> Result<u64> {
+        self.inner.export_csv_file(filter.try_into()?, path).await
+    }
+}
+
+#[cfg(feature = "csv")]
+#[uniffi::export(async_runtime = "tokio")]
+impl Organizations {
+    /// Imports organizations from CSV bytes (UTF-8, header `name,domain,phone,phone_region,
+    /// street,city,region,postal_code,country,website,industry,size,owner,tags,custom.<key>`
+    /// in any order and case; only `name` required); bad lines are reported with the column
+    /// at fault (a domain already taken is rejected on `domain`), good ones imported in
+    /// batches.
+    pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
+        self.inner.import_csv(std::io::Cursor::new(csv)).await
+    }
+
+    /// Imports organizations from a CSV file, streamed. A file that cannot be opened is a
+    /// `Validation` error on `path`.
+    pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
+        self.inner.import_csv_file(path).await
+    }
+
+    /// The organizations matching `filter` as CSV text, in the columns `importCsv` reads.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv(&self, filter: OrganizationFilter) -> Result<String> {
+        let mut out = Vec::new();
+        self.inner.export_csv(filter.try_into()?, &mut out).await?;
+        csv_text(out)
+    }
+
+    /// Writes the organizations matching `filter` to the CSV file at `path`, streamed;
+    /// returns how many were written. A path that cannot be opened for writing is a
+    /// `Validation` error on `path`.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv_file(&self, path: String, filter: OrganizationFilter) -> Result<u64> {
+        self.inner.export_csv_file(filter.try_into()?, path).await
+    }
+}
+
+#[cfg(feature = "csv")]
+#[uniffi::export(async_runtime = "tokio")]
+impl Deals {
+    /// Imports deals from CSV bytes (UTF-8, header `title,amount,currency,pipeline,stage,
+    /// status,lost_reason,contact,organization,source,assignee,expected_close,tags,
+    /// custom.<key>` in any order and case; `title` and `currency` required). Each deal lands
+    /// in the stage its row names, won or lost there (a lost one needs its `lost_reason`);
+    /// pipeline, stage and source by name, assignee by member email, contact by email or
+    /// full name, organization by domain or name. Bad lines are reported with the column at
+    /// fault.
+    pub async fn import_csv(&self, csv: Vec<u8>) -> Result<ImportReport> {
+        self.inner.import_csv(std::io::Cursor::new(csv)).await
+    }
+
+    /// Imports deals from a CSV file, streamed. A file that cannot be opened is a
+    /// `Validation` error on `path`.
+    pub async fn import_csv_file(&self, path: String) -> Result<ImportReport> {
+        self.inner.import_csv_file(path).await
+    }
+
+    /// The deals matching `filter` as CSV text, in the columns `importCsv` reads.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv(&self, filter: DealFilter) -> Result<String> {
+        let mut out = Vec::new();
+        self.inner.export_csv(filter.try_into()?, &mut out).await?;
+        csv_text(out)
+    }
+
+    /// Writes the deals matching `filter` to the CSV file at `path`, streamed; returns how
+    /// many were written. A path that cannot be opened for writing is a `Validation` error
+    /// on `path`.
+    #[uniffi::method(default(filter))]
+    pub async fn export_csv_file(&self, path: String, filter: DealFilter) -> Result<u64> {
+        self.inner.export_csv_file(filter.try_into()?, path).await
     }
 }

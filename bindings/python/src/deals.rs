@@ -10,7 +10,9 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::convert::{amount_text, page, parse_opt};
+use crate::csv_io::{self, CsvDest, CsvSource};
 use crate::errors::to_py_err;
+use crate::import::ImportReport;
 use crate::organizations::organization_link;
 use crate::records::{Deal, Page, page_of};
 use crate::runtime::run;
@@ -235,5 +237,66 @@ impl Deals {
         let api = self.session.deals();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
         page_of(py, rust, Deal)
+    }
+
+    /// Imports deals from CSV (UTF-8, comma-separated, first line the header with the columns
+    /// title and currency — required —, amount — a decimal in the currency —, pipeline and
+    /// stage — by name —, status, lost_reason, contact — an email, else a full name —,
+    /// organization — a domain or name, found or created —, source — by name —, assignee — a
+    /// member's email —, expected_close, tags and a "custom.<key>" column per custom field):
+    /// `source` is a path (`str` or `os.PathLike`), streamed by Rust, or the CSV as `bytes`.
+    /// Each deal lands in the stage its row names, won or lost there (a lost one needs its
+    /// lost_reason). A bad row is reported with its line and the column at fault ("stage",
+    /// "pipeline", "assignee", "contact", "amount", "custom.<key>"…) and the rest go on,
+    /// 5,000 rows per transaction; pipelines, stages, sources, members and contacts of
+    /// another company never match. A bad header raises `ValidationError` on "header"; a
+    /// file that cannot be opened raises `ValidationError` on "path".
+    fn import_csv(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        let api = self.session.deals();
+        match csv_io::source(source)? {
+            CsvSource::Bytes(text) => run(py, async move { api.import_csv(text).await }),
+            CsvSource::Path(path) => run(py, async move { api.import_csv_file(path).await }),
+        }
+        .map(ImportReport)
+    }
+
+    /// Writes the deals matching every given filter (those of `list`, newest first) as CSV
+    /// to `dest` — a path, created or truncated, or a writable file object — and returns how
+    /// many it wrote, in the columns `import_csv` reads, streamed 500 at a time. A path that
+    /// cannot be written raises `ValidationError` on "path".
+    #[pyo3(signature = (dest, *, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_csv(
+        &self,
+        py: Python<'_>,
+        dest: &Bound<'_, PyAny>,
+        pipeline_id: Option<Uuid>,
+        stage_id: Option<Uuid>,
+        status: Option<&str>,
+        assignee_id: Option<Uuid>,
+        source_id: Option<Uuid>,
+        contact_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
+        custom: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<u64> {
+        let filter = DealFilter {
+            pipeline_id: pipeline_id.map(PipelineId::from_uuid),
+            stage_id: stage_id.map(StageId::from_uuid),
+            status: parse_opt::<DealStatus>(py, status)?,
+            assignee_id: assignee_id.map(UserId::from_uuid),
+            source_id: source_id.map(SourceId::from_uuid),
+            contact_id: contact_id.map(ContactId::from_uuid),
+            tags: crate::tags::names(tag)?,
+            custom: crate::custom::conditions_from_py(custom)?,
+        };
+        let api = self.session.deals();
+        match csv_io::dest(dest)? {
+            CsvDest::Path(path) => run(py, async move { api.export_csv_file(filter, path).await }),
+            CsvDest::File(file) => {
+                let failure = file.failure();
+                let result = run(py, async move { api.export_csv(filter, file).await });
+                csv_io::raised_or(result, &failure)
+            }
+        }
     }
 }

@@ -2,11 +2,9 @@
 //! keys), the `ImportReport` with its `RowError`s, and the conversions behind
 //! `Contacts.import_rows` and `Contacts.import_csv`.
 
-use std::path::PathBuf;
-
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyMapping, PyString};
+use pyo3::types::{PyMapping, PyString};
 use uuid::Uuid;
 
 use flame_core::contact::NewContact as RNewContact;
@@ -16,6 +14,7 @@ use flame_core::import::{
 };
 use flame_core::{OrganizationId, UserId};
 
+use crate::csv_io::{self, CsvSource};
 use crate::errors::to_py_err;
 use crate::records::record;
 use crate::runtime::{run, run_infallible};
@@ -27,7 +26,8 @@ pub(crate) const IMPORT_CHUNK: usize = 5_000;
 
 /// The keys a row mapping may have: the arguments of `Contacts.create`.
 const ROW_KEYS: &str = "first_name, last_name, email, phone, phone_region, organization_id, \
-     organization (a name, found case-insensitively or created), owner_id or custom";
+     organization (a domain or name, found or created), owner_id, owner (a member's email), \
+     tags (a list of names) or custom";
 
 record! {
     /// A contact to import: `NewContact(first_name, *, last_name=None, email=None, ...)`, the
@@ -119,9 +119,10 @@ record! {
 
 /// The contact in one row of an iterable: a `NewContact`, or a mapping with the keys of
 /// `Contacts.create` (a missing or `None` `first_name` is imported as blank, and so rejected
-/// with the row's line like any invalid value), or `organization`: the name of the company's
-/// organization, found case-insensitively or created (as in a CSV). Type errors name the row
-/// and the key, never the value.
+/// with the row's line like any invalid value), or the keys of the CSV's columns:
+/// `organization` (the domain or name of the company's organization, found or created),
+/// `owner` (a member's email) and `tags` (a list of names, created on first use). Type errors
+/// name the row and the key, never the value.
 fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
     if let Ok(contact) = row.cast::<NewContact>() {
         return Ok(ContactRow::from(contact.get().0.clone()));
@@ -134,6 +135,8 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
     };
     let mut contact = RNewContact::default();
     let mut organization = None;
+    let mut owner = None;
+    let mut tags = Vec::new();
     for item in mapping.items()?.iter() {
         let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let key = key
@@ -160,6 +163,12 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
             "phone" => contact.phone = text(&value)?,
             "phone_region" => contact.phone_region = text(&value)?,
             "organization" => organization = text(&value)?,
+            "owner" => owner = text(&value)?,
+            "tags" => {
+                tags = crate::tags::names(Some(&value)).map_err(|_| {
+                    PyTypeError::new_err(format!("row {line}: tags must be a list of str"))
+                })?;
+            }
             "organization_id" => {
                 let id: Option<Uuid> = value.extract().map_err(|_| {
                     let type_name =
@@ -206,7 +215,7 @@ fn row_from_py(row: &Bound<'_, PyAny>, line: u64) -> PyResult<ContactRow> {
         owner_id: _,
         custom: _,
     } = &contact;
-    Ok(ContactRow { contact, organization, owner: None, tags: Vec::new() })
+    Ok(ContactRow { contact, organization, owner, tags })
 }
 
 /// Adds the report of the chunk whose first row is row `offset + 1` of the whole import:
@@ -279,18 +288,11 @@ pub(crate) fn import_csv(
     source: &Bound<'_, PyAny>,
 ) -> PyResult<ImportReport> {
     let api = api.clone();
-    if let Ok(bytes) = source.cast::<PyBytes>() {
-        let text: &[u8] = bytes.as_bytes();
-        return run(py, async move { api.import_csv(text).await }).map(ImportReport);
+    match csv_io::source(source)? {
+        CsvSource::Bytes(text) => run(py, async move { api.import_csv(text).await }),
+        CsvSource::Path(path) => run(py, async move { api.import_csv_file(path).await }),
     }
-    let path: PathBuf = source.extract().map_err(|_| {
-        let type_name = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-        PyTypeError::new_err(format!(
-            "argument 'source': expected a path (str or os.PathLike) or the CSV as bytes, \
-             not {type_name}"
-        ))
-    })?;
-    run(py, async move { api.import_csv_file(path).await }).map(ImportReport)
+    .map(ImportReport)
 }
 
 /// Adds the import classes to the module.

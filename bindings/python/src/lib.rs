@@ -20,6 +20,7 @@ mod billing;
 mod companies;
 mod contacts;
 mod convert;
+mod csv_io;
 mod custom;
 mod deals;
 mod enums;

@@ -10,6 +10,8 @@ use flame_core::{OrganizationId, UserId};
 use uuid::Uuid;
 
 use crate::convert::page;
+use crate::csv_io::{self, CsvDest, CsvSource};
+use crate::import::ImportReport;
 use crate::records::{Contact, Deal, Money, Organization, Page, page_of};
 use crate::runtime::run;
 
@@ -186,6 +188,61 @@ impl Organizations {
         let api = self.session.organizations();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
         page_of(py, rust, Organization)
+    }
+
+    /// Imports organizations from CSV (UTF-8, comma-separated, first line the header with
+    /// the columns name — required —, domain, phone, phone_region, street, city, region,
+    /// postal_code, country, website, industry, size, owner — a member's email —, tags —
+    /// names separated by ";" — and a "custom.<key>" column per custom field): `source` is a
+    /// path (`str` or `os.PathLike`), streamed by Rust, or the CSV as `bytes`. Each row is
+    /// checked like `create`; a bad one is reported with its line (the header is line 1) and
+    /// the column at fault — a domain already taken by another organization or an earlier
+    /// row on "domain" — and the rest go on, 5,000 rows per transaction. A bad header raises
+    /// `ValidationError` on "header" and nothing is imported; a file that cannot be opened
+    /// raises `ValidationError` on "path"; a batch that cannot be written stops the import
+    /// (the report's `failed`).
+    fn import_csv(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<ImportReport> {
+        let api = self.session.organizations();
+        match csv_io::source(source)? {
+            CsvSource::Bytes(text) => run(py, async move { api.import_csv(text).await }),
+            CsvSource::Path(path) => run(py, async move { api.import_csv_file(path).await }),
+        }
+        .map(ImportReport)
+    }
+
+    /// Writes the organizations matching every given filter (those of `list`, in its order)
+    /// as CSV to `dest` — a path, created or truncated, or a writable file object — and
+    /// returns how many it wrote, in the columns `import_csv` reads (owner by email, tags
+    /// separated by ";", a "custom.<key>" column per custom field), streamed 500 at a time.
+    /// A path that cannot be written raises `ValidationError` on "path".
+    #[pyo3(signature = (dest, *, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn export_csv(
+        &self,
+        py: Python<'_>,
+        dest: &Bound<'_, PyAny>,
+        name_prefix: Option<String>,
+        domain: Option<String>,
+        owner_id: Option<Uuid>,
+        tag: Option<&Bound<'_, PyAny>>,
+        custom: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<u64> {
+        let filter = OrganizationFilter {
+            name_prefix,
+            domain,
+            owner_id: owner_id.map(UserId::from_uuid),
+            tags: crate::tags::names(tag)?,
+            custom: crate::custom::conditions_from_py(custom)?,
+        };
+        let api = self.session.organizations();
+        match csv_io::dest(dest)? {
+            CsvDest::Path(path) => run(py, async move { api.export_csv_file(filter, path).await }),
+            CsvDest::File(file) => {
+                let failure = file.failure();
+                let result = run(py, async move { api.export_csv(filter, file).await });
+                csv_io::raised_or(result, &failure)
+            }
+        }
     }
 
     /// The organization's contacts, newest first, a page at a time.

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from os import PathLike
 from types import TracebackType
-from typing import Any, Generic, Iterator, Literal, Optional, TypeVar, Union, final
+from typing import IO, Any, Generic, Iterator, Literal, Optional, TypeVar, Union, final
 from uuid import UUID
 
 from ._types import (
@@ -2331,13 +2331,31 @@ class Contacts:
         imported. A row of the wrong shape raises ``TypeError`` (its chunk is not written)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports a contacts CSV (header: first_name, last_name, email, phone,
-        phone_region, organization — the name of an organization, found case-insensitively or
-        created) from a path, streamed by Rust, or from ``bytes``. A path
+        phone_region, organization — the domain or name of an organization, found or
+        created —, owner — a member's email —, tags — names separated by ";" — and a
+        "custom.<key>" column per custom field) from a path, streamed by Rust, or from ``bytes``. A path
         that cannot be opened raises ``ValidationError`` on "path" (as in Kotlin and Swift); a
         bad header raises ``ValidationError`` on "header"; bad lines (a record longer than 64 KiB
         among them) are reported by line (the header is line 1). A batch that cannot be
         written, an unreadable input or a record too long to read stops the import: see the
         report's ``failed``."""
+    def export_csv(
+        self,
+        dest: Union[str, PathLike[str], IO[bytes], IO[str]],
+        *,
+        name_prefix: Optional[str] = None,
+        email_prefix: Optional[str] = None,
+        phone_prefix: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
+    ) -> int:
+        """Writes the contacts matching every given filter (those of ``list``) as CSV to
+        ``dest`` — a path, created or truncated, or a writable text or binary file object — in
+        the columns ``import_csv`` reads, streamed 500 at a time; returns how many it wrote.
+        A path that cannot be written raises ``ValidationError`` on "path"."""
 
 @final
 class Organizations:
@@ -2408,6 +2426,29 @@ class Organizations:
         cursor: Optional[str] = None,
     ) -> Page[Organization]:
         """Organizations matching every given filter, ordered by name."""
+    def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
+        """Imports an organizations CSV (header: name — required —, domain, phone,
+        phone_region, street, city, region, postal_code, country, website, industry, size,
+        owner — a member's email —, tags — names separated by ";" — and a "custom.<key>"
+        column per custom field) from a path, streamed by Rust, or from ``bytes``. Bad lines
+        are reported with the column at fault (a domain already taken on "domain"); a bad
+        header raises ``ValidationError`` on "header", a path that cannot be opened on
+        "path"."""
+    def export_csv(
+        self,
+        dest: Union[str, PathLike[str], IO[bytes], IO[str]],
+        *,
+        name_prefix: Optional[str] = None,
+        domain: Optional[str] = None,
+        owner_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
+    ) -> int:
+        """Writes the organizations matching every given filter (those of ``list``) as CSV
+        to ``dest`` — a path or a writable file object — in the columns ``import_csv`` reads,
+        streamed 500 at a time; returns how many it wrote."""
     def contacts(
         self, id: UUID, *, limit: Optional[int] = None, cursor: Optional[str] = None
     ) -> Page[Contact]:
@@ -2534,6 +2575,32 @@ class Deals:
         """Deals matching every given filter, newest first; ``tag`` keeps those carrying a
         tag, or every tag of a list; ``custom`` filters by custom values, as for
         ``Contacts.list``."""
+    def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
+        """Imports a deals CSV (header: title and currency — required —, amount, pipeline,
+        stage, status, lost_reason, contact — an email, else a full name —, organization — a
+        domain or name —, source, assignee — a member's email —, expected_close, tags and a
+        "custom.<key>" column per custom field) from a path, streamed by Rust, or from
+        ``bytes``. Each deal lands in the stage its row names, won or lost there (a lost one
+        needs its lost_reason). Bad lines are reported with the column at fault; a bad header
+        raises ``ValidationError`` on "header", a path that cannot be opened on "path"."""
+    def export_csv(
+        self,
+        dest: Union[str, PathLike[str], IO[bytes], IO[str]],
+        *,
+        pipeline_id: Optional[UUID] = None,
+        stage_id: Optional[UUID] = None,
+        status: Optional[DealStatus] = None,
+        assignee_id: Optional[UUID] = None,
+        source_id: Optional[UUID] = None,
+        contact_id: Optional[UUID] = None,
+        tag: Optional[Union[str, Sequence[str]]] = None,
+        custom: Optional[
+            Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
+        ] = None,
+    ) -> int:
+        """Writes the deals matching every given filter (those of ``list``) as CSV to
+        ``dest`` — a path or a writable file object — in the columns ``import_csv`` reads,
+        streamed 500 at a time; returns how many it wrote."""
 
 @final
 class Tags:
