@@ -163,7 +163,8 @@ impl Organizations {
     /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
     /// defaults to 50). `tag` is a tag name or a list of names (all must be carried);
     /// `custom` filters by custom values, as for `Contacts.list`.
-    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
+    /// `sort` orders by a custom field instead, as for `Contacts.list`.
+    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -173,6 +174,8 @@ impl Organizations {
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -182,6 +185,7 @@ impl Organizations {
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.organizations();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;

@@ -2312,6 +2312,8 @@ class Contacts:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
@@ -2321,7 +2323,9 @@ class Contacts:
         max)}`` for a range of a number, money, date or datetime field. With a prefix, ordered by
         the key it matches, then id: the name (full name, else last name; each contact once),
         else the phone, else the email prefix; the other filters only narrow. Without a
-        prefix, newest first. A ``cursor`` works only with the filters that returned it."""
+        prefix, newest first. ``sort`` orders by a custom field instead (its key;
+        ``descending=True`` for the largest first): contacts with a value first, then those
+        without. A ``cursor`` works only with the filters that returned it."""
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
         """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
         lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
@@ -2404,6 +2408,8 @@ class Organizations:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Organization]:
@@ -2528,6 +2534,8 @@ class Deals:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Deal]:
