@@ -345,6 +345,9 @@ class Deal:
     def closed_at(self) -> Optional[datetime]:
         """When it was won or lost."""
     @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Its custom field values, by field key (fields the company defined for deals)."""
+    @property
     def created_at(self) -> datetime:
         """When it was created."""
     @property
