@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
+use crate::custom_field::{CustomCondition, CustomSort, CustomValues, CustomValuesPatch};
 use crate::email::Email;
 use crate::error::Result;
 use crate::id::{CompanyId, ContactId, OrganizationId, UserId};
@@ -209,6 +209,9 @@ pub struct ContactFilter {
     pub tags: Vec<String>,
     /// Only contacts whose custom values match every condition.
     pub custom: Vec<CustomCondition>,
+    /// Orders the list by a custom field instead (see [`CustomSort`]); the other filters
+    /// still apply.
+    pub sort: Option<CustomSort>,
 }
 
 #[cfg(test)]

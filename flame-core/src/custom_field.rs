@@ -812,6 +812,52 @@ pub fn index_conditions(
         .collect()
 }
 
+/// A list ordered by one custom field's values.
+///
+/// Records that have a value come first, in the order of the value's index key: numbers,
+/// dates and times by value, money by currency code then amount, booleans false before true,
+/// text and selects by code point (case-sensitive) — the order `custom_values` is indexed in on
+/// both engines, so each page is an index walk. Equal values are ordered by record id. Records
+/// without a value follow, by id. `descending` reverses both parts; records without a value
+/// still come last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct CustomSort {
+    /// The field's key.
+    pub key: String,
+    /// Largest value first.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    #[serde(default)]
+    pub descending: bool,
+}
+
+impl CustomSort {
+    /// Ascending by the field `key`.
+    pub fn by(key: impl Into<String>) -> Self {
+        Self { key: key.into(), descending: false }
+    }
+}
+
+/// The field a list of `entity` is sorted by: a field the company defined for it (else a
+/// `Validation` error on `sort`), holding one value per record (a multi-select, with several,
+/// is refused the same way).
+pub fn sort_field<'a>(
+    fields: &'a [CustomField],
+    entity: CustomEntity,
+    sort: &CustomSort,
+) -> Result<&'a CustomField> {
+    let field = find(fields, entity, sort.key.trim()).ok_or_else(|| {
+        FlameError::validation("sort", format!("{} is not a defined field", sort.key.trim()))
+    })?;
+    if field.kind == CustomFieldKind::MultiSelect {
+        return Err(FlameError::validation(
+            "sort",
+            format!("{} is a multi_select field, which holds several values", field.key),
+        ));
+    }
+    Ok(field)
+}
+
 fn check_key(key: &str) -> Result<String> {
     let key = key.trim();
     let mut chars = key.chars();

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
+use crate::custom_field::{CustomCondition, CustomSort, CustomValues, CustomValuesPatch};
 use crate::error::{FlameError, Result};
 use crate::event::EventPayload;
 use crate::id::{
@@ -216,6 +216,9 @@ pub struct DealFilter {
     pub tags: Vec<String>,
     /// Only deals whose custom values match every condition.
     pub custom: Vec<CustomCondition>,
+    /// Orders the list by a custom field instead (see [`CustomSort`]); the other filters
+    /// still apply.
+    pub sort: Option<CustomSort>,
 }
 
 /// The count and value of the deals in one stage, for a pipeline summary.

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::custom_field::{CustomCondition, CustomValues, CustomValuesPatch};
+use crate::custom_field::{CustomCondition, CustomSort, CustomValues, CustomValuesPatch};
 use crate::error::{FlameError, Result};
 use crate::id::{CompanyId, OrganizationId, UserId};
 use crate::phone::Phone;
@@ -204,6 +204,9 @@ pub struct OrganizationFilter {
     pub tags: Vec<String>,
     /// Only organizations whose custom values match every condition.
     pub custom: Vec<CustomCondition>,
+    /// Orders the list by a custom field instead (see [`CustomSort`]); the other filters
+    /// still apply.
+    pub sort: Option<CustomSort>,
 }
 
 impl Organization {

@@ -10,7 +10,7 @@ use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::tag::Tagged;
 use flame_core::{ContactId, Email, FlameError, Phone, Result, UserId, phone};
 
-use crate::custom_field::{Narrowing, load as load_fields, write_index};
+use crate::custom_field::{Narrowing, SortWalk, load as load_fields, write_index};
 use crate::import::{Import, Row as ImportRow};
 use crate::session::Session;
 use crate::sql::{
@@ -353,15 +353,38 @@ impl Contacts {
         let conditions =
             custom_field::index_conditions(&fields, CustomEntity::Contact, &filter.custom)?;
         let mut search = Search::new(&filter, Narrowing::new(&conditions))?;
+        let walk = filter
+            .sort
+            .as_ref()
+            .map(|sort| SortWalk::new(&fields, CustomEntity::Contact, sort, &page))
+            .transpose()?;
         let Some(tags) = tag::resolve(&mut exec, &self.session, &search.tag_keys).await? else {
             // A tag no contact can carry: nothing matches (the cursor is still checked).
             match search.key() {
+                _ if walk.is_some() => {}
                 None => page.cursor_uuid().map(drop)?,
                 Some((key, _)) => page.cursor_key(key.order()).map(drop)?,
             }
             return Ok(Page { items: Vec::new(), next_cursor: None });
         };
         search.tags = tags;
+        if let Some(walk) = walk {
+            let columns = tag::qualified(fields!(), "r");
+            let page = walk
+                .page(
+                    &mut exec,
+                    self.tenant(),
+                    "contacts",
+                    &columns,
+                    limit,
+                    |q, company| search.narrow(q, company),
+                    |row| contact_from_row(row, &fields),
+                    |c| c.id.as_uuid(),
+                )
+                .await?;
+            let items = with_tags(&mut exec, &self.session, page.items).await?;
+            return Ok(Page { items, next_cursor: page.next_cursor });
+        }
         let Some((key, prefix)) = search.key() else {
             let (sql, args) = search.newest_first(self.tenant(), page.cursor_uuid()?, limit);
             let rows = exec.fetch_all(sql, args).await?;
@@ -566,6 +589,35 @@ impl<'a> Search<'a> {
             tags: Vec::new(),
             custom,
         })
+    }
+
+    /// Appends every filter to a statement over `contacts` aliased `r` (for a list ordered
+    /// by something else: a custom field): the prefixes as ranges, the owner, the tags and the
+    /// custom conditions as probes.
+    fn narrow(&self, q: &mut Statement, company: &str) {
+        let range = |q: &mut Statement, column: &str, prefix: &str| {
+            let start = q.bind(prefix.to_owned());
+            match prefix_end(prefix) {
+                Some(end) => format!("{column} >= {start} AND {column} < {}", q.bind(end)),
+                None => format!("{column} >= {start}"),
+            }
+        };
+        if let Some(name) = &self.name {
+            let full = range(q, "r.search_name", name);
+            let last = range(q, "r.last_name_key", name);
+            q.push(&format!(" AND (({full}) OR ({last}))"));
+        }
+        for (column, prefix) in [("r.phone", &self.phone), ("r.email", &self.email)] {
+            if let Some(prefix) = prefix {
+                let matches = range(q, column, prefix);
+                q.push(&format!(" AND {matches}"));
+            }
+        }
+        q.and("r.owner_id", "=", self.owner);
+        let probes = tag::carries(q, Tagged::Contact, company, "r.id", &self.tags);
+        q.push(&probes);
+        let probes = self.custom.exists(q, "r", None);
+        q.push(&probes);
     }
 
     /// The key the list is ordered by and its prefix; `None` orders newest first.

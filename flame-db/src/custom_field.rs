@@ -10,7 +10,9 @@
 //!   joins each row's record by primary key, so a page costs a page ([`Narrowing::drive`]);
 //! - other conditions, and conditions on a search ordered by name, are `EXISTS` probes of the
 //!   second index `(company_id, record_id, field_id, value_key)`;
-//! - a range (numbers, money, dates, times) compares the order-preserving keys.
+//! - a range (numbers, money, dates, times) compares the order-preserving keys;
+//! - a list sorted by a field walks that field's keys in order from the cursor and joins
+//!   each record, then the records without a value ([`SortWalk`]).
 //!
 //! (PostgreSQL's JSONB with a GIN index answers equality but neither ranges nor the ordered
 //! walk, and SQLite has no equivalent: one side table gives both engines the same plan.)
@@ -21,10 +23,11 @@
 
 use flame_core::auth::{Action, Resource};
 use flame_core::custom_field::{
-    self, CustomEntity, CustomField, CustomFieldKind, CustomFieldPatch, IndexCondition,
+    self, CustomEntity, CustomField, CustomFieldKind, CustomFieldPatch, CustomSort, IndexCondition,
     NewCustomField, StoredValues, ValueMigration,
 };
 use flame_core::event::EventPayload;
+use flame_core::page::{KeyCursor, Page, PageRequest};
 use flame_core::{CustomFieldId, FlameError, Result};
 use uuid::Uuid;
 
@@ -206,6 +209,116 @@ impl<'a> Narrowing<'a> {
              WHERE custom_values.company_id = {company} AND custom_values.field_id = {field}
                AND custom_values.value_key = {key}"
         )
+    }
+}
+
+/// What starts the cursor key of a record that has a value (the value's index key follows).
+const VALUED: &str = "v";
+/// The cursor key of a record without a value.
+const UNVALUED: &str = "-";
+
+/// A page of a list sorted by a custom field ([`CustomSort`]): the records that have a
+/// value, walked along `custom_values`' primary key `(company_id, field_id, value_key,
+/// record_id)` from the cursor and each joined to its record, then — once those run out — the
+/// records without a value, by id (an `EXISTS` probe each). Both engines order `value_key` by
+/// code point, so the walk and the order agree; a page reads about a page of index rows plus
+/// whatever the list's other filters step over.
+pub(crate) struct SortWalk<'a> {
+    field: &'a CustomField,
+    descending: bool,
+    order: String,
+    after: Option<KeyCursor>,
+}
+
+impl<'a> SortWalk<'a> {
+    /// The walk `sort` asks for over `fields` (the entity's definitions), resumed after the
+    /// cursor of `page`. An unknown or multi-select field is a `Validation` error on `sort`; a
+    /// cursor of another ordering one on `cursor`.
+    pub(crate) fn new(
+        fields: &'a [CustomField],
+        entity: CustomEntity,
+        sort: &CustomSort,
+        page: &PageRequest,
+    ) -> Result<Self> {
+        let field = custom_field::sort_field(fields, entity, sort)?;
+        let direction = if sort.descending { "desc" } else { "asc" };
+        let order = format!("custom:{}:{direction}", field.id);
+        let after = page.cursor_key(&order)?;
+        if after.as_ref().is_some_and(|c| c.key != UNVALUED && !c.key.starts_with(VALUED)) {
+            return Err(FlameError::validation("cursor", "is not a cursor of this list"));
+        }
+        Ok(Self { field, descending: sort.descending, order, after })
+    }
+
+    /// Reads up to `limit` records of `table` (aliased `r`; `columns` is the select list,
+    /// qualified by `r`) in the walk's order. `narrow` appends the list's other filters
+    /// (` AND …` on `r`), given the placeholder of the company; `read` reads a record and `id`
+    /// gives its id.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn page<T>(
+        &self,
+        exec: &mut impl Executor,
+        company: Uuid,
+        table: &str,
+        columns: &str,
+        limit: u32,
+        narrow: impl Fn(&mut Statement, &str),
+        read: impl Fn(&Row) -> Result<T>,
+        id: impl Fn(&T) -> Uuid,
+    ) -> Result<Page<T>> {
+        let want = limit as usize + 1;
+        let (direction, past) = if self.descending { ("DESC", "<") } else { ("ASC", ">") };
+        let mut found: Vec<(T, String)> = Vec::with_capacity(want);
+        if self.after.as_ref().is_none_or(|c| c.key != UNVALUED) {
+            let mut q = Statement::new("", vec![]);
+            let c = q.bind(company);
+            let f = q.bind(self.field.id.as_uuid());
+            q.push(&format!(
+                "SELECT {columns}, cv.value_key AS sort_key FROM custom_values cv
+                 JOIN {table} r ON r.company_id = cv.company_id AND r.id = cv.record_id
+                 WHERE cv.company_id = {c} AND cv.field_id = {f}"
+            ));
+            if let Some(after) = &self.after {
+                let key = q.bind(after.key[VALUED.len()..].to_owned());
+                let id = q.bind(after.id);
+                q.push(&format!(" AND (cv.value_key, cv.record_id) {past} ({key}, {id})"));
+            }
+            narrow(&mut q, &c);
+            let n = q.bind(want as i64);
+            q.push(&format!(
+                " ORDER BY cv.value_key {direction}, cv.record_id {direction} LIMIT {n}"
+            ));
+            let (sql, args) = q.build();
+            for row in exec.fetch_all(sql, args).await? {
+                let key: String = row.get("sort_key")?;
+                found.push((read(&row)?, format!("{VALUED}{key}")));
+            }
+        }
+        if found.len() < want {
+            let mut q = Statement::new("", vec![]);
+            let c = q.bind(company);
+            let f = q.bind(self.field.id.as_uuid());
+            q.push(&format!(
+                "SELECT {columns} FROM {table} r WHERE r.company_id = {c}
+                   AND NOT EXISTS (SELECT 1 FROM custom_values cv WHERE cv.company_id = r.company_id
+                   AND cv.record_id = r.id AND cv.field_id = {f})"
+            ));
+            if let Some(after) = self.after.as_ref().filter(|c| c.key == UNVALUED) {
+                let id = q.bind(after.id);
+                q.push(&format!(" AND r.id {past} {id}"));
+            }
+            narrow(&mut q, &c);
+            let n = q.bind((want - found.len()) as i64);
+            q.push(&format!(" ORDER BY r.id {direction} LIMIT {n}"));
+            let (sql, args) = q.build();
+            for row in exec.fetch_all(sql, args).await? {
+                found.push((read(&row)?, UNVALUED.to_owned()));
+            }
+        }
+        let page = Page::from_overfetch_keyed(found, limit, &self.order, |(record, key)| {
+            KeyCursor { key: key.clone(), id: id(record) }
+        });
+        Ok(page.map(|(record, _)| record))
     }
 }
 

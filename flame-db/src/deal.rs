@@ -17,7 +17,7 @@ use flame_core::tag::Tagged;
 use flame_core::{DealId, FlameError, Result, StageId};
 
 use crate::contact::ensure_member;
-use crate::custom_field::{Narrowing, load as load_fields, write_index};
+use crate::custom_field::{Narrowing, SortWalk, load as load_fields, write_index};
 #[cfg(feature = "csv")]
 use crate::export;
 use crate::import::Row as ImportRow;
@@ -405,16 +405,48 @@ impl Deals {
     pub async fn list(&self, filter: DealFilter, page: PageRequest) -> Result<Page<Deal>> {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         let limit = page.limit()?;
-        let after = page.cursor_uuid()?;
         let keys = flame_core::tag::filter_keys(&filter.tags)?;
         let mut exec = self.session.flame().pool().exec();
         let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Deal).await?;
         let conditions =
             custom_field::index_conditions(&fields, CustomEntity::Deal, &filter.custom)?;
         let custom = Narrowing::new(&conditions);
+        let walk = filter
+            .sort
+            .as_ref()
+            .map(|sort| SortWalk::new(&fields, CustomEntity::Deal, sort, &page))
+            .transpose()?;
+        let after = match walk {
+            Some(_) => None,
+            None => page.cursor_uuid()?,
+        };
         let Some(tags) = tag::resolve(&mut exec, &self.session, &keys).await? else {
             return Ok(Page { items: Vec::new(), next_cursor: None });
         };
+        if let Some(walk) = walk {
+            let narrow = |q: &mut Statement, company: &str| {
+                narrow(q, "r", &filter);
+                let probes = tag::carries(q, Tagged::Deal, company, "r.id", &tags);
+                q.push(&probes);
+                let probes = custom.exists(q, "r", None);
+                q.push(&probes);
+            };
+            let columns = tag::qualified(fields!(), "r");
+            let page = walk
+                .page(
+                    &mut exec,
+                    self.tenant(),
+                    "deals",
+                    &columns,
+                    limit,
+                    narrow,
+                    |row| deal_from_row(row, &fields),
+                    |d| d.id.as_uuid(),
+                )
+                .await?;
+            let items = with_tags(&mut exec, &self.session, page.items).await?;
+            return Ok(Page { items, next_cursor: page.next_cursor });
+        }
         let mut q = Statement::new("", vec![]);
         let company = q.bind(self.tenant());
         let mut skip = None;
@@ -445,13 +477,8 @@ impl Deals {
                 "t.deal_id"
             }
         };
-        q.and("d.pipeline_id", "=", filter.pipeline_id.map(|v| v.as_uuid()))
-            .and("d.stage_id", "=", filter.stage_id.map(|v| v.as_uuid()))
-            .and("d.status", "=", filter.status.map(|s| s.as_str().to_owned()))
-            .and("d.assignee_id", "=", filter.assignee_id.map(|v| v.as_uuid()))
-            .and("d.source_id", "=", filter.source_id.map(|v| v.as_uuid()))
-            .and("d.contact_id", "=", filter.contact_id.map(|v| v.as_uuid()))
-            .and(order, "<", after);
+        narrow(&mut q, "d", &filter);
+        q.and(order, "<", after);
         let probes = custom.exists(&mut q, "d", skip);
         q.push(&probes);
         let n = q.bind(i64::from(limit) + 1);
@@ -581,6 +608,18 @@ impl Deals {
         self.session.authorize(Action::Read, Resource::Deal { assignee: None }).await?;
         self.export_csv(filter, export::create(path.as_ref())?).await
     }
+}
+
+/// Appends the column filters of `filter` on deals aliased `alias` (not tags or custom
+/// conditions, which each walk treats its own way).
+fn narrow(q: &mut Statement, alias: &str, filter: &DealFilter) {
+    let column = |name: &str| format!("{alias}.{name}");
+    q.and(&column("pipeline_id"), "=", filter.pipeline_id.map(|v| v.as_uuid()))
+        .and(&column("stage_id"), "=", filter.stage_id.map(|v| v.as_uuid()))
+        .and(&column("status"), "=", filter.status.map(|s| s.as_str().to_owned()))
+        .and(&column("assignee_id"), "=", filter.assignee_id.map(|v| v.as_uuid()))
+        .and(&column("source_id"), "=", filter.source_id.map(|v| v.as_uuid()))
+        .and(&column("contact_id"), "=", filter.contact_id.map(|v| v.as_uuid()));
 }
 
 /// A stage transition, resolved inside the transaction.

@@ -26,6 +26,9 @@ macro_rules! fields {
 
 pub(crate) const COLUMNS: &str = concat!("SELECT ", fields!(), " FROM organizations");
 
+/// The columns an [`Organization`] is read from, comma-separated.
+pub(crate) const FIELDS: &str = fields!();
+
 /// An organization read from `row`; its custom values are those of the current `fields`
 /// (its tags are filled in by the caller).
 pub(crate) fn organization_from_row(row: &Row, fields: &[CustomField]) -> Result<Organization> {

@@ -21,7 +21,7 @@ use flame_core::tag::Tagged;
 use flame_core::{FlameError, OrganizationId, Result};
 
 use crate::contact::{ensure_member, non_blank, prefix_end};
-use crate::custom_field::{Narrowing, load as load_fields, write_index};
+use crate::custom_field::{Narrowing, SortWalk, load as load_fields, write_index};
 #[cfg(feature = "csv")]
 use crate::export;
 use crate::import::Row as ImportRow;
@@ -338,21 +338,62 @@ impl Organizations {
             None | Some("") => None,
             Some(d) => Some(organization::normalize_domain(d)?),
         };
-        let after = page.cursor_key(ORDER)?;
+        let mut exec = self.session.flame().pool().exec();
+        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
+        let conditions =
+            custom_field::index_conditions(&fields, CustomEntity::Organization, &filter.custom)?;
+        let walk = filter
+            .sort
+            .as_ref()
+            .map(|sort| SortWalk::new(&fields, CustomEntity::Organization, sort, &page))
+            .transpose()?;
+        let after = match walk {
+            Some(_) => None,
+            None => page.cursor_key(ORDER)?,
+        };
         if let (Some(cursor), Some(prefix)) = (&after, &prefix)
             && !cursor.key.starts_with(prefix.as_str())
         {
             return Err(FlameError::validation("cursor", "is not a cursor of this list"));
         }
-        let mut exec = self.session.flame().pool().exec();
-        let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
-        let conditions =
-            custom_field::index_conditions(&fields, CustomEntity::Organization, &filter.custom)?;
         let keys = flame_core::tag::filter_keys(&filter.tags)?;
         let Some(tags) = tag::resolve(&mut exec, &self.session, &keys).await? else {
             // A tag no organization can carry: nothing matches.
             return Ok(Page { items: Vec::new(), next_cursor: None });
         };
+        let owner = filter.owner_id.map(|o| o.as_uuid());
+        if let Some(walk) = walk {
+            let narrow = |q: &mut Statement, company: &str| {
+                if let Some(prefix) = &prefix {
+                    let start = q.bind(prefix.clone());
+                    q.push(&format!(" AND r.name_key >= {start}"));
+                    if let Some(end) = prefix_end(prefix) {
+                        let end = q.bind(end);
+                        q.push(&format!(" AND r.name_key < {end}"));
+                    }
+                }
+                q.and("r.domain", "=", domain.clone()).and("r.owner_id", "=", owner);
+                let probes = tag::carries(q, Tagged::Organization, company, "r.id", &tags);
+                q.push(&probes);
+                let probes = Narrowing::new(&conditions).exists(q, "r", None);
+                q.push(&probes);
+            };
+            let columns = tag::qualified(org_link::FIELDS, "r");
+            let page = walk
+                .page(
+                    &mut exec,
+                    self.tenant(),
+                    "organizations",
+                    &columns,
+                    limit,
+                    narrow,
+                    |row| organization_from_row(row, &fields),
+                    |o| o.id.as_uuid(),
+                )
+                .await?;
+            let items = with_tags(&mut exec, &self.session, page.items).await?;
+            return Ok(Page { items, next_cursor: page.next_cursor });
+        }
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.tenant());
         q.push(&format!(" WHERE company_id = {company}"));
@@ -368,7 +409,7 @@ impl Organizations {
             let (key, id) = (q.bind(cursor.key.clone()), q.bind(cursor.id));
             q.push(&format!(" AND (name_key, id) > ({key}, {id})"));
         }
-        q.and("domain", "=", domain).and("owner_id", "=", filter.owner_id.map(|o| o.as_uuid()));
+        q.and("domain", "=", domain).and("owner_id", "=", owner);
         let probes =
             tag::carries(&mut q, Tagged::Organization, &company, "organizations.id", &tags);
         q.push(&probes);

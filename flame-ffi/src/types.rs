@@ -445,12 +445,16 @@ pub struct ContactFilter {
     /// Custom values that must match, all of them.
     #[uniffi(default)]
     pub custom: Vec<fc::custom_field::CustomCondition>,
+    /// Order by a custom field instead.
+    #[uniffi(default)]
+    pub sort: Option<fc::custom_field::CustomSort>,
 }
 
 impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
     type Error = FlameError;
     fn try_from(f: ContactFilter) -> Result<Self> {
-        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, tags, custom } = f;
+        let ContactFilter { name_prefix, email_prefix, phone_prefix, owner_id, tags, custom, sort } =
+            f;
         Ok(Self {
             name_prefix,
             email_prefix,
@@ -458,6 +462,7 @@ impl TryFrom<ContactFilter> for fc::contact::ContactFilter {
             owner_id: opt_user_id("owner_id", owner_id)?,
             tags,
             custom,
+            sort,
         })
     }
 }
@@ -652,13 +657,23 @@ pub struct OrganizationFilter {
     /// Custom values that must match, all of them.
     #[uniffi(default)]
     pub custom: Vec<fc::custom_field::CustomCondition>,
+    /// Order by a custom field instead.
+    #[uniffi(default)]
+    pub sort: Option<fc::custom_field::CustomSort>,
 }
 
 impl TryFrom<OrganizationFilter> for fc::organization::OrganizationFilter {
     type Error = FlameError;
     fn try_from(f: OrganizationFilter) -> Result<Self> {
-        let OrganizationFilter { name_prefix, domain, owner_id, tags, custom } = f;
-        Ok(Self { name_prefix, domain, owner_id: opt_user_id("owner_id", owner_id)?, tags, custom })
+        let OrganizationFilter { name_prefix, domain, owner_id, tags, custom, sort } = f;
+        Ok(Self {
+            name_prefix,
+            domain,
+            owner_id: opt_user_id("owner_id", owner_id)?,
+            tags,
+            custom,
+            sort,
+        })
     }
 }
 
@@ -831,6 +846,9 @@ pub struct DealFilter {
     /// Custom values that must match, all of them.
     #[uniffi(default)]
     pub custom: Vec<fc::custom_field::CustomCondition>,
+    /// Order by a custom field instead.
+    #[uniffi(default)]
+    pub sort: Option<fc::custom_field::CustomSort>,
 }
 
 impl TryFrom<DealFilter> for fc::deal::DealFilter {
@@ -845,6 +863,7 @@ impl TryFrom<DealFilter> for fc::deal::DealFilter {
             contact_id,
             tags,
             custom,
+            sort,
         } = f;
         Ok(Self {
             pipeline_id: opt_pipeline_id("pipeline_id", pipeline_id)?,
@@ -855,6 +874,7 @@ impl TryFrom<DealFilter> for fc::deal::DealFilter {
             contact_id: opt_contact_id("contact_id", contact_id)?,
             tags,
             custom,
+            sort,
         })
     }
 }

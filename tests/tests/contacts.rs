@@ -571,6 +571,7 @@ async fn blank_prefixes_are_no_filter() {
             owner_id: None,
             tags: Vec::new(),
             custom: Vec::new(),
+            sort: None,
         };
         let walked = walk(&c, &blank, 2).await;
         assert_eq!(ids(&walked), ids(&created), "{}: every contact, newest first", db.name);

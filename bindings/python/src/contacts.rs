@@ -125,8 +125,10 @@ impl Contacts {
     /// one, newest first. `custom` filters by custom values: `{key: value}` for equality (a
     /// list: has every option), `{key: (min, max)}` for a range of a number, money, date or
     /// datetime field (either bound `None`). `tag` keeps the contacts carrying a tag (a name,
-    /// any case) or every tag of a list.
-    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
+    /// any case) or every tag of a list. `sort` orders by a custom field instead (its key;
+    /// `descending=True` for the largest first): contacts with a value first, then those
+    /// without; the other filters still apply.
+    #[pyo3(signature = (*, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -137,6 +139,8 @@ impl Contacts {
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -147,6 +151,7 @@ impl Contacts {
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.contacts();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
@@ -194,7 +199,7 @@ impl Contacts {
     /// a file object): memory stays bounded. A path that cannot be written raises
     /// `ValidationError` on "path"; an exception of the file object's `write` is raised as
     /// it is.
-    #[pyo3(signature = (dest, *, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None))]
+    #[pyo3(signature = (dest, *, name_prefix=None, email_prefix=None, phone_prefix=None, owner_id=None, tag=None, custom=None, sort=None, descending=false))]
     #[allow(clippy::too_many_arguments)]
     fn export_csv(
         &self,
@@ -206,6 +211,8 @@ impl Contacts {
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
     ) -> PyResult<u64> {
         let filter = ContactFilter {
             name_prefix,
@@ -214,6 +221,7 @@ impl Contacts {
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.contacts();
         match csv_io::dest(dest)? {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use flame_core::custom_field::{
     CustomCondition, CustomEntity, CustomField as RCustomField, CustomFieldKind, CustomFieldPatch,
-    CustomMatch, CustomValue, CustomValues, CustomValuesPatch, NewCustomField,
+    CustomMatch, CustomSort, CustomValue, CustomValues, CustomValuesPatch, NewCustomField,
 };
 use flame_core::{CustomFieldId, FlameError};
 
@@ -113,6 +113,18 @@ pub(crate) fn patch_from_py(custom: Option<&Bound<'_, PyDict>>) -> PyResult<Cust
             Ok((key, v))
         })
         .collect()
+}
+
+/// The `sort=` and `descending=` of a list: the key of the custom field to order by.
+/// `descending` without `sort` is a `TypeError` (it would be ignored).
+pub(crate) fn sort_from_py(sort: Option<String>, descending: bool) -> PyResult<Option<CustomSort>> {
+    match sort {
+        Some(key) => Ok(Some(CustomSort { key, descending })),
+        None if descending => {
+            Err(pyo3::exceptions::PyTypeError::new_err("descending=True needs sort=<field key>"))
+        }
+        None => Ok(None),
+    }
 }
 
 /// The `custom=` of a list: `{key: value}` for equality (a list: every option), and

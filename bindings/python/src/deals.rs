@@ -207,8 +207,9 @@ impl Deals {
 
     /// Deals matching every given filter, newest first, a page at a time; `status` is
     /// "open", "won" or "lost"; `tag` keeps the deals carrying a tag (a name, any case) or
-    /// every tag of a list; `custom` filters by custom values, as for `Contacts.list`.
-    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None, limit=None, cursor=None))]
+    /// every tag of a list; `custom` filters by custom values and `sort` orders by a custom
+    /// field, as for `Contacts.list`.
+    #[pyo3(signature = (*, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -221,6 +222,8 @@ impl Deals {
         contact_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -233,6 +236,7 @@ impl Deals {
             contact_id: contact_id.map(ContactId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.deals();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
@@ -264,7 +268,7 @@ impl Deals {
     /// to `dest` — a path, created or truncated, or a writable file object — and returns how
     /// many it wrote, in the columns `import_csv` reads, streamed 500 at a time. A path that
     /// cannot be written raises `ValidationError` on "path".
-    #[pyo3(signature = (dest, *, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None))]
+    #[pyo3(signature = (dest, *, pipeline_id=None, stage_id=None, status=None, assignee_id=None, source_id=None, contact_id=None, tag=None, custom=None, sort=None, descending=false))]
     #[allow(clippy::too_many_arguments)]
     fn export_csv(
         &self,
@@ -278,6 +282,8 @@ impl Deals {
         contact_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
     ) -> PyResult<u64> {
         let filter = DealFilter {
             pipeline_id: pipeline_id.map(PipelineId::from_uuid),
@@ -288,6 +294,7 @@ impl Deals {
             contact_id: contact_id.map(ContactId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.deals();
         match csv_io::dest(dest)? {

@@ -165,7 +165,8 @@ impl Organizations {
     /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
     /// defaults to 50). `tag` is a tag name or a list of names (all must be carried);
     /// `custom` filters by custom values, as for `Contacts.list`.
-    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, limit=None, cursor=None))]
+    /// `sort` orders by a custom field instead, as for `Contacts.list`.
+    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
@@ -175,6 +176,8 @@ impl Organizations {
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
@@ -184,6 +187,7 @@ impl Organizations {
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.organizations();
         let rust = run(py, async move { api.list(filter, page(limit, cursor)).await })?;
@@ -215,7 +219,7 @@ impl Organizations {
     /// returns how many it wrote, in the columns `import_csv` reads (owner by email, tags
     /// separated by ";", a "custom.<key>" column per custom field), streamed 500 at a time.
     /// A path that cannot be written raises `ValidationError` on "path".
-    #[pyo3(signature = (dest, *, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None))]
+    #[pyo3(signature = (dest, *, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false))]
     #[allow(clippy::too_many_arguments)]
     fn export_csv(
         &self,
@@ -226,6 +230,8 @@ impl Organizations {
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
+        sort: Option<String>,
+        descending: bool,
     ) -> PyResult<u64> {
         let filter = OrganizationFilter {
             name_prefix,
@@ -233,6 +239,7 @@ impl Organizations {
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
+            sort: crate::custom::sort_from_py(sort, descending)?,
         };
         let api = self.session.organizations();
         match csv_io::dest(dest)? {

@@ -220,3 +220,41 @@ def test_deals_carry_custom_values(owner: flame.Session) -> None:
         owner.deals.update(made[0].id, made[0].version, custom={"nope": 1})
     assert bad.value.field == "custom.nope"
     assert owner.deals.list() == before
+
+
+def test_lists_sort_by_a_custom_field(owner: flame.Session) -> None:
+    owner.custom_fields.define("contact", "score", "Score", "number")
+    owner.custom_fields.define("deal", "seats", "Seats", "number")
+    owner.custom_fields.define("organization", "tier", "Tier", "select", options=["bronze", "gold"])
+    for i, score in enumerate([30, None, -5, 30, 7]):
+        owner.contacts.create(f"P{i}", custom={} if score is None else {"score": score})
+    seen = []
+    cursor = None
+    while True:
+        page = owner.contacts.list(sort="score", limit=2, cursor=cursor)
+        seen += [c.first_name for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["P2", "P4", "P0", "P3", "P1"]
+    page = owner.contacts.list(sort="score", descending=True)
+    assert [c.first_name for c in page.items] == ["P3", "P0", "P4", "P2", "P1"]
+    page = owner.contacts.list(sort="score", custom={"score": (0, None)})
+    assert [c.first_name for c in page.items] == ["P4", "P0", "P3"]
+
+    owner.organizations.create("Gold Ltd", custom={"tier": "gold"})
+    owner.organizations.create("Bronze plc", custom={"tier": "bronze"})
+    assert [o.name for o in owner.organizations.list(sort="tier").items] == ["Bronze plc", "Gold Ltd"]
+    owner.deals.create("Two", 1, "EUR", custom={"seats": 2})
+    owner.deals.create("Ten", 1, "EUR", custom={"seats": 10})
+    assert [d.title for d in owner.deals.list(sort="seats", descending=True).items] == ["Ten", "Two"]
+
+    with pytest.raises(flame.ValidationError) as bad:
+        owner.contacts.list(sort="nope")
+    assert bad.value.field == "sort"
+    first = owner.contacts.list(sort="score", limit=1)
+    with pytest.raises(flame.ValidationError) as bad:
+        owner.contacts.list(sort="score", descending=True, cursor=first.next_cursor)
+    assert bad.value.field == "cursor"
+    with pytest.raises(TypeError):
+        owner.contacts.list(descending=True)

@@ -345,6 +345,9 @@ class Deal:
     def closed_at(self) -> Optional[datetime]:
         """When it was won or lost."""
     @property
+    def custom(self) -> builtins.dict[str, Union[str, Decimal, Money, date, datetime, bool, builtins.list[str]]]:
+        """Its custom field values, by field key (fields the company defined for deals)."""
+    @property
     def created_at(self) -> datetime:
         """When it was created."""
     @property
@@ -2312,6 +2315,8 @@ class Contacts:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Contact]:
@@ -2321,7 +2326,9 @@ class Contacts:
         max)}`` for a range of a number, money, date or datetime field. With a prefix, ordered by
         the key it matches, then id: the name (full name, else last name; each contact once),
         else the phone, else the email prefix; the other filters only narrow. Without a
-        prefix, newest first. A ``cursor`` works only with the filters that returned it."""
+        prefix, newest first. ``sort`` orders by a custom field instead (its key;
+        ``descending=True`` for the largest first): contacts with a value first, then those
+        without. A ``cursor`` works only with the filters that returned it."""
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
         """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
         lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
@@ -2351,6 +2358,8 @@ class Contacts:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
     ) -> int:
         """Writes the contacts matching every given filter (those of ``list``) as CSV to
         ``dest`` — a path, created or truncated, or a writable text or binary file object — in
@@ -2422,6 +2431,8 @@ class Organizations:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Organization]:
@@ -2445,6 +2456,8 @@ class Organizations:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
     ) -> int:
         """Writes the organizations matching every given filter (those of ``list``) as CSV
         to ``dest`` — a path or a writable file object — in the columns ``import_csv`` reads,
@@ -2569,6 +2582,8 @@ class Deals:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Deal]:
@@ -2597,6 +2612,8 @@ class Deals:
         custom: Optional[
             Mapping[str, Union[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]], tuple[Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]], Optional[Union[str, Decimal, int, Money, date, datetime, bool, Sequence[str]]]]]]
         ] = None,
+        sort: Optional[str] = None,
+        descending: bool = False,
     ) -> int:
         """Writes the deals matching every given filter (those of ``list``) as CSV to
         ``dest`` — a path or a writable file object — in the columns ``import_csv`` reads,

@@ -157,4 +157,43 @@ final class CustomFieldsTests: XCTestCase {
         XCTAssertTrue(cleared.custom.isEmpty)
         await flame.shutdown()
     }
+
+    func testListsSortByACustomField() async throws {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("custom-sort.db").path)")
+        let owner = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga Owner")
+        ).session
+        let fields = owner.customFields()
+        _ = try await fields.define(input: NewCustomField(entity: .contact, key: "score", label: "Score", kind: .number))
+        _ = try await fields.define(input: NewCustomField(entity: .organization, key: "rank", label: "Rank", kind: .number))
+        _ = try await fields.define(input: NewCustomField(entity: .deal, key: "seats", label: "Seats", kind: .number))
+        let contacts = owner.contacts()
+        for (i, score) in ["30", nil, "-5", "7"].enumerated() {
+            let custom: [String: CustomValue] = score.map { ["score": .number(value: $0)] } ?? [:]
+            _ = try await contacts.create(input: NewContact(firstName: "P\(i)", custom: custom))
+        }
+        let up = ContactFilter(sort: CustomSort(key: "score"))
+        let first = try await contacts.list(filter: up, page: PageRequest(limit: 2))
+        let rest = try await contacts.list(filter: up, page: PageRequest(limit: 10, cursor: first.nextCursor))
+        XCTAssertEqual((first.items + rest.items).map(\.firstName), ["P2", "P3", "P0", "P1"])
+        let down = try await contacts.list(filter: ContactFilter(sort: CustomSort(key: "score", descending: true)))
+        XCTAssertEqual(down.items.map(\.firstName), ["P0", "P3", "P2", "P1"])
+        let bad = await expectError { try await contacts.list(filter: ContactFilter(sort: CustomSort(key: "nope"))) }
+        guard case .Validation(let field, _) = bad else { return XCTFail("\(String(describing: bad))") }
+        XCTAssertEqual(field, "sort")
+
+        let orgs = owner.organizations()
+        _ = try await orgs.create(input: NewOrganization(name: "Two", custom: ["rank": .number(value: "2")]))
+        _ = try await orgs.create(input: NewOrganization(name: "One", custom: ["rank": .number(value: "1")]))
+        let ranked = try await orgs.list(filter: OrganizationFilter(sort: CustomSort(key: "rank")))
+        XCTAssertEqual(ranked.items.map(\.name), ["One", "Two"])
+        let deals = owner.deals()
+        _ = try await deals.create(
+            input: NewDeal(title: "Few", amountMinor: 1, currency: "EUR", custom: ["seats": .number(value: "3")]))
+        _ = try await deals.create(
+            input: NewDeal(title: "Many", amountMinor: 1, currency: "EUR", custom: ["seats": .number(value: "30")]))
+        let bySeats = try await deals.list(filter: DealFilter(sort: CustomSort(key: "seats", descending: true)))
+        XCTAssertEqual(bySeats.items.map(\.title), ["Many", "Few"])
+        await flame.shutdown()
+    }
 }

@@ -118,4 +118,39 @@ class CustomFieldsTest {
         assertTrue(cleared.custom.isEmpty())
         flame.shutdown()
     }
+
+    @Test
+    fun listsSortByACustomField() = runBlocking {
+        val flame = Flame.open("sqlite://${dir.resolve("custom-sort.db")}")
+        val owner = flame.signUp(SignUp("Acme", "olga@acme.test", "Olga Owner")).session
+        owner.customFields().define(NewCustomField(CustomEntity.CONTACT, "score", "Score", CustomFieldKind.NUMBER))
+        owner.customFields().define(NewCustomField(CustomEntity.ORGANIZATION, "rank", "Rank", CustomFieldKind.NUMBER))
+        owner.customFields().define(NewCustomField(CustomEntity.DEAL, "seats", "Seats", CustomFieldKind.NUMBER))
+        val contacts = owner.contacts()
+        listOf("30", null, "-5", "7").forEachIndexed { i, score ->
+            val custom = if (score == null) mapOf() else mapOf("score" to CustomValue.Number(score))
+            contacts.create(NewContact(firstName = "P$i", custom = custom))
+        }
+        val up = ContactFilter(sort = CustomSort("score"))
+        val first = contacts.list(up, PageRequest(limit = 2u))
+        val rest = contacts.list(up, PageRequest(limit = 10u, cursor = first.nextCursor))
+        assertEquals(listOf("P2", "P3", "P0", "P1"), (first.items + rest.items).map { it.firstName })
+        val down = contacts.list(ContactFilter(sort = CustomSort("score", descending = true)))
+        assertEquals(listOf("P0", "P3", "P2", "P1"), down.items.map { it.firstName })
+        val bad = assertThrows<FlameException.Validation> {
+            runBlocking { contacts.list(ContactFilter(sort = CustomSort("nope"))) }
+        }
+        assertEquals("sort", bad.field)
+
+        val orgs = owner.organizations()
+        orgs.create(NewOrganization(name = "Two", custom = mapOf("rank" to CustomValue.Number("2"))))
+        orgs.create(NewOrganization(name = "One", custom = mapOf("rank" to CustomValue.Number("1"))))
+        assertEquals(listOf("One", "Two"), orgs.list(OrganizationFilter(sort = CustomSort("rank"))).items.map { it.name })
+        val deals = owner.deals()
+        deals.create(NewDeal("Few", 1, "EUR", custom = mapOf("seats" to CustomValue.Number("3"))))
+        deals.create(NewDeal("Many", 1, "EUR", custom = mapOf("seats" to CustomValue.Number("30"))))
+        val bySeats = DealFilter(sort = CustomSort("seats", descending = true))
+        assertEquals(listOf("Many", "Few"), deals.list(bySeats).items.map { it.title })
+        flame.shutdown()
+    }
 }
