@@ -6,7 +6,7 @@
 use flame_core::company::NewMember;
 use flame_core::contact::{ContactFilter, NewContact};
 use flame_core::custom_field::{
-    CustomEntity, CustomFieldKind, CustomValue, CustomValues, NewCustomField,
+    CustomEntity, CustomFieldKind, CustomSort, CustomValue, CustomValues, NewCustomField,
 };
 use flame_core::deal::{DealFilter, DealStatus, NewDeal};
 use flame_core::import::{CONTACT_COLUMNS, DEAL_COLUMNS, ORGANIZATION_COLUMNS};
@@ -435,6 +435,14 @@ async fn an_export_takes_any_list_filter() {
         let mut out = Vec::new();
         let prefix = ContactFilter { name_prefix: Some("c".into()), ..Default::default() };
         assert_eq!(acme.contacts().export_csv(prefix, &mut out).await.expect("export"), 1);
+        // A sort by a custom field exports in that order, across its keyed pages.
+        let mut out = Vec::new();
+        let by_score = DealFilter {
+            sort: Some(CustomSort { key: "score".into(), descending: true }),
+            ..Default::default()
+        };
+        assert_eq!(acme.deals().export_csv(by_score, &mut out).await.expect("export"), 3);
+        assert_eq!(records(&out)[1][0], "Looms, twelve", "the only deal with a score first");
         // A bad filter is refused before anything is written.
         let mut out = Vec::new();
         let bad = ContactFilter { phone_prefix: Some("abc".into()), ..Default::default() };
