@@ -430,9 +430,11 @@ impl Contacts {
     /// to create contacts at all) is an `Err`.
     /// One `contacts.imported` event is written per batch.
     ///
-    /// A row is a [`NewContact`] or a [`ContactRow`]: a contact with the name of its
-    /// organization, which the import finds case-insensitively among the company's
-    /// organizations or creates (see [`ContactRow`]). A row naming an `organization_id`
+    /// A row is a [`NewContact`] or a [`ContactRow`]: a contact with the domain or name of its
+    /// organization, which the import finds among the company's organizations (by domain,
+    /// else name case-insensitively) or creates, its owner's email (a member's, else a
+    /// `Validation` error on `owner`) and its tags, created on first use (see
+    /// [`ContactRow`]). A row naming an `organization_id`
     /// that is not one of the company's is rejected (a `Validation` error on
     /// `organization_id`).
     pub async fn import_rows<I>(&self, rows: I) -> Result<ImportReport>

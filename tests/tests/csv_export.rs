@@ -88,7 +88,7 @@ fn values(n: u32) -> CustomValues {
                 value: flame_core::clock::parse_date("d", "2024-02-29").expect("date"),
             },
         ),
-        ("vip", CustomValue::Bool { value: n % 2 == 0 }),
+        ("vip", CustomValue::Bool { value: n.is_multiple_of(2) }),
         ("score", CustomValue::Number { value: Decimal::new(1275 + i64::from(n), 2) }),
         ("seen", CustomValue::Datetime { value: seen }),
     ]
