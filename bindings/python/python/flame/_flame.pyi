@@ -2330,8 +2330,9 @@ class Contacts:
         ``descending=True`` for the largest first): contacts with a value first, then those
         without. A ``cursor`` works only with the filters that returned it."""
     def import_rows(self, rows: Iterable[Union[NewContact, Mapping[str, object]]]) -> ImportReport:
-        """Imports ``NewContact`` rows, or mappings with the keys of ``create``, consumed
-        lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
+        """Imports ``NewContact`` rows, or mappings with the keys of ``create`` (and
+        ``organization``, a domain or name; ``owner``, a member's email; ``tags``, a list of
+        names), consumed lazily 5,000 at a time (one transaction each). Bad rows are rejected and reported by
         their 1-based position. A chunk that cannot be written (plan limit, the session
         demoted or revoked since the import began, a read-only company) stops the import:
         the report's ``failed`` says from which row and why, and the earlier chunks stay
