@@ -161,16 +161,18 @@ impl Organizations {
     }
 
     /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
-    /// defaults to 50). `tag` is a tag name or a list of names (all must be carried);
-    /// `custom` filters by custom values, as for `Contacts.list`.
-    /// `sort` orders by a custom field instead, as for `Contacts.list`.
-    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
+    /// defaults to 50). `domain_prefix` keeps the domains starting with it (ordered by domain
+    /// when there is no `name_prefix`). `tag` is a tag name or a list of names (all must be
+    /// carried); `custom` filters by custom values and `sort` orders by a custom field, as for
+    /// `Contacts.list`.
+    #[pyo3(signature = (*, name_prefix=None, domain=None, domain_prefix=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
         py: Python<'_>,
         name_prefix: Option<String>,
         domain: Option<String>,
+        domain_prefix: Option<String>,
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
@@ -182,6 +184,7 @@ impl Organizations {
         let filter = OrganizationFilter {
             name_prefix,
             domain,
+            domain_prefix,
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,

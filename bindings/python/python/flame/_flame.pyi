@@ -2406,6 +2406,7 @@ class Organizations:
         *,
         name_prefix: Optional[str] = None,
         domain: Optional[str] = None,
+        domain_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
         tag: Optional[Union[str, Sequence[str]]] = None,
         custom: Optional[
@@ -2416,7 +2417,8 @@ class Organizations:
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Organization]:
-        """Organizations matching every given filter, ordered by name."""
+        """Organizations matching every given filter, ordered by name (by domain with a
+        ``domain_prefix`` and no ``name_prefix``; by a custom field with ``sort``)."""
     def contacts(
         self, id: UUID, *, limit: Optional[int] = None, cursor: Optional[str] = None
     ) -> Page[Contact]:
