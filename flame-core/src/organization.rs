@@ -197,6 +197,10 @@ pub struct OrganizationFilter {
     pub name_prefix: Option<String>,
     /// The domain, in any form [`normalize_domain`] reads (at most one organization has it).
     pub domain: Option<String>,
+    /// Case-insensitive prefix of the domain (`"acme"` finds acme.com and acme.de; a scheme
+    /// or a leading `www.` is ignored). Without a name prefix, the list is then ordered by
+    /// domain, then id.
+    pub domain_prefix: Option<String>,
     /// Only organizations of this member.
     pub owner_id: Option<UserId>,
     /// Only organizations carrying every one of these tags (names, any case). A name that is
@@ -293,6 +297,22 @@ impl Organization {
 /// The key an organization's name is searched and ordered by: its lowercase form.
 pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
+}
+
+/// The stored form of a domain prefix a list is filtered by: trimmed, lowercase, without a
+/// scheme or a leading `www.`; `None` when blank. Longer than a domain may be is a
+/// `Validation` error on `domain_prefix`.
+pub fn domain_prefix(input: Option<&str>) -> Result<Option<String>> {
+    let Some(input) = input else { return Ok(None) };
+    let mut d = input.trim().to_lowercase();
+    if let Some(at) = d.find("://") {
+        d = d[at + 3..].to_owned();
+    }
+    let d = d.strip_prefix("www.").unwrap_or(&d);
+    if d.len() > 253 {
+        return Err(FlameError::validation("domain_prefix", "must be at most 253 characters"));
+    }
+    Ok(Some(d.to_owned()).filter(|d| !d.is_empty()))
 }
 
 /// The error of a second organization with a domain already taken in the company.

@@ -47,6 +47,8 @@ async fn with_tags(
 
 /// The ordering of organization lists, named in their cursors.
 const ORDER: &str = "organization_name";
+/// The cursor ordering of a list walked by domain (a domain prefix without a name prefix).
+const DOMAIN_ORDER: &str = "organization_domain";
 
 /// The company's organizations.
 #[derive(Debug, Clone)]
@@ -319,8 +321,10 @@ impl Organizations {
     }
 
     /// Organizations matching `filter`, a page at a time, ordered by name (lowercase, by
-    /// code point), then by id. Each page walks an index from the cursor (`(company, name)`,
-    /// `(company, owner, name)` or the unique `(company, domain)`), so it costs what it holds.
+    /// code point), then by id; with a domain prefix and no name prefix, by domain, then id;
+    /// with a [`sort`](OrganizationFilter::sort), by that custom field. Each page walks an
+    /// index from the cursor (`(company, name)`, `(company, owner, name)` or the unique
+    /// `(company, domain)`), so it costs what it holds.
     /// Tags and custom conditions are probes of their indexes for each organization walked
     /// (one key lookup each), so a page of a rare tag reads past the organizations without it.
     /// A cursor of another list (or of another name prefix) is a `Validation` error on
@@ -338,6 +342,12 @@ impl Organizations {
             None | Some("") => None,
             Some(d) => Some(organization::normalize_domain(d)?),
         };
+        let domain_prefix = organization::domain_prefix(filter.domain_prefix.as_deref())?;
+        // The key the list walks, and its prefix: the name's, else the domain's.
+        let (order, key_prefix) = match (&prefix, &domain_prefix) {
+            (None, Some(d)) => (DOMAIN_ORDER, Some(d)),
+            _ => (ORDER, prefix.as_ref()),
+        };
         let mut exec = self.session.flame().pool().exec();
         let fields = load_fields(&mut exec, self.tenant(), CustomEntity::Organization).await?;
         let conditions =
@@ -349,9 +359,9 @@ impl Organizations {
             .transpose()?;
         let after = match walk {
             Some(_) => None,
-            None => page.cursor_key(ORDER)?,
+            None => page.cursor_key(order)?,
         };
-        if let (Some(cursor), Some(prefix)) = (&after, &prefix)
+        if let (Some(cursor), Some(prefix)) = (&after, key_prefix)
             && !cursor.key.starts_with(prefix.as_str())
         {
             return Err(FlameError::validation("cursor", "is not a cursor of this list"));
@@ -364,14 +374,8 @@ impl Organizations {
         let owner = filter.owner_id.map(|o| o.as_uuid());
         if let Some(walk) = walk {
             let narrow = |q: &mut Statement, company: &str| {
-                if let Some(prefix) = &prefix {
-                    let start = q.bind(prefix.clone());
-                    q.push(&format!(" AND r.name_key >= {start}"));
-                    if let Some(end) = prefix_end(prefix) {
-                        let end = q.bind(end);
-                        q.push(&format!(" AND r.name_key < {end}"));
-                    }
-                }
+                within(q, "r.name_key", prefix.as_deref());
+                within(q, "r.domain", domain_prefix.as_deref());
                 q.and("r.domain", "=", domain.clone()).and("r.owner_id", "=", owner);
                 let probes = tag::carries(q, Tagged::Organization, company, "r.id", &tags);
                 q.push(&probes);
@@ -397,17 +401,21 @@ impl Organizations {
         let mut q = Statement::new(COLUMNS, vec![]);
         let company = q.bind(self.tenant());
         q.push(&format!(" WHERE company_id = {company}"));
-        if let Some(prefix) = &prefix {
-            let start = q.bind(prefix.clone());
-            q.push(&format!(" AND name_key >= {start}"));
-            if let Some(end) = prefix_end(prefix) {
-                let end = q.bind(end);
-                q.push(&format!(" AND name_key < {end}"));
-            }
-        }
+        within(&mut q, "name_key", prefix.as_deref());
+        within(&mut q, "domain", domain_prefix.as_deref());
+        // Domains are unique in a company, so the domain alone orders that walk (and the
+        // unique index serves it without a sort).
+        let (column, by) = match order {
+            DOMAIN_ORDER => ("domain", "domain"),
+            _ => ("(name_key, id)", "name_key, id"),
+        };
         if let Some(cursor) = &after {
-            let (key, id) = (q.bind(cursor.key.clone()), q.bind(cursor.id));
-            q.push(&format!(" AND (name_key, id) > ({key}, {id})"));
+            let key = q.bind(cursor.key.clone());
+            let at = match order {
+                DOMAIN_ORDER => key,
+                _ => format!("({key}, {})", q.bind(cursor.id)),
+            };
+            q.push(&format!(" AND {column} > {at}"));
         }
         q.and("domain", "=", domain).and("owner_id", "=", owner);
         let probes =
@@ -416,14 +424,17 @@ impl Organizations {
         let probes = Narrowing::new(&conditions).exists(&mut q, "organizations", None);
         q.push(&probes);
         let n = q.bind(i64::from(limit) + 1);
-        q.push(&format!(" ORDER BY name_key, id LIMIT {n}"));
+        q.push(&format!(" ORDER BY {by} LIMIT {n}"));
         let (sql, args) = q.build();
         let rows = exec.fetch_all(sql, args).await?;
         let orgs =
             rows.iter().map(|r| organization_from_row(r, &fields)).collect::<Result<Vec<_>>>()?;
         let orgs = with_tags(&mut exec, &self.session, orgs).await?;
-        Ok(Page::from_overfetch_keyed(orgs, limit, ORDER, |o: &Organization| KeyCursor {
-            key: o.name_key(),
+        Ok(Page::from_overfetch_keyed(orgs, limit, order, |o: &Organization| KeyCursor {
+            key: match order {
+                DOMAIN_ORDER => o.domain.clone().unwrap_or_default(),
+                _ => o.name_key(),
+            },
             id: o.id.as_uuid(),
         }))
     }
@@ -600,5 +611,17 @@ impl Organizations {
             .collect::<Result<Vec<_>>>()?;
         totals.sort_by_key(|m| m.currency().code());
         Ok(totals)
+    }
+}
+
+/// Appends ` AND {column} >= prefix AND {column} < prefix_end(prefix)` when `prefix` is given:
+/// the texts of `column` that start with it, as a range of its index.
+fn within(q: &mut Statement, column: &str, prefix: Option<&str>) {
+    let Some(prefix) = prefix else { return };
+    let start = q.bind(prefix.to_owned());
+    q.push(&format!(" AND {column} >= {start}"));
+    if let Some(end) = prefix_end(prefix) {
+        let end = q.bind(end);
+        q.push(&format!(" AND {column} < {end}"));
     }
 }

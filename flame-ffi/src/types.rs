@@ -648,6 +648,9 @@ pub struct OrganizationFilter {
     /// With this domain.
     #[uniffi(default)]
     pub domain: Option<String>,
+    /// Domain starts with (case-insensitively); without a name prefix, ordered by domain.
+    #[uniffi(default)]
+    pub domain_prefix: Option<String>,
     /// Owned by.
     #[uniffi(default)]
     pub owner_id: Option<String>,
@@ -665,10 +668,12 @@ pub struct OrganizationFilter {
 impl TryFrom<OrganizationFilter> for fc::organization::OrganizationFilter {
     type Error = FlameError;
     fn try_from(f: OrganizationFilter) -> Result<Self> {
-        let OrganizationFilter { name_prefix, domain, owner_id, tags, custom, sort } = f;
+        let OrganizationFilter { name_prefix, domain, domain_prefix, owner_id, tags, custom, sort } =
+            f;
         Ok(Self {
             name_prefix,
             domain,
+            domain_prefix,
             owner_id: opt_user_id("owner_id", owner_id)?,
             tags,
             custom,

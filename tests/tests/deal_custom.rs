@@ -3,8 +3,8 @@
 //! delete, and refused for bad input, other companies and viewers, on both backends.
 
 use flame_core::custom_field::{
-    CustomCondition, CustomEntity, CustomFieldKind, CustomMatch, CustomValue, CustomValues,
-    NewCustomField,
+    CustomCondition, CustomEntity, CustomFieldKind, CustomFieldPatch, CustomMatch, CustomValue,
+    CustomValues, NewCustomField,
 };
 use flame_core::deal::{DealFilter, DealPatch, NewDeal};
 use flame_core::organization::NewOrganization;
@@ -141,10 +141,37 @@ async fn deals_carry_checked_custom_values_through_every_change() {
         let of_org = s.organizations().deals(org.id, PageRequest::default()).await.expect("deals");
         assert_eq!(of_org.items[0].custom, linked.custom, "{}", db.name);
 
+        // Removing an option deals still use is refused, unless their values move with it.
+        let fields = s.custom_fields();
+        let listed = fields.list(CustomEntity::Deal).await.expect("fields");
+        let product = listed.into_iter().find(|f| f.key == "product").expect("product");
+        let before = snapshot(&db.url).await;
+        let drop_licence = CustomFieldPatch {
+            options: Some(vec!["support".into()]),
+            ..CustomFieldPatch::default()
+        };
+        assert_conflict(fields.update(product.id, product.version, drop_licence).await);
+        assert_eq!(snapshot(&db.url).await, before, "{}: nothing written", db.name);
+        let moved = CustomFieldPatch {
+            options: Some(vec!["support".into(), "subscription".into()]),
+            option_moves: [("licence".to_owned(), Some("subscription".to_owned()))]
+                .into_iter()
+                .collect(),
+            ..CustomFieldPatch::default()
+        };
+        fields.update(product.id, product.version, moved).await.expect("move the values");
+        let now = deals.get(deal.id).await.expect("get");
+        assert_eq!(now.custom.get("product"), Some(&text("subscription")), "{}", db.name);
+        let by_new = DealFilter {
+            custom: vec![equals("product", text("subscription"))],
+            ..DealFilter::default()
+        };
+        assert_eq!(titles(&s, by_new).await, ["Big one"], "{}: the index moved too", db.name);
+
         // A viewer reads them but cannot change them; another company cannot see the deal.
         let vera = company(&db.flame, "Vera's").await.session;
         let viewer = join(&s, &vera, Role::Viewer).await;
-        assert_eq!(viewer.deals().get(deal.id).await.expect("read").custom, updated.custom);
+        assert_eq!(viewer.deals().get(deal.id).await.expect("read").custom, now.custom);
         let current = deals.get(deal.id).await.expect("get");
         assert_forbidden(
             viewer

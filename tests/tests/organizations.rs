@@ -948,3 +948,61 @@ async fn a_required_organization_field_is_enforced_on_create() {
         assert_eq!(ok.custom.len(), 1, "{}", db.name);
     }
 }
+
+#[tokio::test]
+async fn a_domain_prefix_walks_the_domains_in_pages() {
+    for db in TestDb::each().await {
+        let s = company(&db.flame, "Acme").await.session;
+        let orgs = s.organizations();
+        for (name, domain) in [
+            ("Zeta", Some("acme.de")),
+            ("Alpha", Some("acme.com")),
+            ("Mid", Some("acmeworks.io")),
+            ("Other", Some("beta.org")),
+            ("Nowhere", None),
+        ] {
+            let domain = domain.map(str::to_owned);
+            orgs.create(NewOrganization { domain, ..named(name) }).await.expect("create");
+        }
+        let other = company(&db.flame, "Other").await.session;
+        other
+            .organizations()
+            .create(NewOrganization { domain: Some("acme.fr".into()), ..named("Theirs") })
+            .await
+            .expect("create");
+
+        // Without a name prefix: ordered by domain, a page at a time.
+        let acme = OrganizationFilter {
+            domain_prefix: Some(" https://www.ACME".into()),
+            ..Default::default()
+        };
+        let mut seen = Vec::new();
+        let mut page = PageRequest::first(1);
+        loop {
+            let got = orgs.list(acme.clone(), page).await.expect("page");
+            seen.extend(got.items.into_iter().map(|o| o.domain.unwrap_or_default()));
+            match got.next_cursor {
+                Some(c) => page = PageRequest::after(1, c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["acme.com", "acme.de", "acmeworks.io"], "{}", db.name);
+
+        // With a name prefix: ordered by name, the domain prefix narrows.
+        let named_m = OrganizationFilter { name_prefix: Some("m".into()), ..acme.clone() };
+        let got = orgs.list(named_m, PageRequest::default()).await.expect("list");
+        assert_eq!(got.items.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["Mid"]);
+
+        // A cursor of the name order, or of another domain prefix, is refused.
+        let by_name = orgs.list(OrganizationFilter::default(), PageRequest::first(1)).await;
+        let name_cursor = by_name.expect("page").next_cursor.expect("more");
+        assert_invalid(orgs.list(acme.clone(), PageRequest::after(1, name_cursor)).await, "cursor");
+        let first = orgs.list(acme, PageRequest::first(1)).await.expect("page");
+        let beta = OrganizationFilter { domain_prefix: Some("beta".into()), ..Default::default() };
+        let cursor = first.next_cursor.expect("more");
+        assert_invalid(orgs.list(beta, PageRequest::after(1, cursor)).await, "cursor");
+        let long =
+            OrganizationFilter { domain_prefix: Some("a".repeat(300)), ..Default::default() };
+        assert_invalid(orgs.list(long, PageRequest::default()).await, "domain_prefix");
+    }
+}

@@ -163,16 +163,18 @@ impl Organizations {
     }
 
     /// Organizations matching every given filter, ordered by name, a page at a time (`limit`
-    /// defaults to 50). `tag` is a tag name or a list of names (all must be carried);
-    /// `custom` filters by custom values, as for `Contacts.list`.
-    /// `sort` orders by a custom field instead, as for `Contacts.list`.
-    #[pyo3(signature = (*, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
+    /// defaults to 50). `domain_prefix` keeps the domains starting with it (ordered by domain
+    /// when there is no `name_prefix`). `tag` is a tag name or a list of names (all must be
+    /// carried); `custom` filters by custom values and `sort` orders by a custom field, as for
+    /// `Contacts.list`.
+    #[pyo3(signature = (*, name_prefix=None, domain=None, domain_prefix=None, owner_id=None, tag=None, custom=None, sort=None, descending=false, limit=None, cursor=None))]
     #[allow(clippy::too_many_arguments)]
     fn list(
         &self,
         py: Python<'_>,
         name_prefix: Option<String>,
         domain: Option<String>,
+        domain_prefix: Option<String>,
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
@@ -184,6 +186,7 @@ impl Organizations {
         let filter = OrganizationFilter {
             name_prefix,
             domain,
+            domain_prefix,
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,
@@ -219,7 +222,7 @@ impl Organizations {
     /// returns how many it wrote, in the columns `import_csv` reads (owner by email, tags
     /// separated by ";", a "custom.<key>" column per custom field), streamed 500 at a time.
     /// A path that cannot be written raises `ValidationError` on "path".
-    #[pyo3(signature = (dest, *, name_prefix=None, domain=None, owner_id=None, tag=None, custom=None, sort=None, descending=false))]
+    #[pyo3(signature = (dest, *, name_prefix=None, domain=None, domain_prefix=None, owner_id=None, tag=None, custom=None, sort=None, descending=false))]
     #[allow(clippy::too_many_arguments)]
     fn export_csv(
         &self,
@@ -227,6 +230,7 @@ impl Organizations {
         dest: &Bound<'_, PyAny>,
         name_prefix: Option<String>,
         domain: Option<String>,
+        domain_prefix: Option<String>,
         owner_id: Option<Uuid>,
         tag: Option<&Bound<'_, PyAny>>,
         custom: Option<&Bound<'_, PyDict>>,
@@ -236,6 +240,7 @@ impl Organizations {
         let filter = OrganizationFilter {
             name_prefix,
             domain,
+            domain_prefix,
             owner_id: owner_id.map(UserId::from_uuid),
             tags: crate::tags::names(tag)?,
             custom: crate::custom::conditions_from_py(custom)?,

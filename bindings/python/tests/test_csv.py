@@ -116,6 +116,7 @@ def test_exports_go_to_paths_and_file_objects_with_any_filter(
     assert owner.contacts.export_csv(io.StringIO(), name_prefix="char") == 1
     assert owner.organizations.export_csv(io.StringIO(), domain="engines.example") == 1
     assert owner.organizations.export_csv(io.StringIO(), name_prefix="zzz") == 0
+    assert owner.organizations.export_csv(io.StringIO(), domain_prefix="engines") == 1
     assert owner.deals.export_csv(io.StringIO(), status="lost") == 1
     assert owner.deals.export_csv(tmp_path / "deals.csv", tag="q1") == 1
     assert owner.organizations.export_csv(tmp_path / "orgs.csv", custom={"tier": "gold"}) == 1

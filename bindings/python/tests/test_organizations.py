@@ -151,3 +151,17 @@ def test_tags_and_custom_values(owner: flame.Session) -> None:
     assert len(orgs.list(custom={"tier": "silver"}).items) == 2
     assert orgs.remove_tag(gold.id, "partner").tags == ["Key account"]
     assert [o.id for o in orgs.list(tag="partner").items] == [silver.id]
+
+
+def test_a_domain_prefix_orders_by_domain(owner: flame.Session) -> None:
+    for name, domain in [("Zeta", "acme.de"), ("Alpha", "acme.com"), ("Beta", "beta.org")]:
+        owner.organizations.create(name, domain=domain)
+    first = owner.organizations.list(domain_prefix="www.ACME", limit=1)
+    assert [o.domain for o in first.items] == ["acme.com"]
+    rest = owner.organizations.list(domain_prefix="www.ACME", cursor=first.next_cursor)
+    assert [o.domain for o in rest.items] == ["acme.de"]
+    named = owner.organizations.list(name_prefix="z", domain_prefix="acme")
+    assert [o.name for o in named.items] == ["Zeta"]
+    with pytest.raises(flame.ValidationError) as bad:
+        owner.organizations.list(domain_prefix="beta", cursor=first.next_cursor)
+    assert bad.value.field == "cursor"

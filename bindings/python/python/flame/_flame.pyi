@@ -2427,6 +2427,7 @@ class Organizations:
         *,
         name_prefix: Optional[str] = None,
         domain: Optional[str] = None,
+        domain_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
         tag: Optional[Union[str, Sequence[str]]] = None,
         custom: Optional[
@@ -2437,7 +2438,8 @@ class Organizations:
         limit: Optional[int] = None,
         cursor: Optional[str] = None,
     ) -> Page[Organization]:
-        """Organizations matching every given filter, ordered by name."""
+        """Organizations matching every given filter, ordered by name (by domain with a
+        ``domain_prefix`` and no ``name_prefix``; by a custom field with ``sort``)."""
     def import_csv(self, source: Union[str, PathLike[str], bytes]) -> ImportReport:
         """Imports an organizations CSV (header: name — required —, domain, phone,
         phone_region, street, city, region, postal_code, country, website, industry, size,
@@ -2452,6 +2454,7 @@ class Organizations:
         *,
         name_prefix: Optional[str] = None,
         domain: Optional[str] = None,
+        domain_prefix: Optional[str] = None,
         owner_id: Optional[UUID] = None,
         tag: Optional[Union[str, Sequence[str]]] = None,
         custom: Optional[

@@ -141,4 +141,20 @@ final class OrganizationsTests: XCTestCase {
         let untagged = try await orgs.removeTag(id: gold.id, name: "partner")
         XCTAssertTrue(untagged.tags.isEmpty)
     }
+
+    func testADomainPrefixOrdersByDomain() async throws {
+        let flame = try await Flame.open(url: "sqlite://\(dir.appendingPathComponent("orgs-domains.db").path)")
+        let owner = try await flame.signUp(
+            input: SignUp(companyName: "Acme", ownerEmail: "olga@acme.test", ownerName: "Olga")
+        ).session
+        let orgs = owner.organizations()
+        _ = try await orgs.create(input: NewOrganization(name: "Zeta", domain: "acme.de"))
+        _ = try await orgs.create(input: NewOrganization(name: "Alpha", domain: "acme.com"))
+        _ = try await orgs.create(input: NewOrganization(name: "Beta", domain: "beta.org"))
+        let acme = OrganizationFilter(domainPrefix: "www.ACME")
+        let first = try await orgs.list(filter: acme, page: PageRequest(limit: 1))
+        let rest = try await orgs.list(filter: acme, page: PageRequest(limit: 10, cursor: first.nextCursor))
+        XCTAssertEqual((first.items + rest.items).map(\.domain), ["acme.com", "acme.de"])
+        await flame.shutdown()
+    }
 }

@@ -107,4 +107,19 @@ class OrganizationsTest {
         assertTrue(orgs.removeTag(gold.id, "partner").tags.isEmpty())
         assertEquals(listOf(silver.id), orgs.list(OrganizationFilter(tags = listOf("partner"))).items.map { it.id })
     }
+
+    @Test
+    fun aDomainPrefixOrdersByDomain() = runBlocking {
+        val flame = Flame.open("sqlite://${dir.resolve("orgs-domains.db")}")
+        val owner = flame.signUp(SignUp(companyName = "Acme", ownerEmail = "olga@acme.test", ownerName = "Olga")).session
+        val orgs = owner.organizations()
+        orgs.create(NewOrganization(name = "Zeta", domain = "acme.de"))
+        orgs.create(NewOrganization(name = "Alpha", domain = "acme.com"))
+        orgs.create(NewOrganization(name = "Beta", domain = "beta.org"))
+        val acme = OrganizationFilter(domainPrefix = "www.ACME")
+        val first = orgs.list(acme, PageRequest(limit = 1u))
+        val rest = orgs.list(acme, PageRequest(limit = 10u, cursor = first.nextCursor))
+        assertEquals(listOf("acme.com", "acme.de"), (first.items + rest.items).map { it.domain })
+        flame.shutdown()
+    }
 }
