@@ -209,8 +209,10 @@ pub fn no_match_layers(
     Ok(names.into_iter().zip(samples).collect())
 }
 
-/// `EXPLAIN QUERY PLAN` of the name search, the phone search, the deal listing and the
-/// pipeline summary, as the bundled SQLite plans Flame's SQL on the seeded store.
+/// `EXPLAIN QUERY PLAN` of the name search, the phone search, the deal listing, the
+/// pipeline summary, the organization name search and the contact lists filtered by a tag,
+/// by a select value and sorted by a number field, as the bundled SQLite plans Flame's SQL on
+/// the seeded store.
 pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     let path = store.sqlite_path.as_ref().ok_or("query plans need a SQLite store")?;
     let conn = rusqlite::Connection::open(path)?;
@@ -221,7 +223,19 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     let (phone, phone_end) = crate::ops::phone_range("+1 212");
     let (search_name, search_phone) =
         (crate::ops::search_name_sql(), crate::ops::search_phone_sql());
-    let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 4] = [
+    let (org, org_end) = crate::ops::name_range(crate::data::ORGANIZATION_PREFIXES[0]);
+    let tag = store.data.contact_tags.first().map(|t| t.id).ok_or("no contact tag")?;
+    let (tier, score) = (store.data.custom.tier.id.as_uuid(), store.data.custom.score.id.as_uuid());
+    use crate::ops::records;
+    let (organizations, by_tag, by_value, sorted_asc, sorted_desc) = (
+        records::list_organizations_sql(),
+        records::contacts_by_tag_sql(),
+        records::contacts_by_value_sql(),
+        records::contacts_sorted_sql(false),
+        records::contacts_sorted_sql(true),
+    );
+    let c = || rusqlite::types::Value::from(company.as_bytes().to_vec());
+    let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 9] = [
         (
             "search_contacts_name",
             &search_name,
@@ -243,9 +257,27 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
                  WHERE company_id = $1 AND pipeline_id = $2 GROUP BY stage_id, currency",
             vec![company.as_bytes().to_vec().into(), pipeline.as_bytes().to_vec().into()],
         ),
+        ("list_organizations", &organizations, vec![c(), org.into(), org_end.into(), 51_i64.into()]),
+        ("list_contacts_by_tag", &by_tag, vec![c(), tag.as_bytes().to_vec().into(), 51_i64.into()]),
+        (
+            "list_contacts_by_select",
+            &by_value,
+            vec![c(), tier.as_bytes().to_vec().into(), "Gold".to_owned().into(), 51_i64.into()],
+        ),
+        (
+            "list_contacts_sorted_by_field (ascending)",
+            &sorted_asc,
+            vec![c(), score.as_bytes().to_vec().into(), 51_i64.into()],
+        ),
+        (
+            "list_contacts_sorted_by_field (descending)",
+            &sorted_desc,
+            vec![c(), score.as_bytes().to_vec().into(), 51_i64.into()],
+        ),
     ];
     let mut out = Vec::new();
     for (name, sql, params) in queries {
+        let sql = crate::ops::sqlite_numbered(sql);
         let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         let rows = st.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3))?;
         out.push((name, rows.collect::<rusqlite::Result<Vec<_>>>()?));

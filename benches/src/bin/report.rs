@@ -140,6 +140,16 @@ fn target(op: Op, engine: &Engine, contacts: usize, flame: &Samples, raw: &Sampl
     notes.join("; ")
 }
 
+/// "VIP on 1000, Newsletter on 3000".
+fn tagged(tags: &[flame_benches::seed::TagInfo]) -> String {
+    if tags.is_empty() {
+        return "no tags".to_owned();
+    }
+    let each: Vec<String> =
+        tags.iter().map(|t| format!("{} on {}", t.name, t.carried_by)).collect();
+    format!("tags: {}", each.join(", "))
+}
+
 fn run_engine(
     rt: &Arc<tokio::runtime::Runtime>,
     engine: Engine,
@@ -175,13 +185,18 @@ fn run_engine(
     };
     println!("\n### {title}: {contacts} contacts\n");
     println!(
-        "Seeded {} contacts, {} deals ({} open), {} activities by {} in {:.1} s. \
+        "Seeded {} contacts ({}; every one with a tier, {}% with a score), {} deals ({} open), \
+         {} activities and {} organizations ({}) by {} in {:.1} s. \
          {} iterations per operation per runner ({} for search_contacts_phone and pipeline_summary, \
          {} for search_contacts_no_match, {} for bulk import of {} contacts), interleaved in blocks of 10.\n",
         data.contacts.len(),
+        tagged(&data.contact_tags),
+        flame_benches::seed::SCORE_PERCENT,
         data.deals,
         data.open_deals.len(),
         data.activities,
+        data.organizations.len(),
+        tagged(&data.organization_tags),
         mode.describe(),
         seeded.as_secs_f64(),
         args.iters,
