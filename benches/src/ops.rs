@@ -2115,6 +2115,11 @@ mod tests {
             .replace(phone, "<phone>")
             .replace(&m.sender_id, "<sender>")
             .replace(&m.external_message_id, "<message>");
+        masked(&t)
+    }
+
+    /// `t` with every UUID and time masked.
+    pub(super) fn masked(t: &str) -> String {
         let (bytes, mut out, mut i) = (t.as_bytes(), Vec::new(), 0);
         while i < bytes.len() {
             let rest = &bytes[i..];
@@ -2143,10 +2148,20 @@ mod tests {
 
     /// Every column of every row [`WRITTEN`] holds for `ids`, on SQLite, UUID blobs as text.
     fn sqlite_rows(path: &std::path::Path, ids: [Uuid; 3]) -> Vec<String> {
+        sqlite_rows_of(path, &WRITTEN, ids)
+    }
+
+    /// Every column of every row of `written` (tables and filters on `$1..$3`) for `ids`, on
+    /// SQLite, UUID blobs as text.
+    pub(super) fn sqlite_rows_of(
+        path: &std::path::Path,
+        written: &[(&str, &str)],
+        ids: [Uuid; 3],
+    ) -> Vec<String> {
         use rusqlite::types::ValueRef;
         let conn = rusqlite::Connection::open(path).expect("open");
         let mut out = Vec::new();
-        for (table, filter) in WRITTEN {
+        for (table, filter) in written {
             let mut st =
                 conn.prepare(&format!("SELECT * FROM {table} WHERE {filter}")).expect("prepare");
             let names: Vec<String> = st.column_names().into_iter().map(str::to_owned).collect();
@@ -2176,8 +2191,17 @@ mod tests {
 
     /// Every row [`WRITTEN`] holds for `ids`, on PostgreSQL, as `to_jsonb` spells it.
     async fn pg_rows(conn: &mut sqlx::PgConnection, ids: [Uuid; 3]) -> Vec<String> {
+        pg_rows_of(conn, &WRITTEN, ids).await
+    }
+
+    /// Every row of `written` for `ids`, on PostgreSQL, as `to_jsonb` spells it.
+    pub(super) async fn pg_rows_of(
+        conn: &mut sqlx::PgConnection,
+        written: &[(&str, &str)],
+        ids: [Uuid; 3],
+    ) -> Vec<String> {
         let mut out = Vec::new();
-        for (table, filter) in WRITTEN {
+        for (table, filter) in written {
             let text = format!("SELECT to_jsonb(t)::text FROM {table} t WHERE {filter}");
             let rows = sqlx::query(sql(text))
                 .bind(ids[0])

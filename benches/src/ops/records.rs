@@ -839,3 +839,290 @@ impl RawPostgres {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use flame_core::custom_field::CustomValues;
+
+    use super::super::tests::{masked, pg_rows_of, sqlite_rows_of};
+    use super::*;
+    use crate::seed::{DEFAULT_SEED, Engine, SeedMode, Store, custom_json, index_rows};
+
+    /// A raw runner of `engine` on `store`, lane 1.
+    enum Raw {
+        Sqlite(Box<RawSqlite>),
+        Postgres(Box<RawPostgres>),
+    }
+
+    impl Raw {
+        fn open(rt: &Arc<Runtime>, store: &Store, data: &Arc<Dataset>) -> Self {
+            let w = Workload::new(Arc::clone(data), 1, 2, 1);
+            match &store.engine {
+                Engine::Sqlite => Raw::Sqlite(Box::new(
+                    RawSqlite::open(store.sqlite_path.as_deref().expect("a file"), w)
+                        .expect("rusqlite"),
+                )),
+                Engine::Postgres(_) => Raw::Postgres(Box::new(
+                    RawPostgres::connect(Arc::clone(rt), &store.url, w).expect("sqlx"),
+                )),
+            }
+        }
+
+        fn list(&mut self, rt: &Runtime, op: Op, i: u64) -> Listed {
+            match self {
+                Raw::Sqlite(r) => match op {
+                    Op::ListOrganizations => r.list_organizations(Workload::organization_prefix(i)),
+                    _ => r.list_contacts(op, i),
+                },
+                Raw::Postgres(r) => {
+                    let company = r.w.data.company_id;
+                    match op {
+                        Op::ListOrganizations => rt.block_on(pg_list_organizations(
+                            &mut r.conn,
+                            company,
+                            Workload::organization_prefix(i),
+                        )),
+                        _ => rt.block_on(pg_list_contacts(&mut r.conn, &r.w, op, i)),
+                    }
+                }
+            }
+            .unwrap_or_else(|e| panic!("raw {}: {e}", op.name()))
+        }
+
+        fn get_organization(&mut self, rt: &Runtime, id: Uuid) -> (RawOrganization, Vec<String>) {
+            match self {
+                Raw::Sqlite(r) => r.get_organization(id),
+                Raw::Postgres(r) => {
+                    let company = r.w.data.company_id;
+                    rt.block_on(pg_get_organization(&mut r.conn, company, id))
+                }
+            }
+            .expect("raw get_organization")
+        }
+
+        fn create_organization(&mut self, rt: &Runtime, input: &RawNewOrganization) -> Uuid {
+            match self {
+                Raw::Sqlite(r) => r.create_organization(input),
+                Raw::Postgres(r) => {
+                    let data = Arc::clone(&r.w.data);
+                    rt.block_on(pg_create_organization(&mut r.conn, &data, input))
+                }
+            }
+            .expect("raw create_organization")
+        }
+    }
+
+    /// Every filtered list and organization read returns, raw, the records (in order) and the
+    /// tags Flame returns; the seeded values and tags are the ones the filters ask for.
+    fn raw_reads_return_what_flame_returns(engine: Engine) {
+        let rt = Arc::new(crate::runtime().expect("runtime"));
+        let store = rt
+            .block_on(Store::create(engine, 1_200, SeedMode::RawSql, DEFAULT_SEED))
+            .expect("a store");
+        let data = Arc::new(store.data.clone());
+        assert_eq!(data.organizations.len(), 60);
+        assert_eq!(data.contact_tags.len(), 2);
+        let s = &store.session;
+        let w = Workload::new(Arc::clone(&data), 0, 2, 1);
+        let mut raw = Raw::open(&rt, &store, &data);
+        for op in [Op::ListContactsByTag, Op::ListContactsBySelect, Op::ListContactsSorted] {
+            for i in 0..4 {
+                let filter = contact_filter(&w, op, i).expect("a filter");
+                let page = rt
+                    .block_on(s.contacts().list(filter, PageRequest::first(PAGE)))
+                    .expect("Flame lists");
+                assert_eq!(page.items.len(), PAGE as usize, "{} {i}", op.name());
+                let flame: Listed =
+                    page.items.iter().map(|c| (c.id.as_uuid(), c.tags.clone())).collect();
+                let mut rows = raw.list(&rt, op, i);
+                assert_eq!(rows.len(), PAGE as usize + 1, "raw over-fetches one");
+                rows.truncate(PAGE as usize);
+                assert_eq!(flame, rows, "{} {i}", op.name());
+                for c in &page.items {
+                    match op {
+                        Op::ListContactsByTag => assert!(c.tags.iter().any(|t| t == "VIP")),
+                        Op::ListContactsBySelect => assert_eq!(
+                            c.custom.get("tier"),
+                            Some(&CustomValue::text(Workload::tier_option(i)))
+                        ),
+                        _ => assert!(c.custom.contains_key("score")),
+                    }
+                }
+            }
+        }
+        let mut listed_orgs = 0;
+        for i in 0..data::ORGANIZATION_PREFIXES.len() as u64 {
+            let filter = OrganizationFilter {
+                name_prefix: Some(Workload::organization_prefix(i).into()),
+                ..OrganizationFilter::default()
+            };
+            let page = rt
+                .block_on(s.organizations().list(filter, PageRequest::first(PAGE)))
+                .expect("Flame lists organizations");
+            let flame: Listed =
+                page.items.iter().map(|o| (o.id.as_uuid(), o.tags.clone())).collect();
+            let rows = raw.list(&rt, Op::ListOrganizations, i);
+            assert_eq!(flame, rows, "organizations {i}");
+            listed_orgs += rows.len();
+        }
+        assert!(listed_orgs > 0, "the prefixes find organizations");
+        let mut tagged = 0;
+        for id in &data.organizations {
+            let org = rt.block_on(s.organizations().get(OrganizationId::from(*id))).expect("get");
+            let (row, tags) = raw.get_organization(&rt, *id);
+            assert_eq!(
+                (row.id, &row.name, row.domain.as_ref(), row.version),
+                (*id, &org.name, org.domain.as_ref(), 1)
+            );
+            assert_eq!(row.owner_id, org.owner_id.map(|o| o.as_uuid()));
+            assert_eq!(tags, org.tags);
+            tagged += usize::from(!tags.is_empty());
+        }
+        assert_eq!(tagged, data.organization_tags.first().map_or(0, |t| t.carried_by));
+        drop(raw);
+        rt.block_on(store.close()).expect("close");
+    }
+
+    #[test]
+    fn raw_reads_on_sqlite_return_what_flame_returns() {
+        raw_reads_return_what_flame_returns(Engine::Sqlite);
+    }
+
+    /// Runs when `FLAME_BENCH_POSTGRES_URL` is set (as `scripts/bench-smoke` sets it).
+    #[test]
+    fn raw_reads_on_postgres_return_what_flame_returns() {
+        if let Some(url) = crate::postgres_url_from_env() {
+            raw_reads_return_what_flame_returns(Engine::Postgres(url));
+        }
+    }
+
+    /// The organization row and event an organization written by Flame and one written raw,
+    /// each row's columns as text.
+    const WRITTEN: [(&str, &str); 2] =
+        [("organizations", "id IN ($1, $2, $3)"), ("outbox", "aggregate_id IN ($1, $2, $3)")];
+
+    /// Creates the same organization (but for its domain) through Flame and raw, and checks
+    /// that both wrote the same rows (up to ids, times and the domain) and reserved one unit of
+    /// usage each; a contact Flame creates with custom values stores the `custom` column and
+    /// index rows the raw seed writes for the same values.
+    fn raw_writes_what_flame_writes(engine: Engine) {
+        let rt = Arc::new(crate::runtime().expect("runtime"));
+        let store = rt
+            .block_on(Store::create(engine.clone(), 40, SeedMode::RawSql, DEFAULT_SEED))
+            .expect("a store");
+        let data = Arc::new(store.data.clone());
+        let s = &store.session;
+        let before = rt.block_on(s.billing().usage()).expect("usage");
+        let mut raw = Raw::open(&rt, &store, &data);
+        let company = data::company(&mut Rng::new(3), 77_000_000);
+        let (by_flame, by_raw) = {
+            let mut other = company.clone();
+            other.domain = format!("other-{}", company.domain);
+            other.website = format!("https://{}/", other.domain);
+            (company, other)
+        };
+        let flame_id = rt
+            .block_on(s.organizations().create(new_organization(&by_flame)))
+            .expect("Flame creates it")
+            .id
+            .as_uuid();
+        let raw_id = raw.create_organization(&rt, &RawNewOrganization::new(by_raw.clone()));
+        let rows = |id: Uuid| match &engine {
+            Engine::Sqlite => {
+                sqlite_rows_of(store.sqlite_path.as_deref().expect("a file"), &WRITTEN, [id; 3])
+            }
+            Engine::Postgres(_) => rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&store.url).await.expect("connect");
+                pg_rows_of(&mut conn, &WRITTEN, [id; 3]).await
+            }),
+        };
+        let shape = |rows: Vec<String>, domain: &str| -> Vec<String> {
+            rows.iter().map(|r| masked(&r.replace(domain, "<domain>"))).collect()
+        };
+        let (flame_rows, raw_rows) =
+            (shape(rows(flame_id), &by_flame.domain), shape(rows(raw_id), &by_raw.domain));
+        assert_eq!(flame_rows.len(), 2, "{flame_rows:#?}");
+        assert_eq!(flame_rows, raw_rows);
+        let read = rt.block_on(s.organizations().get(OrganizationId::from(raw_id))).expect("get");
+        assert_eq!(read.domain.as_deref(), Some(by_raw.domain.as_str()));
+        let after = rt.block_on(s.billing().usage()).expect("usage");
+        assert_eq!(after.organizations - before.organizations, 2);
+
+        // Custom values: Flame's create against the seed's encoding.
+        let mut custom = CustomValues::new();
+        custom.insert("tier".into(), CustomValue::text("gold"));
+        custom.insert("score".into(), CustomValue::text("12.30"));
+        let input = NewContact { custom, ..new_contact(&data::person(&mut Rng::new(9), 1)) };
+        let created = rt.block_on(s.contacts().create(input)).expect("a contact").id.as_uuid();
+        let values = data.custom.values(2, Some(1_230)).expect("values");
+        let (json, mut index) = (custom_json(&values), index_rows(&values));
+        index.sort();
+        let (stored, mut stored_index) = match &engine {
+            Engine::Sqlite => {
+                let conn =
+                    rusqlite::Connection::open(store.sqlite_path.as_deref().expect("a file"))
+                        .expect("open");
+                let stored: String = conn
+                    .query_row(
+                        "SELECT custom FROM contacts WHERE id = ?1",
+                        [created.as_bytes()],
+                        |r| r.get(0),
+                    )
+                    .expect("custom");
+                let mut st = conn
+                    .prepare("SELECT field_id, value_key FROM custom_values WHERE record_id = ?1")
+                    .expect("prepare");
+                let index = st
+                    .query_map([created.as_bytes()], |r| Ok((blob_uuid(r, 0)?, r.get(1)?)))
+                    .expect("query")
+                    .collect::<rusqlite::Result<Vec<(Uuid, String)>>>()
+                    .expect("rows");
+                (stored, index)
+            }
+            Engine::Postgres(_) => rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&store.url).await.expect("connect");
+                // jsonb keeps no text: compare the values.
+                let same: bool =
+                    sqlx::query_scalar("SELECT custom = $2::jsonb FROM contacts WHERE id = $1")
+                        .bind(created)
+                        .bind(&json)
+                        .fetch_one(&mut conn)
+                        .await
+                        .expect("custom");
+                assert!(same, "the seed's custom column equals Flame's");
+                let rows = sqlx::query(
+                    "SELECT field_id, value_key FROM custom_values WHERE record_id = $1",
+                )
+                .bind(created)
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows");
+                let index = rows
+                    .iter()
+                    .map(|r| (r.try_get(0).expect("field"), r.try_get(1).expect("key")))
+                    .collect::<Vec<(Uuid, String)>>();
+                (json.clone(), index)
+            }),
+        };
+        stored_index.sort();
+        assert_eq!(stored, json);
+        assert_eq!(stored_index, index);
+        let seeded = rt.block_on(s.contacts().get(ContactId::from(data.contacts[0]))).expect("get");
+        assert!(seeded.custom.contains_key("tier"), "{:?}", seeded.custom);
+        drop(raw);
+        rt.block_on(store.close()).expect("close");
+    }
+
+    #[test]
+    fn raw_writes_on_sqlite_what_flame_writes() {
+        raw_writes_what_flame_writes(Engine::Sqlite);
+    }
+
+    /// Runs when `FLAME_BENCH_POSTGRES_URL` is set (as `scripts/bench-smoke` sets it).
+    #[test]
+    fn raw_writes_on_postgres_what_flame_writes() {
+        if let Some(url) = crate::postgres_url_from_env() {
+            raw_writes_what_flame_writes(Engine::Postgres(url));
+        }
+    }
+}
