@@ -284,3 +284,66 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     }
     Ok(out)
 }
+
+/// `EXPLAIN (ANALYZE, COSTS OFF)` on PostgreSQL of the organization name search and the
+/// contact lists filtered by a tag, by a select value and sorted by a number field: Flame's SQL
+/// (the first pages), run on the seeded database.
+pub fn pg_query_plans(rt: &Runtime, store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
+    use crate::ops::records;
+    use sqlx::Connection as _;
+    let company = store.data.company_id;
+    let (org, org_end) = crate::ops::name_range(crate::data::ORGANIZATION_PREFIXES[0]);
+    let tag = store.data.contact_tags.first().map(|t| t.id).ok_or("no contact tag")?;
+    let (tier, score) = (store.data.custom.tier.id.as_uuid(), store.data.custom.score.id.as_uuid());
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&store.url).await?;
+        let explain =
+            |sql: String| sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"));
+        let mut out = Vec::new();
+        let mut lines = |name: &'static str, rows: Vec<sqlx::postgres::PgRow>| -> Result<()> {
+            let plan = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<std::result::Result<_, _>>()?;
+            out.push((name, plan));
+            Ok(())
+        };
+        let rows = sqlx::query(explain(records::list_organizations_sql()))
+            .bind(company)
+            .bind(&org)
+            .bind(&org_end)
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_organizations", rows)?;
+        let rows = sqlx::query(explain(records::contacts_by_tag_sql()))
+            .bind(company)
+            .bind(tag)
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_contacts_by_tag", rows)?;
+        let rows = sqlx::query(explain(records::contacts_by_value_sql()))
+            .bind(company)
+            .bind(tier)
+            .bind("Gold")
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_contacts_by_select", rows)?;
+        for (name, descending) in [
+            ("list_contacts_sorted_by_field (ascending)", false),
+            ("list_contacts_sorted_by_field (descending)", true),
+        ] {
+            let rows = sqlx::query(explain(records::contacts_sorted_sql(descending)))
+                .bind(company)
+                .bind(score)
+                .bind(51_i64)
+                .fetch_all(&mut conn)
+                .await?;
+            lines(name, rows)?;
+        }
+        conn.close().await?;
+        Ok(out)
+    })
+}

@@ -10,7 +10,9 @@
 //! PostgreSQL runs when `FLAME_BENCH_POSTGRES_URL` is set (an admin URL: each size gets a new
 //! database, dropped at the end). `FLAME_BENCH_SEED=api` seeds through the Flame API instead
 //! of raw SQL. `--layers` adds, on SQLite, one point read timed through each layer from
-//! rusqlite to the Flame API (see `flame_benches::layers`).
+//! rusqlite to the Flame API and the query plans of Flame's list SQL (see
+//! `flame_benches::layers`); on PostgreSQL, `EXPLAIN ANALYZE` of the organization, tag and
+//! custom field lists.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -265,6 +267,12 @@ fn run_engine(
         );
         for (name, plan) in flame_benches::layers::query_plans(&store)? {
             println!("- `{name}`: {}", plan.join("; "));
+        }
+    }
+    if args.layers && engine != Engine::Sqlite {
+        println!("\n#### PostgreSQL: EXPLAIN ANALYZE of Flame's SQL on this store\n");
+        for (name, plan) in flame_benches::layers::pg_query_plans(rt, &store)? {
+            println!("`{name}`:\n\n```text\n{}\n```\n", plan.join("\n"));
         }
     }
     drop(raw);
