@@ -287,7 +287,8 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
 
 /// `EXPLAIN (ANALYZE, COSTS OFF)` on PostgreSQL of the organization name search and the
 /// contact lists filtered by a tag, by a select value and sorted by a number field: Flame's SQL
-/// (the first pages), run on the seeded database.
+/// (the first pages), run on the seeded database, each with the plan made for its values and
+/// with the generic plan of a prepared statement.
 pub fn pg_query_plans(rt: &Runtime, store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     use crate::ops::records;
     use sqlx::Connection as _;
@@ -342,6 +343,46 @@ pub fn pg_query_plans(rt: &Runtime, store: &Store) -> Result<Vec<(&'static str, 
                 .fetch_all(&mut conn)
                 .await?;
             lines(name, rows)?;
+        }
+        // The plans a prepared statement settles on after its first executions (PostgreSQL
+        // switches to a generic plan when it costs no more): what Flame and the raw runner,
+        // both through sqlx's prepared statements, mostly run.
+        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut conn).await?;
+        let (c, t, tier, score) =
+            (format!("'{company}'"), format!("'{tag}'"), format!("'{tier}'"), format!("'{score}'"));
+        let generic: [(&'static str, String, &str, String); 4] = [
+            (
+                "list_organizations (generic plan)",
+                records::list_organizations_sql(),
+                "uuid, text, text, bigint",
+                format!("{c}, '{org}', '{org_end}', 51"),
+            ),
+            (
+                "list_contacts_by_tag (generic plan)",
+                records::contacts_by_tag_sql(),
+                "uuid, uuid, bigint",
+                format!("{c}, {t}, 51"),
+            ),
+            (
+                "list_contacts_by_select (generic plan)",
+                records::contacts_by_value_sql(),
+                "uuid, uuid, text, bigint",
+                format!("{c}, {tier}, 'Gold', 51"),
+            ),
+            (
+                "list_contacts_sorted_by_field (descending, generic plan)",
+                records::contacts_sorted_sql(true),
+                "uuid, uuid, bigint",
+                format!("{c}, {score}, 51"),
+            ),
+        ];
+        for (name, sql, types, values) in generic {
+            let prepare = format!("PREPARE bench_plan ({types}) AS {sql}");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(prepare)).execute(&mut conn).await?;
+            let explain = format!("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE bench_plan ({values})");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(explain)).fetch_all(&mut conn).await?;
+            lines(name, rows)?;
+            sqlx::raw_sql("DEALLOCATE bench_plan").execute(&mut conn).await?;
         }
         conn.close().await?;
         Ok(out)
