@@ -253,6 +253,162 @@ pub const ORGANIZATIONS: &[&str] = &[
     "Oceanic Air",
 ];
 
+/// First words of generated organization names (the seeded organizations and those the
+/// benchmarks create): the name search cycles over prefixes of them.
+pub const ORGANIZATION_WORDS: &[&str] = &[
+    "Acme",
+    "Apex",
+    "Atlas",
+    "Aurora",
+    "Beacon",
+    "Blue Harbor",
+    "Bright",
+    "Cedar",
+    "Cobalt",
+    "Crescent",
+    "Delta",
+    "Evergreen",
+    "Falcon",
+    "Global",
+    "Granite",
+    "Harbor",
+    "Horizon",
+    "Iron",
+    "Juniper",
+    "Keystone",
+    "Lakeside",
+    "Maple",
+    "Meridian",
+    "Nexus",
+    "North Star",
+    "Northwind",
+    "Oak",
+    "Orion",
+    "Pacific",
+    "Pinnacle",
+    "Prime",
+    "Quantum",
+    "Redwood",
+    "Riverside",
+    "Silver",
+    "Sterling",
+    "Summit",
+    "Titan",
+    "Union",
+    "Vertex",
+    "Westfield",
+    "Zenith",
+];
+
+/// What generated organizations do (the second word of their names, and their industry).
+pub const INDUSTRIES: &[&str] = &[
+    "Analytics",
+    "Bakery",
+    "Builders",
+    "Clinics",
+    "Consulting",
+    "Dental",
+    "Design",
+    "Electric",
+    "Engineering",
+    "Fabrication",
+    "Farms",
+    "Foods",
+    "Freight",
+    "Health",
+    "Imports",
+    "Labs",
+    "Legal",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Partners",
+    "Plastics",
+    "Robotics",
+    "Software",
+    "Solar",
+    "Supply",
+    "Textiles",
+    "Travel",
+    "Ventures",
+    "Welding",
+];
+
+/// Legal forms that end some organization names.
+const LEGAL_FORMS: &[&str] = &["", "", "", " Inc", " LLC", " GmbH", " Ltd", " SA", " BV", " Group"];
+
+/// Cities of generated organizations, with their ISO 3166 country.
+const CITIES: &[(&str, &str)] = &[
+    ("New York", "US"),
+    ("Austin", "US"),
+    ("Seattle", "US"),
+    ("London", "GB"),
+    ("Manchester", "GB"),
+    ("Berlin", "DE"),
+    ("Munich", "DE"),
+    ("Moscow", "RU"),
+    ("Kazan", "RU"),
+];
+
+/// Size bands, as Flame stores them.
+const SIZES: &[&str] = &["1-10", "11-50", "51-200", "201-1000", "1000+"];
+
+/// Organization name prefixes typed into the search box; the benchmarks cycle through them.
+pub const ORGANIZATION_PREFIXES: &[&str] = &["nor", "sil", "blue", "ac", "pr", "ze", "har", "m"];
+
+/// A generated organization, every field already in the form Flame stores it (the domain
+/// normalized, the website as the URL parser writes it, the phone in E.164).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Its name, `"<word> <industry>[ <legal form>]"`.
+    pub name: String,
+    /// `<word><industry><i>.example.com`, lowercase: unique for a distinct `i`.
+    pub domain: String,
+    /// E.164 phone.
+    pub phone: String,
+    /// City.
+    pub city: String,
+    /// ISO 3166-1 alpha-2 country.
+    pub country: String,
+    /// `https://<domain>/`.
+    pub website: String,
+    /// Industry.
+    pub industry: String,
+    /// Size band.
+    pub size: String,
+}
+
+impl Company {
+    /// The lowercase name Flame's organization search and order use.
+    pub fn name_key(&self) -> String {
+        self.name.trim().to_lowercase()
+    }
+}
+
+/// Organization number `i` of the stream `rng` draws from.
+pub fn company(rng: &mut Rng, i: u64) -> Company {
+    let word = *rng.pick(ORGANIZATION_WORDS);
+    let industry = *rng.pick(INDUSTRIES);
+    let form = *rng.pick(LEGAL_FORMS);
+    let slug: String = format!("{word}{industry}")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let domain = format!("{slug}{i}.example.com");
+    let (city, country) = *rng.pick(CITIES);
+    Company {
+        name: format!("{word} {industry}{form}"),
+        website: format!("https://{domain}/"),
+        domain,
+        phone: phone(rng),
+        city: city.to_owned(),
+        country: country.to_owned(),
+        industry: industry.to_owned(),
+        size: (*rng.pick(SIZES)).to_owned(),
+    }
+}
+
 /// Mail domains of the generated emails (all under reserved test names).
 pub const DOMAINS: &[&str] =
     &["example.com", "example.org", "example.net", "mail.test", "corp.test", "shop.test"];
@@ -390,6 +546,39 @@ mod tests {
             assert_eq!(phone.as_str(), p.phone, "phone {} is stored as itself", p.phone);
             let email = flame_core::email::Email::parse(&p.email).expect("a valid email");
             assert_eq!(email.as_str(), p.email);
+        }
+    }
+
+    #[test]
+    fn generated_organizations_are_what_flame_stores() {
+        let mut rng = Rng::new(5);
+        for i in 0..500 {
+            let c = company(&mut rng, i);
+            let input = flame_core::organization::NewOrganization {
+                name: c.name.clone(),
+                domain: Some(c.domain.clone()),
+                phone: Some(c.phone.clone()),
+                city: Some(c.city.clone()),
+                country: Some(c.country.clone()),
+                website: Some(c.website.clone()),
+                industry: Some(c.industry.clone()),
+                size: Some(c.size.clone()),
+                ..Default::default()
+            };
+            let org = flame_core::organization::Organization::create(
+                flame_core::CompanyId::new(),
+                &input,
+                flame_core::UserId::new(),
+                time::OffsetDateTime::UNIX_EPOCH,
+            )
+            .unwrap_or_else(|e| panic!("{c:?}: {e:?}"));
+            assert_eq!(org.name, c.name);
+            assert_eq!(org.domain.as_deref(), Some(c.domain.as_str()));
+            assert_eq!(org.website.as_deref(), Some(c.website.as_str()));
+            assert_eq!(org.phone.as_ref().map(|p| p.as_str()), Some(c.phone.as_str()));
+            assert_eq!(org.country.as_deref(), Some(c.country.as_str()));
+            assert_eq!(org.size.map(|s| s.as_str()), Some(c.size.as_str()));
+            assert_eq!(org.name_key(), c.name_key());
         }
     }
 

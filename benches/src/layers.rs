@@ -209,8 +209,10 @@ pub fn no_match_layers(
     Ok(names.into_iter().zip(samples).collect())
 }
 
-/// `EXPLAIN QUERY PLAN` of the name search, the phone search, the deal listing and the
-/// pipeline summary, as the bundled SQLite plans Flame's SQL on the seeded store.
+/// `EXPLAIN QUERY PLAN` of the name search, the phone search, the deal listing, the
+/// pipeline summary, the organization name search and the contact lists filtered by a tag,
+/// by a select value and sorted by a number field, as the bundled SQLite plans Flame's SQL on
+/// the seeded store.
 pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     let path = store.sqlite_path.as_ref().ok_or("query plans need a SQLite store")?;
     let conn = rusqlite::Connection::open(path)?;
@@ -221,7 +223,19 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
     let (phone, phone_end) = crate::ops::phone_range("+1 212");
     let (search_name, search_phone) =
         (crate::ops::search_name_sql(), crate::ops::search_phone_sql());
-    let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 4] = [
+    let (org, org_end) = crate::ops::name_range(crate::data::ORGANIZATION_PREFIXES[0]);
+    let tag = store.data.contact_tags.first().map(|t| t.id).ok_or("no contact tag")?;
+    let (tier, score) = (store.data.custom.tier.id.as_uuid(), store.data.custom.score.id.as_uuid());
+    use crate::ops::records;
+    let (organizations, by_tag, by_value, sorted_asc, sorted_desc) = (
+        records::list_organizations_sql(),
+        records::contacts_by_tag_sql(),
+        records::contacts_by_value_sql(),
+        records::contacts_sorted_sql(false),
+        records::contacts_sorted_sql(true),
+    );
+    let c = || rusqlite::types::Value::from(company.as_bytes().to_vec());
+    let queries: [(&'static str, &str, Vec<rusqlite::types::Value>); 9] = [
         (
             "search_contacts_name",
             &search_name,
@@ -243,12 +257,134 @@ pub fn query_plans(store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
                  WHERE company_id = $1 AND pipeline_id = $2 GROUP BY stage_id, currency",
             vec![company.as_bytes().to_vec().into(), pipeline.as_bytes().to_vec().into()],
         ),
+        ("list_organizations", &organizations, vec![c(), org.into(), org_end.into(), 51_i64.into()]),
+        ("list_contacts_by_tag", &by_tag, vec![c(), tag.as_bytes().to_vec().into(), 51_i64.into()]),
+        (
+            "list_contacts_by_select",
+            &by_value,
+            vec![c(), tier.as_bytes().to_vec().into(), "Gold".to_owned().into(), 51_i64.into()],
+        ),
+        (
+            "list_contacts_sorted_by_field (ascending)",
+            &sorted_asc,
+            vec![c(), score.as_bytes().to_vec().into(), 51_i64.into()],
+        ),
+        (
+            "list_contacts_sorted_by_field (descending)",
+            &sorted_desc,
+            vec![c(), score.as_bytes().to_vec().into(), 51_i64.into()],
+        ),
     ];
     let mut out = Vec::new();
     for (name, sql, params) in queries {
+        let sql = crate::ops::sqlite_numbered(sql);
         let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         let rows = st.query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(3))?;
         out.push((name, rows.collect::<rusqlite::Result<Vec<_>>>()?));
     }
     Ok(out)
+}
+
+/// `EXPLAIN (ANALYZE, COSTS OFF)` on PostgreSQL of the organization name search and the
+/// contact lists filtered by a tag, by a select value and sorted by a number field: Flame's SQL
+/// (the first pages), run on the seeded database, each with the plan made for its values and
+/// with the generic plan of a prepared statement.
+pub fn pg_query_plans(rt: &Runtime, store: &Store) -> Result<Vec<(&'static str, Vec<String>)>> {
+    use crate::ops::records;
+    use sqlx::Connection as _;
+    let company = store.data.company_id;
+    let (org, org_end) = crate::ops::name_range(crate::data::ORGANIZATION_PREFIXES[0]);
+    let tag = store.data.contact_tags.first().map(|t| t.id).ok_or("no contact tag")?;
+    let (tier, score) = (store.data.custom.tier.id.as_uuid(), store.data.custom.score.id.as_uuid());
+    rt.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&store.url).await?;
+        let explain =
+            |sql: String| sqlx::AssertSqlSafe(format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"));
+        let mut out = Vec::new();
+        let mut lines = |name: &'static str, rows: Vec<sqlx::postgres::PgRow>| -> Result<()> {
+            let plan = rows
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<std::result::Result<_, _>>()?;
+            out.push((name, plan));
+            Ok(())
+        };
+        let rows = sqlx::query(explain(records::list_organizations_sql()))
+            .bind(company)
+            .bind(&org)
+            .bind(&org_end)
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_organizations", rows)?;
+        let rows = sqlx::query(explain(records::contacts_by_tag_sql()))
+            .bind(company)
+            .bind(tag)
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_contacts_by_tag", rows)?;
+        let rows = sqlx::query(explain(records::contacts_by_value_sql()))
+            .bind(company)
+            .bind(tier)
+            .bind("Gold")
+            .bind(51_i64)
+            .fetch_all(&mut conn)
+            .await?;
+        lines("list_contacts_by_select", rows)?;
+        for (name, descending) in [
+            ("list_contacts_sorted_by_field (ascending)", false),
+            ("list_contacts_sorted_by_field (descending)", true),
+        ] {
+            let rows = sqlx::query(explain(records::contacts_sorted_sql(descending)))
+                .bind(company)
+                .bind(score)
+                .bind(51_i64)
+                .fetch_all(&mut conn)
+                .await?;
+            lines(name, rows)?;
+        }
+        // The plans a prepared statement settles on after its first executions (PostgreSQL
+        // switches to a generic plan when it costs no more): what Flame and the raw runner,
+        // both through sqlx's prepared statements, mostly run.
+        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut conn).await?;
+        let (c, t, tier, score) =
+            (format!("'{company}'"), format!("'{tag}'"), format!("'{tier}'"), format!("'{score}'"));
+        let generic: [(&'static str, String, &str, String); 4] = [
+            (
+                "list_organizations (generic plan)",
+                records::list_organizations_sql(),
+                "uuid, text, text, bigint",
+                format!("{c}, '{org}', '{org_end}', 51"),
+            ),
+            (
+                "list_contacts_by_tag (generic plan)",
+                records::contacts_by_tag_sql(),
+                "uuid, uuid, bigint",
+                format!("{c}, {t}, 51"),
+            ),
+            (
+                "list_contacts_by_select (generic plan)",
+                records::contacts_by_value_sql(),
+                "uuid, uuid, text, bigint",
+                format!("{c}, {tier}, 'Gold', 51"),
+            ),
+            (
+                "list_contacts_sorted_by_field (descending, generic plan)",
+                records::contacts_sorted_sql(true),
+                "uuid, uuid, bigint",
+                format!("{c}, {score}, 51"),
+            ),
+        ];
+        for (name, sql, types, values) in generic {
+            let prepare = format!("PREPARE bench_plan ({types}) AS {sql}");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(prepare)).execute(&mut conn).await?;
+            let explain = format!("EXPLAIN (ANALYZE, COSTS OFF) EXECUTE bench_plan ({values})");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(explain)).fetch_all(&mut conn).await?;
+            lines(name, rows)?;
+            sqlx::raw_sql("DEALLOCATE bench_plan").execute(&mut conn).await?;
+        }
+        conn.close().await?;
+        Ok(out)
+    })
 }

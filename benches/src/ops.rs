@@ -8,6 +8,16 @@
 //! statement and inside the same transactions, through prepared statements cached on one
 //! connection, and decode the rows into plain owned values (ids as `Uuid`, text as `String`; no
 //! domain validation). That is the physical limit of the same work on the same engine.
+//!
+//! The operations added with organizations, tags and custom fields (`create_organization`,
+//! `get_organization`, `list_organizations`, `list_contacts_by_tag`, `list_contacts_by_select`,
+//! `list_contacts_sorted_by_field`) copy every statement Flame sends for them
+//! (`flame-db/src/{organization,org_link,contact,tag,custom_field,session,usage,outbox}.rs`):
+//! the custom field definitions each read and write loads, the tag names each page is filled
+//! in with, and, for the create, the session's standing read inside the transaction and the
+//! usage reservation. (The older operations' raw side predates tags and custom fields: it
+//! does not send the definitions load and the tag fill-in that Flame's contact reads now send,
+//! nor the standing read and usage reservation of Flame's creates; see docs/benchmarks.md.)
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,15 +28,21 @@ use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 use flame_core::contact::{ContactFilter, NewContact};
+use flame_core::custom_field::{CustomCondition, CustomMatch, CustomSort, CustomValue};
 use flame_core::deal::DealFilter;
 use flame_core::integration::messaging::InboundMessage;
+use flame_core::organization::{NewOrganization, OrganizationFilter};
 use flame_core::page::PageRequest;
-use flame_core::{CompanyId, ContactId, DealId, IntegrationId, Phone, PipelineId, StageId};
+use flame_core::{
+    CompanyId, ContactId, DealId, IntegrationId, OrganizationId, Phone, PipelineId, StageId,
+};
 use flame_db::{Flame, Session};
 
-use crate::data::{self, Person, Rng};
-use crate::seed::{Dataset, InboundSetup, sqlite_time};
+use crate::data::{self, Company, Person, Rng};
+use crate::seed::{Dataset, InboundSetup, TIER_OPTIONS, sqlite_time};
 use crate::{BenchError, Result};
+
+pub mod records;
 
 /// The size of a listed page, as a CRM screen would ask.
 pub const PAGE: u32 = 50;
@@ -60,11 +76,25 @@ pub enum Op {
     /// default pipeline's first open stage, the incoming-message activity, the dedup record and
     /// three events, in one transaction.
     InboundMessage,
+    /// Create an organization with a domain, a phone, a city, a website, an industry and a size.
+    CreateOrganization,
+    /// Read one organization by id (with its tags).
+    GetOrganization,
+    /// The first page (50) of organizations whose name starts with a prefix, by name.
+    ListOrganizations,
+    /// The first page (50) of contacts carrying one tag (about 10 % carry it), newest first.
+    ListContactsByTag,
+    /// The first page (50) of contacts whose `tier` select is one option (about 1/4 each),
+    /// newest first.
+    ListContactsBySelect,
+    /// The first page (50) of contacts ordered by the `score` number field, ascending and
+    /// descending in turn.
+    ListContactsSorted,
 }
 
 impl Op {
     /// Every operation, in report order.
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 17] = [
         Op::CreateContact,
         Op::GetContact,
         Op::ListDealsByStage,
@@ -74,6 +104,12 @@ impl Op {
         Op::MoveDeal,
         Op::WinDeal,
         Op::PipelineSummary,
+        Op::CreateOrganization,
+        Op::GetOrganization,
+        Op::ListOrganizations,
+        Op::ListContactsByTag,
+        Op::ListContactsBySelect,
+        Op::ListContactsSorted,
         Op::BulkImport,
         Op::InboundMessage,
     ];
@@ -92,19 +128,40 @@ impl Op {
             Op::PipelineSummary => "pipeline_summary",
             Op::BulkImport => "bulk_import",
             Op::InboundMessage => "inbound_message",
+            Op::CreateOrganization => "create_organization",
+            Op::GetOrganization => "get_organization",
+            Op::ListOrganizations => "list_organizations",
+            Op::ListContactsByTag => "list_contacts_by_tag",
+            Op::ListContactsBySelect => "list_contacts_by_select",
+            Op::ListContactsSorted => "list_contacts_sorted_by_field",
         }
     }
 
     /// Whether it reads or writes one record (the 1.5x-of-raw target applies).
     pub fn single_record(self) -> bool {
-        matches!(self, Op::CreateContact | Op::GetContact | Op::MoveDeal | Op::WinDeal)
+        matches!(
+            self,
+            Op::CreateContact
+                | Op::GetContact
+                | Op::MoveDeal
+                | Op::WinDeal
+                | Op::CreateOrganization
+                | Op::GetOrganization
+        )
     }
 
     /// Whether it is a list or search (the < 5 ms p99 at 1M target applies on SQLite).
     pub fn listing(self) -> bool {
         matches!(
             self,
-            Op::ListDealsByStage | Op::SearchByName | Op::SearchByPhone | Op::SearchNoMatch
+            Op::ListDealsByStage
+                | Op::SearchByName
+                | Op::SearchByPhone
+                | Op::SearchNoMatch
+                | Op::ListOrganizations
+                | Op::ListContactsByTag
+                | Op::ListContactsBySelect
+                | Op::ListContactsSorted
         )
     }
 }
@@ -135,6 +192,8 @@ pub struct Workload {
     rng: Rng,
     people: Rng,
     next_person: u64,
+    companies: Rng,
+    next_company: u64,
     lane: Vec<LaneDeal>,
     open_stages: Vec<Uuid>,
     /// How many contacts one bulk import writes.
@@ -157,6 +216,8 @@ impl Workload {
             rng: Rng::new(0xBE7C_0000 + lane as u64),
             people: Rng::new(0x9E09_1E00 + lane as u64),
             next_person: 10_000_000 * (lane as u64 + 1),
+            companies: Rng::new(0xC0_4A00 + lane as u64),
+            next_company: 10_000_000 * (lane as u64 + 1),
             lane: lane_deals,
             data,
             bulk,
@@ -175,6 +236,39 @@ impl Workload {
     fn person(&mut self) -> Person {
         self.next_person += 1;
         data::person(&mut self.people, self.next_person)
+    }
+
+    /// A new organization: its domain is numbered past the seeded ones and the other lane's.
+    fn company(&mut self) -> Company {
+        self.next_company += 1;
+        data::company(&mut self.companies, self.next_company)
+    }
+
+    fn organization(&mut self) -> Result<Uuid> {
+        if self.data.organizations.is_empty() {
+            return Err("no organization to read: seed more contacts".into());
+        }
+        Ok(*self.rng.pick(&self.data.organizations))
+    }
+
+    fn organization_prefix(i: u64) -> &'static str {
+        data::ORGANIZATION_PREFIXES[(i as usize) % data::ORGANIZATION_PREFIXES.len()]
+    }
+
+    /// The tag `list_contacts_by_tag` lists (the first of [`CONTACT_TAGS`], as seeded).
+    fn list_tag(&self) -> Result<&crate::seed::TagInfo> {
+        self.data.contact_tags.first().ok_or_else(|| "no tagged contact: seed more contacts".into())
+    }
+
+    /// The `tier` option `list_contacts_by_select` lists, cycling over the options.
+    fn tier_option(i: u64) -> &'static str {
+        TIER_OPTIONS[(i as usize) % TIER_OPTIONS.len()]
+    }
+
+    /// Whether `list_contacts_sorted_by_field` walks the `score` largest first (every other
+    /// time).
+    fn sort_descending(i: u64) -> bool {
+        i % 2 == 1
     }
 
     /// A message from a new sender, as the WhatsApp webhook brings it: a generated person
@@ -245,6 +339,44 @@ fn new_contact(p: &Person) -> NewContact {
         owner_id: None,
         custom: Default::default(),
     }
+}
+
+fn new_organization(c: &Company) -> NewOrganization {
+    NewOrganization {
+        name: c.name.clone(),
+        domain: Some(c.domain.clone()),
+        phone: Some(c.phone.clone()),
+        city: Some(c.city.clone()),
+        country: Some(c.country.clone()),
+        website: Some(c.website.clone()),
+        industry: Some(c.industry.clone()),
+        size: Some(c.size.clone()),
+        ..NewOrganization::default()
+    }
+}
+
+/// The contact filter of a list operation's `i`-th run (the same on every side).
+fn contact_filter(w: &Workload, op: Op, i: u64) -> Result<ContactFilter> {
+    Ok(match op {
+        Op::ListContactsByTag => {
+            ContactFilter { tags: vec![w.list_tag()?.name.clone()], ..ContactFilter::default() }
+        }
+        Op::ListContactsBySelect => ContactFilter {
+            custom: vec![CustomCondition {
+                key: "tier".into(),
+                matches: CustomMatch::Equals { value: CustomValue::text(Workload::tier_option(i)) },
+            }],
+            ..ContactFilter::default()
+        },
+        Op::ListContactsSorted => ContactFilter {
+            sort: Some(CustomSort {
+                key: "score".into(),
+                descending: Workload::sort_descending(i),
+            }),
+            ..ContactFilter::default()
+        },
+        _ => return Err(BenchError(format!("{} lists no contacts by filter", op.name()))),
+    })
 }
 
 fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(Duration, T)> {
@@ -372,6 +504,26 @@ impl Runner for FlameRunner {
                 }
                 d
             }
+            Op::CreateOrganization => {
+                let input = new_organization(&self.w.company());
+                timed(|| Ok(rt.block_on(s.organizations().create(input))?))?.0
+            }
+            Op::GetOrganization => {
+                let id = OrganizationId::from(self.w.organization()?);
+                timed(|| Ok(rt.block_on(s.organizations().get(id))?))?.0
+            }
+            Op::ListOrganizations => {
+                let filter = OrganizationFilter {
+                    name_prefix: Some(Workload::organization_prefix(i).into()),
+                    ..OrganizationFilter::default()
+                };
+                let page = PageRequest::first(PAGE);
+                timed(|| Ok(rt.block_on(s.organizations().list(filter, page))?))?.0
+            }
+            Op::ListContactsByTag | Op::ListContactsBySelect | Op::ListContactsSorted => {
+                let filter = contact_filter(&self.w, op, i)?;
+                timed(|| Ok(rt.block_on(s.contacts().list(filter, PageRequest::first(PAGE)))?))?.0
+            }
         };
         Ok(d)
     }
@@ -480,7 +632,7 @@ const INSERT_INBOUND: &str =
 /// (`flame-db/src/sqlite.rs`, `numbered`): SQLite numbers `$n` by order of first appearance,
 /// `?n` by `n`, and the usage reservation names `$2` before `$1`. (No literal here holds a
 /// `$`.)
-fn sqlite_numbered(sql: &str) -> String {
+pub(crate) fn sqlite_numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -785,6 +937,8 @@ pub struct RawSqlite {
     conn: rusqlite::Connection,
     /// The usage reservations for a contact and a deal, their placeholders numbered.
     reserve: [String; 2],
+    /// The statements of the organization, tag and custom field operations, numbered.
+    texts: records::SqliteTexts,
     w: Workload,
 }
 
@@ -798,7 +952,7 @@ impl RawSqlite {
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         let reserve = [sqlite_numbered(RESERVE_CONTACT), sqlite_numbered(RESERVE_DEAL)];
-        Ok(Self { conn, reserve, w })
+        Ok(Self { conn, reserve, texts: records::SqliteTexts::new(), w })
     }
 
     fn company(&self) -> Vec<u8> {
@@ -1247,6 +1401,12 @@ impl Runner for RawSqlite {
                 })?
                 .0
             }
+            Op::CreateOrganization
+            | Op::GetOrganization
+            | Op::ListOrganizations
+            | Op::ListContactsByTag
+            | Op::ListContactsBySelect
+            | Op::ListContactsSorted => self.run_record_op(op, i)?,
             Op::BulkImport => {
                 let people: Vec<Person> = (0..self.w.bulk).map(|_| self.w.person()).collect();
                 let conn = &mut self.conn;
@@ -1849,6 +2009,12 @@ impl Runner for RawPostgres {
                 })?
                 .0
             }
+            Op::CreateOrganization
+            | Op::GetOrganization
+            | Op::ListOrganizations
+            | Op::ListContactsByTag
+            | Op::ListContactsBySelect
+            | Op::ListContactsSorted => self.run_record_op(op, i)?,
             Op::BulkImport => {
                 let people: Vec<Person> = (0..self.w.bulk).map(|_| self.w.person()).collect();
                 let conn = &mut self.conn;
@@ -1949,6 +2115,11 @@ mod tests {
             .replace(phone, "<phone>")
             .replace(&m.sender_id, "<sender>")
             .replace(&m.external_message_id, "<message>");
+        masked(&t)
+    }
+
+    /// `t` with every UUID and time masked.
+    pub(super) fn masked(t: &str) -> String {
         let (bytes, mut out, mut i) = (t.as_bytes(), Vec::new(), 0);
         while i < bytes.len() {
             let rest = &bytes[i..];
@@ -1977,10 +2148,20 @@ mod tests {
 
     /// Every column of every row [`WRITTEN`] holds for `ids`, on SQLite, UUID blobs as text.
     fn sqlite_rows(path: &std::path::Path, ids: [Uuid; 3]) -> Vec<String> {
+        sqlite_rows_of(path, &WRITTEN, ids)
+    }
+
+    /// Every column of every row of `written` (tables and filters on `$1..$3`) for `ids`, on
+    /// SQLite, UUID blobs as text.
+    pub(super) fn sqlite_rows_of(
+        path: &std::path::Path,
+        written: &[(&str, &str)],
+        ids: [Uuid; 3],
+    ) -> Vec<String> {
         use rusqlite::types::ValueRef;
         let conn = rusqlite::Connection::open(path).expect("open");
         let mut out = Vec::new();
-        for (table, filter) in WRITTEN {
+        for (table, filter) in written {
             let mut st =
                 conn.prepare(&format!("SELECT * FROM {table} WHERE {filter}")).expect("prepare");
             let names: Vec<String> = st.column_names().into_iter().map(str::to_owned).collect();
@@ -2010,8 +2191,17 @@ mod tests {
 
     /// Every row [`WRITTEN`] holds for `ids`, on PostgreSQL, as `to_jsonb` spells it.
     async fn pg_rows(conn: &mut sqlx::PgConnection, ids: [Uuid; 3]) -> Vec<String> {
+        pg_rows_of(conn, &WRITTEN, ids).await
+    }
+
+    /// Every row of `written` for `ids`, on PostgreSQL, as `to_jsonb` spells it.
+    pub(super) async fn pg_rows_of(
+        conn: &mut sqlx::PgConnection,
+        written: &[(&str, &str)],
+        ids: [Uuid; 3],
+    ) -> Vec<String> {
         let mut out = Vec::new();
-        for (table, filter) in WRITTEN {
+        for (table, filter) in written {
             let text = format!("SELECT to_jsonb(t)::text FROM {table} t WHERE {filter}");
             let rows = sqlx::query(sql(text))
                 .bind(ids[0])

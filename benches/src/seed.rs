@@ -1,12 +1,26 @@
-//! Seeding a store: one company with its members, the default pipeline and sources and a
-//! WhatsApp integration (always through the Flame API), then N contacts, N/2 deals across the
-//! stages and N activities, either through the Flame API or by raw SQL into Flame's own schema.
+//! Seeding a store: one company with its members, the default pipeline and sources, a
+//! WhatsApp integration and two custom contact fields (always through the Flame API), then N
+//! contacts (with custom values and tags), N/2 deals across the stages, N activities and N/20
+//! organizations, either through the Flame API or by raw SQL into Flame's own schema.
 //!
 //! Raw seeding ([`SeedMode::RawSql`], the default) writes exactly the columns and encodings
 //! Flame writes (read off `flame-db/migrations/*/0001_foundation.sql` and `flame-db/src/sql.rs`:
 //! UUIDs as 16-byte BLOBs and times as fixed-width UTC text on SQLite; `uuid`, `timestamptz`
 //! and `date` on PostgreSQL), with prepared inserts in a few large transactions on SQLite and
-//! `COPY … FROM STDIN` on PostgreSQL. It writes no outbox rows for the seeded records. The
+//! `COPY … FROM STDIN` on PostgreSQL. It writes no outbox rows for the seeded records.
+//!
+//! Custom values and tags are stored the way Flame stores them: each contact's `custom`
+//! column is the JSON `flame-db/src/custom_field.rs` (`encode`) writes — flame-core's own
+//! checked values keyed by field id, serialized by `serde_json` — with one `custom_values` row
+//! per index key (`CustomValue::index_keys`); each tag is created through the API
+//! (`contacts().add_tag` on its first carrier, `organizations().add_tag` for the organization
+//! tag), and its other taggings are the rows `tag::add` writes (`contact_tags`,
+//! `organization_tags`), inserted in bulk. A test in `ops.rs` checks that a raw-seeded
+//! contact's `custom` column and index rows equal those of a contact Flame creates with the
+//! same values. The extra draws (values, tags, organizations) come from a generator of their
+//! own, so that the contacts, deals and activities are the same rows as before they existed.
+//!
+//! The
 //! seeded rows are read back through the Flame API by every benchmark (contacts by id, deals
 //! by stage, moves and wins), so a mismatch with Flame's encodings fails the smoke run.
 //! [`SeedMode::Api`] makes every record with `contacts().create`, `deals().create`,
@@ -24,17 +38,42 @@ use flame_core::activity::{ActivityKind, NewActivity};
 use flame_core::auth::Role;
 use flame_core::company::{NewMember, SignUp};
 use flame_core::contact::NewContact;
+use flame_core::custom_field::{
+    CustomEntity, CustomField, CustomFieldKind, CustomValue, NewCustomField, StoredValues,
+};
 use flame_core::deal::NewDeal;
 use flame_core::integration::messaging::{MessagingPlatform, MessagingSettings};
 use flame_core::integration::{Credentials, IntegrationSettings, NewIntegration};
+use flame_core::organization::NewOrganization;
 use flame_core::pipeline::StageKind;
+use flame_core::{ContactId, OrganizationId};
 use flame_db::{Flame, OpenOptions, Session};
 
-use crate::data::{self, Person, Rng};
+use crate::data::{self, Company, Person, Rng};
 use crate::{BenchError, Result};
 
 /// The seed every benchmark uses unless told otherwise.
 pub const DEFAULT_SEED: u64 = 0x0F1A_3E00;
+
+/// Mixed into the seed for the generator of custom values, tags and organizations.
+const EXTRAS: u64 = 0x7A65_C0DE;
+
+/// The options of the contacts' `tier` select field; every seeded contact has one, each
+/// about a quarter of them.
+pub const TIER_OPTIONS: [&str; 4] = ["Bronze", "Silver", "Gold", "Platinum"];
+
+/// The share (percent) of seeded contacts that have a `score` (a number field, 0.00–999.99).
+pub const SCORE_PERCENT: u64 = 90;
+
+/// The contact tags and the share (percent) of seeded contacts carrying each; the first is
+/// the one `list_contacts_by_tag` lists.
+pub const CONTACT_TAGS: [(&str, u64); 2] = [("VIP", 10), ("Newsletter", 30)];
+
+/// The organization tag and the share (percent) of seeded organizations carrying it.
+pub const ORGANIZATION_TAG: (&str, u64) = ("Key account", 10);
+
+/// One seeded organization per this many contacts (at least one).
+pub const CONTACTS_PER_ORGANIZATION: usize = 20;
 
 /// How the contacts, deals and activities get into the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +145,39 @@ pub struct OpenDeal {
     pub stage: Uuid,
 }
 
+/// The contacts' custom fields, defined through the API before any contact is seeded.
+#[derive(Debug, Clone)]
+pub struct CustomSetup {
+    /// `tier`: a select of [`TIER_OPTIONS`].
+    pub tier: CustomField,
+    /// `score`: a number.
+    pub score: CustomField,
+}
+
+impl CustomSetup {
+    /// The values a contact with tier option `tier` and score `score_cents` (if any) stores,
+    /// checked by flame-core as a create through the API checks them.
+    pub fn values(&self, tier: usize, score_cents: Option<u64>) -> Result<StoredValues> {
+        let mut values = StoredValues::new();
+        values.insert(self.tier.id, self.tier.check(CustomValue::text(TIER_OPTIONS[tier]))?);
+        if let Some(c) = score_cents {
+            values.insert(self.score.id, self.score.check(CustomValue::text(score_text(c)))?);
+        }
+        Ok(values)
+    }
+}
+
+/// A seeded tag.
+#[derive(Debug, Clone)]
+pub struct TagInfo {
+    /// Its name.
+    pub name: String,
+    /// Its id.
+    pub id: Uuid,
+    /// How many seeded records carry it.
+    pub carried_by: usize,
+}
+
 /// What was seeded: the ids the benchmarks address.
 #[derive(Debug, Clone)]
 pub struct Dataset {
@@ -113,6 +185,8 @@ pub struct Dataset {
     pub company_id: Uuid,
     /// Its owner, the session's user.
     pub owner_id: Uuid,
+    /// The auth session the benchmarks' session stands on (its standing is read by writes).
+    pub session_id: Uuid,
     /// Every member, the owner first.
     pub members: Vec<Uuid>,
     /// The default pipeline.
@@ -129,6 +203,14 @@ pub struct Dataset {
     pub deals: usize,
     /// How many activities were seeded.
     pub activities: usize,
+    /// Every seeded organization.
+    pub organizations: Vec<Uuid>,
+    /// The contacts' custom fields.
+    pub custom: CustomSetup,
+    /// The contact tags, as [`CONTACT_TAGS`].
+    pub contact_tags: Vec<TagInfo>,
+    /// The organization tag.
+    pub organization_tags: Vec<TagInfo>,
     /// The messaging integration inbound messages arrive through.
     pub inbound: InboundSetup,
 }
@@ -230,15 +312,17 @@ impl Store {
         let flame = Flame::open(&url, OpenOptions::default()).await?;
         let (session, mut data) = company(&flame).await?;
         let mut rng = Rng::new(seed);
+        let mut extra = Rng::new(seed ^ EXTRAS);
+        let plan = plan(&data, contacts, &mut rng, &mut extra)?;
         match (mode, &engine) {
-            (SeedMode::Api, _) => seed_api(&session, &mut data, contacts, &mut rng).await?,
+            (SeedMode::Api, _) => seed_api(&session, &mut data, &plan).await?,
             (SeedMode::RawSql, Engine::Sqlite) => {
                 let path =
                     sqlite_path.as_ref().ok_or_else(|| BenchError::from("no SQLite path"))?;
-                seed_sqlite(path, &mut data, contacts, &mut rng)?;
+                seed_sqlite(path, &session, &mut data, &plan).await?;
             }
             (SeedMode::RawSql, Engine::Postgres(_)) => {
-                seed_postgres(&url, &mut data, contacts, &mut rng).await?;
+                seed_postgres(&url, &session, &mut data, &plan).await?;
             }
         }
         Ok(Store { url, engine, flame, session, data, sqlite_path, dir, pg_database })
@@ -339,9 +423,28 @@ async fn company(flame: &Flame) -> Result<(Session, Dataset)> {
             credentials: Credentials::new(),
         })
         .await?;
+    let define = |key: &str, kind: CustomFieldKind, options: &[&str]| NewCustomField {
+        entity: CustomEntity::Contact,
+        key: key.into(),
+        label: key[..1].to_uppercase() + &key[1..],
+        kind,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+        required: false,
+        position: None,
+    };
+    let fields = session.custom_fields();
+    let custom = CustomSetup {
+        tier: fields.define(define("tier", CustomFieldKind::Select, &TIER_OPTIONS)).await?,
+        score: fields.define(define("score", CustomFieldKind::Number, &[])).await?,
+    };
+    let session_id = match session.principal().credential {
+        flame_core::auth::Credential::Session(id) => id.as_uuid(),
+        flame_core::auth::Credential::ApiToken(_) => return Err("not a login session".into()),
+    };
     let data = Dataset {
         company_id: session.company_id().as_uuid(),
         owner_id: signed.owner.id.as_uuid(),
+        session_id,
         members,
         pipeline_id: pipeline.id.as_uuid(),
         stages,
@@ -350,6 +453,10 @@ async fn company(flame: &Flame) -> Result<(Session, Dataset)> {
         open_deals: Vec::new(),
         deals: 0,
         activities: 0,
+        organizations: Vec::new(),
+        custom,
+        contact_tags: Vec::new(),
+        organization_tags: Vec::new(),
         inbound: InboundSetup {
             integration_id: integration.id.as_uuid(),
             platform: MessagingPlatform::WhatsApp,
@@ -421,14 +528,41 @@ fn stage_index(rng: &mut Rng) -> usize {
     }
 }
 
-struct Plan {
-    contacts: Vec<(Uuid, Person, Uuid, OffsetDateTime)>,
-    deals: Vec<DealPlan>,
-    activities: Vec<ActivityPlan>,
+/// What a seeded contact carries besides its columns (drawn from the extras generator).
+struct ContactExtras {
+    /// Index into [`TIER_OPTIONS`].
+    tier: usize,
+    /// The score in hundredths, if any.
+    score_cents: Option<u64>,
+    /// Whether it carries each of [`CONTACT_TAGS`].
+    tags: [bool; CONTACT_TAGS.len()],
 }
 
-/// Draws every row from `rng`: the same seed, the same rows.
-fn plan(data: &Dataset, n: usize, rng: &mut Rng) -> Plan {
+/// One seeded organization, before it is written.
+struct OrganizationPlan {
+    id: Uuid,
+    company: Company,
+    owner: Uuid,
+    created: OffsetDateTime,
+    key_account: bool,
+}
+
+struct Plan {
+    contacts: Vec<(Uuid, Person, Uuid, OffsetDateTime)>,
+    extras: Vec<ContactExtras>,
+    deals: Vec<DealPlan>,
+    activities: Vec<ActivityPlan>,
+    organizations: Vec<OrganizationPlan>,
+}
+
+/// How many organizations `n` contacts come with.
+pub fn organizations_for(n: usize) -> usize {
+    (n / CONTACTS_PER_ORGANIZATION).max(1)
+}
+
+/// Draws every row from `rng` (contacts, deals, activities) and `extra` (custom values, tags,
+/// organizations): the same seed, the same rows.
+fn plan(data: &Dataset, n: usize, rng: &mut Rng, extra: &mut Rng) -> Result<Plan> {
     let contacts: Vec<_> = (0..n)
         .map(|i| {
             let at = spread(i, n);
@@ -490,7 +624,44 @@ fn plan(data: &Dataset, n: usize, rng: &mut Rng) -> Plan {
             }
         })
         .collect();
-    Plan { contacts, deals, activities }
+    let extras: Vec<ContactExtras> = (0..n)
+        .map(|_| ContactExtras {
+            tier: extra.below(TIER_OPTIONS.len() as u64) as usize,
+            score_cents: extra.chance(SCORE_PERCENT).then(|| extra.range(0, 99_999)),
+            tags: CONTACT_TAGS.map(|(_, percent)| extra.chance(percent)),
+        })
+        .collect();
+    let m = organizations_for(n);
+    let organizations = (0..m)
+        .map(|k| {
+            let created = spread(k, m);
+            OrganizationPlan {
+                id: extra.uuid_v7(created),
+                company: data::company(extra, k as u64),
+                owner: *extra.pick(&data.members),
+                created,
+                key_account: extra.chance(ORGANIZATION_TAG.1),
+            }
+        })
+        .collect();
+    Ok(Plan { contacts, extras, deals, activities, organizations })
+}
+
+/// The `custom` column of a contact with `values`, as `flame-db/src/custom_field.rs`
+/// (`encode`) writes it: `serde_json::to_value` of the values keyed by field id (SQLite stores
+/// its text, PostgreSQL its `jsonb`).
+pub fn custom_json(values: &StoredValues) -> String {
+    serde_json::to_value(values).unwrap_or_else(|_| serde_json::json!({})).to_string()
+}
+
+/// The `custom_values` rows of `values`: one `(field id, value key)` per index key.
+pub fn index_rows(values: &StoredValues) -> Vec<(Uuid, String)> {
+    values
+        .iter()
+        .flat_map(|(field, value)| {
+            value.index_keys().into_iter().map(move |key| (field.as_uuid(), key))
+        })
+        .collect()
 }
 
 /// Times as Flame stores them on SQLite: fixed-width RFC 3339 UTC with microseconds.
@@ -532,24 +703,93 @@ fn record_plan(data: &mut Dataset, plan: &Plan) {
         .collect();
     data.deals = plan.deals.len();
     data.activities = plan.activities.len();
+    data.organizations = plan.organizations.iter().map(|o| o.id).collect();
 }
 
-fn seed_sqlite(path: &PathBuf, data: &mut Dataset, n: usize, rng: &mut Rng) -> Result<()> {
-    let plan = plan(data, n, rng);
+/// The carriers of each tag: the contact ids carrying each of [`CONTACT_TAGS`], then the
+/// organizations carrying [`ORGANIZATION_TAG`].
+fn carriers(plan: &Plan) -> (Vec<Vec<Uuid>>, Vec<Uuid>) {
+    let contacts = (0..CONTACT_TAGS.len())
+        .map(|k| {
+            plan.contacts
+                .iter()
+                .zip(&plan.extras)
+                .filter(|(_, x)| x.tags[k])
+                .map(|(c, _)| c.0)
+                .collect()
+        })
+        .collect();
+    let orgs = plan.organizations.iter().filter(|o| o.key_account).map(|o| o.id).collect();
+    (contacts, orgs)
+}
+
+/// Creates each tag through the API by putting it on its first carrier (so that the tag row
+/// is Flame's own); returns, per tag, its id and the carriers still to be tagged. A tag no
+/// seeded record carries (tiny sizes) is not created.
+async fn create_tags(
+    session: &Session,
+    data: &mut Dataset,
+    plan: &Plan,
+) -> Result<(Vec<(Uuid, Vec<Uuid>)>, Vec<(Uuid, Vec<Uuid>)>)> {
+    let (contacts, orgs) = carriers(plan);
+    let mut contact_rest = Vec::new();
+    data.contact_tags.clear();
+    for ((name, _), ids) in CONTACT_TAGS.iter().zip(contacts) {
+        let Some((first, rest)) = ids.split_first() else { continue };
+        session.contacts().add_tag(ContactId::from(*first), name).await?;
+        let id = tag_id(session, name).await?;
+        data.contact_tags.push(TagInfo { name: (*name).to_owned(), id, carried_by: ids.len() });
+        contact_rest.push((id, rest.to_vec()));
+    }
+    data.organization_tags.clear();
+    let org_rest = match orgs.split_first() {
+        None => Vec::new(),
+        Some((first, rest)) => {
+            let name = ORGANIZATION_TAG.0;
+            session.organizations().add_tag(OrganizationId::from(*first), name).await?;
+            let id = tag_id(session, name).await?;
+            data.organization_tags.push(TagInfo {
+                name: name.to_owned(),
+                id,
+                carried_by: orgs.len(),
+            });
+            vec![(id, rest.to_vec())]
+        }
+    };
+    Ok((contact_rest, org_rest))
+}
+
+async fn tag_id(session: &Session, name: &str) -> Result<Uuid> {
+    let tags = session.tags().list().await?;
+    let tag = tags.iter().find(|t| t.name == name).ok_or("a tag just added is not listed")?;
+    Ok(tag.id.as_uuid())
+}
+
+async fn seed_sqlite(
+    path: &PathBuf,
+    session: &Session,
+    data: &mut Dataset,
+    plan: &Plan,
+) -> Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     let company = data.company_id;
     const CHUNK: usize = 50_000;
-    for chunk in plan.contacts.chunks(CHUNK) {
+    for (chunk, extras) in plan.contacts.chunks(CHUNK).zip(plan.extras.chunks(CHUNK)) {
         let tx = conn.transaction()?;
         {
             let mut st = tx.prepare_cached(
                 "INSERT INTO contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
-                                       search_name, last_name_key, created_at, updated_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 1)",
+                                       search_name, last_name_key, created_at, updated_at, version, custom)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, 1, ?12)",
             )?;
-            for (id, p, owner, at) in chunk {
+            let mut index = tx.prepare_cached(
+                "INSERT INTO custom_values (company_id, field_id, value_key, record_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for ((id, p, owner, at), x) in chunk.iter().zip(extras) {
+                let values = data.custom.values(x.tier, x.score_cents)?;
                 st.execute(rusqlite::params![
                     company.as_bytes(),
                     id.as_bytes(),
@@ -562,7 +802,16 @@ fn seed_sqlite(path: &PathBuf, data: &mut Dataset, n: usize, rng: &mut Rng) -> R
                     p.search_name(),
                     p.last_name_key(),
                     sqlite_time(*at),
+                    custom_json(&values),
                 ])?;
+                for (field, key) in index_rows(&values) {
+                    index.execute(rusqlite::params![
+                        company.as_bytes(),
+                        field.as_bytes(),
+                        key,
+                        id.as_bytes()
+                    ])?;
+                }
             }
         }
         tx.commit()?;
@@ -624,8 +873,59 @@ fn seed_sqlite(path: &PathBuf, data: &mut Dataset, n: usize, rng: &mut Rng) -> R
         }
         tx.commit()?;
     }
+    for chunk in plan.organizations.chunks(CHUNK) {
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO organizations (company_id, id, name, domain, phone, street, city, region, postal_code,
+                                            country, website, industry, size, owner_id, custom, created_at,
+                                            updated_at, version, name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, NULL, NULL, ?7, ?8, ?9, ?10, ?11, '{}', ?12, ?12, 1, ?13)",
+            )?;
+            for o in chunk {
+                let c = &o.company;
+                st.execute(rusqlite::params![
+                    company.as_bytes(),
+                    o.id.as_bytes(),
+                    c.name,
+                    c.domain,
+                    c.phone,
+                    c.city,
+                    c.country,
+                    c.website,
+                    c.industry,
+                    c.size,
+                    o.owner.as_bytes(),
+                    sqlite_time(o.created),
+                    c.name_key(),
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    let (contact_tags, organization_tags) = create_tags(session, data, plan).await?;
+    let tx = conn.transaction()?;
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT INTO contact_tags (company_id, tag_id, contact_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (tag, ids) in &contact_tags {
+            for id in ids {
+                st.execute(rusqlite::params![company.as_bytes(), tag.as_bytes(), id.as_bytes()])?;
+            }
+        }
+        let mut st = tx.prepare_cached(
+            "INSERT INTO organization_tags (company_id, tag_id, organization_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (tag, ids) in &organization_tags {
+            for id in ids {
+                st.execute(rusqlite::params![company.as_bytes(), tag.as_bytes(), id.as_bytes()])?;
+            }
+        }
+    }
+    tx.commit()?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
-    record_plan(data, &plan);
+    record_plan(data, plan);
     Ok(())
 }
 
@@ -651,12 +951,12 @@ fn copy_row(out: &mut String, fields: &[Option<&str>]) {
 async fn copy(
     conn: &mut sqlx::PgConnection,
     statement: &str,
-    rows: impl Iterator<Item = String>,
+    rows: impl Iterator<Item = Result<String>>,
 ) -> Result<u64> {
     let mut copy = conn.copy_in_raw(statement).await?;
     let mut buf = String::with_capacity(1 << 20);
     for row in rows {
-        buf.push_str(&row);
+        buf.push_str(&row?);
         if buf.len() >= 1 << 20 {
             copy.send(std::mem::take(&mut buf).into_bytes()).await?;
         }
@@ -667,19 +967,25 @@ async fn copy(
     Ok(copy.finish().await?)
 }
 
-async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -> Result<()> {
-    let plan = plan(data, n, rng);
+async fn seed_postgres(
+    url: &str,
+    session: &Session,
+    data: &mut Dataset,
+    plan: &Plan,
+) -> Result<()> {
     let mut conn = sqlx::PgConnection::connect(url).await?;
     let company = data.company_id.to_string();
     let pipeline = data.pipeline_id.to_string();
+    let custom = &data.custom;
     copy(
         &mut conn,
         "COPY contacts (company_id, id, first_name, last_name, email, phone, organization_id, owner_id,
-                        search_name, last_name_key, created_at, updated_at, version) FROM STDIN",
-        plan.contacts.iter().map(|(id, p, owner, at)| {
+                        search_name, last_name_key, created_at, updated_at, version, custom) FROM STDIN",
+        plan.contacts.iter().zip(&plan.extras).map(|((id, p, owner, at), x)| {
             let mut row = String::new();
             let (id, owner, at) = (id.to_string(), owner.to_string(), pg_time(*at));
             let (search, key) = (p.search_name(), p.last_name_key());
+            let json = custom_json(&custom.values(x.tier, x.score_cents)?);
             copy_row(
                 &mut row,
                 &[
@@ -696,9 +1002,24 @@ async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -
                     Some(&at),
                     Some(&at),
                     Some("1"),
+                    Some(&json),
                 ],
             );
-            row
+            Ok(row)
+        }),
+    )
+    .await?;
+    copy(
+        &mut conn,
+        "COPY custom_values (company_id, field_id, value_key, record_id) FROM STDIN",
+        plan.contacts.iter().zip(&plan.extras).map(|((id, ..), x)| {
+            let mut rows = String::new();
+            let id = id.to_string();
+            for (field, key) in index_rows(&custom.values(x.tier, x.score_cents)?) {
+                let field = field.to_string();
+                copy_row(&mut rows, &[Some(&company), Some(&field), Some(&key), Some(&id)]);
+            }
+            Ok(rows)
         }),
     )
     .await?;
@@ -737,7 +1058,7 @@ async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -
                     Some("1"),
                 ],
             );
-            row
+            Ok(row)
         }),
     )
     .await?;
@@ -768,21 +1089,89 @@ async fn seed_postgres(url: &str, data: &mut Dataset, n: usize, rng: &mut Rng) -
                     Some("1"),
                 ],
             );
-            row
+            Ok(row)
         }),
+    )
+    .await?;
+    copy(
+        &mut conn,
+        "COPY organizations (company_id, id, name, domain, phone, street, city, region, postal_code, country,
+                             website, industry, size, owner_id, custom, created_at, updated_at, version,
+                             name_key) FROM STDIN",
+        plan.organizations.iter().map(|o| {
+            let c = &o.company;
+            let (id, owner, at) = (o.id.to_string(), o.owner.to_string(), pg_time(o.created));
+            let key = c.name_key();
+            let mut row = String::new();
+            copy_row(
+                &mut row,
+                &[
+                    Some(&company),
+                    Some(&id),
+                    Some(&c.name),
+                    Some(&c.domain),
+                    Some(&c.phone),
+                    None,
+                    Some(&c.city),
+                    None,
+                    None,
+                    Some(&c.country),
+                    Some(&c.website),
+                    Some(&c.industry),
+                    Some(&c.size),
+                    Some(&owner),
+                    Some("{}"),
+                    Some(&at),
+                    Some(&at),
+                    Some("1"),
+                    Some(&key),
+                ],
+            );
+            Ok(row)
+        }),
+    )
+    .await?;
+    let (contact_tags, organization_tags) = create_tags(session, data, plan).await?;
+    let tagging_rows = |tag: &Uuid, ids: &[Uuid]| {
+        let tag = tag.to_string();
+        let mut rows = String::new();
+        for id in ids {
+            copy_row(&mut rows, &[Some(&company), Some(&tag), Some(&id.to_string())]);
+        }
+        rows
+    };
+    copy(
+        &mut conn,
+        "COPY contact_tags (company_id, tag_id, contact_id) FROM STDIN",
+        contact_tags.iter().map(|(tag, ids)| Ok(tagging_rows(tag, ids))),
+    )
+    .await?;
+    copy(
+        &mut conn,
+        "COPY organization_tags (company_id, tag_id, organization_id) FROM STDIN",
+        organization_tags.iter().map(|(tag, ids)| Ok(tagging_rows(tag, ids))),
     )
     .await?;
     // What autovacuum would do soon after a load this size.
     sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
     conn.close().await?;
-    record_plan(data, &plan);
+    record_plan(data, plan);
     Ok(())
 }
 
-async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng) -> Result<()> {
-    let plan = plan(data, n, rng);
-    let mut ids = std::collections::HashMap::with_capacity(n);
-    for (planned, p, owner, _) in &plan.contacts {
+/// A score in hundredths as the text of a number value.
+pub fn score_text(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+async fn seed_api(session: &Session, data: &mut Dataset, plan: &Plan) -> Result<()> {
+    let mut ids = std::collections::HashMap::with_capacity(plan.contacts.len());
+    for ((planned, p, owner, _), x) in plan.contacts.iter().zip(&plan.extras) {
+        let mut custom = flame_core::custom_field::CustomValues::new();
+        custom.insert("tier".into(), CustomValue::text(TIER_OPTIONS[x.tier]));
+        if let Some(cents) = x.score_cents {
+            custom.insert("score".into(), CustomValue::text(score_text(cents)));
+        }
         let c = session
             .contacts()
             .create(NewContact {
@@ -793,7 +1182,7 @@ async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng
                 phone_region: None,
                 organization_id: None,
                 owner_id: Some((*owner).into()),
-                custom: Default::default(),
+                custom,
             })
             .await?;
         ids.insert(*planned, c.id);
@@ -837,6 +1226,46 @@ async fn seed_api(session: &Session, data: &mut Dataset, n: usize, rng: &mut Rng
             })
             .await?;
         data.activities += 1;
+    }
+    let mut orgs = std::collections::HashMap::with_capacity(plan.organizations.len());
+    for o in &plan.organizations {
+        let c = &o.company;
+        let org = session
+            .organizations()
+            .create(NewOrganization {
+                name: c.name.clone(),
+                domain: Some(c.domain.clone()),
+                phone: Some(c.phone.clone()),
+                city: Some(c.city.clone()),
+                country: Some(c.country.clone()),
+                website: Some(c.website.clone()),
+                industry: Some(c.industry.clone()),
+                size: Some(c.size.clone()),
+                owner_id: Some(o.owner.into()),
+                ..NewOrganization::default()
+            })
+            .await?;
+        orgs.insert(o.id, org.id);
+        data.organizations.push(org.id.as_uuid());
+    }
+    let (contact_carriers, org_carriers) = carriers(plan);
+    for ((name, _), planned) in CONTACT_TAGS.iter().zip(contact_carriers) {
+        for id in &planned {
+            session.contacts().add_tag(ids[id], name).await?;
+        }
+        if !planned.is_empty() {
+            let id = tag_id(session, name).await?;
+            let carried_by = planned.len();
+            data.contact_tags.push(TagInfo { name: (*name).to_owned(), id, carried_by });
+        }
+    }
+    for id in &org_carriers {
+        session.organizations().add_tag(orgs[id], ORGANIZATION_TAG.0).await?;
+    }
+    if !org_carriers.is_empty() {
+        let id = tag_id(session, ORGANIZATION_TAG.0).await?;
+        let (name, carried_by) = (ORGANIZATION_TAG.0.to_owned(), org_carriers.len());
+        data.organization_tags.push(TagInfo { name, id, carried_by });
     }
     Ok(())
 }

@@ -10,7 +10,9 @@
 //! PostgreSQL runs when `FLAME_BENCH_POSTGRES_URL` is set (an admin URL: each size gets a new
 //! database, dropped at the end). `FLAME_BENCH_SEED=api` seeds through the Flame API instead
 //! of raw SQL. `--layers` adds, on SQLite, one point read timed through each layer from
-//! rusqlite to the Flame API (see `flame_benches::layers`).
+//! rusqlite to the Flame API and the query plans of Flame's list SQL (see
+//! `flame_benches::layers`); on PostgreSQL, `EXPLAIN ANALYZE` of the organization, tag and
+//! custom field lists.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -140,6 +142,16 @@ fn target(op: Op, engine: &Engine, contacts: usize, flame: &Samples, raw: &Sampl
     notes.join("; ")
 }
 
+/// "VIP on 1000, Newsletter on 3000".
+fn tagged(tags: &[flame_benches::seed::TagInfo]) -> String {
+    if tags.is_empty() {
+        return "no tags".to_owned();
+    }
+    let each: Vec<String> =
+        tags.iter().map(|t| format!("{} on {}", t.name, t.carried_by)).collect();
+    format!("tags: {}", each.join(", "))
+}
+
 fn run_engine(
     rt: &Arc<tokio::runtime::Runtime>,
     engine: Engine,
@@ -175,13 +187,18 @@ fn run_engine(
     };
     println!("\n### {title}: {contacts} contacts\n");
     println!(
-        "Seeded {} contacts, {} deals ({} open), {} activities by {} in {:.1} s. \
+        "Seeded {} contacts ({}; every one with a tier, {}% with a score), {} deals ({} open), \
+         {} activities and {} organizations ({}) by {} in {:.1} s. \
          {} iterations per operation per runner ({} for search_contacts_phone and pipeline_summary, \
          {} for search_contacts_no_match, {} for bulk import of {} contacts), interleaved in blocks of 10.\n",
         data.contacts.len(),
+        tagged(&data.contact_tags),
+        flame_benches::seed::SCORE_PERCENT,
         data.deals,
         data.open_deals.len(),
         data.activities,
+        data.organizations.len(),
+        tagged(&data.organization_tags),
         mode.describe(),
         seeded.as_secs_f64(),
         args.iters,
@@ -250,6 +267,12 @@ fn run_engine(
         );
         for (name, plan) in flame_benches::layers::query_plans(&store)? {
             println!("- `{name}`: {}", plan.join("; "));
+        }
+    }
+    if args.layers && engine != Engine::Sqlite {
+        println!("\n#### PostgreSQL: EXPLAIN ANALYZE of Flame's SQL on this store\n");
+        for (name, plan) in flame_benches::layers::pg_query_plans(rt, &store)? {
+            println!("`{name}`:\n\n```text\n{}\n```\n", plan.join("\n"));
         }
     }
     drop(raw);
