@@ -71,6 +71,38 @@ pub const CONTACT_COLUMNS: [&str; 8] =
 /// What starts the header of a custom field's column.
 pub const CUSTOM_PREFIX: &str = "custom.";
 
+/// What a spreadsheet reads as the start of a formula: a CSV cell that starts with one of
+/// these would run as one when the file is opened in Excel, LibreOffice or Google Sheets
+/// (OWASP's "CSV injection"), and contact names and messages come from strangers.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a cell must be escaped: after any leading `'`s it starts with a formula character
+/// (the quotes count, so that a text that looks escaped comes back as it was).
+fn needs_escape(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A cell as an export writes it: one that a spreadsheet would read as a formula gets a
+/// leading `'` (which spreadsheets show as text and do not display), so that an export
+/// opened in a spreadsheet runs nothing; [`unescape_cell`] takes it off again on import.
+/// A phone number `+4930…` is written `'+4930…`.
+pub fn escape_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_escape(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// A cell as an import reads it: the `'` that [`escape_cell`] put before a formula character
+/// is taken off; any other cell is read as it is.
+pub fn unescape_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_escape(rest) => rest,
+        _ => cell,
+    }
+}
+
 /// The column of a record's tags, in every entity's CSV.
 const TAGS: &str = "tags";
 
@@ -418,6 +450,19 @@ pub(crate) mod tests {
     use crate::custom_field::{CustomFieldKind, NewCustomField};
     use crate::id::{CompanyId, UserId};
     use time::OffsetDateTime;
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_escaped_and_come_back() {
+        for text in ["=1+2", "+4930123", "-5", "@SUM(A1)", "\tx", "\rx", "'=x", "''=x", "'''+1"] {
+            let escaped = escape_cell(text);
+            assert!(escaped.starts_with('\''), "{text:?} -> {escaped:?}");
+            assert_eq!(unescape_cell(&escaped), text);
+        }
+        for text in ["Ada", "'quoted'", "", "a=b", "'", "'x"] {
+            assert_eq!(escape_cell(text), text);
+            assert_eq!(unescape_cell(text), text);
+        }
+    }
 
     /// A custom field of `entity`, at `position`.
     pub(crate) fn field(

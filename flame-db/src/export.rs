@@ -7,8 +7,10 @@
 //! (`Contacts::export_csv`, `Organizations::export_csv`, `Deals::export_csv`): its `list`,
 //! a page at a time.
 //!
-//! Cells are written as the records hold them, quoted where CSV needs it, without any
-//! spreadsheet-formula escaping (which would not import back as it was).
+//! Cells are written as the records hold them, quoted where CSV needs it; a cell that a
+//! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return first) gets
+//! a leading `'`, which the import takes off again (`flame_core::import::escape_cell`), so an
+//! export is safe to open in a spreadsheet and still re-imports losslessly.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -43,9 +45,11 @@ impl<W: Write> CsvOut<W> {
         Ok(Self { csv, rows: 0 })
     }
 
-    /// Writes one record.
+    /// Writes one record, each cell escaped where a spreadsheet would read a formula
+    /// ([`escape_cell`](flame_core::import::escape_cell)).
     pub(crate) fn write(&mut self, record: &[String]) -> Result<()> {
-        self.csv.write_record(record).map_err(write_error)?;
+        let cells = record.iter().map(|cell| flame_core::import::escape_cell(cell));
+        self.csv.write_record(cells.map(|c| c.into_owned())).map_err(write_error)?;
         self.rows += 1;
         Ok(())
     }

@@ -192,7 +192,9 @@ impl<R: Read, C: Columns> Iterator for CsvRows<R, C> {
                 if length > MAX_RECORD_BYTES as u64 {
                     return Some((line, Row::Rejected(record_too_long("row"))));
                 }
-                let fields: Vec<&str> = self.record.iter().collect();
+                // A `'` an export put before a formula character comes off.
+                let fields: Vec<&str> =
+                    self.record.iter().map(flame_core::import::unescape_cell).collect();
                 Some((
                     line,
                     match self.columns.row(&fields) {

@@ -272,7 +272,8 @@ async fn exports_write_every_column_with_tags_and_a_header_per_custom_key() {
         let org = |name| cell(engines, &ORGANIZATION_COLUMNS, name);
         assert_eq!(org("name"), "Analytical Engines, Ltd");
         assert_eq!(org("domain"), "engines.example");
-        assert_eq!(org("phone"), "+442079460958");
+        // A phone starts with `+`, which a spreadsheet would read as a formula: escaped.
+        assert_eq!(org("phone"), "'+442079460958");
         assert_eq!(org("country"), "GB");
         assert_eq!(org("size"), "11-50");
         assert_eq!(org("owner"), "mia@acme.test");
@@ -570,5 +571,50 @@ async fn a_file_export_writes_the_same_and_a_bad_path_is_a_validation_error() {
         let report = acme.organizations().import_csv_file(&path).await.expect("import file");
         assert_eq!((report.imported, report.rejected), (1, 1), "{} {:?}", db.name, report.errors);
         assert_eq!((report.errors[0].line, report.errors[0].field.as_str()), (2, "domain"));
+    }
+}
+
+/// CSV injection: a name a stranger chose (an inbound message names its contact) that a
+/// spreadsheet would run as a formula is exported behind a `'`, and imports back as it was.
+#[tokio::test]
+async fn cells_a_spreadsheet_would_run_are_escaped_and_import_back_as_they_were() {
+    for db in TestDb::each().await {
+        let s = company(&db.flame, "Acme").await.session;
+        let names = [
+            "=HYPERLINK(\"http://evil.example\",\"click\")",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "-2+3",
+            "+1 (555) Robotics",
+            "'=already quoted",
+            "'plain quote",
+        ];
+        for name in names {
+            let contact = NewContact { first_name: name.into(), ..NewContact::default() };
+            s.contacts().create(contact).await.expect("create");
+        }
+        let mut out = Vec::new();
+        s.contacts().export_csv(ContactFilter::default(), &mut out).await.expect("export");
+        let rows = records(&out);
+        let first = CONTACT_COLUMNS.iter().position(|c| *c == "first_name").expect("column");
+        for row in &rows[1..] {
+            let cell = &row[first];
+            let original = cell.strip_prefix('\'').unwrap_or(cell);
+            if names[..5].contains(&original) {
+                assert!(cell.starts_with('\''), "{}: {cell:?} is escaped", db.name);
+            } else {
+                assert_eq!(cell, "'plain quote", "{}: left as it is", db.name);
+            }
+        }
+        // Imported again (into the same company, whose owner the rows name): each name twice.
+        let report = s.contacts().import_csv(&out[..]).await.expect("import");
+        assert_eq!(report.imported, names.len() as u64, "{}: {report:?}", db.name);
+        let page = s.contacts().list(ContactFilter::default(), Default::default()).await;
+        let mut back: Vec<String> =
+            page.expect("list").items.into_iter().map(|c| c.first_name).collect();
+        let mut expected: Vec<String> =
+            names.iter().chain(&names).map(|n| (*n).to_owned()).collect();
+        back.sort();
+        expected.sort();
+        assert_eq!(back, expected, "{}: imported as they were", db.name);
     }
 }
