@@ -15,7 +15,6 @@ use flame_core::contact::Contact;
 use flame_core::custom_field::{self, CustomEntity, CustomField};
 use flame_core::event::EventPayload;
 use flame_core::import::{ContactRow, ImportReport, member_email};
-use flame_core::organization::name_key;
 use flame_core::tag::Tagged;
 use flame_core::{FlameError, OrganizationId, Result, UserId};
 
@@ -305,26 +304,10 @@ impl Importer for Import<'_> {
         // importing user), once per name in the batch.
         let now = flame_core::clock::now();
         let mut events = Vec::new();
-        let mut named: HashMap<String, OrganizationId> = HashMap::new();
+        let mut named = org_link::Named::default();
         for c in batch.iter_mut() {
             let Some(name) = &c.organization else { continue };
-            let key = name_key(name);
-            let id = match named.get(&key) {
-                Some(id) => *id,
-                None => {
-                    let id = org_link::find_or_create(
-                        &mut tx,
-                        company,
-                        name,
-                        Some(me),
-                        now,
-                        &mut events,
-                    )
-                    .await?;
-                    named.insert(key, id);
-                    id
-                }
-            };
+            let id = named.resolve(&mut tx, company, name, Some(me), now, &mut events).await?;
             c.contact.organization_id = Some(id);
         }
         let copied =

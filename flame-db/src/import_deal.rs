@@ -17,11 +17,10 @@ use flame_core::custom_field::{self, CustomEntity, CustomField, StoredValues};
 use flame_core::deal::Deal;
 use flame_core::event::EventPayload;
 use flame_core::import::{ContactKey, DealRow, ImportReport};
-use flame_core::organization::name_key;
 use flame_core::pipeline::{Pipeline, Stage};
 use flame_core::source::Source;
 use flame_core::tag::Tagged;
-use flame_core::{ContactId, FlameError, OrganizationId, PipelineId, Result, UserId};
+use flame_core::{ContactId, FlameError, PipelineId, Result, UserId};
 
 use crate::custom_field::write_index;
 use crate::import::{Importer, Members, Row, checked_tags, run};
@@ -204,26 +203,10 @@ impl Importer for DealImport<'_> {
         // importing user), once per name in the batch.
         let now = flame_core::clock::now();
         let mut events = Vec::new();
-        let mut named: HashMap<String, OrganizationId> = HashMap::new();
+        let mut named = org_link::Named::default();
         for c in batch.iter_mut() {
             let Some(reference) = &c.organization else { continue };
-            let key = name_key(reference);
-            let id = match named.get(&key) {
-                Some(id) => *id,
-                None => {
-                    let id = org_link::find_or_create(
-                        &mut tx,
-                        company,
-                        reference,
-                        Some(me),
-                        now,
-                        &mut events,
-                    )
-                    .await?;
-                    named.insert(key, id);
-                    id
-                }
-            };
+            let id = named.resolve(&mut tx, company, reference, Some(me), now, &mut events).await?;
             c.deal.organization_id = Some(id);
         }
         let fields = &self.fields;

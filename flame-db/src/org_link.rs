@@ -109,6 +109,35 @@ pub(crate) async fn find_or_create_named(
     Ok(org.id)
 }
 
+/// The organizations an import batch's rows name, each found or created once per batch
+/// ([`find_or_create`]; names compared by [`organization::name_key`]).
+#[derive(Default)]
+pub(crate) struct Named {
+    ids: std::collections::HashMap<String, OrganizationId>,
+}
+
+impl Named {
+    /// The organization `reference` names: the one this batch already resolved for that
+    /// name, else [`find_or_create`]'s.
+    pub(crate) async fn resolve(
+        &mut self,
+        tx: &mut Tx,
+        company: CompanyId,
+        reference: &str,
+        owner: Option<UserId>,
+        now: OffsetDateTime,
+        events: &mut Vec<EventPayload>,
+    ) -> Result<OrganizationId> {
+        let key = organization::name_key(reference);
+        if let Some(id) = self.ids.get(&key) {
+            return Ok(*id);
+        }
+        let id = find_or_create(tx, company, reference, owner, now, events).await?;
+        self.ids.insert(key, id);
+        Ok(id)
+    }
+}
+
 /// The company's organization an import row names by
 /// [`organization_reference`](flame_core::import::organization_reference): the one with
 /// that domain when the text reads as a domain, else [`find_or_create_named`] (the oldest of
